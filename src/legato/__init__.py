@@ -1,0 +1,63 @@
+"""Legato: durable workflows for Python.
+
+app = legato.App("sqlite:///app.db")
+
+@app.step(retry=legato.Retry(max_attempts=5))
+async def charge(order_id: str) -> str: ...
+
+@app.workflow()
+async def checkout(ctx: legato.Context, order_id: str) -> str:
+    return await ctx.step(charge, order_id)
+"""
+
+from legato.client import App, ExecutionStatus, Handle
+from legato.core.events import Status
+from legato.core.retry import Retry
+from legato.engine.instance import Context
+from legato.engine.step_context import StepContext, heartbeat, step_context
+from legato.errors import (
+    ConfigurationError,
+    DatabaseCorruptError,
+    DatabaseLockedError,
+    DatabaseReadOnlyError,
+    ExecutionAlreadyExists,
+    ExecutionFailedError,
+    ExecutionNotFound,
+    LegatoError,
+    NonDeterminismError,
+    NonRetryableError,
+    RegistrationError,
+    SerializationError,
+    StepFailed,
+    StoreError,
+    WorkflowTimeoutError,
+    WorkflowUsageError,
+)
+
+__all__ = [
+    "App",
+    "ConfigurationError",
+    "Context",
+    "DatabaseCorruptError",
+    "DatabaseLockedError",
+    "DatabaseReadOnlyError",
+    "ExecutionAlreadyExists",
+    "ExecutionFailedError",
+    "ExecutionNotFound",
+    "ExecutionStatus",
+    "Handle",
+    "LegatoError",
+    "NonDeterminismError",
+    "NonRetryableError",
+    "RegistrationError",
+    "Retry",
+    "SerializationError",
+    "Status",
+    "StepContext",
+    "StepFailed",
+    "StoreError",
+    "WorkflowTimeoutError",
+    "WorkflowUsageError",
+    "heartbeat",
+    "step_context",
+]

@@ -1,0 +1,1 @@
+"""Adapters: the Store port on real databases."""

@@ -1,0 +1,75 @@
+CREATE TABLE executions (
+    id TEXT PRIMARY KEY,
+    workflow TEXT NOT NULL,
+    version TEXT NOT NULL,
+    status TEXT NOT NULL,
+    input TEXT,
+    output TEXT,
+    error_type TEXT,
+    error_message TEXT,
+    reason TEXT,
+    suspend_kind TEXT,
+    current_step TEXT,
+    seq INTEGER NOT NULL,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    closed_at BIGINT
+);
+CREATE INDEX executions_by_status ON executions (status, created_at);
+
+CREATE TABLE history (
+    execution_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    batch INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    ts BIGINT NOT NULL,
+    ref INTEGER,
+    name TEXT,
+    payload TEXT,
+    meta TEXT,
+    PRIMARY KEY (execution_id, seq)
+);
+
+CREATE TABLE tasks (
+    id TEXT COLLATE "C" PRIMARY KEY,  -- byte order, so "{execution}:" .. "{execution};" is a range
+    execution_id TEXT NOT NULL,
+    step_id INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    queue TEXT NOT NULL,
+    priority INTEGER NOT NULL DEFAULT 0,
+    args TEXT NOT NULL,
+    available_at BIGINT NOT NULL,
+    attempt INTEGER NOT NULL,
+    lease_owner TEXT,
+    lease_expires_at BIGINT,
+    state TEXT NOT NULL DEFAULT 'ready',
+    outcome TEXT,
+    heartbeat_details TEXT,
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX tasks_ready ON tasks (queue, state, available_at);
+CREATE INDEX tasks_done ON tasks (state) WHERE state = 'done';
+
+CREATE TABLE store_meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
+CREATE TABLE timers (
+    execution_id TEXT NOT NULL,
+    timer_id INTEGER NOT NULL,
+    fire_at BIGINT NOT NULL,
+    PRIMARY KEY (execution_id, timer_id)
+);
+CREATE INDEX timers_due ON timers (fire_at);
+
+-- A guard for pipelined commits: a statement that must touch exactly one row calls this with
+-- its row count; any other count aborts the whole transaction (the batch is then redone one
+-- transition at a time), so BEGIN, every statement and COMMIT go out in one round trip.
+CREATE FUNCTION legato_expect_one(n BIGINT) RETURNS VOID LANGUAGE plpgsql AS $$
+BEGIN
+    IF n <> 1 THEN
+        RAISE EXCEPTION 'legato: stale transition' USING ERRCODE = 'LG001';
+    END IF;
+END
+$$;

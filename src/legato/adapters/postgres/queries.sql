@@ -1,0 +1,210 @@
+-- Every SQL statement the PostgreSQL store runs, by name: the same names and parameter order
+-- as the SQLite store's. Times are epoch milliseconds bound by the caller, never now().
+
+-- name: insert_execution
+INSERT INTO executions (id, workflow, version, status, input, output, error_type, error_message,
+                        current_step, seq, created_at, updated_at, closed_at, partition)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+ON CONFLICT (id) DO NOTHING;
+
+-- name: update_execution
+UPDATE executions
+SET seq = %s, status = %s, current_step = coalesce(%s, current_step), output = %s,
+    error_type = %s, error_message = %s, reason = %s, suspend_kind = %s, updated_at = %s,
+    closed_at = %s
+WHERE id = %s AND seq = %s;
+
+-- name: update_progress
+UPDATE executions SET seq = %s, current_step = coalesce(%s, current_step), updated_at = %s
+WHERE id = %s AND seq = %s;
+
+-- name: insert_event
+INSERT INTO history (execution_id, seq, batch, type, ts, ref, name, payload, meta)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s);
+
+-- name: insert_task
+INSERT INTO tasks (id, execution_id, step_id, name, queue, args, available_at, attempt,
+                   lease_owner, lease_expires_at, created_at)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s);
+
+-- name: delete_task
+DELETE FROM tasks WHERE id = %s AND attempt = %s;
+
+-- name: retry_task
+UPDATE tasks
+SET attempt = attempt + CASE WHEN %s::text IS NULL THEN 0 ELSE 1 END,
+    available_at = %s, lease_owner = %s, lease_expires_at = %s, state = 'ready', outcome = NULL
+WHERE id = %s AND attempt = %s;
+
+-- name: insert_timer
+INSERT INTO timers (execution_id, timer_id, fire_at) VALUES (%s, %s, %s);
+
+-- name: delete_timer
+DELETE FROM timers WHERE execution_id = %s AND timer_id = %s;
+
+-- name: select_execution
+SELECT id, workflow, version, status, input, output, error_type, error_message, reason,
+       suspend_kind, current_step, seq, created_at, updated_at, closed_at
+FROM executions WHERE id = %s;
+
+-- name: select_history
+SELECT type, ts, ref, name, payload, meta, seq, batch
+FROM history WHERE execution_id = %s ORDER BY seq;
+
+-- name: list_executions
+SELECT id, workflow, version, status, input, output, error_type, error_message, reason,
+       suspend_kind, current_step, seq, created_at, updated_at, closed_at
+FROM executions
+WHERE (%(status)s::text IS NULL OR status = %(status)s)
+  AND (%(workflow)s::text IS NULL OR workflow = %(workflow)s)
+ORDER BY created_at DESC, id LIMIT %(limit)s;
+
+-- name: executions_to_resume
+SELECT id, workflow, version, status, input, output, error_type, error_message, reason,
+       suspend_kind, current_step, seq, created_at, updated_at, closed_at
+FROM executions
+WHERE (status IN ('PENDING', 'RUNNING') OR (status = 'SUSPENDED' AND suspend_kind = 'unregistered'))
+  AND partition = ANY(%(parts)s)
+ORDER BY created_at;
+
+-- name: pending_executions
+SELECT id, workflow, version, status, input, output, error_type, error_message, reason,
+       suspend_kind, current_step, seq, created_at, updated_at, closed_at
+FROM executions
+WHERE status = 'PENDING' AND partition = ANY(%(parts)s)
+ORDER BY created_at LIMIT %(limit)s;
+
+-- name: done_tasks
+SELECT t.id, t.execution_id, t.step_id, t.name, t.queue, t.args, t.available_at, t.attempt,
+       t.lease_owner, t.outcome, t.heartbeat_details
+FROM tasks t JOIN executions e ON e.id = t.execution_id
+WHERE t.state = 'done' AND e.status = 'RUNNING' AND e.partition = ANY(%(parts)s)
+LIMIT %(limit)s;
+
+-- name: due_timers
+SELECT t.execution_id, t.timer_id, t.fire_at
+FROM timers t JOIN executions e ON e.id = t.execution_id
+WHERE t.fire_at <= %(until)s AND e.status = 'RUNNING' AND e.partition = ANY(%(parts)s)
+ORDER BY t.fire_at LIMIT %(limit)s;
+
+-- name: claim_tasks
+UPDATE tasks
+SET lease_owner = %(owner)s, lease_expires_at = %(expires)s, attempt = attempt + 1
+WHERE id IN (
+    SELECT id FROM tasks
+    WHERE queue = ANY(%(queues)s) AND state = 'ready'
+      AND available_at <= %(now)s AND (lease_owner IS NULL OR lease_expires_at < %(now)s)
+    ORDER BY priority DESC, available_at
+    LIMIT %(limit)s
+    FOR UPDATE SKIP LOCKED
+)
+RETURNING id, execution_id, step_id, name, queue, args, available_at, attempt, lease_owner,
+          outcome, heartbeat_details;
+
+-- name: finish_task
+UPDATE tasks SET state = 'done', outcome = %s
+WHERE id = %s AND attempt = %s AND lease_owner = %s AND state = 'ready';
+
+-- name: renew_leases
+UPDATE tasks SET lease_expires_at = %s
+WHERE lease_owner = %s AND state = 'ready' AND id = ANY(%s);
+
+-- name: record_heartbeat
+UPDATE tasks SET heartbeat_details = %s,
+                 lease_expires_at = greatest(coalesce(lease_expires_at, 0), %s)
+WHERE id = %s AND attempt = %s;
+
+-- Task ids are "{execution_id}:{step_id}": the id range finds an execution's tasks on the
+-- primary key, so no index on execution_id has to be kept up on every step.
+
+-- name: delete_execution_tasks
+DELETE FROM tasks
+WHERE id >= %(eid)s || ':' AND id < %(eid)s || ';' AND execution_id = %(eid)s;
+
+-- name: park_tasks
+UPDATE tasks SET state = 'parked'
+WHERE id >= %(eid)s || ':' AND id < %(eid)s || ';' AND execution_id = %(eid)s
+  AND state = 'ready';
+
+-- name: unpark_tasks
+UPDATE tasks SET state = 'ready', lease_owner = NULL, lease_expires_at = NULL
+WHERE id >= %(eid)s || ':' AND id < %(eid)s || ';' AND execution_id = %(eid)s
+  AND state = 'parked';
+
+-- name: delete_execution_timers
+DELETE FROM timers WHERE execution_id = %(eid)s;
+
+-- name: notify
+SELECT pg_notify(%s, '');
+
+-- Orchestrator replicas: each holds renewable leases on some of the fixed partitions.
+
+-- name: heartbeat_replica
+INSERT INTO replicas (id, heartbeat_at) VALUES (%(owner)s, %(now)s)
+ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at;
+
+-- name: forget_replicas
+DELETE FROM replicas WHERE heartbeat_at < %(stale)s OR (id = %(owner)s AND %(leaving)s);
+
+-- name: count_replicas
+SELECT count(*) FROM replicas WHERE heartbeat_at >= %(live_since)s;
+
+-- name: renew_partitions
+UPDATE partitions SET lease_expires_at = %(expires)s
+WHERE owner = %(owner)s AND lease_expires_at >= %(now)s
+RETURNING id;
+
+-- name: release_partitions
+UPDATE partitions SET owner = NULL, lease_expires_at = 0
+WHERE owner = %(owner)s AND id = ANY(%(ids)s);
+
+-- name: acquire_partitions
+UPDATE partitions SET owner = %(owner)s, lease_expires_at = %(expires)s
+WHERE id IN (
+    SELECT id FROM partitions WHERE owner IS NULL OR lease_expires_at < %(now)s
+    ORDER BY id LIMIT %(limit)s FOR UPDATE SKIP LOCKED
+)
+RETURNING id;
+
+-- Guarded forms for pipelined commits (see legato_expect_one in the first migration).
+
+-- name: insert_execution_expect
+WITH g AS (
+    INSERT INTO executions (id, workflow, version, status, input, output, error_type,
+                            error_message, current_step, seq, created_at, updated_at, closed_at,
+                            partition)
+    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+    ON CONFLICT (id) DO NOTHING RETURNING 1
+) SELECT legato_expect_one((SELECT count(*) FROM g));
+
+-- name: update_execution_expect
+WITH g AS (
+    UPDATE executions
+    SET seq = %s, status = %s, current_step = coalesce(%s, current_step), output = %s,
+        error_type = %s, error_message = %s, reason = %s, suspend_kind = %s, updated_at = %s,
+        closed_at = %s
+    WHERE id = %s AND seq = %s RETURNING 1
+) SELECT legato_expect_one((SELECT count(*) FROM g));
+
+-- name: update_progress_expect
+WITH g AS (
+    UPDATE executions SET seq = %s, current_step = coalesce(%s, current_step), updated_at = %s
+    WHERE id = %s AND seq = %s RETURNING 1
+) SELECT legato_expect_one((SELECT count(*) FROM g));
+
+-- name: delete_task_expect
+WITH g AS (DELETE FROM tasks WHERE id = %s AND attempt = %s RETURNING 1)
+SELECT legato_expect_one((SELECT count(*) FROM g));
+
+-- name: retry_task_expect
+WITH g AS (
+    UPDATE tasks
+    SET attempt = attempt + CASE WHEN %s::text IS NULL THEN 0 ELSE 1 END,
+        available_at = %s, lease_owner = %s, lease_expires_at = %s, state = 'ready',
+        outcome = NULL
+    WHERE id = %s AND attempt = %s RETURNING 1
+) SELECT legato_expect_one((SELECT count(*) FROM g));
+
+-- name: delete_timer_expect
+WITH g AS (DELETE FROM timers WHERE execution_id = %s AND timer_id = %s RETURNING 1)
+SELECT legato_expect_one((SELECT count(*) FROM g));

@@ -1,0 +1,306 @@
+"""``PostgresStore``: the Store port on PostgreSQL with psycopg 3 (DESIGN.md §4).
+
+A connection pool serves reads and a few group-committing writers; workers claim tasks with
+``FOR UPDATE SKIP LOCKED``. The SQL lives in ``queries.sql`` beside this module.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Callable
+from typing import Any
+
+import psycopg
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
+
+from legato.adapters.postgres.connection import check_url, redact, translate
+from legato.adapters.postgres.writer import (
+    CHANNEL_DONE,
+    CHANNEL_PENDING,
+    CHANNEL_TASKS,
+    Conn,
+    PgWriter,
+    start,
+)
+from legato.adapters.rows import event_from_row, execution_from_row, task_from_row
+from legato.adapters.sql_files import load_migrations, load_queries
+from legato.core.events import Event, Status
+from legato.errors import ConfigurationError, StoreError
+from legato.ports.store import ExecutionRow, NewExecution, StartResult, TaskRow, Transition
+
+_PACKAGE = "legato.adapters.postgres"
+QUERIES = load_queries(_PACKAGE)
+log = logging.getLogger("legato.store")
+MIGRATION_LOCK = 0x4C6567_61746F  # pg_advisory_xact_lock key: one migrator at a time
+CONNECT_TIMEOUT = 10.0
+
+
+class PostgresStore:
+    def __init__(self, url: str, *, writers: int = 4, pool_size: int = 8) -> None:
+        self.url = check_url(url)
+        self.writers = writers
+        self.pool_size = max(pool_size, writers + 2)
+        self._pool: AsyncConnectionPool[Conn] | None = None
+        self._writer: PgWriter | None = None
+
+    @property
+    def writer(self) -> PgWriter:
+        if self._writer is None:
+            raise StoreError("the store is not open")
+        return self._writer
+
+    async def _open_pool(self) -> AsyncConnectionPool[Conn]:
+        if self._pool is None:
+            pool: AsyncConnectionPool[Conn] = AsyncConnectionPool(
+                self.url, min_size=1, max_size=self.pool_size, open=False,
+                kwargs={"autocommit": True},
+            )  # fmt: skip
+            try:
+                await pool.open(wait=True, timeout=CONNECT_TIMEOUT)
+            except PoolTimeout as exc:
+                await pool.close()
+                raise StoreError(
+                    f"cannot reach database {redact(self.url)} within {CONNECT_TIMEOUT:.0f}s"
+                ) from exc
+            self._pool = pool
+        return self._pool
+
+    async def open(self) -> None:
+        if self._writer is not None:
+            return
+        pool = await self._open_pool()
+        await self.migrate()
+        self._writer = PgWriter(pool, QUERIES, self.url, self.writers)
+
+    async def open_reader(self) -> None:
+        await self._open_pool()
+
+    async def close_reader(self) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        if self._writer is not None:
+            await self._writer.stop()
+            self._writer = None
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+    async def migrate(self) -> list[int]:
+        """Apply the migrations this database lacks; returns their numbers."""
+        pool = await self._open_pool()
+        migrations = load_migrations(_PACKAGE)
+        applied_now = []
+        try:
+            async with pool.connection() as conn, conn.transaction():
+                await conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+                await conn.execute(
+                    "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+                    "name TEXT NOT NULL, checksum TEXT NOT NULL, applied_at BIGINT NOT NULL)"
+                )
+                cur = await conn.execute("SELECT version FROM schema_migrations")
+                applied = {row[0] for row in await cur.fetchall()}
+                newest_known = migrations[-1].version
+                if applied and max(applied) > newest_known:
+                    raise StoreError(
+                        f"database {redact(self.url)} has schema version {max(applied)}, newer "
+                        f"than this Legato knows ({newest_known}): upgrade Legato"
+                    )
+                for m in migrations:
+                    if m.version in applied:
+                        continue
+                    await conn.execute(m.sql.encode())
+                    await conn.execute(
+                        "INSERT INTO schema_migrations VALUES (%s, %s, %s, %s)",
+                        (m.version, m.name, m.checksum, int(time.time() * 1000)),
+                    )
+                    applied_now.append(m.version)
+                await conn.execute(
+                    "INSERT INTO store_meta VALUES ('opened_at', %s) "
+                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    (str(int(time.time() * 1000)),),
+                )
+        except psycopg.Error as exc:
+            raise translate(exc, self.url) from exc
+        return applied_now
+
+    # --- writes -------------------------------------------------------------------------------
+    async def start_execution(self, new: NewExecution) -> StartResult:
+        result: StartResult = await self.writer.submit(new)
+        return result
+
+    notifies = True
+
+    async def listen(self, on_notify: Callable[[str], None]) -> None:
+        """LISTEN on a connection of its own; reconnects with backoff and jitter, and reports
+        every channel after a reconnect (anything may have been missed meanwhile)."""
+        channels = {CHANNEL_TASKS: "tasks", CHANNEL_DONE: "done", CHANNEL_PENDING: "pending"}
+        delay = 0.1
+        while True:
+            try:
+                conn = await psycopg.AsyncConnection.connect(self.url, autocommit=True)
+                async with conn:
+                    for channel in channels:
+                        await conn.execute(f"LISTEN {channel}")
+                    delay = 0.1
+                    for name in channels.values():
+                        on_notify(name)
+                    async for note in conn.notifies():
+                        on_notify(channels.get(note.channel, note.channel))
+            except (psycopg.Error, OSError) as exc:
+                log.warning(
+                    "listening for notifications failed (%s); retrying in %.1fs", exc, delay
+                )
+                await asyncio.sleep(delay * random.uniform(0.5, 1.5))
+                delay = min(delay * 2, 5.0)
+
+    def pending_writes(self) -> int:
+        return self._writer.pending if self._writer else 0
+
+    def commits(self) -> int:
+        return self._writer.commits if self._writer else 0
+
+    async def commit(self, transition: Transition) -> None:
+        await self.writer.submit(transition)
+
+    def submit(self, transition: Transition) -> asyncio.Future[None]:
+        return self.writer.submit(transition)
+
+    async def _write(self, name: str, params: Any) -> int:
+        async def op(conn: Conn) -> int:
+            return (await conn.execute(QUERIES[name], params)).rowcount
+
+        count: int = await self.writer.submit(op)
+        return count
+
+    async def claim_tasks(
+        self, owner: str, queues: list[str], now: int, lease_ms: int, limit: int
+    ) -> list[TaskRow]:
+        params = {"owner": owner, "expires": now + lease_ms, "queues": queues, "now": now,
+                  "limit": limit}  # fmt: skip
+        # Claims skip the group-commit queue: SKIP LOCKED lets many workers claim at once.
+        rows = await self._read_write("claim_tasks", params)
+        return [task_from_row(r) for r in rows]
+
+    async def finish_task(self, task_id: str, attempt: int, owner: str, outcome: str) -> bool:
+        async def op(conn: Conn) -> bool:
+            cur = await conn.execute(QUERIES["finish_task"], (outcome, task_id, attempt, owner))
+            if cur.rowcount != 1:
+                return False
+            await conn.execute(QUERIES["notify"], (CHANNEL_DONE,))
+            return True
+
+        done: bool = await self.writer.submit(op)
+        return done
+
+    async def renew_leases(self, owner: str, task_ids: list[str], expires_at: int) -> None:
+        await self._write("renew_leases", (expires_at, owner, task_ids))
+
+    async def record_heartbeat(
+        self, task_id: str, attempt: int, details: str | None, expires_at: int
+    ) -> None:
+        await self._write("record_heartbeat", (details, expires_at, task_id, attempt))
+
+    # --- reads --------------------------------------------------------------------------------
+    async def _read(self, name: str, params: Any) -> list[tuple[Any, ...]]:
+        return await self._read_write(name, params)
+
+    async def _read_write(self, name: str, params: Any) -> list[tuple[Any, ...]]:
+        if self._pool is None:
+            raise StoreError("the store is not open")
+        try:
+            async with self._pool.connection() as conn:
+                cur = await conn.execute(QUERIES[name], params)
+                return await cur.fetchall()
+        except psycopg.Error as exc:
+            raise translate(exc, self.url) from exc
+
+    async def load_execution(self, execution_id: str) -> ExecutionRow | None:
+        rows = await self._read("select_execution", (execution_id,))
+        return execution_from_row(rows[0]) if rows else None
+
+    async def load_history(self, execution_id: str) -> list[Event]:
+        return [event_from_row(r) for r in await self._read("select_history", (execution_id,))]
+
+    async def list_executions(
+        self, status: Status | None = None, workflow: str | None = None, limit: int = 100
+    ) -> list[ExecutionRow]:
+        params = {"status": status.value if status else None, "workflow": workflow, "limit": limit}
+        return [execution_from_row(r) for r in await self._read("list_executions", params)]
+
+    async def executions_to_resume(self, partitions: list[int]) -> list[ExecutionRow]:
+        rows = await self._read("executions_to_resume", {"parts": partitions})
+        return [execution_from_row(r) for r in rows]
+
+    async def pending_executions(self, limit: int, partitions: list[int]) -> list[ExecutionRow]:
+        rows = await self._read("pending_executions", {"parts": partitions, "limit": limit})
+        return [execution_from_row(r) for r in rows]
+
+    async def done_tasks(self, limit: int, partitions: list[int]) -> list[TaskRow]:
+        rows = await self._read("done_tasks", {"parts": partitions, "limit": limit})
+        return [task_from_row(r) for r in rows]
+
+    async def due_timers(
+        self, until: int, limit: int, partitions: list[int]
+    ) -> list[tuple[str, int, int]]:
+        params = {"until": until, "limit": limit, "parts": partitions}
+        return [(r[0], r[1], r[2]) for r in await self._read("due_timers", params)]
+
+    # --- orchestrator replicas ------------------------------------------------------------------
+    async def heartbeat_replica(self, owner: str, now: int, live_ms: int, leaving: bool) -> int:
+        async def op(conn: Conn) -> int:
+            if not leaving:
+                await conn.execute(QUERIES["heartbeat_replica"], {"owner": owner, "now": now})
+            await conn.execute(
+                QUERIES["forget_replicas"],
+                {"stale": now - 10 * live_ms, "owner": owner, "leaving": leaving},
+            )
+            cur = await conn.execute(QUERIES["count_replicas"], {"live_since": now - live_ms})
+            row = await cur.fetchone()
+            return int(row[0]) if row else 0
+
+        live: int = await self.writer.submit(op)
+        return live
+
+    async def balance_partitions(
+        self, owner: str, now: int, lease_ms: int, target: int
+    ) -> list[int]:
+        lease = {"owner": owner, "now": now, "expires": now + lease_ms}
+
+        async def op(conn: Conn) -> list[int]:
+            cur = await conn.execute(QUERIES["renew_partitions"], lease)
+            held = sorted(r[0] for r in await cur.fetchall())
+            if len(held) > target:  # give the surplus back for newer replicas to take
+                extra, held = held[target:], held[:target]
+                await conn.execute(QUERIES["release_partitions"], {"owner": owner, "ids": extra})
+            elif len(held) < target:
+                cur = await conn.execute(
+                    QUERIES["acquire_partitions"], {**lease, "limit": target - len(held)}
+                )
+                held = sorted(held + [r[0] for r in await cur.fetchall()])
+            return held
+
+        held: list[int] = await self.writer.submit(op)
+        return held
+
+    async def release_partitions(self, owner: str, ids: list[int]) -> None:
+        await self._write("release_partitions", {"owner": owner, "ids": ids})
+
+
+async def start_in_transaction(conn: Any, new: NewExecution) -> StartResult:
+    """Record an execution with the caller's own connection, inside the caller's open
+    transaction: it exists (and an engine hears of it) only if that transaction commits."""
+    if not isinstance(conn, psycopg.AsyncConnection):
+        raise ConfigurationError(
+            f"app.start(connection=...) takes a psycopg.AsyncConnection, not {type(conn).__name__}"
+        )
+    try:
+        result = await start(conn, QUERIES, new)
+        if result.created:
+            await conn.execute(QUERIES["notify"], (CHANNEL_PENDING,))
+        return result
+    except psycopg.Error as exc:
+        raise translate(exc, "the caller's connection") from exc

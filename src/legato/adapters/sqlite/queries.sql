@@ -1,0 +1,158 @@
+-- Every SQL statement the SQLite store runs, by name. Times are epoch milliseconds bound as :now.
+
+-- name: insert_execution
+INSERT INTO executions (id, workflow, version, status, input, output, error_type, error_message,
+                        current_step, seq, created_at, updated_at, closed_at, partition)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (id) DO NOTHING;
+
+-- name: update_execution
+UPDATE executions
+SET seq = ?, status = ?, current_step = coalesce(?, current_step), output = ?, error_type = ?,
+    error_message = ?, reason = ?, suspend_kind = ?, updated_at = ?, closed_at = ?
+WHERE id = ? AND seq = ?;
+
+-- name: update_progress
+UPDATE executions SET seq = ?, current_step = coalesce(?, current_step), updated_at = ?
+WHERE id = ? AND seq = ?;
+
+-- name: insert_event
+INSERT INTO history (execution_id, seq, batch, type, ts, ref, name, payload, meta)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?);
+
+-- name: insert_task
+INSERT INTO tasks (id, execution_id, step_id, name, queue, args, available_at, attempt,
+                   lease_owner, lease_expires_at, created_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
+
+-- name: delete_task
+DELETE FROM tasks WHERE id = ? AND attempt = ?;
+
+-- name: retry_task
+UPDATE tasks
+SET attempt = attempt + CASE WHEN ? IS NULL THEN 0 ELSE 1 END,
+    available_at = ?, lease_owner = ?, lease_expires_at = ?, state = 'ready', outcome = NULL
+WHERE id = ? AND attempt = ?;
+
+-- name: insert_timer
+INSERT INTO timers (execution_id, timer_id, fire_at) VALUES (?, ?, ?);
+
+-- name: delete_timer
+DELETE FROM timers WHERE execution_id = ? AND timer_id = ?;
+
+-- name: select_execution
+SELECT id, workflow, version, status, input, output, error_type, error_message, reason,
+       suspend_kind, current_step, seq, created_at, updated_at, closed_at
+FROM executions WHERE id = ?;
+
+-- name: select_history
+SELECT type, ts, ref, name, payload, meta, seq, batch
+FROM history WHERE execution_id = ? ORDER BY seq;
+
+-- name: list_executions
+SELECT id, workflow, version, status, input, output, error_type, error_message, reason,
+       suspend_kind, current_step, seq, created_at, updated_at, closed_at
+FROM executions
+WHERE (:status IS NULL OR status = :status) AND (:workflow IS NULL OR workflow = :workflow)
+ORDER BY created_at DESC, id LIMIT :limit;
+
+-- name: executions_to_resume
+SELECT id, workflow, version, status, input, output, error_type, error_message, reason,
+       suspend_kind, current_step, seq, created_at, updated_at, closed_at
+FROM executions
+WHERE (status IN ('PENDING', 'RUNNING') OR (status = 'SUSPENDED' AND suspend_kind = 'unregistered'))
+  AND partition IN (SELECT value FROM json_each(:parts))
+ORDER BY created_at;
+
+-- name: done_tasks
+SELECT t.id, t.execution_id, t.step_id, t.name, t.queue, t.args, t.available_at, t.attempt,
+       t.lease_owner, t.outcome, t.heartbeat_details
+FROM tasks t JOIN executions e ON e.id = t.execution_id
+WHERE t.state = 'done' AND e.status = 'RUNNING'
+  AND e.partition IN (SELECT value FROM json_each(:parts))
+LIMIT :limit;
+
+-- name: due_timers
+SELECT t.execution_id, t.timer_id, t.fire_at
+FROM timers t JOIN executions e ON e.id = t.execution_id
+WHERE t.fire_at <= :until AND e.status = 'RUNNING'
+  AND e.partition IN (SELECT value FROM json_each(:parts))
+ORDER BY t.fire_at LIMIT :limit;
+
+-- name: claim_tasks
+UPDATE tasks
+SET lease_owner = :owner, lease_expires_at = :expires, attempt = attempt + 1
+WHERE id IN (
+    SELECT id FROM tasks
+    WHERE queue IN (SELECT value FROM json_each(:queues)) AND state = 'ready'
+      AND available_at <= :now AND (lease_owner IS NULL OR lease_expires_at < :now)
+    ORDER BY priority DESC, available_at
+    LIMIT :limit
+)
+RETURNING id, execution_id, step_id, name, queue, args, available_at, attempt, lease_owner,
+          outcome, heartbeat_details;
+
+-- name: finish_task
+UPDATE tasks SET state = 'done', outcome = ?
+WHERE id = ? AND attempt = ? AND lease_owner = ? AND state = 'ready';
+
+-- name: renew_leases
+UPDATE tasks SET lease_expires_at = ?
+WHERE lease_owner = ? AND state = 'ready' AND id IN (SELECT value FROM json_each(?));
+
+-- name: record_heartbeat
+UPDATE tasks SET heartbeat_details = ?, lease_expires_at = max(coalesce(lease_expires_at, 0), ?)
+WHERE id = ? AND attempt = ?;
+
+-- Task ids are "{execution_id}:{step_id}": the id range finds an execution's tasks on the
+-- primary key, so no index on execution_id has to be kept up on every step.
+
+-- name: delete_execution_tasks
+DELETE FROM tasks WHERE id >= :eid || ':' AND id < :eid || ';' AND execution_id = :eid;
+
+-- name: park_tasks
+UPDATE tasks SET state = 'parked'
+WHERE id >= :eid || ':' AND id < :eid || ';' AND execution_id = :eid AND state = 'ready';
+
+-- name: unpark_tasks
+UPDATE tasks SET state = 'ready', lease_owner = NULL, lease_expires_at = NULL
+WHERE id >= :eid || ':' AND id < :eid || ';' AND execution_id = :eid AND state = 'parked';
+
+-- name: delete_execution_timers
+DELETE FROM timers WHERE execution_id = :eid;
+
+-- name: pending_executions
+SELECT id, workflow, version, status, input, output, error_type, error_message, reason,
+       suspend_kind, current_step, seq, created_at, updated_at, closed_at
+FROM executions
+WHERE status = 'PENDING' AND partition IN (SELECT value FROM json_each(:parts))
+ORDER BY created_at LIMIT :limit;
+
+-- Orchestrator replicas: each holds renewable leases on some of the fixed partitions.
+
+-- name: heartbeat_replica
+INSERT INTO replicas (id, heartbeat_at) VALUES (:owner, :now)
+ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at;
+
+-- name: forget_replicas
+DELETE FROM replicas WHERE heartbeat_at < :stale OR (id = :owner AND :leaving);
+
+-- name: count_replicas
+SELECT count(*) FROM replicas WHERE heartbeat_at >= :live_since;
+
+-- name: renew_partitions
+UPDATE partitions SET lease_expires_at = :expires
+WHERE owner = :owner AND lease_expires_at >= :now
+RETURNING id;
+
+-- name: release_partitions
+UPDATE partitions SET owner = NULL, lease_expires_at = 0
+WHERE owner = :owner AND id IN (SELECT value FROM json_each(:ids));
+
+-- name: acquire_partitions
+UPDATE partitions SET owner = :owner, lease_expires_at = :expires
+WHERE id IN (
+    SELECT id FROM partitions WHERE owner IS NULL OR lease_expires_at < :now
+    ORDER BY id LIMIT :limit
+)
+RETURNING id;

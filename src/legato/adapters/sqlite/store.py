@@ -1,0 +1,284 @@
+"""``SqliteStore``: the Store port on one SQLite file (DESIGN.md §4).
+
+Writes go through the group-committing ``Writer`` thread; reads use their own connection on the
+caller's thread (WAL readers never wait for the writer).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import time
+from collections.abc import Callable
+from typing import Any
+
+from legato.adapters.rows import event_from_row, execution_from_row, task_from_row
+from legato.adapters.sql_files import load_migrations, load_queries
+from legato.adapters.sqlite.connection import connect, path_from_url, translate
+from legato.adapters.sqlite.writer import Writer, insert_plain
+from legato.adapters.transition_rows import execution_insert_row
+from legato.core.events import Event, Status
+from legato.errors import DatabaseReadOnlyError, StoreError
+from legato.ports.store import (
+    ExecutionRow,
+    NewExecution,
+    StartResult,
+    TaskRow,
+    Transition,
+)
+
+_PACKAGE = "legato.adapters.sqlite"
+QUERIES = load_queries(_PACKAGE)
+
+
+class SqliteStore:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.path = path_from_url(url)
+        self.writer = Writer(self.path, QUERIES)
+        self._reader: sqlite3.Connection | None = None
+
+    async def open(self) -> None:
+        if self._reader is not None:
+            return
+        self._make_folder()
+        conn = connect(self.path, writer=True)
+        try:
+            self._migrate(conn)
+        except BaseException:
+            conn.close()
+            raise
+        self._reader = connect(self.path, writer=False)
+        self.writer.start(conn)
+
+    async def open_reader(self) -> None:
+        """For tools that only read (CLI): no migrations, no writer, no write at all."""
+        if self._reader is None:
+            if not self.path.exists():
+                raise StoreError(f"no database at {self.path}")
+            self._reader = connect(self.path, writer=False)
+
+    async def close_reader(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+
+    async def close(self) -> None:
+        self.writer.stop()
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+
+    def _make_folder(self) -> None:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DatabaseReadOnlyError(
+                f"database {self.path} cannot be written: its folder cannot be created "
+                f"({exc.strerror})"
+            ) from exc
+
+    async def migrate(self) -> list[int]:
+        """Apply the migrations this database lacks; returns their numbers."""
+        self._make_folder()
+        conn = connect(self.path, writer=True)
+        try:
+            return self._migrate(conn)
+        finally:
+            conn.close()
+
+    def _migrate(self, conn: sqlite3.Connection) -> list[int]:
+        migrations = load_migrations(_PACKAGE)
+        applied_now = []
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+                "name TEXT NOT NULL, checksum TEXT NOT NULL, applied_at INTEGER NOT NULL)"
+            )
+            applied = {
+                v: c for v, c in conn.execute("SELECT version, checksum FROM schema_migrations")
+            }
+            newest_known = migrations[-1].version
+            if applied and max(applied) > newest_known:
+                conn.execute("ROLLBACK")
+                raise StoreError(
+                    f"database {self.path} has schema version {max(applied)}, newer than this "
+                    f"Legato knows ({newest_known}): upgrade Legato"
+                )
+            for m in migrations:
+                if m.version in applied:
+                    continue
+                for statement in m.sql.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                conn.execute(
+                    "INSERT INTO schema_migrations VALUES (?, ?, ?, ?)",
+                    (m.version, m.name, m.checksum, int(time.time() * 1000)),
+                )
+                applied_now.append(m.version)
+            # A real write at every start: a file we cannot write fails here, not mid-run.
+            conn.execute(
+                "INSERT OR REPLACE INTO store_meta VALUES ('opened_at', ?)",
+                (str(int(time.time() * 1000)),),
+            )
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise translate(exc, self.path) from exc
+        return applied_now
+
+    # --- writes -------------------------------------------------------------------------------
+    async def start_execution(self, new: NewExecution) -> StartResult:
+        row = execution_insert_row(new)
+
+        def op(conn: sqlite3.Connection) -> StartResult:
+            if conn.execute(QUERIES["insert_execution"], row).rowcount == 0:
+                found = conn.execute(QUERIES["select_execution"], (new.id,)).fetchone()
+                return StartResult(created=False, existing=execution_from_row(found))
+            insert_plain(conn, QUERIES, [new.transition])
+            return StartResult(created=True)
+
+        result: StartResult = await self.writer.submit(op)
+        return result
+
+    notifies = False  # other processes are seen by polling
+
+    async def listen(self, on_notify: Callable[[str], None]) -> None:
+        return None
+
+    def pending_writes(self) -> int:
+        return self.writer.pending
+
+    def commits(self) -> int:
+        return self.writer.commits
+
+    async def commit(self, transition: Transition) -> None:
+        await self.writer.submit(transition)
+
+    def submit(self, transition: Transition) -> asyncio.Future[None]:
+        return self.writer.submit(transition)
+
+    async def claim_tasks(
+        self, owner: str, queues: list[str], now: int, lease_ms: int, limit: int
+    ) -> list[TaskRow]:
+        params = {
+            "owner": owner,
+            "expires": now + lease_ms,
+            "queues": json.dumps(queues),
+            "now": now,
+            "limit": limit,
+        }
+
+        def op(conn: sqlite3.Connection) -> list[TaskRow]:
+            return [
+                task_from_row(r) for r in conn.execute(QUERIES["claim_tasks"], params).fetchall()
+            ]
+
+        rows: list[TaskRow] = await self.writer.submit(op)
+        return rows
+
+    async def finish_task(self, task_id: str, attempt: int, owner: str, outcome: str) -> bool:
+        def op(conn: sqlite3.Connection) -> bool:
+            return (
+                conn.execute(QUERIES["finish_task"], (outcome, task_id, attempt, owner)).rowcount
+                == 1
+            )
+
+        done: bool = await self.writer.submit(op)
+        return done
+
+    async def renew_leases(self, owner: str, task_ids: list[str], expires_at: int) -> None:
+        ids = json.dumps(task_ids)
+        await self.writer.submit(
+            lambda c: c.execute(QUERIES["renew_leases"], (expires_at, owner, ids))
+        )
+
+    async def record_heartbeat(
+        self, task_id: str, attempt: int, details: str | None, expires_at: int
+    ) -> None:
+        params = (details, expires_at, task_id, attempt)
+        await self.writer.submit(lambda c: c.execute(QUERIES["record_heartbeat"], params))
+
+    # --- reads --------------------------------------------------------------------------------
+    def _read(self, name: str, params: Any) -> list[tuple[Any, ...]]:
+        if self._reader is None:
+            raise StoreError("the store is not open")
+        try:
+            return self._reader.execute(QUERIES[name], params).fetchall()
+        except sqlite3.Error as exc:
+            raise translate(exc, self.path) from exc
+
+    async def load_execution(self, execution_id: str) -> ExecutionRow | None:
+        rows = self._read("select_execution", (execution_id,))
+        return execution_from_row(rows[0]) if rows else None
+
+    async def load_history(self, execution_id: str) -> list[Event]:
+        return [event_from_row(r) for r in self._read("select_history", (execution_id,))]
+
+    async def list_executions(
+        self, status: Status | None = None, workflow: str | None = None, limit: int = 100
+    ) -> list[ExecutionRow]:
+        params = {"status": status.value if status else None, "workflow": workflow, "limit": limit}
+        return [execution_from_row(r) for r in self._read("list_executions", params)]
+
+    async def executions_to_resume(self, partitions: list[int]) -> list[ExecutionRow]:
+        rows = self._read("executions_to_resume", {"parts": json.dumps(partitions)})
+        return [execution_from_row(r) for r in rows]
+
+    async def pending_executions(self, limit: int, partitions: list[int]) -> list[ExecutionRow]:
+        params = {"parts": json.dumps(partitions), "limit": limit}
+        return [execution_from_row(r) for r in self._read("pending_executions", params)]
+
+    async def done_tasks(self, limit: int, partitions: list[int]) -> list[TaskRow]:
+        params = {"parts": json.dumps(partitions), "limit": limit}
+        return [task_from_row(r) for r in self._read("done_tasks", params)]
+
+    async def due_timers(
+        self, until: int, limit: int, partitions: list[int]
+    ) -> list[tuple[str, int, int]]:
+        params = {"until": until, "limit": limit, "parts": json.dumps(partitions)}
+        return [(r[0], r[1], r[2]) for r in self._read("due_timers", params)]
+
+    # --- orchestrator replicas ------------------------------------------------------------------
+    async def heartbeat_replica(self, owner: str, now: int, live_ms: int, leaving: bool) -> int:
+        def op(conn: sqlite3.Connection) -> int:
+            if not leaving:
+                conn.execute(QUERIES["heartbeat_replica"], {"owner": owner, "now": now})
+            conn.execute(
+                QUERIES["forget_replicas"],
+                {"stale": now - 10 * live_ms, "owner": owner, "leaving": leaving},
+            )
+            row = conn.execute(QUERIES["count_replicas"], {"live_since": now - live_ms}).fetchone()
+            return int(row[0])
+
+        live: int = await self.writer.submit(op)
+        return live
+
+    async def balance_partitions(
+        self, owner: str, now: int, lease_ms: int, target: int
+    ) -> list[int]:
+        lease = {"owner": owner, "now": now, "expires": now + lease_ms}
+
+        def op(conn: sqlite3.Connection) -> list[int]:
+            held = sorted(r[0] for r in conn.execute(QUERIES["renew_partitions"], lease))
+            if len(held) > target:  # give the surplus back for newer replicas to take
+                extra, held = held[target:], held[:target]
+                conn.execute(
+                    QUERIES["release_partitions"], {"owner": owner, "ids": json.dumps(extra)}
+                )
+            elif len(held) < target:
+                got = conn.execute(
+                    QUERIES["acquire_partitions"], {**lease, "limit": target - len(held)}
+                )
+                held = sorted(held + [r[0] for r in got])
+            return held
+
+        held: list[int] = await self.writer.submit(op)
+        return held
+
+    async def release_partitions(self, owner: str, ids: list[int]) -> None:
+        params = {"owner": owner, "ids": json.dumps(ids)}
+        await self.writer.submit(lambda c: c.execute(QUERIES["release_partitions"], params))

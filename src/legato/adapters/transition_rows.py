@@ -1,0 +1,104 @@
+"""A batch of transitions as statement parameters, the same for every SQL dialect.
+
+Each store runs these with its own SQL (same query names) and one ``executemany`` per
+statement. Guards are the statements whose summed row count must equal the number of rows: the
+execution's sequence number, and the tasks and timers a transition consumes. If one falls
+short, some transition is stale and the store rolls the batch back.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from legato.core.codec import dumps
+from legato.core.events import Event
+from legato.ports.store import NewExecution, Transition
+
+Rows = list[tuple[Any, ...]]
+
+
+def guard_rows(trs: list[Transition]) -> list[tuple[str, Rows]]:
+    updates: Rows = []
+    progress: Rows = []
+    deletes: Rows = []
+    retries: Rows = []
+    timer_deletes: Rows = []
+    for tr in trs:
+        u = tr.update
+        new_seq = tr.expected_seq + len(tr.events)
+        if u.progress_only:  # the common step: no status change, so no index to maintain
+            progress.append((new_seq, u.current_step, tr.now, tr.execution_id, tr.expected_seq))
+        else:
+            suspend_kind = u.suspend_kind.value if u.suspend_kind else None
+            updates.append(
+                (new_seq, u.status.value, u.current_step, u.output, u.error_type,
+                 u.error_message, u.reason, suspend_kind, tr.now, u.closed_at,
+                 tr.execution_id, tr.expected_seq)
+            )  # fmt: skip
+        deletes += tr.task_deletes
+        retries += [
+            (r.lease_owner, r.available_at, r.lease_owner, r.lease_expires_at, r.task_id, r.attempt)
+            for r in tr.task_retries
+        ]
+        timer_deletes += [(tr.execution_id, t) for t in tr.timer_deletes]
+    return [
+        ("update_execution", updates),
+        ("update_progress", progress),
+        ("delete_task", deletes),
+        ("retry_task", retries),
+        ("delete_timer", timer_deletes),
+    ]
+
+
+def sweep_statements(tr: Transition) -> list[tuple[str, dict[str, Any]]]:
+    """Whole-execution task changes: rare, so one statement each, never batched."""
+    eid = {"eid": tr.execution_id}
+    out: list[tuple[str, dict[str, Any]]] = []
+    if tr.purge:  # closed with steps or timers outstanding: leave no work behind
+        out += [("delete_execution_tasks", eid), ("delete_execution_timers", eid)]
+    if tr.park:
+        out.append(("park_tasks", eid))
+    if tr.unpark:
+        out.append(("unpark_tasks", eid))
+    return out
+
+
+def insert_rows(trs: list[Transition]) -> list[tuple[str, Rows]]:
+    events = [
+        _event_row(tr.execution_id, tr.expected_seq, e, i)
+        for tr in trs
+        for i, e in enumerate(tr.events)
+    ]
+    tasks = [
+        (t.id, t.execution_id, t.step_id, t.name, t.queue, t.args, t.available_at, t.attempt,
+         t.lease_owner, t.lease_expires_at, tr.now)
+        for tr in trs
+        for t in tr.task_inserts
+    ]  # fmt: skip
+    timers = [(tr.execution_id, tid, at) for tr in trs for tid, at in tr.timer_inserts]
+    return [("insert_event", events), ("insert_task", tasks), ("insert_timer", timers)]
+
+
+def execution_insert_row(new: NewExecution) -> tuple[Any, ...]:
+    tr = new.transition
+    u = tr.update
+    return (
+        tr.execution_id, new.workflow, new.version, u.status.value, new.input, u.output,
+        u.error_type, u.error_message, u.current_step, len(tr.events), tr.now, tr.now,
+        u.closed_at, new.partition,
+    )  # fmt: skip
+
+
+def _event_row(execution_id: str, base: int, e: Event, i: int) -> tuple[Any, ...]:
+    meta = dumps(e.meta, "event meta") if e.meta else None
+    return (
+        execution_id,
+        base + i + 1,
+        base + 1,
+        e.type.value,
+        e.ts,
+        e.ref,
+        e.name,
+        e.payload,
+        meta,
+    )

@@ -1,0 +1,1 @@
+"""The ``legato`` command line (typer + rich), thin over the client and engine."""

@@ -1,0 +1,321 @@
+"""``legato``: dev (orchestrator + worker in one process), worker, executions."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+
+from legato.cli.loading import load_app
+from legato.cli.render import execution_table, executions_table, history_table
+from legato.client import DEFAULT_URL, App, ExecutionStatus, open_store
+from legato.core import codec
+from legato.core.events import Status
+from legato.core.export import export_history
+from legato.errors import LegatoError
+from legato.ports.store import ExecutionRow, Store
+
+app_cli = typer.Typer(
+    help="Legato: durable workflows for Python.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+executions_cli = typer.Typer(help="Inspect executions.", no_args_is_help=True)
+app_cli.add_typer(executions_cli, name="executions")
+
+console = Console()
+err_console = Console(stderr=True, soft_wrap=True)
+T = TypeVar("T")
+
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db", help="database URL (default: the app's, or $LEGATO_DB, or " + DEFAULT_URL + ")"
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="machine-readable output")]
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(message)s",
+        handlers=[RichHandler(console=err_console, show_path=False)],
+    )
+
+
+def _run(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Runs a command; Legato errors become one red line and exit code 1, never a traceback."""
+    try:
+        return asyncio.run(main())
+    except LegatoError as exc:
+        err_console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+
+
+async def _serve_until_stopped(
+    app: App,
+    *,
+    orchestrate: bool,
+    work: bool,
+    queues: list[str] | None = None,
+    on_ready: Callable[[], Coroutine[Any, Any, None]] | None = None,
+) -> None:
+    try:
+        await app.start_engine(orchestrate=orchestrate, work=work, queues=queues)
+    except BaseException:
+        await app.shutdown()
+        raise
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        if on_ready is not None:
+            await on_ready()
+        await stop.wait()
+    finally:
+        await app.shutdown()
+
+
+@app_cli.command()
+def dev(
+    app_module: Annotated[str, typer.Argument(help="module[:attribute] holding a legato.App")],
+    db: DbOption = None,
+    start: Annotated[str | None, typer.Option(help="start this workflow once running")] = None,
+    input: Annotated[str, typer.Option(help="JSON list of arguments for --start")] = "[]",
+    example: Annotated[bool, typer.Option(help="start the app module's EXAMPLE execution")] = False,
+    worker: Annotated[bool, typer.Option(help="run steps in this process too")] = True,
+    concurrency: Annotated[int, typer.Option(help="steps run at once")] = 100,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Run the orchestrator and a worker in one process (SQLite by default)."""
+    _setup_logging(verbose)
+
+    async def main() -> None:
+        app = load_app(app_module)
+        app.configure(url=db or os.environ.get("LEGATO_DB") or app.url, concurrency=concurrency)
+        to_start: tuple[str, list[Any]] | None = None
+        if start:
+            to_start = (start, _json_list(input))
+        elif example:
+            spec = getattr(sys.modules[app_module.partition(":")[0]], "EXAMPLE", None)
+            if spec is None:
+                raise LegatoError(f"module {app_module!r} defines no EXAMPLE = (workflow, [args])")
+            to_start = (spec[0], list(spec[1]))
+        names = sorted({f"{n} v{v}" for n, v in app.registry.workflows})
+        console.print(f"[bold]Legato dev[/] on [cyan]{app.url}[/]")
+        console.print(
+            f"workflows: {', '.join(names) or 'none'}; steps: "
+            f"{', '.join(sorted(app.registry.steps)) or 'none'}"
+        )
+        console.print("press Ctrl-C to stop")
+
+        async def on_ready() -> None:
+            if to_start is None:
+                return
+            name, args = to_start
+            handle = await app.start(name, *args)
+            console.print(f"started execution [bold]{handle.id}[/] of {name}")
+            asyncio.get_running_loop().create_task(_report(app, handle.id))
+
+        await _serve_until_stopped(app, orchestrate=True, work=worker, on_ready=on_ready)
+
+    _run(main)
+
+
+async def _report(app: App, execution_id: str) -> None:
+    handle = app.get_handle(execution_id)
+    try:
+        result = await handle.result()
+        text = codec.dumps(result, "result")
+        console.print(f"execution [bold]{execution_id}[/] [green]COMPLETED[/]: {text}")
+    except LegatoError as exc:
+        console.print(f"execution [bold]{execution_id}[/] [red]did not complete[/]: {exc}")
+    status = await handle.status()
+    output = (await handle.history())[-1].payload if status.status == Status.COMPLETED else None
+    console.print(execution_table(status, output))
+
+
+def _json_list(text: str) -> list[Any]:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise LegatoError(f"--input is not valid JSON: {exc}") from None
+    return value if isinstance(value, list) else [value]
+
+
+@app_cli.command()
+def server(
+    app_module: Annotated[str, typer.Argument(help="module[:attribute] holding a legato.App")],
+    db: DbOption = None,
+    lease_seconds: Annotated[
+        float | None, typer.Option(help="partition and task lease (default: the app's)")
+    ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Run the orchestrator role: decide the executions of the partitions this replica leases.
+    Run as many as you like against one database; they share the partitions."""
+    _setup_logging(verbose)
+
+    async def main() -> None:
+        app = load_app(app_module)
+        app.configure(url=db or os.environ.get("LEGATO_DB") or app.url)
+        if lease_seconds is not None:
+            app.configure(lease_seconds=lease_seconds)
+        err_console.print(f"Legato server on {app.url}")
+        await _serve_until_stopped(app, orchestrate=True, work=False)
+
+    _run(main)
+
+
+@app_cli.command("worker")
+def worker_cmd(
+    app_module: Annotated[str, typer.Argument(help="module[:attribute] holding a legato.App")],
+    db: DbOption = None,
+    concurrency: Annotated[int, typer.Option(help="steps run at once")] = 100,
+    queue: Annotated[list[str] | None, typer.Option(help="queues to serve (default: all)")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Run the app's steps: claim tasks from the database, run them, record the outcomes."""
+    _setup_logging(verbose)
+
+    async def main() -> None:
+        app = load_app(app_module)
+        app.configure(url=db or os.environ.get("LEGATO_DB") or app.url, concurrency=concurrency)
+        err_console.print(f"Legato worker on {app.url}, concurrency {concurrency}")
+        await _serve_until_stopped(app, orchestrate=False, work=True, queues=queue or None)
+
+    _run(main)
+
+
+@contextlib.asynccontextmanager
+async def _reading(db: str | None) -> AsyncIterator[Store]:
+    """A read-only view of the database: inspecting never writes (works on a read-only file)."""
+    store = open_store(db or os.environ.get("LEGATO_DB") or DEFAULT_URL)
+    await store.open_reader()
+    try:
+        yield store
+    finally:
+        await store.close_reader()
+
+
+@app_cli.command()
+def migrate(db: DbOption = None) -> None:
+    """Bring the database schema up to date (``legato dev`` does this at start-up)."""
+
+    async def main() -> None:
+        store = open_store(db or os.environ.get("LEGATO_DB") or DEFAULT_URL)
+        try:
+            applied = await store.migrate()
+        finally:
+            await store.close()
+        if applied:
+            console.print(f"applied migrations {', '.join(map(str, applied))}")
+        else:
+            console.print("the schema is up to date")
+
+    _run(main)
+
+
+async def _execution(store: Store, execution_id: str) -> ExecutionRow:
+    row = await store.load_execution(execution_id)
+    if row is None:
+        raise LegatoError(f"no execution with id {execution_id!r}")
+    return row
+
+
+@executions_cli.command("list")
+def executions_list(
+    db: DbOption = None,
+    status: Annotated[str | None, typer.Option(help="only this status")] = None,
+    limit: Annotated[int, typer.Option()] = 50,
+    as_json: JsonOption = False,
+) -> None:
+    """List executions, newest first."""
+
+    async def main() -> None:
+        if status is not None and status.upper() not in Status.__members__:
+            raise LegatoError(f"unknown status {status!r}; one of {', '.join(Status.__members__)}")
+        async with _reading(db) as store:
+            found = await store.list_executions(
+                Status(status.upper()) if status else None, None, limit
+            )
+        rows = [ExecutionStatus.from_row(r) for r in found]
+        if as_json:
+            print(json.dumps([_status_json(r) for r in rows], indent=2))
+        else:
+            console.print(executions_table(rows))
+
+    _run(main)
+
+
+def _status_json(r: Any) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "workflow": r.workflow,
+        "version": r.version,
+        "status": r.status.value,
+        "current_step": r.current_step,
+        "reason": r.reason,
+        "error_type": r.error_type,
+        "error_message": r.error_message,
+        "created_at": r.created_at.isoformat(),
+        "updated_at": r.updated_at.isoformat(),
+        "closed_at": r.closed_at.isoformat() if r.closed_at else None,
+    }
+
+
+@executions_cli.command("show")
+def executions_show(
+    execution_id: Annotated[str, typer.Argument()], db: DbOption = None, as_json: JsonOption = False
+) -> None:
+    """One execution: status, current step, output or error."""
+
+    async def main() -> None:
+        async with _reading(db) as store:
+            row = await _execution(store, execution_id)
+        st = ExecutionStatus.from_row(row)
+        if as_json:
+            out = _status_json(st)
+            out["input"] = json.loads(row.input) if row.input else None
+            out["output"] = json.loads(row.output) if row.output else None
+            print(json.dumps(out, indent=2))
+        else:
+            console.print(execution_table(st, row.output))
+
+    _run(main)
+
+
+@executions_cli.command("history")
+def executions_history(
+    execution_id: Annotated[str, typer.Argument()], db: DbOption = None, as_json: JsonOption = False
+) -> None:
+    """An execution's event history; --json exports it for legato.testing.replay."""
+
+    async def main() -> None:
+        async with _reading(db) as store:
+            row = await _execution(store, execution_id)
+            events = await store.load_history(execution_id)
+        if as_json:
+            print(json.dumps(export_history(row.id, row.workflow, row.version, events), indent=2))
+        else:
+            console.print(history_table(execution_id, events))
+
+    _run(main)
+
+
+def main() -> None:
+    app_cli()

@@ -1,0 +1,389 @@
+"""``App`` and execution handles: Legato as users see it.
+
+Inside ``async with app:`` the app runs an engine (orchestrator and worker) in this process and
+starts executions on the local fast path. Without it, the app is a client of whatever engine
+serves its database: ``start`` records the execution and that engine picks it up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from types import TracebackType
+from typing import Any, Generic, TypeVar, overload
+
+from legato.adapters.sqlite import SqliteStore
+from legato.core import codec
+from legato.core.events import CLOSED_STATUSES, Event, EventType, Status
+from legato.core.partitions import partition_of
+from legato.core.retry import Retry
+from legato.engine.clock import SystemClock
+from legato.engine.engine import Engine
+from legato.engine.registry import Registry, WorkflowDef
+from legato.errors import (
+    ConfigurationError,
+    ExecutionAlreadyExists,
+    ExecutionFailedError,
+    ExecutionNotFound,
+    WorkflowTimeoutError,
+)
+from legato.ports.clock import Clock
+from legato.ports.store import (
+    ExecutionRow,
+    ExecutionUpdate,
+    NewExecution,
+    StartResult,
+    Store,
+    Transition,
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+R = TypeVar("R")
+
+DEFAULT_URL = "sqlite:///.legato/legato.db"
+
+
+def open_store(url: str) -> Store:
+    if url.startswith("sqlite:"):
+        return SqliteStore(url)
+    if url.startswith(("postgresql://", "postgres://")):
+        from legato.adapters.postgres import PostgresStore  # psycopg loads only when used
+
+        return PostgresStore(url)
+    raise ConfigurationError(
+        f"unsupported database URL {url!r}: use sqlite:///path/to/file.db or postgresql://..."
+    )
+
+
+@dataclass(frozen=True)
+class ExecutionStatus:
+    id: str
+    workflow: str
+    version: str
+    status: Status
+    current_step: str | None
+    reason: str | None
+    error_type: str | None
+    error_message: str | None
+    created_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: ExecutionRow) -> ExecutionStatus:
+        def ts(ms: int | None) -> datetime | None:
+            return None if ms is None else datetime.fromtimestamp(ms / 1000, tz=UTC)
+
+        return cls(
+            row.id,
+            row.workflow,
+            row.version,
+            row.status,
+            row.current_step,
+            row.reason,
+            row.error_type,
+            row.error_message,
+            ts(row.created_at) or datetime.now(UTC),
+            ts(row.updated_at) or datetime.now(UTC),
+            ts(row.closed_at),
+        )
+
+
+class Handle(Generic[R]):
+    def __init__(self, app: App, execution_id: str, workflow: WorkflowDef | None = None) -> None:
+        self.app = app
+        self.id = execution_id
+        self._workflow = workflow
+
+    def __repr__(self) -> str:
+        return f"Handle({self.id!r})"
+
+    async def status(self) -> ExecutionStatus:
+        row = await (await self.app._store_ready()).load_execution(self.id)
+        if row is None:
+            raise ExecutionNotFound(self.id)
+        return ExecutionStatus.from_row(row)
+
+    async def result(self, timeout: float | timedelta | None = None) -> R:
+        """The workflow's return value; raises ``ExecutionFailedError`` if it failed."""
+        seconds = timeout.total_seconds() if isinstance(timeout, timedelta) else timeout
+        try:
+            closed = await asyncio.wait_for(self._wait_closed(), seconds)
+        except TimeoutError:
+            raise WorkflowTimeoutError(
+                f"execution {self.id!r} did not finish within {seconds}s"
+            ) from None
+        if closed.status != Status.COMPLETED:
+            raise ExecutionFailedError(
+                self.id, closed.status.value, closed.error_type, closed.error_message
+            )
+        wf = self._workflow
+        if wf is None:
+            row = await self.status_row()
+            wf = self.app.registry.lookup_workflow(row.workflow, row.version)
+        if wf is None:
+            return codec.loads(closed.output)  # type: ignore[no-any-return]
+        return wf.signature.decode_result(closed.output or "null")  # type: ignore[no-any-return]
+
+    async def status_row(self) -> ExecutionRow:
+        row = await (await self.app._store_ready()).load_execution(self.id)
+        if row is None:
+            raise ExecutionNotFound(self.id)
+        return row
+
+    async def _wait_closed(self) -> ExecutionRow | ExecutionUpdate:
+        """Waits on the local orchestrator when it decides this execution (no reads), and
+        re-reads the row now and then: another process may be the one that closes it."""
+        store = await self.app._store_ready()
+        orch = self.app._engine.orchestrator if self.app._engine else None
+        delay = 0.005
+        while True:
+            fut = orch.wait_closed(self.id) if orch is not None else None
+            if fut is None or not orch.is_live(self.id):  # type: ignore[union-attr]
+                row = await store.load_execution(self.id)
+                if row is None:
+                    raise ExecutionNotFound(self.id)
+                if row.status in CLOSED_STATUSES:
+                    if fut is not None:
+                        fut.cancel()
+                    return row
+            if fut is None:
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 0.1)
+                continue
+            done, _ = await asyncio.wait([fut], timeout=1.0)
+            if done:
+                return fut.result()
+            fut.cancel()
+
+    async def history(self) -> list[Event]:
+        return await (await self.app._store_ready()).load_history(self.id)
+
+
+class App:
+    """A Legato application: its workflows and steps, and the database they run on."""
+
+    def __init__(
+        self,
+        url: str = DEFAULT_URL,
+        *,
+        cache_size: int = 10_000,
+        lease_seconds: float = 30.0,
+        concurrency: int = 100,
+        clock: Clock | None = None,
+    ) -> None:
+        self.url = url
+        self.registry = Registry()
+        self.cache_size = cache_size
+        self.lease_seconds = lease_seconds
+        self.concurrency = concurrency
+        self.clock: Clock = clock or SystemClock()
+        self._engine: Engine | None = None
+        self._store: Store | None = None
+        self._store_open = False
+
+    # --- registration -------------------------------------------------------------------------
+    def workflow(self, name: str | None = None, version: str = "1") -> Callable[[F], F]:
+        def register(fn: F) -> F:
+            self.registry.add_workflow(fn, name, version)
+            return fn
+
+        return register
+
+    @overload
+    def step(self, fn: F, /) -> F: ...
+    @overload
+    def step(
+        self,
+        fn: None = None,
+        /,
+        *,
+        name: str | None = None,
+        retry: Retry | None = None,
+        timeout: float | timedelta | None = None,
+        heartbeat_timeout: float | timedelta | None = None,
+        queue: str | None = None,
+    ) -> Callable[[F], F]: ...
+
+    def step(
+        self,
+        fn: F | None = None,
+        /,
+        *,
+        name: str | None = None,
+        retry: Retry | None = None,
+        timeout: float | timedelta | None = None,
+        heartbeat_timeout: float | timedelta | None = None,
+        queue: str | None = None,
+    ) -> F | Callable[[F], F]:
+        """Register a step (sync or async). ``timeout`` is start-to-close per attempt."""
+
+        def register(f: F) -> F:
+            self.registry.add_step(f, name, retry, timeout, heartbeat_timeout, queue)
+            return f
+
+        return register(fn) if fn is not None else register
+
+    # --- running an engine in this process ---------------------------------------------------
+    def configure(self, **options: Any) -> None:
+        """Change settings before the engine starts (``legato dev --db URL`` uses this)."""
+        for key, value in options.items():
+            if not hasattr(self, key) or key.startswith("_"):
+                raise ConfigurationError(f"unknown App option {key!r}")
+            setattr(self, key, value)
+
+    def engine(self, *, orchestrate: bool = True, work: bool = True, **options: Any) -> Engine:
+        if self._engine is not None:
+            raise ConfigurationError("this app already runs an engine")
+        self._store = open_store(self.url)
+        self._engine = Engine(
+            self._store,
+            self.registry,
+            self.clock,
+            orchestrate=orchestrate,
+            work=work,
+            cache_size=self.cache_size,
+            lease_seconds=self.lease_seconds,
+            concurrency=self.concurrency,
+            **options,
+        )
+        return self._engine
+
+    async def start_engine(
+        self, *, orchestrate: bool = True, work: bool = True, queues: list[str] | None = None
+    ) -> Engine:
+        """Start the engine in this process (``async with app`` starts both roles)."""
+        engine = self.engine(orchestrate=orchestrate, work=work, queues=queues)
+        try:
+            await engine.start()
+        except BaseException:
+            self._engine = None
+            self._store = None
+            raise
+        self._store_open = True
+        return engine
+
+    async def __aenter__(self) -> App:
+        await self.start_engine()
+        return self
+
+    async def __aexit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.shutdown()
+
+    async def shutdown(self) -> None:
+        if self._engine is not None:
+            await self._engine.stop()
+        elif self._store is not None and self._store_open:
+            await self._store.close()
+        self._engine = None
+        self._store = None
+        self._store_open = False
+
+    async def _store_ready(self) -> Store:
+        if self._store is None:
+            self._store = open_store(self.url)
+        if not self._store_open:
+            await self._store.open()
+            self._store_open = True
+        return self._store
+
+    # --- executions ---------------------------------------------------------------------------
+    async def start(
+        self,
+        workflow: Callable[..., Any] | str,
+        *args: Any,
+        id: str | None = None,
+        connection: Any = None,
+        **kwargs: Any,
+    ) -> Handle[Any]:
+        """Start an execution of a registered workflow (the function, or its name); the same
+        ``id`` and input again returns the same execution.
+
+        ``connection``: the caller's own ``psycopg.AsyncConnection`` (PostgreSQL apps). The
+        execution is written in the caller's open transaction, so it commits or rolls back
+        together with the caller's own rows (the outbox pattern for your data)."""
+        if isinstance(workflow, str):
+            wf = self.registry.workflow_named(workflow)
+        else:
+            wf = self.registry.workflow_for(workflow)
+        what = f"input of workflow {wf.name!r}"
+        input_json = wf.signature.encode_args(args, kwargs, what)
+        execution_id = id or str(uuid.uuid4())
+        if connection is not None:
+            done = await self._start_in(connection, wf, execution_id, input_json)
+            return self._handle_for(done, wf, execution_id, input_json)
+        store = await self._store_ready()
+        orch = self._engine.orchestrator if self._engine else None
+        result: StartResult | None = None
+        if orch is not None:  # the first decision decodes (validates) the input right here
+            result = await orch.start(wf, execution_id, input_json)
+        if result is None:  # no engine here, or another replica decides this execution
+            wf.signature.decode_args(input_json)  # the workflow must accept it: fail here
+            result = await store.start_execution(self._pending(wf, execution_id, input_json))
+        return self._handle_for(result, wf, execution_id, input_json)
+
+    def _pending(self, wf: WorkflowDef, execution_id: str, input_json: str) -> NewExecution:
+        """An execution recorded for whichever engine serves the database to pick up."""
+        now = self.clock.now_ms()
+        started = Event(
+            EventType.EXECUTION_STARTED,
+            ts=now,
+            name=wf.name,
+            payload=input_json,
+            meta={"version": wf.version},
+        )
+        tr = Transition(execution_id, 0, now, [started], ExecutionUpdate(Status.PENDING, None))
+        return NewExecution(
+            execution_id, wf.name, wf.version, input_json, now, tr, partition_of(execution_id)
+        )
+
+    async def _start_in(
+        self, connection: Any, wf: WorkflowDef, execution_id: str, input_json: str
+    ) -> StartResult:
+        if not self.url.startswith(("postgresql://", "postgres://")):
+            raise ConfigurationError("app.start(connection=...) needs a PostgreSQL app")
+        from legato.adapters.postgres.store import start_in_transaction
+
+        wf.signature.decode_args(input_json)
+        return await start_in_transaction(connection, self._pending(wf, execution_id, input_json))
+
+    def _handle_for(
+        self, result: StartResult, wf: WorkflowDef, execution_id: str, input_json: str
+    ) -> Handle[Any]:
+        if not result.created:
+            existing = result.existing
+            assert existing is not None
+            if existing.workflow != wf.name or existing.input != input_json:
+                raise ExecutionAlreadyExists(
+                    execution_id,
+                    f"with workflow {existing.workflow!r} and a different input",
+                )
+        return Handle(self, execution_id, wf)
+
+    def get_handle(self, execution_id: str) -> Handle[Any]:
+        return Handle(self, execution_id)
+
+    async def list_executions(
+        self, status: Status | str | None = None, limit: int = 100
+    ) -> list[ExecutionStatus]:
+        store = await self._store_ready()
+        rows = await store.list_executions(Status(status) if status else None, None, limit)
+        return [ExecutionStatus.from_row(r) for r in rows]
+
+    @property
+    def stats(self) -> dict[str, int]:
+        """Counters for tests and benchmarks: replays, transitions, commits."""
+        engine = self._engine
+        orch = engine.orchestrator if engine else None
+        store = self._store
+        return {
+            "replays": orch.replays if orch else 0,
+            "transitions": orch.transitions if orch else 0,
+            "commits": store.commits() if store else 0,
+            "cached": len(orch.cache) if orch else 0,
+        }

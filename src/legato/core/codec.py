@@ -1,0 +1,85 @@
+"""The one JSON codec: pydantic-core encodes (models, dataclasses, datetimes) and validates back.
+
+Values cross every boundary as JSON text so that a live run and a replay see exactly the same
+values, validated against the receiving function's annotations.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any, get_type_hints
+
+import pydantic_core
+from pydantic import TypeAdapter
+
+from legato.errors import SerializationError
+
+_ANY_ADAPTER: TypeAdapter[Any] = TypeAdapter(Any)
+
+
+def dumps(value: object, what: str) -> str:
+    """Encode ``value``; ``what`` names the workflow or step for the error message."""
+    try:
+        return pydantic_core.to_json(value).decode()
+    except pydantic_core.PydanticSerializationError as exc:
+        raise SerializationError(
+            f"{what}: value of type {type(value).__name__} is not JSON-serialisable ({exc})"
+        ) from None
+
+
+def loads(text: str | None) -> Any:
+    return None if text is None else pydantic_core.from_json(text)
+
+
+class Signature:
+    """Type adapters for one function's parameters and return value, built once."""
+
+    def __init__(self, fn: Callable[..., Any], skip_first: bool = False) -> None:
+        try:
+            hints = get_type_hints(fn)
+        except Exception:  # unresolvable forward references: validate nothing rather than fail
+            hints = {}
+        params = list(inspect.signature(fn).parameters.values())
+        if skip_first and params:
+            params = params[1:]
+        self.params = params
+        self.adapters: dict[str, TypeAdapter[Any]] = {
+            p.name: TypeAdapter(hints[p.name]) for p in params if p.name in hints
+        }
+        ret = hints.get("return")
+        self.returns: TypeAdapter[Any] = _ANY_ADAPTER if ret is None else TypeAdapter(ret)
+        self.has_return_type = ret is not None
+
+    def encode_args(self, args: tuple[Any, ...], kwargs: dict[str, Any], what: str) -> str:
+        try:
+            return pydantic_core.to_json([list(args), kwargs]).decode()
+        except pydantic_core.PydanticSerializationError:
+            pass
+        for name, value in [*enumerate(args), *kwargs.items()]:
+            try:
+                pydantic_core.to_json(value)
+            except pydantic_core.PydanticSerializationError:
+                raise SerializationError(
+                    f"{what}: argument {name!r} of type {type(value).__name__} "
+                    "is not JSON-serialisable"
+                ) from None
+        raise SerializationError(f"{what}: arguments are not JSON-serialisable")
+
+    def decode_args(self, text: str) -> tuple[list[Any], dict[str, Any]]:
+        raw_args, raw_kwargs = pydantic_core.from_json(text)
+        args = [
+            self._validate(self.params[i].name, v) if i < len(self.params) else v
+            for i, v in enumerate(raw_args)
+        ]
+        kwargs = {k: self._validate(k, v) for k, v in raw_kwargs.items()}
+        return args, kwargs
+
+    def _validate(self, name: str, value: Any) -> Any:
+        adapter = self.adapters.get(name)
+        return value if adapter is None else adapter.validate_python(value)
+
+    def decode_result(self, text: str) -> Any:
+        if not self.has_return_type:
+            return pydantic_core.from_json(text)
+        return self.returns.validate_json(text)

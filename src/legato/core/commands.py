@@ -1,0 +1,34 @@
+"""Commands a workflow issues; the orchestrator turns each into events, tasks and timers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TypeAlias
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleStep:
+    step_id: int
+    name: str
+    args: str  # JSON [args, kwargs]
+
+
+@dataclass(frozen=True, slots=True)
+class StartTimer:
+    timer_id: int
+    fire_at: int  # epoch ms
+
+
+@dataclass(frozen=True, slots=True)
+class CompleteExecution:
+    result: str  # JSON
+
+
+@dataclass(frozen=True, slots=True)
+class FailExecution:
+    error_type: str
+    message: str
+    traceback: str
+
+
+Command: TypeAlias = ScheduleStep | StartTimer | CompleteExecution | FailExecution

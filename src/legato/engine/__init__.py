@@ -1,0 +1,1 @@
+"""The imperative shell: orchestrator, workers, timers, sticky cache, registry."""

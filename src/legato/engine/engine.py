@@ -1,0 +1,208 @@
+"""The engine in one process: store, orchestrator, an optional local worker, and their loops."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Coroutine
+from typing import Any
+
+from legato.core.partitions import fair_share
+from legato.engine.clock import SkippingClock
+from legato.engine.orchestrator import Orchestrator
+from legato.engine.registry import Registry
+from legato.engine.worker import Worker, backoff, wait_or_timeout
+from legato.ports.clock import Clock
+from legato.ports.store import Store
+
+log = logging.getLogger("legato.engine")
+STOP_TIMEOUT = 5.0
+
+
+def make_owner_id(role: str) -> str:
+    return f"{role}:{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class Engine:
+    """``orchestrate``: decide executions; ``work``: run steps in this process."""
+
+    def __init__(
+        self,
+        store: Store,
+        registry: Registry,
+        clock: Clock,
+        *,
+        orchestrate: bool = True,
+        work: bool = True,
+        cache_size: int = 10_000,
+        lease_seconds: float = 30.0,
+        concurrency: int = 100,
+        queues: list[str] | None = None,
+        poll_interval: float | None = None,
+    ) -> None:
+        self.store = store
+        self.registry = registry
+        self.clock = clock
+        self.owner = make_owner_id("engine")
+        lease_ms = int(lease_seconds * 1000)
+        if poll_interval is None:  # with notifications, polling is only a bounded fallback
+            poll_interval = 1.0 if store.notifies else 0.05
+        self.poll_interval = poll_interval
+        self.worker: Worker | None = None
+        self.orchestrator: Orchestrator | None = None
+        if work:
+            self.worker = Worker(
+                store,
+                registry,
+                clock,
+                owner=self.owner,
+                concurrency=concurrency,
+                lease_ms=lease_ms,
+                queues=sorted(queues or registry.queues() or {"default"}),
+                poll_interval=poll_interval * 2,
+            )
+        if orchestrate:
+            self.orchestrator = Orchestrator(
+                store,
+                registry,
+                clock,
+                owner=self.owner,
+                lease_ms=lease_ms,
+                cache_size=cache_size,
+                local_worker=self.worker,
+            )
+            if self.worker is not None:
+                self.worker.on_outcome = self.orchestrator.on_local_outcome
+        self._loops: list[asyncio.Task[None]] = []
+        self._orchestrator_wake = asyncio.Event()
+        self._stopping = False
+        self._partition_wake = asyncio.Event()
+        self._last_balance = time.monotonic()
+        self.lease_ms = lease_ms
+        self._listener: asyncio.Task[None] | None = None
+        if isinstance(clock, SkippingClock):
+            clock.idle = self.idle
+
+    def idle(self) -> bool:
+        if self.store.pending_writes():
+            return False
+        if self.worker is not None and self.worker.active:
+            return False
+        return self.orchestrator is None or self.orchestrator.idle()
+
+    async def start(self) -> None:
+        await self.store.open()
+        if self.orchestrator is not None:
+            orch = self.orchestrator
+            await self._balance(orch)  # a lone replica holds every partition from the start
+            self._spawn(self._partition_loop(orch))
+            self._spawn(self._orchestrator_poll(orch))
+        if self.store.notifies:  # only waits: cancelled at once on stop
+            self._listener = asyncio.get_running_loop().create_task(
+                self.store.listen(self._notified)
+            )
+        if self.worker is not None:
+            self._spawn(self.worker.poll_loop())
+            self._spawn(self.worker.renew_loop())
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        self._loops.append(asyncio.get_running_loop().create_task(coro))
+
+    async def _orchestrator_poll(self, orch: Orchestrator) -> None:
+        """Picks up what other processes wrote: results of remote workers, client starts,
+        timers whose in-memory callback was lost. Woken by notifications where the store has
+        them; the interval is then only a fallback."""
+        last_timer_sweep = 0.0
+        failures = 0
+        while not self._stopping:
+            pause = backoff(failures) if failures else self.poll_interval
+            await wait_or_timeout(self._orchestrator_wake, pause)
+            try:
+                await orch.poll_done_tasks()
+                await orch.poll_pending()
+                now = asyncio.get_running_loop().time()
+                if now - last_timer_sweep >= 1.0:
+                    last_timer_sweep = now
+                    await orch.poll_due_timers(self.clock.now_ms() - 1000)
+                failures = 0
+            except Exception as exc:
+                failures += 1
+                log.warning("polling the store failed (%s); retrying with backoff", exc)
+
+    def _is_registered(self, name: str, version: str) -> bool:
+        return self.registry.lookup_workflow(name, version) is not None
+
+    async def _balance(self, orch: Orchestrator) -> None:
+        now = self.clock.now_ms()
+        live = await self.store.heartbeat_replica(self.owner, now, self.lease_ms, leaving=False)
+        held = await self.store.balance_partitions(self.owner, now, self.lease_ms, fair_share(live))
+        self._last_balance = time.monotonic()
+        orch.set_partitions(held, self._is_registered)
+
+    async def _partition_loop(self, orch: Orchestrator) -> None:
+        """Renew partition leases and re-split them as replicas come and go. Past the lease
+        without a renewal, every partition counts as lost: another replica may hold it now."""
+        interval = self.lease_ms / 3000
+        while not self._stopping:
+            await wait_or_timeout(self._partition_wake, interval)
+            if self._stopping:
+                return
+            try:
+                await self._balance(orch)
+            except Exception as exc:
+                log.warning("renewing partition leases failed: %s", exc)
+                if time.monotonic() - self._last_balance > self.lease_ms / 1000 and orch.owned:
+                    log.warning("partition leases expired; deciding nothing until renewed")
+                    orch.set_partitions([], self._is_registered)
+
+    async def _leave(self) -> None:
+        """A graceful stop gives its partitions back at once (no waiting for expiry)."""
+        orch = self.orchestrator
+        if orch is None or not orch.owned:
+            return
+        try:
+            await self.store.release_partitions(self.owner, sorted(orch.owned))
+            await self.store.heartbeat_replica(
+                self.owner, self.clock.now_ms(), self.lease_ms, leaving=True
+            )
+        except Exception as exc:
+            log.warning("could not give partitions back (%s); their leases will expire", exc)
+        orch.owned.clear()
+
+    def _notified(self, what: str) -> None:
+        if what == "tasks" and self.worker is not None:
+            self.worker.wake.set()
+        elif what in ("done", "pending"):
+            self._orchestrator_wake.set()
+
+    async def stop(self) -> None:
+        # Ask the loops to end at their next turn (a claim in flight completes cleanly), then
+        # cancel what is still waiting; bounded either way, so a stop never hangs.
+        self._stopping = True
+        if self._listener is not None:
+            self._listener.cancel()
+            await asyncio.wait([self._listener], timeout=STOP_TIMEOUT)
+            self._listener = None
+        self._orchestrator_wake.set()
+        self._partition_wake.set()
+        if self.worker is not None:
+            self.worker.stop_loops()
+        if self._loops:
+            _, pending = await asyncio.wait(self._loops, timeout=STOP_TIMEOUT / 5)
+            for task in pending:
+                task.cancel()
+            if pending:
+                _, stuck = await asyncio.wait(pending, timeout=STOP_TIMEOUT)
+                for task in stuck:
+                    log.warning("background loop %r did not stop within %ss", task, STOP_TIMEOUT)
+        self._loops.clear()
+        await self._leave()
+        if self.orchestrator is not None:
+            await self.orchestrator.stop()
+        if self.worker is not None:
+            await self.worker.drain()
+        await self.store.close()

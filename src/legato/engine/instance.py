@@ -1,0 +1,276 @@
+"""One running workflow: its coroutine, what it waits for, and the commands it has issued.
+
+An instance is fed *activations* (groups of input events) and answers with new commands. The
+same path serves a live execution and a replay: replaying feeds the recorded groups in order and
+checks that every command the code issues matches the recorded one (DESIGN.md §2, §3).
+"""
+
+from __future__ import annotations
+
+import random
+import traceback
+import uuid
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from legato.core import codec
+from legato.core.commands import (
+    Command,
+    CompleteExecution,
+    FailExecution,
+    ScheduleStep,
+    StartTimer,
+)
+from legato.core.events import COMMAND_EVENTS, INPUT_EVENTS, Event, EventType
+from legato.engine.registry import Registry, StepDef, WorkflowDef
+from legato.engine.scheduler import Diverged, Scheduler, WFuture
+from legato.errors import NonDeterminismError, StepFailed, WorkflowUsageError
+
+
+class Context:
+    """What a workflow function receives as its first argument."""
+
+    def __init__(self, instance: WorkflowInstance) -> None:
+        self._instance = instance
+        self.execution_id = instance.execution_id
+        self.workflow = instance.workflow.name
+        self.version = instance.workflow.version
+
+    def step(self, fn: Callable[..., Any] | str, *args: Any, **kwargs: Any) -> WFuture:
+        """Schedule a registered step; await the result (or pass it to ``gather``)."""
+        return self._instance.schedule_step(fn, args, kwargs)
+
+    def sleep(self, duration: float | timedelta) -> WFuture:
+        """A durable timer: survives restarts; ``await ctx.sleep(3600)``."""
+        seconds = duration.total_seconds() if isinstance(duration, timedelta) else float(duration)
+        return self._instance.start_timer(seconds)
+
+    def gather(self, *aws: Awaitable[Any]) -> WFuture:
+        """Wait for all, like ``asyncio.gather``: results in order, first failure raised."""
+        return self._instance.scheduler.gather(*aws)
+
+    def now(self) -> datetime:
+        """The time of the event being processed: the same on every replay."""
+        return datetime.fromtimestamp(self._instance.now_ms / 1000, tz=UTC)
+
+    def random(self) -> float:
+        return self._instance.rng.random()
+
+    def uuid(self) -> uuid.UUID:
+        return uuid.UUID(int=self._instance.rng.getrandbits(128), version=4)
+
+
+class WorkflowInstance:
+    def __init__(self, workflow: WorkflowDef, registry: Registry, execution_id: str) -> None:
+        self.workflow = workflow
+        self.registry = registry
+        self.execution_id = execution_id
+        self.scheduler = Scheduler()
+        self.rng = random.Random(execution_id)
+        self.now_ms = 0
+        self.seq = 0  # last history seq this instance has seen or written
+        self.next_id = 1
+        self.waiting: dict[int, tuple[WFuture, StepDef | None]] = {}
+        self.recorded: dict[int, Event] = {}
+        self.commands: list[Command] = []
+        self.diverged: NonDeterminismError | None = None
+        self.closed = False
+        self.current_step: str | None = None
+
+    # --- commands issued by workflow code -------------------------------------------------
+    def schedule_step(
+        self, fn: Callable[..., Any] | str, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> WFuture:
+        step = self.registry.step_for(fn)
+        args_json = step.signature.encode_args(args, kwargs, f"step {step.name!r}")
+        step_id, replayed = self._issue(EventType.STEP_SCHEDULED, step.name)
+        self.current_step = step.name
+        fut = WFuture()
+        self.waiting[step_id] = (fut, step)
+        if not replayed:
+            self.commands.append(ScheduleStep(step_id, step.name, args_json))
+        return fut
+
+    def start_timer(self, seconds: float) -> WFuture:
+        fut = WFuture()
+        if seconds <= 0:
+            fut.resolve(None)
+            return fut
+        timer_id, replayed = self._issue(EventType.TIMER_STARTED, "sleep")
+        self.waiting[timer_id] = (fut, None)
+        if not replayed:
+            self.commands.append(StartTimer(timer_id, self.now_ms + round(seconds * 1000)))
+        return fut
+
+    def _issue(self, kind: EventType, name: str) -> tuple[int, bool]:
+        """Number the next command; True if the history already recorded it (a replay)."""
+        command_id = self.next_id
+        self.next_id += 1
+        recorded = self.recorded.pop(command_id, None)
+        if recorded is None:
+            return command_id, False
+        if recorded.type != kind or recorded.name != name:
+            self._diverge(
+                f"command #{command_id}",
+                _describe(recorded.type, recorded.name),
+                _describe(kind, name),
+            )
+        return command_id, True
+
+    def _diverge(self, where: str, recorded: str, now: str) -> None:
+        self.diverged = NonDeterminismError(where, recorded, now)
+        raise Diverged()
+
+    # --- activations ----------------------------------------------------------------------
+    def start(self, input_json: str | None, ts: int) -> list[Command]:
+        self.now_ms = ts
+        ctx = Context(self)
+        args, kwargs = self.workflow.signature.decode_args(input_json) if input_json else ([], {})
+        result = self.scheduler.spawn(self.workflow.fn(ctx, *args, **kwargs))
+        result.add_done_callback(lambda: self._finish(result))
+        return self._run()
+
+    def activate(self, events: Iterable[Event], ts: int) -> tuple[list[Command], list[Event]]:
+        """Feed input events; returns the new commands and the events that were accepted
+        (duplicates, for something already resolved, are left out)."""
+        self.now_ms = ts
+        accepted = []
+        for event in events:
+            if self._deliver(event):
+                accepted.append(event)
+        return self._run(), accepted
+
+    def _deliver(self, event: Event) -> bool:
+        if event.ref is None:
+            return False
+        entry = self.waiting.pop(event.ref, None)
+        if entry is None:
+            return False
+        fut, step = entry
+        if event.type == EventType.STEP_COMPLETED:
+            assert step is not None
+            try:
+                fut.resolve(step.signature.decode_result(event.payload or "null"))
+            except Exception as exc:  # result does not fit the step's return annotation
+                fut.fail(StepFailed(step.name, type(exc).__name__, str(exc), _attempt(event)))
+        elif event.type == EventType.STEP_FAILED:
+            assert step is not None
+            fut.fail(
+                StepFailed(
+                    step.name,
+                    str(event.meta.get("error_type")),
+                    str(event.meta.get("message")),
+                    _attempt(event),
+                )
+            )
+        elif event.type == EventType.TIMER_FIRED:
+            fut.resolve(None)
+        else:
+            self.waiting[event.ref] = entry
+            return False
+        return True
+
+    def _run(self) -> list[Command]:
+        try:
+            self.scheduler.run_until_blocked()
+        except Diverged:
+            pass
+        if self.diverged is not None:
+            raise self.diverged
+        commands, self.commands = self.commands, []
+        return commands
+
+    def _finish(self, result: WFuture) -> None:
+        self.closed = True
+        err = result.error
+        if err is None:
+            try:
+                out = codec.dumps(result.value, f"result of workflow {self.workflow.name!r}")
+            except Exception as exc:
+                self.commands.append(FailExecution(type(exc).__name__, str(exc), ""))
+                return
+            self.commands.append(CompleteExecution(out))
+        elif isinstance(err, Diverged):
+            return
+        else:
+            tb = "".join(traceback.format_exception(err))
+            self.commands.append(FailExecution(_error_type(err), str(err), tb))
+
+    # --- replay ---------------------------------------------------------------------------
+    def replay(self, history: list[Event]) -> list[Command]:
+        """Re-run the code over a recorded history; returns commands the history lacks."""
+        for event in history:
+            if event.type in COMMAND_EVENTS and event.ref is not None:
+                self.recorded[event.ref] = event
+        new: list[Command] = []
+        for batch in _batches(history):
+            inputs = [e for e in batch if e.type in INPUT_EVENTS]
+            self.seq = batch[-1].seq
+            if not inputs:
+                continue
+            first = inputs[0]
+            if first.type == EventType.EXECUTION_STARTED:
+                try:
+                    new += self.start(first.payload, first.ts)
+                except NonDeterminismError:
+                    raise
+                except Exception as exc:  # the code's signature no longer takes the input
+                    self.diverged = NonDeterminismError(
+                        "the workflow input",
+                        "an input the workflow accepted at start",
+                        f"reject it ({type(exc).__name__}: {exc})",
+                    )
+                    raise self.diverged from None
+                new += self.activate(inputs[1:], first.ts)[0]
+            else:
+                new += self.activate(inputs, batch[0].ts)[0]
+        if self.recorded and not self.closed:
+            ref = min(self.recorded)
+            rec = self.recorded[ref]
+            self.diverged = NonDeterminismError(
+                f"command #{ref}",
+                _describe(rec.type, rec.name),
+                "nothing (the code no longer issues it)",
+            )
+            raise self.diverged
+        if self.recorded and self.closed:
+            ref = min(self.recorded)
+            rec = self.recorded[ref]
+            self.diverged = NonDeterminismError(
+                f"command #{ref}", _describe(rec.type, rec.name), "return from the workflow"
+            )
+            raise self.diverged
+        return new
+
+    def close(self) -> None:
+        self.scheduler.close()
+
+
+def _describe(kind: EventType, name: str | None) -> str:
+    if kind == EventType.TIMER_STARTED:
+        return "a timer (ctx.sleep)"
+    return f"step {name!r}"
+
+
+def _attempt(event: Event) -> int:
+    value = event.meta.get("attempt", 1)
+    return value if isinstance(value, int) else 1
+
+
+def _error_type(err: BaseException) -> str:
+    if isinstance(err, StepFailed):
+        return err.error_type
+    if isinstance(err, WorkflowUsageError):
+        return "WorkflowUsageError"
+    return type(err).__name__
+
+
+def _batches(history: list[Event]) -> list[list[Event]]:
+    out: list[list[Event]] = []
+    for event in history:
+        if out and out[-1][0].batch == event.batch:
+            out[-1].append(event)
+        else:
+            out.append([event])
+    return out

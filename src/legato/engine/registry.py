@@ -1,0 +1,129 @@
+"""What an app has registered: workflows by (name, version) and steps by name."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from legato.core.codec import Signature
+from legato.core.retry import Retry
+from legato.errors import RegistrationError
+
+DEFAULT_QUEUE = "default"
+
+
+def _seconds(value: float | timedelta | None) -> float | None:
+    if value is None:
+        return None
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+@dataclass(eq=False)
+class StepDef:
+    name: str
+    fn: Callable[..., Any]
+    retry: Retry
+    timeout: float | None  # start-to-close, seconds
+    heartbeat_timeout: float | None
+    queue: str
+    signature: Signature = field(init=False)
+    is_async: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.signature = Signature(self.fn)
+        self.is_async = inspect.iscoroutinefunction(self.fn)
+
+
+@dataclass(eq=False)
+class WorkflowDef:
+    name: str
+    version: str
+    fn: Callable[..., Any]
+    signature: Signature = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.signature = Signature(self.fn, skip_first=True)
+
+
+STEP_ATTR = "__legato_step__"
+WORKFLOW_ATTR = "__legato_workflow__"
+
+
+class Registry:
+    def __init__(self) -> None:
+        self.workflows: dict[tuple[str, str], WorkflowDef] = {}
+        self.steps: dict[str, StepDef] = {}
+
+    def add_step(
+        self,
+        fn: Callable[..., Any],
+        name: str | None,
+        retry: Retry | None,
+        timeout: float | timedelta | None,
+        heartbeat_timeout: float | timedelta | None,
+        queue: str | None,
+    ) -> StepDef:
+        step = StepDef(
+            name=name or fn.__qualname__,
+            fn=fn,
+            retry=retry or Retry(),
+            timeout=_seconds(timeout),
+            heartbeat_timeout=_seconds(heartbeat_timeout),
+            queue=queue or DEFAULT_QUEUE,
+        )
+        if step.name in self.steps and self.steps[step.name].fn is not fn:
+            raise RegistrationError(f"a different step is already registered as {step.name!r}")
+        self.steps[step.name] = step
+        setattr(fn, STEP_ATTR, step)
+        return step
+
+    def add_workflow(self, fn: Callable[..., Any], name: str | None, version: str) -> WorkflowDef:
+        if not inspect.iscoroutinefunction(fn):
+            raise RegistrationError(f"workflow {fn.__qualname__} must be an async def function")
+        wf = WorkflowDef(name=name or fn.__qualname__, version=str(version), fn=fn)
+        key = (wf.name, wf.version)
+        if key in self.workflows and self.workflows[key].fn is not fn:
+            raise RegistrationError(
+                f"workflow {wf.name!r} version {wf.version!r} is registered twice"
+            )
+        self.workflows[key] = wf
+        setattr(fn, WORKFLOW_ATTR, wf)
+        return wf
+
+    def step_for(self, fn: Callable[..., Any] | str) -> StepDef:
+        if isinstance(fn, str):
+            step = self.steps.get(fn)
+        else:
+            step = getattr(fn, STEP_ATTR, None)
+        if step is None:
+            label = fn if isinstance(fn, str) else getattr(fn, "__qualname__", repr(fn))
+            raise RegistrationError(
+                f"{label} is not a registered step (decorate it with @app.step)"
+            )
+        return step
+
+    def workflow_for(self, fn: Callable[..., Any]) -> WorkflowDef:
+        wf = getattr(fn, WORKFLOW_ATTR, None)
+        if wf is None:
+            label = getattr(fn, "__qualname__", repr(fn))
+            raise RegistrationError(f"{label} is not a registered workflow (use @app.workflow)")
+        return wf  # type: ignore[no-any-return]
+
+    def workflow_named(self, name: str) -> WorkflowDef:
+        """The most recently registered version of a workflow name."""
+        found = [wf for (n, _), wf in self.workflows.items() if n == name]
+        if not found:
+            known = ", ".join(sorted({n for n, _ in self.workflows})) or "none"
+            raise RegistrationError(
+                f"no workflow named {name!r} is registered (registered: {known})"
+            )
+        return found[-1]
+
+    def lookup_workflow(self, name: str, version: str) -> WorkflowDef | None:
+        return self.workflows.get((name, version))
+
+    def queues(self) -> frozenset[str]:
+        return frozenset(s.queue for s in self.steps.values())

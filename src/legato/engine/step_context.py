@@ -1,0 +1,56 @@
+"""What a running step can see: ``legato.step_context()`` and ``legato.heartbeat()``."""
+
+from __future__ import annotations
+
+import contextvars
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from legato.errors import LegatoError
+
+
+@dataclass
+class StepContext:
+    execution_id: str
+    step_id: int
+    step: str
+    attempt: int
+    #: ``{execution_id}:{step_id}``: the same on every attempt; pass it to the outside world.
+    idempotency_key: str
+    #: what the previous attempt last passed to ``heartbeat()``, if anything
+    heartbeat_details: Any = None
+    last_heartbeat: float = field(default_factory=time.monotonic)
+    latest_details: Any = None
+    _on_heartbeat: Callable[[Any], None] | None = None
+
+    def heartbeat(self, details: Any = None) -> None:
+        self.last_heartbeat = time.monotonic()
+        if details is not None:
+            self.latest_details = details
+        if self._on_heartbeat is not None:
+            self._on_heartbeat(details)
+
+
+_current: contextvars.ContextVar[StepContext] = contextvars.ContextVar("legato_step")
+
+
+def step_context() -> StepContext:
+    """The running step's context; raises outside a step."""
+    try:
+        return _current.get()
+    except LookupError:
+        raise LegatoError("legato.step_context() is only available inside a running step") from None
+
+
+def heartbeat(details: Any = None) -> None:
+    """Tell Legato the step is alive (resets its heartbeat timeout); ``details`` are kept
+    for the next attempt. Outside a step it does nothing, so step code stays testable."""
+    ctx = _current.get(None)
+    if ctx is not None:
+        ctx.heartbeat(details)
+
+
+def bind(ctx: StepContext) -> contextvars.Token[StepContext]:
+    return _current.set(ctx)

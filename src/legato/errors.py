@@ -1,0 +1,121 @@
+"""Every exception Legato raises, in one tree.
+
+    LegatoError
+    ├── ConfigurationError          bad URL, unknown module, option that makes no sense
+    ├── StoreError                  the database cannot be used
+    │   ├── DatabaseLockedError     another process holds a lock that does not go away
+    │   ├── DatabaseReadOnlyError   the file or its folder is not writable
+    │   └── DatabaseCorruptError    the file is not a Legato (or any) SQLite database
+    ├── SerializationError          a value is not JSON-serialisable (names where, and the type)
+    ├── RegistrationError           a workflow or step is used without being registered
+    ├── ExecutionAlreadyExists      same execution id started with a different input
+    ├── ExecutionNotFound           no execution with that id
+    ├── ExecutionFailedError        handle.result() of an execution that failed / was suspended
+    ├── WorkflowTimeoutError        handle.result(timeout=...) ran out
+    ├── NonDeterminismError         replay diverged from the recorded history
+    ├── WorkflowUsageError          a workflow awaited something that is not a ctx operation
+    └── StepFailed                  raised inside a workflow when a step failed for good (catchable)
+
+Engine errors carry the Amazon States Language names (``States.Timeout``,
+``States.HeartbeatTimeout``) as their ``error_type`` so code workflows and state machines agree.
+"""
+
+from __future__ import annotations
+
+
+class LegatoError(Exception):
+    """Base of every error Legato raises on purpose."""
+
+
+class ConfigurationError(LegatoError):
+    pass
+
+
+class StoreError(LegatoError):
+    pass
+
+
+class DatabaseLockedError(StoreError):
+    pass
+
+
+class DatabaseReadOnlyError(StoreError):
+    pass
+
+
+class DatabaseCorruptError(StoreError):
+    pass
+
+
+class SerializationError(LegatoError, TypeError):
+    pass
+
+
+class RegistrationError(LegatoError):
+    pass
+
+
+class ExecutionAlreadyExists(LegatoError):
+    def __init__(self, execution_id: str, detail: str) -> None:
+        super().__init__(f"execution {execution_id!r} already exists {detail}")
+        self.execution_id = execution_id
+
+
+class ExecutionNotFound(LegatoError):
+    def __init__(self, execution_id: str) -> None:
+        super().__init__(f"no execution with id {execution_id!r}")
+        self.execution_id = execution_id
+
+
+class ExecutionFailedError(LegatoError):
+    """The awaited execution ended without a result."""
+
+    def __init__(
+        self, execution_id: str, status: str, error_type: str | None, message: str | None
+    ) -> None:
+        super().__init__(f"execution {execution_id!r} is {status}: {error_type}: {message}")
+        self.execution_id = execution_id
+        self.status = status
+        self.error_type = error_type
+        self.message = message
+
+
+class WorkflowTimeoutError(LegatoError, TimeoutError):
+    pass
+
+
+class NonDeterminismError(LegatoError):
+    """The workflow code no longer issues what its history recorded."""
+
+    def __init__(self, step: str, recorded: str, now: str) -> None:
+        super().__init__(
+            f"non-determinism at {step}: the history recorded {recorded}, the code now does {now}"
+        )
+        self.step = step
+        self.recorded = recorded
+        self.now = now
+
+
+class WorkflowUsageError(LegatoError):
+    pass
+
+
+class StepFailed(LegatoError):
+    """A step failed and will not be retried; raised inside the workflow that awaited it.
+
+    ``error_type`` is the step exception's class name (or a ``States.*`` name for engine errors
+    such as timeouts), ``message`` its message.
+    """
+
+    def __init__(self, step: str, error_type: str, message: str, attempts: int) -> None:
+        super().__init__(
+            f"step {step!r} failed after {attempts} attempt(s): {error_type}: {message}"
+        )
+        self.step = step
+        self.error_type = error_type
+        self.message = message
+        self.attempts = attempts
+
+
+class NonRetryableError(Exception):
+    """Raise (or subclass) in a step to fail it at once, whatever its retry policy says."""

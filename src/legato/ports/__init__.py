@@ -1,0 +1,1 @@
+"""Ports: the small interfaces the engine needs from the outside world."""

@@ -1,0 +1,141 @@
+"""The public test kit.
+
+``WorkflowEnvironment(app)`` runs the app's engine on a temporary SQLite file with a
+time-skipping clock: whenever nothing is running, time jumps to the next timer or retry, so a
+workflow that sleeps 30 days finishes in milliseconds.
+
+``replay(app, histories)`` runs recorded histories (``legato executions history ID --json``)
+against the current code and reports every non-determinism, so breaking changes fail in CI.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from legato.client import App
+from legato.core.export import import_history
+from legato.engine.clock import SkippingClock
+from legato.engine.instance import WorkflowInstance
+from legato.errors import NonDeterminismError
+from legato.ports.clock import Clock
+
+__all__ = ["ReplayReport", "ReplayResult", "WorkflowEnvironment", "replay"]
+
+
+class WorkflowEnvironment:
+    """``async with WorkflowEnvironment(app) as env:`` — the app runs on a throw-away database."""
+
+    def __init__(
+        self,
+        app: App,
+        *,
+        start: datetime | None = None,
+        lease_seconds: float = 2.0,
+        url: str | None = None,
+    ) -> None:
+        """``url``: an empty database to use instead of a temporary SQLite file (for example
+        a PostgreSQL database, to run the same tests on it)."""
+        self.app = app
+        self._url = url
+        start_ms = int(start.timestamp() * 1000) if start else None
+        self.clock = SkippingClock(start_ms)
+        self.lease_seconds = lease_seconds
+        self._saved: tuple[str, Clock, float] | None = None
+        self._dir: str | None = None
+
+    @property
+    def url(self) -> str:
+        if self._url is not None:
+            return self._url
+        assert self._dir is not None
+        return f"sqlite:///{self._dir}/legato.db"
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.clock.now_ms() / 1000, tz=UTC)
+
+    async def __aenter__(self) -> WorkflowEnvironment:
+        if self._url is None:
+            self._dir = tempfile.mkdtemp(prefix="legato-test-")
+        app = self.app
+        self._saved = (app.url, app.clock, app.lease_seconds)
+        app.configure(url=self.url, clock=self.clock, lease_seconds=self.lease_seconds)
+        await app.__aenter__()
+        return self
+
+    async def __aexit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        try:
+            await self.app.shutdown()
+        finally:
+            assert self._saved is not None
+            url, clock, lease = self._saved
+            self.app.configure(url=url, clock=clock, lease_seconds=lease)
+            if self._dir:
+                shutil.rmtree(self._dir, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class ReplayResult:
+    execution_id: str
+    workflow: str
+    version: str
+    error: NonDeterminismError | None
+    problem: str | None = None  # e.g. the workflow is not registered
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.problem is None
+
+
+@dataclass(frozen=True)
+class ReplayReport:
+    results: list[ReplayResult]
+
+    @property
+    def failures(self) -> list[ReplayResult]:
+        return [r for r in self.results if not r.ok]
+
+    def raise_for_failures(self) -> None:
+        if self.failures:
+            lines = [
+                f"{r.execution_id} ({r.workflow} v{r.version}): {r.error or r.problem}"
+                for r in self.failures
+            ]
+            raise AssertionError("replay found incompatible histories:\n" + "\n".join(lines))
+
+
+def replay(app: App, histories: list[dict[str, Any] | str | Path]) -> ReplayReport:
+    """Replay each history (a dict, or a path to an exported JSON file) against ``app``'s code."""
+    results = []
+    for item in histories:
+        data = json.loads(Path(item).read_text()) if isinstance(item, str | Path) else item
+        execution_id, workflow, version, events = import_history(data)
+        wf = app.registry.lookup_workflow(workflow, version)
+        if wf is None:
+            results.append(
+                ReplayResult(
+                    execution_id,
+                    workflow,
+                    version,
+                    None,
+                    f"workflow {workflow!r} version {version!r} is not registered",
+                )
+            )
+            continue
+        instance = WorkflowInstance(wf, app.registry, execution_id)
+        try:
+            instance.replay(events)
+            results.append(ReplayResult(execution_id, workflow, version, None))
+        except NonDeterminismError as exc:
+            results.append(ReplayResult(execution_id, workflow, version, exc))
+        finally:
+            instance.close()
+    return ReplayReport(results)

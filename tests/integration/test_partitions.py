@@ -1,0 +1,83 @@
+"""Orchestrator replicas share the partitions; a replica that stops hands its partitions to
+the others (at once when it stops gracefully, within the lease when it dies)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+import legato
+from legato.core.partitions import PARTITIONS
+
+
+def build(url: str) -> legato.App:
+    app = legato.App(url, lease_seconds=0.6)
+
+    @app.step
+    async def double(x: int) -> int:
+        return 2 * x
+
+    @app.workflow(name="doubler")
+    async def doubler(ctx: legato.Context, x: int) -> int:
+        await ctx.sleep(0.05)
+        return await ctx.step(double, x)  # type: ignore[no-any-return]
+
+    return app
+
+
+def held(app: legato.App) -> set[int]:
+    engine = app._engine
+    assert engine is not None and engine.orchestrator is not None
+    return set(engine.orchestrator.owned)
+
+
+async def test_two_replicas_split_the_partitions_and_both_serve(
+    any_db_url: str, wait_for: Callable[[Callable[[], Awaitable[bool]]], Awaitable[None]]
+) -> None:
+    first, second = build(any_db_url), build(any_db_url)
+    async with first:
+        assert held(first) == set(range(PARTITIONS))  # alone: everything
+        async with second:
+
+            async def split() -> bool:
+                a, b = held(first), held(second)
+                return len(a) == len(b) == PARTITIONS // 2 and a.isdisjoint(b)
+
+            await wait_for(split)
+            # executions started through either app complete, whoever decides them
+            handles = [await app.start("doubler", i) for i in range(20) for app in (first, second)]
+            results = await asyncio.gather(*(h.result(timeout=20) for h in handles))
+            assert sorted(results) == sorted(2 * i for i in range(20) for _ in (0, 1))
+
+        async def all_back() -> bool:  # the second stopped gracefully and gave its half back
+            return held(first) == set(range(PARTITIONS))
+
+        await wait_for(all_back)
+
+
+async def test_a_replica_that_stops_renewing_loses_its_partitions_within_the_lease(
+    any_db_url: str, wait_for: Callable[[Callable[[], Awaitable[bool]]], Awaitable[None]]
+) -> None:
+    first, second = build(any_db_url), build(any_db_url)
+    async with first, second:
+
+        async def split() -> bool:
+            return len(held(first)) == len(held(second)) == PARTITIONS // 2
+
+        await wait_for(split)
+        # the first replica freezes: its loops stop, nothing is given back (as if it hung)
+        engine = first._engine
+        assert engine is not None
+        for loop in engine._loops:
+            loop.cancel()
+        loop_time = asyncio.get_running_loop().time
+        frozen_at = loop_time()
+
+        async def taken_over() -> bool:
+            return held(second) == set(range(PARTITIONS))
+
+        await wait_for(taken_over)
+        # within the lease (0.6 s) plus a renewal interval of the survivor, with slack
+        assert loop_time() - frozen_at < 0.6 + 0.2 + 2.0
+        handle = await second.start("doubler", 21)
+        assert await handle.result(timeout=20) == 42
