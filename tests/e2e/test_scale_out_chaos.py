@@ -1,5 +1,5 @@
 """Scale-out chaos: 3 ``legato server`` and 4 ``legato worker`` processes on one PostgreSQL run
-500 executions while the test SIGKILLs a random one every second or so (and restarts it), at least 12 times.
+500 executions while the test SIGKILLs a random one (and restarts it), at least 12 times.
 Every execution completes with the right result, no step whose result was recorded runs again,
 and no execution ever has two decisions at one sequence number."""
 
