@@ -184,6 +184,7 @@ class App:
         self._engine: Engine | None = None
         self._store: Store | None = None
         self._store_open = False
+        self._opening: asyncio.Future[Store] | None = None
 
     # --- registration -------------------------------------------------------------------------
     def workflow(self, name: str | None = None, version: str = "1") -> Callable[[F], F]:
@@ -285,12 +286,26 @@ class App:
         self._store_open = False
 
     async def _store_ready(self) -> Store:
+        """The store, opened on first use; concurrent first calls share one opening (one pool)."""
+        if self._store is not None and self._store_open:
+            return self._store
+        if self._opening is None:
+            self._opening = asyncio.ensure_future(self._open_store())
+        opening = self._opening
+        try:
+            return await asyncio.shield(opening)
+        finally:
+            if opening.done() and self._opening is opening:
+                self._opening = None
+
+    async def _open_store(self) -> Store:
         if self._store is None:
             self._store = open_store(self.url)
+        store = self._store
         if not self._store_open:
-            await self._store.open()
+            await store.open()
             self._store_open = True
-        return self._store
+        return store
 
     # --- executions ---------------------------------------------------------------------------
     async def start(

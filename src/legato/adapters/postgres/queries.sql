@@ -101,9 +101,12 @@ WHERE id IN (
 RETURNING id, execution_id, step_id, name, queue, args, available_at, attempt, lease_owner,
           outcome, heartbeat_details;
 
--- name: finish_task
-UPDATE tasks SET state = 'done', outcome = %s
-WHERE id = %s AND attempt = %s AND lease_owner = %s AND state = 'ready';
+-- name: finish_tasks
+UPDATE tasks AS t SET state = 'done', outcome = f.outcome
+FROM unnest(%(ids)s::text[], %(attempts)s::int[], %(owners)s::text[], %(outcomes)s::text[])
+     AS f(id, attempt, owner, outcome)
+WHERE t.id = f.id AND t.attempt = f.attempt AND t.lease_owner = f.owner AND t.state = 'ready'
+RETURNING t.id, t.attempt;
 
 -- name: renew_leases
 UPDATE tasks SET lease_expires_at = %s

@@ -22,6 +22,7 @@ from legato.adapters.postgres.writer import (
     CHANNEL_PENDING,
     CHANNEL_TASKS,
     Conn,
+    FinishTask,
     PgWriter,
     start,
 )
@@ -186,14 +187,8 @@ class PostgresStore:
         return [task_from_row(r) for r in rows]
 
     async def finish_task(self, task_id: str, attempt: int, owner: str, outcome: str) -> bool:
-        async def op(conn: Conn) -> bool:
-            cur = await conn.execute(QUERIES["finish_task"], (outcome, task_id, attempt, owner))
-            if cur.rowcount != 1:
-                return False
-            await conn.execute(QUERIES["notify"], (CHANNEL_DONE,))
-            return True
-
-        done: bool = await self.writer.submit(op)
+        # Batched with the transitions in flight: many workers' outcomes share one commit.
+        done: bool = await self.writer.submit(FinishTask(task_id, attempt, owner, outcome))
         return done
 
     async def renew_leases(self, owner: str, task_ids: list[str], expires_at: int) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
@@ -27,11 +28,26 @@ from legato.ports.store import NewExecution, StaleTransition, StartResult, Trans
 MAX_BATCH = 2000
 Conn = psycopg.AsyncConnection[tuple[Any, ...]]
 Op = Callable[[Conn], Awaitable[Any]]
-_Job = tuple["Transition | NewExecution | Op", asyncio.Future[Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class FinishTask:
+    """A remote worker's outcome for the task it holds; resolves to True if it was recorded
+    (the lease was still this worker's), False if the task moved on."""
+
+    task_id: str
+    attempt: int
+    owner: str
+    outcome: str
+
+
+Job = Transition | NewExecution | FinishTask | Op
+_Job = tuple[Job, asyncio.Future[Any]]
 CHANNEL_TASKS = "legato_tasks"
 CHANNEL_DONE = "legato_done"
 CHANNEL_PENDING = "legato_pending"
-SCRIPT_MAX = 16  # batches up to this size go as one script; larger ones pipelined
+SCRIPT_MAX = 16  # batches up to this many jobs and ...
+SCRIPT_ROWS = 64  # ... this many rows go as one script; larger ones are pipelined
 STALE = "LG001"  # raised by legato_expect_one when a guard touches no row
 _Result = tuple[Any, BaseException | None]
 
@@ -53,7 +69,7 @@ class PgWriter:
         self.pending = 0
         self.commits = 0
 
-    def submit(self, job: Transition | NewExecution | Op) -> asyncio.Future[Any]:
+    def submit(self, job: Job) -> asyncio.Future[Any]:
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[Any] = loop.create_future()
         self.pending += 1
@@ -88,7 +104,7 @@ class PgWriter:
                 if not any(callable(job) for job, _ in batch):
                     results = await (
                         self._scripted(conn, batch)
-                        if len(batch) <= SCRIPT_MAX
+                        if len(batch) <= SCRIPT_MAX and _rows(batch) <= SCRIPT_ROWS
                         else self._pipelined(conn, batch)
                     )
                 if results is None:  # ops need their answers mid-way; or a guard fell short
@@ -104,16 +120,21 @@ class PgWriter:
         transaction, so the whole commit is one message and one round trip (the latency path).
         Values are bound client-side by psycopg, never pasted into SQL by hand."""
         cur = psycopg.AsyncClientCursor(conn)
-        parts = [cur.mogrify(q, params) for q, params in self._statements(batch)]
+        finishes = _finishes(batch)
+        statements = self._statements(batch)
+        if finishes:  # first, so its RETURNING rows are the script's first result set
+            statements.insert(0, (self.q["finish_tasks"], _finish_params(finishes)))
+        parts = [cur.mogrify(q, params) for q, params in statements]
         try:
             await cur.execute(";\n".join(parts))
+            recorded = set(await cur.fetchall()) if finishes else set()
         except psycopg.Error as exc:
             if exc.sqlstate == STALE:
                 return None
             raise
         finally:
             await cur.close()
-        return _all_done(batch)
+        return _all_done(batch, recorded)
 
     def _statements(self, batch: list[_Job]) -> list[tuple[str, Any]]:
         starts = [job for job, _ in batch if isinstance(job, NewExecution)]
@@ -139,8 +160,12 @@ class PgWriter:
         starts = [job for job, _ in batch if isinstance(job, NewExecution)]
         moving = [job for job, _ in batch if isinstance(job, Transition)]
         trs = [n.transition for n in starts] + moving
+        finishes = _finishes(batch)
+        fcur = conn.cursor()
         try:
             async with conn.pipeline(), conn.transaction(), conn.cursor() as cur:
+                if finishes:
+                    await fcur.execute(self.q["finish_tasks"], _finish_params(finishes))
                 if starts:
                     rows = [execution_insert_row(n)
                             for n in starts]  # fmt: skip
@@ -156,11 +181,14 @@ class PgWriter:
                         await cur.executemany(self.q[name], rows)
                 for channel in notify_channels(batch):
                     await cur.execute(self.q["notify"], (channel,))
+            recorded = set(await fcur.fetchall()) if finishes else set()
         except psycopg.Error as exc:
             if exc.sqlstate == STALE:
                 return None
             raise
-        return _all_done(batch)
+        finally:
+            await fcur.close()
+        return _all_done(batch, recorded)
 
     async def _one_by_one(self, conn: Conn, batch: list[_Job]) -> list[_Result]:
         """Each job in its own savepoint, so one that fails or is stale leaves the rest be."""
@@ -180,6 +208,10 @@ class PgWriter:
                 elif isinstance(job, NewExecution):
                     outcome.append(
                         await self._run_op(conn, functools.partial(start, q=self.q, new=job))
+                    )
+                elif isinstance(job, FinishTask):
+                    outcome.append(
+                        await self._run_op(conn, functools.partial(finish, q=self.q, job=job))
                     )
                 else:
                     outcome.append(await self._run_op(conn, job))
@@ -230,11 +262,47 @@ async def start(conn: Conn, q: dict[str, str], new: NewExecution) -> StartResult
     return StartResult(created=True)
 
 
-def _all_done(batch: list[_Job]) -> list[_Result]:
-    return [
-        (StartResult(created=True) if isinstance(job, NewExecution) else None, None)
-        for job, _ in batch
-    ]
+async def finish(conn: Conn, q: dict[str, str], job: FinishTask) -> bool:
+    cur = await conn.execute(q["finish_tasks"], _finish_params([job]))
+    return len(await cur.fetchall()) == 1
+
+
+def _finishes(batch: list[_Job]) -> list[FinishTask]:
+    return [job for job, _ in batch if isinstance(job, FinishTask)]
+
+
+def _finish_params(finishes: list[FinishTask]) -> dict[str, list[Any]]:
+    return {
+        "ids": [f.task_id for f in finishes],
+        "attempts": [f.attempt for f in finishes],
+        "owners": [f.owner for f in finishes],
+        "outcomes": [f.outcome for f in finishes],
+    }
+
+
+def _rows(batch: list[_Job]) -> int:
+    """Rows a batch writes: what it costs to bind them client-side into a script."""
+    n = 0
+    for job, _ in batch:
+        tr = job.transition if isinstance(job, NewExecution) else job
+        if isinstance(tr, Transition):
+            n += 1 + len(tr.events) + len(tr.task_inserts) + len(tr.task_retries)
+            n += len(tr.task_deletes) + len(tr.timer_inserts)
+        else:
+            n += 1
+    return n
+
+
+def _all_done(batch: list[_Job], recorded: set[tuple[Any, ...]]) -> list[_Result]:
+    out: list[_Result] = []
+    for job, _ in batch:
+        if isinstance(job, NewExecution):
+            out.append((StartResult(created=True), None))
+        elif isinstance(job, FinishTask):
+            out.append(((job.task_id, job.attempt) in recorded, None))
+        else:
+            out.append((None, None))
+    return out
 
 
 def notify_channels(batch: list[_Job]) -> list[str]:
@@ -242,6 +310,8 @@ def notify_channels(batch: list[_Job]) -> list[str]:
     orchestrators, when a client started an execution. Delivered only if it commits."""
     channels = set()
     for job, _ in batch:
+        if isinstance(job, FinishTask):
+            channels.add(CHANNEL_DONE)
         if isinstance(job, NewExecution):
             if job.transition.update.status == Status.PENDING:
                 channels.add(CHANNEL_PENDING)
