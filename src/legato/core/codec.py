@@ -67,13 +67,21 @@ class Signature:
         raise SerializationError(f"{what}: arguments are not JSON-serialisable")
 
     def decode_args(self, text: str) -> tuple[list[Any], dict[str, Any]]:
-        raw_args, raw_kwargs = pydantic_core.from_json(text)
+        args, kwargs, _ = self.decode_call(text)
+        return args, kwargs
+
+    def decode_call(self, text: str) -> tuple[list[Any], dict[str, Any], dict[str, Any]]:
+        """Arguments, and the call's own options (``[args, kwargs, options]``: per-call
+        timeouts a state machine sets on a Task state) or ``{}``."""
+        raw = pydantic_core.from_json(text)
+        raw_args, raw_kwargs = raw[0], raw[1]
+        options: dict[str, Any] = raw[2] if len(raw) > 2 else {}
         args = [
             self._validate(self.params[i].name, v) if i < len(self.params) else v
             for i, v in enumerate(raw_args)
         ]
         kwargs = {k: self._validate(k, v) for k, v in raw_kwargs.items()}
-        return args, kwargs
+        return args, kwargs, options
 
     def _validate(self, name: str, value: Any) -> Any:
         adapter = self.adapters.get(name)

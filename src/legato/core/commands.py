@@ -14,6 +14,16 @@ class ScheduleStep:
 
 
 @dataclass(frozen=True, slots=True)
+class RecordState:
+    """A state machine entered or left a state: recorded in the history, waits for nothing."""
+
+    record_id: int
+    exited: bool
+    state: str
+    data: str  # JSON: the state's input when entered, its output when exited
+
+
+@dataclass(frozen=True, slots=True)
 class StartTimer:
     timer_id: int
     fire_at: int  # epoch ms
@@ -31,4 +41,6 @@ class FailExecution:
     traceback: str
 
 
-Command: TypeAlias = ScheduleStep | StartTimer | CompleteExecution | FailExecution
+Command: TypeAlias = (
+    ScheduleStep | StartTimer | RecordState | CompleteExecution | FailExecution
+)

@@ -28,6 +28,8 @@ class EventType(enum.StrEnum):
     EXECUTION_FAILED = "ExecutionFailed"
     EXECUTION_SUSPENDED = "ExecutionSuspended"
     EXECUTION_RESUMED = "ExecutionResumed"
+    STATE_ENTERED = "StateEntered"  # state machines: a state began, with its input
+    STATE_EXITED = "StateExited"  # ... and ended, with its output
 
 
 #: Events that feed the workflow code (they resolve something it waits for).
@@ -40,7 +42,14 @@ INPUT_EVENTS = frozenset(
     }
 )
 #: Events that record a command the workflow code issued; replay checks the code issues them again.
-COMMAND_EVENTS = frozenset({EventType.STEP_SCHEDULED, EventType.TIMER_STARTED})
+COMMAND_EVENTS = frozenset(
+    {
+        EventType.STEP_SCHEDULED,
+        EventType.TIMER_STARTED,
+        EventType.STATE_ENTERED,
+        EventType.STATE_EXITED,
+    }
+)
 
 
 @dataclass(slots=True)  # not frozen: a frozen __init__ costs on the hot path; never mutated

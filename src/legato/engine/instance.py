@@ -11,6 +11,7 @@ import random
 import traceback
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,10 +20,12 @@ from legato.core.commands import (
     Command,
     CompleteExecution,
     FailExecution,
+    RecordState,
     ScheduleStep,
     StartTimer,
 )
 from legato.core.events import COMMAND_EVENTS, INPUT_EVENTS, Event, EventType
+from legato.core.retry import Retry
 from legato.engine.registry import Registry, StepDef, WorkflowDef
 from legato.engine.scheduler import Diverged, Scheduler, WFuture
 from legato.errors import NonDeterminismError, StepFailed, WorkflowUsageError
@@ -40,6 +43,26 @@ class Context:
     def step(self, fn: Callable[..., Any] | str, *args: Any, **kwargs: Any) -> WFuture:
         """Schedule a registered step; await the result (or pass it to ``gather``)."""
         return self._instance.schedule_step(fn, args, kwargs)
+
+    def call_step(
+        self,
+        fn: Callable[..., Any] | str,
+        args: tuple[Any, ...] = (),
+        kwargs: dict[str, Any] | None = None,
+        *,
+        retry: Retry | None = None,
+        timeout: float | timedelta | None = None,
+        heartbeat_timeout: float | timedelta | None = None,
+    ) -> WFuture:
+        """``step`` with this call's own retry policy and timeouts in place of the step's
+        registered ones (Temporal's per-call activity options; a Task state's TimeoutSeconds)."""
+        options = StepOptions(retry, _seconds(timeout), _seconds(heartbeat_timeout))
+        return self._instance.schedule_step(fn, args, kwargs or {}, options)
+
+    def record_state(self, state: str, data: str, *, exited: bool) -> None:
+        """Record that a state machine entered (or left) a state, with its input (output) as
+        JSON: a ``StateEntered``/``StateExited`` history event, checked again on replay."""
+        self._instance.record_state(state, data, exited)
 
     def sleep(self, duration: float | timedelta) -> WFuture:
         """A durable timer: survives restarts; ``await ctx.sleep(3600)``."""
@@ -61,6 +84,24 @@ class Context:
         return uuid.UUID(int=self._instance.rng.getrandbits(128), version=4)
 
 
+@dataclass(frozen=True, slots=True)
+class StepOptions:
+    retry: Retry | None = None
+    timeout: float | None = None  # seconds, start-to-close per attempt
+    heartbeat_timeout: float | None = None
+
+    def envelope(self) -> str:
+        """The timeouts as the worker reads them (the third element of a task's args)."""
+        limits = {"timeout": self.timeout, "heartbeat_timeout": self.heartbeat_timeout}
+        return codec.dumps({k: v for k, v in limits.items() if v is not None}, "step options")
+
+
+def _seconds(value: float | timedelta | None) -> float | None:
+    if value is None:
+        return None
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
 class WorkflowInstance:
     def __init__(self, workflow: WorkflowDef, registry: Registry, execution_id: str) -> None:
         self.workflow = workflow
@@ -72,6 +113,7 @@ class WorkflowInstance:
         self.seq = 0  # last history seq this instance has seen or written
         self.next_id = 1
         self.waiting: dict[int, tuple[WFuture, StepDef | None]] = {}
+        self.retry_for: dict[int, Retry] = {}  # calls with their own retry policy, by step id
         self.recorded: dict[int, Event] = {}
         self.commands: list[Command] = []
         self.diverged: NonDeterminismError | None = None
@@ -80,7 +122,11 @@ class WorkflowInstance:
 
     # --- commands issued by workflow code -------------------------------------------------
     def schedule_step(
-        self, fn: Callable[..., Any] | str, args: tuple[Any, ...], kwargs: dict[str, Any]
+        self,
+        fn: Callable[..., Any] | str,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        options: StepOptions | None = None,
     ) -> WFuture:
         step = self.registry.step_for(fn)
         args_json = step.signature.encode_args(args, kwargs, f"step {step.name!r}")
@@ -88,6 +134,11 @@ class WorkflowInstance:
         self.current_step = step.name
         fut = WFuture()
         self.waiting[step_id] = (fut, step)
+        if options is not None:
+            if options.retry is not None:
+                self.retry_for[step_id] = options.retry
+            if options.timeout is not None or options.heartbeat_timeout is not None:
+                args_json = f"{args_json[:-1]},{options.envelope()}]"
         if not replayed:
             self.commands.append(ScheduleStep(step_id, step.name, args_json))
         return fut
@@ -102,6 +153,14 @@ class WorkflowInstance:
         if not replayed:
             self.commands.append(StartTimer(timer_id, self.now_ms + round(seconds * 1000)))
         return fut
+
+    def record_state(self, state: str, data: str, exited: bool) -> None:
+        kind = EventType.STATE_EXITED if exited else EventType.STATE_ENTERED
+        record_id, replayed = self._issue(kind, state)
+        if not exited:
+            self.current_step = state
+        if not replayed:
+            self.commands.append(RecordState(record_id, exited, state, data))
 
     def _issue(self, kind: EventType, name: str) -> tuple[int, bool]:
         """Number the next command; True if the history already recorded it (a replay)."""
@@ -250,6 +309,10 @@ class WorkflowInstance:
 def _describe(kind: EventType, name: str | None) -> str:
     if kind == EventType.TIMER_STARTED:
         return "a timer (ctx.sleep)"
+    if kind == EventType.STATE_ENTERED:
+        return f"entering state {name!r}"
+    if kind == EventType.STATE_EXITED:
+        return f"leaving state {name!r}"
     return f"step {name!r}"
 
 

@@ -11,6 +11,7 @@ from legato.core.commands import (
     Command,
     CompleteExecution,
     FailExecution,
+    RecordState,
     ScheduleStep,
     StartTimer,
 )
@@ -64,12 +65,13 @@ class TransitionBuilder:
             return
         step = self.registry.steps.get(task.name)
         error: dict[str, JSON] = {"error_type": outcome.error_type, "message": outcome.message}
+        policy = inst.retry_for.get(task.step_id) or (step.retry if step is not None else None)
         if (
-            step is not None
+            policy is not None
             and not outcome.non_retryable
-            and step.retry.should_retry(task.attempt, outcome.error_types)
+            and policy.should_retry(task.attempt, outcome.error_types)
         ):
-            delay_ms = round(step.retry.delay(task.attempt, random.random()) * 1000)
+            delay_ms = round(policy.delay(task.attempt, random.random()) * 1000)
             local = task.queue in self.local_queues
             owner = self.owner if local else None
             retry = TaskRetry(
@@ -157,6 +159,13 @@ class TransitionBuilder:
                         )
                     )
                     update.current_step = cmd.name
+                case RecordState():
+                    kind = EventType.STATE_EXITED if cmd.exited else EventType.STATE_ENTERED
+                    events.append(
+                        Event(kind, ts=now, ref=cmd.record_id, name=cmd.state, payload=cmd.data)
+                    )
+                    if not cmd.exited:
+                        update.current_step = cmd.state
                 case StartTimer():
                     events.append(
                         Event(

@@ -12,6 +12,7 @@ import time
 import traceback
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 from legato.core import codec
@@ -25,6 +26,14 @@ from legato.ports.store import Store, TaskRow
 log = logging.getLogger("legato.worker")
 
 OnOutcome = Callable[[TaskRow, Outcome], None]
+
+
+@dataclass(frozen=True, slots=True)
+class _Limits:
+    """One attempt's timeouts: the step's own, or the call's (a Task state's TimeoutSeconds)."""
+
+    timeout: float | None
+    heartbeat_timeout: float | None
 
 
 class _Timeout(Exception):
@@ -132,11 +141,15 @@ class Worker:
 
     async def _attempt(self, step: StepDef, task: TaskRow, ctx: StepContext) -> Outcome:
         try:
-            args, kwargs = step.signature.decode_args(task.args)
+            args, kwargs, options = step.signature.decode_call(task.args)
         except Exception as exc:
             return _failure(exc, non_retryable=True)
+        limits = _Limits(
+            options.get("timeout", step.timeout),
+            options.get("heartbeat_timeout", step.heartbeat_timeout),
+        )
         try:
-            result = await self._call(step, args, kwargs, ctx)
+            result = await self._call(step, args, kwargs, ctx, limits)
         except _Timeout as exc:
             return Outcome(
                 ok=False, error_type=exc.error_type, message=str(exc), error_types=[exc.error_type]
@@ -149,23 +162,31 @@ class Worker:
             return _failure(exc, non_retryable=True)
 
     async def _call(
-        self, step: StepDef, args: list[Any], kwargs: dict[str, Any], ctx: StepContext
+        self,
+        step: StepDef,
+        args: list[Any],
+        kwargs: dict[str, Any],
+        ctx: StepContext,
+        limits: _Limits,
     ) -> Any:
+        unlimited = limits.timeout is None and limits.heartbeat_timeout is None
         if step.is_async:
-            if step.timeout is None and step.heartbeat_timeout is None:
+            if unlimited:
                 return await step.fn(*args, **kwargs)
             fut: asyncio.Future[Any] = asyncio.ensure_future(step.fn(*args, **kwargs))
         else:
             call = functools.partial(contextvars.copy_context().run, step.fn, *args, **kwargs)
             fut = asyncio.get_running_loop().run_in_executor(self._pool, call)
-            if step.timeout is None and step.heartbeat_timeout is None:
+            if unlimited:
                 return await fut
-        return await self._watch(fut, step, ctx)
+        return await self._watch(fut, step, ctx, limits)
 
-    async def _watch(self, fut: asyncio.Future[Any], step: StepDef, ctx: StepContext) -> Any:
+    async def _watch(
+        self, fut: asyncio.Future[Any], step: StepDef, ctx: StepContext, limits: _Limits
+    ) -> Any:
         started = time.monotonic()
-        deadline = started + step.timeout if step.timeout is not None else float("inf")
-        hb_timeout = step.heartbeat_timeout
+        timeout, hb_timeout = limits.timeout, limits.heartbeat_timeout
+        deadline = started + timeout if timeout is not None else float("inf")
 
         def hb_deadline() -> float:  # read afresh: a heartbeat may arrive while we wait
             return ctx.last_heartbeat + hb_timeout if hb_timeout is not None else float("inf")
@@ -180,13 +201,13 @@ class Worker:
                 fut.cancel()
                 raise _Timeout(
                     "States.Timeout",
-                    f"step {step.name!r} ran past its start-to-close timeout of {step.timeout}s",
+                    f"step {step.name!r} ran past its start-to-close timeout of {timeout}s",
                 )
             if now >= hb_deadline():
                 fut.cancel()
                 raise _Timeout(
                     "States.HeartbeatTimeout",
-                    f"step {step.name!r} sent no heartbeat for {step.heartbeat_timeout}s",
+                    f"step {step.name!r} sent no heartbeat for {hb_timeout}s",
                 )
 
     def _heartbeat_writer(self, task: TaskRow) -> Callable[[Any], None]:
