@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Generic, TypeVar, overload
 
@@ -227,6 +228,18 @@ class App:
             return f
 
         return register(fn) if fn is not None else register
+
+    def register_state_machine(
+        self, name: str, definition: Mapping[str, Any] | str | Path, version: str = "1"
+    ) -> WorkflowDef:
+        """Register an Amazon States Language state machine as workflow ``name``: a dict, a
+        path to a .json/.yaml file, or JSON/YAML text. It is validated first
+        (``InvalidDefinitionError`` lists every problem). Start it like any workflow:
+        ``await app.start("name", input)``."""
+        from legato.engine.statemachine import read_definition, state_machine_workflow
+
+        data = read_definition(definition)
+        return self.registry.add_workflow(state_machine_workflow(name, data), name, version)
 
     # --- running an engine in this process ---------------------------------------------------
     def configure(self, **options: Any) -> None:

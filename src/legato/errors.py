@@ -2,6 +2,7 @@
 
     LegatoError
     ├── ConfigurationError          bad URL, unknown module, option that makes no sense
+    ├── InvalidDefinitionError      a state machine definition is unreadable or breaks ASL rules
     ├── StoreError                  the database cannot be used
     │   ├── DatabaseLockedError     another process holds a lock that does not go away
     │   ├── DatabaseReadOnlyError   the file or its folder is not writable
@@ -22,6 +23,11 @@ Engine errors carry the Amazon States Language names (``States.Timeout``,
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from legato.core.asl.validate import Problem
+
 
 class LegatoError(Exception):
     """Base of every error Legato raises on purpose."""
@@ -29,6 +35,20 @@ class LegatoError(Exception):
 
 class ConfigurationError(LegatoError):
     pass
+
+
+class InvalidDefinitionError(LegatoError):
+    """A state machine definition cannot be read or breaks the Amazon States Language rules.
+
+    ``problems`` lists every problem found, each with the JSON path of the field and the rule.
+    """
+
+    def __init__(self, problems: list[Problem], source: str | None = None) -> None:
+        where = f" {source}" if source else ""
+        lines = "".join(f"\n  {p.path}: {p.rule}" for p in problems)
+        super().__init__(f"invalid state machine definition{where}:{lines}")
+        self.problems = problems
+        self.source = source
 
 
 class StoreError(LegatoError):

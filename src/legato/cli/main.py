@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 from rich.logging import RichHandler
 
+from legato.cli.definitions import definitions_cli
 from legato.cli.loading import load_app
 from legato.cli.render import execution_table, executions_table, history_table
 from legato.client import DEFAULT_URL, App, ExecutionStatus, open_store
@@ -32,6 +33,7 @@ app_cli = typer.Typer(
 )
 executions_cli = typer.Typer(help="Inspect executions.", no_args_is_help=True)
 app_cli.add_typer(executions_cli, name="executions")
+app_cli.add_typer(definitions_cli, name="definitions")
 
 console = Console()
 err_console = Console(stderr=True, soft_wrap=True)

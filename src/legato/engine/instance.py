@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from legato.core import codec
+from legato.core.asl.errors import StatesError
 from legato.core.commands import (
     Command,
     CompleteExecution,
@@ -252,6 +253,8 @@ class WorkflowInstance:
             self.commands.append(CompleteExecution(out))
         elif isinstance(err, Diverged):
             return
+        elif isinstance(err, StatesError):  # a state machine's error: name and cause, as in ASL
+            self.commands.append(FailExecution(err.error, err.cause, ""))
         else:
             tb = "".join(traceback.format_exception(err))
             self.commands.append(FailExecution(_error_type(err), str(err), tb))

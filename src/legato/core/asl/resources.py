@@ -1,0 +1,153 @@
+"""What a Task state's ``Resource`` asks Legato to run (ASL spec, "Task State"; AWS Step Functions
+developer guide, "Integrating services" and "Discover service integration patterns").
+
+Legato runs three kinds of resource:
+
+* a step registered in the app, named plainly (``"charge"``) or by a Lambda function ARN
+  (``arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]``), so that a real Step Functions
+  definition runs unchanged once its functions are registered as steps;
+* the optimised Lambda integration ``arn:aws:states:::lambda:invoke[.waitForTaskToken]``, whose
+  function comes from ``FunctionName`` in Parameters/Arguments at run time;
+* a child execution: ``arn:aws:states:::states:startExecution[.sync|.sync:2|.waitForTaskToken]``
+  (the state machine comes from ``StateMachineArn``) or ``legato:workflow:NAME`` (run NAME and
+  wait for its result).
+
+Every other service integration raises :class:`UnsupportedResource`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal, TypeAlias
+
+WAIT_FOR_TASK_TOKEN = ".waitForTaskToken"
+
+ChildMode: TypeAlias = Literal["fire", "sync", "sync2", "token"]
+
+
+@dataclass(frozen=True)
+class StepResource:
+    """A step registered in the app under ``name``."""
+
+    name: str
+    wait_for_token: bool = False
+
+
+@dataclass(frozen=True)
+class LambdaInvoke:
+    """``arn:aws:states:::lambda:invoke``: the step is named by ``FunctionName`` at run time."""
+
+    wait_for_token: bool = False
+
+
+@dataclass(frozen=True)
+class ChildExecution:
+    """Start another workflow: ``fire`` and forget, wait for it (``sync``, ``sync2``: output as
+    JSON rather than a string), or wait for a task token (``token``)."""
+
+    mode: ChildMode
+    workflow: str | None = None
+
+
+Resource: TypeAlias = StepResource | LambdaInvoke | ChildExecution
+
+
+class UnsupportedResource(ValueError):
+    """A Resource that Legato cannot run (another AWS service integration, an activity...)."""
+
+
+_LAMBDA_ARN = re.compile(
+    r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:([A-Za-z0-9_-]+)(?::[A-Za-z0-9_$-]+)?$"
+)
+_STATES_ARN = re.compile(r"^arn:aws[a-z-]*:states:::(.+)$")
+_LEGATO_WORKFLOW = "legato:workflow:"
+
+_CHILD_MODES: dict[str, ChildMode] = {
+    "states:startExecution": "fire",
+    "states:startExecution.sync": "sync",
+    "states:startExecution.sync:2": "sync2",
+    "states:startExecution.waitForTaskToken": "token",
+}
+
+_SERVICES = {
+    "sqs": "Amazon SQS",
+    "sns": "Amazon SNS",
+    "dynamodb": "Amazon DynamoDB",
+    "ecs": "Amazon ECS",
+    "eks": "Amazon EKS",
+    "batch": "AWS Batch",
+    "glue": "AWS Glue",
+    "sagemaker": "Amazon SageMaker",
+    "events": "Amazon EventBridge",
+    "apigateway": "Amazon API Gateway",
+    "http": "HTTP Task",
+    "s3": "Amazon S3",
+    "athena": "Amazon Athena",
+    "codebuild": "AWS CodeBuild",
+    "bedrock": "Amazon Bedrock",
+    "emr": "Amazon EMR",
+    "aws-sdk": "AWS SDK",
+}
+
+_SUPPORTED = (
+    "Legato runs Lambda functions registered as steps, child executions and registered steps only"
+)
+
+
+def parse_resource(resource: str) -> Resource:
+    """What ``resource`` runs, or :class:`UnsupportedResource` saying why Legato cannot run it."""
+    if not resource:
+        raise UnsupportedResource(f"an empty Resource names nothing to run; {_SUPPORTED}")
+    if ":" not in resource:
+        if resource.endswith(WAIT_FOR_TASK_TOKEN) and len(resource) > len(WAIT_FOR_TASK_TOKEN):
+            return StepResource(resource[: -len(WAIT_FOR_TASK_TOKEN)], wait_for_token=True)
+        return StepResource(resource)
+    if resource.startswith(_LEGATO_WORKFLOW):
+        name = resource[len(_LEGATO_WORKFLOW) :]
+        if not name:
+            raise UnsupportedResource(f"{resource!r} names no workflow; use legato:workflow:NAME")
+        return ChildExecution("sync", name)
+    lambda_arn = _LAMBDA_ARN.match(resource)
+    if lambda_arn:
+        return StepResource(lambda_arn.group(1))
+    states_arn = _STATES_ARN.match(resource)
+    if states_arn:
+        action = states_arn.group(1)
+        if action == "lambda:invoke":
+            return LambdaInvoke()
+        if action == "lambda:invoke" + WAIT_FOR_TASK_TOKEN:
+            return LambdaInvoke(wait_for_token=True)
+        if action in _CHILD_MODES:
+            return ChildExecution(_CHILD_MODES[action])
+        raise UnsupportedResource(_integration_message(resource, action))
+    raise UnsupportedResource(f"{resource!r} is not a resource Legato can run; {_SUPPORTED}")
+
+
+def _integration_message(resource: str, action: str) -> str:
+    service = action.split(":", 1)[0]
+    label = _SERVICES.get(service, service)
+    return (
+        f"{resource!r} is the {label} service integration ({action}), "
+        f"which Legato does not run; {_SUPPORTED}"
+    )
+
+
+def function_name_of(value: str) -> str:
+    """The function name in a Lambda ``FunctionName``: a name, ``name:qualifier``, a partial ARN
+    ``ACCOUNT:function:NAME[:QUALIFIER]`` or a full function ARN (Lambda API, "Invoke")."""
+    parts = value.split(":")
+    if "function" in parts[:-1]:
+        return parts[parts.index("function") + 1]
+    return parts[0]
+
+
+def workflow_name_of(arn_or_name: str) -> str:
+    """The workflow a ``StateMachineArn`` names: the part after ``:stateMachine:`` without a
+    version or alias suffix; ``legato:workflow:NAME`` and plain names are taken as they are."""
+    marker = ":stateMachine:"
+    if marker in arn_or_name:
+        return arn_or_name.split(marker, 1)[1].split(":", 1)[0]
+    if arn_or_name.startswith(_LEGATO_WORKFLOW):
+        return arn_or_name[len(_LEGATO_WORKFLOW) :]
+    return arn_or_name

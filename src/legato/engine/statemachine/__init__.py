@@ -1,0 +1,49 @@
+"""Amazon States Language state machines, run on the durable engine as workflows."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine, Mapping
+from pathlib import Path
+from typing import Any, cast
+
+from legato.core.asl.definition import parse_definition
+from legato.core.asl.validate import check
+from legato.core.events import JSON
+from legato.engine.asl_files import load_definition
+from legato.engine.statemachine.machine import Run
+
+Definition = Mapping[str, Any] | str | Path
+
+
+def read_definition(definition: Definition) -> dict[str, JSON]:
+    """A definition given as a dict, a path to a .json/.yaml file, or JSON/YAML text; checked
+    against the ASL rules (``InvalidDefinitionError`` lists every problem)."""
+    if isinstance(definition, Path):
+        data = load_definition(definition)
+        source = str(definition)
+    elif isinstance(definition, str):
+        text = definition.lstrip()
+        if text.startswith("{") or "\n" in text:
+            data, source = parse_definition(definition, "<definition>"), "<definition>"
+        else:
+            data, source = load_definition(Path(definition)), definition
+    else:
+        data, source = cast(dict[str, JSON], dict(definition)), "<definition>"
+    check(data, source)
+    return data
+
+
+def state_machine_workflow(
+    name: str, definition: dict[str, JSON]
+) -> Callable[..., Coroutine[Any, Any, Any]]:
+    """The workflow function that interprets ``definition``: its one argument is the
+    execution's input (any JSON), its result the execution's output."""
+
+    async def state_machine(ctx: Any, input: Any = None) -> Any:
+        return await Run.begin(ctx, name, definition, input).execute()
+
+    state_machine.__qualname__ = f"state_machine[{name}]"
+    return state_machine
+
+
+__all__ = ["Definition", "read_definition", "state_machine_workflow"]

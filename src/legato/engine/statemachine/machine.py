@@ -1,0 +1,286 @@
+"""Runs an Amazon States Language state machine as a deterministic workflow.
+
+The interpreter is workflow code like any other (DESIGN.md §2): every Task is a step, every
+Wait and every retry interval a durable timer, and every state entered or left a history event,
+so a crashed execution replays to where it was and carries on. Nothing here reads the clock or
+draws randomness except through the workflow context.
+
+Semantics follow the ASL specification (https://states-language.net/spec.html) and the AWS
+Step Functions developer guide; each state type's handler cites its section.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, cast
+
+from legato.core import codec
+from legato.core.asl import choice, errors, policies
+from legato.core.asl.errors import StatesError
+from legato.core.asl.times import format_timestamp, parse_timestamp, to_epoch_ms
+from legato.core.events import JSON
+from legato.engine.statemachine.dataflow import JSONATA, Obj, StateData
+
+if TYPE_CHECKING:
+    from legato.engine.instance import Context
+
+#: A state's outcome: the next state's name (None: the scope ends) and the state's output.
+Outcome = tuple[str | None, JSON]
+
+
+class Cancelled(Exception):
+    """A Parallel branch or Map iteration stops because a sibling failed the whole state."""
+
+
+@dataclass
+class Cancel:
+    """Shared by the branches or iterations of one Parallel or Map state."""
+
+    parent: Cancel | None = None
+    cancelled: bool = False
+
+    def check(self) -> None:
+        node: Cancel | None = self
+        while node is not None:
+            if node.cancelled:
+                raise Cancelled()
+            node = node.parent
+
+
+@dataclass
+class Scope:
+    """A top-level machine, a Parallel branch or a Map iteration: its states, its variables
+    (a copy of the enclosing scope's: inner assignments never leak out) and, in a Map, the
+    item it processes."""
+
+    definition: Obj
+    variables: dict[str, JSON]
+    cancel: Cancel
+    item: Obj | None = None
+    language: str = "JSONPath"
+
+
+@dataclass
+class Run:
+    """One execution of a state machine."""
+
+    ctx: Context
+    name: str
+    definition: Obj
+    input: JSON
+    start_ms: int
+    rng: random.Random
+    states_entered: int = 0
+    token_counter: list[int] = field(default_factory=lambda: [0])
+
+    @classmethod
+    def begin(cls, ctx: Context, name: str, definition: Obj, input: JSON) -> Run:
+        seed = int(ctx.random() * 2**53)  # drawn from the execution's deterministic source
+        return cls(ctx, name, definition, input, _ms(ctx), random.Random(seed))
+
+    async def execute(self) -> JSON:
+        language = cast(str, self.definition.get("QueryLanguage", "JSONPath"))
+        scope = Scope(self.definition, {}, Cancel(), language=language)
+        return await self.run_scope(scope, self.input)
+
+    def context_object(self, state: str, entered_ms: int, retries: int, item: Obj | None) -> Obj:
+        """ASL spec, "Context Object"; developer guide, "Accessing execution data from the
+        Context object"."""
+        ctx = self.ctx
+        obj: Obj = {
+            "Execution": {
+                "Id": ctx.execution_id,
+                "Input": self.input,
+                "Name": ctx.execution_id,
+                "StartTime": format_timestamp(self.start_ms),
+                "RedriveCount": 0,
+            },
+            "State": {
+                "EnteredTime": format_timestamp(entered_ms),
+                "Name": state,
+                "RetryCount": retries,
+            },
+            "StateMachine": {"Id": self.name, "Name": self.name},
+        }
+        if item is not None:
+            obj["Map"] = {"Item": item}
+        return obj
+
+    # --- the state loop -----------------------------------------------------------------------
+    async def run_scope(self, scope: Scope, data: JSON) -> JSON:
+        states = cast(Obj, scope.definition["States"])
+        name: str | None = cast(str, scope.definition["StartAt"])
+        while name is not None:
+            scope.cancel.check()
+            state = cast(Obj, states[name])
+            self.ctx.record_state(name, codec.dumps(data, f"input of state {name!r}"), exited=False)
+            self.states_entered += 1
+            name, data = await self.run_state(scope, name, state, data)
+        return data
+
+    async def run_state(self, scope: Scope, name: str, state: Obj, data: JSON) -> Outcome:
+        kind = state["Type"]
+        language = cast(str, state.get("QueryLanguage", scope.language))
+        entered = _ms(self.ctx)
+
+        def state_data(retries: int) -> StateData:
+            context = self.context_object(name, entered, retries, scope.item)
+            return StateData(
+                name, state, data, context, scope.variables, self.rng, language == JSONATA
+            )
+
+        handler = _HANDLERS.get(cast(str, kind))
+        if handler is None:
+            raise StatesError(errors.RUNTIME, f"state {name!r} has an unknown Type {kind!r}")
+        if kind in ("Task", "Parallel", "Map"):
+            next_name, out, sd = await self.with_policies(state, state_data, handler, scope)
+        else:
+            sd = state_data(0)
+            next_name, out = await handler(self, sd, scope)
+        scope.variables.update(sd.pending)
+        self.ctx.record_state(name, codec.dumps(out, f"output of state {name!r}"), exited=True)
+        return next_name, out
+
+    async def with_policies(
+        self,
+        state: Obj,
+        state_data: Callable[[int], StateData],
+        handler: Handler,
+        scope: Scope,
+    ) -> tuple[str | None, JSON, StateData]:
+        """ASL spec, "Error Handling": a failed attempt is retried by the first Retrier whose
+        ErrorEquals matches (each Retrier counts its own attempts) after a durable timer;
+        once none applies, the first matching Catcher moves on to its Next."""
+        retriers = cast(list[JSON], state.get("Retry", []))
+        catchers = cast(list[JSON], state.get("Catch", []))
+        used = [0] * len(retriers)
+        retries = 0
+        while True:
+            sd = state_data(retries)
+            try:
+                next_name, out = await handler(self, sd, scope)
+                return next_name, out, sd
+            except StatesError as err:
+                i = policies.first_match(retriers, err.error)
+                if i is not None:
+                    retrier = cast(Obj, retriers[i])
+                    if used[i] < policies.max_attempts(retrier):
+                        delay = policies.retry_delay(retrier, used[i], self.rng)
+                        used[i] += 1
+                        retries += 1
+                        await self.ctx.sleep(delay)
+                        scope.cancel.check()
+                        continue
+                j = policies.first_match(catchers, err.error)
+                if j is None:
+                    raise
+                catcher = cast(Obj, catchers[j])
+                out = sd.caught(catcher, err)
+                return cast(str, catcher["Next"]), out, sd
+
+
+Handler = Callable[[Run, StateData, Scope], Awaitable[Outcome]]
+
+
+def _ms(ctx: Context) -> int:
+    return to_epoch_ms(ctx.now())
+
+
+def _next(state: Obj) -> str | None:
+    return None if state.get("End") is True else cast(str | None, state.get("Next"))
+
+
+# --- the simple state types -----------------------------------------------------------------
+async def _pass(run: Run, sd: StateData, scope: Scope) -> Outcome:
+    """ASL spec, "Pass State": Result (or the effective input) becomes the state's result."""
+    if sd.jsonata:
+        return _next(sd.state), sd.output(sd.input, has_result=False)
+    effective = sd.effective_input()
+    result = sd.state["Result"] if "Result" in sd.state else sd.arguments(effective)
+    return _next(sd.state), sd.output(result)
+
+
+async def _wait(run: Run, sd: StateData, scope: Scope) -> Outcome:
+    """ASL spec, "Wait State": Seconds, Timestamp, SecondsPath or TimestampPath; a durable
+    timer, so the wait survives restarts. A timestamp in the past does not wait."""
+    effective = sd.effective_input()
+    seconds = sd.number("Seconds", effective)
+    if seconds is None:
+        stamp = sd.text("Timestamp", effective)
+        moment = parse_timestamp(stamp)
+        if moment is None:
+            raise StatesError(
+                errors.RUNTIME, f"{sd.name}: Timestamp {stamp!r} is not an RFC3339 timestamp"
+            )
+        seconds = max(0.0, (to_epoch_ms(moment) - _ms(run.ctx)) / 1000)
+    await run.ctx.sleep(seconds)
+    scope.cancel.check()
+    return _next(sd.state), sd.output(effective, has_result=False, effective=effective)
+
+
+async def _choice(run: Run, sd: StateData, scope: Scope) -> Outcome:
+    """ASL spec, "Choice State": the first matching Choice Rule names the next state, else
+    Default, else the state fails with States.NoChoiceMatched."""
+    from legato.core.asl import jsonata_query
+
+    effective = sd.effective_input()
+    for i, raw in enumerate(cast(list[JSON], sd.state.get("Choices", []))):
+        rule = cast(Obj, raw)
+        if sd.jsonata:
+            matched = jsonata_query.evaluate_condition(
+                cast(str, rule.get("Condition")), {"input": sd.input, "context": sd.context},
+                sd.variables, field=f"{sd.name}.Choices[{i}].Condition",
+            )  # fmt: skip
+        else:
+            matched = choice.evaluate_rule(rule, effective, sd.context, sd.variables)
+        if matched:
+            return cast(str, rule["Next"]), sd.rule_output(rule, effective)
+    if "Default" in sd.state:
+        return cast(str, sd.state["Default"]), sd.rule_output({}, effective)
+    raise StatesError(errors.NO_CHOICE_MATCHED, f"no Choice Rule of state {sd.name!r} matched")
+
+
+async def _succeed(run: Run, sd: StateData, scope: Scope) -> Outcome:
+    """ASL spec, "Succeed State": ends the scope with the (filtered) input as output."""
+    effective = sd.effective_input()
+    return None, sd.output(effective, has_result=False, effective=effective)
+
+
+async def _fail(run: Run, sd: StateData, scope: Scope) -> Outcome:
+    """ASL spec, "Fail State": ends the scope with Error and Cause (or their Path forms)."""
+    effective = sd.effective_input()
+    error = sd.text("Error", effective)
+    cause = sd.text("Cause", effective)
+    raise StatesError(error or "", cause or "")
+
+
+async def _task(run: Run, sd: StateData, scope: Scope) -> Outcome:
+    from legato.engine.statemachine.task import run_task
+
+    return await run_task(run, sd, scope)
+
+
+async def _parallel(run: Run, sd: StateData, scope: Scope) -> Outcome:
+    from legato.engine.statemachine.fanout import run_parallel
+
+    return await run_parallel(run, sd, scope)
+
+
+async def _map(run: Run, sd: StateData, scope: Scope) -> Outcome:
+    from legato.engine.statemachine.fanout import run_map
+
+    return await run_map(run, sd, scope)
+
+
+_HANDLERS: dict[str, Handler] = {
+    "Pass": _pass,
+    "Wait": _wait,
+    "Choice": _choice,
+    "Succeed": _succeed,
+    "Fail": _fail,
+    "Task": _task,
+    "Parallel": _parallel,
+    "Map": _map,
+}

@@ -1,0 +1,101 @@
+"""What a Task's Resource runs (legato.core.asl.resources)."""
+
+from __future__ import annotations
+
+import pytest
+
+from legato.core.asl.resources import (
+    ChildExecution,
+    LambdaInvoke,
+    Resource,
+    StepResource,
+    UnsupportedResource,
+    function_name_of,
+    parse_resource,
+    workflow_name_of,
+)
+
+
+@pytest.mark.parametrize(
+    ("resource", "expected"),
+    [
+        # A step registered in the app, by name.
+        ("charge", StepResource("charge", wait_for_token=False)),
+        ("orders.charge", StepResource("orders.charge")),
+        ("approve.waitForTaskToken", StepResource("approve", wait_for_token=True)),
+        # Guide "Invoke an AWS Lambda function": a function ARN runs the step of that name.
+        (
+            "arn:aws:lambda:us-east-1:123456789012:function:AddressFinder",
+            StepResource("AddressFinder"),
+        ),
+        ("arn:aws:lambda:eu-west-1:123456789012:function:ship-it:prod", StepResource("ship-it")),
+        ("arn:aws:lambda:us-east-1:123456789012:function:f:$LATEST", StepResource("f")),
+        ("arn:aws-cn:lambda:cn-north-1:123456789012:function:f", StepResource("f")),
+        # Guide "Discover service integration patterns": Lambda invoke, with a task token.
+        ("arn:aws:states:::lambda:invoke", LambdaInvoke(wait_for_token=False)),
+        ("arn:aws:states:::lambda:invoke.waitForTaskToken", LambdaInvoke(wait_for_token=True)),
+        # Guide "Start a new AWS Step Functions state machine execution".
+        ("arn:aws:states:::states:startExecution", ChildExecution("fire")),
+        ("arn:aws:states:::states:startExecution.sync", ChildExecution("sync")),
+        ("arn:aws:states:::states:startExecution.sync:2", ChildExecution("sync2")),
+        ("arn:aws:states:::states:startExecution.waitForTaskToken", ChildExecution("token")),
+        ("legato:workflow:ship", ChildExecution("sync", "ship")),
+    ],
+)
+def test_supported_resources(resource: str, expected: Resource) -> None:
+    assert parse_resource(resource) == expected
+
+
+@pytest.mark.parametrize(
+    ("resource", "message"),
+    [
+        ("arn:aws:states:::sqs:sendMessage", "Amazon SQS service integration (sqs:sendMessage)"),
+        ("arn:aws:states:::dynamodb:putItem", "Amazon DynamoDB service integration"),
+        ("arn:aws:states:::sns:publish.waitForTaskToken", "Amazon SNS"),
+        ("arn:aws:states:::aws-sdk:s3:getObject", "AWS SDK service integration (aws-sdk:s3"),
+        ("arn:aws:states:::lambda:invoke.sync", "lambda:invoke.sync"),
+        ("arn:aws:states:us-east-1:123456789012:activity:approve", "not a resource Legato can run"),
+        ("arn:aws:lambda:us-east-1:123456789012:layer:x", "not a resource Legato can run"),
+        ("legato:workflow:", "names no workflow"),
+        ("", "empty Resource"),
+    ],
+)
+def test_unsupported_resources(resource: str, message: str) -> None:
+    with pytest.raises(UnsupportedResource) as raised:
+        parse_resource(resource)
+    assert message in str(raised.value)
+    assert isinstance(raised.value, ValueError)
+
+
+def test_unsupported_message_says_what_legato_runs() -> None:
+    with pytest.raises(UnsupportedResource, match="registered as steps, child executions"):
+        parse_resource("arn:aws:states:::sqs:sendMessage")
+
+
+@pytest.mark.parametrize(
+    ("value", "name"),
+    [
+        # Lambda API "Invoke", FunctionName: name, name:qualifier, partial ARN, full ARN.
+        ("my-function", "my-function"),
+        ("my-function:v1", "my-function"),
+        ("123456789012:function:my-function", "my-function"),
+        ("arn:aws:lambda:us-west-2:123456789012:function:my-function", "my-function"),
+        ("arn:aws:lambda:us-west-2:123456789012:function:my-function:$LATEST", "my-function"),
+    ],
+)
+def test_function_name_of(value: str, name: str) -> None:
+    assert function_name_of(value) == name
+
+
+@pytest.mark.parametrize(
+    ("value", "name"),
+    [
+        ("arn:aws:states:us-east-1:123456789012:stateMachine:ship", "ship"),
+        ("arn:aws:states:us-east-1:123456789012:stateMachine:ship:3", "ship"),
+        ("arn:aws:states:us-east-1:123456789012:stateMachine:ship:prod", "ship"),
+        ("legato:workflow:ship", "ship"),
+        ("ship", "ship"),
+    ],
+)
+def test_workflow_name_of(value: str, name: str) -> None:
+    assert workflow_name_of(value) == name
