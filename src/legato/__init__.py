@@ -15,14 +15,19 @@ from legato.core.events import Status
 from legato.core.retry import Retry
 from legato.engine.instance import Context
 from legato.engine.step_context import StepContext, heartbeat, step_context
+from legato.engine.waits import ChildRef
 from legato.errors import (
+    ChildFailed,
     ConfigurationError,
     DatabaseCorruptError,
     DatabaseLockedError,
     DatabaseReadOnlyError,
     ExecutionAlreadyExists,
+    ExecutionClosed,
     ExecutionFailedError,
     ExecutionNotFound,
+    ExternalTaskFailed,
+    InvalidTaskToken,
     LegatoError,
     NonDeterminismError,
     NonRetryableError,
@@ -30,22 +35,28 @@ from legato.errors import (
     SerializationError,
     StepFailed,
     StoreError,
+    TaskTokenClosed,
     WorkflowTimeoutError,
     WorkflowUsageError,
 )
 
 __all__ = [
     "App",
+    "ChildFailed",
+    "ChildRef",
     "ConfigurationError",
     "Context",
     "DatabaseCorruptError",
     "DatabaseLockedError",
     "DatabaseReadOnlyError",
     "ExecutionAlreadyExists",
+    "ExecutionClosed",
     "ExecutionFailedError",
     "ExecutionNotFound",
     "ExecutionStatus",
+    "ExternalTaskFailed",
     "Handle",
+    "InvalidTaskToken",
     "LegatoError",
     "NonDeterminismError",
     "NonRetryableError",
@@ -56,6 +67,7 @@ __all__ = [
     "StepContext",
     "StepFailed",
     "StoreError",
+    "TaskTokenClosed",
     "WorkflowTimeoutError",
     "WorkflowUsageError",
     "heartbeat",

@@ -21,7 +21,9 @@ from legato.core import codec
 from legato.core.events import CLOSED_STATUSES, Event, EventType, Status
 from legato.core.partitions import partition_of
 from legato.core.retry import Retry
+from legato.engine import messages
 from legato.engine.clock import SystemClock
+from legato.engine.closed_watch import ClosedWatcher
 from legato.engine.engine import Engine
 from legato.engine.registry import Registry, WorkflowDef
 from legato.errors import (
@@ -136,11 +138,10 @@ class Handle(Generic[R]):
         return row
 
     async def _wait_closed(self) -> ExecutionRow | ExecutionUpdate:
-        """Waits on the local orchestrator when it decides this execution (no reads), and
-        re-reads the row now and then: another process may be the one that closes it."""
+        """Waits on the local orchestrator when it decides this execution (no reads);
+        otherwise on the app's one shared poll of the database (another process closes it)."""
         store = await self.app._store_ready()
         orch = self.app._engine.orchestrator if self.app._engine else None
-        delay = 0.005
         while True:
             fut = orch.wait_closed(self.id) if orch is not None else None
             if fut is None or not orch.is_live(self.id):  # type: ignore[union-attr]
@@ -152,9 +153,11 @@ class Handle(Generic[R]):
                         fut.cancel()
                     return row
             if fut is None:
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 0.1)
-                continue
+                watched = self.app._closed_watcher(store).wait(self.id)
+                try:
+                    return await watched
+                finally:
+                    watched.cancel()
             done, _ = await asyncio.wait([fut], timeout=1.0)
             if done:
                 return fut.result()
@@ -162,6 +165,9 @@ class Handle(Generic[R]):
 
     async def history(self) -> list[Event]:
         return await (await self.app._store_ready()).load_history(self.id)
+
+    async def signal(self, name: str, payload: Any = None) -> None:
+        await self.app.signal(self.id, name, payload)
 
 
 class App:
@@ -186,6 +192,7 @@ class App:
         self._store: Store | None = None
         self._store_open = False
         self._opening: asyncio.Future[Store] | None = None
+        self._watcher: ClosedWatcher | None = None
 
     # --- registration -------------------------------------------------------------------------
     def workflow(self, name: str | None = None, version: str = "1") -> Callable[[F], F]:
@@ -290,6 +297,9 @@ class App:
         await self.shutdown()
 
     async def shutdown(self) -> None:
+        if self._watcher is not None:
+            await self._watcher.stop()
+            self._watcher = None
         if self._engine is not None:
             await self._engine.stop()
         elif self._store is not None and self._store_open:
@@ -297,6 +307,16 @@ class App:
         self._engine = None
         self._store = None
         self._store_open = False
+
+    def _closed_watcher(self, store: Store) -> ClosedWatcher:
+        watcher = self._watcher
+        if (
+            watcher is None
+            or watcher.store is not store
+            or watcher.loop is not asyncio.get_running_loop()
+        ):
+            watcher = self._watcher = ClosedWatcher(store)
+        return watcher
 
     async def _store_ready(self) -> Store:
         """The store, opened on first use; concurrent first calls share one opening (one pool)."""
@@ -392,6 +412,41 @@ class App:
                     f"with workflow {existing.workflow!r} and a different input",
                 )
         return Handle(self, execution_id, wf)
+
+    # --- messages to executions ---------------------------------------------------------------
+    async def signal(self, execution_id: str, name: str, payload: Any = None) -> None:
+        """Send a signal (JSON ``payload``) to a running execution; it is recorded durably and
+        handed to ``ctx.wait_for_signal(name)``. Raises ``ExecutionNotFound`` or
+        ``ExecutionClosed``."""
+        store = await self._store_ready()
+        await messages.signal(store, execution_id, name, payload, self.clock.now_ms())
+        self._wake()
+
+    async def send_task_success(self, token: str, output: Any = None) -> None:
+        """Complete the external task of ``token`` with ``output``. Raises
+        ``InvalidTaskToken`` or ``TaskTokenClosed`` (already completed, failed, timed out)."""
+        store = await self._store_ready()
+        await messages.task_success(store, token, output, self.clock.now_ms())
+        self._wake()
+
+    async def send_task_failure(
+        self, token: str, error: str = "States.TaskFailed", cause: str = ""
+    ) -> None:
+        """Fail the external task of ``token``: the workflow gets ``ExternalTaskFailed`` with
+        ``error_type=error`` and ``message=cause``."""
+        store = await self._store_ready()
+        await messages.task_failure(store, token, error, cause, self.clock.now_ms())
+        self._wake()
+
+    async def send_task_heartbeat(self, token: str) -> None:
+        """Report that the external task of ``token`` is alive (re-arms its heartbeat timeout)."""
+        store = await self._store_ready()
+        await messages.task_heartbeat(store, token, self.clock.now_ms())
+        self._wake()
+
+    def _wake(self) -> None:
+        if self._engine is not None:
+            self._engine.wake_orchestrator()
 
     def get_handle(self, execution_id: str) -> Handle[Any]:
         return Handle(self, execution_id)

@@ -11,11 +11,16 @@
     ├── RegistrationError           a workflow or step is used without being registered
     ├── ExecutionAlreadyExists      same execution id started with a different input
     ├── ExecutionNotFound           no execution with that id
+    ├── ExecutionClosed             a signal (or message) for an execution that has ended
+    ├── InvalidTaskToken            a task token that names no external wait
+    ├── TaskTokenClosed             a task token whose wait already ended (completed, timed out)
     ├── ExecutionFailedError        handle.result() of an execution that failed / was suspended
     ├── WorkflowTimeoutError        handle.result(timeout=...) ran out
     ├── NonDeterminismError         replay diverged from the recorded history
     ├── WorkflowUsageError          a workflow awaited something that is not a ctx operation
     └── StepFailed                  raised inside a workflow when a step failed for good (catchable)
+        ├── ChildFailed             a child execution failed (or could not be started)
+        └── ExternalTaskFailed      a task token was failed, or its wait timed out
 
 Engine errors carry the Amazon States Language names (``States.Timeout``,
 ``States.HeartbeatTimeout``) as their ``error_type`` so code workflows and state machines agree.
@@ -87,6 +92,29 @@ class ExecutionNotFound(LegatoError):
         self.execution_id = execution_id
 
 
+class ExecutionClosed(LegatoError):
+    def __init__(self, execution_id: str, status: str) -> None:
+        super().__init__(f"execution {execution_id!r} is {status}: it takes no more messages")
+        self.execution_id = execution_id
+        self.status = status
+
+
+class InvalidTaskToken(LegatoError):
+    """Step Functions' ``InvalidToken``: the token is malformed or names no external wait."""
+
+    def __init__(self, token: str, why: str) -> None:
+        super().__init__(f"invalid task token {token[:80]!r}: {why}")
+        self.token = token
+
+
+class TaskTokenClosed(LegatoError):
+    """Step Functions' ``TaskTimedOut``: the wait already completed, failed or timed out."""
+
+    def __init__(self, token: str, why: str) -> None:
+        super().__init__(f"task token {token[:80]!r} is closed: {why}")
+        self.token = token
+
+
 class ExecutionFailedError(LegatoError):
     """The awaited execution ended without a result."""
 
@@ -135,6 +163,35 @@ class StepFailed(LegatoError):
         self.error_type = error_type
         self.message = message
         self.attempts = attempts
+
+
+class ChildFailed(StepFailed):
+    """A child execution failed (``error_type``/``message`` are the child's), or could not be
+    started (``ExecutionAlreadyExists``: its id is taken by a different execution)."""
+
+    def __init__(self, child_id: str, workflow: str, error_type: str, message: str) -> None:
+        LegatoError.__init__(
+            self, f"child execution {child_id!r} ({workflow}) failed: {error_type}: {message}"
+        )
+        self.step = workflow
+        self.error_type = error_type
+        self.message = message
+        self.attempts = 1
+        self.child_id = child_id
+
+
+class ExternalTaskFailed(StepFailed):
+    """An external task was failed with ``send_task_failure(token, error, cause)``
+    (``error_type`` = error, ``message`` = cause), or timed out (``States.Timeout``,
+    ``States.HeartbeatTimeout``)."""
+
+    def __init__(self, token: str, error_type: str, message: str) -> None:
+        LegatoError.__init__(self, f"external task failed: {error_type}: {message}")
+        self.step = "external task"
+        self.error_type = error_type
+        self.message = message
+        self.attempts = 1
+        self.token = token
 
 
 class NonRetryableError(Exception):

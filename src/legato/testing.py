@@ -4,6 +4,9 @@
 time-skipping clock: whenever nothing is running, time jumps to the next timer or retry, so a
 workflow that sleeps 30 days finishes in milliseconds.
 
+``run_state_machine(definition, input, steps={...})`` runs an Amazon States Language definition
+to completion the same way and returns its status, output, error, cause and history.
+
 ``replay(app, histories)`` runs recorded histories (``legato executions history ID --json``)
 against the current code and reports every non-determinism, so breaking changes fail in CI.
 """
@@ -13,6 +16,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,13 +24,22 @@ from types import TracebackType
 from typing import Any
 
 from legato.client import App
+from legato.core import codec
+from legato.core.events import Event, EventType
 from legato.core.export import import_history
 from legato.engine.clock import SkippingClock
 from legato.engine.instance import WorkflowInstance
-from legato.errors import NonDeterminismError
+from legato.errors import ExecutionFailedError, NonDeterminismError
 from legato.ports.clock import Clock
 
-__all__ = ["ReplayReport", "ReplayResult", "WorkflowEnvironment", "replay"]
+__all__ = [
+    "ReplayReport",
+    "ReplayResult",
+    "StateMachineRun",
+    "WorkflowEnvironment",
+    "replay",
+    "run_state_machine",
+]
 
 
 class WorkflowEnvironment:
@@ -139,3 +152,54 @@ def replay(app: App, histories: list[dict[str, Any] | str | Path]) -> ReplayRepo
         finally:
             instance.close()
     return ReplayReport(results)
+
+
+@dataclass(frozen=True)
+class StateMachineRun:
+    """How a state machine run ended: ``status`` is ``SUCCEEDED``-style Legato status
+    (``COMPLETED``, ``FAILED``, ``SUSPENDED``...), ``output`` the final output when it
+    completed, ``error``/``cause`` the ASL error name and cause when it failed."""
+
+    execution_id: str
+    status: str
+    output: Any
+    error: str | None
+    cause: str | None
+    history: list[Event]
+
+    def states_entered(self) -> list[str]:
+        """Names of the states entered, in the order the history records them."""
+        return [e.name or "" for e in self.history if e.type == EventType.STATE_ENTERED]
+
+
+async def run_state_machine(
+    definition: Mapping[str, Any] | str | Path,
+    input: Any = None,
+    *,
+    steps: Mapping[str, Callable[..., Any]] | None = None,
+    timeout: float = 30.0,
+    start: datetime | None = None,
+    name: str = "state_machine",
+    app: App | None = None,
+) -> StateMachineRun:
+    """Run ``definition`` on a throw-away SQLite database with a time-skipping clock (a Wait
+    of a week takes milliseconds). ``steps`` maps Task resource names (or Lambda function
+    names) to plain functions taking the task's input; or pass an ``app`` that has them
+    registered. ``timeout`` bounds the real time the run may take."""
+    app = app or App()
+    for step_name, fn in (steps or {}).items():
+        app.registry.add_step(fn, step_name, None, None, None, None)
+    app.register_state_machine(name, definition)
+    async with WorkflowEnvironment(app, start=start) as env:
+        handle = await app.start(name, input)
+        try:
+            await handle.result(timeout=timeout)
+        except ExecutionFailedError:
+            pass
+        row = await handle.status_row()
+        history = await handle.history()
+        del env
+    output = codec.loads(row.output) if row.output is not None else None
+    return StateMachineRun(
+        row.id, row.status.value, output, row.error_type, row.error_message, history
+    )

@@ -37,7 +37,12 @@ def test_both_dialects_have_the_same_numbered_migrations() -> None:
 
 def _sqlite_columns(path: Path) -> dict[str, set[str]]:
     with sqlite3.connect(path) as conn:
-        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        tables = [
+            r[0]
+            for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'"
+            )
+        ]
         return {t: {r[1] for r in conn.execute(f"PRAGMA table_info({t})")} for t in tables}
 
 

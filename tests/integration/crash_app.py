@@ -1,5 +1,7 @@
 """The app the crash test kills: 50 executions of a 10-step workflow; each step appends
-``execution:step`` to a file. Run as ``python crash_app.py DB LOG RESULTS``."""
+``execution:step`` to a file. Run as ``python crash_app.py DB LOG RESULTS [code|asl]``: the
+workflow is Python code, or the equivalent Amazon States Language state machine (ten Task
+states calling the same step)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import json
 import os
 import random
 import sys
+from typing import Any
 
 import legato
 
@@ -31,6 +34,31 @@ async def work(execution: str, step: int, acc: int) -> int:
     return acc + step
 
 
+@app.step(name="work_event")
+async def work_event(event: dict[str, Any]) -> int:
+    return await work(event["execution"], event["step"], event["acc"])
+
+
+def _task(step: int) -> dict[str, Any]:
+    state: dict[str, Any] = {
+        "Type": "Task",
+        "Resource": "work_event",
+        "Parameters": {"execution.$": "$.execution", "step": step, "acc.$": "$.acc"},
+        "ResultPath": "$.acc",
+    }
+    if step == STEPS - 1:
+        state.update(End=True, OutputPath="$.acc")
+    else:
+        state["Next"] = f"Step{step + 1}"
+    return state
+
+
+app.register_state_machine(
+    "crashy_sm",
+    {"StartAt": "Step0", "States": {f"Step{i}": _task(i) for i in range(STEPS)}},
+)
+
+
 @app.workflow(name="crashy")
 async def crashy(ctx: legato.Context, execution: str) -> int:
     acc = 0
@@ -39,10 +67,16 @@ async def crashy(ctx: legato.Context, execution: str) -> int:
     return acc
 
 
-async def main(db: str, results_path: str) -> None:
+async def main(db: str, results_path: str, mode: str) -> None:
     app.configure(url=f"sqlite:///{db}")
     async with app:
-        handles = [await app.start(crashy, f"e{i}", id=f"e{i}") for i in range(EXECUTIONS)]
+        if mode == "asl":
+            handles = [
+                await app.start("crashy_sm", {"execution": f"e{i}", "acc": 0}, id=f"e{i}")
+                for i in range(EXECUTIONS)
+            ]
+        else:
+            handles = [await app.start(crashy, f"e{i}", id=f"e{i}") for i in range(EXECUTIONS)]
         results = [await h.result() for h in handles]
     with open(results_path, "w") as f:
         json.dump(results, f)
@@ -50,4 +84,4 @@ async def main(db: str, results_path: str) -> None:
 
 if __name__ == "__main__":
     LOG_PATH = sys.argv[2]
-    asyncio.run(main(sys.argv[1], sys.argv[3]))
+    asyncio.run(main(sys.argv[1], sys.argv[3], sys.argv[4] if len(sys.argv) > 4 else "code"))

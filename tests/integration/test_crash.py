@@ -1,5 +1,6 @@
 """Crash safety: SIGKILL the engine at random moments; every execution still completes, and
-only steps that were in flight at a kill run again (at most one per execution per kill)."""
+only steps that were in flight at a kill run again (at most one per execution per kill). The
+same holds for a code workflow and for the equivalent state machine."""
 
 from __future__ import annotations
 
@@ -25,12 +26,13 @@ def _lines(log: Path) -> list[str]:
 
 @pytest.mark.slow
 @pytest.mark.timeout(180)
+@pytest.mark.parametrize("mode", ["code", "asl"])
 def test_sigkill_at_random_moments_loses_nothing_and_reruns_only_in_flight_steps(
-    tmp_path: Path,
+    tmp_path: Path, mode: str
 ) -> None:
     db, log, results = tmp_path / "crash.db", tmp_path / "steps.log", tmp_path / "results.json"
     rng = random.Random()
-    cmd = [sys.executable, str(APP), str(db), str(log), str(results)]
+    cmd = [sys.executable, str(APP), str(db), str(log), str(results), mode]
     kills = 0
     deadline = time.monotonic() + 120
     while kills < 6 and time.monotonic() < deadline:

@@ -7,7 +7,7 @@ from typing import Any
 
 from legato.core.codec import loads
 from legato.core.events import Event, EventType, Status, SuspendKind
-from legato.ports.store import ExecutionRow, TaskRow
+from legato.ports.store import ExecutionRow, InboxMessage, InboxRow, TaskRow
 
 EXECUTION_COLUMNS = (
     "id, workflow, version, status, input, output, error_type, error_message, reason, "
@@ -51,3 +51,13 @@ def event_from_row(r: tuple[Any, ...]) -> Event:
         seq=r[6],
         batch=r[7],
     )
+
+
+def inbox_from_row(r: tuple[Any, ...]) -> InboxRow:
+    """Columns: id, execution_id, kind, name, ref, payload, created_at."""
+    return InboxRow(*r)
+
+
+def inbox_params(m: InboxMessage) -> dict[str, Any]:
+    return {"eid": m.execution_id, "kind": m.kind, "name": m.name, "ref": m.ref,
+            "payload": m.payload, "now": m.created_at}  # fmt: skip

@@ -11,10 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 from legato.core.codec import dumps
-from legato.core.events import Event
-from legato.ports.store import NewExecution, Transition
+from legato.core.events import Event, Status
+from legato.ports.store import ChildStart, NewExecution, Transition
 
-Rows = list[tuple[Any, ...]]
+Rows = list[Any]  # tuples, or dicts for named parameters
 
 
 def guard_rows(trs: list[Transition]) -> list[tuple[str, Rows]]:
@@ -23,6 +23,7 @@ def guard_rows(trs: list[Transition]) -> list[tuple[str, Rows]]:
     deletes: Rows = []
     retries: Rows = []
     timer_deletes: Rows = []
+    inbox_deletes: Rows = []
     for tr in trs:
         u = tr.update
         new_seq = tr.expected_seq + len(tr.events)
@@ -41,12 +42,14 @@ def guard_rows(trs: list[Transition]) -> list[tuple[str, Rows]]:
             for r in tr.task_retries
         ]
         timer_deletes += [(tr.execution_id, t) for t in tr.timer_deletes]
+        inbox_deletes += [(i,) for i in tr.inbox_deletes]
     return [
         ("update_execution", updates),
         ("update_progress", progress),
         ("delete_task", deletes),
         ("retry_task", retries),
         ("delete_timer", timer_deletes),
+        ("delete_inbox", inbox_deletes),
     ]
 
 
@@ -60,7 +63,22 @@ def sweep_statements(tr: Transition) -> list[tuple[str, dict[str, Any]]]:
         out.append(("park_tasks", eid))
     if tr.unpark:
         out.append(("unpark_tasks", eid))
+    if tr.update.closed_at is not None:  # tell an awaiting parent; drop unread messages
+        name, payload = closing_notice(tr)
+        out.append(("notify_parent", {**eid, "name": name, "payload": payload, "now": tr.now}))
+        out.append(("delete_execution_inbox", eid))
     return out
+
+
+def closing_notice(tr: Transition) -> tuple[str, str | None]:
+    """What a closing execution tells its parent: ``completed`` with its output, or its status
+    with ``{"error_type", "message"}``."""
+    u = tr.update
+    if u.status == Status.COMPLETED:
+        return "completed", u.output
+    error = {"error_type": u.error_type or f"States.{u.status.value}",
+             "message": u.error_message or ""}  # fmt: skip
+    return u.status.value.lower(), dumps(error, "child outcome")
 
 
 def insert_rows(trs: list[Transition]) -> list[tuple[str, Rows]]:
@@ -76,7 +94,33 @@ def insert_rows(trs: list[Transition]) -> list[tuple[str, Rows]]:
         for t in tr.task_inserts
     ]  # fmt: skip
     timers = [(tr.execution_id, tid, at) for tr in trs for tid, at in tr.timer_inserts]
-    return [("insert_event", events), ("insert_task", tasks), ("insert_timer", timers)]
+    children = [_child_params(tr, c) for tr in trs for c in tr.child_starts]
+    return [
+        ("insert_event", events),
+        ("insert_task", tasks),
+        ("insert_timer", timers),
+        ("insert_child_execution", children),
+        ("insert_child_event", children),
+        ("adopt_child", children),
+        ("link_child", children),
+    ]
+
+
+def _child_params(tr: Transition, c: ChildStart) -> dict[str, Any]:
+    new = c.new
+    started = new.transition.events[0]
+    return {
+        "child": new.id,
+        "workflow": new.workflow,
+        "version": new.version,
+        "input": new.input,
+        "now": tr.now,
+        "partition": new.partition,
+        "parent": c.parent_id,
+        "ref": c.command_id,
+        "wait": c.wait,
+        "meta": dumps(started.meta, "event meta"),
+    }
 
 
 def execution_insert_row(new: NewExecution) -> tuple[Any, ...]:

@@ -1,4 +1,5 @@
-"""``legato``: dev (orchestrator + worker in one process), worker, executions."""
+"""``legato``: dev (orchestrator + worker in one process), server, worker, run (a state
+machine), migrate, executions, definitions."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import os
 import signal
 import sys
 from collections.abc import AsyncIterator, Callable, Coroutine
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -23,7 +25,7 @@ from legato.client import DEFAULT_URL, App, ExecutionStatus, open_store
 from legato.core import codec
 from legato.core.events import Status
 from legato.core.export import export_history
-from legato.errors import LegatoError
+from legato.errors import ConfigurationError, ExecutionFailedError, LegatoError
 from legato.ports.store import ExecutionRow, Store
 
 app_cli = typer.Typer(
@@ -157,6 +159,68 @@ def _json_list(text: str) -> list[Any]:
     except json.JSONDecodeError as exc:
         raise LegatoError(f"--input is not valid JSON: {exc}") from None
     return value if isinstance(value, list) else [value]
+
+
+@app_cli.command("run")
+def run_cmd(
+    file: Annotated[Path, typer.Argument(help="state machine definition (.json, .yaml, .yml)")],
+    input: Annotated[str, typer.Option(help="the execution's input: JSON, or @FILE")] = "{}",
+    app_module: Annotated[
+        str | None, typer.Option("--app", help="module[:attribute] whose App has the steps")
+    ] = None,
+    wait: Annotated[bool, typer.Option(help="run it here until it ends; print the output")] = False,
+    name: Annotated[str | None, typer.Option(help="workflow name (default: the file's)")] = None,
+    id: Annotated[str | None, typer.Option(help="execution id (default: a new one)")] = None,
+    db: DbOption = None,
+    timeout: Annotated[float | None, typer.Option(help="seconds to wait at most")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Run a state machine. With --wait, this process runs it to the end and prints its output
+    (or its error and cause, exit code 1); without, it records the execution for the engine
+    that serves the database and prints its id."""
+    _setup_logging(verbose)
+    machine = name or file.name.split(".")[0]
+
+    async def main() -> None:
+        app = load_app(app_module) if app_module else App()
+        app.configure(url=db or os.environ.get("LEGATO_DB") or app.url)
+        app.register_state_machine(machine, file)
+        value = _json_value(input)
+        if not wait:
+            handle = await app.start(machine, value, id=id)
+            await app.shutdown()
+            console.print(handle.id)
+            return
+        await app.start_engine()
+        try:
+            handle = await app.start(machine, value, id=id)
+            try:
+                output = await handle.result(timeout=timeout)
+            except ExecutionFailedError as exc:
+                err_console.print(f"[red]{exc.status}[/] {handle.id}")
+                err_console.print(f"error: {exc.error_type}")
+                err_console.print(f"cause: {exc.message}")
+                raise typer.Exit(1) from None
+            console.print_json(codec.dumps(output, "output"))
+        finally:
+            await app.shutdown()
+
+    _run(main)
+
+
+def _json_value(text: str) -> Any:
+    """``--input``: JSON text, or ``@path`` to a file holding it."""
+    source = "--input"
+    if text.startswith("@"):
+        source = text[1:]
+        try:
+            text = Path(source).read_text()
+        except OSError as exc:
+            raise ConfigurationError(f"cannot read input file {source!r}: {exc}") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigurationError(f"{source} is not valid JSON: {exc}") from None
 
 
 @app_cli.command()

@@ -27,6 +27,29 @@ class RecordState:
 class StartTimer:
     timer_id: int
     fire_at: int  # epoch ms
+    name: str = "sleep"
+
+
+@dataclass(frozen=True, slots=True)
+class StartChild:
+    """Start a child execution in the parent's transition (or attach to one with its id)."""
+
+    command_id: int
+    child_id: str
+    workflow: str
+    version: str
+    input: str  # JSON [args, kwargs]
+    wait: bool  # the parent awaits its result (False: start_child, fire and forget)
+
+
+@dataclass(frozen=True, slots=True)
+class StartExternalTask:
+    """A durable wait for a task token, with its timeout and heartbeat timers (epoch ms)."""
+
+    command_id: int
+    token: str
+    timeout_timer: tuple[int, int] | None  # (timer id, fire_at)
+    heartbeat_timer: tuple[int, int] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,5 +65,11 @@ class FailExecution:
 
 
 Command: TypeAlias = (
-    ScheduleStep | StartTimer | RecordState | CompleteExecution | FailExecution
+    ScheduleStep
+    | StartTimer
+    | RecordState
+    | StartChild
+    | StartExternalTask
+    | CompleteExecution
+    | FailExecution
 )

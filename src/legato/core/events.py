@@ -30,6 +30,15 @@ class EventType(enum.StrEnum):
     EXECUTION_RESUMED = "ExecutionResumed"
     STATE_ENTERED = "StateEntered"  # state machines: a state began, with its input
     STATE_EXITED = "StateExited"  # ... and ended, with its output
+    SIGNAL_RECEIVED = "SignalReceived"  # name, payload; meta: the inbox row it came from
+    CHILD_SCHEDULED = "ChildScheduled"  # a child execution started (or attached) with the parent
+    CHILD_STARTED = "ChildStarted"  # start_child: the child exists (meta child_id, started_at)
+    CHILD_COMPLETED = "ChildCompleted"
+    CHILD_FAILED = "ChildFailed"
+    EXTERNAL_TASK_STARTED = "ExternalTaskStarted"  # a wait for a task token (meta: the token)
+    EXTERNAL_TASK_HEARTBEAT = "ExternalTaskHeartbeat"
+    EXTERNAL_TASK_COMPLETED = "ExternalTaskCompleted"
+    EXTERNAL_TASK_FAILED = "ExternalTaskFailed"
 
 
 #: Events that feed the workflow code (they resolve something it waits for).
@@ -39,6 +48,13 @@ INPUT_EVENTS = frozenset(
         EventType.STEP_COMPLETED,
         EventType.STEP_FAILED,
         EventType.TIMER_FIRED,
+        EventType.SIGNAL_RECEIVED,
+        EventType.CHILD_STARTED,
+        EventType.CHILD_COMPLETED,
+        EventType.CHILD_FAILED,
+        EventType.EXTERNAL_TASK_HEARTBEAT,
+        EventType.EXTERNAL_TASK_COMPLETED,
+        EventType.EXTERNAL_TASK_FAILED,
     }
 )
 #: Events that record a command the workflow code issued; replay checks the code issues them again.
@@ -48,6 +64,8 @@ COMMAND_EVENTS = frozenset(
         EventType.TIMER_STARTED,
         EventType.STATE_ENTERED,
         EventType.STATE_EXITED,
+        EventType.CHILD_SCHEDULED,
+        EventType.EXTERNAL_TASK_STARTED,
     }
 )
 

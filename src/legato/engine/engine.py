@@ -77,6 +77,7 @@ class Engine:
             )
             if self.worker is not None:
                 self.worker.on_outcome = self.orchestrator.on_local_outcome
+            self.orchestrator.on_inbox = self.wake_orchestrator
         self._loops: list[asyncio.Task[None]] = []
         self._orchestrator_wake = asyncio.Event()
         self._stopping = False
@@ -124,6 +125,7 @@ class Engine:
             try:
                 await orch.poll_done_tasks()
                 await orch.poll_pending()
+                await orch.poll_inbox()
                 now = asyncio.get_running_loop().time()
                 if now - last_timer_sweep >= 1.0:
                     last_timer_sweep = now
@@ -132,6 +134,10 @@ class Engine:
             except Exception as exc:
                 failures += 1
                 log.warning("polling the store failed (%s); retrying with backoff", exc)
+
+    def wake_orchestrator(self) -> None:
+        """Poll the store now: this process wrote something the orchestrator should see."""
+        self._orchestrator_wake.set()
 
     def _is_registered(self, name: str, version: str) -> bool:
         return self.registry.lookup_workflow(name, version) is not None
@@ -176,7 +182,7 @@ class Engine:
     def _notified(self, what: str) -> None:
         if what == "tasks" and self.worker is not None:
             self.worker.wake.set()
-        elif what in ("done", "pending"):
+        elif what in ("done", "pending", "inbox"):
             self._orchestrator_wake.set()
 
     async def stop(self) -> None:

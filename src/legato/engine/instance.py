@@ -8,6 +8,7 @@ checks that every command the code issues matches the recorded one (DESIGN.md §
 from __future__ import annotations
 
 import random
+import secrets
 import traceback
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
@@ -23,10 +24,14 @@ from legato.core.commands import (
     FailExecution,
     RecordState,
     ScheduleStep,
+    StartChild,
+    StartExternalTask,
     StartTimer,
 )
 from legato.core.events import COMMAND_EVENTS, INPUT_EVENTS, Event, EventType
 from legato.core.retry import Retry
+from legato.core.tokens import make_token
+from legato.engine import waits
 from legato.engine.registry import Registry, StepDef, WorkflowDef
 from legato.engine.scheduler import Diverged, Scheduler, WFuture
 from legato.errors import NonDeterminismError, StepFailed, WorkflowUsageError
@@ -69,6 +74,39 @@ class Context:
         """A durable timer: survives restarts; ``await ctx.sleep(3600)``."""
         seconds = duration.total_seconds() if isinstance(duration, timedelta) else float(duration)
         return self._instance.start_timer(seconds)
+
+    def wait_for_signal(self, name: str, *, timeout: float | timedelta | None = None) -> WFuture:
+        """The payload of the next signal ``name`` not yet taken (signals that came earlier
+        wait, in order); with ``timeout``, None if none comes in time."""
+        return self._instance.wait_for_signal(name, _seconds(timeout))
+
+    def child(
+        self, workflow: Callable[..., Any] | str, *args: Any, id: str | None = None, **kwargs: Any
+    ) -> WFuture:
+        """Start a child execution and await its result; its failure raises ``ChildFailed``.
+        ``id`` defaults to ``{parent id}/{command number}``; an existing execution with that id
+        and the same workflow and input is attached to, not started again."""
+        return self._instance.start_child(workflow, args, kwargs, id, wait=True)
+
+    def start_child(
+        self, workflow: Callable[..., Any] | str, *args: Any, id: str | None = None, **kwargs: Any
+    ) -> WFuture:
+        """Start a child execution without awaiting its result: resolves to a ``ChildRef``
+        (id, start time) once it exists."""
+        return self._instance.start_child(workflow, args, kwargs, id, wait=False)
+
+    def external_task(
+        self,
+        *,
+        timeout: float | timedelta | None = None,
+        heartbeat_timeout: float | timedelta | None = None,
+    ) -> tuple[WFuture, str]:
+        """A durable wait completed from outside with a task token: returns ``(future, token)``.
+        ``app.send_task_success(token, output)`` resolves the future with ``output``;
+        ``send_task_failure(token, error, cause)`` raises ``ExternalTaskFailed``, as do
+        ``timeout`` (``States.Timeout``) and ``heartbeat_timeout`` (``States.HeartbeatTimeout``:
+        no heartbeat or completion within that long of the start or the last heartbeat)."""
+        return self._instance.external_task(_seconds(timeout), _seconds(heartbeat_timeout))
 
     def gather(self, *aws: Awaitable[Any]) -> WFuture:
         """Wait for all, like ``asyncio.gather``: results in order, first failure raised."""
@@ -120,6 +158,12 @@ class WorkflowInstance:
         self.diverged: NonDeterminismError | None = None
         self.closed = False
         self.current_step: str | None = None
+        self.signals = waits.Signals()
+        self.children: dict[int, waits.ChildWait] = {}
+        self.external: dict[int, waits.ExternalWait] = {}
+        self.consumed_inbox: set[int] = set()  # inbox rows already recorded in the history
+        self.cancelled_timers: list[int] = []  # timers to delete with the next transition
+        self._last_recorded: Event | None = None
 
     # --- commands issued by workflow code -------------------------------------------------
     def schedule_step(
@@ -155,6 +199,98 @@ class WorkflowInstance:
             self.commands.append(StartTimer(timer_id, self.now_ms + round(seconds * 1000)))
         return fut
 
+    def wait_for_signal(self, name: str, timeout: float | None) -> WFuture:
+        fut = WFuture()
+        found, value = self.signals.take(name)
+        if found or (timeout is not None and timeout <= 0):
+            fut.resolve(value)
+            return fut
+        waiter = waits.SignalWaiter(fut)
+        if timeout is not None:
+            timer_id, replayed = self._issue(EventType.TIMER_STARTED, "signal timeout")
+            timer = WFuture()
+            self.waiting[timer_id] = (timer, None)
+            if not replayed:
+                fire_at = self.now_ms + round(timeout * 1000)
+                self.commands.append(StartTimer(timer_id, fire_at, "signal timeout"))
+            waiter.timer_id = timer_id
+            timer.add_done_callback(lambda: fut.resolve(None))
+        self.signals.wait(name, waiter)
+        return fut
+
+    def start_child(
+        self,
+        workflow: Callable[..., Any] | str,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        child_id: str | None,
+        wait: bool,
+    ) -> WFuture:
+        if isinstance(workflow, str):
+            wf = self.registry.workflow_named(workflow)
+        else:
+            wf = self.registry.workflow_for(workflow)
+        input_json = wf.signature.encode_args(args, kwargs, f"input of child workflow {wf.name!r}")
+        command_id, replayed = self._issue(EventType.CHILD_SCHEDULED, wf.name)
+        recorded = self._last_recorded
+        if replayed and recorded is not None and isinstance(recorded.meta.get("child_id"), str):
+            child_id = str(recorded.meta["child_id"])
+        child_id = child_id or f"{self.execution_id}/{command_id}"
+        self.current_step = wf.name
+        fut = WFuture()
+        self.waiting[command_id] = (fut, None)
+        self.children[command_id] = waits.ChildWait(child_id, wf, wait)
+        if not replayed:
+            self.commands.append(
+                StartChild(command_id, child_id, wf.name, wf.version, input_json, wait)
+            )
+        return fut
+
+    def external_task(
+        self, timeout: float | None, heartbeat_timeout: float | None
+    ) -> tuple[WFuture, str]:
+        command_id, replayed = self._issue(EventType.EXTERNAL_TASK_STARTED, "external task")
+        recorded = self._last_recorded
+        if replayed and recorded is not None and isinstance(recorded.meta.get("token"), str):
+            token = str(recorded.meta["token"])
+        else:  # unguessable, and recorded: a replay reads it back from the history
+            token = make_token(self.execution_id, command_id, secrets.randbits(128))
+        timeout_timer = heartbeat_timer = None
+        if timeout is not None:
+            timeout_timer = (self._reserve_id(), self.now_ms + round(timeout * 1000))
+        hb_ms = round(heartbeat_timeout * 1000) if heartbeat_timeout is not None else None
+        if hb_ms is not None:
+            heartbeat_timer = (self._reserve_id(), self.now_ms + hb_ms)
+        self.current_step = "external task"
+        fut = WFuture()
+        self.waiting[command_id] = (fut, None)
+        self.external[command_id] = waits.ExternalWait(
+            token,
+            timeout_timer[0] if timeout_timer else None,
+            heartbeat_timer[0] if heartbeat_timer else None,
+            hb_ms,
+            heartbeat_timer[1] if heartbeat_timer else None,
+        )
+        if not replayed:
+            self.commands.append(
+                StartExternalTask(command_id, token, timeout_timer, heartbeat_timer)
+            )
+        return fut, token
+
+    def _reserve_id(self) -> int:
+        """A number for a timer that belongs to the previous command (no event of its own)."""
+        reserved = self.next_id
+        self.next_id += 1
+        return reserved
+
+    def cancel_timer(self, timer_id: int) -> None:
+        self.waiting.pop(timer_id, None)
+        self.cancelled_timers.append(timer_id)
+
+    def take_cancelled_timers(self) -> list[int]:
+        out, self.cancelled_timers = self.cancelled_timers, []
+        return out
+
     def record_state(self, state: str, data: str, exited: bool) -> None:
         kind = EventType.STATE_EXITED if exited else EventType.STATE_ENTERED
         record_id, replayed = self._issue(kind, state)
@@ -168,6 +304,7 @@ class WorkflowInstance:
         command_id = self.next_id
         self.next_id += 1
         recorded = self.recorded.pop(command_id, None)
+        self._last_recorded = recorded
         if recorded is None:
             return command_id, False
         if recorded.type != kind or recorded.name != name:
@@ -202,6 +339,8 @@ class WorkflowInstance:
         return self._run(), accepted
 
     def _deliver(self, event: Event) -> bool:
+        if event.type in waits.WAIT_EVENTS:
+            return waits.deliver(self, event)
         if event.ref is None:
             return False
         entry = self.waiting.pop(event.ref, None)
@@ -287,6 +426,7 @@ class WorkflowInstance:
                 new += self.activate(inputs[1:], first.ts)[0]
             else:
                 new += self.activate(inputs, batch[0].ts)[0]
+        self.cancelled_timers.clear()  # deleted by the transitions that recorded them
         if self.recorded and not self.closed:
             ref = min(self.recorded)
             rec = self.recorded[ref]
@@ -311,7 +451,11 @@ class WorkflowInstance:
 
 def _describe(kind: EventType, name: str | None) -> str:
     if kind == EventType.TIMER_STARTED:
-        return "a timer (ctx.sleep)"
+        return "a timer (ctx.sleep)" if name == "sleep" else f"a timer ({name})"
+    if kind == EventType.CHILD_SCHEDULED:
+        return f"child workflow {name!r}"
+    if kind == EventType.EXTERNAL_TASK_STARTED:
+        return "an external task (ctx.external_task)"
     if kind == EventType.STATE_ENTERED:
         return f"entering state {name!r}"
     if kind == EventType.STATE_EXITED:

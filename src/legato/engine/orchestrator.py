@@ -20,6 +20,7 @@ from legato.core.commands import (
 )
 from legato.core.events import Event, EventType, Status, SuspendKind
 from legato.core.partitions import partition_of
+from legato.engine import inbox
 from legato.engine.instance import WorkflowInstance
 from legato.engine.outcome import Outcome
 from legato.engine.registry import Registry, WorkflowDef
@@ -30,6 +31,7 @@ from legato.ports.clock import Clock
 from legato.ports.store import (
     ExecutionRow,
     ExecutionUpdate,
+    InboxRow,
     NewExecution,
     StaleTransition,
     StartResult,
@@ -58,7 +60,12 @@ class Wake:
     """Load the execution and commit whatever its code does next (client-started, resumed)."""
 
 
-Input = StepOutcome | TimerFired | Wake
+@dataclass(slots=True)
+class InboxItem:
+    row: InboxRow
+
+
+Input = StepOutcome | TimerFired | Wake | InboxItem
 
 
 @dataclass(slots=True)
@@ -95,6 +102,8 @@ class Orchestrator:
         self._mail: dict[str, list[Input]] = {}
         self._busy: set[str] = set()
         self._delivering: set[str] = set()  # done task ids already on their way
+        self._inbox_seen: set[int] = set()  # inbox rows already on their way
+        self.on_inbox: Callable[[], None] | None = None  # a commit may have left inbox rows
         self._waiters: dict[str, list[asyncio.Future[ExecutionUpdate]]] = {}
         self._ready: list[str] = []
         self._replayed: dict[str, tuple[list[Command], list[Event]]] = {}
@@ -262,6 +271,8 @@ class Orchestrator:
         due timers are polled again."""
         self._evict(execution_id)
         for item in items:
+            if isinstance(item, InboxItem):
+                self._inbox_seen.discard(item.row.id)
             if isinstance(item, StepOutcome):
                 self._delivering.discard(item.task.id)
                 if item.local and self.worker is not None:
@@ -281,16 +292,21 @@ class Orchestrator:
             elif isinstance(item, TimerFired) and item.timer_id in inst.waiting:
                 got.inputs.append(Event(EventType.TIMER_FIRED, ts=now, ref=item.timer_id))
                 got.timer_deletes.append(item.timer_id)
+            elif isinstance(item, TimerFired):
+                inbox.timer_fired(inst, item.timer_id, now, got)
+            elif isinstance(item, InboxItem):
+                inbox.consume(inst, item.row, now, got)
         commands, accepted = inst.activate(got.inputs, now)
         tr = self.builder.build(inst, now, got.events + accepted, extra + commands, Status.RUNNING)
         tr.task_deletes += got.task_deletes
         tr.task_retries += [r for r, _ in got.retries]
         tr.timer_deletes += got.timer_deletes
+        inbox.apply(tr, got, inst.take_cancelled_timers())
         if sticky:
             tr.update.progress_only = tr.update.closed_at is None
         else:
             tr.unpark = any(e.type == EventType.EXECUTION_RESUMED for e in events)
-        if not tr.events:  # nothing new: keep the (maybe just replayed) instance warm
+        if not tr.events and not tr.inbox_deletes:  # nothing new: keep the instance warm
             self._cache_put(inst)
             self._release_local(items)
             return None
@@ -298,7 +314,9 @@ class Orchestrator:
 
     def _release_local(self, items: list[Input]) -> None:
         for item in items:
-            if isinstance(item, StepOutcome):
+            if isinstance(item, InboxItem):
+                self._inbox_seen.discard(item.row.id)
+            elif isinstance(item, StepOutcome):
                 self._delivering.discard(item.task.id)
                 if item.local and self.worker is not None:
                     self.worker.release(item.task.id)
@@ -310,6 +328,11 @@ class Orchestrator:
         self.transitions += 1
         inst.seq = tr.expected_seq + len(tr.events)
         eid = inst.execution_id
+        for child in tr.child_starts:  # decided here if its partition is ours: start it now
+            if self.owns(child.new.id):
+                self.deliver(child.new.id, Wake())
+        if (tr.child_starts or tr.update.closed_at is not None) and self.on_inbox is not None:
+            self.on_inbox()
         if tr.update.closed_at is not None:
             self._evict(eid)
             self._delivering.difference_update(  # purged rows will not be seen again
@@ -454,6 +477,8 @@ class Orchestrator:
         """Inputs for an execution decided elsewhere: a local step outcome is recorded on its
         task for the partition's holder to pick up; anything else that holder finds itself."""
         for item in items:
+            if isinstance(item, InboxItem):
+                self._inbox_seen.discard(item.row.id)
             if isinstance(item, StepOutcome) and item.local:
                 self._spawn(self._record_outcome(item))
 
@@ -480,6 +505,13 @@ class Orchestrator:
     async def poll_due_timers(self, until: int) -> None:
         for eid, timer_id, _ in await self.store.due_timers(until, 500, sorted(self.owned)):
             self.deliver(eid, TimerFired(timer_id))
+
+    async def poll_inbox(self) -> None:
+        for row in await self.store.inbox(500, sorted(self.owned)):
+            if row.id in self._inbox_seen:
+                continue
+            self._inbox_seen.add(row.id)
+            self.deliver(row.execution_id, InboxItem(row))
 
     async def poll_pending(self) -> None:
         for row in await self.store.pending_executions(500, sorted(self.owned)):

@@ -13,13 +13,24 @@ from legato.core.commands import (
     FailExecution,
     RecordState,
     ScheduleStep,
+    StartChild,
+    StartExternalTask,
     StartTimer,
 )
 from legato.core.events import JSON, Event, EventType, Status
+from legato.core.partitions import partition_of
 from legato.engine.instance import WorkflowInstance
 from legato.engine.outcome import Outcome
 from legato.engine.registry import Registry
-from legato.ports.store import ExecutionUpdate, NewTask, TaskRetry, TaskRow, Transition
+from legato.ports.store import (
+    ChildStart,
+    ExecutionUpdate,
+    NewExecution,
+    NewTask,
+    TaskRetry,
+    TaskRow,
+    Transition,
+)
 
 
 @dataclass
@@ -31,6 +42,9 @@ class Gathered:
     retries: list[tuple[TaskRetry, TaskRow]] = field(default_factory=list)
     task_deletes: list[tuple[str, int]] = field(default_factory=list)
     timer_deletes: list[int] = field(default_factory=list)
+    timer_inserts: list[tuple[int, int]] = field(default_factory=list)
+    inbox_deletes: list[int] = field(default_factory=list)
+    settled: set[int] = field(default_factory=set)  # commands resolved by this decision
 
 
 class TransitionBuilder:
@@ -172,12 +186,44 @@ class TransitionBuilder:
                             EventType.TIMER_STARTED,
                             ts=now,
                             ref=cmd.timer_id,
-                            name="sleep",
+                            name=cmd.name,
                             meta={"fire_at": cmd.fire_at},
                         )
                     )
                     tr.timer_inserts.append((cmd.timer_id, cmd.fire_at))
-                    update.current_step = "sleep"
+                    update.current_step = cmd.name
+                case StartChild():
+                    events.append(
+                        Event(
+                            EventType.CHILD_SCHEDULED,
+                            ts=now,
+                            ref=cmd.command_id,
+                            name=cmd.workflow,
+                            payload=cmd.input,
+                            meta={"child_id": cmd.child_id, "wait": cmd.wait},
+                        )
+                    )
+                    tr.child_starts.append(_child_start(eid, cmd, now))
+                    update.current_step = cmd.workflow
+                case StartExternalTask():
+                    meta: dict[str, JSON] = {"token": cmd.token}
+                    for key, timer in (
+                        ("timeout", cmd.timeout_timer),
+                        ("heartbeat", cmd.heartbeat_timer),
+                    ):
+                        if timer is not None:
+                            meta[f"{key}_timer"], meta[f"{key}_at"] = timer
+                            tr.timer_inserts.append(timer)
+                    events.append(
+                        Event(
+                            EventType.EXTERNAL_TASK_STARTED,
+                            ts=now,
+                            ref=cmd.command_id,
+                            name="external task",
+                            meta=meta,
+                        )
+                    )
+                    update.current_step = "external task"
                 case CompleteExecution():
                     events.append(Event(EventType.EXECUTION_COMPLETED, ts=now, payload=cmd.result))
                     update.status, update.output, update.closed_at = (
@@ -204,3 +250,19 @@ class TransitionBuilder:
                 case _:
                     assert_never(cmd)
         return tr
+
+
+def _child_start(parent_id: str, cmd: StartChild, now: int) -> ChildStart:
+    """The child's row and first event, PENDING for the orchestrator that owns it."""
+    started = Event(
+        EventType.EXECUTION_STARTED,
+        ts=now,
+        name=cmd.workflow,
+        payload=cmd.input,
+        meta={"version": cmd.version, "parent_id": parent_id, "parent_ref": cmd.command_id},
+    )
+    tr = Transition(cmd.child_id, 0, now, [started], ExecutionUpdate(Status.PENDING, None))
+    new = NewExecution(
+        cmd.child_id, cmd.workflow, cmd.version, cmd.input, now, tr, partition_of(cmd.child_id)
+    )
+    return ChildStart(new, parent_id, cmd.command_id, cmd.wait)

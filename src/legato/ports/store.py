@@ -91,6 +91,33 @@ class ExecutionUpdate:
 
 
 @dataclass(slots=True)
+class InboxRow:
+    """A message for an execution, consumed (deleted) by the transition that records it.
+
+    ``kind``: ``signal`` (``name``, ``payload``), ``child`` (``ref`` = the parent's command;
+    ``name`` = ``started``, ``completed``, ``failed``, ``conflict``...), ``task_success``,
+    ``task_failure``, ``task_heartbeat`` (``ref`` = the external wait's command)."""
+
+    id: int
+    execution_id: str
+    kind: str
+    name: str | None
+    ref: int | None
+    payload: str | None
+    created_at: int
+
+
+@dataclass(slots=True)
+class InboxMessage:
+    execution_id: str
+    kind: str
+    name: str | None
+    ref: int | None
+    payload: str | None
+    created_at: int
+
+
+@dataclass(slots=True)
 class Transition:
     execution_id: str
     expected_seq: int
@@ -105,6 +132,8 @@ class Transition:
     purge: bool = False  # delete every remaining task and timer of the execution
     park: bool = False  # suspended: its waiting tasks are handed to no worker
     unpark: bool = False  # resumed: hand them out again
+    inbox_deletes: list[int] = field(default_factory=list)  # inbox row ids consumed (guarded)
+    child_starts: list[ChildStart] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -116,6 +145,19 @@ class NewExecution:
     now: int
     transition: Transition  # events from seq 1, and what the first decision did
     partition: int
+
+
+@dataclass(slots=True)
+class ChildStart:
+    """A child execution recorded PENDING in its parent's transition. If its id exists, the
+    same workflow and input attach to it; anything else leaves a ``conflict`` inbox row for the
+    parent. ``wait``: the parent's command awaits its result, delivered to the parent's inbox
+    when the child closes; otherwise (fire and forget) the parent gets a ``started`` row."""
+
+    new: NewExecution
+    parent_id: str
+    command_id: int
+    wait: bool
 
 
 @dataclass(slots=True)
@@ -146,7 +188,8 @@ class Store(Protocol):
     async def listen(self, on_notify: Callable[[str], None]) -> None:
         """Call ``on_notify(channel)`` when another process wrote work: ``tasks`` (tasks any
         worker may claim), ``done`` (a worker finished a task), ``pending`` (a client started
-        an execution). Runs until cancelled; returns at once where there are no notifications."""
+        an execution), ``inbox`` (a message for an execution). Runs until
+        cancelled; returns at once where there are no notifications."""
         ...
 
     def pending_writes(self) -> int:
@@ -166,6 +209,10 @@ class Store(Protocol):
         ...
 
     async def load_execution(self, execution_id: str) -> ExecutionRow | None: ...
+    async def closed_executions(self, ids: list[str]) -> list[ExecutionRow]:
+        """Those of ``ids`` that have closed (completed, failed, cancelled, timed out)."""
+        ...
+
     async def load_history(self, execution_id: str) -> list[Event]: ...
     async def list_executions(
         self, status: Status | None = None, workflow: str | None = None, limit: int = 100
@@ -179,6 +226,17 @@ class Store(Protocol):
     async def due_timers(
         self, until: int, limit: int, partitions: list[int]
     ) -> list[tuple[str, int, int]]: ...
+
+    async def send(self, message: InboxMessage) -> bool:
+        """Add a message to an execution's inbox if it exists and is not closed (False if not);
+        wakes the orchestrator that owns it where the store notifies (``inbox``)."""
+        ...
+
+    async def inbox(self, limit: int, partitions: list[int]) -> list[InboxRow]:
+        """Unconsumed messages of RUNNING executions in these partitions, oldest first."""
+        ...
+
+    async def load_inbox(self, execution_id: str) -> list[InboxRow]: ...
 
     async def heartbeat_replica(self, owner: str, now: int, live_ms: int, leaving: bool) -> int:
         """Record that this orchestrator replica is alive (or, ``leaving``, that it is gone);
@@ -205,6 +263,9 @@ class Store(Protocol):
 
 
 __all__ = [
+    "ChildStart",
+    "InboxMessage",
+    "InboxRow",
     "ExecutionRow",
     "ExecutionUpdate",
     "NewExecution",

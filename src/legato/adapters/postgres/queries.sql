@@ -42,6 +42,12 @@ INSERT INTO timers (execution_id, timer_id, fire_at) VALUES (%s, %s, %s);
 -- name: delete_timer
 DELETE FROM timers WHERE execution_id = %s AND timer_id = %s;
 
+-- name: select_closed_executions
+SELECT id, workflow, version, status, input, output, error_type, error_message, reason,
+       suspend_kind, current_step, seq, created_at, updated_at, closed_at
+FROM executions
+WHERE id IN (SELECT unnest(%s::text[])) AND status IN ('COMPLETED', 'FAILED', 'CANCELLED', 'TIMED_OUT');
+
 -- name: select_execution
 SELECT id, workflow, version, status, input, output, error_type, error_message, reason,
        suspend_kind, current_step, seq, created_at, updated_at, closed_at
@@ -211,3 +217,86 @@ WITH g AS (
 -- name: delete_timer_expect
 WITH g AS (DELETE FROM timers WHERE execution_id = %s AND timer_id = %s RETURNING 1)
 SELECT legato_expect_one((SELECT count(*) FROM g));
+
+-- Inbox: messages for executions, consumed by the transition that records them.
+
+-- name: send_inbox
+INSERT INTO inbox (execution_id, kind, name, ref, payload, created_at)
+SELECT %(eid)s, %(kind)s, %(name)s, %(ref)s, %(payload)s, %(now)s
+FROM executions
+WHERE id = %(eid)s AND status NOT IN ('COMPLETED', 'FAILED', 'CANCELLED', 'TIMED_OUT');
+
+-- name: select_inbox
+SELECT i.id, i.execution_id, i.kind, i.name, i.ref, i.payload, i.created_at
+FROM inbox i JOIN executions e ON e.id = i.execution_id
+WHERE e.status = 'RUNNING' AND e.partition = ANY(%(parts)s)
+ORDER BY i.id LIMIT %(limit)s;
+
+-- name: select_execution_inbox
+SELECT id, execution_id, kind, name, ref, payload, created_at
+FROM inbox WHERE execution_id = %s ORDER BY id;
+
+-- name: delete_inbox
+DELETE FROM inbox WHERE id = %s;
+
+-- name: delete_inbox_expect
+WITH g AS (DELETE FROM inbox WHERE id = %s RETURNING 1)
+SELECT legato_expect_one((SELECT count(*) FROM g));
+
+-- name: delete_execution_inbox
+DELETE FROM inbox WHERE execution_id = %(eid)s;
+
+-- A closing execution reports to the parent awaiting it (parent_ref names the parent's command).
+
+-- name: notify_parent
+INSERT INTO inbox (execution_id, kind, name, ref, payload, created_at)
+SELECT parent_id, 'child', %(name)s, parent_ref, %(payload)s, %(now)s
+FROM executions WHERE id = %(eid)s AND parent_ref IS NOT NULL;
+
+-- Children, started in the parent's transition: the row and its first event if the id is new,
+-- then (for an existing id) adoption or an answer for the parent in its inbox.
+
+-- name: insert_child_execution
+INSERT INTO executions (id, workflow, version, status, input, output, error_type, error_message,
+                        current_step, seq, created_at, updated_at, closed_at, partition,
+                        parent_id, parent_ref)
+VALUES (%(child)s, %(workflow)s, %(version)s, 'PENDING', %(input)s, NULL, NULL, NULL, NULL, 1,
+        %(now)s, %(now)s, NULL, %(partition)s, %(parent)s,
+        CASE WHEN %(wait)s THEN %(ref)s::integer END)
+ON CONFLICT (id) DO NOTHING;
+
+-- name: insert_child_event
+INSERT INTO history (execution_id, seq, batch, type, ts, ref, name, payload, meta)
+VALUES (%(child)s, 1, 1, 'ExecutionStarted', %(now)s, NULL, %(workflow)s, %(input)s, %(meta)s)
+ON CONFLICT DO NOTHING;
+
+-- name: adopt_child
+UPDATE executions SET parent_id = %(parent)s, parent_ref = %(ref)s
+WHERE id = %(child)s AND %(wait)s AND parent_ref IS NULL AND workflow = %(workflow)s
+  AND input IS NOT DISTINCT FROM %(input)s::text
+  AND status NOT IN ('COMPLETED', 'FAILED', 'CANCELLED', 'TIMED_OUT');
+
+-- name: link_child
+INSERT INTO inbox (execution_id, kind, name, ref, payload, created_at)
+SELECT %(parent)s, 'child', c.answer, %(ref)s,
+       CASE c.answer
+           WHEN 'started' THEN c.created_at::text
+           WHEN 'completed' THEN c.output
+           WHEN 'conflict' THEN json_build_object('workflow', c.workflow)::text
+           ELSE json_build_object('error_type', coalesce(c.error_type, 'States.' || c.status),
+                                  'message', coalesce(c.error_message, ''))::text
+       END,
+       %(now)s
+FROM (
+    SELECT e.*,
+           CASE WHEN e.workflow <> %(workflow)s
+                     OR e.input IS DISTINCT FROM %(input)s::text THEN 'conflict'
+                WHEN NOT %(wait)s THEN 'started'
+                WHEN e.status IN ('COMPLETED', 'FAILED', 'CANCELLED', 'TIMED_OUT')
+                     THEN lower(e.status)
+                WHEN e.parent_id IS DISTINCT FROM %(parent)s::text
+                     OR e.parent_ref IS DISTINCT FROM %(ref)s::integer THEN 'conflict'
+           END AS answer
+    FROM executions e WHERE e.id = %(child)s
+) c
+WHERE c.answer IS NOT NULL;

@@ -19,6 +19,7 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from legato.adapters.postgres.connection import check_url, redact, translate
 from legato.adapters.postgres.writer import (
     CHANNEL_DONE,
+    CHANNEL_INBOX,
     CHANNEL_PENDING,
     CHANNEL_TASKS,
     Conn,
@@ -26,11 +27,25 @@ from legato.adapters.postgres.writer import (
     PgWriter,
     start,
 )
-from legato.adapters.rows import event_from_row, execution_from_row, task_from_row
+from legato.adapters.rows import (
+    event_from_row,
+    execution_from_row,
+    inbox_from_row,
+    inbox_params,
+    task_from_row,
+)
 from legato.adapters.sql_files import load_migrations, load_queries
 from legato.core.events import Event, Status
 from legato.errors import ConfigurationError, StoreError
-from legato.ports.store import ExecutionRow, NewExecution, StartResult, TaskRow, Transition
+from legato.ports.store import (
+    ExecutionRow,
+    InboxMessage,
+    InboxRow,
+    NewExecution,
+    StartResult,
+    TaskRow,
+    Transition,
+)
 
 _PACKAGE = "legato.adapters.postgres"
 QUERIES = load_queries(_PACKAGE)
@@ -138,7 +153,8 @@ class PostgresStore:
     async def listen(self, on_notify: Callable[[str], None]) -> None:
         """LISTEN on a connection of its own; reconnects with backoff and jitter, and reports
         every channel after a reconnect (anything may have been missed meanwhile)."""
-        channels = {CHANNEL_TASKS: "tasks", CHANNEL_DONE: "done", CHANNEL_PENDING: "pending"}
+        channels = {CHANNEL_TASKS: "tasks", CHANNEL_DONE: "done", CHANNEL_PENDING: "pending",
+                    CHANNEL_INBOX: "inbox"}  # fmt: skip
         delay = 0.1
         while True:
             try:
@@ -217,6 +233,10 @@ class PostgresStore:
         rows = await self._read("select_execution", (execution_id,))
         return execution_from_row(rows[0]) if rows else None
 
+    async def closed_executions(self, ids: list[str]) -> list[ExecutionRow]:
+        rows = await self._read("select_closed_executions", (ids,))
+        return [execution_from_row(r) for r in rows]
+
     async def load_history(self, execution_id: str) -> list[Event]:
         return [event_from_row(r) for r in await self._read("select_history", (execution_id,))]
 
@@ -243,6 +263,27 @@ class PostgresStore:
     ) -> list[tuple[str, int, int]]:
         params = {"until": until, "limit": limit, "parts": partitions}
         return [(r[0], r[1], r[2]) for r in await self._read("due_timers", params)]
+
+    # --- inbox -----------------------------------------------------------------------------------
+    async def send(self, message: InboxMessage) -> bool:
+        params = inbox_params(message)
+
+        async def op(conn: Conn) -> bool:
+            if (await conn.execute(QUERIES["send_inbox"], params)).rowcount == 0:
+                return False
+            await conn.execute(QUERIES["notify"], (CHANNEL_INBOX,))
+            return True
+
+        sent: bool = await self.writer.submit(op)
+        return sent
+
+    async def inbox(self, limit: int, partitions: list[int]) -> list[InboxRow]:
+        rows = await self._read("select_inbox", {"parts": partitions, "limit": limit})
+        return [inbox_from_row(r) for r in rows]
+
+    async def load_inbox(self, execution_id: str) -> list[InboxRow]:
+        rows = await self._read("select_execution_inbox", (execution_id,))
+        return [inbox_from_row(r) for r in rows]
 
     # --- orchestrator replicas ------------------------------------------------------------------
     async def heartbeat_replica(self, owner: str, now: int, live_ms: int, leaving: bool) -> int:

@@ -46,6 +46,7 @@ _Job = tuple[Job, asyncio.Future[Any]]
 CHANNEL_TASKS = "legato_tasks"
 CHANNEL_DONE = "legato_done"
 CHANNEL_PENDING = "legato_pending"
+CHANNEL_INBOX = "legato_inbox"
 SCRIPT_MAX = 16  # batches up to this many jobs and ...
 SCRIPT_ROWS = 64  # ... this many rows go as one script; larger ones are pipelined
 STALE = "LG001"  # raised by legato_expect_one when a guard touches no row
@@ -288,6 +289,7 @@ def _rows(batch: list[_Job]) -> int:
         if isinstance(tr, Transition):
             n += 1 + len(tr.events) + len(tr.task_inserts) + len(tr.task_retries)
             n += len(tr.task_deletes) + len(tr.timer_inserts)
+            n += len(tr.inbox_deletes) + 4 * len(tr.child_starts)
         else:
             n += 1
     return n
@@ -307,7 +309,8 @@ def _all_done(batch: list[_Job], recorded: set[tuple[Any, ...]]) -> list[_Result
 
 def notify_channels(batch: list[_Job]) -> list[str]:
     """Who should hear of this commit: workers, when it leaves tasks any of them may claim;
-    orchestrators, when a client started an execution. Delivered only if it commits."""
+    orchestrators, when a client started an execution or an inbox may have a
+    new message. Delivered only if it commits."""
     channels = set()
     for job, _ in batch:
         if isinstance(job, FinishTask):
@@ -316,6 +319,10 @@ def notify_channels(batch: list[_Job]) -> list[str]:
             if job.transition.update.status == Status.PENDING:
                 channels.add(CHANNEL_PENDING)
             job = job.transition
+        if isinstance(job, Transition) and job.child_starts:
+            channels.update((CHANNEL_PENDING, CHANNEL_INBOX))
+        if isinstance(job, Transition) and job.update.closed_at is not None:
+            channels.add(CHANNEL_INBOX)  # a parent may await it
         if isinstance(job, Transition) and (
             any(t.lease_owner is None for t in job.task_inserts)
             or any(r.lease_owner is None for r in job.task_retries)

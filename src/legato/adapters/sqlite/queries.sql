@@ -40,6 +40,12 @@ INSERT INTO timers (execution_id, timer_id, fire_at) VALUES (?, ?, ?);
 -- name: delete_timer
 DELETE FROM timers WHERE execution_id = ? AND timer_id = ?;
 
+-- name: select_closed_executions
+SELECT id, workflow, version, status, input, output, error_type, error_message, reason,
+       suspend_kind, current_step, seq, created_at, updated_at, closed_at
+FROM executions
+WHERE id IN (SELECT value FROM json_each(?)) AND status IN ('COMPLETED', 'FAILED', 'CANCELLED', 'TIMED_OUT');
+
 -- name: select_execution
 SELECT id, workflow, version, status, input, output, error_type, error_message, reason,
        suspend_kind, current_step, seq, created_at, updated_at, closed_at
@@ -156,3 +162,78 @@ WHERE id IN (
     ORDER BY id LIMIT :limit
 )
 RETURNING id;
+
+-- Inbox: messages for executions, consumed by the transition that records them.
+
+-- name: send_inbox
+INSERT INTO inbox (execution_id, kind, name, ref, payload, created_at)
+SELECT :eid, :kind, :name, :ref, :payload, :now
+FROM executions
+WHERE id = :eid AND status NOT IN ('COMPLETED', 'FAILED', 'CANCELLED', 'TIMED_OUT');
+
+-- name: select_inbox
+SELECT i.id, i.execution_id, i.kind, i.name, i.ref, i.payload, i.created_at
+FROM inbox i JOIN executions e ON e.id = i.execution_id
+WHERE e.status = 'RUNNING' AND e.partition IN (SELECT value FROM json_each(:parts))
+ORDER BY i.id LIMIT :limit;
+
+-- name: select_execution_inbox
+SELECT id, execution_id, kind, name, ref, payload, created_at
+FROM inbox WHERE execution_id = ? ORDER BY id;
+
+-- name: delete_inbox
+DELETE FROM inbox WHERE id = ?;
+
+-- name: delete_execution_inbox
+DELETE FROM inbox WHERE execution_id = :eid;
+
+-- A closing execution reports to the parent awaiting it (parent_ref names the parent's command).
+
+-- name: notify_parent
+INSERT INTO inbox (execution_id, kind, name, ref, payload, created_at)
+SELECT parent_id, 'child', :name, parent_ref, :payload, :now
+FROM executions WHERE id = :eid AND parent_ref IS NOT NULL;
+
+-- Children, started in the parent's transition: the row and its first event if the id is new,
+-- then (for an existing id) adoption or an answer for the parent in its inbox.
+
+-- name: insert_child_execution
+INSERT INTO executions (id, workflow, version, status, input, output, error_type, error_message,
+                        current_step, seq, created_at, updated_at, closed_at, partition,
+                        parent_id, parent_ref)
+VALUES (:child, :workflow, :version, 'PENDING', :input, NULL, NULL, NULL, NULL, 1, :now, :now,
+        NULL, :partition, :parent, CASE WHEN :wait THEN :ref END)
+ON CONFLICT (id) DO NOTHING;
+
+-- name: insert_child_event
+INSERT INTO history (execution_id, seq, batch, type, ts, ref, name, payload, meta)
+VALUES (:child, 1, 1, 'ExecutionStarted', :now, NULL, :workflow, :input, :meta)
+ON CONFLICT DO NOTHING;
+
+-- name: adopt_child
+UPDATE executions SET parent_id = :parent, parent_ref = :ref
+WHERE id = :child AND :wait AND parent_ref IS NULL AND workflow = :workflow
+  AND input IS :input AND status NOT IN ('COMPLETED', 'FAILED', 'CANCELLED', 'TIMED_OUT');
+
+-- name: link_child
+INSERT INTO inbox (execution_id, kind, name, ref, payload, created_at)
+SELECT :parent, 'child', c.answer, :ref,
+       CASE c.answer
+           WHEN 'started' THEN CAST(c.created_at AS TEXT)
+           WHEN 'completed' THEN c.output
+           WHEN 'conflict' THEN json_object('workflow', c.workflow)
+           ELSE json_object('error_type', coalesce(c.error_type, 'States.' || c.status),
+                            'message', coalesce(c.error_message, ''))
+       END,
+       :now
+FROM (
+    SELECT e.*,
+           CASE WHEN e.workflow <> :workflow OR e.input IS NOT :input THEN 'conflict'
+                WHEN NOT :wait THEN 'started'
+                WHEN e.status IN ('COMPLETED', 'FAILED', 'CANCELLED', 'TIMED_OUT')
+                     THEN lower(e.status)
+                WHEN e.parent_id IS NOT :parent OR e.parent_ref IS NOT :ref THEN 'conflict'
+           END AS answer
+    FROM executions e WHERE e.id = :child
+) c
+WHERE c.answer IS NOT NULL;

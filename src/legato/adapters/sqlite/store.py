@@ -13,7 +13,13 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from legato.adapters.rows import event_from_row, execution_from_row, task_from_row
+from legato.adapters.rows import (
+    event_from_row,
+    execution_from_row,
+    inbox_from_row,
+    inbox_params,
+    task_from_row,
+)
 from legato.adapters.sql_files import load_migrations, load_queries
 from legato.adapters.sqlite.connection import connect, path_from_url, translate
 from legato.adapters.sqlite.writer import Writer, insert_plain
@@ -22,6 +28,8 @@ from legato.core.events import Event, Status
 from legato.errors import DatabaseReadOnlyError, StoreError
 from legato.ports.store import (
     ExecutionRow,
+    InboxMessage,
+    InboxRow,
     NewExecution,
     StartResult,
     TaskRow,
@@ -215,6 +223,10 @@ class SqliteStore:
         rows = self._read("select_execution", (execution_id,))
         return execution_from_row(rows[0]) if rows else None
 
+    async def closed_executions(self, ids: list[str]) -> list[ExecutionRow]:
+        rows = self._read("select_closed_executions", (json.dumps(ids),))
+        return [execution_from_row(r) for r in rows]
+
     async def load_history(self, execution_id: str) -> list[Event]:
         return [event_from_row(r) for r in self._read("select_history", (execution_id,))]
 
@@ -241,6 +253,21 @@ class SqliteStore:
     ) -> list[tuple[str, int, int]]:
         params = {"until": until, "limit": limit, "parts": json.dumps(partitions)}
         return [(r[0], r[1], r[2]) for r in self._read("due_timers", params)]
+
+    # --- inbox -----------------------------------------------------------------------------------
+    async def send(self, message: InboxMessage) -> bool:
+        params = inbox_params(message)
+        sent: bool = await self.writer.submit(
+            lambda c: c.execute(QUERIES["send_inbox"], params).rowcount == 1
+        )
+        return sent
+
+    async def inbox(self, limit: int, partitions: list[int]) -> list[InboxRow]:
+        params = {"parts": json.dumps(partitions), "limit": limit}
+        return [inbox_from_row(r) for r in self._read("select_inbox", params)]
+
+    async def load_inbox(self, execution_id: str) -> list[InboxRow]:
+        return [inbox_from_row(r) for r in self._read("select_execution_inbox", (execution_id,))]
 
     # --- orchestrator replicas ------------------------------------------------------------------
     async def heartbeat_replica(self, owner: str, now: int, live_ms: int, leaving: bool) -> int:

@@ -1,21 +1,124 @@
-"""Task states that wait for something outside: a task token, or a child execution."""
+"""Task states that wait for something outside the step: a task token or a child execution.
+
+``.waitForTaskToken`` (developer guide, "Wait for a Callback with Task Token"): the state
+creates a token (``$$.Task.Token`` while its parameters are evaluated), runs its step or starts
+its child with them, and then waits until ``app.send_task_success(token, output)`` (the output
+is the state's result) or ``send_task_failure(token, error, cause)`` (the state fails with that
+error); TimeoutSeconds fails it with States.Timeout and HeartbeatSeconds, without
+``send_task_heartbeat(token)`` in time, with States.HeartbeatTimeout.
+
+Child executions (developer guide, "Start a new AWS Step Functions state machine execution"):
+``arn:aws:states:::states:startExecution`` starts the workflow named by StateMachineArn (its
+name: the ARN's last part) with Input and, if given, Name as its execution id, and returns
+``{ExecutionArn, StartDate}``; ``.sync`` waits and returns the description of the finished
+execution with Output as a JSON string (``.sync:2``: as JSON), failing with States.TaskFailed
+if the child failed. ``legato:workflow:NAME`` runs workflow NAME with the state's arguments as
+its input and returns its output as the result; its failure keeps the child's error name.
+"""
 
 from __future__ import annotations
 
+import json
+from typing import cast
+
 from legato.core.asl import errors
 from legato.core.asl.errors import StatesError
-from legato.core.asl.resources import ChildExecution, LambdaInvoke, StepResource
+from legato.core.asl.resources import ChildExecution, workflow_name_of
+from legato.core.asl.times import format_timestamp, to_epoch_ms
 from legato.core.events import JSON
-from legato.engine.statemachine.dataflow import StateData
+from legato.engine.scheduler import WFuture
+from legato.engine.statemachine.dataflow import Obj, StateData
 from legato.engine.statemachine.machine import Run
+from legato.engine.waits import ChildRef
+from legato.errors import RegistrationError, StepFailed
 
 
-async def run_callback_or_child(
+def open_token(
+    run: Run, sd: StateData, timeout: float | None, heartbeat: float | None
+) -> WFuture:
+    """Create the state's task token and put it in the context object (``$$.Task.Token``);
+    returns the future the callback resolves."""
+    fut, token = run.ctx.external_task(timeout=timeout, heartbeat_timeout=heartbeat)
+    sd.context["Task"] = {"Token": token}
+    return fut
+
+
+async def await_token(fut: WFuture) -> JSON:
+    try:
+        return cast(JSON, await fut)
+    except StepFailed as exc:
+        raise StatesError(exc.error_type, exc.message) from None
+
+
+async def run_child(run: Run, sd: StateData, resource: ChildExecution, args: JSON) -> JSON:
+    if resource.workflow is not None:  # legato:workflow:NAME: the arguments are its input
+        return await _child(run, sd, resource.workflow, args, None, keep_error=True)
+    if not isinstance(args, dict) or not isinstance(args.get("StateMachineArn"), str):
+        raise StatesError(
+            errors.RUNTIME, f"{sd.name}: startExecution needs a StateMachineArn in its parameters"
+        )
+    arn = cast(str, args["StateMachineArn"])
+    workflow = workflow_name_of(arn)
+    child_input = args.get("Input", {})
+    if isinstance(child_input, str):  # Step Functions also takes Input as a JSON string
+        try:
+            child_input = json.loads(child_input)
+        except json.JSONDecodeError:
+            pass
+    name = args.get("Name")
+    child_id = name if isinstance(name, str) else None
+    started_ms = to_epoch_ms(run.ctx.now())
+    if resource.mode in ("fire", "token"):
+        ref = await _start(run, sd, workflow, child_input, child_id)
+        return {"ExecutionArn": ref.id, "StartDate": format_timestamp(started_ms)}
+    try:
+        output = await _child(run, sd, workflow, child_input, child_id, keep_error=False)
+    except StatesError:
+        raise
+    as_json = resource.mode == "sync2"
+    described: Obj = {
+        "ExecutionArn": child_id or "",
+        "Input": child_input if as_json else json.dumps(child_input),
+        "Name": child_id or "",
+        "Output": output if as_json else json.dumps(output),
+        "StartDate": format_timestamp(started_ms),
+        "StateMachineArn": arn,
+        "Status": "SUCCEEDED",
+        "StopDate": format_timestamp(to_epoch_ms(run.ctx.now())),
+    }
+    return described
+
+
+async def _start(
+    run: Run, sd: StateData, workflow: str, child_input: JSON, child_id: str | None
+) -> ChildRef:
+    try:
+        fut = run.ctx.start_child(workflow, child_input, id=child_id)
+    except RegistrationError as exc:
+        raise StatesError(errors.RUNTIME, f"{sd.name}: {exc}") from None
+    try:
+        return cast(ChildRef, await fut)
+    except StepFailed as exc:
+        raise StatesError(errors.TASK_FAILED, f"{exc.error_type}: {exc.message}") from None
+
+
+async def _child(
     run: Run,
     sd: StateData,
-    resource: StepResource | LambdaInvoke | ChildExecution,
-    args: JSON,
-    timeout: float | None,
-    heartbeat: float | None,
+    workflow: str,
+    child_input: JSON,
+    child_id: str | None,
+    *,
+    keep_error: bool,
 ) -> JSON:
-    raise StatesError(errors.RUNTIME, f"{sd.name}: this resource is not available yet")
+    try:
+        fut = run.ctx.child(workflow, child_input, id=child_id)
+    except RegistrationError as exc:
+        raise StatesError(errors.RUNTIME, f"{sd.name}: {exc}") from None
+    try:
+        return cast(JSON, await fut)
+    except StepFailed as exc:
+        if keep_error:
+            raise StatesError(exc.error_type, exc.message) from None
+        cause = json.dumps({"Error": exc.error_type, "Cause": exc.message, "Status": "FAILED"})
+        raise StatesError(errors.TASK_FAILED, cause) from None

@@ -34,6 +34,14 @@ class Cancelled(Exception):
     """A Parallel branch or Map iteration stops because a sibling failed the whole state."""
 
 
+class _Finished(Exception):
+    """The machine ended before its TimeoutSeconds: carries its output out of the race."""
+
+    def __init__(self, output: JSON) -> None:
+        super().__init__("finished")
+        self.output = output
+
+
 @dataclass
 class Cancel:
     """Shared by the branches or iterations of one Parallel or Map state."""
@@ -83,7 +91,31 @@ class Run:
     async def execute(self) -> JSON:
         language = cast(str, self.definition.get("QueryLanguage", "JSONPath"))
         scope = Scope(self.definition, {}, Cancel(), language=language)
-        return await self.run_scope(scope, self.input)
+        limit = self.definition.get("TimeoutSeconds")
+        if not isinstance(limit, int) or isinstance(limit, bool):
+            return await self.run_scope(scope, self.input)
+        return await self._within(limit, scope)
+
+    async def _within(self, limit: int, scope: Scope) -> JSON:
+        """ASL spec, "Top-level fields": "If the machine runs longer than the specified time
+        [TimeoutSeconds], then the interpreter fails the machine with a States.Timeout Error
+        Name". The machine races a durable timer; whichever ends first ends the gather."""
+
+        async def machine() -> None:
+            raise _Finished(await self.run_scope(scope, self.input))
+
+        async def deadline() -> None:
+            await self.ctx.sleep(limit)
+            scope.cancel.cancelled = True
+            raise StatesError(
+                errors.TIMEOUT, f"the execution ran longer than its TimeoutSeconds of {limit}"
+            )
+
+        try:
+            await self.ctx.gather(machine(), deadline())
+        except _Finished as done:
+            return done.output
+        raise AssertionError("unreachable: both racers raise")  # pragma: no cover
 
     def context_object(self, state: str, entered_ms: int, retries: int, item: Obj | None) -> Obj:
         """ASL spec, "Context Object"; developer guide, "Accessing execution data from the

@@ -25,6 +25,7 @@ from legato.core.asl.resources import (
 )
 from legato.core.events import JSON
 from legato.core.retry import Retry
+from legato.engine.statemachine.callbacks import await_token, open_token, run_child
 from legato.engine.statemachine.dataflow import StateData
 from legato.engine.statemachine.machine import Outcome, Run, Scope, _next
 from legato.errors import RegistrationError, StepFailed
@@ -35,21 +36,33 @@ ONE_ATTEMPT = Retry(max_attempts=1)
 
 async def run_task(run: Run, sd: StateData, scope: Scope) -> Outcome:
     effective = sd.effective_input()
-    args = sd.arguments(effective)
     timeout = sd.number("TimeoutSeconds", effective)
     heartbeat = sd.number("HeartbeatSeconds", effective)
     try:
         resource = parse_resource(cast(str, sd.state.get("Resource")))
     except UnsupportedResource as exc:
         raise StatesError(errors.RUNTIME, f"{sd.name}: {exc}") from None
-    if isinstance(resource, ChildExecution) or resource.wait_for_token:
-        result = await _integration(run, sd, resource, args, timeout, heartbeat)
+    token = isinstance(resource, ChildExecution) and resource.mode == "token"
+    waiting = open_token(run, sd, timeout, heartbeat) if token or _wants_token(resource) else None
+    args = sd.arguments(effective)  # after the token: parameters may use $$.Task.Token
+    if isinstance(resource, ChildExecution):
+        result = await run_child(run, sd, resource, args)
     elif isinstance(resource, LambdaInvoke):
-        result = await _lambda_invoke(run, sd, args, timeout, heartbeat)
+        limit = None if waiting is not None else timeout  # the token's wait holds the timeouts
+        result = await _lambda_invoke(run, sd, args, limit, None if waiting else heartbeat)
     else:
-        result = await call_step(run, sd, resource.name, args, timeout, heartbeat)
+        limit = None if waiting is not None else timeout
+        result = await call_step(
+            run, sd, resource.name, args, limit, None if waiting else heartbeat
+        )
+    if waiting is not None:
+        result = await await_token(waiting)
     scope.cancel.check()
     return _next(sd.state), sd.output(result)
+
+
+def _wants_token(resource: StepResource | LambdaInvoke | ChildExecution) -> bool:
+    return not isinstance(resource, ChildExecution) and resource.wait_for_token
 
 
 async def call_step(
@@ -97,16 +110,3 @@ async def _lambda_invoke(
         "SdkResponseMetadata": {"RequestId": f"{run.ctx.execution_id}:{sd.name}"},
         "StatusCode": 200,
     }
-
-
-async def _integration(
-    run: Run,
-    sd: StateData,
-    resource: StepResource | LambdaInvoke | ChildExecution,
-    args: JSON,
-    timeout: float | None,
-    heartbeat: float | None,
-) -> JSON:
-    from legato.engine.statemachine.callbacks import run_callback_or_child
-
-    return await run_callback_or_child(run, sd, resource, args, timeout, heartbeat)

@@ -1,0 +1,73 @@
+"""Waiting for executions that another process decides: one poll for all of them.
+
+A client (an ``App`` without an engine, or one whose orchestrator does not own an execution)
+learns that an execution closed only by reading the database. Each handle polling on its own
+costs a query per handle per interval; here every handle awaiting a result in this process
+shares one query per interval, whatever their number. The interval starts short (a result is
+often near) and doubles up to a tenth of a second; a new waiter resets it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from legato.ports.store import ExecutionRow, Store
+
+FIRST_DELAY = 0.005
+MAX_DELAY = 0.1
+CHUNK = 500  # ids per query
+
+
+class ClosedWatcher:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.loop = asyncio.get_running_loop()
+        self._waiters: dict[str, list[asyncio.Future[ExecutionRow]]] = {}
+        self._task: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+
+    def wait(self, execution_id: str) -> asyncio.Future[ExecutionRow]:
+        """Resolves with the execution's row once it has closed."""
+        fut: asyncio.Future[ExecutionRow] = asyncio.get_running_loop().create_future()
+        self._waiters.setdefault(execution_id, []).append(fut)
+        self._wake.set()
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._poll())
+        return fut
+
+    async def _poll(self) -> None:
+        delay = FIRST_DELAY
+        while True:
+            for eid in [e for e, futs in self._waiters.items() if all(f.done() for f in futs)]:
+                del self._waiters[eid]  # every waiter gave up (a timeout)
+            if not self._waiters:
+                return
+            ids = list(self._waiters)
+            try:
+                for i in range(0, len(ids), CHUNK):
+                    for row in await self.store.closed_executions(ids[i : i + CHUNK]):
+                        for fut in self._waiters.pop(row.id, []):
+                            if not fut.done():
+                                fut.set_result(row)
+            except Exception as exc:  # the store failed: every waiter hears of it
+                for futs in self._waiters.values():
+                    for fut in futs:
+                        if not fut.done():
+                            fut.set_exception(exc)
+                self._waiters.clear()
+                return
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), delay)
+                delay = FIRST_DELAY
+            except TimeoutError:
+                delay = min(delay * 2, MAX_DELAY)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+        self._task = None
