@@ -32,9 +32,11 @@ lint: $(STAMP)
 
 bench: $(BENCH_STAMP)
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/asl_bench.py
 
 bench-smoke: $(BENCH_STAMP)
 	$(BIN)/python bench/run.py --smoke
+	$(BIN)/python bench/asl_bench.py --smoke
 
 clean:
 	rm -rf $(VENV) .legato .pytest_cache .mypy_cache
