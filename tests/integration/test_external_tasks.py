@@ -41,9 +41,9 @@ async def _token(handle: legato.Handle[Any], wait_event: WaitEvent) -> str:
 async def test_send_task_success_resolves_the_wait(any_db_url: str, wait_event: WaitEvent) -> None:
     app = _app(any_db_url)
     async with app:
-        handle = await app.start("callback", id="cb")
+        handle = await app.start("callback", id="order-callback")
         token = await _token(handle, wait_event)
-        assert "cb" not in token  # the ids are encoded, not spelled out
+        assert "order-callback" not in token  # the ids are encoded, not spelled out
         await app.send_task_success(token, {"approved": True})
         result = await handle.result(timeout=20)
     assert result == {"ok": {"approved": True}, "token": token}

@@ -331,7 +331,7 @@ class Orchestrator:
         for child in tr.child_starts:  # decided here if its partition is ours: start it now
             if self.owns(child.new.id):
                 self.deliver(child.new.id, Wake())
-        if (tr.child_starts or tr.update.closed_at is not None) and self.on_inbox is not None:
+        if (tr.child_starts or tr.parent_notified) and self.on_inbox is not None:
             self.on_inbox()
         if tr.update.closed_at is not None:
             self._evict(eid)

@@ -132,6 +132,7 @@ class Transition:
     purge: bool = False  # delete every remaining task and timer of the execution
     park: bool = False  # suspended: its waiting tasks are handed to no worker
     unpark: bool = False  # resumed: hand them out again
+    parent_notified: bool = False  # set by a store that saw its close message a parent
     inbox_deletes: list[int] = field(default_factory=list)  # inbox row ids consumed (guarded)
     child_starts: list[ChildStart] = field(default_factory=list)
 

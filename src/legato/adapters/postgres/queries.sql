@@ -249,9 +249,14 @@ DELETE FROM inbox WHERE execution_id = %(eid)s;
 -- A closing execution reports to the parent awaiting it (parent_ref names the parent's command).
 
 -- name: notify_parent
-INSERT INTO inbox (execution_id, kind, name, ref, payload, created_at)
-SELECT parent_id, 'child', %(name)s, parent_ref, %(payload)s, %(now)s
-FROM executions WHERE id = %(eid)s AND parent_ref IS NOT NULL;
+-- Wakes the orchestrators only when a parent was told (most executions have none).
+WITH told AS (
+    INSERT INTO inbox (execution_id, kind, name, ref, payload, created_at)
+    SELECT parent_id, 'child', %(name)s, parent_ref, %(payload)s, %(now)s
+    FROM executions WHERE id = %(eid)s AND parent_ref IS NOT NULL
+    RETURNING 1
+)
+SELECT pg_notify('legato_inbox', '') FROM told;
 
 -- Children, started in the parent's transition: the row and its first event if the id is new,
 -- then (for an existing id) adoption or an answer for the parent in its inbox.

@@ -321,8 +321,6 @@ def notify_channels(batch: list[_Job]) -> list[str]:
             job = job.transition
         if isinstance(job, Transition) and job.child_starts:
             channels.update((CHANNEL_PENDING, CHANNEL_INBOX))
-        if isinstance(job, Transition) and job.update.closed_at is not None:
-            channels.add(CHANNEL_INBOX)  # a parent may await it
         if isinstance(job, Transition) and (
             any(t.lease_owner is None for t in job.task_inserts)
             or any(r.lease_owner is None for r in job.task_retries)

@@ -200,7 +200,9 @@ def apply_guards(conn: sqlite3.Connection, q: dict[str, str], trs: list[Transiti
             return False
     for tr in trs:
         for name, params in sweep_statements(tr):
-            conn.execute(q[name], params)
+            changed = conn.execute(q[name], params).rowcount
+            if name == "notify_parent" and changed:
+                tr.parent_notified = True  # the orchestrator looks at the inbox at once
     return True
 
 
