@@ -1,5 +1,5 @@
 """The app the children-and-signals crash test kills: 20 parents, each running two child
-executions of three steps, then waiting for a signal, then a last step. Every step appends
+executions of six steps, then waiting for a signal, then a last step. Every step appends
 ``name`` to a file. Run as ``python crash_children_app.py DB LOG RESULTS``; every run starts
 the parents (the same ids: the same executions) and signals each one that is still open."""
 
@@ -14,6 +14,7 @@ import sys
 import legato
 
 PARENTS = 20
+KID_STEPS = 6  # long enough a run that the test lands its kills mid-way
 app = legato.App(lease_seconds=1.0)
 LOG_PATH = "steps.log"
 
@@ -25,14 +26,14 @@ async def work(name: str, acc: int, add: int) -> int:
         os.write(fd, f"{name}\n".encode())
     finally:
         os.close(fd)
-    await asyncio.sleep(random.uniform(0.02, 0.08))  # a kill now leaves the line unrecorded
+    await asyncio.sleep(random.uniform(0.05, 0.25))  # a kill now leaves the line unrecorded
     return acc + add
 
 
 @app.workflow(name="kid")
 async def kid(ctx: legato.Context, name: str) -> int:
     acc = 0
-    for step in range(3):
+    for step in range(KID_STEPS):
         acc = await ctx.step(work, f"{name}:{step}", acc, step + 1)
     return acc
 

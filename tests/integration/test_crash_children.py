@@ -19,7 +19,7 @@ import pytest
 
 APP = Path(__file__).with_name("crash_children_app.py")
 PARENTS = 20
-CHILD_STEPS = [f"p{i}/{c}:{s}" for i in range(PARENTS) for c in "ab" for s in range(3)]
+CHILD_STEPS = [f"p{i}/{c}:{s}" for i in range(PARENTS) for c in "ab" for s in range(6)]
 FINAL_STEPS = [f"p{i}:final" for i in range(PARENTS)]
 
 
@@ -52,8 +52,8 @@ def test_sigkill_with_children_and_signals_loses_nothing_and_starts_each_child_o
     final = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert final.returncode == 0, final.stderr[-3000:]
 
-    # each child: 1 + 2 + 3; the parent adds the signal's payload, its own number
-    assert json.loads(results.read_text()) == [12 + i for i in range(PARENTS)]
+    # each child: 1 + 2 + ... + 6; the parent adds the signal's payload, its own number
+    assert json.loads(results.read_text()) == [42 + i for i in range(PARENTS)]
     counts = collections.Counter(_lines(log))
     assert set(counts) == set(CHILD_STEPS + FINAL_STEPS)
     for i in range(PARENTS):
