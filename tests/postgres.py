@@ -35,10 +35,17 @@ def pg_template() -> Iterator[str]:
     try:
         _admin("SELECT 1")
     except psycopg.OperationalError as exc:
-        message = f"PostgreSQL is not reachable at {ADMIN_URL} ({str(exc).strip()})"
-        if REQUIRED:
-            pytest.fail(message + " and LEGATO_REQUIRE_SERVICES=1")
-        pytest.skip(message + "; start it, or set LEGATO_TEST_POSTGRES, to run these cases")
+        why = str(exc).strip()
+        if REQUIRED:  # CI: the PostgreSQL half of the suite is a requirement, never skipped
+            pytest.fail(
+                f"PostgreSQL is not reachable at {ADMIN_URL} ({why}) and "
+                "LEGATO_REQUIRE_SERVICES=1: start it (see .ci/run) to run the PostgreSQL cases"
+            )
+        pytest.skip(
+            reason=f"PostgreSQL is not reachable at {ADMIN_URL} ({why}); start it, or point "
+            "LEGATO_TEST_POSTGRES at one, to run the PostgreSQL cases (LEGATO_REQUIRE_SERVICES=1 "
+            "makes this a failure, as in CI)"
+        )
     name = f"legato_tpl_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     _admin(f'CREATE DATABASE "{name}"')
 

@@ -140,7 +140,9 @@ async def test_start_execution_sync_gives_output_as_a_string_and_fails_with_task
     async with WorkflowEnvironment(app):
         ok = await (await app.start("parent", {"n": 2})).result(timeout=10)
         caught = await (await app.start("parent", {"n": -1})).result(timeout=10)
-    assert json.loads(ok["Output"]) == 4
+        # without a Name the child still gets an id, and ExecutionArn names it
+        assert await app.get_handle(ok["ExecutionArn"]).result(timeout=10) == 4
+    assert json.loads(ok["Output"]) == 4 and ok["Name"] == ok["ExecutionArn"]
     assert caught["Error"] == "States.TaskFailed"
     assert json.loads(caught["Cause"])["Error"] == "ValueError"
 

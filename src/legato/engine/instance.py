@@ -32,7 +32,7 @@ from legato.core.events import COMMAND_EVENTS, INPUT_EVENTS, Event, EventType
 from legato.core.retry import Retry
 from legato.core.tokens import make_token
 from legato.engine import waits
-from legato.engine.registry import Registry, StepDef, WorkflowDef
+from legato.engine.registry import Registry, StepDef, WorkflowDef, as_seconds
 from legato.engine.scheduler import Diverged, Scheduler, WFuture
 from legato.errors import NonDeterminismError, StepFailed, WorkflowUsageError
 
@@ -62,7 +62,7 @@ class Context:
     ) -> WFuture:
         """``step`` with this call's own retry policy and timeouts in place of the step's
         registered ones (Temporal's per-call activity options; a Task state's TimeoutSeconds)."""
-        options = StepOptions(retry, _seconds(timeout), _seconds(heartbeat_timeout))
+        options = StepOptions(retry, as_seconds(timeout), as_seconds(heartbeat_timeout))
         return self._instance.schedule_step(fn, args, kwargs or {}, options)
 
     def record_state(self, state: str, data: str, *, exited: bool) -> None:
@@ -78,7 +78,7 @@ class Context:
     def wait_for_signal(self, name: str, *, timeout: float | timedelta | None = None) -> WFuture:
         """The payload of the next signal ``name`` not yet taken (signals that came earlier
         wait, in order); with ``timeout``, None if none comes in time."""
-        return self._instance.wait_for_signal(name, _seconds(timeout))
+        return self._instance.wait_for_signal(name, as_seconds(timeout))
 
     def child(
         self, workflow: Callable[..., Any] | str, *args: Any, id: str | None = None, **kwargs: Any
@@ -106,7 +106,7 @@ class Context:
         ``send_task_failure(token, error, cause)`` raises ``ExternalTaskFailed``, as do
         ``timeout`` (``States.Timeout``) and ``heartbeat_timeout`` (``States.HeartbeatTimeout``:
         no heartbeat or completion within that long of the start or the last heartbeat)."""
-        return self._instance.external_task(_seconds(timeout), _seconds(heartbeat_timeout))
+        return self._instance.external_task(as_seconds(timeout), as_seconds(heartbeat_timeout))
 
     def gather(self, *aws: Awaitable[Any]) -> WFuture:
         """Wait for all, like ``asyncio.gather``: results in order, first failure raised."""
@@ -133,12 +133,6 @@ class StepOptions:
         """The timeouts as the worker reads them (the third element of a task's args)."""
         limits = {"timeout": self.timeout, "heartbeat_timeout": self.heartbeat_timeout}
         return codec.dumps({k: v for k, v in limits.items() if v is not None}, "step options")
-
-
-def _seconds(value: float | timedelta | None) -> float | None:
-    if value is None:
-        return None
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 class WorkflowInstance:

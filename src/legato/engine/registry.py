@@ -15,7 +15,8 @@ from legato.errors import RegistrationError
 DEFAULT_QUEUE = "default"
 
 
-def _seconds(value: float | timedelta | None) -> float | None:
+def as_seconds(value: float | timedelta | None) -> float | None:
+    """A duration as users give it (seconds or a timedelta), in seconds."""
     if value is None:
         return None
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
@@ -70,8 +71,8 @@ class Registry:
             name=name or fn.__qualname__,
             fn=fn,
             retry=retry or Retry(),
-            timeout=_seconds(timeout),
-            heartbeat_timeout=_seconds(heartbeat_timeout),
+            timeout=as_seconds(timeout),
+            heartbeat_timeout=as_seconds(heartbeat_timeout),
             queue=queue or DEFAULT_QUEUE,
         )
         if step.name in self.steps and self.steps[step.name].fn is not fn:

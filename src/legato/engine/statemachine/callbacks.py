@@ -29,7 +29,6 @@ from legato.core.events import JSON
 from legato.engine.scheduler import WFuture
 from legato.engine.statemachine.dataflow import Obj, StateData
 from legato.engine.statemachine.machine import Run
-from legato.engine.waits import ChildRef
 from legato.errors import RegistrationError, StepFailed
 
 
@@ -52,13 +51,15 @@ async def await_token(fut: WFuture) -> JSON:
 
 async def run_child(run: Run, sd: StateData, resource: ChildExecution, args: JSON) -> JSON:
     if resource.workflow is not None:  # legato:workflow:NAME: the arguments are its input
-        return await _child(run, sd, resource.workflow, args, None, keep_error=True)
+        try:
+            return cast(JSON, await _launch(run, sd, resource.workflow, args, None, wait=True))
+        except StepFailed as exc:  # the child's own error name and cause
+            raise StatesError(exc.error_type, exc.message) from None
     if not isinstance(args, dict) or not isinstance(args.get("StateMachineArn"), str):
         raise StatesError(
             errors.RUNTIME, f"{sd.name}: startExecution needs a StateMachineArn in its parameters"
         )
     arn = cast(str, args["StateMachineArn"])
-    workflow = workflow_name_of(arn)
     child_input = args.get("Input", {})
     if isinstance(child_input, str):  # Step Functions also takes Input as a JSON string
         try:
@@ -66,22 +67,23 @@ async def run_child(run: Run, sd: StateData, resource: ChildExecution, args: JSO
         except json.JSONDecodeError:
             pass
     name = args.get("Name")
-    child_id = name if isinstance(name, str) else None
-    started_ms = to_epoch_ms(run.ctx.now())
-    if resource.mode in ("fire", "token"):
-        ref = await _start(run, sd, workflow, child_input, child_id)
-        return {"ExecutionArn": ref.id, "StartDate": format_timestamp(started_ms)}
+    child_id = name if isinstance(name, str) else run.child_id(sd.name)
+    started = format_timestamp(to_epoch_ms(run.ctx.now()))
+    wait = resource.mode in ("sync", "sync2")
     try:
-        output = await _child(run, sd, workflow, child_input, child_id, keep_error=False)
-    except StatesError:
-        raise
+        output = await _launch(run, sd, workflow_name_of(arn), child_input, child_id, wait=wait)
+    except StepFailed as exc:  # developer guide: a failed child fails the task, States.TaskFailed
+        cause = json.dumps({"Error": exc.error_type, "Cause": exc.message, "Status": "FAILED"})
+        raise StatesError(errors.TASK_FAILED, cause) from None
+    if not wait:
+        return {"ExecutionArn": child_id, "StartDate": started}
     as_json = resource.mode == "sync2"
     described: Obj = {
-        "ExecutionArn": child_id or "",
+        "ExecutionArn": child_id,
         "Input": child_input if as_json else json.dumps(child_input),
-        "Name": child_id or "",
-        "Output": output if as_json else json.dumps(output),
-        "StartDate": format_timestamp(started_ms),
+        "Name": child_id,
+        "Output": cast(JSON, output) if as_json else json.dumps(output),
+        "StartDate": started,
         "StateMachineArn": arn,
         "Status": "SUCCEEDED",
         "StopDate": format_timestamp(to_epoch_ms(run.ctx.now())),
@@ -89,36 +91,14 @@ async def run_child(run: Run, sd: StateData, resource: ChildExecution, args: JSO
     return described
 
 
-async def _start(
-    run: Run, sd: StateData, workflow: str, child_input: JSON, child_id: str | None
-) -> ChildRef:
+async def _launch(
+    run: Run, sd: StateData, workflow: str, child_input: JSON, child_id: str | None, *, wait: bool
+) -> object:
+    """Start the child (and, with ``wait``, await its output); an unregistered workflow is the
+    state's States.Runtime error, the child's failure a ``StepFailed`` for the caller to name."""
+    start = run.ctx.child if wait else run.ctx.start_child
     try:
-        fut = run.ctx.start_child(workflow, child_input, id=child_id)
+        fut = start(workflow, child_input, id=child_id)
     except RegistrationError as exc:
         raise StatesError(errors.RUNTIME, f"{sd.name}: {exc}") from None
-    try:
-        return cast(ChildRef, await fut)
-    except StepFailed as exc:
-        raise StatesError(errors.TASK_FAILED, f"{exc.error_type}: {exc.message}") from None
-
-
-async def _child(
-    run: Run,
-    sd: StateData,
-    workflow: str,
-    child_input: JSON,
-    child_id: str | None,
-    *,
-    keep_error: bool,
-) -> JSON:
-    try:
-        fut = run.ctx.child(workflow, child_input, id=child_id)
-    except RegistrationError as exc:
-        raise StatesError(errors.RUNTIME, f"{sd.name}: {exc}") from None
-    try:
-        return cast(JSON, await fut)
-    except StepFailed as exc:
-        if keep_error:
-            raise StatesError(exc.error_type, exc.message) from None
-        cause = json.dumps({"Error": exc.error_type, "Cause": exc.message, "Status": "FAILED"})
-        raise StatesError(errors.TASK_FAILED, cause) from None
+    return await fut

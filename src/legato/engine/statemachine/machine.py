@@ -80,8 +80,12 @@ class Run:
     input: JSON
     start_ms: int
     rng: random.Random
-    states_entered: int = 0
-    token_counter: list[int] = field(default_factory=lambda: [0])
+    start_time: str = field(init=False)  # $$.Execution.StartTime, the same for every state
+    _dumped: tuple[object, str] | None = field(default=None, init=False)
+    _children: int = field(default=0, init=False)
+
+    def __post_init__(self) -> None:
+        self.start_time = format_timestamp(self.start_ms)
 
     @classmethod
     def begin(cls, ctx: Context, name: str, definition: Obj, input: JSON) -> Run:
@@ -126,7 +130,7 @@ class Run:
                 "Id": ctx.execution_id,
                 "Input": self.input,
                 "Name": ctx.execution_id,
-                "StartTime": format_timestamp(self.start_ms),
+                "StartTime": self.start_time,
                 "RedriveCount": 0,
             },
             "State": {
@@ -140,6 +144,22 @@ class Run:
             obj["Map"] = {"Item": item}
         return obj
 
+    def child_id(self, state: str) -> str:
+        """An id for a child execution the definition does not name: deterministic (the
+        interpreter starts children in the same order on every replay) and readable."""
+        self._children += 1
+        return f"{self.ctx.execution_id}/{state}/{self._children}"
+
+    def _json(self, data: JSON, state: str, what: str) -> str:
+        """A state's input or output as recorded JSON. A state's output is most often the next
+        state's input, the very same object (the data flow never mutates a value): it is
+        serialised once for both events."""
+        if self._dumped is not None and self._dumped[0] is data:
+            return self._dumped[1]
+        text = codec.dumps(data, f"{what} of state {state!r}")
+        self._dumped = (data, text)
+        return text
+
     # --- the state loop -----------------------------------------------------------------------
     async def run_scope(self, scope: Scope, data: JSON) -> JSON:
         states = cast(Obj, scope.definition["States"])
@@ -147,8 +167,7 @@ class Run:
         while name is not None:
             scope.cancel.check()
             state = cast(Obj, states[name])
-            self.ctx.record_state(name, codec.dumps(data, f"input of state {name!r}"), exited=False)
-            self.states_entered += 1
+            self.ctx.record_state(name, self._json(data, name, "input"), exited=False)
             name, data = await self.run_state(scope, name, state, data)
         return data
 
@@ -172,7 +191,7 @@ class Run:
             sd = state_data(0)
             next_name, out = await handler(self, sd, scope)
         scope.variables.update(sd.pending)
-        self.ctx.record_state(name, codec.dumps(out, f"output of state {name!r}"), exited=True)
+        self.ctx.record_state(name, self._json(out, name, "output"), exited=True)
         return next_name, out
 
     async def with_policies(

@@ -45,16 +45,14 @@ async def run_task(run: Run, sd: StateData, scope: Scope) -> Outcome:
     token = isinstance(resource, ChildExecution) and resource.mode == "token"
     waiting = open_token(run, sd, timeout, heartbeat) if token or _wants_token(resource) else None
     args = sd.arguments(effective)  # after the token: parameters may use $$.Task.Token
+    if waiting is not None:  # the token's wait holds the timeouts, not the step that hands it on
+        timeout = heartbeat = None
     if isinstance(resource, ChildExecution):
         result = await run_child(run, sd, resource, args)
     elif isinstance(resource, LambdaInvoke):
-        limit = None if waiting is not None else timeout  # the token's wait holds the timeouts
-        result = await _lambda_invoke(run, sd, args, limit, None if waiting else heartbeat)
+        result = await _lambda_invoke(run, sd, args, timeout, heartbeat)
     else:
-        limit = None if waiting is not None else timeout
-        result = await call_step(
-            run, sd, resource.name, args, limit, None if waiting else heartbeat
-        )
+        result = await call_step(run, sd, resource.name, args, timeout, heartbeat)
     if waiting is not None:
         result = await await_token(waiting)
     scope.cancel.check()
