@@ -7,8 +7,9 @@ something took.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -16,6 +17,12 @@ import legato
 from legato.core.events import Event, EventType
 
 Waiter = Callable[[Callable[[], Awaitable[bool]]], Awaitable[None]]
+E = TypeVar("E")
+
+
+def of_type(history: Sequence[Event], kind: type[E]) -> list[E]:
+    """The events of one type, typed as such."""
+    return [e for e in history if isinstance(e, kind)]
 
 
 pytest_plugins = ["tests.postgres"]

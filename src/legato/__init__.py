@@ -13,7 +13,7 @@ async def checkout(ctx: legato.Context, order_id: str) -> str:
 from legato.client import App, ExecutionStatus, Handle
 from legato.core.events import Status
 from legato.core.retry import Retry
-from legato.engine.instance import Context
+from legato.engine.context import Context
 from legato.engine.step_context import StepContext, heartbeat, step_context
 from legato.engine.waits import ChildRef
 from legato.errors import (

@@ -17,10 +17,11 @@ from types import TracebackType
 from typing import Any, Generic, TypeVar, overload
 
 from legato.adapters.sqlite import SqliteStore
-from legato.core import codec
-from legato.core.events import CLOSED_STATUSES, Event, EventType, Status
-from legato.core.partitions import partition_of
+from legato.core import codec, decide
+from legato.core.durations import optional_seconds
+from legato.core.events import CLOSED_STATUSES, Event, Status
 from legato.core.retry import Retry
+from legato.core.transition import ExecutionUpdate, NewExecution
 from legato.engine import messages
 from legato.engine.clock import SystemClock
 from legato.engine.closed_watch import ClosedWatcher
@@ -34,14 +35,8 @@ from legato.errors import (
     WorkflowTimeoutError,
 )
 from legato.ports.clock import Clock
-from legato.ports.store import (
-    ExecutionRow,
-    ExecutionUpdate,
-    NewExecution,
-    StartResult,
-    Store,
-    Transition,
-)
+from legato.ports.executions import ExecutionRow, StartResult
+from legato.ports.store import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
 R = TypeVar("R")
@@ -112,7 +107,7 @@ class Handle(Generic[R]):
 
     async def result(self, timeout: float | timedelta | None = None) -> R:
         """The workflow's return value; raises ``ExecutionFailedError`` if it failed."""
-        seconds = timeout.total_seconds() if isinstance(timeout, timedelta) else timeout
+        seconds = optional_seconds(timeout)
         try:
             closed = await asyncio.wait_for(self._wait_closed(), seconds)
         except TimeoutError:
@@ -378,17 +373,7 @@ class App:
     def _pending(self, wf: WorkflowDef, execution_id: str, input_json: str) -> NewExecution:
         """An execution recorded for whichever engine serves the database to pick up."""
         now = self.clock.now_ms()
-        started = Event(
-            EventType.EXECUTION_STARTED,
-            ts=now,
-            name=wf.name,
-            payload=input_json,
-            meta={"version": wf.version},
-        )
-        tr = Transition(execution_id, 0, now, [started], ExecutionUpdate(Status.PENDING, None))
-        return NewExecution(
-            execution_id, wf.name, wf.version, input_json, now, tr, partition_of(execution_id)
-        )
+        return decide.pending_start(execution_id, wf.name, wf.version, input_json, now)
 
     async def _start_in(
         self, connection: Any, wf: WorkflowDef, execution_id: str, input_json: str

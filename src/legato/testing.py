@@ -13,7 +13,6 @@ against the current code and reports every non-determinism, so breaking changes 
 
 from __future__ import annotations
 
-import json
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping
@@ -25,7 +24,7 @@ from typing import Any
 
 from legato.client import App
 from legato.core import codec
-from legato.core.events import Event, EventType
+from legato.core.events import Event, StateEntered
 from legato.core.export import import_history
 from legato.engine.clock import SkippingClock
 from legato.engine.instance import WorkflowInstance
@@ -129,7 +128,7 @@ def replay(app: App, histories: list[dict[str, Any] | str | Path]) -> ReplayRepo
     """Replay each history (a dict, or a path to an exported JSON file) against ``app``'s code."""
     results = []
     for item in histories:
-        data = json.loads(Path(item).read_text()) if isinstance(item, str | Path) else item
+        data = codec.loads(Path(item).read_text()) if isinstance(item, str | Path) else item
         execution_id, workflow, version, events = import_history(data)
         wf = app.registry.lookup_workflow(workflow, version)
         if wf is None:
@@ -169,7 +168,7 @@ class StateMachineRun:
 
     def states_entered(self) -> list[str]:
         """Names of the states entered, in the order the history records them."""
-        return [e.name or "" for e in self.history if e.type == EventType.STATE_ENTERED]
+        return [e.state for e in self.history if isinstance(e, StateEntered)]
 
 
 async def run_state_machine(

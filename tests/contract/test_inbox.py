@@ -9,17 +9,20 @@ from collections.abc import AsyncIterator
 import pytest
 
 from legato.client import open_store
-from legato.core.events import Event, EventType, Status
-from legato.core.partitions import PARTITIONS, partition_of
-from legato.ports.store import (
-    ChildStart,
-    ExecutionUpdate,
-    InboxMessage,
-    NewExecution,
-    StaleTransition,
-    Store,
-    Transition,
+from legato.core.events import (
+    ChildScheduled,
+    Event,
+    EventType,
+    ExecutionCompleted,
+    ExecutionStarted,
+    SignalReceived,
+    Status,
 )
+from legato.core.messages import InboxKind, InboxMessage
+from legato.core.partitions import PARTITIONS, partition_of
+from legato.core.transition import ChildStart, ExecutionUpdate, NewExecution, Transition
+from legato.ports.executions import StaleTransition
+from legato.ports.store import Store
 
 ALL = list(range(PARTITIONS))
 
@@ -33,23 +36,23 @@ async def store(any_db_url: str) -> AsyncIterator[Store]:
 
 
 async def _start(store: Store, eid: str, status: Status = Status.RUNNING) -> None:
-    started = Event(EventType.EXECUTION_STARTED, ts=1, name="wf", payload="[[], {}]")
-    tr = Transition(eid, 0, 1, [started], ExecutionUpdate(status, None))
+    started = ExecutionStarted(1, "wf", "[[], {}]", "1")
+    tr = Transition(eid, 0, 1, (started,), ExecutionUpdate(status, None))
     new = NewExecution(eid, "wf", "1", "[[], {}]", 1, tr, partition_of(eid))
     assert (await store.start_execution(new)).created
 
 
 def _signal(eid: str, name: str, payload: str) -> InboxMessage:
-    return InboxMessage(eid, "signal", name, None, payload, 5)
+    return InboxMessage(eid, InboxKind.SIGNAL, name, None, payload, 5)
 
 
 def _consume(eid: str, seq: int, ids: list[int], close: bool = False) -> Transition:
-    events = [Event(EventType.SIGNAL_RECEIVED, ts=6, name="s", meta={"inbox": i}) for i in ids]
+    events: list[Event] = [SignalReceived(6, "s", None, i) for i in ids]
     update = ExecutionUpdate(Status.RUNNING, None, progress_only=True)
     if close:
-        events.append(Event(EventType.EXECUTION_COMPLETED, ts=6, payload="1"))
+        events.append(ExecutionCompleted(6, "1"))
         update = ExecutionUpdate(Status.COMPLETED, None, output="1", closed_at=6)
-    return Transition(eid, seq, 6, events, update, inbox_deletes=ids)
+    return Transition(eid, seq, 6, tuple(events), update, inbox_deletes=tuple(ids))
 
 
 async def test_messages_go_only_to_open_executions_and_come_out_in_order(store: Store) -> None:
@@ -99,24 +102,18 @@ async def test_closing_drops_unread_messages_and_refuses_new_ones(store: Store) 
 
 
 def _child_start(parent: str, child: str, ref: int, input_json: str, wait: bool) -> ChildStart:
-    started = Event(
-        EventType.EXECUTION_STARTED,
-        ts=7,
-        name="kid",
-        payload=input_json,
-        meta={"version": "1", "parent_id": parent, "parent_ref": ref},
-    )
-    tr = Transition(child, 0, 7, [started], ExecutionUpdate(Status.PENDING, None))
+    started = ExecutionStarted(7, "kid", input_json, "1", parent_id=parent, parent_ref=ref)
+    tr = Transition(child, 0, 7, (started,), ExecutionUpdate(Status.PENDING, None))
     new = NewExecution(child, "kid", "1", input_json, 7, tr, partition_of(child))
     return ChildStart(new, parent, ref, wait)
 
 
 def _parent_step(parent: str, seq: int, starts: list[ChildStart]) -> Transition:
-    events = [
-        Event(EventType.CHILD_SCHEDULED, ts=7, ref=c.command_id, name="kid") for c in starts
-    ]
+    events = tuple(
+        ChildScheduled(7, c.command_id, "kid", c.new.input or "", c.new.id, c.wait) for c in starts
+    )
     update = ExecutionUpdate(Status.RUNNING, None, progress_only=True)
-    return Transition(parent, seq, 7, events, update, child_starts=starts)
+    return Transition(parent, seq, 7, events, update, child_starts=tuple(starts))
 
 
 async def test_a_child_starts_with_its_parent_and_reports_when_it_closes(store: Store) -> None:
@@ -126,17 +123,22 @@ async def test_a_child_starts_with_its_parent_and_reports_when_it_closes(store: 
     assert child is not None and (child.status, child.seq) == (Status.PENDING, 1)
     history = await store.load_history("p/1")
     assert [e.type for e in history] == [EventType.EXECUTION_STARTED]
-    assert history[0].meta["parent_id"] == "p"
+    started = history[0]
+    assert isinstance(started, ExecutionStarted) and started.parent_id == "p"
     assert await store.inbox(10, ALL) == []  # nothing to say yet
-    done = Event(EventType.EXECUTION_COMPLETED, ts=8, payload="42")
+    done = ExecutionCompleted(8, "42")
     await store.commit(
         Transition(
-            "p/1", 1, 8, [done], ExecutionUpdate(Status.COMPLETED, None, output="42", closed_at=8)
+            "p/1", 1, 8, (done,), ExecutionUpdate(Status.COMPLETED, None, output="42", closed_at=8)
         )
     )
     [row] = await store.inbox(10, ALL)
     assert (row.execution_id, row.kind, row.name, row.ref, row.payload) == (
-        "p", "child", "completed", 1, "42"
+        "p",
+        "child",
+        "completed",
+        1,
+        "42",
     )
 
 

@@ -10,16 +10,18 @@ from collections.abc import AsyncIterator
 import pytest
 
 from legato.client import open_store
-from legato.core.events import Event, EventType, Status
-from legato.core.partitions import PARTITIONS, partition_of
-from legato.ports.store import (
-    ExecutionUpdate,
-    NewExecution,
-    NewTask,
-    StaleTransition,
-    Store,
-    Transition,
+from legato.core.events import (
+    EventType,
+    ExecutionCompleted,
+    ExecutionStarted,
+    Status,
+    StepCompleted,
+    StepScheduled,
 )
+from legato.core.partitions import PARTITIONS, partition_of
+from legato.core.transition import ExecutionUpdate, NewExecution, Task, Transition
+from legato.ports.executions import StaleTransition
+from legato.ports.store import Store
 
 
 @pytest.fixture
@@ -30,24 +32,20 @@ async def store(any_db_url: str) -> AsyncIterator[Store]:
     await s.close()
 
 
-def _task(eid: str, step_id: int) -> NewTask:
-    return NewTask(
-        f"{eid}:{step_id}", eid, step_id, "work", "default", "[[], {}]", 0, 1, "me", 10_000
-    )
+def _task(eid: str, step_id: int) -> Task:
+    return Task(f"{eid}:{step_id}", eid, step_id, "work", "default", "[[], {}]", 0, 1, "me", 10_000)
 
 
 async def _start(store: Store, eid: str) -> None:
-    started = Event(
-        EventType.EXECUTION_STARTED, ts=1, name="wf", payload="[[], {}]", meta={"version": "1"}
-    )
-    scheduled = Event(EventType.STEP_SCHEDULED, ts=1, ref=1, name="work", payload="[[], {}]")
+    started = ExecutionStarted(1, "wf", "[[], {}]", "1")
+    scheduled = StepScheduled(1, 1, "work", "[[], {}]", "default")
     tr = Transition(
         eid,
         0,
         1,
-        [started, scheduled],
+        (started, scheduled),
         ExecutionUpdate(Status.RUNNING, "work"),
-        task_inserts=[_task(eid, 1)],
+        task_inserts=(_task(eid, 1),),
     )
     result = await store.start_execution(
         NewExecution(eid, "wf", "1", "[[], {}]", 1, tr, partition_of(eid))
@@ -56,19 +54,18 @@ async def _start(store: Store, eid: str) -> None:
 
 
 def _complete(eid: str, expected_seq: int, attempt: int = 1) -> Transition:
-    done = Event(EventType.STEP_COMPLETED, ts=2, ref=1, name="work", payload="7")
-    closed = Event(EventType.EXECUTION_COMPLETED, ts=2, payload="7")
+    done = StepCompleted(2, 1, "work", "7", 1)
+    closed = ExecutionCompleted(2, "7")
     update = ExecutionUpdate(Status.COMPLETED, None, output="7", closed_at=2)
     return Transition(
-        eid, expected_seq, 2, [done, closed], update, task_deletes=[(f"{eid}:1", attempt)]
+        eid, expected_seq, 2, (done, closed), update, task_deletes=((f"{eid}:1", attempt),)
     )
 
 
 async def test_start_is_idempotent_and_reports_the_existing_execution(store: Store) -> None:
     await _start(store, "a")
-    tr = Transition(
-        "a", 0, 5, [Event(EventType.EXECUTION_STARTED, ts=5)], ExecutionUpdate(Status.PENDING, None)
-    )
+    started = ExecutionStarted(5, "other", "[[1], {}]", "9")
+    tr = Transition("a", 0, 5, (started,), ExecutionUpdate(Status.PENDING, None))
     again = await store.start_execution(
         NewExecution("a", "other", "9", "[[1], {}]", 5, tr, partition_of("a"))
     )
@@ -109,10 +106,10 @@ async def test_a_transition_applies_once(store: Store) -> None:
 
 
 async def test_claiming_leases_and_finishing(store: Store) -> None:
-    started = Event(EventType.EXECUTION_STARTED, ts=1, name="wf", payload="[[], {}]")
-    free = NewTask("x:1", "x", 1, "work", "default", "[[], {}]", 0, 0, None, None)
+    started = ExecutionStarted(1, "wf", "[[], {}]", "1")
+    free = Task("x:1", "x", 1, "work", "default", "[[], {}]", 0, 0, None, None)
     tr = Transition(
-        "x", 0, 1, [started], ExecutionUpdate(Status.RUNNING, None), task_inserts=[free]
+        "x", 0, 1, (started,), ExecutionUpdate(Status.RUNNING, None), task_inserts=(free,)
     )
     await store.start_execution(NewExecution("x", "wf", "1", "[[], {}]", 1, tr, partition_of("x")))
     got = await store.claim_tasks("w1", ["default"], now=100, lease_ms=50, limit=10)

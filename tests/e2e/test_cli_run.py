@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-STEPS_APP = '''
+STEPS_APP = """
 import legato
 
 app = legato.App()
@@ -22,7 +22,7 @@ def greet(event):
     if event["name"] == "nobody":
         raise LookupError("no such person")
     return {"greeting": "hello " + event["name"]}
-'''
+"""
 
 DEFINITION = """
 Comment: greets, then waits a second (a durable timer)
@@ -105,9 +105,7 @@ def test_invalid_definition_lists_its_problems_and_starts_nothing(project: Path)
     (project / "bad.json").write_text(
         '{"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "Nowhere"}}}'
     )
-    done = _legato(
-        project, "run", "bad.json", "--wait", "--db", f"sqlite:///{project / 'run.db'}"
-    )
+    done = _legato(project, "run", "bad.json", "--wait", "--db", f"sqlite:///{project / 'run.db'}")
     assert done.returncode == 1
     assert "$.States.A.Next" in done.stderr and "Traceback" not in done.stderr
     assert not (project / "run.db").exists()  # nothing was written, not even a database

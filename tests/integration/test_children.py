@@ -6,9 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from tests.conftest import of_type
 
 import legato
-from legato.core.events import EventType
+from legato.core.event_rows import to_row
+from legato.core.events import ChildCompleted, ChildFailed, ChildScheduled, EventType
 
 
 def _app(url: str) -> legato.App:
@@ -43,11 +45,11 @@ async def test_a_child_completes_and_the_parent_gets_its_result(any_db_url: str)
         history = await handle.history()
         child = await app.get_handle("p/1").status()
         child_history = await app.get_handle("p/1").history()
-    scheduled = [e for e in history if e.type == EventType.CHILD_SCHEDULED]
-    assert [e.meta["child_id"] for e in scheduled] == ["p/1", "p/2", "p/3"]
-    assert sorted(e.ref or 0 for e in history if e.type == EventType.CHILD_COMPLETED) == [1, 2, 3]
+    scheduled = of_type(history, ChildScheduled)
+    assert [e.child_id for e in scheduled] == ["p/1", "p/2", "p/3"]
+    assert sorted(e.ref for e in of_type(history, ChildCompleted)) == [1, 2, 3]
     assert child.status == legato.Status.COMPLETED
-    assert child_history[0].meta == {"version": "1", "parent_id": "p", "parent_ref": 1}
+    assert to_row(child_history[0]).meta == {"version": "1", "parent_id": "p", "parent_ref": 1}
 
 
 async def test_a_failed_child_raises_in_the_parent_and_can_be_caught(any_db_url: str) -> None:
@@ -68,8 +70,8 @@ async def test_a_failed_child_raises_in_the_parent_and_can_be_caught(any_db_url:
             "message": "negative: -1",
             "child": "careful/1",
         }
-        failed = [e for e in await handle.history() if e.type == EventType.CHILD_FAILED]
-    assert failed[0].meta["error_type"] == "ValueError"
+        failed = of_type(await handle.history(), ChildFailed)
+    assert failed[0].error_type == "ValueError"
 
 
 async def test_an_uncaught_child_failure_fails_the_parent(any_db_url: str) -> None:

@@ -8,9 +8,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
+from tests.conftest import of_type
 
 import legato
-from legato.core.events import Event, EventType
+from legato.core.events import Event, EventType, ExternalTaskStarted
 from legato.testing import WorkflowEnvironment
 
 WaitEvent = Callable[[legato.Handle[Any], EventType], Awaitable[list[Event]]]
@@ -32,10 +33,8 @@ def _app(url: str | None = None, **limits: Any) -> legato.App:
 
 async def _token(handle: legato.Handle[Any], wait_event: WaitEvent) -> str:
     history = await wait_event(handle, EventType.EXTERNAL_TASK_STARTED)
-    started = next(e for e in history if e.type == EventType.EXTERNAL_TASK_STARTED)
-    token = started.meta["token"]
-    assert isinstance(token, str)
-    return token
+    started = of_type(history, ExternalTaskStarted)[0]
+    return started.token
 
 
 async def test_send_task_success_resolves_the_wait(any_db_url: str, wait_event: WaitEvent) -> None:
@@ -111,7 +110,7 @@ async def test_unknown_tokens_and_a_second_completion_are_refused(
             await app.send_task_success("garbage", 1)
         handle = await app.start("callback", id="cb")
         token = await _token(handle, wait_event)
-        forged = token[: -4] + ("0000" if not token.endswith("0000") else "1111")
+        forged = token[:-4] + ("0000" if not token.endswith("0000") else "1111")
         with pytest.raises(legato.InvalidTaskToken, match="issued no such token"):
             await app.send_task_success(forged, 1)
         await app.send_task_success(token, 1)

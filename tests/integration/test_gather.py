@@ -6,9 +6,10 @@ import asyncio
 from typing import Any
 
 import pytest
+from tests.conftest import of_type
 
 import legato
-from legato.core.events import EventType
+from legato.core.events import StepScheduled
 from legato.testing import WorkflowEnvironment
 
 
@@ -34,7 +35,7 @@ async def test_gather_of_steps_schedules_them_together_and_keeps_order(any_db_ur
         history = await handle.history()
 
     assert done == ["c", "b", "a"]
-    scheduled = [e for e in history if e.type == EventType.STEP_SCHEDULED]
+    scheduled = of_type(history, StepScheduled)
     assert [e.ref for e in scheduled] == [1, 2, 3]
     assert len({e.batch for e in scheduled}) == 1  # one decision scheduled all three
 

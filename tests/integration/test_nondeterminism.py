@@ -9,10 +9,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.conftest import of_type
 
 import legato
 from legato.client import open_store
-from legato.core.events import Event, EventType
+from legato.core.event_rows import to_row
+from legato.core.events import (
+    Event,
+    EventType,
+    ExecutionSuspended,
+    TimerFired,
+    TimerStarted,
+)
 from legato.core.export import export_history
 from legato.engine.clock import SkippingClock
 from legato.testing import replay
@@ -121,7 +129,7 @@ def changed_app(
 
 
 def rows(history: list[Event]) -> list[tuple[Any, ...]]:
-    return [(e.seq, e.batch, e.type, e.ts, e.ref, e.name, e.payload, e.meta) for e in history]
+    return [(e.seq, e.batch, *to_row(e)) for e in history]
 
 
 async def run_until_sleeping(
@@ -144,7 +152,9 @@ def check_suspension(before: list[Event], after: list[Event], reason: str) -> No
     """Nothing divergent was written: the history gained the suspension and nothing else."""
     assert rows(after[: len(before)]) == rows(before)
     assert [e.type for e in after[len(before) :]] == [EventType.EXECUTION_SUSPENDED]
-    assert after[-1].meta == {"kind": "non-determinism", "reason": reason}
+    suspended = after[-1]
+    assert isinstance(suspended, ExecutionSuspended)
+    assert (suspended.kind, suspended.reason) == ("non-determinism", reason)
 
 
 async def test_changed_code_suspends_when_the_engine_starts(
@@ -306,9 +316,9 @@ async def test_compatible_code_continues_after_restart(
     assert runs == (["charge"] if body is same_code else ["reserve", "charge"])
     assert rows(after[: len(before)]) == rows(before)
     assert EventType.EXECUTION_SUSPENDED not in [e.type for e in after]
-    fired = [e for e in after if e.type == EventType.TIMER_FIRED]
-    started = [e for e in after if e.type == EventType.TIMER_STARTED]
-    assert len(fired) == 1 and fired[0].ts >= started[0].meta["fire_at"]  # type: ignore[operator]
+    fired = of_type(after, TimerFired)
+    started = of_type(after, TimerStarted)
+    assert len(fired) == 1 and fired[0].ts >= started[0].fire_at
 
 
 async def test_replay_of_completed_histories(any_db_url: str) -> None:

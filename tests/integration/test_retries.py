@@ -6,17 +6,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from tests.conftest import of_type
 
 import legato
-from legato.core.events import Event, EventType
+from legato.core import events as ev
 from legato.testing import WorkflowEnvironment
 
 T0 = datetime(2030, 1, 1, tzinfo=UTC)
 T0_MS = int(T0.timestamp() * 1000)
-
-
-def of_type(history: list[Event], kind: EventType) -> list[Event]:
-    return [e for e in history if e.type == kind]
 
 
 @pytest.mark.parametrize(
@@ -74,21 +71,19 @@ async def test_retry_schedule_on_virtual_time(
         history = await handle.history()
 
     assert attempts == list(range(1, failures + 2))
-    retries = of_type(history, EventType.STEP_RETRY_SCHEDULED)
-    assert [e.meta["delay_ms"] for e in retries] == delays_ms
-    assert [e.meta["attempt"] for e in retries] == list(range(1, failures + 1))
-    assert [e.meta["error_type"] for e in retries] == ["ConnectionError"] * failures
-    assert [e.meta["message"] for e in retries] == [
-        f"attempt {i} failed" for i in range(1, failures + 1)
-    ]
+    retries = of_type(history, ev.StepRetryScheduled)
+    assert [e.delay_ms for e in retries] == delays_ms
+    assert [e.attempt for e in retries] == list(range(1, failures + 1))
+    assert [e.error_type for e in retries] == ["ConnectionError"] * failures
+    assert [e.message for e in retries] == [f"attempt {i} failed" for i in range(1, failures + 1)]
     # the first attempt runs at the start; each retry runs when its delay is up, not before,
     # and the clock skips straight there (well under the shortest delay late)
     assert started_at[0] - T0_MS < 1_000
     for i, retry in enumerate(retries):
-        due = retry.ts + retry.meta["delay_ms"]  # type: ignore[operator]
+        due = retry.ts + retry.delay_ms
         assert 0 <= started_at[i + 1] - due < 500, (i, started_at[i + 1], due)
-    completed = of_type(history, EventType.STEP_COMPLETED)
-    assert len(completed) == 1 and completed[0].meta["attempt"] == failures + 1
+    completed = of_type(history, ev.StepCompleted)
+    assert len(completed) == 1 and completed[0].attempt == failures + 1
     assert completed[0].ts - T0_MS >= sum(delays_ms)
 
 
@@ -129,16 +124,16 @@ async def test_exhausted_retries_are_catchable_in_the_workflow(any_db_url: str) 
 
     assert calls == [1, 2, 3]
     assert status.status == legato.Status.COMPLETED
-    assert [e.meta["delay_ms"] for e in of_type(history, EventType.STEP_RETRY_SCHEDULED)] == [
+    assert [e.delay_ms for e in of_type(history, ev.StepRetryScheduled)] == [
         2_000,
         4_000,
     ]
-    failed = of_type(history, EventType.STEP_FAILED)
+    failed = of_type(history, ev.StepFailed)
     assert len(failed) == 1
-    assert failed[0].meta["attempt"] == 3
+    assert failed[0].attempt == 3
     assert failed[0].ts - history[0].ts >= 2_000 + 4_000  # virtual time went by
-    assert failed[0].meta["error_type"] == "RuntimeError"
-    assert "gateway down for 42" in str(failed[0].meta["traceback"])
+    assert failed[0].error_type == "RuntimeError"
+    assert "gateway down for 42" in str(failed[0].traceback)
 
 
 async def test_exhausted_retries_uncaught_fail_the_execution(any_db_url: str) -> None:
@@ -167,11 +162,11 @@ async def test_exhausted_retries_uncaught_fail_the_execution(any_db_url: str) ->
         == "step 'charge' failed after 2 attempt(s): RuntimeError: card declined"
     )
     assert status.closed_at is not None
-    assert history[-1].type == EventType.EXECUTION_FAILED
-    meta = history[-1].meta
-    assert meta["error_type"] == "RuntimeError"
-    assert meta["message"] == status.error_message
-    tb = str(meta["traceback"])
+    failed = history[-1]
+    assert isinstance(failed, ev.ExecutionFailed)
+    assert failed.error_type == "RuntimeError"
+    assert failed.message == status.error_message
+    tb = failed.traceback
     assert "StepFailed" in tb and "checkout" in tb and "card declined" in tb
 
 
@@ -194,8 +189,13 @@ async def test_exception_raised_by_workflow_code_fails_the_execution(any_db_url:
         "LookupError",
         "no order 7",
     )
-    assert [e.type for e in history] == [EventType.EXECUTION_STARTED, EventType.EXECUTION_FAILED]
-    assert "LookupError: no order 7" in str(history[-1].meta["traceback"])
+    assert [e.type for e in history] == [
+        ev.EventType.EXECUTION_STARTED,
+        ev.EventType.EXECUTION_FAILED,
+    ]
+    failed = history[-1]
+    assert isinstance(failed, ev.ExecutionFailed)
+    assert "LookupError: no order 7" in failed.traceback
 
 
 class CardDeclined(legato.NonRetryableError):
@@ -261,8 +261,8 @@ async def test_non_retryable_errors_run_once(
 
     assert runs == [1]
     assert result == ["charge", error_type, str(error), 1]
-    assert of_type(history, EventType.STEP_RETRY_SCHEDULED) == []
-    assert [e.meta["error_type"] for e in of_type(history, EventType.STEP_FAILED)] == [error_type]
+    assert of_type(history, ev.StepRetryScheduled) == []
+    assert [e.error_type for e in of_type(history, ev.StepFailed)] == [error_type]
 
 
 async def test_error_not_listed_as_non_retryable_is_retried(any_db_url: str) -> None:
@@ -310,7 +310,7 @@ async def test_sync_step_is_retried_too(any_db_url: str) -> None:
         assert await handle.result() == 15
         history = await handle.history()
     assert runs == [1, 2, 3]
-    assert [e.meta["delay_ms"] for e in of_type(history, EventType.STEP_RETRY_SCHEDULED)] == [
+    assert [e.delay_ms for e in of_type(history, ev.StepRetryScheduled)] == [
         30_000,
         60_000,
     ]

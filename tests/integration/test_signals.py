@@ -8,14 +8,14 @@ from typing import Any
 import pytest
 
 import legato
-from legato.core.events import Event, EventType
+from legato.core.events import Event, EventType, SignalReceived
 from legato.testing import WorkflowEnvironment
 
 WaitEvent = Callable[[legato.Handle[Any], EventType], Awaitable[list[Event]]]
 
 
 def _signals(history: list[Event]) -> list[tuple[str | None, str | None]]:
-    return [(e.name, e.payload) for e in history if e.type == EventType.SIGNAL_RECEIVED]
+    return [(e.name, e.payload) for e in history if isinstance(e, SignalReceived)]
 
 
 async def test_a_signal_sent_before_the_workflow_waits_is_buffered(

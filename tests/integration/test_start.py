@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 import legato
-from legato.core.events import EventType
+from legato.core.events import EventType, ExecutionSuspended
 from legato.core.export import export_history
 from legato.testing import WorkflowEnvironment
 
@@ -288,5 +288,7 @@ async def test_unregistered_workflow_is_suspended_then_resumed(
         EventType.EXECUTION_RESUMED,
     ]
     assert types[-1] == EventType.EXECUTION_COMPLETED
-    assert history[1].meta["kind"] == "unregistered"
-    assert history[1].meta["reason"] == status.reason
+    suspended = history[1]
+    assert isinstance(suspended, ExecutionSuspended)
+    assert suspended.kind == "unregistered"
+    assert suspended.reason == status.reason

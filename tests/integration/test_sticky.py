@@ -9,8 +9,10 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from tests.conftest import of_type
+
 import legato
-from legato.core.events import Event, EventType
+from legato.core.events import Event, EventType, StepCompleted, StepScheduled
 from legato.engine.clock import SkippingClock
 from legato.testing import WorkflowEnvironment
 
@@ -41,8 +43,8 @@ async def test_long_sequential_workflow_is_never_replayed(any_db_url: str) -> No
     assert body_runs == [1_000]
     assert stats["transitions"] == 1 + 1_000  # the start, then one decision per step
     assert stats["cached"] == 0  # closed executions leave the cache
-    completed = [e for e in history if e.type == EventType.STEP_COMPLETED]
-    assert [e.payload for e in completed] == [str(i) for i in range(1, 1_001)]
+    completed = of_type(history, StepCompleted)
+    assert [e.result for e in completed] == [str(i) for i in range(1, 1_001)]
 
 
 async def test_eviction_with_a_cache_of_one_replays_and_stays_correct(any_db_url: str) -> None:
@@ -81,11 +83,7 @@ def draws(ctx: legato.Context) -> list[Any]:
 
 
 def recorded_args(history: list[Event], step: str) -> list[Any]:
-    return [
-        json.loads(e.payload or "null")[0][0]
-        for e in history
-        if e.type == EventType.STEP_SCHEDULED and e.name == step
-    ]
+    return [json.loads(e.args)[0][0] for e in of_type(history, StepScheduled) if e.name == step]
 
 
 async def test_now_uuid_random_are_the_same_on_replay_after_eviction(any_db_url: str) -> None:

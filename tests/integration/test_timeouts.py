@@ -13,9 +13,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from tests.conftest import of_type
 
 import legato
-from legato.core.events import EventType
+from legato.core.events import StepRetryScheduled
 from legato.testing import WorkflowEnvironment
 
 TIMEOUT = 0.2
@@ -71,10 +72,8 @@ async def test_start_to_close_timeout_is_retried_then_fails(
     assert (error_type, attempts) == ("States.Timeout", 2)
     assert "timeout of 0.2s" in message
     assert runs == [1, 2]
-    retries = [e for e in history if e.type == EventType.STEP_RETRY_SCHEDULED]
-    assert [(e.meta["error_type"], e.meta["delay_ms"]) for e in retries] == [
-        ("States.Timeout", 1_000)
-    ]
+    retries = of_type(history, StepRetryScheduled)
+    assert [(e.error_type, e.delay_ms) for e in retries] == [("States.Timeout", 1_000)]
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -109,9 +108,7 @@ async def test_timed_out_attempt_then_fast_attempt_succeeds(
         handle = await app.start(wf)
         assert await handle.result() == 2
         history = await handle.history()
-    assert [e.meta["error_type"] for e in history if e.type == EventType.STEP_RETRY_SCHEDULED] == [
-        "States.Timeout"
-    ]
+    assert [e.error_type for e in of_type(history, StepRetryScheduled)] == ["States.Timeout"]
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -225,7 +222,7 @@ async def test_heartbeat_details_reach_the_next_attempt(
         result = await handle.result()
         history = await handle.history()
 
-    assert [e.meta["error_type"] for e in history if e.type == EventType.STEP_RETRY_SCHEDULED] == [
+    assert [e.error_type for e in of_type(history, StepRetryScheduled)] == [
         "States.HeartbeatTimeout"
     ]
     assert seen == [(1, None), (2, {"done": 3, "of": 10})]

@@ -8,9 +8,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from tests.conftest import of_type
 
 import legato
-from legato.core.events import Event, EventType
+from legato.core.events import Event, EventType, TimerFired, TimerStarted
 from legato.testing import WorkflowEnvironment
 
 T0 = datetime(2031, 3, 1, 12, 0, tzinfo=UTC)
@@ -42,9 +43,9 @@ async def test_sleep_fires_at_its_virtual_due_time(
         before, after = await handle.result()
         history = await handle.history()
 
-    started = next(e for e in history if e.type == EventType.TIMER_STARTED)
-    fired = next(e for e in history if e.type == EventType.TIMER_FIRED)
-    assert started.meta["fire_at"] == started.ts + ms
+    started = of_type(history, TimerStarted)[0]
+    fired = of_type(history, TimerFired)[0]
+    assert started.fire_at == started.ts + ms
     assert 0 <= fired.ts - (started.ts + ms) < 500
     assert fired.ref == started.ref == 1
     elapsed = datetime.fromisoformat(after) - datetime.fromisoformat(before)
@@ -93,7 +94,7 @@ async def test_concurrent_sleeps_fire_in_due_order(any_db_url: str) -> None:
         handle = await app.start(race)
         assert await handle.result() == ["fast", "mid", "slow"]
         history = await handle.history()
-    fired = [e for e in history if e.type == EventType.TIMER_FIRED]
+    fired = of_type(history, TimerFired)
     assert [e.ref for e in fired] == [2, 3, 1]
     assert fired[0].ts < fired[1].ts < fired[2].ts
 
@@ -118,15 +119,11 @@ async def test_timer_survives_a_restart_on_the_wall_clock(
     app, nap = build()
     async with app:
         handle = await app.start(nap, id="nap-1")
-        started = next(
-            e
-            for e in await wait_event(handle, EventType.TIMER_STARTED)
-            if e.type == EventType.TIMER_STARTED
-        )
+        started = of_type(await wait_event(handle, EventType.TIMER_STARTED), TimerStarted)[0]
     if overdue:  # nobody is running while the timer comes due
 
         async def due_passed() -> bool:
-            return time.time() * 1000 > started.meta["fire_at"]  # type: ignore[operator]
+            return time.time() * 1000 > started.fire_at
 
         await wait_for(due_passed)
     # the first app is gone mid-sleep; a new one on the same database finishes the execution
@@ -135,11 +132,11 @@ async def test_timer_survives_a_restart_on_the_wall_clock(
         woke_at = await app.get_handle("nap-1").result(timeout=20)
         history = await app.get_handle("nap-1").history()
 
-    started = next(e for e in history if e.type == EventType.TIMER_STARTED)
-    fired = next(e for e in history if e.type == EventType.TIMER_FIRED)
-    due = started.meta["fire_at"]
+    started = of_type(history, TimerStarted)[0]
+    fired = of_type(history, TimerFired)[0]
+    due = started.fire_at
     assert due == started.ts + 1_500
-    assert 0 <= fired.ts - due <= 1_000  # type: ignore[operator]
+    assert 0 <= fired.ts - due <= 1_000
     assert woke_at == fired.ts
     assert [e.type for e in history] == [
         EventType.EXECUTION_STARTED,

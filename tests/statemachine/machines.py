@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from legato.core.events import Event, EventType
+from legato.core.events import Event, TimerStarted
 
 State = dict[str, Any]
 
@@ -36,13 +36,13 @@ def chain(*states: tuple[str, State], **top: Any) -> dict[str, Any]:
 
 def timer_delays(history: list[Event]) -> list[float]:
     """Seconds each durable timer waited: its ``fire_at`` minus the time it was started."""
-    return [(e.meta["fire_at"] - e.ts) / 1000 for e in history if e.type == EventType.TIMER_STARTED]
+    return [(e.fire_at - e.ts) / 1000 for e in history if isinstance(e, TimerStarted)]
 
 
 def timer_fire_times(history: list[Event]) -> list[datetime]:
     """The instant each durable timer was set to fire at."""
     return [
-        datetime.fromtimestamp(e.meta["fire_at"] / 1000, tz=UTC)
+        datetime.fromtimestamp(e.fire_at / 1000, tz=UTC)
         for e in history
-        if e.type == EventType.TIMER_STARTED
+        if isinstance(e, TimerStarted)
     ]

@@ -32,8 +32,11 @@ def _app() -> tuple[legato.App, list[str]]:
         return n * 2
 
     app.register_state_machine(
-        "Child", {"StartAt": "D", "States": {"D": {"Type": "Task", "Resource": "double",
-                                                   "End": True}}}  # fmt: skip
+        "Child",
+        {
+            "StartAt": "D",
+            "States": {"D": {"Type": "Task", "Resource": "double", "End": True}},
+        },  # fmt: skip
     )
     return app, tokens
 

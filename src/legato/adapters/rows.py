@@ -6,13 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from legato.core.codec import loads
-from legato.core.events import Event, EventType, Status, SuspendKind
-from legato.ports.store import ExecutionRow, InboxMessage, InboxRow, TaskRow
-
-EXECUTION_COLUMNS = (
-    "id, workflow, version, status, input, output, error_type, error_message, reason, "
-    "suspend_kind, current_step, seq, created_at, updated_at, closed_at"
-)
+from legato.core.event_rows import from_row
+from legato.core.events import Event, Status, SuspendKind
+from legato.core.messages import InboxKind, InboxMessage, InboxRow
+from legato.core.transition import Task
+from legato.ports.executions import ExecutionRow
 
 
 def execution_from_row(row: tuple[Any, ...]) -> ExecutionRow:
@@ -35,29 +33,22 @@ def execution_from_row(row: tuple[Any, ...]) -> ExecutionRow:
     )
 
 
-def task_from_row(row: tuple[Any, ...]) -> TaskRow:
-    return TaskRow(*row)
+def task_from_row(row: tuple[Any, ...]) -> Task:
+    """Columns: id, execution_id, step_id, name, queue, args, available_at, attempt,
+    lease_owner, lease_expires_at, outcome, heartbeat_details."""
+    return Task(*row)
 
 
 def event_from_row(r: tuple[Any, ...]) -> Event:
     """Columns: type, ts, ref, name, payload, meta, seq, batch."""
-    return Event(
-        type=EventType(r[0]),
-        ts=r[1],
-        ref=r[2],
-        name=r[3],
-        payload=r[4],
-        meta=loads(r[5]) if r[5] else {},
-        seq=r[6],
-        batch=r[7],
-    )
+    return from_row(r[0], r[1], r[2], r[3], r[4], loads(r[5]) if r[5] else {}, r[6], r[7])
 
 
 def inbox_from_row(r: tuple[Any, ...]) -> InboxRow:
     """Columns: id, execution_id, kind, name, ref, payload, created_at."""
-    return InboxRow(*r)
+    return InboxRow(r[0], r[1], InboxKind(r[2]), r[3], r[4], r[5], r[6])
 
 
 def inbox_params(m: InboxMessage) -> dict[str, Any]:
-    return {"eid": m.execution_id, "kind": m.kind, "name": m.name, "ref": m.ref,
+    return {"eid": m.execution_id, "kind": m.kind.value, "name": m.name, "ref": m.ref,
             "payload": m.payload, "now": m.created_at}  # fmt: skip

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from legato.core import error_names
 from legato.core.codec import dumps
-from legato.core.events import Event, Status
-from legato.ports.store import ChildStart, NewExecution, Transition
+from legato.core.event_rows import to_row
+from legato.core.events import Event, EventType, Status
+from legato.core.messages import ChildNotice, InboxKind
+from legato.core.transition import ChildStart, NewExecution, Transition
 
 Rows = list[Any]  # tuples, or dicts for named parameters
 
@@ -63,22 +66,24 @@ def sweep_statements(tr: Transition) -> list[tuple[str, dict[str, Any]]]:
         out.append(("park_tasks", eid))
     if tr.unpark:
         out.append(("unpark_tasks", eid))
-    if tr.update.closed_at is not None:  # tell an awaiting parent; drop unread messages
-        name, payload = closing_notice(tr)
-        out.append(("notify_parent", {**eid, "name": name, "payload": payload, "now": tr.now}))
+    if tr.closes:  # tell an awaiting parent; drop unread messages
+        notice, payload = closing_notice(tr)
+        params = {**eid, "kind": InboxKind.CHILD.value, "name": notice.value, "payload": payload,
+                  "now": tr.now}  # fmt: skip
+        out.append(("notify_parent", params))
         out.append(("delete_execution_inbox", eid))
     return out
 
 
-def closing_notice(tr: Transition) -> tuple[str, str | None]:
+def closing_notice(tr: Transition) -> tuple[ChildNotice, str | None]:
     """What a closing execution tells its parent: ``completed`` with its output, or its status
     with ``{"error_type", "message"}``."""
     u = tr.update
     if u.status == Status.COMPLETED:
-        return "completed", u.output
-    error = {"error_type": u.error_type or f"States.{u.status.value}",
+        return ChildNotice.COMPLETED, u.output
+    error = {"error_type": u.error_type or error_names.for_status(u.status.value),
              "message": u.error_message or ""}  # fmt: skip
-    return u.status.value.lower(), dumps(error, "child outcome")
+    return ChildNotice.closed_as(u.status), dumps(error, "child outcome")
 
 
 def insert_rows(trs: list[Transition]) -> list[tuple[str, Rows]]:
@@ -106,10 +111,22 @@ def insert_rows(trs: list[Transition]) -> list[tuple[str, Rows]]:
     ]
 
 
+#: What the child statements say to a parent, as SQL parameters (see ``link_child``).
+_CHILD_VOCABULARY = {
+    "kind": InboxKind.CHILD.value,
+    "started": ChildNotice.STARTED.value,
+    "completed": ChildNotice.COMPLETED.value,
+    "conflict": ChildNotice.CONFLICT.value,
+    "error_prefix": error_names.PREFIX,
+    "event_type": EventType.EXECUTION_STARTED.value,
+}
+
+
 def _child_params(tr: Transition, c: ChildStart) -> dict[str, Any]:
     new = c.new
-    started = new.transition.events[0]
+    started = to_row(new.transition.events[0])
     return {
+        **_CHILD_VOCABULARY,
         "child": new.id,
         "workflow": new.workflow,
         "version": new.version,
@@ -134,15 +151,9 @@ def execution_insert_row(new: NewExecution) -> tuple[Any, ...]:
 
 
 def _event_row(execution_id: str, base: int, e: Event, i: int) -> tuple[Any, ...]:
-    meta = dumps(e.meta, "event meta") if e.meta else None
+    row = to_row(e)
+    meta = dumps(row.meta, "event meta") if row.meta else None
     return (
-        execution_id,
-        base + i + 1,
-        base + 1,
-        e.type.value,
-        e.ts,
-        e.ref,
-        e.name,
-        e.payload,
-        meta,
-    )
+        execution_id, base + i + 1, base + 1, row.type.value, row.ts, row.ref, row.name,
+        row.payload, meta,
+    )  # fmt: skip

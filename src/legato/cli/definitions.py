@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -10,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
+from legato.core import codec
 from legato.core.asl.validate import Problem, count_states, validate
 from legato.engine.asl_files import load_definition
 from legato.errors import InvalidDefinitionError
@@ -35,7 +35,7 @@ def validate_cmd(
         states = count_states(definition)
     if as_json:
         report = {"valid": not problems, "problems": [_problem_json(p) for p in problems]}
-        print(json.dumps(report, indent=2))
+        print(codec.dumps(report, "report", indent=2))
     elif problems:
         for problem in problems:
             _out.print(Text.assemble((problem.path, "bold red"), ": ", problem.rule))

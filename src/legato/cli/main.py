@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
 import signal
@@ -26,7 +25,8 @@ from legato.core import codec
 from legato.core.events import Status
 from legato.core.export import export_history
 from legato.errors import ConfigurationError, ExecutionFailedError, LegatoError
-from legato.ports.store import ExecutionRow, Store
+from legato.ports.executions import ExecutionRow
+from legato.ports.store import Store
 
 app_cli = typer.Typer(
     help="Legato: durable workflows for Python.",
@@ -149,14 +149,14 @@ async def _report(app: App, execution_id: str) -> None:
     except LegatoError as exc:
         console.print(f"execution [bold]{execution_id}[/] [red]did not complete[/]: {exc}")
     status = await handle.status()
-    output = (await handle.history())[-1].payload if status.status == Status.COMPLETED else None
+    output = (await handle.status_row()).output if status.status == Status.COMPLETED else None
     console.print(execution_table(status, output))
 
 
 def _json_list(text: str) -> list[Any]:
     try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
+        value = codec.loads(text)
+    except ValueError as exc:
         raise LegatoError(f"--input is not valid JSON: {exc}") from None
     return value if isinstance(value, list) else [value]
 
@@ -218,8 +218,8 @@ def _json_value(text: str) -> Any:
         except OSError as exc:
             raise ConfigurationError(f"cannot read input file {source!r}: {exc}") from None
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
+        return codec.loads(text)
+    except ValueError as exc:
         raise ConfigurationError(f"{source} is not valid JSON: {exc}") from None
 
 
@@ -321,7 +321,7 @@ def executions_list(
             )
         rows = [ExecutionStatus.from_row(r) for r in found]
         if as_json:
-            print(json.dumps([_status_json(r) for r in rows], indent=2))
+            print(codec.dumps([_status_json(r) for r in rows], "executions", indent=2))
         else:
             console.print(executions_table(rows))
 
@@ -356,9 +356,9 @@ def executions_show(
         st = ExecutionStatus.from_row(row)
         if as_json:
             out = _status_json(st)
-            out["input"] = json.loads(row.input) if row.input else None
-            out["output"] = json.loads(row.output) if row.output else None
-            print(json.dumps(out, indent=2))
+            out["input"] = codec.loads(row.input)
+            out["output"] = codec.loads(row.output)
+            print(codec.dumps(out, "execution", indent=2))
         else:
             console.print(execution_table(st, row.output))
 
@@ -376,7 +376,8 @@ def executions_history(
             row = await _execution(store, execution_id)
             events = await store.load_history(execution_id)
         if as_json:
-            print(json.dumps(export_history(row.id, row.workflow, row.version, events), indent=2))
+            exported = export_history(row.id, row.workflow, row.version, events)
+            print(codec.dumps(exported, "history", indent=2))
         else:
             console.print(history_table(execution_id, events))
 

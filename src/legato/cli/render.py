@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 
 from rich.table import Table
 
 from legato.client import ExecutionStatus
+from legato.core import codec
+from legato.core.event_rows import to_row
 from legato.core.events import Event
 
 STATUS_STYLE = {
@@ -71,17 +72,18 @@ def history_table(execution_id: str, events: list[Event]) -> Table:
     for col in ("seq", "time", "event", "ref", "name", "details"):
         table.add_column(col)
     for e in events:
-        details = dict(e.meta)
+        row = to_row(e)
+        details = dict(row.meta)
         details.pop("traceback", None)
-        if e.payload is not None:
-            details["payload"] = json.loads(e.payload)
-        text = json.dumps(details)
+        if row.payload is not None:
+            details["payload"] = codec.loads(row.payload)
+        text = codec.dumps(details, "event details")
         table.add_row(
             str(e.seq),
             _time(datetime.fromtimestamp(e.ts / 1000, tz=UTC)),
-            e.type.value,
-            "" if e.ref is None else str(e.ref),
-            e.name or "",
+            row.type.value,
+            "" if row.ref is None else str(row.ref),
+            row.name or "",
             text if len(text) < 120 else text[:117] + "...",
         )
     return table

@@ -1,5 +1,9 @@
 """The one JSON codec: pydantic-core encodes (models, dataclasses, datetimes) and validates back.
 
+Everything the engine, the stores, the CLI and exported histories write goes through it. (The
+ASL interpreter formats JSON as Step Functions does where the spec fixes the text, e.g.
+``States.JsonToString``, and parses definitions with line and column in its errors.)
+
 Values cross every boundary as JSON text so that a live run and a replay see exactly the same
 values, validated against the receiving function's annotations.
 """
@@ -18,10 +22,10 @@ from legato.errors import SerializationError
 _ANY_ADAPTER: TypeAdapter[Any] = TypeAdapter(Any)
 
 
-def dumps(value: object, what: str) -> str:
+def dumps(value: object, what: str, indent: int | None = None) -> str:
     """Encode ``value``; ``what`` names the workflow or step for the error message."""
     try:
-        return pydantic_core.to_json(value).decode()
+        return pydantic_core.to_json(value, indent=indent).decode()
     except pydantic_core.PydanticSerializationError as exc:
         raise SerializationError(
             f"{what}: value of type {type(value).__name__} is not JSON-serialisable ({exc})"
@@ -29,6 +33,7 @@ def dumps(value: object, what: str) -> str:
 
 
 def loads(text: str | None) -> Any:
+    """Decode JSON text Legato wrote (None stays None); raises ``ValueError`` on bad text."""
     return None if text is None else pydantic_core.from_json(text)
 
 

@@ -1,4 +1,6 @@
-"""Commands a workflow issues; the orchestrator turns each into events, tasks and timers."""
+"""Commands a workflow issues; ``legato.core.decide`` turns each into events, tasks and timers.
+
+A closed union: ``decide`` matches over it and ends with ``assert_never``."""
 
 from __future__ import annotations
 
@@ -10,7 +12,8 @@ from typing import TypeAlias
 class ScheduleStep:
     step_id: int
     name: str
-    args: str  # JSON [args, kwargs]
+    queue: str
+    args: str  # JSON [args, kwargs], or [args, kwargs, options] with the call's own timeouts
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,17 +1,25 @@
 """History events: the append-only record that is each execution's only source of truth.
 
-One generic, typed row shape for every event keeps storage, export and replay uniform; the event
-kind is the closed enum ``EventType``. ``ref`` is the command id (step or timer) the event is
-about, ``payload`` the raw JSON value it carries (input, arguments, result), ``meta`` its small
-attributes. ``batch`` is the ``seq`` of the first event written in the same transition: replay
-feeds a workflow exactly the groups of events it saw when it ran.
+Each event type is a frozen dataclass; together they form the closed union ``Event``, so a
+``match`` over events ends with ``assert_never`` and mypy names any type left unhandled.
+``ref`` is the number of the command an event is about (a step, a timer, a child, an external
+task, a recorded state): commands are numbered 1, 2, 3... in the order the code issues them.
+Payloads (inputs, arguments, results) stay JSON text, decoded by whoever receives them.
+
+``seq`` is an event's place in the history (1..n) and ``batch`` the ``seq`` of the first event
+written in the same transition: replay feeds a workflow exactly the groups of events it saw
+when it ran. Both are 0 until the event is stored.
+
+How an event is stored (the history table's ``ref``, ``name``, ``payload`` and ``meta``
+columns) is declared here field by field (``NAME``, ``PAYLOAD``, ``OPTIONAL``) and done by
+``legato.core.event_rows``.
 """
 
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import TypeAlias
+from typing import ClassVar, TypeAlias
 
 JSON: TypeAlias = None | bool | int | float | str | list["JSON"] | dict[str, "JSON"]
 
@@ -28,58 +36,17 @@ class EventType(enum.StrEnum):
     EXECUTION_FAILED = "ExecutionFailed"
     EXECUTION_SUSPENDED = "ExecutionSuspended"
     EXECUTION_RESUMED = "ExecutionResumed"
-    STATE_ENTERED = "StateEntered"  # state machines: a state began, with its input
-    STATE_EXITED = "StateExited"  # ... and ended, with its output
-    SIGNAL_RECEIVED = "SignalReceived"  # name, payload; meta: the inbox row it came from
-    CHILD_SCHEDULED = "ChildScheduled"  # a child execution started (or attached) with the parent
-    CHILD_STARTED = "ChildStarted"  # start_child: the child exists (meta child_id, started_at)
+    STATE_ENTERED = "StateEntered"
+    STATE_EXITED = "StateExited"
+    SIGNAL_RECEIVED = "SignalReceived"
+    CHILD_SCHEDULED = "ChildScheduled"
+    CHILD_STARTED = "ChildStarted"
     CHILD_COMPLETED = "ChildCompleted"
     CHILD_FAILED = "ChildFailed"
-    EXTERNAL_TASK_STARTED = "ExternalTaskStarted"  # a wait for a task token (meta: the token)
+    EXTERNAL_TASK_STARTED = "ExternalTaskStarted"
     EXTERNAL_TASK_HEARTBEAT = "ExternalTaskHeartbeat"
     EXTERNAL_TASK_COMPLETED = "ExternalTaskCompleted"
     EXTERNAL_TASK_FAILED = "ExternalTaskFailed"
-
-
-#: Events that feed the workflow code (they resolve something it waits for).
-INPUT_EVENTS = frozenset(
-    {
-        EventType.EXECUTION_STARTED,
-        EventType.STEP_COMPLETED,
-        EventType.STEP_FAILED,
-        EventType.TIMER_FIRED,
-        EventType.SIGNAL_RECEIVED,
-        EventType.CHILD_STARTED,
-        EventType.CHILD_COMPLETED,
-        EventType.CHILD_FAILED,
-        EventType.EXTERNAL_TASK_HEARTBEAT,
-        EventType.EXTERNAL_TASK_COMPLETED,
-        EventType.EXTERNAL_TASK_FAILED,
-    }
-)
-#: Events that record a command the workflow code issued; replay checks the code issues them again.
-COMMAND_EVENTS = frozenset(
-    {
-        EventType.STEP_SCHEDULED,
-        EventType.TIMER_STARTED,
-        EventType.STATE_ENTERED,
-        EventType.STATE_EXITED,
-        EventType.CHILD_SCHEDULED,
-        EventType.EXTERNAL_TASK_STARTED,
-    }
-)
-
-
-@dataclass(slots=True)  # not frozen: a frozen __init__ costs on the hot path; never mutated
-class Event:
-    type: EventType
-    ts: int
-    ref: int | None = None
-    name: str | None = None
-    payload: str | None = None
-    meta: dict[str, JSON] = field(default_factory=dict)
-    seq: int = 0
-    batch: int = 0
 
 
 class Status(enum.StrEnum):
@@ -88,8 +55,8 @@ class Status(enum.StrEnum):
     SUSPENDED = "SUSPENDED"
     COMPLETED = "COMPLETED"
     FAILED = "FAILED"
-    CANCELLED = "CANCELLED"
-    TIMED_OUT = "TIMED_OUT"
+    CANCELLED = "CANCELLED"  # produced by cancellation (the issue after this structure's)
+    TIMED_OUT = "TIMED_OUT"  # produced by execution timeouts (likewise)
 
 
 CLOSED_STATUSES = frozenset({Status.COMPLETED, Status.FAILED, Status.CANCELLED, Status.TIMED_OUT})
@@ -98,3 +65,286 @@ CLOSED_STATUSES = frozenset({Status.COMPLETED, Status.FAILED, Status.CANCELLED, 
 class SuspendKind(enum.StrEnum):
     UNREGISTERED = "unregistered"
     NON_DETERMINISM = "non-determinism"
+
+
+# Where a field is stored: the ``name`` or ``payload`` column, or (the default) a key of the
+# ``meta`` column; an OPTIONAL meta key is left out while its value is None.
+NAME = {"column": "name"}
+PAYLOAD = {"column": "payload"}
+OPTIONAL = {"column": "meta", "omit_none": True}
+
+
+@dataclass(frozen=True, slots=True)
+class _Recorded:
+    """What every event has: when it happened and, once stored, where it is."""
+
+    type: ClassVar[EventType]
+    ts: int
+    seq: int = field(default=0, kw_only=True)
+    batch: int = field(default=0, kw_only=True)
+
+
+# --- the execution -------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class ExecutionStarted(_Recorded):
+    type: ClassVar[EventType] = EventType.EXECUTION_STARTED
+    workflow: str = field(metadata=NAME)
+    input: str | None = field(metadata=PAYLOAD)  # JSON [args, kwargs]
+    version: str
+    parent_id: str | None = field(default=None, metadata=OPTIONAL)
+    parent_ref: int | None = field(default=None, metadata=OPTIONAL)  # the parent's command
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionCompleted(_Recorded):
+    type: ClassVar[EventType] = EventType.EXECUTION_COMPLETED
+    result: str = field(metadata=PAYLOAD)
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionFailed(_Recorded):
+    type: ClassVar[EventType] = EventType.EXECUTION_FAILED
+    error_type: str
+    message: str
+    traceback: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionSuspended(_Recorded):
+    type: ClassVar[EventType] = EventType.EXECUTION_SUSPENDED
+    kind: SuspendKind
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionResumed(_Recorded):
+    type: ClassVar[EventType] = EventType.EXECUTION_RESUMED
+
+
+# --- steps ---------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class StepScheduled(_Recorded):
+    type: ClassVar[EventType] = EventType.STEP_SCHEDULED
+    ref: int
+    name: str = field(metadata=NAME)
+    args: str = field(metadata=PAYLOAD)  # JSON [args, kwargs] or [args, kwargs, options]
+    queue: str
+
+
+@dataclass(frozen=True, slots=True)
+class StepCompleted(_Recorded):
+    type: ClassVar[EventType] = EventType.STEP_COMPLETED
+    ref: int
+    name: str = field(metadata=NAME)
+    result: str = field(metadata=PAYLOAD)
+    attempt: int
+
+
+@dataclass(frozen=True, slots=True)
+class StepRetryScheduled(_Recorded):
+    type: ClassVar[EventType] = EventType.STEP_RETRY_SCHEDULED
+    ref: int
+    name: str = field(metadata=NAME)
+    attempt: int  # the attempt that failed
+    error_type: str
+    message: str
+    delay_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class StepFailed(_Recorded):
+    type: ClassVar[EventType] = EventType.STEP_FAILED
+    ref: int
+    name: str = field(metadata=NAME)
+    attempt: int
+    error_type: str
+    message: str
+    traceback: str | None
+
+
+# --- timers and recorded states ------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class TimerStarted(_Recorded):
+    type: ClassVar[EventType] = EventType.TIMER_STARTED
+    ref: int
+    name: str = field(metadata=NAME)  # "sleep", "signal timeout"
+    fire_at: int  # epoch ms
+
+
+@dataclass(frozen=True, slots=True)
+class TimerFired(_Recorded):
+    type: ClassVar[EventType] = EventType.TIMER_FIRED
+    ref: int
+
+
+@dataclass(frozen=True, slots=True)
+class StateEntered(_Recorded):
+    """A state machine began a state, with its input (JSON)."""
+
+    type: ClassVar[EventType] = EventType.STATE_ENTERED
+    ref: int
+    state: str = field(metadata=NAME)
+    input: str = field(metadata=PAYLOAD)
+
+
+@dataclass(frozen=True, slots=True)
+class StateExited(_Recorded):
+    """... and ended it, with its output (JSON)."""
+
+    type: ClassVar[EventType] = EventType.STATE_EXITED
+    ref: int
+    state: str = field(metadata=NAME)
+    output: str = field(metadata=PAYLOAD)
+
+
+# --- messages: signals, children, external tasks -------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class SignalReceived(_Recorded):
+    type: ClassVar[EventType] = EventType.SIGNAL_RECEIVED
+    name: str = field(metadata=NAME)
+    payload: str | None = field(metadata=PAYLOAD)
+    inbox: int  # the inbox row it came from
+
+
+@dataclass(frozen=True, slots=True)
+class ChildScheduled(_Recorded):
+    """A child execution started (or attached to) in the parent's transition."""
+
+    type: ClassVar[EventType] = EventType.CHILD_SCHEDULED
+    ref: int
+    workflow: str = field(metadata=NAME)
+    input: str = field(metadata=PAYLOAD)
+    child_id: str
+    wait: bool  # the parent awaits its result (False: start_child)
+
+
+@dataclass(frozen=True, slots=True)
+class ChildStarted(_Recorded):
+    type: ClassVar[EventType] = EventType.CHILD_STARTED
+    ref: int
+    inbox: int
+    started_at: int  # epoch ms
+
+
+@dataclass(frozen=True, slots=True)
+class ChildCompleted(_Recorded):
+    type: ClassVar[EventType] = EventType.CHILD_COMPLETED
+    ref: int
+    result: str | None = field(metadata=PAYLOAD)
+    inbox: int
+
+
+@dataclass(frozen=True, slots=True)
+class ChildFailed(_Recorded):
+    type: ClassVar[EventType] = EventType.CHILD_FAILED
+    ref: int
+    inbox: int
+    error_type: str
+    message: str
+
+
+EXTERNAL_TASK = "external task"  # the name column of every ExternalTaskStarted
+
+
+@dataclass(frozen=True, slots=True)
+class ExternalTaskStarted(_Recorded):
+    """A durable wait for a task token, with its timeout and heartbeat timers, if any."""
+
+    type: ClassVar[EventType] = EventType.EXTERNAL_TASK_STARTED
+    ref: int
+    token: str
+    timeout_timer: int | None = field(default=None, metadata=OPTIONAL)
+    timeout_at: int | None = field(default=None, metadata=OPTIONAL)
+    heartbeat_timer: int | None = field(default=None, metadata=OPTIONAL)
+    heartbeat_at: int | None = field(default=None, metadata=OPTIONAL)
+
+
+@dataclass(frozen=True, slots=True)
+class ExternalTaskHeartbeat(_Recorded):
+    type: ClassVar[EventType] = EventType.EXTERNAL_TASK_HEARTBEAT
+    ref: int
+    inbox: int
+    deadline: int | None = field(default=None, metadata=OPTIONAL)  # the re-armed timer's
+
+
+@dataclass(frozen=True, slots=True)
+class ExternalTaskCompleted(_Recorded):
+    type: ClassVar[EventType] = EventType.EXTERNAL_TASK_COMPLETED
+    ref: int
+    result: str | None = field(metadata=PAYLOAD)
+    inbox: int
+
+
+@dataclass(frozen=True, slots=True)
+class ExternalTaskFailed(_Recorded):
+    """Failed by a task-token call (``inbox``) or by one of its timers (``timer``)."""
+
+    type: ClassVar[EventType] = EventType.EXTERNAL_TASK_FAILED
+    ref: int
+    inbox: int | None = field(default=None, metadata=OPTIONAL)
+    error_type: str = ""
+    message: str = ""
+    timer: int | None = field(default=None, metadata=OPTIONAL)
+
+
+#: Events that feed the workflow code (they resolve something it waits for).
+InputEvent: TypeAlias = (
+    StepCompleted
+    | StepFailed
+    | TimerFired
+    | SignalReceived
+    | ChildStarted
+    | ChildCompleted
+    | ChildFailed
+    | ExternalTaskHeartbeat
+    | ExternalTaskCompleted
+    | ExternalTaskFailed
+)
+#: Events that record a command the code issued; replay checks the code issues them again.
+CommandEvent: TypeAlias = (
+    StepScheduled | TimerStarted | StateEntered | StateExited | ChildScheduled | ExternalTaskStarted
+)
+#: Events about the execution as a whole.
+LifecycleEvent: TypeAlias = (
+    ExecutionStarted
+    | ExecutionCompleted
+    | ExecutionFailed
+    | ExecutionSuspended
+    | ExecutionResumed
+    | StepRetryScheduled
+)
+Event: TypeAlias = InputEvent | CommandEvent | LifecycleEvent
+
+INPUT_EVENTS: tuple[type[InputEvent], ...] = (
+    StepCompleted,
+    StepFailed,
+    TimerFired,
+    SignalReceived,
+    ChildStarted,
+    ChildCompleted,
+    ChildFailed,
+    ExternalTaskHeartbeat,
+    ExternalTaskCompleted,
+    ExternalTaskFailed,
+)
+COMMAND_EVENTS: tuple[type[CommandEvent], ...] = (
+    StepScheduled,
+    TimerStarted,
+    StateEntered,
+    StateExited,
+    ChildScheduled,
+    ExternalTaskStarted,
+)
+EVENT_CLASSES: dict[EventType, type[Event]] = {
+    cls.type: cls
+    for cls in (
+        *INPUT_EVENTS,
+        *COMMAND_EVENTS,
+        ExecutionStarted,
+        ExecutionCompleted,
+        ExecutionFailed,
+        ExecutionSuspended,
+        ExecutionResumed,
+        StepRetryScheduled,
+    )
+}

@@ -1,38 +1,38 @@
 """The exported form of a history (``legato executions history ID --json``), and back.
 
-Payloads are inlined as JSON values so an exported file is readable and diffable; the replayer
-turns it back into events.
+Each event is its stored row (``legato.core.event_rows``) with the payload inlined as a JSON
+value, so an exported file is readable and diffable; the replayer turns it back into events.
+This format is pinned by the golden histories under ``tests/golden/``.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from legato.core.events import Event, EventType
+from legato.core import codec
+from legato.core.event_rows import EventFormatError, from_row, to_row
+from legato.core.events import Event
 
 
 def export_history(
     execution_id: str, workflow: str, version: str, events: list[Event]
 ) -> dict[str, Any]:
-    return {
-        "execution_id": execution_id,
-        "workflow": workflow,
-        "version": version,
-        "events": [
+    out = []
+    for e in events:
+        row = to_row(e)
+        out.append(
             {
                 "seq": e.seq,
                 "batch": e.batch,
-                "type": e.type.value,
-                "ts": e.ts,
-                "ref": e.ref,
-                "name": e.name,
-                "payload": None if e.payload is None else json.loads(e.payload),
-                "meta": e.meta,
+                "type": row.type.value,
+                "ts": row.ts,
+                "ref": row.ref,
+                "name": row.name,
+                "payload": codec.loads(row.payload),
+                "meta": row.meta,
             }
-            for e in events
-        ],
-    }
+        )
+    return {"execution_id": execution_id, "workflow": workflow, "version": version, "events": out}
 
 
 class HistoryFormatError(ValueError):
@@ -43,18 +43,18 @@ def import_history(data: dict[str, Any]) -> tuple[str, str, str, list[Event]]:
     """Returns (execution_id, workflow, version, events); raises ``HistoryFormatError``."""
     try:
         events = [
-            Event(
-                type=EventType(e["type"]),
-                ts=int(e["ts"]),
-                ref=e.get("ref"),
-                name=e.get("name"),
-                payload=None if e.get("payload") is None else json.dumps(e["payload"]),
-                meta=e.get("meta") or {},
-                seq=int(e["seq"]),
-                batch=int(e["batch"]),
+            from_row(
+                e["type"],
+                int(e["ts"]),
+                e.get("ref"),
+                e.get("name"),
+                None if e.get("payload") is None else codec.dumps(e["payload"], "payload"),
+                e.get("meta") or {},
+                int(e["seq"]),
+                int(e["batch"]),
             )
             for e in data["events"]
         ]
         return str(data["execution_id"]), str(data["workflow"]), str(data["version"]), events
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, EventFormatError) as exc:
         raise HistoryFormatError(f"not an exported Legato history: {exc}") from exc

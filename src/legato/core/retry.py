@@ -6,9 +6,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-
-def _seconds(value: float | timedelta) -> float:
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+from legato.core.backoff import Backoff
+from legato.core.durations import seconds
 
 
 @dataclass(frozen=True)
@@ -32,7 +31,7 @@ class Retry:
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
             raise ValueError("Retry.max_attempts must be at least 1")
-        if _seconds(self.initial) < 0 or _seconds(self.max_interval) < 0:
+        if seconds(self.initial) < 0 or seconds(self.max_interval) < 0:
             raise ValueError("Retry intervals must not be negative")
         if self.backoff < 1.0:
             raise ValueError("Retry.backoff must be at least 1.0")
@@ -51,12 +50,8 @@ class Retry:
         ``draw`` is a uniform random number in [0, 1) used only with jitter; passing it in keeps
         this function pure, and the orchestrator records the result so replays never redraw.
         """
-        cap = _seconds(self.max_interval)
-        try:
-            capped = min(_seconds(self.initial) * self.backoff ** (attempt - 1), cap)
-        except OverflowError:  # a very late attempt: the growth long passed the cap
-            capped = cap
-        return capped * draw if self.jitter else capped
+        initial, cap = seconds(self.initial), seconds(self.max_interval)
+        return Backoff(initial, self.backoff, cap, self.jitter).delay(attempt, draw)
 
     def should_retry(self, attempt: int, error_types: Iterable[str]) -> bool:
         if attempt >= self.max_attempts:

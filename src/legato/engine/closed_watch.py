@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import asyncio
 
-from legato.ports.store import ExecutionRow, Store
+from legato.core.backoff import Backoff
+from legato.ports.executions import ExecutionRow, Executions
 
-FIRST_DELAY = 0.005
-MAX_DELAY = 0.1
+PACE = Backoff(initial=0.005, factor=2.0, cap=0.1)
 CHUNK = 500  # ids per query
 
 
 class ClosedWatcher:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Executions) -> None:
         self.store = store
         self.loop = asyncio.get_running_loop()
         self._waiters: dict[str, list[asyncio.Future[ExecutionRow]]] = {}
@@ -36,7 +36,7 @@ class ClosedWatcher:
         return fut
 
     async def _poll(self) -> None:
-        delay = FIRST_DELAY
+        quiet = 1  # polls since a new waiter came
         while True:
             for eid in [e for e, futs in self._waiters.items() if all(f.done() for f in futs)]:
                 del self._waiters[eid]  # every waiter gave up (a timeout)
@@ -58,10 +58,10 @@ class ClosedWatcher:
                 return
             self._wake.clear()
             try:
-                await asyncio.wait_for(self._wake.wait(), delay)
-                delay = FIRST_DELAY
+                await asyncio.wait_for(self._wake.wait(), PACE.delay(quiet))
+                quiet = 1
             except TimeoutError:
-                delay = min(delay * 2, MAX_DELAY)
+                quiet += 1
 
     async def stop(self) -> None:
         if self._task is not None:

@@ -5,22 +5,28 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import random
 import socket
 import time
 import uuid
 from collections.abc import Coroutine
 from typing import Any
 
+from legato.core.backoff import RECONNECT
 from legato.core.partitions import fair_share
+from legato.engine import polling
 from legato.engine.clock import SkippingClock
 from legato.engine.orchestrator import Orchestrator
+from legato.engine.pause import wait_or_timeout
 from legato.engine.registry import Registry
-from legato.engine.worker import Worker, backoff, wait_or_timeout
+from legato.engine.worker import Worker
 from legato.ports.clock import Clock
 from legato.ports.store import Store
 
 log = logging.getLogger("legato.engine")
 STOP_TIMEOUT = 5.0
+TIMER_SWEEP_S = 1.0  # how often the poll also looks for due timers ...
+TIMER_LAG_MS = 1000  # ... whose in-memory callback is this overdue (lost: a restart, a takeover)
 
 
 def make_owner_id(role: str) -> str:
@@ -73,7 +79,7 @@ class Engine:
                 owner=self.owner,
                 lease_ms=lease_ms,
                 cache_size=cache_size,
-                local_worker=self.worker,
+                local=self.worker,
             )
             if self.worker is not None:
                 self.worker.on_outcome = self.orchestrator.on_local_outcome
@@ -120,16 +126,15 @@ class Engine:
         last_timer_sweep = 0.0
         failures = 0
         while not self._stopping:
-            pause = backoff(failures) if failures else self.poll_interval
+            pause = RECONNECT.delay(failures, random.random()) if failures else self.poll_interval
             await wait_or_timeout(self._orchestrator_wake, pause)
             try:
-                await orch.poll_done_tasks()
-                await orch.poll_pending()
-                await orch.poll_inbox()
                 now = asyncio.get_running_loop().time()
-                if now - last_timer_sweep >= 1.0:
+                sweep = now - last_timer_sweep >= TIMER_SWEEP_S
+                if sweep:
                     last_timer_sweep = now
-                    await orch.poll_due_timers(self.clock.now_ms() - 1000)
+                until = self.clock.now_ms() - TIMER_LAG_MS if sweep else None
+                await polling.poll(self.store, orch, until)
                 failures = 0
             except Exception as exc:
                 failures += 1
@@ -147,7 +152,12 @@ class Engine:
         live = await self.store.heartbeat_replica(self.owner, now, self.lease_ms, leaving=False)
         held = await self.store.balance_partitions(self.owner, now, self.lease_ms, fair_share(live))
         self._last_balance = time.monotonic()
-        orch.set_partitions(held, self._is_registered)
+        self._set_partitions(orch, held)
+
+    def _set_partitions(self, orch: Orchestrator, held: list[int]) -> None:
+        new = orch.set_partitions(held)
+        if new:
+            orch.spawn(polling.take_up(self.store, orch, new, self._is_registered))
 
     async def _partition_loop(self, orch: Orchestrator) -> None:
         """Renew partition leases and re-split them as replicas come and go. Past the lease
@@ -163,7 +173,7 @@ class Engine:
                 log.warning("renewing partition leases failed: %s", exc)
                 if time.monotonic() - self._last_balance > self.lease_ms / 1000 and orch.owned:
                     log.warning("partition leases expired; deciding nothing until renewed")
-                    orch.set_partitions([], self._is_registered)
+                    self._set_partitions(orch, [])
 
     async def _leave(self) -> None:
         """A graceful stop gives its partitions back at once (no waiting for expiry)."""

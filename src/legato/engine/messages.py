@@ -1,24 +1,33 @@
 """Sending messages to executions from any process: signals and task-token calls. Each is one
 inbox row, written only while the execution is open; the orchestrator that owns the execution
-records it in the history (see ``engine.inbox``)."""
+records it in the history (``legato.core.messages``, ``legato.core.decide.admit``)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from legato.core import codec
-from legato.core.events import CLOSED_STATUSES, EventType
+from legato.core.events import (
+    CLOSED_STATUSES,
+    ExternalTaskCompleted,
+    ExternalTaskFailed,
+    ExternalTaskStarted,
+)
+from legato.core.messages import InboxKind, InboxMessage
 from legato.core.tokens import parse_token
-from legato.engine.inbox import SIGNAL, TASK_FAILURE, TASK_HEARTBEAT, TASK_SUCCESS
 from legato.errors import ExecutionClosed, ExecutionNotFound, InvalidTaskToken, TaskTokenClosed
-from legato.ports.store import InboxMessage, Store
+from legato.ports.executions import Executions
+from legato.ports.inbox import Inbox
 
-_SETTLING = (EventType.EXTERNAL_TASK_COMPLETED, EventType.EXTERNAL_TASK_FAILED)
+
+class Store(Executions, Inbox, Protocol):
+    pass
 
 
 async def signal(store: Store, execution_id: str, name: str, payload: Any, now: int) -> None:
+    what = f"payload of signal {name!r}"
     message = InboxMessage(
-        execution_id, SIGNAL, name, None, codec.dumps(payload, f"payload of signal {name!r}"), now
+        execution_id, InboxKind.SIGNAL, name, None, codec.dumps(payload, what), now
     )
     if not await store.send(message):
         row = await store.load_execution(execution_id)
@@ -29,19 +38,21 @@ async def signal(store: Store, execution_id: str, name: str, payload: Any, now: 
 
 async def task_success(store: Store, token: str, output: Any, now: int) -> None:
     payload = codec.dumps(output, "output of the external task")
-    await _task_message(store, token, TASK_SUCCESS, payload, now)
+    await _task_message(store, token, InboxKind.TASK_SUCCESS, payload, now)
 
 
 async def task_failure(store: Store, token: str, error: str, cause: str, now: int) -> None:
     payload = codec.dumps({"error": error, "cause": cause}, "failure of the external task")
-    await _task_message(store, token, TASK_FAILURE, payload, now)
+    await _task_message(store, token, InboxKind.TASK_FAILURE, payload, now)
 
 
 async def task_heartbeat(store: Store, token: str, now: int) -> None:
-    await _task_message(store, token, TASK_HEARTBEAT, None, now)
+    await _task_message(store, token, InboxKind.TASK_HEARTBEAT, None, now)
 
 
-async def _task_message(store: Store, token: str, kind: str, payload: str | None, now: int) -> None:
+async def _task_message(
+    store: Store, token: str, kind: InboxKind, payload: str | None, now: int
+) -> None:
     """Checks the token against the history (it must name an open wait), then sends. Two
     completions racing past the check both land in the inbox; the orchestrator records the
     first and drops the other."""
@@ -53,18 +64,19 @@ async def _task_message(store: Store, token: str, kind: str, payload: str | None
     if row is None:
         raise InvalidTaskToken(token, f"no execution {execution_id!r}")
     history = await store.load_history(execution_id)
-    started = [e for e in history if e.type == EventType.EXTERNAL_TASK_STARTED and e.ref == ref]
-    if not started or started[0].meta.get("token") != token:
+    started = [e for e in history if isinstance(e, ExternalTaskStarted) and e.ref == ref]
+    if not started or started[0].token != token:
         raise InvalidTaskToken(token, f"execution {execution_id!r} issued no such token")
-    settled = next((e for e in history if e.type in _SETTLING and e.ref == ref), None)
-    if settled is not None:
-        what = "completed" if settled.type == EventType.EXTERNAL_TASK_COMPLETED else "failed"
-        raise TaskTokenClosed(token, f"the external task already {what}")
+    for e in history:
+        if isinstance(e, ExternalTaskCompleted | ExternalTaskFailed) and e.ref == ref:
+            what = "completed" if isinstance(e, ExternalTaskCompleted) else "failed"
+            raise TaskTokenClosed(token, f"the external task already {what}")
     if row.status in CLOSED_STATUSES:
         raise TaskTokenClosed(token, f"execution {execution_id!r} is {row.status.value}")
-    if kind != TASK_HEARTBEAT:
+    if kind != InboxKind.TASK_HEARTBEAT:
         pending = await store.load_inbox(execution_id)
-        if any(m.ref == ref and m.kind in (TASK_SUCCESS, TASK_FAILURE) for m in pending):
+        settling = (InboxKind.TASK_SUCCESS, InboxKind.TASK_FAILURE)
+        if any(m.ref == ref and m.kind in settling for m in pending):
             raise TaskTokenClosed(token, "the external task was already completed")
     if not await store.send(InboxMessage(execution_id, kind, None, ref, payload, now)):
         raise TaskTokenClosed(token, f"execution {execution_id!r} has closed")

@@ -1,119 +1,108 @@
-"""The orchestrator: turns step outcomes and timer firings into transitions.
+"""The orchestrator: turns step outcomes, due timers and messages into committed transitions.
 
 Each execution has a mailbox; one transition per execution is in flight at a time, and every
 input that arrived meanwhile goes into the next one (so a 1,000-way fan-in costs far fewer than
-1,000 commits). Running workflows stay in an LRU of live instances (sticky executions,
-DESIGN.md §5); only an execution missing from it is replayed from its history.
+1,000 commits). A decision is ``decide.admit`` → the instance's activation → ``decide.decide``
+(docs/ARCHITECTURE.md, "The hot path"); what it returns is committed as it is. Running
+workflows stay in the sticky cache; one missing from it is loaded and replayed first.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections import OrderedDict
+import random
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
-from legato.core.commands import (
-    Command,
+from legato.core import decide
+from legato.core.commands import Command
+from legato.core.decide import (
+    Activation,
+    Basis,
+    MessageArrived,
+    Placement,
+    StepOutcome,
+    TimerDue,
 )
-from legato.core.events import Event, EventType, Status, SuspendKind
+from legato.core.events import ExecutionStarted
+from legato.core.messages import InboxRow
+from legato.core.outcome import Outcome
 from legato.core.partitions import partition_of
-from legato.engine import inbox
+from legato.core.transition import ExecutionUpdate, Task, Transition
+from legato.engine import loader
+from legato.engine.dispatch import Dispatcher
 from legato.engine.instance import WorkflowInstance
-from legato.engine.outcome import Outcome
+from legato.engine.local_steps import LocalSteps
 from legato.engine.registry import Registry, WorkflowDef
-from legato.engine.transitions import Gathered, TransitionBuilder
-from legato.engine.worker import Worker
-from legato.errors import NonDeterminismError
+from legato.engine.sticky_cache import StickyCache
 from legato.ports.clock import Clock
-from legato.ports.store import (
-    ExecutionRow,
-    ExecutionUpdate,
-    InboxRow,
-    NewExecution,
-    StaleTransition,
-    StartResult,
-    Store,
-    TaskRow,
-    Transition,
-)
+from legato.ports.executions import Executions, StaleTransition, StartResult
+from legato.ports.inbox import Inbox
+from legato.ports.task_queue import TaskQueue
 
 log = logging.getLogger("legato.orchestrator")
 
 
-@dataclass(slots=True)
-class StepOutcome:
-    task: TaskRow
-    outcome: Outcome
-    local: bool
+class OrchestratorStore(Executions, TaskQueue, Inbox, Protocol):
+    pass
 
 
-@dataclass(slots=True)
-class TimerFired:
-    timer_id: int
+@dataclass(frozen=True, slots=True)
+class StepResult:
+    outcome: StepOutcome
+    local: bool  # from this process's worker (else read from the store)
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Wake:
     """Load the execution and commit whatever its code does next (client-started, resumed)."""
 
 
-@dataclass(slots=True)
-class InboxItem:
-    row: InboxRow
+Mail = StepResult | TimerDue | MessageArrived | Wake
 
 
-Input = StepOutcome | TimerFired | Wake | InboxItem
-
-
-@dataclass(slots=True)
-class Plan:
-    """A decided transition and what to do once it is committed."""
-
-    transition: Transition
-    instance: WorkflowInstance | None  # None: the execution is being suspended
-    retried: list[TaskRow]
+@dataclass(frozen=True, slots=True)
+class _Replayed:
+    missing: tuple[Command, ...]
+    resumed: bool
 
 
 class Orchestrator:
     def __init__(
         self,
-        store: Store,
+        store: OrchestratorStore,
         registry: Registry,
         clock: Clock,
         *,
         owner: str,
         lease_ms: int,
         cache_size: int,
-        local_worker: Worker | None,
+        local: LocalSteps | None,
     ) -> None:
         self.store = store
         self.registry = registry
         self.clock = clock
-        self.owner = owner
-        self.lease_ms = lease_ms
-        self.cache_size = cache_size
-        self.worker = local_worker
-        local_queues = frozenset(local_worker.queues) if local_worker else frozenset()
-        self.builder = TransitionBuilder(registry, owner, lease_ms, local_queues)
-        self.cache: OrderedDict[str, WorkflowInstance] = OrderedDict()
-        self._mail: dict[str, list[Input]] = {}
-        self._busy: set[str] = set()
-        self._delivering: set[str] = set()  # done task ids already on their way
-        self._inbox_seen: set[int] = set()  # inbox rows already on their way
+        self.local = local
+        self.placement = Placement(owner, lease_ms, local.queues if local else frozenset())
+        self.cache = StickyCache(cache_size)
+        self.dispatch = Dispatcher(clock, local, self.deliver, self._still_waits)
         self.on_inbox: Callable[[], None] | None = None  # a commit may have left inbox rows
-        self._waiters: dict[str, list[asyncio.Future[ExecutionUpdate]]] = {}
-        self._ready: list[str] = []
-        self._replayed: dict[str, tuple[list[Command], list[Event]]] = {}
-        self._jobs: set[asyncio.Task[None]] = set()
-        self._stopped = False
+        self.owned: set[int] = set()  # partitions this replica holds the lease on
         self.replays = 0
         self.transitions = 0
-        self.owned: set[int] = set()  # partitions this replica holds the lease on
+        self._mail: dict[str, list[Mail]] = {}
+        self._busy: set[str] = set()
+        self._ready: list[str] = []
+        self._replayed: dict[str, _Replayed] = {}
+        self._delivering: set[str] = set()  # done task ids read from the store, on their way
+        self._inbox_seen: set[int] = set()  # inbox rows read from the store, on their way
+        self._waiters: dict[str, list[asyncio.Future[ExecutionUpdate]]] = {}
+        self._jobs: set[asyncio.Task[None]] = set()
+        self._stopped = False
 
-    # --- public -------------------------------------------------------------------------------
+    # --- inputs -------------------------------------------------------------------------------
     def idle(self) -> bool:
         return not self._busy and not self._mail
 
@@ -121,7 +110,7 @@ class Orchestrator:
         """Whether this replica holds the lease on the execution's partition."""
         return partition_of(execution_id) in self.owned
 
-    def deliver(self, execution_id: str, item: Input) -> None:
+    def deliver(self, execution_id: str, item: Mail) -> None:
         if not self.owns(execution_id):
             self._hand_over([item])
             return
@@ -130,13 +119,24 @@ class Orchestrator:
             self._busy.add(execution_id)
             self._make_ready(execution_id)
 
-    def _make_ready(self, execution_id: str) -> None:
-        if not self._ready:
-            asyncio.get_running_loop().call_soon(self._run_ready)
-        self._ready.append(execution_id)
+    def on_local_outcome(self, task: Task, outcome: Outcome) -> None:
+        """The local worker's report (``legato.engine.local_steps.OnOutcome``)."""
+        draw = 1.0 if outcome.ok else random.random()
+        self.deliver(task.execution_id, StepResult(StepOutcome(task, outcome, draw), local=True))
 
-    def on_local_outcome(self, task: TaskRow, outcome: Outcome) -> None:
-        self.deliver(task.execution_id, StepOutcome(task, outcome, local=True))
+    def deliver_done(self, task: Task) -> None:
+        """A result a worker in another process recorded on its task."""
+        if task.id in self._delivering or task.outcome is None:
+            return
+        self._delivering.add(task.id)
+        outcome = Outcome.from_json(task.outcome)
+        draw = 1.0 if outcome.ok else random.random()
+        self.deliver(task.execution_id, StepResult(StepOutcome(task, outcome, draw), local=False))
+
+    def deliver_message(self, row: InboxRow) -> None:
+        if row.id not in self._inbox_seen:
+            self._inbox_seen.add(row.id)
+            self.deliver(row.execution_id, MessageArrived(row))
 
     def is_live(self, execution_id: str) -> bool:
         """Decided here and not closed: its close will resolve ``wait_closed`` futures."""
@@ -159,27 +159,23 @@ class Orchestrator:
             return None
         now = self.clock.now_ms()
         inst = WorkflowInstance(wf, self.registry, execution_id)
-        started = Event(
-            EventType.EXECUTION_STARTED,
-            ts=now,
-            name=wf.name,
-            payload=input_json,
-            meta={"version": wf.version},
-        )
-        commands = inst.start(input_json, now)
-        tr = self.builder.build(inst, now, [started], commands, Status.RUNNING)
-        result = await self.store.start_execution(
-            NewExecution(
-                execution_id, wf.name, wf.version, input_json, now, tr, partition_of(execution_id)
-            )
-        )
+        started = ExecutionStarted(now, wf.name, input_json, wf.version)
+        activation = inst.start(input_json, now)
+        basis = Basis(execution_id, 0, now, sticky=False)
+        new = decide.start(started, basis, activation, self.placement)
+        result = await self.store.start_execution(new)
         if result.created:
-            self._after_commit(inst, tr)
+            self._after_commit(inst, new.transition)
         else:
             inst.close()
         return result
 
-    # --- one execution's inputs ---------------------------------------------------------------
+    # --- decisions ----------------------------------------------------------------------------
+    def _make_ready(self, execution_id: str) -> None:
+        if not self._ready:
+            asyncio.get_running_loop().call_soon(self._run_ready)
+        self._ready.append(execution_id)
+
     def _run_ready(self) -> None:
         """Decide every execution with new inputs; commits go to the store together, and each
         execution's next inputs wait for its own commit (one transition in flight per execution)."""
@@ -194,61 +190,95 @@ class Orchestrator:
                 continue
             if execution_id not in self.cache:  # replay it first, then decide
                 self._mail[execution_id] = items + self._mail.get(execution_id, [])
-                self._spawn(self._replay(execution_id))
+                self._spawn(self._load(execution_id))
                 continue
             try:
-                plan = self._decide(execution_id, items)
+                tr, inst = self._decide(execution_id, items)
             except Exception:
                 log.exception("deciding %s failed; its inputs will be redelivered", execution_id)
-                plan = None
                 self._drop(execution_id, items)
-            if plan is None:
                 self._next(execution_id)
                 continue
-            fut = self.store.submit(plan.transition)
-            fut.add_done_callback(lambda f, p=plan, i=items: self._committed(p, i, f))  # type: ignore[misc]
+            if tr is None:  # nothing new: keep the instance warm
+                self.cache.put(inst, self._busy)
+                self._settle(items)
+                self._next(execution_id)
+                continue
+            fut = self.store.submit(tr)
+            fut.add_done_callback(lambda f, t=tr, i=inst, m=items: self._committed(t, i, m, f))  # type: ignore[misc]
+
+    def _decide(
+        self, execution_id: str, items: list[Mail]
+    ) -> tuple[Transition | None, WorkflowInstance]:
+        now = self.clock.now_ms()
+        inst = self.cache.use(execution_id)
+        replayed = self._replayed.pop(execution_id, None)
+        inputs = [m.outcome if isinstance(m, StepResult) else m for m in items]
+        admitted = decide.admit(inst, [i for i in inputs if not isinstance(i, Wake)], now)
+        activation = inst.activate(admitted.feed, now, admitted.consumed_inbox)
+        if replayed is not None and replayed.missing:
+            commands = replayed.missing + activation.commands
+            activation = Activation(
+                activation.accepted, commands, activation.cancelled_timers, activation.outstanding
+            )
+        basis = Basis(
+            execution_id,
+            inst.seq,
+            now,
+            sticky=replayed is None,
+            resumed=replayed is not None and replayed.resumed,
+            reports_to_parent=inst.reports_to_parent,
+        )
+        return decide.decide(basis, admitted, activation, self.placement), inst
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         job = asyncio.get_running_loop().create_task(coro)
         self._jobs.add(job)
         job.add_done_callback(self._jobs.discard)
 
-    async def _replay(self, execution_id: str) -> None:
+    async def _load(self, execution_id: str) -> None:
         """Bring an execution that is not in memory back from its history; its inputs wait in
         the mailbox (the execution stays busy) and are decided once it is back."""
         wake = any(isinstance(i, Wake) for i in self._mail.get(execution_id, []))
         try:
-            loaded = await self._load(execution_id, self.clock.now_ms(), wake)
+            loaded = await loader.load(
+                self.store, self.registry, execution_id, self.clock.now_ms(), wake
+            )
         except Exception:
             log.exception("replaying %s failed; its inputs will be redelivered", execution_id)
             loaded = None
         if self._stopped:
             return
-        if isinstance(loaded, tuple):
-            inst, extra, events = loaded
-            self._replayed[execution_id] = (extra, events)
-            self._cache_put(inst)
+        if isinstance(loaded, loader.Loaded):
+            self.replays += 1
+            self._replayed[execution_id] = _Replayed(loaded.missing, loaded.resumed)
+            self.cache.put(loaded.instance, self._busy)
             self._make_ready(execution_id)
             return
         self._drop(execution_id, self._mail.pop(execution_id, []))
         if loaded is None:
             self._next(execution_id)
             return
-        plan = Plan(loaded, None, [])  # suspend it
-        fut = self.store.submit(loaded)
-        fut.add_done_callback(lambda f: self._committed(plan, [], f))
+        fut = self.store.submit(loaded)  # suspend it
+        fut.add_done_callback(lambda f: self._committed(loaded, None, [], f))
 
-    def _committed(self, plan: Plan, items: list[Input], fut: asyncio.Future[Any]) -> None:
-        eid = plan.transition.execution_id
+    def _committed(
+        self,
+        tr: Transition,
+        inst: WorkflowInstance | None,
+        items: list[Mail],
+        fut: asyncio.Future[None],
+    ) -> None:
+        eid = tr.execution_id
         if fut.cancelled() or self._stopped:
             return
         error = fut.exception()
         if error is None:
-            if plan.instance is not None:
-                self._after_commit(plan.instance, plan.transition, plan.retried)
-            else:
-                self._evict(eid)
-            self._release_local(items)
+            if inst is not None:
+                self._after_commit(inst, tr)
+            else:  # suspended
+                self.cache.evict(eid)
+            self._settle(items)
         elif isinstance(error, StaleTransition):
             log.info("execution %s moved on elsewhere; reloading", eid)
             self._drop(eid, items)
@@ -266,272 +296,85 @@ class Orchestrator:
         else:
             self._busy.discard(execution_id)
 
-    def _drop(self, execution_id: str, items: list[Input]) -> None:
+    def _drop(self, execution_id: str, items: list[Mail]) -> None:
         """Forget the instance and let lost inputs come back: leases expire, done tasks and
         due timers are polled again."""
-        self._evict(execution_id)
+        self.cache.evict(execution_id)
+        self._settle(items)
+
+    def _settle(self, items: list[Mail]) -> None:
+        """These inputs are decided (or dropped): a poll may see them again, and a local
+        worker stops renewing their leases."""
         for item in items:
-            if isinstance(item, InboxItem):
+            if isinstance(item, MessageArrived):
                 self._inbox_seen.discard(item.row.id)
-            if isinstance(item, StepOutcome):
-                self._delivering.discard(item.task.id)
-                if item.local and self.worker is not None:
-                    self.worker.release(item.task.id)
+            elif isinstance(item, StepResult):
+                task = item.outcome.task
+                self._delivering.discard(task.id)
+                if item.local and self.local is not None:
+                    self.local.release(task.id)
 
-    def _decide(self, execution_id: str, items: list[Input]) -> Plan | None:
-        now = self.clock.now_ms()
-        inst = self.cache[execution_id]
-        self.cache.move_to_end(execution_id)
-        replayed = self._replayed.pop(execution_id, None)
-        sticky = replayed is None  # was in memory, so its status is RUNNING already
-        extra, events = replayed or ([], [])
-        got = Gathered(events=events)
-        for item in items:
-            if isinstance(item, StepOutcome):
-                self.builder.step_outcome(inst, item.task, item.outcome, now, got)
-            elif isinstance(item, TimerFired) and item.timer_id in inst.waiting:
-                got.inputs.append(Event(EventType.TIMER_FIRED, ts=now, ref=item.timer_id))
-                got.timer_deletes.append(item.timer_id)
-            elif isinstance(item, TimerFired):
-                inbox.timer_fired(inst, item.timer_id, now, got)
-            elif isinstance(item, InboxItem):
-                inbox.consume(inst, item.row, now, got)
-        commands, accepted = inst.activate(got.inputs, now)
-        tr = self.builder.build(inst, now, got.events + accepted, extra + commands, Status.RUNNING)
-        tr.task_deletes += got.task_deletes
-        tr.task_retries += [r for r, _ in got.retries]
-        tr.timer_deletes += got.timer_deletes
-        inbox.apply(tr, got, inst.take_cancelled_timers())
-        if sticky:
-            tr.update.progress_only = tr.update.closed_at is None
-        else:
-            tr.unpark = any(e.type == EventType.EXECUTION_RESUMED for e in events)
-        if not tr.events and not tr.inbox_deletes:  # nothing new: keep the instance warm
-            self._cache_put(inst)
-            self._release_local(items)
-            return None
-        return Plan(tr, inst, [row for _, row in got.retries])
-
-    def _release_local(self, items: list[Input]) -> None:
-        for item in items:
-            if isinstance(item, InboxItem):
-                self._inbox_seen.discard(item.row.id)
-            elif isinstance(item, StepOutcome):
-                self._delivering.discard(item.task.id)
-                if item.local and self.worker is not None:
-                    self.worker.release(item.task.id)
-
-    # --- after a commit -----------------------------------------------------------------------
-    def _after_commit(
-        self, inst: WorkflowInstance, tr: Transition, retried: list[TaskRow] | None = None
-    ) -> None:
+    def _after_commit(self, inst: WorkflowInstance, tr: Transition) -> None:
         self.transitions += 1
-        inst.seq = tr.expected_seq + len(tr.events)
+        inst.seen_up_to(tr.new_seq)
         eid = inst.execution_id
         for child in tr.child_starts:  # decided here if its partition is ours: start it now
             if self.owns(child.new.id):
                 self.deliver(child.new.id, Wake())
-        if (tr.child_starts or tr.parent_notified) and self.on_inbox is not None:
+        if tr.wakes_inbox and self.on_inbox is not None:
             self.on_inbox()
-        if tr.update.closed_at is not None:
-            self._evict(eid)
-            self._delivering.difference_update(  # purged rows will not be seen again
-                f"{eid}:{ref}" for ref in inst.waiting
-            )
+        if tr.closes:
+            self.cache.evict(eid)
+            prefix = f"{eid}:"  # its remaining task rows were purged: they will not be seen
+            self._delivering = {t for t in self._delivering if not t.startswith(prefix)}
             for fut in self._waiters.pop(eid, []):
                 if not fut.done():
                     fut.set_result(tr.update)
             return
-        self._cache_put(inst)
-        worker = self.worker
-        if worker is not None:
-            for t in tr.task_inserts:
-                if t.lease_owner == self.owner:
-                    worker.submit(
-                        TaskRow(
-                            t.id,
-                            eid,
-                            t.step_id,
-                            t.name,
-                            t.queue,
-                            t.args,
-                            t.available_at,
-                            t.attempt,
-                            t.lease_owner,
-                            None,
-                            None,
-                        )
-                    )
-            for row in retried or []:
-                if row.lease_owner == self.owner:
-                    self._schedule_retry(worker, row)
-        for timer_id, fire_at in tr.timer_inserts:
-            self.schedule_timer(eid, timer_id, fire_at)
+        self.cache.put(inst, self._busy)
+        self.dispatch.committed(tr)
 
-    def _cache_put(self, inst: WorkflowInstance) -> None:
-        self.cache[inst.execution_id] = inst
-        self.cache.move_to_end(inst.execution_id)
-        excess = len(self.cache) - self.cache_size
-        if excess > 0:  # least recently used first; never one with a transition in flight
-            victims = []
-            for eid in self.cache:
-                if eid not in self._busy:
-                    victims.append(eid)
-                    if len(victims) == excess:
-                        break
-            for eid in victims:
-                self.cache.pop(eid).close()
+    def _still_waits(self, execution_id: str, step_id: int) -> bool:
+        inst = self.cache.get(execution_id)
+        return inst is not None and inst.waits_for(step_id)
 
-    def _schedule_retry(self, worker: Worker, row: TaskRow) -> None:
-        worker.leased[row.id] = row.attempt  # keep the pre-lease renewed until it runs
-
-        def due() -> None:
-            inst = self.cache.get(row.execution_id)
-            if inst is not None and row.step_id in inst.waiting:
-                worker.submit(row)
-            else:  # closed (its task is gone) or evicted: a poll claims it once the lease ends
-                worker.release(row.id)
-
-        self.clock.call_at(row.available_at, due)
-
-    def schedule_timer(self, eid: str, timer_id: int, fire_at: int) -> None:
-        self.clock.call_at(fire_at, lambda: self.deliver(eid, TimerFired(timer_id)))
-
-    def _evict(self, execution_id: str) -> None:
-        inst = self.cache.pop(execution_id, None)
-        if inst is not None:
-            inst.close()
-
-    # --- replay -------------------------------------------------------------------------------
-    async def _load(
-        self, execution_id: str, now: int, wake: bool
-    ) -> tuple[WorkflowInstance, list[Command], list[Event]] | Transition | None:
-        """Replay an execution that is not in memory. Returns the instance, or the transition
-        that suspends it, or None when there is nothing to decide."""
-        row = await self.store.load_execution(execution_id)
-        if row is None:
-            return None
-        resuming = row.status == Status.SUSPENDED and row.suspend_kind == SuspendKind.UNREGISTERED
-        if row.status not in (Status.RUNNING, Status.PENDING) and not (resuming and wake):
-            return None
-        wf = self.registry.lookup_workflow(row.workflow, row.version)
-        if wf is None:
-            if row.status != Status.SUSPENDED:
-                return self._suspension(
-                    row,
-                    now,
-                    SuspendKind.UNREGISTERED,
-                    f"workflow {row.workflow!r} version {row.version!r} is not "
-                    "registered in the running app",
-                )
-            return None
-        inst = WorkflowInstance(wf, self.registry, execution_id)
-        history = await self.store.load_history(execution_id)
-        try:
-            extra = inst.replay(history)
-        except NonDeterminismError as exc:
-            inst.close()
-            return self._suspension(row, now, SuspendKind.NON_DETERMINISM, str(exc))
-        self.replays += 1
-        inst.seq = row.seq
-        events = []
-        if row.status == Status.SUSPENDED:
-            events.append(Event(EventType.EXECUTION_RESUMED, ts=now))
-        return inst, extra, events
-
-    def _suspension(
-        self, row: ExecutionRow, now: int, kind: SuspendKind, reason: str
-    ) -> Transition:
-        log.warning("suspending execution %s: %s", row.id, reason)
-        event = Event(
-            EventType.EXECUTION_SUSPENDED, ts=now, meta={"kind": kind.value, "reason": reason}
-        )
-        update = ExecutionUpdate(
-            Status.SUSPENDED, row.current_step, reason=reason, suspend_kind=kind
-        )
-        return Transition(row.id, row.seq, now, [event], update, park=True)
-
-    # --- partitions -----------------------------------------------------------------------------
-    def set_partitions(self, held: list[int], is_registered: Callable[[str, str], bool]) -> None:
-        """Take up newly leased partitions (their timers, their executions) and forget lost
-        ones: only the lease holder keeps an execution in memory."""
+    # --- partitions ---------------------------------------------------------------------------
+    def set_partitions(self, held: list[int]) -> list[int]:
+        """Take up newly leased partitions and forget lost ones (only the lease holder keeps
+        an execution in memory); returns the new ones, for the caller to take up."""
         new, lost = set(held) - self.owned, self.owned - set(held)
         self.owned = set(held)
         if lost:
             log.info("partitions lost or given away: %s", sorted(lost))
-            for eid in [e for e in self.cache if partition_of(e) in lost]:
-                self._evict(eid)
+            self.cache.evict_where(lambda eid: partition_of(eid) in lost)
         if new:
             log.info("partitions taken: %s", sorted(new))
-            self._spawn(self._take_up(sorted(new), is_registered))
+        return sorted(new)
 
-    async def _take_up(self, parts: list[int], is_registered: Callable[[str, str], bool]) -> None:
-        try:
-            for eid, timer_id, fire_at in await self.store.due_timers(2**62, 10**9, parts):
-                self.schedule_timer(eid, timer_id, fire_at)
-            await self.resume_all(is_registered, parts)
-        except Exception:
-            log.exception("taking up partitions %s failed; the polls will catch up", parts)
-
-    def _hand_over(self, items: list[Input]) -> None:
+    def _hand_over(self, items: list[Mail]) -> None:
         """Inputs for an execution decided elsewhere: a local step outcome is recorded on its
         task for the partition's holder to pick up; anything else that holder finds itself."""
         for item in items:
-            if isinstance(item, InboxItem):
+            if isinstance(item, MessageArrived):
                 self._inbox_seen.discard(item.row.id)
-            if isinstance(item, StepOutcome) and item.local:
-                self._spawn(self._record_outcome(item))
+            if isinstance(item, StepResult) and item.local:
+                self._spawn(self._record_outcome(item.outcome))
 
-    async def _record_outcome(self, item: StepOutcome) -> None:
-        task = item.task
+    async def _record_outcome(self, result: StepOutcome) -> None:
+        task = result.task
         try:
-            await self.store.finish_task(task.id, task.attempt, self.owner, item.outcome.to_json())
+            await self.store.finish_task(
+                task.id, task.attempt, self.placement.owner, result.outcome.to_json()
+            )
         except Exception:
             log.exception("could not record the outcome of %s; it will run again", task.id)
         finally:
-            if self.worker is not None:
-                self.worker.release(task.id)
+            if self.local is not None:
+                self.local.release(task.id)
 
-    # --- polling (work written by other processes) -------------------------------------------
-    async def poll_done_tasks(self) -> None:
-        for task in await self.store.done_tasks(500, sorted(self.owned)):
-            if task.id in self._delivering or task.outcome is None:
-                continue
-            self._delivering.add(task.id)
-            self.deliver(
-                task.execution_id, StepOutcome(task, Outcome.from_json(task.outcome), False)
-            )
-
-    async def poll_due_timers(self, until: int) -> None:
-        for eid, timer_id, _ in await self.store.due_timers(until, 500, sorted(self.owned)):
-            self.deliver(eid, TimerFired(timer_id))
-
-    async def poll_inbox(self) -> None:
-        for row in await self.store.inbox(500, sorted(self.owned)):
-            if row.id in self._inbox_seen:
-                continue
-            self._inbox_seen.add(row.id)
-            self.deliver(row.execution_id, InboxItem(row))
-
-    async def poll_pending(self) -> None:
-        for row in await self.store.pending_executions(500, sorted(self.owned)):
-            self.deliver(row.id, Wake())
-
-    async def resume_all(
-        self, is_registered: Callable[[str, str], bool], partitions: list[int]
-    ) -> None:
-        """At start-up: pick up client-started executions, resume suspended ones whose workflow
-        is now registered, and replay running ones (up to the cache size) so that code which no
-        longer matches its histories is reported now, not when the next event arrives."""
-        warm = 0
-        for row in await self.store.executions_to_resume(partitions):
-            if row.status == Status.RUNNING:
-                warm += 1
-                if warm > self.cache_size:
-                    continue
-            elif row.status == Status.SUSPENDED and not is_registered(row.workflow, row.version):
-                continue
-            self.deliver(row.id, Wake())
+    def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        """Run a background job that ``stop`` cancels (taking up partitions)."""
+        self._spawn(coro)
 
     async def stop(self) -> None:
         self._stopped = True
@@ -540,6 +383,4 @@ class Orchestrator:
             job.cancel()
         if self._jobs:
             await asyncio.gather(*self._jobs, return_exceptions=True)
-        for inst in self.cache.values():
-            inst.close()
         self.cache.clear()

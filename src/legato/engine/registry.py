@@ -9,17 +9,11 @@ from datetime import timedelta
 from typing import Any
 
 from legato.core.codec import Signature
+from legato.core.durations import optional_seconds
 from legato.core.retry import Retry
 from legato.errors import RegistrationError
 
 DEFAULT_QUEUE = "default"
-
-
-def as_seconds(value: float | timedelta | None) -> float | None:
-    """A duration as users give it (seconds or a timedelta), in seconds."""
-    if value is None:
-        return None
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 @dataclass(eq=False)
@@ -71,8 +65,8 @@ class Registry:
             name=name or fn.__qualname__,
             fn=fn,
             retry=retry or Retry(),
-            timeout=as_seconds(timeout),
-            heartbeat_timeout=as_seconds(heartbeat_timeout),
+            timeout=optional_seconds(timeout),
+            heartbeat_timeout=optional_seconds(heartbeat_timeout),
             queue=queue or DEFAULT_QUEUE,
         )
         if step.name in self.steps and self.steps[step.name].fn is not fn:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import contextvars
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from legato.errors import LegatoError
@@ -21,12 +20,10 @@ class StepContext:
     idempotency_key: str
     #: what the previous attempt last passed to ``heartbeat()``, if anything
     heartbeat_details: Any = None
-    last_heartbeat: float = field(default_factory=time.monotonic)
     latest_details: Any = None
     _on_heartbeat: Callable[[Any], None] | None = None
 
     def heartbeat(self, details: Any = None) -> None:
-        self.last_heartbeat = time.monotonic()
         if details is not None:
             self.latest_details = details
         if self._on_heartbeat is not None:

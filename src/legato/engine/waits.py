@@ -1,38 +1,36 @@
-"""What a workflow instance waits for besides steps and sleeps: signals, child executions and
-external tasks (task tokens). The instance feeds their history events here; each resolves (or
-fails) the future the workflow code awaits, the same way live and on replay."""
+"""What a workflow instance waits for, one object per command: a step, a timer, a child
+execution, an external task (task token); and the signals it waits for or has buffered.
+
+Each wait resolves (or fails) the future the workflow code awaits when its event arrives, the
+same way live and on replay. The instance owns them; nothing else holds one.
+"""
 
 from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from legato.core import codec
-from legato.core.events import Event, EventType
-from legato.engine.registry import WorkflowDef
-from legato.engine.scheduler import WFuture
-from legato.errors import ChildFailed, ExternalTaskFailed
-
-if TYPE_CHECKING:
-    from legato.engine.instance import WorkflowInstance
-
-HEARTBEAT_TIMEOUT = "States.HeartbeatTimeout"
-TIMEOUT = "States.Timeout"
-
-#: Events this module resolves.
-WAIT_EVENTS = frozenset(
-    {
-        EventType.SIGNAL_RECEIVED,
-        EventType.CHILD_STARTED,
-        EventType.CHILD_COMPLETED,
-        EventType.CHILD_FAILED,
-        EventType.EXTERNAL_TASK_HEARTBEAT,
-        EventType.EXTERNAL_TASK_COMPLETED,
-        EventType.EXTERNAL_TASK_FAILED,
-    }
+from legato.core.decide import ExternalTimers
+from legato.core.events import (
+    ChildCompleted,
+    ChildFailed,
+    ChildStarted,
+    ExternalTaskCompleted,
+    ExternalTaskFailed,
+    InputEvent,
+    StepCompleted,
+    StepFailed,
+    TimerFired,
 )
+from legato.core.retry import Retry
+from legato.engine.registry import StepDef, WorkflowDef
+from legato.engine.scheduler import WFuture
+from legato.errors import ChildFailed as ChildFailedError
+from legato.errors import ExternalTaskFailed as ExternalTaskFailedError
+from legato.errors import StepFailed as StepFailedError
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,14 +42,66 @@ class ChildRef:
 
 
 @dataclass(slots=True)
+class StepWait:
+    fut: WFuture
+    step: StepDef
+    retry: Retry  # the call's own policy, or the step's registered one
+
+    def settle(self, event: InputEvent) -> bool:
+        match event:
+            case StepCompleted(result=result, attempt=attempt):
+                try:
+                    self.fut.resolve(self.step.signature.decode_result(result))
+                except Exception as exc:  # the result does not fit the step's return annotation
+                    self.fut.fail(
+                        StepFailedError(self.step.name, type(exc).__name__, str(exc), attempt)
+                    )
+            case StepFailed(error_type=error_type, message=message, attempt=attempt):
+                self.fut.fail(StepFailedError(self.step.name, error_type, message, attempt))
+            case _:
+                return False
+        return True
+
+
+@dataclass(slots=True)
+class TimerWait:
+    fut: WFuture
+
+    def settle(self, event: InputEvent) -> bool:
+        if not isinstance(event, TimerFired):
+            return False
+        self.fut.resolve(None)
+        return True
+
+
+@dataclass(slots=True)
 class ChildWait:
+    fut: WFuture
     child_id: str
     workflow: WorkflowDef
-    wait: bool
+
+    def settle(self, event: InputEvent) -> bool:
+        match event:
+            case ChildStarted(started_at=ms):
+                self.fut.resolve(ChildRef(self.child_id, datetime.fromtimestamp(ms / 1000, tz=UTC)))
+            case ChildCompleted(result=result):
+                try:
+                    self.fut.resolve(self.workflow.signature.decode_result(result or "null"))
+                except Exception as exc:  # the result does not fit the child's return annotation
+                    self.fut.fail(self._failed(type(exc).__name__, str(exc)))
+            case ChildFailed(error_type=error_type, message=message):
+                self.fut.fail(self._failed(error_type, message))
+            case _:
+                return False
+        return True
+
+    def _failed(self, error_type: str, message: str) -> ChildFailedError:
+        return ChildFailedError(self.child_id, self.workflow.name, error_type, message)
 
 
 @dataclass(slots=True)
 class ExternalWait:
+    fut: WFuture
     token: str
     timeout_timer: int | None
     heartbeat_timer: int | None
@@ -60,6 +110,24 @@ class ExternalWait:
 
     def timers(self) -> list[int]:
         return [t for t in (self.timeout_timer, self.heartbeat_timer) if t is not None]
+
+    def view(self) -> ExternalTimers:
+        return ExternalTimers(
+            self.timeout_timer, self.heartbeat_timer, self.heartbeat_ms, self.heartbeat_deadline
+        )
+
+    def settle(self, event: InputEvent) -> bool:
+        match event:
+            case ExternalTaskCompleted(result=result):
+                self.fut.resolve(codec.loads(result))
+            case ExternalTaskFailed(error_type=error_type, message=message):
+                self.fut.fail(ExternalTaskFailedError(self.token, error_type, message))
+            case _:
+                return False
+        return True
+
+
+Wait = StepWait | TimerWait | ChildWait | ExternalWait
 
 
 @dataclass(slots=True)
@@ -84,85 +152,15 @@ class Signals:
     def wait(self, name: str, waiter: SignalWaiter) -> None:
         self.waiters.setdefault(name, deque()).append(waiter)
 
-
-def deliver(inst: WorkflowInstance, event: Event) -> bool:
-    """Feed one of ``WAIT_EVENTS``; True if it was accepted (it changed something)."""
-    inbox_id = event.meta.get("inbox")
-    if isinstance(inbox_id, int):
-        inst.consumed_inbox.add(inbox_id)
-    if event.type == EventType.SIGNAL_RECEIVED:
-        _signal(inst, event.name or "", event.payload)
-        return True
-    ref = event.ref
-    if ref is None:
-        return False
-    if event.type == EventType.EXTERNAL_TASK_HEARTBEAT:
-        wait = inst.external.get(ref)
-        deadline = event.meta.get("deadline")
-        if wait is None:
-            return False
-        if isinstance(deadline, int):
-            wait.heartbeat_deadline = deadline
-        return True
-    entry = inst.waiting.pop(ref, None)
-    if entry is None:
-        return False
-    fut = entry[0]
-    if event.type in (EventType.CHILD_STARTED, EventType.CHILD_COMPLETED, EventType.CHILD_FAILED):
-        child = inst.children.pop(ref, None)
-        if child is None:
-            inst.waiting[ref] = entry
-            return False
-        _child(fut, child, event)
-        return True
-    wait = inst.external.pop(ref, None)
-    if wait is None:
-        inst.waiting[ref] = entry
-        return False
-    fired = event.meta.get("timer")
-    for timer_id in wait.timers():
-        if timer_id != fired:
-            inst.cancel_timer(timer_id)
-    if event.type == EventType.EXTERNAL_TASK_COMPLETED:
-        fut.resolve(codec.loads(event.payload))
-    else:
-        fut.fail(
-            ExternalTaskFailed(
-                wait.token, str(event.meta.get("error_type")), str(event.meta.get("message", ""))
-            )
-        )
-    return True
-
-
-def _signal(inst: WorkflowInstance, name: str, payload: str | None) -> None:
-    waiters = inst.signals.waiters.get(name)
-    while waiters:
-        waiter = waiters.popleft()
-        if waiter.fut.done:  # timed out meanwhile
-            continue
-        if waiter.timer_id is not None:
-            inst.cancel_timer(waiter.timer_id)
-        waiter.fut.resolve(codec.loads(payload))
-        return
-    inst.signals.buffered.setdefault(name, deque()).append(payload)
-
-
-def _child(fut: WFuture, child: ChildWait, event: Event) -> None:
-    if event.type == EventType.CHILD_STARTED:
-        started = event.meta.get("started_at")
-        ms = started if isinstance(started, int) else event.ts
-        fut.resolve(ChildRef(child.child_id, datetime.fromtimestamp(ms / 1000, tz=UTC)))
-    elif event.type == EventType.CHILD_COMPLETED:
-        try:
-            fut.resolve(child.workflow.signature.decode_result(event.payload or "null"))
-        except Exception as exc:  # the result does not fit the child's return annotation
-            fut.fail(ChildFailed(child.child_id, child.workflow.name, type(exc).__name__, str(exc)))
-    else:
-        fut.fail(
-            ChildFailed(
-                child.child_id,
-                child.workflow.name,
-                str(event.meta.get("error_type")),
-                str(event.meta.get("message", "")),
-            )
-        )
+    def receive(self, name: str, payload: str | None) -> SignalWaiter | None:
+        """Hand the signal to the first waiter still waiting (returned, so its timeout timer
+        can be cancelled), or buffer it."""
+        waiters = self.waiters.get(name)
+        while waiters:
+            waiter = waiters.popleft()
+            if waiter.fut.done:  # timed out meanwhile
+                continue
+            waiter.fut.resolve(codec.loads(payload))
+            return waiter
+        self.buffered.setdefault(name, deque()).append(payload)
+        return None

@@ -1,31 +1,39 @@
-"""Runs steps: claims tasks (or takes them straight from the local orchestrator), enforces
-start-to-close and heartbeat timeouts, and reports each attempt's outcome."""
+"""Runs steps: claims tasks (or takes the ones its own process's orchestrator leased to it),
+enforces start-to-close and heartbeat timeouts, and reports each attempt's outcome.
+
+Timeouts are measured on the engine's ``Clock``, so a time-skipping test clock moves them
+too. A worker in its orchestrator's process reports through ``on_outcome``
+(``legato.engine.local_steps``); a worker on its own records outcomes on the task rows.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
+import dataclasses
 import functools
 import logging
 import random
-import time
 import traceback
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from legato.core import codec
-from legato.engine.outcome import Outcome
+from legato.core import codec, error_names
+from legato.core.backoff import RECONNECT
+from legato.core.durations import to_ms
+from legato.core.outcome import Outcome
+from legato.core.transition import Task
+from legato.engine.local_steps import OnOutcome
+from legato.engine.pause import wait_or_timeout
 from legato.engine.registry import Registry, StepDef
 from legato.engine.step_context import StepContext, bind
 from legato.errors import NonRetryableError, SerializationError
 from legato.ports.clock import Clock
-from legato.ports.store import Store, TaskRow
+from legato.ports.task_queue import TaskQueue
 
 log = logging.getLogger("legato.worker")
-
-OnOutcome = Callable[[TaskRow, Outcome], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,10 +50,17 @@ class _Timeout(Exception):
         self.error_type = error_type
 
 
+@dataclass(slots=True)
+class _Beat:
+    """When the running attempt last heartbeated (epoch ms on the engine's clock)."""
+
+    last_ms: int
+
+
 class Worker:
     def __init__(
         self,
-        store: Store,
+        tasks: TaskQueue,
         registry: Registry,
         clock: Clock,
         *,
@@ -56,18 +71,19 @@ class Worker:
         on_outcome: OnOutcome | None = None,
         poll_interval: float = 0.1,
     ) -> None:
-        self.store = store
+        self.tasks = tasks
         self.registry = registry
         self.clock = clock
         self.owner = owner
         self.lease_ms = lease_ms
-        self.queues = queues
+        self._queues = frozenset(queues)
+        self._claim_queues = sorted(self._queues)
         self.on_outcome = on_outcome
         self.poll_interval = poll_interval
         self.concurrency = concurrency
         self._sem = asyncio.Semaphore(concurrency)
         self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="legato-step")
-        self.leased: dict[str, int] = {}  # task id -> attempt, renewed while held
+        self._leased: dict[str, int] = {}  # task id -> attempt, renewed while held
         self.active = 0  # tasks submitted and not yet reported
         self._tasks: set[asyncio.Task[None]] = set()
         self._heartbeat_writes: dict[str, Any] = {}
@@ -76,26 +92,32 @@ class Worker:
         self.wake_renew = asyncio.Event()
         self.stopping = False  # the loops end at their next turn
 
+    @property
+    def queues(self) -> frozenset[str]:
+        return self._queues
+
     def stop_loops(self) -> None:
         self.stopping = True
         self.wake.set()
         self.wake_renew.set()
 
-    # --- intake -------------------------------------------------------------------------------
-    def submit(self, task: TaskRow) -> None:
+    # --- intake (legato.engine.local_steps.LocalSteps) ----------------------------------------
+    def run(self, task: Task) -> None:
         if self._stopped:
             return  # its lease runs out and the next process claims it
-        self.leased[task.id] = task.attempt
+        self._leased[task.id] = task.attempt
         self.active += 1
         t = asyncio.get_running_loop().create_task(self._run(task))
         self._tasks.add(t)
         t.add_done_callback(self._tasks.discard)
 
-    def release(self, task_id: str) -> None:
-        """Stop renewing a lease: the outcome is committed, or it is lost and must expire."""
-        self.leased.pop(task_id, None)
+    def hold(self, task: Task) -> None:
+        self._leased[task.id] = task.attempt
 
-    async def _run(self, task: TaskRow) -> None:
+    def release(self, task_id: str) -> None:
+        self._leased.pop(task_id, None)
+
+    async def _run(self, task: Task) -> None:
         try:
             async with self._sem:
                 outcome = await self.execute(task)
@@ -103,7 +125,7 @@ class Worker:
                 self.on_outcome(task, outcome)
             else:
                 try:
-                    await self.store.finish_task(
+                    await self.tasks.finish_task(
                         task.id, task.attempt, self.owner, outcome.to_json()
                     )
                 finally:
@@ -113,14 +135,15 @@ class Worker:
             self.wake.set()  # a slot is free: a full worker claims again now, not at its next poll
 
     # --- running one attempt ------------------------------------------------------------------
-    async def execute(self, task: TaskRow) -> Outcome:
+    async def execute(self, task: Task) -> Outcome:
         step = self.registry.steps.get(task.name)
         if step is None:
             return Outcome(
                 ok=False,
-                error_type="States.Runtime",
+                error_type=error_names.RUNTIME,
                 message=f"step {task.name!r} is not registered in this worker",
             )
+        beat = _Beat(self.clock.now_ms())
         ctx = StepContext(
             execution_id=task.execution_id,
             step_id=task.step_id,
@@ -129,17 +152,18 @@ class Worker:
             idempotency_key=task.id,
             heartbeat_details=codec.loads(task.heartbeat_details),
         )
-        ctx._on_heartbeat = self._heartbeat_writer(task)
+        ctx._on_heartbeat = self._heartbeat_writer(task, beat)
         bind(ctx)
-        outcome = await self._attempt(step, task, ctx)
+        outcome = await self._attempt(step, task, beat)
         if ctx.latest_details is not None:  # the next attempt starts from these
             try:
-                outcome.heartbeat_details = codec.dumps(ctx.latest_details, "heartbeat details")
+                details = codec.dumps(ctx.latest_details, "heartbeat details")
+                outcome = dataclasses.replace(outcome, heartbeat_details=details)
             except SerializationError:
                 pass
         return outcome
 
-    async def _attempt(self, step: StepDef, task: TaskRow, ctx: StepContext) -> Outcome:
+    async def _attempt(self, step: StepDef, task: Task, beat: _Beat) -> Outcome:
         try:
             args, kwargs, options = step.signature.decode_call(task.args)
         except Exception as exc:
@@ -149,10 +173,13 @@ class Worker:
             options.get("heartbeat_timeout", step.heartbeat_timeout),
         )
         try:
-            result = await self._call(step, args, kwargs, ctx, limits)
+            result = await self._call(step, args, kwargs, beat, limits)
         except _Timeout as exc:
             return Outcome(
-                ok=False, error_type=exc.error_type, message=str(exc), error_types=[exc.error_type]
+                ok=False,
+                error_type=exc.error_type,
+                message=str(exc),
+                error_types=(exc.error_type,),
             )
         except Exception as exc:
             return _failure(exc, non_retryable=isinstance(exc, NonRetryableError))
@@ -166,7 +193,7 @@ class Worker:
         step: StepDef,
         args: list[Any],
         kwargs: dict[str, Any],
-        ctx: StepContext,
+        beat: _Beat,
         limits: _Limits,
     ) -> Any:
         unlimited = limits.timeout is None and limits.heartbeat_timeout is None
@@ -179,58 +206,66 @@ class Worker:
             fut = asyncio.get_running_loop().run_in_executor(self._pool, call)
             if unlimited:
                 return await fut
-        return await self._watch(fut, step, ctx, limits)
+        return await self._watch(fut, step, beat, limits)
 
     async def _watch(
-        self, fut: asyncio.Future[Any], step: StepDef, ctx: StepContext, limits: _Limits
+        self, fut: asyncio.Future[Any], step: StepDef, beat: _Beat, limits: _Limits
     ) -> Any:
-        started = time.monotonic()
+        """Wait for the attempt, or fail it at its start-to-close deadline or once it sends no
+        heartbeat for its heartbeat timeout (each heartbeat moves that deadline on)."""
         timeout, hb_timeout = limits.timeout, limits.heartbeat_timeout
-        deadline = started + timeout if timeout is not None else float("inf")
+        deadline = beat.last_ms + to_ms(timeout) if timeout is not None else None
 
-        def hb_deadline() -> float:  # read afresh: a heartbeat may arrive while we wait
-            return ctx.last_heartbeat + hb_timeout if hb_timeout is not None else float("inf")
+        def hb_deadline() -> int | None:  # read afresh: a heartbeat may arrive while we wait
+            return beat.last_ms + to_ms(hb_timeout) if hb_timeout is not None else None
 
+        woken = asyncio.Event()
+        fut.add_done_callback(lambda _: woken.set())
         while True:
-            wait = min(deadline, hb_deadline()) - time.monotonic()
-            done, _ = await asyncio.wait({fut}, timeout=max(wait, 0.0))
-            if fut in done:
+            due = min(d for d in (deadline, hb_deadline()) if d is not None)
+            alarm = self.clock.call_at(due, woken.set)
+            await woken.wait()
+            woken.clear()
+            alarm.cancel()
+            if fut.done():
                 return fut.result()
-            now = time.monotonic()
-            if now >= deadline:
+            now = self.clock.now_ms()
+            if deadline is not None and now >= deadline:
                 fut.cancel()
                 raise _Timeout(
-                    "States.Timeout",
+                    error_names.TIMEOUT,
                     f"step {step.name!r} ran past its start-to-close timeout of {timeout}s",
                 )
-            if now >= hb_deadline():
+            hb_due = hb_deadline()
+            if hb_due is not None and now >= hb_due:
                 fut.cancel()
                 raise _Timeout(
-                    "States.HeartbeatTimeout",
+                    error_names.HEARTBEAT_TIMEOUT,
                     f"step {step.name!r} sent no heartbeat for {hb_timeout}s",
                 )
 
-    def _heartbeat_writer(self, task: TaskRow) -> Callable[[Any], None]:
+    def _heartbeat_writer(self, task: Task, beat: _Beat) -> Callable[[Any], None]:
         loop = asyncio.get_running_loop()
 
-        def on_heartbeat(details: Any) -> None:
+        def on_heartbeat(details: Any) -> None:  # in the step's thread, for a sync step
+            beat.last_ms = self.clock.now_ms()
             if details is not None:
                 loop.call_soon_threadsafe(self._queue_heartbeat, task, details)
 
         return on_heartbeat
 
-    def _queue_heartbeat(self, task: TaskRow, details: Any) -> None:
+    def _queue_heartbeat(self, task: Task, details: Any) -> None:
         writing = task.id in self._heartbeat_writes
         self._heartbeat_writes[task.id] = details
         if not writing:
             asyncio.get_running_loop().create_task(self._write_heartbeats(task))
 
-    async def _write_heartbeats(self, task: TaskRow) -> None:
+    async def _write_heartbeats(self, task: Task) -> None:
         try:
             while task.id in self._heartbeat_writes:
                 details = self._heartbeat_writes[task.id]
                 text = codec.dumps(details, f"heartbeat details of step {task.name!r}")
-                await self.store.record_heartbeat(
+                await self.tasks.record_heartbeat(
                     task.id, task.attempt, text, self.clock.now_ms() + self.lease_ms
                 )
                 if self._heartbeat_writes.get(task.id) is details:
@@ -246,20 +281,24 @@ class Worker:
         while not self.stopping:
             free = self.concurrency - self.active
             got = 0
-            if free > 0 and self.queues:
+            if free > 0 and self._queues:
                 try:
-                    rows = await self.store.claim_tasks(
-                        self.owner, self.queues, self.clock.now_ms(), self.lease_ms, min(free, 100)
+                    rows = await self.tasks.claim_tasks(
+                        self.owner,
+                        self._claim_queues,
+                        self.clock.now_ms(),
+                        self.lease_ms,
+                        min(free, 100),
                     )
                     failures = 0
                 except Exception as exc:
                     failures += 1
-                    pause = backoff(failures)
+                    pause = RECONNECT.delay(failures, random.random())
                     log.warning("claiming tasks failed (%s); retrying in %.1fs", exc, pause)
                     await wait_or_timeout(self.wake_renew, pause)  # woken only to stop
                     continue
                 for row in rows:
-                    self.submit(row)
+                    self.run(row)
                 got = len(rows)
             if got and got == min(free, 100):
                 await asyncio.sleep(0)  # more may be waiting: claim again at once
@@ -270,10 +309,10 @@ class Worker:
         interval = self.lease_ms / 3000
         while not self.stopping:
             await wait_or_timeout(self.wake_renew, interval)
-            if self.leased:
+            if self._leased:
                 try:
-                    await self.store.renew_leases(
-                        self.owner, list(self.leased), self.clock.now_ms() + self.lease_ms
+                    await self.tasks.renew_leases(
+                        self.owner, list(self._leased), self.clock.now_ms() + self.lease_ms
                     )
                 except Exception:
                     log.exception("renewing leases failed; retrying")
@@ -289,34 +328,12 @@ class Worker:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
 
-def backoff(failures: int, base: float = 0.1, cap: float = 5.0) -> float:
-    """Exponential backoff with full jitter, for retrying a lost database."""
-    return random.uniform(0, min(cap, base * 2 ** min(failures, 16)))
-
-
-async def wait_or_timeout(event: asyncio.Event, timeout: float) -> None:
-    """Sleep until ``event`` is set or ``timeout`` passes, then clear it.
-
-    A cancellation that arrives while the event is already set would otherwise go unseen until
-    the loop next suspends (and ``wait_for`` on 3.11 can lose it altogether): check for it, so a
-    stopping engine never waits on a loop that did not notice."""
-    try:
-        async with asyncio.timeout(timeout):
-            await event.wait()
-    except TimeoutError:
-        pass
-    event.clear()
-    task = asyncio.current_task()
-    if task is not None and task.cancelling():
-        raise asyncio.CancelledError()
-
-
 def _failure(exc: BaseException, non_retryable: bool) -> Outcome:
     return Outcome(
         ok=False,
         error_type=type(exc).__name__,
         message=str(exc),
         traceback="".join(traceback.format_exception(exc)),
-        error_types=[c.__name__ for c in type(exc).__mro__],
+        error_types=tuple(c.__name__ for c in type(exc).__mro__),
         non_retryable=non_retryable,
     )

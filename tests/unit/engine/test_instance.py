@@ -11,12 +11,17 @@ from typing import Any
 import pytest
 
 from legato.core.commands import CompleteExecution, FailExecution, ScheduleStep, StartTimer
-from legato.core.events import Event, EventType
+from legato.core.events import (
+    Event,
+    ExecutionStarted,
+    StepCompleted,
+    StepScheduled,
+    TimerFired,
+    TimerStarted,
+)
 from legato.engine.instance import WorkflowInstance
 from legato.engine.registry import Registry
 from legato.errors import NonDeterminismError
-
-E = EventType
 
 
 def make(body: Callable[..., Any]) -> tuple[Registry, Any]:
@@ -47,46 +52,50 @@ async def original(ctx: Any, s: Any, n: int) -> str:
 def history() -> list[Event]:
     """``original`` with n=7, up to (and including) the timer firing and charge scheduled."""
     return [
-        Event(E.EXECUTION_STARTED, 1_000, None, "orders", "[[7],{}]", {"version": "1"}, 1, 1),
-        Event(E.STEP_SCHEDULED, 1_000, 1, "reserve", "[[7],{}]", {"queue": "default"}, 2, 1),
-        Event(E.STEP_COMPLETED, 2_000, 1, "reserve", '"r-7"', {"attempt": 1}, 3, 3),
-        Event(E.TIMER_STARTED, 2_000, 2, "sleep", None, {"fire_at": 62_000}, 4, 3),
-        Event(E.TIMER_FIRED, 62_000, 2, None, None, {}, 5, 5),
-        Event(E.STEP_SCHEDULED, 62_000, 3, "charge", '[["r-7"],{}]', {"queue": "default"}, 6, 5),
+        ExecutionStarted(1_000, "orders", "[[7],{}]", "1", seq=1, batch=1),
+        StepScheduled(1_000, 1, "reserve", "[[7],{}]", "default", seq=2, batch=1),
+        StepCompleted(2_000, 1, "reserve", '"r-7"', 1, seq=3, batch=3),
+        TimerStarted(2_000, 2, "sleep", 62_000, seq=4, batch=3),
+        TimerFired(62_000, 2, seq=5, batch=5),
+        StepScheduled(62_000, 3, "charge", '[["r-7"],{}]', "default", seq=6, batch=5),
     ]
 
 
 def test_live_run_issues_commands_in_order() -> None:
     reg, wf = make(original)
     inst = WorkflowInstance(wf, reg, "e-1")
-    assert inst.start("[[7],{}]", 1_000) == [ScheduleStep(1, "reserve", "[[7],{}]")]
-    done = Event(E.STEP_COMPLETED, 2_000, 1, "reserve", '"r-7"')
-    cmds, accepted = inst.activate([done], 2_000)
-    assert cmds == [StartTimer(2, 62_000)] and accepted == [done]
+    assert inst.start("[[7],{}]", 1_000).commands == (
+        ScheduleStep(1, "reserve", "default", "[[7],{}]"),
+    )
+    done = StepCompleted(2_000, 1, "reserve", '"r-7"', 1)
+    first = inst.activate([done], 2_000)
+    assert first.commands == (StartTimer(2, 62_000),) and first.accepted == (done,)
     # a duplicate of an input already seen is not accepted again
-    assert inst.activate([done], 2_500) == ([], [])
-    cmds, _ = inst.activate([Event(E.TIMER_FIRED, 62_000, 2)], 62_000)
-    assert cmds == [ScheduleStep(3, "charge", '[["r-7"],{}]')]
-    cmds, _ = inst.activate([Event(E.STEP_COMPLETED, 63_000, 3, "charge", '"paid"')], 63_000)
-    assert cmds == [CompleteExecution('"paid"')]
+    again = inst.activate([done], 2_500)
+    assert (again.commands, again.accepted) == ((), ())
+    fired = inst.activate([TimerFired(62_000, 2)], 62_000)
+    assert fired.commands == (ScheduleStep(3, "charge", "default", '[["r-7"],{}]'),)
+    paid = inst.activate([StepCompleted(63_000, 3, "charge", '"paid"', 1)], 63_000)
+    assert paid.commands == (CompleteExecution('"paid"'),)
     inst.close()
 
 
 def test_replay_of_a_matching_history_returns_only_what_is_missing() -> None:
     reg, wf = make(original)
     inst = WorkflowInstance(wf, reg, "e-1")
-    assert inst.replay(history()) == []
+    assert inst.replay(history()) == ()
     assert inst.seq == 6
-    assert set(inst.waiting) == {3}  # waits for charge, as the live run did
-    cmds, _ = inst.activate([Event(E.STEP_COMPLETED, 63_000, 3, "charge", '"paid"')], 63_000)
-    assert cmds == [CompleteExecution('"paid"')]
+    # waits for charge, as the live run did
+    assert [ref for ref in range(1, 5) if inst.waits_for(ref)] == [3]
+    paid = inst.activate([StepCompleted(63_000, 3, "charge", '"paid"', 1)], 63_000)
+    assert paid.commands == (CompleteExecution('"paid"'),)
 
 
 def test_replay_that_stops_before_a_command_was_recorded_issues_it() -> None:
     reg, wf = make(original)
     inst = WorkflowInstance(wf, reg, "e-1")
     # the timer fired but the transition scheduling charge was never written
-    assert inst.replay(history()[:5]) == [ScheduleStep(3, "charge", '[["r-7"],{}]')]
+    assert inst.replay(history()[:5]) == (ScheduleStep(3, "charge", "default", '[["r-7"],{}]'),)
 
 
 async def charge_first(ctx: Any, s: Any, n: int) -> Any:
@@ -133,7 +142,7 @@ def test_replay_reports_the_first_divergence(
 
 def test_changed_arguments_or_durations_are_not_divergences() -> None:
     reg, wf = make(other_sleep_length)
-    assert WorkflowInstance(wf, reg, "e-1").replay(history()) == []
+    assert WorkflowInstance(wf, reg, "e-1").replay(history()) == ()
 
 
 def test_replay_of_an_input_the_code_no_longer_accepts() -> None:
@@ -153,7 +162,7 @@ def test_workflow_exception_becomes_fail_execution() -> None:
         raise KeyError(n)
 
     reg, wf = make(broken)
-    [cmd] = WorkflowInstance(wf, reg, "e-1").start("[[7],{}]", 1_000)
+    [cmd] = WorkflowInstance(wf, reg, "e-1").start("[[7],{}]", 1_000).commands
     assert isinstance(cmd, FailExecution)
     assert (cmd.error_type, cmd.message) == ("KeyError", "7")
     assert "KeyError: 7" in cmd.traceback
@@ -167,7 +176,7 @@ def test_ctx_values_depend_only_on_execution_id_and_event_time() -> None:
             return [ctx.now().timestamp(), str(ctx.uuid()), ctx.random(), str(ctx.uuid())]
 
         wf = reg.add_workflow(draw, "draw", "1")
-        [cmd] = WorkflowInstance(wf, reg, execution_id).start("[[],{}]", ts)
+        [cmd] = WorkflowInstance(wf, reg, execution_id).start("[[],{}]", ts).commands
         assert isinstance(cmd, CompleteExecution)
         return cmd.result  # type: ignore[return-value]
 

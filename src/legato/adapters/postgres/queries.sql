@@ -82,7 +82,7 @@ ORDER BY created_at LIMIT %(limit)s;
 
 -- name: done_tasks
 SELECT t.id, t.execution_id, t.step_id, t.name, t.queue, t.args, t.available_at, t.attempt,
-       t.lease_owner, t.outcome, t.heartbeat_details
+       t.lease_owner, t.lease_expires_at, t.outcome, t.heartbeat_details
 FROM tasks t JOIN executions e ON e.id = t.execution_id
 WHERE t.state = 'done' AND e.status = 'RUNNING' AND e.partition = ANY(%(parts)s)
 LIMIT %(limit)s;
@@ -105,7 +105,7 @@ WHERE id IN (
     FOR UPDATE SKIP LOCKED
 )
 RETURNING id, execution_id, step_id, name, queue, args, available_at, attempt, lease_owner,
-          outcome, heartbeat_details;
+          lease_expires_at, outcome, heartbeat_details;
 
 -- name: finish_tasks
 UPDATE tasks AS t SET state = 'done', outcome = f.outcome
@@ -252,7 +252,7 @@ DELETE FROM inbox WHERE execution_id = %(eid)s;
 -- Wakes the orchestrators only when a parent was told (most executions have none).
 WITH told AS (
     INSERT INTO inbox (execution_id, kind, name, ref, payload, created_at)
-    SELECT parent_id, 'child', %(name)s, parent_ref, %(payload)s, %(now)s
+    SELECT parent_id, %(kind)s::text, %(name)s, parent_ref, %(payload)s, %(now)s
     FROM executions WHERE id = %(eid)s AND parent_ref IS NOT NULL
     RETURNING 1
 )
@@ -272,7 +272,7 @@ ON CONFLICT (id) DO NOTHING;
 
 -- name: insert_child_event
 INSERT INTO history (execution_id, seq, batch, type, ts, ref, name, payload, meta)
-VALUES (%(child)s, 1, 1, 'ExecutionStarted', %(now)s, NULL, %(workflow)s, %(input)s, %(meta)s)
+VALUES (%(child)s, 1, 1, %(event_type)s, %(now)s, NULL, %(workflow)s, %(input)s, %(meta)s)
 ON CONFLICT DO NOTHING;
 
 -- name: adopt_child
@@ -283,25 +283,45 @@ WHERE id = %(child)s AND %(wait)s AND parent_ref IS NULL AND workflow = %(workfl
 
 -- name: link_child
 INSERT INTO inbox (execution_id, kind, name, ref, payload, created_at)
-SELECT %(parent)s, 'child', c.answer, %(ref)s,
+SELECT %(parent)s, %(kind)s::text, c.answer, %(ref)s,
        CASE c.answer
-           WHEN 'started' THEN c.created_at::text
-           WHEN 'completed' THEN c.output
-           WHEN 'conflict' THEN json_build_object('workflow', c.workflow)::text
-           ELSE json_build_object('error_type', coalesce(c.error_type, 'States.' || c.status),
+           WHEN %(started)s::text THEN c.created_at::text
+           WHEN %(completed)s::text THEN c.output
+           WHEN %(conflict)s::text THEN json_build_object('workflow', c.workflow)::text
+           ELSE json_build_object('error_type', coalesce(c.error_type, %(error_prefix)s::text || c.status),
                                   'message', coalesce(c.error_message, ''))::text
        END,
        %(now)s
 FROM (
     SELECT e.*,
            CASE WHEN e.workflow <> %(workflow)s
-                     OR e.input IS DISTINCT FROM %(input)s::text THEN 'conflict'
-                WHEN NOT %(wait)s THEN 'started'
+                     OR e.input IS DISTINCT FROM %(input)s::text THEN %(conflict)s::text
+                WHEN NOT %(wait)s THEN %(started)s::text
                 WHEN e.status IN ('COMPLETED', 'FAILED', 'CANCELLED', 'TIMED_OUT')
                      THEN lower(e.status)
                 WHEN e.parent_id IS DISTINCT FROM %(parent)s::text
-                     OR e.parent_ref IS DISTINCT FROM %(ref)s::integer THEN 'conflict'
+                     OR e.parent_ref IS DISTINCT FROM %(ref)s::integer THEN %(conflict)s::text
            END AS answer
     FROM executions e WHERE e.id = %(child)s
 ) c
 WHERE c.answer IS NOT NULL;
+
+-- Schema migrations (see legato.adapters.sql_scripts.migrate), one migrator at a time.
+
+-- name: lock_migrations
+-- The key is "Legato" in ASCII.
+SELECT pg_advisory_xact_lock(83998409847919);
+
+-- name: create_migrations_table
+CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,
+                                              checksum TEXT NOT NULL, applied_at BIGINT NOT NULL);
+
+-- name: applied_migrations
+SELECT version, name, checksum FROM schema_migrations ORDER BY version;
+
+-- name: record_migration
+INSERT INTO schema_migrations VALUES (%(version)s, %(name)s, %(checksum)s, %(now)s);
+
+-- name: touch_store
+INSERT INTO store_meta VALUES ('opened_at', %(now)s)
+ON CONFLICT (key) DO UPDATE SET value = excluded.value;

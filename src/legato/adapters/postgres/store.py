@@ -16,6 +16,8 @@ from typing import Any
 import psycopg
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
+from legato.adapters import sql_scripts
+from legato.adapters.postgres import driver
 from legato.adapters.postgres.connection import check_url, redact, translate
 from legato.adapters.postgres.writer import (
     CHANNEL_DONE,
@@ -35,22 +37,16 @@ from legato.adapters.rows import (
     task_from_row,
 )
 from legato.adapters.sql_files import load_migrations, load_queries
+from legato.core.backoff import RECONNECT
 from legato.core.events import Event, Status
+from legato.core.messages import InboxMessage, InboxRow
+from legato.core.transition import NewExecution, Task, Transition
 from legato.errors import ConfigurationError, StoreError
-from legato.ports.store import (
-    ExecutionRow,
-    InboxMessage,
-    InboxRow,
-    NewExecution,
-    StartResult,
-    TaskRow,
-    Transition,
-)
+from legato.ports.executions import ExecutionRow, StartResult
 
 _PACKAGE = "legato.adapters.postgres"
 QUERIES = load_queries(_PACKAGE)
 log = logging.getLogger("legato.store")
-MIGRATION_LOCK = 0x4C6567_61746F  # pg_advisory_xact_lock key: one migrator at a time
 CONNECT_TIMEOUT = 10.0
 
 
@@ -108,40 +104,14 @@ class PostgresStore:
     async def migrate(self) -> list[int]:
         """Apply the migrations this database lacks; returns their numbers."""
         pool = await self._open_pool()
-        migrations = load_migrations(_PACKAGE)
-        applied_now = []
+        now = int(time.time() * 1000)
+        script = sql_scripts.migrate(load_migrations(_PACKAGE), now, redact(self.url))
         try:
             async with pool.connection() as conn, conn.transaction():
-                await conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
-                await conn.execute(
-                    "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
-                    "name TEXT NOT NULL, checksum TEXT NOT NULL, applied_at BIGINT NOT NULL)"
-                )
-                cur = await conn.execute("SELECT version FROM schema_migrations")
-                applied = {row[0] for row in await cur.fetchall()}
-                newest_known = migrations[-1].version
-                if applied and max(applied) > newest_known:
-                    raise StoreError(
-                        f"database {redact(self.url)} has schema version {max(applied)}, newer "
-                        f"than this Legato knows ({newest_known}): upgrade Legato"
-                    )
-                for m in migrations:
-                    if m.version in applied:
-                        continue
-                    await conn.execute(m.sql.encode())
-                    await conn.execute(
-                        "INSERT INTO schema_migrations VALUES (%s, %s, %s, %s)",
-                        (m.version, m.name, m.checksum, int(time.time() * 1000)),
-                    )
-                    applied_now.append(m.version)
-                await conn.execute(
-                    "INSERT INTO store_meta VALUES ('opened_at', %s) "
-                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                    (str(int(time.time() * 1000)),),
-                )
+                applied: list[int] = await driver.run(conn, QUERIES, script)
         except psycopg.Error as exc:
             raise translate(exc, self.url) from exc
-        return applied_now
+        return applied
 
     # --- writes -------------------------------------------------------------------------------
     async def start_execution(self, new: NewExecution) -> StartResult:
@@ -155,24 +125,25 @@ class PostgresStore:
         every channel after a reconnect (anything may have been missed meanwhile)."""
         channels = {CHANNEL_TASKS: "tasks", CHANNEL_DONE: "done", CHANNEL_PENDING: "pending",
                     CHANNEL_INBOX: "inbox"}  # fmt: skip
-        delay = 0.1
+        failures = 0
         while True:
             try:
                 conn = await psycopg.AsyncConnection.connect(self.url, autocommit=True)
                 async with conn:
                     for channel in channels:
                         await conn.execute(f"LISTEN {channel}")
-                    delay = 0.1
+                    failures = 0
                     for name in channels.values():
                         on_notify(name)
                     async for note in conn.notifies():
                         on_notify(channels.get(note.channel, note.channel))
             except (psycopg.Error, OSError) as exc:
+                failures += 1
+                delay = RECONNECT.delay(failures, random.random())
                 log.warning(
                     "listening for notifications failed (%s); retrying in %.1fs", exc, delay
                 )
-                await asyncio.sleep(delay * random.uniform(0.5, 1.5))
-                delay = min(delay * 2, 5.0)
+                await asyncio.sleep(delay)
 
     def pending_writes(self) -> int:
         return self._writer.pending if self._writer else 0
@@ -195,7 +166,7 @@ class PostgresStore:
 
     async def claim_tasks(
         self, owner: str, queues: list[str], now: int, lease_ms: int, limit: int
-    ) -> list[TaskRow]:
+    ) -> list[Task]:
         params = {"owner": owner, "expires": now + lease_ms, "queues": queues, "now": now,
                   "limit": limit}  # fmt: skip
         # Claims skip the group-commit queue: SKIP LOCKED lets many workers claim at once.
@@ -254,7 +225,7 @@ class PostgresStore:
         rows = await self._read("pending_executions", {"parts": partitions, "limit": limit})
         return [execution_from_row(r) for r in rows]
 
-    async def done_tasks(self, limit: int, partitions: list[int]) -> list[TaskRow]:
+    async def done_tasks(self, limit: int, partitions: list[int]) -> list[Task]:
         rows = await self._read("done_tasks", {"parts": partitions, "limit": limit})
         return [task_from_row(r) for r in rows]
 
@@ -287,39 +258,15 @@ class PostgresStore:
 
     # --- orchestrator replicas ------------------------------------------------------------------
     async def heartbeat_replica(self, owner: str, now: int, live_ms: int, leaving: bool) -> int:
-        async def op(conn: Conn) -> int:
-            if not leaving:
-                await conn.execute(QUERIES["heartbeat_replica"], {"owner": owner, "now": now})
-            await conn.execute(
-                QUERIES["forget_replicas"],
-                {"stale": now - 10 * live_ms, "owner": owner, "leaving": leaving},
-            )
-            cur = await conn.execute(QUERIES["count_replicas"], {"live_since": now - live_ms})
-            row = await cur.fetchone()
-            return int(row[0]) if row else 0
-
-        live: int = await self.writer.submit(op)
+        script = sql_scripts.heartbeat_replica(owner, now, live_ms, leaving)
+        live: int = await self.writer.submit(lambda c: driver.run(c, QUERIES, script))
         return live
 
     async def balance_partitions(
         self, owner: str, now: int, lease_ms: int, target: int
     ) -> list[int]:
-        lease = {"owner": owner, "now": now, "expires": now + lease_ms}
-
-        async def op(conn: Conn) -> list[int]:
-            cur = await conn.execute(QUERIES["renew_partitions"], lease)
-            held = sorted(r[0] for r in await cur.fetchall())
-            if len(held) > target:  # give the surplus back for newer replicas to take
-                extra, held = held[target:], held[:target]
-                await conn.execute(QUERIES["release_partitions"], {"owner": owner, "ids": extra})
-            elif len(held) < target:
-                cur = await conn.execute(
-                    QUERIES["acquire_partitions"], {**lease, "limit": target - len(held)}
-                )
-                held = sorted(held + [r[0] for r in await cur.fetchall()])
-            return held
-
-        held: list[int] = await self.writer.submit(op)
+        script = sql_scripts.balance_partitions(owner, now, lease_ms, target)
+        held: list[int] = await self.writer.submit(lambda c: driver.run(c, QUERIES, script))
         return held
 
     async def release_partitions(self, owner: str, ids: list[int]) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -23,7 +24,8 @@ from legato.adapters.transition_rows import (
     sweep_statements,
 )
 from legato.core.events import Status
-from legato.ports.store import NewExecution, StaleTransition, StartResult, Transition
+from legato.core.transition import NewExecution, Transition
+from legato.ports.executions import StaleTransition, StartResult
 
 MAX_BATCH = 2000
 Conn = psycopg.AsyncConnection[tuple[Any, ...]]
@@ -69,6 +71,7 @@ class PgWriter:
         self._writers: set[asyncio.Task[None]] = set()
         self.pending = 0
         self.commits = 0
+        self.paths: Counter[str] = Counter()  # batches by write path (docs/ARCHITECTURE.md)
 
     def submit(self, job: Job) -> asyncio.Future[Any]:
         loop = asyncio.get_running_loop()
@@ -120,6 +123,7 @@ class PgWriter:
         """A small batch as one multi-statement script: the server runs it as one implicit
         transaction, so the whole commit is one message and one round trip (the latency path).
         Values are bound client-side by psycopg, never pasted into SQL by hand."""
+        self.paths["script"] += 1
         cur = psycopg.AsyncClientCursor(conn)
         finishes = _finishes(batch)
         statements = self._statements(batch)
@@ -158,6 +162,7 @@ class PgWriter:
         """A large batch in pipeline mode: one ``executemany`` per statement kind, a few round
         trips whatever its size (the throughput path). A stale transition makes its guard raise
         LG001, the server rolls the batch back, and we return None."""
+        self.paths["pipeline"] += 1
         starts = [job for job, _ in batch if isinstance(job, NewExecution)]
         moving = [job for job, _ in batch if isinstance(job, Transition)]
         trs = [n.transition for n in starts] + moving
@@ -193,6 +198,7 @@ class PgWriter:
 
     async def _one_by_one(self, conn: Conn, batch: list[_Job]) -> list[_Result]:
         """Each job in its own savepoint, so one that fails or is stale leaves the rest be."""
+        self.paths["one_by_one"] += 1
         outcome: list[_Result] = []
         async with conn.transaction():
             ok: list[Transition] = []

@@ -72,7 +72,7 @@ ORDER BY created_at;
 
 -- name: done_tasks
 SELECT t.id, t.execution_id, t.step_id, t.name, t.queue, t.args, t.available_at, t.attempt,
-       t.lease_owner, t.outcome, t.heartbeat_details
+       t.lease_owner, t.lease_expires_at, t.outcome, t.heartbeat_details
 FROM tasks t JOIN executions e ON e.id = t.execution_id
 WHERE t.state = 'done' AND e.status = 'RUNNING'
   AND e.partition IN (SELECT value FROM json_each(:parts))
@@ -96,7 +96,7 @@ WHERE id IN (
     LIMIT :limit
 )
 RETURNING id, execution_id, step_id, name, queue, args, available_at, attempt, lease_owner,
-          outcome, heartbeat_details;
+          lease_expires_at, outcome, heartbeat_details;
 
 -- name: finish_task
 UPDATE tasks SET state = 'done', outcome = ?
@@ -191,7 +191,7 @@ DELETE FROM inbox WHERE execution_id = :eid;
 
 -- name: notify_parent
 INSERT INTO inbox (execution_id, kind, name, ref, payload, created_at)
-SELECT parent_id, 'child', :name, parent_ref, :payload, :now
+SELECT parent_id, :kind, :name, parent_ref, :payload, :now
 FROM executions WHERE id = :eid AND parent_ref IS NOT NULL;
 
 -- Children, started in the parent's transition: the row and its first event if the id is new,
@@ -207,7 +207,7 @@ ON CONFLICT (id) DO NOTHING;
 
 -- name: insert_child_event
 INSERT INTO history (execution_id, seq, batch, type, ts, ref, name, payload, meta)
-VALUES (:child, 1, 1, 'ExecutionStarted', :now, NULL, :workflow, :input, :meta)
+VALUES (:child, 1, 1, :event_type, :now, NULL, :workflow, :input, :meta)
 ON CONFLICT DO NOTHING;
 
 -- name: adopt_child
@@ -217,23 +217,42 @@ WHERE id = :child AND :wait AND parent_ref IS NULL AND workflow = :workflow
 
 -- name: link_child
 INSERT INTO inbox (execution_id, kind, name, ref, payload, created_at)
-SELECT :parent, 'child', c.answer, :ref,
+SELECT :parent, :kind, c.answer, :ref,
        CASE c.answer
-           WHEN 'started' THEN CAST(c.created_at AS TEXT)
-           WHEN 'completed' THEN c.output
-           WHEN 'conflict' THEN json_object('workflow', c.workflow)
-           ELSE json_object('error_type', coalesce(c.error_type, 'States.' || c.status),
+           WHEN :started THEN CAST(c.created_at AS TEXT)
+           WHEN :completed THEN c.output
+           WHEN :conflict THEN json_object('workflow', c.workflow)
+           ELSE json_object('error_type', coalesce(c.error_type, :error_prefix || c.status),
                             'message', coalesce(c.error_message, ''))
        END,
        :now
 FROM (
     SELECT e.*,
-           CASE WHEN e.workflow <> :workflow OR e.input IS NOT :input THEN 'conflict'
-                WHEN NOT :wait THEN 'started'
+           CASE WHEN e.workflow <> :workflow OR e.input IS NOT :input THEN :conflict
+                WHEN NOT :wait THEN :started
                 WHEN e.status IN ('COMPLETED', 'FAILED', 'CANCELLED', 'TIMED_OUT')
                      THEN lower(e.status)
-                WHEN e.parent_id IS NOT :parent OR e.parent_ref IS NOT :ref THEN 'conflict'
+                WHEN e.parent_id IS NOT :parent OR e.parent_ref IS NOT :ref THEN :conflict
            END AS answer
     FROM executions e WHERE e.id = :child
 ) c
 WHERE c.answer IS NOT NULL;
+
+-- Schema migrations (see legato.adapters.sql_scripts.migrate). BEGIN IMMEDIATE already holds
+-- the database's write lock, so one migrator runs at a time.
+
+-- name: lock_migrations
+SELECT 1;
+
+-- name: create_migrations_table
+CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,
+                                              checksum TEXT NOT NULL, applied_at INTEGER NOT NULL);
+
+-- name: applied_migrations
+SELECT version, name, checksum FROM schema_migrations ORDER BY version;
+
+-- name: record_migration
+INSERT INTO schema_migrations VALUES (:version, :name, :checksum, :now);
+
+-- name: touch_store
+INSERT OR REPLACE INTO store_meta VALUES ('opened_at', :now);

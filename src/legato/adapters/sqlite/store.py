@@ -7,12 +7,12 @@ caller's thread (WAL readers never wait for the writer).
 from __future__ import annotations
 
 import asyncio
-import json
 import sqlite3
 import time
 from collections.abc import Callable
 from typing import Any
 
+from legato.adapters import sql_scripts
 from legato.adapters.rows import (
     event_from_row,
     execution_from_row,
@@ -21,20 +21,16 @@ from legato.adapters.rows import (
     task_from_row,
 )
 from legato.adapters.sql_files import load_migrations, load_queries
+from legato.adapters.sqlite import driver
 from legato.adapters.sqlite.connection import connect, path_from_url, translate
 from legato.adapters.sqlite.writer import Writer, insert_plain
 from legato.adapters.transition_rows import execution_insert_row
+from legato.core import codec
 from legato.core.events import Event, Status
+from legato.core.messages import InboxMessage, InboxRow
+from legato.core.transition import NewExecution, Task, Transition
 from legato.errors import DatabaseReadOnlyError, StoreError
-from legato.ports.store import (
-    ExecutionRow,
-    InboxMessage,
-    InboxRow,
-    NewExecution,
-    StartResult,
-    TaskRow,
-    Transition,
-)
+from legato.ports.executions import ExecutionRow, StartResult
 
 _PACKAGE = "legato.adapters.sqlite"
 QUERIES = load_queries(_PACKAGE)
@@ -97,46 +93,22 @@ class SqliteStore:
             conn.close()
 
     def _migrate(self, conn: sqlite3.Connection) -> list[int]:
-        migrations = load_migrations(_PACKAGE)
-        applied_now = []
+        script = sql_scripts.migrate(
+            load_migrations(_PACKAGE), int(time.time() * 1000), str(self.path)
+        )
         try:
             conn.execute("BEGIN IMMEDIATE")
-            conn.execute(
-                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
-                "name TEXT NOT NULL, checksum TEXT NOT NULL, applied_at INTEGER NOT NULL)"
-            )
-            applied = {
-                v: c for v, c in conn.execute("SELECT version, checksum FROM schema_migrations")
-            }
-            newest_known = migrations[-1].version
-            if applied and max(applied) > newest_known:
-                conn.execute("ROLLBACK")
-                raise StoreError(
-                    f"database {self.path} has schema version {max(applied)}, newer than this "
-                    f"Legato knows ({newest_known}): upgrade Legato"
-                )
-            for m in migrations:
-                if m.version in applied:
-                    continue
-                for statement in m.sql.split(";"):
-                    if statement.strip():
-                        conn.execute(statement)
-                conn.execute(
-                    "INSERT INTO schema_migrations VALUES (?, ?, ?, ?)",
-                    (m.version, m.name, m.checksum, int(time.time() * 1000)),
-                )
-                applied_now.append(m.version)
-            # A real write at every start: a file we cannot write fails here, not mid-run.
-            conn.execute(
-                "INSERT OR REPLACE INTO store_meta VALUES ('opened_at', ?)",
-                (str(int(time.time() * 1000)),),
-            )
+            applied: list[int] = driver.run(conn, QUERIES, script)
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise translate(exc, self.path) from exc
-        return applied_now
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        return applied
 
     # --- writes -------------------------------------------------------------------------------
     async def start_execution(self, new: NewExecution) -> StartResult:
@@ -171,21 +143,16 @@ class SqliteStore:
 
     async def claim_tasks(
         self, owner: str, queues: list[str], now: int, lease_ms: int, limit: int
-    ) -> list[TaskRow]:
-        params = {
-            "owner": owner,
-            "expires": now + lease_ms,
-            "queues": json.dumps(queues),
-            "now": now,
-            "limit": limit,
-        }
+    ) -> list[Task]:
+        params = driver.bind({"owner": owner, "expires": now + lease_ms, "queues": queues,
+                              "now": now, "limit": limit})  # fmt: skip
 
-        def op(conn: sqlite3.Connection) -> list[TaskRow]:
+        def op(conn: sqlite3.Connection) -> list[Task]:
             return [
                 task_from_row(r) for r in conn.execute(QUERIES["claim_tasks"], params).fetchall()
             ]
 
-        rows: list[TaskRow] = await self.writer.submit(op)
+        rows: list[Task] = await self.writer.submit(op)
         return rows
 
     async def finish_task(self, task_id: str, attempt: int, owner: str, outcome: str) -> bool:
@@ -199,10 +166,8 @@ class SqliteStore:
         return done
 
     async def renew_leases(self, owner: str, task_ids: list[str], expires_at: int) -> None:
-        ids = json.dumps(task_ids)
-        await self.writer.submit(
-            lambda c: c.execute(QUERIES["renew_leases"], (expires_at, owner, ids))
-        )
+        params = (expires_at, owner, codec.dumps(task_ids, "task ids"))
+        await self.writer.submit(lambda c: c.execute(QUERIES["renew_leases"], params))
 
     async def record_heartbeat(
         self, task_id: str, attempt: int, details: str | None, expires_at: int
@@ -215,7 +180,7 @@ class SqliteStore:
         if self._reader is None:
             raise StoreError("the store is not open")
         try:
-            return self._reader.execute(QUERIES[name], params).fetchall()
+            return self._reader.execute(QUERIES[name], driver.bind(params)).fetchall()
         except sqlite3.Error as exc:
             raise translate(exc, self.path) from exc
 
@@ -224,7 +189,7 @@ class SqliteStore:
         return execution_from_row(rows[0]) if rows else None
 
     async def closed_executions(self, ids: list[str]) -> list[ExecutionRow]:
-        rows = self._read("select_closed_executions", (json.dumps(ids),))
+        rows = self._read("select_closed_executions", (codec.dumps(ids, "execution ids"),))
         return [execution_from_row(r) for r in rows]
 
     async def load_history(self, execution_id: str) -> list[Event]:
@@ -237,21 +202,21 @@ class SqliteStore:
         return [execution_from_row(r) for r in self._read("list_executions", params)]
 
     async def executions_to_resume(self, partitions: list[int]) -> list[ExecutionRow]:
-        rows = self._read("executions_to_resume", {"parts": json.dumps(partitions)})
+        rows = self._read("executions_to_resume", {"parts": partitions})
         return [execution_from_row(r) for r in rows]
 
     async def pending_executions(self, limit: int, partitions: list[int]) -> list[ExecutionRow]:
-        params = {"parts": json.dumps(partitions), "limit": limit}
+        params = {"parts": partitions, "limit": limit}
         return [execution_from_row(r) for r in self._read("pending_executions", params)]
 
-    async def done_tasks(self, limit: int, partitions: list[int]) -> list[TaskRow]:
-        params = {"parts": json.dumps(partitions), "limit": limit}
+    async def done_tasks(self, limit: int, partitions: list[int]) -> list[Task]:
+        params = {"parts": partitions, "limit": limit}
         return [task_from_row(r) for r in self._read("done_tasks", params)]
 
     async def due_timers(
         self, until: int, limit: int, partitions: list[int]
     ) -> list[tuple[str, int, int]]:
-        params = {"until": until, "limit": limit, "parts": json.dumps(partitions)}
+        params = {"until": until, "limit": limit, "parts": partitions}
         return [(r[0], r[1], r[2]) for r in self._read("due_timers", params)]
 
     # --- inbox -----------------------------------------------------------------------------------
@@ -263,7 +228,7 @@ class SqliteStore:
         return sent
 
     async def inbox(self, limit: int, partitions: list[int]) -> list[InboxRow]:
-        params = {"parts": json.dumps(partitions), "limit": limit}
+        params = {"parts": partitions, "limit": limit}
         return [inbox_from_row(r) for r in self._read("select_inbox", params)]
 
     async def load_inbox(self, execution_id: str) -> list[InboxRow]:
@@ -271,41 +236,17 @@ class SqliteStore:
 
     # --- orchestrator replicas ------------------------------------------------------------------
     async def heartbeat_replica(self, owner: str, now: int, live_ms: int, leaving: bool) -> int:
-        def op(conn: sqlite3.Connection) -> int:
-            if not leaving:
-                conn.execute(QUERIES["heartbeat_replica"], {"owner": owner, "now": now})
-            conn.execute(
-                QUERIES["forget_replicas"],
-                {"stale": now - 10 * live_ms, "owner": owner, "leaving": leaving},
-            )
-            row = conn.execute(QUERIES["count_replicas"], {"live_since": now - live_ms}).fetchone()
-            return int(row[0])
-
-        live: int = await self.writer.submit(op)
+        script = sql_scripts.heartbeat_replica(owner, now, live_ms, leaving)
+        live: int = await self.writer.submit(lambda c: driver.run(c, QUERIES, script))
         return live
 
     async def balance_partitions(
         self, owner: str, now: int, lease_ms: int, target: int
     ) -> list[int]:
-        lease = {"owner": owner, "now": now, "expires": now + lease_ms}
-
-        def op(conn: sqlite3.Connection) -> list[int]:
-            held = sorted(r[0] for r in conn.execute(QUERIES["renew_partitions"], lease))
-            if len(held) > target:  # give the surplus back for newer replicas to take
-                extra, held = held[target:], held[:target]
-                conn.execute(
-                    QUERIES["release_partitions"], {"owner": owner, "ids": json.dumps(extra)}
-                )
-            elif len(held) < target:
-                got = conn.execute(
-                    QUERIES["acquire_partitions"], {**lease, "limit": target - len(held)}
-                )
-                held = sorted(held + [r[0] for r in got])
-            return held
-
-        held: list[int] = await self.writer.submit(op)
+        script = sql_scripts.balance_partitions(owner, now, lease_ms, target)
+        held: list[int] = await self.writer.submit(lambda c: driver.run(c, QUERIES, script))
         return held
 
     async def release_partitions(self, owner: str, ids: list[int]) -> None:
-        params = {"owner": owner, "ids": json.dumps(ids)}
+        params = driver.bind({"owner": owner, "ids": ids})
         await self.writer.submit(lambda c: c.execute(QUERIES["release_partitions"], params))

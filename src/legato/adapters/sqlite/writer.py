@@ -11,13 +11,15 @@ import asyncio
 import queue
 import sqlite3
 import threading
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from legato.adapters.sqlite.connection import translate
 from legato.adapters.transition_rows import guard_rows, insert_rows, sweep_statements
-from legato.ports.store import StaleTransition, Transition
+from legato.core.transition import Transition
+from legato.ports.executions import StaleTransition
 
 MAX_BATCH = 2000
 INLINE_MAX = 2
@@ -41,6 +43,7 @@ class Writer:
         self._gathering: list[_Job] = []
         self.pending = 0  # jobs submitted and not yet resolved (read by idle detection)
         self.commits = 0
+        self.paths: Counter[str] = Counter()  # batches by write path (docs/ARCHITECTURE.md)
 
     def start(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
@@ -130,6 +133,7 @@ class Writer:
         ``executemany`` per statement and checks the summed row counts; if any guard fails it
         rolls back and returns None, and the careful path isolates each transition."""
         conn.execute("BEGIN IMMEDIATE")
+        self.paths["one_by_one" if careful else "batch"] += 1
         outcome: dict[int, tuple[Any, BaseException | None]] = {}
         trs: list[tuple[int, Transition]] = []
         for i, (job, _, _) in enumerate(batch):
@@ -200,9 +204,7 @@ def apply_guards(conn: sqlite3.Connection, q: dict[str, str], trs: list[Transiti
             return False
     for tr in trs:
         for name, params in sweep_statements(tr):
-            changed = conn.execute(q[name], params).rowcount
-            if name == "notify_parent" and changed:
-                tr.parent_notified = True  # the orchestrator looks at the inbox at once
+            conn.execute(q[name], params)
     return True
 
 

@@ -15,7 +15,8 @@ import re
 from collections.abc import Callable, Mapping
 from typing import cast
 
-from legato.core.asl import errors, paths
+from legato.core import error_names
+from legato.core.asl import paths
 from legato.core.asl.errors import StatesError
 from legato.core.asl.times import parse_timestamp
 from legato.core.events import JSON
@@ -88,7 +89,7 @@ def evaluate_rule(
         return not evaluate_rule(cast(dict[str, JSON], rule["Not"]), data, context, variables)
     variable = rule.get("Variable")
     if not isinstance(variable, str):
-        raise StatesError(errors.RUNTIME, "a Choice Rule has no Variable")
+        raise StatesError(error_names.RUNTIME, "a Choice Rule has no Variable")
     for test in _TYPE_TESTS:
         if test in rule:
             return _type_test(test, rule[test], variable, data, context, variables)
@@ -97,7 +98,7 @@ def evaluate_rule(
         if key in ("Variable", "Next", "Assign", "Comment"):
             continue
         return _compare(key, value, expected, data, context, variables)
-    raise StatesError(errors.RUNTIME, f"Choice Rule on {variable} has no comparison operator")
+    raise StatesError(error_names.RUNTIME, f"Choice Rule on {variable} has no comparison operator")
 
 
 def _type_test(
@@ -135,21 +136,23 @@ def _compare(
     variables: Mapping[str, JSON],
 ) -> bool:
     if key == "StringMatches":
-        return isinstance(value, str) and isinstance(expected, str) and (
-            string_matches(value, expected)
+        return (
+            isinstance(value, str)
+            and isinstance(expected, str)
+            and (string_matches(value, expected))
         )
     if key.endswith("Path"):
         key = key[: -len("Path")]
         expected = paths.select(cast(str, expected), data, context, variables)
     for kind in ("String", "Numeric", "Boolean", "Timestamp"):
         if key.startswith(kind):
-            relation = _ORDER.get(key[len(kind):])
+            relation = _ORDER.get(key[len(kind) :])
             if relation is None:
                 break
             left, right = _operand(kind, value), _operand(kind, expected)
             if left is None or right is None:
                 return False
-            if kind == "Boolean" and key[len(kind):] != "Equals":
+            if kind == "Boolean" and key[len(kind) :] != "Equals":
                 break
             return relation(left, right)
-    raise StatesError(errors.RUNTIME, f"unknown Choice Rule operator {key!r}")
+    raise StatesError(error_names.RUNTIME, f"unknown Choice Rule operator {key!r}")

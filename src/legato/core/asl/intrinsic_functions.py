@@ -20,7 +20,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from legato.core.asl.errors import INTRINSIC_FAILURE, StatesError
+from legato.core.asl.errors import StatesError
+from legato.core.error_names import INTRINSIC_FAILURE
 from legato.core.events import JSON
 
 #: Developer guide: Base64Encode/Base64Decode/Hash take "up to 10,000 characters".

@@ -16,7 +16,7 @@ from __future__ import annotations
 import random
 from collections.abc import Mapping
 
-from legato.core.asl.errors import INTRINSIC_FAILURE, StatesError
+from legato.core.asl.errors import StatesError
 from legato.core.asl.intrinsic_functions import (
     FUNCTIONS,
     PLACEHOLDER,
@@ -36,6 +36,7 @@ from legato.core.asl.intrinsic_syntax import (
     parse,
 )
 from legato.core.asl.selection import path_problem, select
+from legato.core.error_names import INTRINSIC_FAILURE
 from legato.core.events import JSON
 
 __all__ = [

@@ -30,7 +30,8 @@ from typing import Protocol
 
 import jsonata  # type: ignore[import-untyped]
 
-from legato.core.asl.errors import QUERY_EVALUATION_ERROR, StatesError
+from legato.core.asl.errors import StatesError
+from legato.core.error_names import QUERY_EVALUATION_ERROR
 from legato.core.events import JSON
 
 _NULL: object = jsonata.Utils.NULL_VALUE

@@ -19,11 +19,7 @@ import random
 from collections.abc import Mapping
 from typing import Final, TypeAlias
 
-from legato.core.asl.errors import (
-    PARAMETER_PATH_FAILURE,
-    RESULT_PATH_MATCH_FAILURE,
-    StatesError,
-)
+from legato.core.asl.errors import StatesError
 from legato.core.asl.intrinsics import evaluate, is_intrinsic
 from legato.core.asl.selection import (
     is_reference_path,
@@ -32,6 +28,7 @@ from legato.core.asl.selection import (
     select,
     split_root,
 )
+from legato.core.error_names import PARAMETER_PATH_FAILURE, RESULT_PATH_MATCH_FAILURE
 from legato.core.events import JSON
 
 __all__ = [

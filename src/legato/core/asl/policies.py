@@ -10,7 +10,7 @@ import random
 from collections.abc import Mapping, Sequence
 from typing import cast
 
-from legato.core.asl import errors
+from legato.core import error_names
 from legato.core.events import JSON
 
 DEFAULT_INTERVAL_SECONDS = 1  # ASL spec: IntervalSeconds defaults to 1
@@ -25,12 +25,12 @@ def error_matches(error_equals: Sequence[JSON], error: str) -> bool:
     for name in error_equals:
         if name == error:
             return True
-        if name == errors.ALL and error not in errors.NOT_MATCHED_BY_ALL:
+        if name == error_names.ALL and error not in error_names.NOT_MATCHED_BY_ALL:
             return True
         if (
-            name == errors.TASK_FAILED
-            and error != errors.TIMEOUT
-            and error not in errors.NOT_MATCHED_BY_ALL
+            name == error_names.TASK_FAILED
+            and error != error_names.TIMEOUT
+            and error not in error_names.NOT_MATCHED_BY_ALL
         ):
             return True
     return False

@@ -27,7 +27,8 @@ from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
 from jsonpath_ng.ext.parser import parse as _jsonpath_parse
 from jsonpath_ng.jsonpath import JSONPath
 
-from legato.core.asl.errors import RUNTIME, StatesError
+from legato.core.asl.errors import StatesError
+from legato.core.error_names import RUNTIME
 from legato.core.events import JSON
 
 #: One step of a reference path: an object field name or an array index.

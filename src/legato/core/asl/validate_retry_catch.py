@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from legato.core.asl.errors import ALL
 from legato.core.asl.validate_fields import (
     JSONATA,
     JSONPATH,
@@ -21,6 +20,7 @@ from legato.core.asl.validate_fields import (
     is_number,
     key,
 )
+from legato.core.error_names import ALL
 
 _RETRIER_FIELDS = (
     "ErrorEquals",

@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 from typing import cast
 
-from legato.core.asl import errors
+from legato.core import error_names
 from legato.core.asl.errors import StatesError
 from legato.core.asl.resources import ChildExecution, workflow_name_of
 from legato.core.asl.times import format_timestamp, to_epoch_ms
@@ -32,9 +32,7 @@ from legato.engine.statemachine.machine import Run
 from legato.errors import RegistrationError, StepFailed
 
 
-def open_token(
-    run: Run, sd: StateData, timeout: float | None, heartbeat: float | None
-) -> WFuture:
+def open_token(run: Run, sd: StateData, timeout: float | None, heartbeat: float | None) -> WFuture:
     """Create the state's task token and put it in the context object (``$$.Task.Token``);
     returns the future the callback resolves."""
     fut, token = run.ctx.external_task(timeout=timeout, heartbeat_timeout=heartbeat)
@@ -57,7 +55,8 @@ async def run_child(run: Run, sd: StateData, resource: ChildExecution, args: JSO
             raise StatesError(exc.error_type, exc.message) from None
     if not isinstance(args, dict) or not isinstance(args.get("StateMachineArn"), str):
         raise StatesError(
-            errors.RUNTIME, f"{sd.name}: startExecution needs a StateMachineArn in its parameters"
+            error_names.RUNTIME,
+            f"{sd.name}: startExecution needs a StateMachineArn in its parameters",
         )
     arn = cast(str, args["StateMachineArn"])
     child_input = args.get("Input", {})
@@ -74,7 +73,7 @@ async def run_child(run: Run, sd: StateData, resource: ChildExecution, args: JSO
         output = await _launch(run, sd, workflow_name_of(arn), child_input, child_id, wait=wait)
     except StepFailed as exc:  # developer guide: a failed child fails the task, States.TaskFailed
         cause = json.dumps({"Error": exc.error_type, "Cause": exc.message, "Status": "FAILED"})
-        raise StatesError(errors.TASK_FAILED, cause) from None
+        raise StatesError(error_names.TASK_FAILED, cause) from None
     if not wait:
         return {"ExecutionArn": child_id, "StartDate": started}
     as_json = resource.mode == "sync2"
@@ -100,5 +99,5 @@ async def _launch(
     try:
         fut = start(workflow, child_input, id=child_id)
     except RegistrationError as exc:
-        raise StatesError(errors.RUNTIME, f"{sd.name}: {exc}") from None
+        raise StatesError(error_names.RUNTIME, f"{sd.name}: {exc}") from None
     return await fut

@@ -16,7 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import cast
 
-from legato.core.asl import errors, jsonata_query, paths
+from legato.core import error_names
+from legato.core.asl import jsonata_query, paths
 from legato.core.asl.errors import StatesError
 from legato.core.asl.paths import MISSING, MaybeMissing
 from legato.core.events import JSON
@@ -85,7 +86,8 @@ class StateData:
             return None
         if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
             raise StatesError(
-                errors.RUNTIME, f"{self.name}: {key} must be a non-negative number, got {value!r}"
+                error_names.RUNTIME,
+                f"{self.name}: {key} must be a non-negative number, got {value!r}",
             )
         return float(value)
 

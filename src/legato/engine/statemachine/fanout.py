@@ -16,7 +16,8 @@ import math
 from collections.abc import Callable, Coroutine
 from typing import Any, cast
 
-from legato.core.asl import errors, jsonata_query, paths
+from legato.core import error_names
+from legato.core.asl import jsonata_query, paths
 from legato.core.asl.errors import StatesError
 from legato.core.events import JSON
 from legato.engine.statemachine.dataflow import Obj, StateData
@@ -74,7 +75,7 @@ async def run_map(run: Run, sd: StateData, scope: Scope) -> Outcome:
                 if threshold(failures[0]):
                     cancel.cancelled = True
                     raise StatesError(
-                        errors.EXCEED_TOLERATED_FAILURE_THRESHOLD,
+                        error_names.EXCEED_TOLERATED_FAILURE_THRESHOLD,
                         f"{sd.name}: {failures[0]} of {len(inputs)} items failed, more than "
                         "the tolerated failure threshold",
                     ) from None
@@ -104,7 +105,7 @@ def _items(sd: StateData, effective: JSON) -> list[JSON]:
     if not isinstance(items, list):
         field = "Items" if sd.jsonata else "ItemsPath"
         raise StatesError(
-            errors.QUERY_EVALUATION_ERROR if sd.jsonata else errors.RUNTIME,
+            error_names.QUERY_EVALUATION_ERROR if sd.jsonata else error_names.RUNTIME,
             f"{sd.name}: {field} must give an array, got {type(items).__name__}",
         )
     return items

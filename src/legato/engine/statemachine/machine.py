@@ -16,15 +16,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, cast
 
-from legato.core import codec
-from legato.core.asl import choice, errors, policies
+from legato.core import codec, error_names
+from legato.core.asl import choice, policies
 from legato.core.asl.errors import StatesError
 from legato.core.asl.times import format_timestamp, parse_timestamp, to_epoch_ms
 from legato.core.events import JSON
 from legato.engine.statemachine.dataflow import JSONATA, Obj, StateData
 
 if TYPE_CHECKING:
-    from legato.engine.instance import Context
+    from legato.engine.context import Context
 
 #: A state's outcome: the next state's name (None: the scope ends) and the state's output.
 Outcome = tuple[str | None, JSON]
@@ -112,7 +112,7 @@ class Run:
             await self.ctx.sleep(limit)
             scope.cancel.cancelled = True
             raise StatesError(
-                errors.TIMEOUT, f"the execution ran longer than its TimeoutSeconds of {limit}"
+                error_names.TIMEOUT, f"the execution ran longer than its TimeoutSeconds of {limit}"
             )
 
         try:
@@ -184,7 +184,7 @@ class Run:
 
         handler = _HANDLERS.get(cast(str, kind))
         if handler is None:
-            raise StatesError(errors.RUNTIME, f"state {name!r} has an unknown Type {kind!r}")
+            raise StatesError(error_names.RUNTIME, f"state {name!r} has an unknown Type {kind!r}")
         if kind in ("Task", "Parallel", "Map"):
             next_name, out, sd = await self.with_policies(state, state_data, handler, scope)
         else:
@@ -263,7 +263,7 @@ async def _wait(run: Run, sd: StateData, scope: Scope) -> Outcome:
         moment = parse_timestamp(stamp)
         if moment is None:
             raise StatesError(
-                errors.RUNTIME, f"{sd.name}: Timestamp {stamp!r} is not an RFC3339 timestamp"
+                error_names.RUNTIME, f"{sd.name}: Timestamp {stamp!r} is not an RFC3339 timestamp"
             )
         seconds = max(0.0, (to_epoch_ms(moment) - _ms(run.ctx)) / 1000)
     await run.ctx.sleep(seconds)
@@ -290,7 +290,7 @@ async def _choice(run: Run, sd: StateData, scope: Scope) -> Outcome:
             return cast(str, rule["Next"]), sd.rule_output(rule, effective)
     if "Default" in sd.state:
         return cast(str, sd.state["Default"]), sd.rule_output({}, effective)
-    raise StatesError(errors.NO_CHOICE_MATCHED, f"no Choice Rule of state {sd.name!r} matched")
+    raise StatesError(error_names.NO_CHOICE_MATCHED, f"no Choice Rule of state {sd.name!r} matched")
 
 
 async def _succeed(run: Run, sd: StateData, scope: Scope) -> Outcome:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import cast
 
-from legato.core.asl import errors
+from legato.core import error_names
 from legato.core.asl.errors import StatesError
 from legato.core.asl.resources import (
     ChildExecution,
@@ -41,7 +41,7 @@ async def run_task(run: Run, sd: StateData, scope: Scope) -> Outcome:
     try:
         resource = parse_resource(cast(str, sd.state.get("Resource")))
     except UnsupportedResource as exc:
-        raise StatesError(errors.RUNTIME, f"{sd.name}: {exc}") from None
+        raise StatesError(error_names.RUNTIME, f"{sd.name}: {exc}") from None
     token = isinstance(resource, ChildExecution) and resource.mode == "token"
     waiting = open_token(run, sd, timeout, heartbeat) if token or _wants_token(resource) else None
     args = sd.arguments(effective)  # after the token: parameters may use $$.Task.Token
@@ -78,7 +78,7 @@ async def call_step(
         )
     except RegistrationError:
         raise StatesError(
-            errors.RUNTIME,
+            error_names.RUNTIME,
             f"{sd.name}: no step named {step!r} is registered (register the function with "
             f"@app.step(name={step!r}))",
         ) from None
@@ -96,7 +96,7 @@ async def _lambda_invoke(
     function with Step Functions")."""
     if not isinstance(args, dict) or not isinstance(args.get("FunctionName"), str):
         raise StatesError(
-            errors.RUNTIME, f"{sd.name}: lambda:invoke needs a FunctionName in its parameters"
+            error_names.RUNTIME, f"{sd.name}: lambda:invoke needs a FunctionName in its parameters"
         )
     step = function_name_of(cast(str, args["FunctionName"]))
     payload = args.get("Payload")

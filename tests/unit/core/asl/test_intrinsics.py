@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from legato.core.asl.errors import INTRINSIC_FAILURE, StatesError
+from legato.core.asl.errors import StatesError
 from legato.core.asl.intrinsics import (
     Call,
     Constant,
@@ -23,6 +23,7 @@ from legato.core.asl.intrinsics import (
     is_intrinsic,
     parse,
 )
+from legato.core.error_names import INTRINSIC_FAILURE
 from legato.core.events import JSON
 
 

@@ -17,7 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from legato.core.asl import jsonata_query
-from legato.core.asl.errors import QUERY_EVALUATION_ERROR, StatesError
+from legato.core.asl.errors import StatesError
 from legato.core.asl.jsonata_query import (
     check_syntax,
     evaluate_assign,
@@ -25,6 +25,7 @@ from legato.core.asl.jsonata_query import (
     evaluate_template,
     is_expression,
 )
+from legato.core.error_names import QUERY_EVALUATION_ERROR
 from legato.core.events import JSON
 
 EXECUTION_ID = "arn:aws:states:us-east-1:123456789012:execution:sm:run-1"

@@ -13,12 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from jsonpath_ng.ext.parser import parse as jsonpath_parse
 
-from legato.core.asl.errors import (
-    PARAMETER_PATH_FAILURE,
-    RESULT_PATH_MATCH_FAILURE,
-    RUNTIME,
-    StatesError,
-)
+from legato.core.asl.errors import StatesError
 from legato.core.asl.paths import (
     MISSING,
     assign_jsonpath,
@@ -30,6 +25,7 @@ from legato.core.asl.paths import (
     result_path,
     select,
 )
+from legato.core.error_names import PARAMETER_PATH_FAILURE, RESULT_PATH_MATCH_FAILURE, RUNTIME
 from legato.core.events import JSON
 
 # Developer guide, "Using JSONPath paths" ("Reference Paths"): the example state input.

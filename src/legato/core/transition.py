@@ -1,0 +1,114 @@
+"""What one decision writes, applied by a store in one transaction or not at all.
+
+A ``Transition`` is built whole by ``legato.core.decide`` and never edited after: the events
+to append, the executions row (guarded by the sequence number the decision read), the tasks,
+timers and inbox messages it adds or consumes, and whom to wake once it is committed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from legato.core.events import Event, Status, SuspendKind
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    """One step attempt in the task queue: inserted by a transition, claimed by a worker.
+
+    ``id`` is ``{execution_id}:{step_id}``, the step's idempotency key; ``attempt`` counts
+    claims. A task for a queue the deciding process serves is inserted already leased to it
+    (``lease_owner``), so it runs right after the commit with no claim round trip."""
+
+    id: str
+    execution_id: str
+    step_id: int
+    name: str
+    queue: str
+    args: str
+    available_at: int
+    attempt: int
+    lease_owner: str | None
+    lease_expires_at: int | None
+    outcome: str | None = None  # the Outcome's JSON once a worker in another process is done
+    heartbeat_details: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TaskRetry:
+    """Put a failed task back for another attempt."""
+
+    task_id: str
+    attempt: int  # the attempt that failed
+    available_at: int
+    lease_owner: str | None  # pre-leased to a local worker, or None for any worker
+    lease_expires_at: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionUpdate:
+    status: Status
+    current_step: str | None
+    output: str | None = None
+    error_type: str | None = None
+    error_message: str | None = None
+    reason: str | None = None
+    suspend_kind: SuspendKind | None = None
+    closed_at: int | None = None
+    progress_only: bool = False  # status stays RUNNING: only seq, current step and time change
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    execution_id: str
+    expected_seq: int  # the guard: the executions row must still be at this seq
+    now: int
+    events: tuple[Event, ...]
+    update: ExecutionUpdate
+    task_inserts: tuple[Task, ...] = ()
+    task_deletes: tuple[tuple[str, int], ...] = ()  # (task id, attempt): guarded
+    task_retries: tuple[TaskRetry, ...] = ()  # guarded
+    timer_inserts: tuple[tuple[int, int], ...] = ()  # (timer id, fire_at)
+    timer_deletes: tuple[int, ...] = ()  # guarded
+    inbox_deletes: tuple[int, ...] = ()  # inbox row ids consumed: guarded
+    child_starts: tuple[ChildStart, ...] = ()
+    purge: bool = False  # closed with work outstanding: delete its remaining tasks and timers
+    park: bool = False  # suspended: its waiting tasks are handed to no worker
+    unpark: bool = False  # resumed: hand them out again
+    # Whom to wake once committed (besides the child_starts' executions): this process's
+    # worker runs ``local_tasks`` (at their available_at); ``wakes_inbox``: the inbox may hold
+    # new messages for executions decided here (a child answered at once, or a parent was told).
+    local_tasks: tuple[Task, ...] = ()
+    wakes_inbox: bool = False
+
+    @property
+    def new_seq(self) -> int:
+        return self.expected_seq + len(self.events)
+
+    @property
+    def closes(self) -> bool:
+        return self.update.closed_at is not None
+
+
+@dataclass(frozen=True, slots=True)
+class NewExecution:
+    id: str
+    workflow: str
+    version: str
+    input: str | None
+    now: int
+    transition: Transition  # events from seq 1, and what the first decision did
+    partition: int
+
+
+@dataclass(frozen=True, slots=True)
+class ChildStart:
+    """A child execution recorded PENDING in its parent's transition. If its id exists, the
+    same workflow and input attach to it; anything else leaves a ``conflict`` message for the
+    parent. ``wait``: the parent's command awaits its result, delivered to the parent's inbox
+    when the child closes; otherwise (fire and forget) the parent gets a ``started`` message."""
+
+    new: NewExecution
+    parent_id: str
+    command_id: int
+    wait: bool

@@ -1,0 +1,120 @@
+"""``legato.Context``: what a workflow function receives as its first argument.
+
+Every method is a command to the workflow instance (or a value it recorded), so the code
+behaves the same live and on replay.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from legato.core import codec
+from legato.core.durations import optional_seconds, seconds
+from legato.core.retry import Retry
+from legato.engine.scheduler import WFuture
+
+if TYPE_CHECKING:
+    from legato.engine.instance import WorkflowInstance
+
+
+@dataclass(frozen=True, slots=True)
+class StepOptions:
+    retry: Retry | None = None
+    timeout: float | None = None  # seconds, start-to-close per attempt
+    heartbeat_timeout: float | None = None
+
+    def envelope(self) -> str:
+        """The timeouts as the worker reads them (the third element of a task's args)."""
+        limits = {"timeout": self.timeout, "heartbeat_timeout": self.heartbeat_timeout}
+        return codec.dumps({k: v for k, v in limits.items() if v is not None}, "step options")
+
+
+class Context:
+    """What a workflow function receives as its first argument."""
+
+    def __init__(self, instance: WorkflowInstance) -> None:
+        self._instance = instance
+        self.execution_id = instance.execution_id
+        self.workflow = instance.workflow.name
+        self.version = instance.workflow.version
+
+    def step(self, fn: Callable[..., Any] | str, *args: Any, **kwargs: Any) -> WFuture:
+        """Schedule a registered step; await the result (or pass it to ``gather``)."""
+        return self._instance.schedule_step(fn, args, kwargs)
+
+    def call_step(
+        self,
+        fn: Callable[..., Any] | str,
+        args: tuple[Any, ...] = (),
+        kwargs: dict[str, Any] | None = None,
+        *,
+        retry: Retry | None = None,
+        timeout: float | timedelta | None = None,
+        heartbeat_timeout: float | timedelta | None = None,
+    ) -> WFuture:
+        """``step`` with this call's own retry policy and timeouts in place of the step's
+        registered ones (Temporal's per-call activity options; a Task state's TimeoutSeconds)."""
+        options = StepOptions(retry, optional_seconds(timeout), optional_seconds(heartbeat_timeout))
+        return self._instance.schedule_step(fn, args, kwargs or {}, options)
+
+    def record_state(self, state: str, data: str, *, exited: bool) -> None:
+        """Record that a state machine entered (or left) a state, with its input (output) as
+        JSON: a ``StateEntered``/``StateExited`` history event, checked again on replay."""
+        self._instance.record_state(state, data, exited)
+
+    def sleep(self, duration: float | timedelta) -> WFuture:
+        """A durable timer: survives restarts; ``await ctx.sleep(3600)``."""
+        return self._instance.start_timer(seconds(duration))
+
+    def wait_for_signal(self, name: str, *, timeout: float | timedelta | None = None) -> WFuture:
+        """The payload of the next signal ``name`` not yet taken (signals that came earlier
+        wait, in order); with ``timeout``, None if none comes in time."""
+        return self._instance.wait_for_signal(name, optional_seconds(timeout))
+
+    def child(
+        self, workflow: Callable[..., Any] | str, *args: Any, id: str | None = None, **kwargs: Any
+    ) -> WFuture:
+        """Start a child execution and await its result; its failure raises ``ChildFailed``.
+        ``id`` defaults to ``{parent id}/{command number}``; an existing execution with that id
+        and the same workflow and input is attached to, not started again."""
+        return self._instance.start_child(workflow, args, kwargs, id, wait=True)
+
+    def start_child(
+        self, workflow: Callable[..., Any] | str, *args: Any, id: str | None = None, **kwargs: Any
+    ) -> WFuture:
+        """Start a child execution without awaiting its result: resolves to a ``ChildRef``
+        (id, start time) once it exists."""
+        return self._instance.start_child(workflow, args, kwargs, id, wait=False)
+
+    def external_task(
+        self,
+        *,
+        timeout: float | timedelta | None = None,
+        heartbeat_timeout: float | timedelta | None = None,
+    ) -> tuple[WFuture, str]:
+        """A durable wait completed from outside with a task token: returns ``(future, token)``.
+        ``app.send_task_success(token, output)`` resolves the future with ``output``;
+        ``send_task_failure(token, error, cause)`` raises ``ExternalTaskFailed``, as do
+        ``timeout`` (``States.Timeout``) and ``heartbeat_timeout`` (``States.HeartbeatTimeout``:
+        no heartbeat or completion within that long of the start or the last heartbeat)."""
+        return self._instance.external_task(
+            optional_seconds(timeout), optional_seconds(heartbeat_timeout)
+        )
+
+    def gather(self, *aws: Awaitable[Any]) -> WFuture:
+        """Wait for all, like ``asyncio.gather``: results in order, first failure raised."""
+        return self._instance.gather(aws)
+
+    def now(self) -> datetime:
+        """The time of the event being processed: the same on every replay."""
+        return datetime.fromtimestamp(self._instance.now_ms / 1000, tz=UTC)
+
+    def random(self) -> float:
+        return self._instance.random()
+
+    def uuid(self) -> uuid.UUID:
+        return uuid.UUID(int=self._instance.random_bits(128), version=4)

@@ -1,0 +1,36 @@
+"""The one interface between the orchestrator and a worker in the same process.
+
+The orchestrator hands the worker the steps it leased to this process (``run``, ``hold``,
+``release``); the worker reports each attempt's outcome through the ``OnOutcome`` callback the
+engine wires to the orchestrator. Neither sees the other's internals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+from legato.core.outcome import Outcome
+from legato.core.transition import Task
+
+OnOutcome = Callable[[Task, Outcome], None]
+
+
+class LocalSteps(Protocol):
+    @property
+    def queues(self) -> frozenset[str]:
+        """The queues this worker serves: steps on them are leased to it at scheduling."""
+        ...
+
+    def run(self, task: Task) -> None:
+        """Run an attempt leased to this process, now."""
+        ...
+
+    def hold(self, task: Task) -> None:
+        """Keep renewing the lease of an attempt that runs later (a retry waiting for its
+        time), until ``run`` or ``release``."""
+        ...
+
+    def release(self, task_id: str) -> None:
+        """Stop renewing a lease: the outcome is committed, or lost and must expire."""
+        ...

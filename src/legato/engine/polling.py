@@ -1,0 +1,64 @@
+"""Finding work that other processes wrote: results of workers elsewhere, executions started
+by clients, inbox messages, and timers whose in-memory callback was lost. Notifications wake
+these polls where the store has them; otherwise they run on an interval."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from legato.core.decide import TimerDue
+from legato.core.events import Status
+from legato.engine.orchestrator import Orchestrator, OrchestratorStore, Wake
+
+log = logging.getLogger("legato.orchestrator")
+BATCH = 500
+
+
+async def poll(store: OrchestratorStore, orch: Orchestrator, timers_until: int | None) -> None:
+    """One round of every poll; ``timers_until`` (epoch ms), if given, sweeps due timers."""
+    parts = sorted(orch.owned)
+    for task in await store.done_tasks(BATCH, parts):
+        orch.deliver_done(task)
+    for row in await store.pending_executions(BATCH, parts):
+        orch.deliver(row.id, Wake())
+    for message in await store.inbox(BATCH, parts):
+        orch.deliver_message(message)
+    if timers_until is not None:
+        for eid, timer_id, _ in await store.due_timers(timers_until, BATCH, parts):
+            orch.deliver(eid, TimerDue(timer_id))
+
+
+async def take_up(
+    store: OrchestratorStore,
+    orch: Orchestrator,
+    parts: list[int],
+    is_registered: Callable[[str, str], bool],
+) -> None:
+    """Partitions this replica just leased: arm their timers, and resume their executions."""
+    try:
+        for eid, timer_id, fire_at in await store.due_timers(2**62, 10**9, parts):
+            orch.dispatch.arm_timer(eid, timer_id, fire_at)
+        await resume_all(store, orch, parts, is_registered)
+    except Exception:
+        log.exception("taking up partitions %s failed; the polls will catch up", parts)
+
+
+async def resume_all(
+    store: OrchestratorStore,
+    orch: Orchestrator,
+    parts: list[int],
+    is_registered: Callable[[str, str], bool],
+) -> None:
+    """Pick up client-started executions, resume suspended ones whose workflow is now
+    registered, and replay running ones (up to the cache size) so that code which no longer
+    matches its histories is reported now, not when the next event arrives."""
+    warm = 0
+    for row in await store.executions_to_resume(parts):
+        if row.status == Status.RUNNING:
+            warm += 1
+            if warm > orch.cache.size:
+                continue
+        elif row.status == Status.SUSPENDED and not is_registered(row.workflow, row.version):
+            continue
+        orch.deliver(row.id, Wake())

@@ -1,0 +1,34 @@
+"""Port: the task queue that workers claim step attempts from and report outcomes to.
+
+Tasks are inserted and consumed by transitions (``legato.ports.executions``); a worker claims
+one with a lease (``lease_owner``, ``lease_expires_at``) that it renews while the step runs. A
+lease that runs out makes the task claimable again: steps run at least once.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from legato.core.transition import Task
+
+
+class TaskQueue(Protocol):
+    async def claim_tasks(
+        self, owner: str, queues: list[str], now: int, lease_ms: int, limit: int
+    ) -> list[Task]:
+        """Lease up to ``limit`` ready tasks nobody holds (or whose lease ran out)."""
+        ...
+
+    async def finish_task(self, task_id: str, attempt: int, owner: str, outcome: str) -> bool:
+        """Record an attempt's outcome (JSON) on its task for the deciding orchestrator; False
+        if the lease is no longer this owner's (the attempt was superseded)."""
+        ...
+
+    async def renew_leases(self, owner: str, task_ids: list[str], expires_at: int) -> None: ...
+    async def record_heartbeat(
+        self, task_id: str, attempt: int, details: str | None, expires_at: int
+    ) -> None: ...
+
+    async def done_tasks(self, limit: int, partitions: list[int]) -> list[Task]:
+        """Tasks with an outcome waiting to be decided, of RUNNING executions."""
+        ...
