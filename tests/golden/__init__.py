@@ -1,0 +1,1 @@
+"""Golden histories: recorded executions replayed against the current code (see record.py)."""
