@@ -84,10 +84,10 @@ async def test_a_message_is_consumed_once(store: Store) -> None:
     await _start(store, "a")
     await store.send(_signal("a", "s", "1"))
     [row] = await store.inbox(10, ALL)
-    await store.commit(_consume("a", 1, [row.id]))
+    await store.submit(_consume("a", 1, [row.id]))
     assert await store.inbox(10, ALL) == []
     with pytest.raises(StaleTransition):  # a second decision consuming it again: refused
-        await store.commit(_consume("a", 2, [row.id]))
+        await store.submit(_consume("a", 2, [row.id]))
     assert len(await store.load_history("a")) == 2
 
 
@@ -96,7 +96,7 @@ async def test_closing_drops_unread_messages_and_refuses_new_ones(store: Store) 
     await store.send(_signal("a", "s", "1"))
     await store.send(_signal("a", "s", "2"))
     first = (await store.inbox(10, ALL))[0]
-    await store.commit(_consume("a", 1, [first.id], close=True))
+    await store.submit(_consume("a", 1, [first.id], close=True))
     assert await store.load_inbox("a") == []
     assert not await store.send(_signal("a", "s", "3"))
 
@@ -118,7 +118,7 @@ def _parent_step(parent: str, seq: int, starts: list[ChildStart]) -> Transition:
 
 async def test_a_child_starts_with_its_parent_and_reports_when_it_closes(store: Store) -> None:
     await _start(store, "p")
-    await store.commit(_parent_step("p", 1, [_child_start("p", "p/1", 1, "[[1], {}]", True)]))
+    await store.submit(_parent_step("p", 1, [_child_start("p", "p/1", 1, "[[1], {}]", True)]))
     child = await store.load_execution("p/1")
     assert child is not None and (child.status, child.seq) == (Status.PENDING, 1)
     history = await store.load_history("p/1")
@@ -127,7 +127,7 @@ async def test_a_child_starts_with_its_parent_and_reports_when_it_closes(store: 
     assert isinstance(started, ExecutionStarted) and started.parent_id == "p"
     assert await store.inbox(10, ALL) == []  # nothing to say yet
     done = ExecutionCompleted(8, "42")
-    await store.commit(
+    await store.submit(
         Transition(
             "p/1", 1, 8, (done,), ExecutionUpdate(Status.COMPLETED, None, output="42", closed_at=8)
         )
@@ -145,8 +145,8 @@ async def test_a_child_starts_with_its_parent_and_reports_when_it_closes(store: 
 async def test_an_existing_child_id_attaches_reports_or_conflicts(store: Store) -> None:
     await _start(store, "p")
     await _start(store, "q")
-    await store.commit(_parent_step("p", 1, [_child_start("p", "kid-1", 1, "[[1], {}]", True)]))
-    await store.commit(
+    await store.submit(_parent_step("p", 1, [_child_start("p", "kid-1", 1, "[[1], {}]", True)]))
+    await store.submit(
         _parent_step(
             "q",
             1,

@@ -83,6 +83,34 @@ async def test_a_schema_newer_than_the_code_is_refused(any_db_url: str) -> None:
     await store.close()
 
 
+def _execute(url: str, sql: str) -> None:
+    if url.startswith("sqlite"):
+        with sqlite3.connect(url.removeprefix("sqlite:///")) as conn:
+            conn.execute(sql)
+    else:
+        with psycopg.connect(url) as conn:
+            conn.execute(sql)
+
+
+async def test_an_applied_migration_that_was_edited_stops_start_up(any_db_url: str) -> None:
+    """The database recorded each migration's checksum when it applied it; a file edited
+    since (here: the recorded checksum no longer matches) means the schema is not what the
+    migrations say, and start-up refuses with what to do about it."""
+    store = open_store(any_db_url)
+    await store.migrate()
+    await store.close()
+    _execute(any_db_url, "UPDATE schema_migrations SET checksum = 'feedface0000' WHERE version = 2")
+    migration = load_migrations("legato.adapters.sqlite")[1]
+    store = open_store(any_db_url)
+    with pytest.raises(StoreError) as info:
+        await store.open()
+    await store.close()
+    message = str(info.value)
+    assert f"migration 0002_{migration.name} was applied with checksum feedface0000" in message
+    assert "an applied migration must never be edited" in message
+    assert "put the change in a new migration" in message
+
+
 def test_legato_migrate_command(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     first = CliRunner().invoke(app_cli, ["migrate", "--db", url])

@@ -83,9 +83,9 @@ async def test_a_stale_transition_in_a_batch_leaves_the_others_committed(
     for eid in ("a", "b", "c"):
         await _start(store, eid)
     results = await asyncio.gather(
-        store.commit(_complete("a", 2)),
-        store.commit(_complete("b", 1)),  # wrong sequence number: someone else moved it on
-        store.commit(_complete("c", 2, attempt=3)),  # a task attempt that is not the current one
+        store.submit(_complete("a", 2)),
+        store.submit(_complete("b", 1)),  # wrong sequence number: someone else moved it on
+        store.submit(_complete("c", 2, attempt=3)),  # a task attempt that is not the current one
         return_exceptions=True,
     )
     assert results[0] is None
@@ -99,9 +99,9 @@ async def test_a_stale_transition_in_a_batch_leaves_the_others_committed(
 
 async def test_a_transition_applies_once(store: Store) -> None:
     await _start(store, "a")
-    await store.commit(_complete("a", 2))
+    await store.submit(_complete("a", 2))
     with pytest.raises(StaleTransition):
-        await store.commit(_complete("a", 2))  # the same decision again: refused
+        await store.submit(_complete("a", 2))  # the same decision again: refused
     assert [e.seq for e in await store.load_history("a")] == [1, 2, 3, 4]
 
 

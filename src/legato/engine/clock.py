@@ -40,7 +40,7 @@ class SkippingClock:
         self._counter = itertools.count()
         self.idle: Callable[[], bool] = lambda: True
         self._task: asyncio.Task[None] | None = None
-        self.skipped_ms = 0
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def now_ms(self) -> int:
         return int(time.time() * 1000) + self._offset
@@ -49,13 +49,16 @@ class SkippingClock:
         handle = _SkipHandle()
         heapq.heappush(self._heap, (when_ms, next(self._counter), handle, callback))
         if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self._advance_loop())
+            self._loop = asyncio.get_running_loop()
+            self._task = self._loop.create_task(self._advance_loop())
         return handle
 
     def advance(self, seconds: float) -> None:
-        """Move time forward by hand; due timers fire on the next loop turn."""
+        """Move time forward by hand (from the loop or another thread, such as a sync step's);
+        the timers now due fire on the loop's next turn."""
         self._offset += int(seconds * 1000)
-        self.skipped_ms += int(seconds * 1000)
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._fire_due)
 
     async def _advance_loop(self) -> None:
         idle_turns = 0

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from legato.core.decide import TimerDue
+from legato.core.admit import TimerDue
 from legato.core.transition import Task, Transition
 from legato.engine.local_steps import LocalSteps
 from legato.ports.clock import Clock

@@ -27,22 +27,16 @@ from legato.core.commands import (
     StartExternalTask,
     StartTimer,
 )
-from legato.core.decide import Activation, ExternalTimers
+from legato.core.decide import Activation
 from legato.core.durations import to_ms
 from legato.core.events import (
     COMMAND_EVENTS,
     EXTERNAL_TASK,
     INPUT_EVENTS,
-    ChildCompleted,
-    ChildFailed,
     ChildScheduled,
-    ChildStarted,
     CommandEvent,
     Event,
     ExecutionStarted,
-    ExternalTaskCompleted,
-    ExternalTaskFailed,
-    ExternalTaskHeartbeat,
     ExternalTaskStarted,
     InputEvent,
     SignalReceived,
@@ -51,7 +45,6 @@ from legato.core.events import (
     StepScheduled,
     TimerStarted,
 )
-from legato.core.retry import Retry
 from legato.core.tokens import make_token
 from legato.engine import divergence
 from legato.engine.context import Context, StepOptions
@@ -64,7 +57,7 @@ from legato.engine.waits import (
     SignalWaiter,
     StepWait,
     TimerWait,
-    Wait,
+    WaitTable,
 )
 from legato.errors import NonDeterminismError, StepFailed, WorkflowUsageError
 
@@ -79,19 +72,22 @@ class WorkflowInstance:
         self._now_ms = 0
         self._seq = 0  # last history seq this instance has seen or written
         self._next_id = 1
-        self._waits: dict[int, Wait] = {}  # by command number
-        self._external_timers: dict[int, int] = {}  # timer id -> its external wait's command
+        self._waits = WaitTable()
         self._signals = Signals()
         self._recorded: dict[int, CommandEvent] = {}
         self._last_recorded: CommandEvent | None = None
         self._commands: list[Command] = []
         self._cancelled_timers: list[int] = []  # to delete with the next transition
-        self._consumed_inbox: set[int] = set()  # inbox rows already recorded in the history
         self._diverged: NonDeterminismError | None = None
         self._closed = False
         self._reports_to_parent = False
 
-    # --- what decisions read (legato.core.decide.Waits) ---------------------------------------
+    # --- what decisions read ---------------------------------------------------------------
+    @property
+    def waits(self) -> WaitTable:
+        """What it waits for (``legato.core.admit.Waits``): read, never changed, by others."""
+        return self._waits
+
     @property
     def seq(self) -> int:
         return self._seq
@@ -104,28 +100,6 @@ class WorkflowInstance:
     def reports_to_parent(self) -> bool:
         """Started as a child: its close leaves its parent a message."""
         return self._reports_to_parent
-
-    def waits_for(self, ref: int) -> bool:
-        return ref in self._waits
-
-    def retry_policy(self, step_id: int) -> Retry | None:
-        wait = self._waits.get(step_id)
-        return wait.retry if isinstance(wait, StepWait) else None
-
-    def is_child(self, ref: int) -> bool:
-        return isinstance(self._waits.get(ref), ChildWait)
-
-    def external(self, ref: int) -> ExternalTimers | None:
-        wait = self._waits.get(ref)
-        return wait.view() if isinstance(wait, ExternalWait) else None
-
-    def external_for_timer(self, timer_id: int) -> tuple[int, ExternalTimers] | None:
-        ref = self._external_timers.get(timer_id)
-        found = None if ref is None else self.external(ref)
-        return None if ref is None or found is None else (ref, found)
-
-    def has_consumed(self, inbox_id: int) -> bool:
-        return inbox_id in self._consumed_inbox
 
     def seen_up_to(self, seq: int) -> None:
         """The history now ends at ``seq`` (a transition of this instance was committed)."""
@@ -148,7 +122,7 @@ class WorkflowInstance:
             retry = options.retry or retry
             if options.timeout is not None or options.heartbeat_timeout is not None:
                 args_json = f"{args_json[:-1]},{options.envelope()}]"
-        self._waits[step_id] = StepWait(fut, step, retry)
+        self._waits.add(step_id, StepWait(fut, step, retry))
         if not replayed:
             self._commands.append(ScheduleStep(step_id, step.name, step.queue, args_json))
         return fut
@@ -163,7 +137,7 @@ class WorkflowInstance:
     def _timer(self, seconds: float, name: str) -> tuple[int, WFuture]:
         timer_id, replayed = self._issue(TimerStarted, name)
         fut = WFuture()
-        self._waits[timer_id] = TimerWait(fut)
+        self._waits.add(timer_id, TimerWait(fut))
         if not replayed:
             self._commands.append(StartTimer(timer_id, self._now_ms + to_ms(seconds), name))
         return timer_id, fut
@@ -200,7 +174,7 @@ class WorkflowInstance:
             child_id = recorded.child_id
         child_id = child_id or f"{self.execution_id}/{command_id}"
         fut = WFuture()
-        self._waits[command_id] = ChildWait(fut, child_id, wf)
+        self._waits.add(command_id, ChildWait(fut, child_id, wf))
         if not replayed:
             self._commands.append(
                 StartChild(command_id, child_id, wf.name, wf.version, input_json, wait)
@@ -231,9 +205,7 @@ class WorkflowInstance:
             hb_ms,
             heartbeat_timer[1] if heartbeat_timer else None,
         )
-        self._waits[command_id] = wait
-        for timer_id in wait.timers():
-            self._external_timers[timer_id] = command_id
+        self._waits.add(command_id, wait)
         if not replayed:
             self._commands.append(
                 StartExternalTask(command_id, token, timeout_timer, heartbeat_timer)
@@ -261,7 +233,7 @@ class WorkflowInstance:
         return reserved
 
     def _cancel_timer(self, timer_id: int) -> None:
-        self._waits.pop(timer_id, None)
+        self._waits.drop(timer_id)
         self._cancelled_timers.append(timer_id)
 
     def _issue(self, kind: type[CommandEvent], name: str) -> tuple[int, bool]:
@@ -295,46 +267,25 @@ class WorkflowInstance:
         """Feed input events; ``consumed_inbox``: inbox rows this decision consumes, events or
         not (a message for something already settled)."""
         self._now_ms = ts
-        self._consumed_inbox.update(consumed_inbox)
+        self._waits.consumed(consumed_inbox)
         accepted = tuple(event for event in events if self._deliver(event))
         return self._run(accepted)
 
     def _deliver(self, event: InputEvent) -> bool:
         """True if the event changed something (duplicates, for something already resolved,
         are left out of the history)."""
-        match event:
-            case (
-                SignalReceived(inbox=inbox)
-                | ChildStarted(inbox=inbox)
-                | ChildCompleted(inbox=inbox)
-                | ChildFailed(inbox=inbox)
-                | ExternalTaskHeartbeat(inbox=inbox)
-                | ExternalTaskCompleted(inbox=inbox)
-                | ExternalTaskFailed(inbox=inbox)
-            ) if inbox is not None:
-                self._consumed_inbox.add(inbox)
+        inbox = getattr(event, "inbox", None)
+        if inbox is not None:  # consumed, whether or not it is still of use
+            self._waits.consumed((inbox,))
         if isinstance(event, SignalReceived):
             waiter = self._signals.receive(event.name, event.payload)
             if waiter is not None and waiter.timer_id is not None:
                 self._cancel_timer(waiter.timer_id)
             return True
-        wait = self._waits.get(event.ref)
-        if isinstance(event, ExternalTaskHeartbeat):
-            if not isinstance(wait, ExternalWait):
-                return False
-            if event.deadline is not None:
-                wait.heartbeat_deadline = event.deadline
-            return True
-        if wait is None or not wait.settle(event):
-            return False
-        del self._waits[event.ref]
-        if isinstance(wait, ExternalWait):
-            fired = event.timer if isinstance(event, ExternalTaskFailed) else None
-            for timer_id in wait.timers():
-                self._external_timers.pop(timer_id, None)
-                if timer_id != fired:
-                    self._cancel_timer(timer_id)
-        return True
+        unneeded = self._waits.settle(event)
+        for timer_id in unneeded or ():
+            self._cancel_timer(timer_id)
+        return unneeded is not None
 
     def _run(self, accepted: tuple[InputEvent, ...]) -> Activation:
         try:
@@ -345,7 +296,7 @@ class WorkflowInstance:
             raise self._diverged
         commands, self._commands = tuple(self._commands), []
         cancelled, self._cancelled_timers = tuple(self._cancelled_timers), []
-        return Activation(accepted, commands, cancelled, bool(self._waits))
+        return Activation(accepted, commands, cancelled, outstanding=bool(self._waits))
 
     def _finish(self, result: WFuture) -> None:
         self._closed = True

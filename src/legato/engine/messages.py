@@ -1,6 +1,6 @@
 """Sending messages to executions from any process: signals and task-token calls. Each is one
 inbox row, written only while the execution is open; the orchestrator that owns the execution
-records it in the history (``legato.core.messages``, ``legato.core.decide.admit``)."""
+records it in the history (``legato.core.messages``, ``legato.core.admit``)."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 Each execution has a mailbox; one transition per execution is in flight at a time, and every
 input that arrived meanwhile goes into the next one (so a 1,000-way fan-in costs far fewer than
-1,000 commits). A decision is ``decide.admit`` → the instance's activation → ``decide.decide``
+1,000 commits). A decision is ``admit`` → the instance's activation → ``decide``
 (docs/ARCHITECTURE.md, "The hot path"); what it returns is committed as it is. Running
 workflows stay in the sticky cache; one missing from it is loaded and replayed first.
 """
@@ -17,15 +17,9 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from legato.core import decide
+from legato.core.admit import MessageArrived, StepOutcome, TimerDue, admit
 from legato.core.commands import Command
-from legato.core.decide import (
-    Activation,
-    Basis,
-    MessageArrived,
-    Placement,
-    StepOutcome,
-    TimerDue,
-)
+from legato.core.decide import Activation, Basis, Placement
 from legato.core.events import ExecutionStarted
 from legato.core.messages import InboxRow
 from legato.core.outcome import Outcome
@@ -214,7 +208,7 @@ class Orchestrator:
         inst = self.cache.use(execution_id)
         replayed = self._replayed.pop(execution_id, None)
         inputs = [m.outcome if isinstance(m, StepResult) else m for m in items]
-        admitted = decide.admit(inst, [i for i in inputs if not isinstance(i, Wake)], now)
+        admitted = admit(inst.waits, [i for i in inputs if not isinstance(i, Wake)], now)
         activation = inst.activate(admitted.feed, now, admitted.consumed_inbox)
         if replayed is not None and replayed.missing:
             commands = replayed.missing + activation.commands
@@ -336,7 +330,7 @@ class Orchestrator:
 
     def _still_waits(self, execution_id: str, step_id: int) -> bool:
         inst = self.cache.get(execution_id)
-        return inst is not None and inst.waits_for(step_id)
+        return inst is not None and inst.waits.waits_for(step_id)
 
     # --- partitions ---------------------------------------------------------------------------
     def set_partitions(self, held: list[int]) -> list[int]:

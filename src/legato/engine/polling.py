@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from legato.core.decide import TimerDue
+from legato.core.admit import TimerDue
 from legato.core.events import Status
 from legato.engine.orchestrator import Orchestrator, OrchestratorStore, Wake
 

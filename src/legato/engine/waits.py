@@ -8,19 +8,22 @@ same way live and on replay. The instance owns them; nothing else holds one.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from legato.core import codec
-from legato.core.decide import ExternalTimers
+from legato.core.admit import ExternalTimers
 from legato.core.events import (
     ChildCompleted,
     ChildFailed,
     ChildStarted,
     ExternalTaskCompleted,
     ExternalTaskFailed,
+    ExternalTaskHeartbeat,
     InputEvent,
+    SignalReceived,
     StepCompleted,
     StepFailed,
     TimerFired,
@@ -128,6 +131,76 @@ class ExternalWait:
 
 
 Wait = StepWait | TimerWait | ChildWait | ExternalWait
+
+
+class WaitTable:
+    """Everything an instance waits for, by command number, and the inbox rows it has
+    consumed. Answers ``legato.core.admit.Waits`` for the decisions made about it."""
+
+    def __init__(self) -> None:
+        self._waits: dict[int, Wait] = {}
+        self._external_timers: dict[int, int] = {}  # timer id -> its external wait's command
+        self._consumed_inbox: set[int] = set()
+
+    def __bool__(self) -> bool:
+        return bool(self._waits)
+
+    def add(self, ref: int, wait: Wait) -> None:
+        self._waits[ref] = wait
+        if isinstance(wait, ExternalWait):
+            for timer_id in wait.timers():
+                self._external_timers[timer_id] = ref
+
+    def drop(self, ref: int) -> None:
+        self._waits.pop(ref, None)
+
+    def consumed(self, inbox_ids: Iterable[int]) -> None:
+        self._consumed_inbox.update(inbox_ids)
+
+    def settle(self, event: InputEvent) -> list[int] | None:
+        """Resolve what ``event`` is for; None if it is for nothing this table waits for (a
+        duplicate), else the timers that wait no longer needs."""
+        if isinstance(event, SignalReceived):
+            raise TypeError("signals are not waits: see Signals")
+        wait = self._waits.get(event.ref)
+        if isinstance(event, ExternalTaskHeartbeat):
+            if not isinstance(wait, ExternalWait):
+                return None
+            if event.deadline is not None:
+                wait.heartbeat_deadline = event.deadline
+            return []
+        if wait is None or not wait.settle(event):
+            return None
+        del self._waits[event.ref]
+        if not isinstance(wait, ExternalWait):
+            return []
+        fired = event.timer if isinstance(event, ExternalTaskFailed) else None
+        for timer_id in wait.timers():
+            self._external_timers.pop(timer_id, None)
+        return [t for t in wait.timers() if t != fired]
+
+    # --- legato.core.admit.Waits --------------------------------------------------------------
+    def waits_for(self, ref: int) -> bool:
+        return ref in self._waits
+
+    def retry_policy(self, step_id: int) -> Retry | None:
+        wait = self._waits.get(step_id)
+        return wait.retry if isinstance(wait, StepWait) else None
+
+    def is_child(self, ref: int) -> bool:
+        return isinstance(self._waits.get(ref), ChildWait)
+
+    def external(self, ref: int) -> ExternalTimers | None:
+        wait = self._waits.get(ref)
+        return wait.view() if isinstance(wait, ExternalWait) else None
+
+    def external_for_timer(self, timer_id: int) -> tuple[int, ExternalTimers] | None:
+        ref = self._external_timers.get(timer_id)
+        found = None if ref is None else self.external(ref)
+        return None if ref is None or found is None else (ref, found)
+
+    def has_consumed(self, inbox_id: int) -> bool:
+        return inbox_id in self._consumed_inbox
 
 
 @dataclass(slots=True)

@@ -50,13 +50,10 @@ class Executions(Protocol):
         """Record a new execution, or report the one that already has its id."""
         ...
 
-    async def commit(self, transition: Transition) -> None:
-        """Apply atomically; raises ``StaleTransition`` if the sequence or a row moved on."""
-        ...
-
     def submit(self, transition: Transition) -> asyncio.Future[None]:
-        """``commit`` without a coroutine: the future resolves (or fails) once committed.
-        Transitions submitted together are committed together (group commit)."""
+        """Apply atomically: the future resolves once committed, or fails with
+        ``StaleTransition`` if the sequence or a row moved on. Transitions submitted together
+        are committed together (group commit)."""
         ...
 
     async def load_execution(self, execution_id: str) -> ExecutionRow | None: ...

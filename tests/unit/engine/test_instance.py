@@ -86,7 +86,7 @@ def test_replay_of_a_matching_history_returns_only_what_is_missing() -> None:
     assert inst.replay(history()) == ()
     assert inst.seq == 6
     # waits for charge, as the live run did
-    assert [ref for ref in range(1, 5) if inst.waits_for(ref)] == [3]
+    assert [ref for ref in range(1, 5) if inst.waits.waits_for(ref)] == [3]
     paid = inst.activate([StepCompleted(63_000, 3, "charge", '"paid"', 1)], 63_000)
     assert paid.commands == (CompleteExecution('"paid"'),)
 

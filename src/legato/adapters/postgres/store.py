@@ -151,9 +151,6 @@ class PostgresStore:
     def commits(self) -> int:
         return self._writer.commits if self._writer else 0
 
-    async def commit(self, transition: Transition) -> None:
-        await self.writer.submit(transition)
-
     def submit(self, transition: Transition) -> asyncio.Future[None]:
         return self.writer.submit(transition)
 

@@ -135,9 +135,6 @@ class SqliteStore:
     def commits(self) -> int:
         return self.writer.commits
 
-    async def commit(self, transition: Transition) -> None:
-        await self.writer.submit(transition)
-
     def submit(self, transition: Transition) -> asyncio.Future[None]:
         return self.writer.submit(transition)
 
