@@ -1,0 +1,60 @@
+"""``legato``'s public names, pinned: adding or removing one is a deliberate change to this
+list (and to the README), never a side effect of moving code."""
+
+from __future__ import annotations
+
+import legato
+
+PUBLIC = [
+    "App",
+    "ChildFailed",
+    "ChildRef",
+    "ConfigurationError",
+    "Context",
+    "DatabaseCorruptError",
+    "DatabaseLockedError",
+    "DatabaseReadOnlyError",
+    "ExecutionAlreadyExists",
+    "ExecutionClosed",
+    "ExecutionFailedError",
+    "ExecutionNotFound",
+    "ExecutionStatus",
+    "ExternalTaskFailed",
+    "Handle",
+    "InvalidTaskToken",
+    "LegatoError",
+    "NonDeterminismError",
+    "NonRetryableError",
+    "RegistrationError",
+    "Retry",
+    "SerializationError",
+    "Status",
+    "StepContext",
+    "StepFailed",
+    "StoreError",
+    "TaskTokenClosed",
+    "WorkflowTimeoutError",
+    "WorkflowUsageError",
+    "heartbeat",
+    "step_context",
+]
+
+
+def test_all_is_exactly_the_public_api() -> None:
+    assert sorted(legato.__all__) == PUBLIC
+
+
+def test_every_exported_name_exists_and_says_where_it_lives() -> None:
+    for name in legato.__all__:
+        value = getattr(legato, name)
+        module = getattr(value, "__module__", "")
+        assert module.startswith("legato."), (name, module)
+
+
+def test_nothing_public_is_left_out_of_all() -> None:
+    public = {
+        name
+        for name in vars(legato)
+        if not name.startswith("_") and not isinstance(getattr(legato, name), type(legato))
+    }
+    assert public == set(legato.__all__)
