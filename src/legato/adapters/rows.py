@@ -46,7 +46,7 @@ def event_from_row(r: tuple[Any, ...]) -> Event:
 
 def inbox_from_row(r: tuple[Any, ...]) -> InboxRow:
     """Columns: id, execution_id, kind, name, ref, payload, created_at."""
-    return InboxRow(r[0], r[1], InboxKind(r[2]), r[3], r[4], r[5], r[6])
+    return InboxRow(r[1], InboxKind(r[2]), r[3], r[4], r[5], r[6], id=r[0])
 
 
 def inbox_params(m: InboxMessage) -> dict[str, Any]:

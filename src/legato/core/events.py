@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import ClassVar, TypeAlias
+from typing import ClassVar, TypeAlias, get_args
 
 JSON: TypeAlias = None | bool | int | float | str | list["JSON"] | dict[str, "JSON"]
 
@@ -315,36 +315,8 @@ LifecycleEvent: TypeAlias = (
 )
 Event: TypeAlias = InputEvent | CommandEvent | LifecycleEvent
 
-INPUT_EVENTS: tuple[type[InputEvent], ...] = (
-    StepCompleted,
-    StepFailed,
-    TimerFired,
-    SignalReceived,
-    ChildStarted,
-    ChildCompleted,
-    ChildFailed,
-    ExternalTaskHeartbeat,
-    ExternalTaskCompleted,
-    ExternalTaskFailed,
-)
-COMMAND_EVENTS: tuple[type[CommandEvent], ...] = (
-    StepScheduled,
-    TimerStarted,
-    StateEntered,
-    StateExited,
-    ChildScheduled,
-    ExternalTaskStarted,
-)
+INPUT_EVENTS: tuple[type[InputEvent], ...] = get_args(InputEvent)
+COMMAND_EVENTS: tuple[type[CommandEvent], ...] = get_args(CommandEvent)
 EVENT_CLASSES: dict[EventType, type[Event]] = {
-    cls.type: cls
-    for cls in (
-        *INPUT_EVENTS,
-        *COMMAND_EVENTS,
-        ExecutionStarted,
-        ExecutionCompleted,
-        ExecutionFailed,
-        ExecutionSuspended,
-        ExecutionResumed,
-        StepRetryScheduled,
-    )
+    cls.type: cls for cls in (*INPUT_EVENTS, *COMMAND_EVENTS, *get_args(LifecycleEvent))
 }

@@ -52,11 +52,7 @@ class InboxMessage:
 
 
 @dataclass(frozen=True, slots=True)
-class InboxRow:
+class InboxRow(InboxMessage):
+    """A stored message: what was sent, and its row id (messages are consumed in id order)."""
+
     id: int
-    execution_id: str
-    kind: InboxKind
-    name: str | None
-    ref: int | None
-    payload: str | None
-    created_at: int

@@ -115,7 +115,7 @@ def failed(
 def message(
     row_id: int, kind: InboxKind, ref: int | None, name: str | None, payload: str | None
 ) -> MessageArrived:
-    return MessageArrived(InboxRow(row_id, "e", kind, name, ref, payload, 5))
+    return MessageArrived(InboxRow("e", kind, name, ref, payload, 5, id=row_id))
 
 
 EXTERNAL = ExternalTimers(

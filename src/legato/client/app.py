@@ -1,4 +1,4 @@
-"""``App`` and execution handles: Legato as users see it.
+"""``App``: Legato as users see it.
 
 Inside ``async with app:`` the app runs an engine (orchestrator and worker) in this process and
 starts executions on the local fast path. Without it, the app is a client of whatever engine
@@ -10,18 +10,17 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Generic, TypeVar, overload
+from typing import Any, TypeVar, overload
 
-from legato.adapters.sqlite import SqliteStore
-from legato.core import codec, decide
-from legato.core.durations import optional_seconds
-from legato.core.events import CLOSED_STATUSES, Event, Status
+from legato.client.handle import ExecutionStatus, Handle
+from legato.client.stores import DEFAULT_URL, open_store
+from legato.core import decide
+from legato.core.events import Status
 from legato.core.retry import Retry
-from legato.core.transition import ExecutionUpdate, NewExecution
+from legato.core.transition import NewExecution
 from legato.engine import messages
 from legato.engine.clock import SystemClock
 from legato.engine.closed_watch import ClosedWatcher
@@ -30,139 +29,12 @@ from legato.engine.registry import Registry, WorkflowDef
 from legato.errors import (
     ConfigurationError,
     ExecutionAlreadyExists,
-    ExecutionFailedError,
-    ExecutionNotFound,
-    WorkflowTimeoutError,
 )
 from legato.ports.clock import Clock
-from legato.ports.executions import ExecutionRow, StartResult
+from legato.ports.executions import StartResult
 from legato.ports.store import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
-R = TypeVar("R")
-
-DEFAULT_URL = "sqlite:///.legato/legato.db"
-
-
-def open_store(url: str) -> Store:
-    if url.startswith("sqlite:"):
-        return SqliteStore(url)
-    if url.startswith(("postgresql://", "postgres://")):
-        from legato.adapters.postgres import PostgresStore  # psycopg loads only when used
-
-        return PostgresStore(url)
-    raise ConfigurationError(
-        f"unsupported database URL {url!r}: use sqlite:///path/to/file.db or postgresql://..."
-    )
-
-
-@dataclass(frozen=True)
-class ExecutionStatus:
-    id: str
-    workflow: str
-    version: str
-    status: Status
-    current_step: str | None
-    reason: str | None
-    error_type: str | None
-    error_message: str | None
-    created_at: datetime
-    updated_at: datetime
-    closed_at: datetime | None
-
-    @classmethod
-    def from_row(cls, row: ExecutionRow) -> ExecutionStatus:
-        def ts(ms: int | None) -> datetime | None:
-            return None if ms is None else datetime.fromtimestamp(ms / 1000, tz=UTC)
-
-        return cls(
-            row.id,
-            row.workflow,
-            row.version,
-            row.status,
-            row.current_step,
-            row.reason,
-            row.error_type,
-            row.error_message,
-            ts(row.created_at) or datetime.now(UTC),
-            ts(row.updated_at) or datetime.now(UTC),
-            ts(row.closed_at),
-        )
-
-
-class Handle(Generic[R]):
-    def __init__(self, app: App, execution_id: str, workflow: WorkflowDef | None = None) -> None:
-        self.app = app
-        self.id = execution_id
-        self._workflow = workflow
-
-    def __repr__(self) -> str:
-        return f"Handle({self.id!r})"
-
-    async def status(self) -> ExecutionStatus:
-        row = await (await self.app._store_ready()).load_execution(self.id)
-        if row is None:
-            raise ExecutionNotFound(self.id)
-        return ExecutionStatus.from_row(row)
-
-    async def result(self, timeout: float | timedelta | None = None) -> R:
-        """The workflow's return value; raises ``ExecutionFailedError`` if it failed."""
-        seconds = optional_seconds(timeout)
-        try:
-            closed = await asyncio.wait_for(self._wait_closed(), seconds)
-        except TimeoutError:
-            raise WorkflowTimeoutError(
-                f"execution {self.id!r} did not finish within {seconds}s"
-            ) from None
-        if closed.status != Status.COMPLETED:
-            raise ExecutionFailedError(
-                self.id, closed.status.value, closed.error_type, closed.error_message
-            )
-        wf = self._workflow
-        if wf is None:
-            row = await self.status_row()
-            wf = self.app.registry.lookup_workflow(row.workflow, row.version)
-        if wf is None:
-            return codec.loads(closed.output)  # type: ignore[no-any-return]
-        return wf.signature.decode_result(closed.output or "null")  # type: ignore[no-any-return]
-
-    async def status_row(self) -> ExecutionRow:
-        row = await (await self.app._store_ready()).load_execution(self.id)
-        if row is None:
-            raise ExecutionNotFound(self.id)
-        return row
-
-    async def _wait_closed(self) -> ExecutionRow | ExecutionUpdate:
-        """Waits on the local orchestrator when it decides this execution (no reads);
-        otherwise on the app's one shared poll of the database (another process closes it)."""
-        store = await self.app._store_ready()
-        orch = self.app._engine.orchestrator if self.app._engine else None
-        while True:
-            fut = orch.wait_closed(self.id) if orch is not None else None
-            if fut is None or not orch.is_live(self.id):  # type: ignore[union-attr]
-                row = await store.load_execution(self.id)
-                if row is None:
-                    raise ExecutionNotFound(self.id)
-                if row.status in CLOSED_STATUSES:
-                    if fut is not None:
-                        fut.cancel()
-                    return row
-            if fut is None:
-                watched = self.app._closed_watcher(store).wait(self.id)
-                try:
-                    return await watched
-                finally:
-                    watched.cancel()
-            done, _ = await asyncio.wait([fut], timeout=1.0)
-            if done:
-                return fut.result()
-            fut.cancel()
-
-    async def history(self) -> list[Event]:
-        return await (await self.app._store_ready()).load_history(self.id)
-
-    async def signal(self, name: str, payload: Any = None) -> None:
-        await self.app.signal(self.id, name, payload)
 
 
 class App:
