@@ -17,13 +17,14 @@ import shutil
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from legato.client import App
 from legato.core import codec
+from legato.core.durations import epoch_ms, instant
 from legato.core.events import Event, StateEntered
 from legato.core.export import import_history
 from legato.engine.clock import SkippingClock
@@ -56,7 +57,7 @@ class WorkflowEnvironment:
         a PostgreSQL database, to run the same tests on it)."""
         self.app = app
         self._url = url
-        start_ms = int(start.timestamp() * 1000) if start else None
+        start_ms = epoch_ms(start) if start else None
         self.clock = SkippingClock(start_ms)
         self.lease_seconds = lease_seconds
         self._saved: tuple[str, Clock, float] | None = None
@@ -70,7 +71,7 @@ class WorkflowEnvironment:
         return f"sqlite:///{self._dir}/legato.db"
 
     def now(self) -> datetime:
-        return datetime.fromtimestamp(self.clock.now_ms() / 1000, tz=UTC)
+        return instant(self.clock.now_ms())
 
     async def __aenter__(self) -> WorkflowEnvironment:
         if self._url is None:

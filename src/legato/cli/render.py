@@ -8,6 +8,7 @@ from rich.table import Table
 
 from legato.client import ExecutionStatus
 from legato.core import codec
+from legato.core.durations import instant
 from legato.core.event_rows import to_row
 from legato.core.events import Event
 
@@ -80,7 +81,7 @@ def history_table(execution_id: str, events: list[Event]) -> Table:
         text = codec.dumps(details, "event details")
         table.add_row(
             str(e.seq),
-            _time(datetime.fromtimestamp(e.ts / 1000, tz=UTC)),
+            _time(instant(e.ts)),
             row.type.value,
             "" if row.ref is None else str(row.ref),
             row.name or "",

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from legato.core import codec
-from legato.core.durations import optional_seconds
+from legato.core.durations import instant, optional_seconds
 from legato.core.events import CLOSED_STATUSES, Event, Status
 from legato.core.transition import ExecutionUpdate
 from legato.engine.registry import WorkflowDef
@@ -38,7 +38,7 @@ class ExecutionStatus:
     @classmethod
     def from_row(cls, row: ExecutionRow) -> ExecutionStatus:
         def ts(ms: int | None) -> datetime | None:
-            return None if ms is None else datetime.fromtimestamp(ms / 1000, tz=UTC)
+            return None if ms is None else instant(ms)
 
         return cls(
             row.id,

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Protocol, assert_never
 
 from legato.core import codec, error_names
+from legato.core.durations import to_ms
 from legato.core.events import (
     ChildCompleted,
     ChildFailed,
@@ -172,7 +173,7 @@ def _step_outcome(
         and not outcome.non_retryable
         and policy.should_retry(task.attempt, outcome.error_types)
     ):
-        delay_ms = round(policy.delay(task.attempt, item.draw) * 1000)
+        delay_ms = to_ms(policy.delay(task.attempt, item.draw))
         event = StepRetryScheduled(
             now, task.step_id, task.name, task.attempt, error_type, message, delay_ms
         )

@@ -8,6 +8,8 @@ import itertools
 import time
 from collections.abc import Callable
 
+from legato.core.durations import to_ms
+
 
 class SystemClock:
     def now_ms(self) -> int:
@@ -56,7 +58,7 @@ class SkippingClock:
     def advance(self, seconds: float) -> None:
         """Move time forward by hand (from the loop or another thread, such as a sync step's);
         the timers now due fire on the loop's next turn."""
-        self._offset += int(seconds * 1000)
+        self._offset += to_ms(seconds)
         if self._loop is not None and not self._loop.is_closed():
             self._loop.call_soon_threadsafe(self._fire_due)
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from legato.core import codec
-from legato.core.durations import optional_seconds, seconds
+from legato.core.durations import instant, optional_seconds, seconds
 from legato.core.retry import Retry
 from legato.engine.scheduler import WFuture
 
@@ -111,7 +111,7 @@ class Context:
 
     def now(self) -> datetime:
         """The time of the event being processed: the same on every replay."""
-        return datetime.fromtimestamp(self._instance.now_ms / 1000, tz=UTC)
+        return instant(self._instance.now_ms)
 
     def random(self) -> float:
         return self._instance.random()

@@ -13,6 +13,7 @@ from collections.abc import Coroutine
 from typing import Any
 
 from legato.core.backoff import RECONNECT
+from legato.core.durations import to_ms
 from legato.core.partitions import fair_share
 from legato.engine import polling
 from legato.engine.clock import SkippingClock
@@ -54,7 +55,7 @@ class Engine:
         self.registry = registry
         self.clock = clock
         self.owner = make_owner_id("engine")
-        lease_ms = int(lease_seconds * 1000)
+        lease_ms = to_ms(lease_seconds)
         if poll_interval is None:  # with notifications, polling is only a bounded fallback
             poll_interval = 1.0 if store.notifies else 0.05
         self.poll_interval = poll_interval

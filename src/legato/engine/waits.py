@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from legato.core import codec
 from legato.core.admit import ExternalTimers
+from legato.core.durations import instant
 from legato.core.events import (
     ChildCompleted,
     ChildFailed,
@@ -86,7 +87,7 @@ class ChildWait:
     def settle(self, event: InputEvent) -> bool:
         match event:
             case ChildStarted(started_at=ms):
-                self.fut.resolve(ChildRef(self.child_id, datetime.fromtimestamp(ms / 1000, tz=UTC)))
+                self.fut.resolve(ChildRef(self.child_id, instant(ms)))
             case ChildCompleted(result=result):
                 try:
                     self.fut.resolve(self.workflow.signature.decode_result(result or "null"))

@@ -31,6 +31,7 @@ from typing import Protocol
 import jsonata  # type: ignore[import-untyped]
 
 from legato.core.asl.errors import StatesError
+from legato.core.durations import epoch_ms
 from legato.core.error_names import QUERY_EVALUATION_ERROR
 from legato.core.events import JSON
 
@@ -251,7 +252,7 @@ class _Scope:
                         f"$states.context.{section}.{key} is not ISO 8601: {stamp!r}"
                     ) from None
                 moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-                return round(moment.timestamp() * 1000)
+                return epoch_ms(moment)
         raise _QueryFailure("$now() and $millis() need $states.context.State.EnteredTime")
 
     def _now(self, picture: object = None, timezone: object = None) -> str:

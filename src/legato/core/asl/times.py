@@ -8,7 +8,9 @@ fractional seconds). The context object and Wait states use them.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import datetime
+
+from legato.core.durations import instant
 
 _RFC3339 = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})$"
@@ -36,9 +38,5 @@ def parse_timestamp(text: object) -> datetime | None:
 
 def format_timestamp(epoch_ms: int) -> str:
     """``2024-05-01T12:00:00.123Z``: the form Step Functions uses in the context object."""
-    moment = datetime.fromtimestamp(epoch_ms / 1000, tz=UTC)
+    moment = instant(epoch_ms)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-
-
-def to_epoch_ms(moment: datetime) -> int:
-    return round(moment.timestamp() * 1000)

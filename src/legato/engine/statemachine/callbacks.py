@@ -24,7 +24,8 @@ from typing import cast
 from legato.core import error_names
 from legato.core.asl.errors import StatesError
 from legato.core.asl.resources import ChildExecution, workflow_name_of
-from legato.core.asl.times import format_timestamp, to_epoch_ms
+from legato.core.asl.times import format_timestamp
+from legato.core.durations import epoch_ms
 from legato.core.events import JSON
 from legato.engine.scheduler import WFuture
 from legato.engine.statemachine.dataflow import Obj, StateData
@@ -67,7 +68,7 @@ async def run_child(run: Run, sd: StateData, resource: ChildExecution, args: JSO
             pass
     name = args.get("Name")
     child_id = name if isinstance(name, str) else run.child_id(sd.name)
-    started = format_timestamp(to_epoch_ms(run.ctx.now()))
+    started = format_timestamp(epoch_ms(run.ctx.now()))
     wait = resource.mode in ("sync", "sync2")
     try:
         output = await _launch(run, sd, workflow_name_of(arn), child_input, child_id, wait=wait)
@@ -85,7 +86,7 @@ async def run_child(run: Run, sd: StateData, resource: ChildExecution, args: JSO
         "StartDate": started,
         "StateMachineArn": arn,
         "Status": "SUCCEEDED",
-        "StopDate": format_timestamp(to_epoch_ms(run.ctx.now())),
+        "StopDate": format_timestamp(epoch_ms(run.ctx.now())),
     }
     return described
 

@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, cast
 from legato.core import codec, error_names
 from legato.core.asl import choice, policies
 from legato.core.asl.errors import StatesError
-from legato.core.asl.times import format_timestamp, parse_timestamp, to_epoch_ms
+from legato.core.asl.times import format_timestamp, parse_timestamp
+from legato.core.durations import epoch_ms
 from legato.core.events import JSON
 from legato.engine.statemachine.dataflow import JSONATA, Obj, StateData
 
@@ -236,7 +237,7 @@ Handler = Callable[[Run, StateData, Scope], Awaitable[Outcome]]
 
 
 def _ms(ctx: Context) -> int:
-    return to_epoch_ms(ctx.now())
+    return epoch_ms(ctx.now())
 
 
 def _next(state: Obj) -> str | None:
@@ -265,7 +266,7 @@ async def _wait(run: Run, sd: StateData, scope: Scope) -> Outcome:
             raise StatesError(
                 error_names.RUNTIME, f"{sd.name}: Timestamp {stamp!r} is not an RFC3339 timestamp"
             )
-        seconds = max(0.0, (to_epoch_ms(moment) - _ms(run.ctx)) / 1000)
+        seconds = max(0.0, (epoch_ms(moment) - _ms(run.ctx)) / 1000)
     await run.ctx.sleep(seconds)
     scope.cancel.check()
     return _next(sd.state), sd.output(effective, has_result=False, effective=effective)
