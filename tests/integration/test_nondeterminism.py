@@ -163,7 +163,7 @@ async def test_changed_code_suspends_when_the_engine_starts(
         async def suspended() -> bool:
             return (await handle.status()).status == legato.Status.SUSPENDED
 
-        await wait_for(suspended, limit=5.0)
+        await wait_for(suspended)
         status = await handle.status()
         after = await handle.history()
 

@@ -1,4 +1,5 @@
-"""Retries, non-retryable errors and exhausted retries, on the time-skipping clock."""
+"""Retries, non-retryable errors and exhausted retries, on the time-skipping clock (which
+stands still between skips where a test checks the instant a retry runs at)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ def of_type(history: list[Event], kind: EventType) -> list[Event]:
     return [e for e in history if e.type == kind]
 
 
+@pytest.mark.usefixtures("still_time")
 @pytest.mark.parametrize(
     ("policy", "failures", "delays_ms"),
     [
