@@ -219,7 +219,7 @@ async def test_max_concurrency(fields: dict[str, Any], given: Any, limit: int) -
 
 async def test_unlimited_concurrency_runs_items_together() -> None:
     # ASL spec, "Map State": MaxConcurrency 0 (the default) places no limit.
-    gauge = _Gauge(together=3)
+    gauge = _Gauge(together=2)
     r = await run_state_machine(_gauged(), [1, 2, 3], steps={"gauge": gauge.step})
     assert r.output == [1, 2, 3]
     assert gauge.peak > 1
