@@ -23,6 +23,7 @@ ADMIN_URL = os.environ.get("LEGATO_TEST_POSTGRES", "postgresql://postgres@127.0.
 REQUIRED = os.environ.get("LEGATO_REQUIRE_SERVICES") == "1"
 T = TypeVar("T")
 RESTART_PATIENCE = 60.0  # seconds a restarting server may take to accept connections again
+RESTARTING = ("shutting down", "starting up", "not yet accepting connections")
 
 
 def url_for(database: str) -> str:
@@ -37,8 +38,8 @@ def _admin(sql: str) -> None:
 
 @pytest.fixture(scope="session")
 def pg_template() -> Iterator[str]:
-    try:
-        _admin("SELECT 1")
+    try:  # a server that is restarting (not one that is absent) is waited for
+        when_up(functools.partial(_admin, "SELECT 1"), only_if_restarting=True)
     except psycopg.OperationalError as exc:
         why = str(exc).strip()
         if REQUIRED:  # CI: the PostgreSQL half of the suite is a requirement, never skipped
@@ -52,7 +53,7 @@ def pg_template() -> Iterator[str]:
             "makes this a failure, as in CI)"
         )
     name = f"legato_tpl_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    _admin(f'CREATE DATABASE "{name}"')
+    when_up(functools.partial(_admin, f'CREATE DATABASE "{name}"'))
 
     async def migrate() -> None:
         store = PostgresStore(url_for(name))
@@ -107,14 +108,17 @@ class _Clones:
                 when_up(functools.partial(drop, name))
 
 
-def when_up(action: Callable[[], T]) -> T:
-    """``action()``, tried again while the server restarts (for up to RESTART_PATIENCE s)."""
+def when_up(action: Callable[[], T], *, only_if_restarting: bool = False) -> T:
+    """``action()``, tried again while the server restarts (for up to RESTART_PATIENCE s).
+    ``only_if_restarting``: give up at once on an error that does not say so (say, nothing
+    listens on the port: no server at all, or one between its stop and its start)."""
     deadline = time.monotonic() + RESTART_PATIENCE
     while True:
         try:
             return action()
-        except psycopg.OperationalError:
-            if time.monotonic() > deadline:
+        except psycopg.OperationalError as exc:
+            restarting = any(state in str(exc) for state in RESTARTING)
+            if time.monotonic() > deadline or (only_if_restarting and not restarting):
                 raise
             time.sleep(0.2)
 
