@@ -7,8 +7,8 @@ stdout and stderr to a file under the test's ``tmp_path``. The ``seed`` and ``pr
 fixtures (``tests/conftest.py``) add the seed and the tail of every log to the report of a
 test that fails.
 
-This module does not import pytest: the apps the tests start import nothing from it, and read
-the two variables below themselves (``random.Random(f"{seed}/{name}")``).
+The apps the tests start run as plain scripts and import nothing from here: they read the two
+variables below themselves and draw from ``random.Random(f"{seed}/{name}")``.
 """
 
 from __future__ import annotations
@@ -38,6 +38,8 @@ def tail(path: Path, chars: int = TAIL_CHARS) -> str:
 
 @dataclass
 class Started:
+    """One process started: its unique name, command, log file, and whether the test killed it."""
+
     name: str
     args: list[str]
     proc: subprocess.Popen[bytes]
@@ -48,16 +50,15 @@ class Started:
 @dataclass
 class Processes:
     """Starts subprocesses with the test's seed in their environment and their output in
-    ``logs/NAME.log``; stops whatever is still running when the test ends."""
+    ``logs/NAME-N.log``; ``stop_all`` ends whatever still runs."""
 
     logs: Path
     seed: int
     started: list[Started] = field(default_factory=list, repr=False)
 
     def spawn(
-        self, name: str, args: list[str], *, env: dict[str, str] | None = None,
-        cwd: Path | None = None,
-    ) -> subprocess.Popen[bytes]:  # fmt: skip
+        self, name: str, args: list[str], *, env: dict[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
         """Start ``args`` as process ``name`` (a name used again gets ``-2``, ``-3``...)."""
         count = sum(1 for s in self.started if s.name.rpartition("-")[0] == name) + 1
         unique = f"{name}-{count}"
@@ -70,9 +71,7 @@ class Processes:
             PROCESS_VARIABLE: unique,
         }
         with log.open("wb") as out:  # the child keeps its own descriptor
-            proc = subprocess.Popen(
-                args, stdout=out, stderr=subprocess.STDOUT, env=environment, cwd=cwd
-            )
+            proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=environment)
         self.started.append(Started(unique, args, proc, log))
         return proc
 
