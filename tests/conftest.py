@@ -1,4 +1,5 @@
-"""Shared fixtures: a database URL in the test's tmp_path, and polling helpers.
+"""Shared fixtures: a database URL in the test's tmp_path, polling helpers, and the seed and
+subprocesses of the tests that kill processes or draw random numbers.
 
 Polling waits for a *state* (a status, an event in the history); it never asserts on how long
 something took.
@@ -7,14 +8,18 @@ something took.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Generator, Iterator, Sequence
 from pathlib import Path
 from typing import TypeVar
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 import legato
+import legato.testing
 from legato.core.events import Event, EventType
+from tests.clocks import StillSkippingClock
+from tests.processes import SEED_VARIABLE, Processes, seed_from_environment
 
 Waiter = Callable[[Callable[[], Awaitable[bool]]], Awaitable[None]]
 E = TypeVar("E")
@@ -26,6 +31,54 @@ def of_type(history: Sequence[Event], kind: type[E]) -> list[E]:
 
 
 pytest_plugins = ["tests.postgres"]
+
+# Property tests: no deadline per example and no "too slow" health check (on a busy machine any
+# example can be slow, and that says nothing about the property); a failure prints the blob
+# that replays it (@reproduce_failure).
+settings.register_profile(
+    "legato", deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
+)
+settings.load_profile("legato")
+
+SEED = pytest.StashKey[int]()
+PROCESSES = pytest.StashKey[Processes]()
+
+
+@pytest.fixture
+def seed(request: pytest.FixtureRequest) -> int:
+    """The test's random seed: ``LEGATO_TEST_SEED`` if set, else a fresh one. Printed, and
+    named in the report if the test fails, so the run can be replayed."""
+    value = seed_from_environment()
+    request.node.stash[SEED] = value
+    print(f"{SEED_VARIABLE}={value}")
+    return value
+
+
+@pytest.fixture
+def processes(request: pytest.FixtureRequest, tmp_path: Path, seed: int) -> Iterator[Processes]:
+    """Subprocesses that log to ``tmp_path/logs`` and get the seed; their logs are printed if
+    the test fails, and whatever still runs is stopped when it ends."""
+    started = Processes(tmp_path / "logs", seed)
+    request.node.stash[PROCESSES] = started
+    try:
+        yield started
+    finally:
+        started.stop_all()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    if report.failed:
+        if SEED in item.stash:
+            value = item.stash[SEED]
+            replay = f"{SEED_VARIABLE}={value} pytest '{item.nodeid}'"
+            report.sections.append(("seed", f"{SEED_VARIABLE}={value}\nreplay: {replay}"))
+        if PROCESSES in item.stash:
+            report.sections.append(("subprocess logs", item.stash[PROCESSES].report()))
+    return report
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -55,6 +108,13 @@ async def poll(check: Callable[[], Awaitable[bool]], *, limit: float = 20.0) -> 
         if loop.time() > deadline:
             pytest.fail(f"condition {check!r} never became true")
         await asyncio.sleep(0.01)
+
+
+@pytest.fixture
+def still_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``WorkflowEnvironment`` and ``run_state_machine`` skip time without also drifting with
+    the wall clock: a timer fires at its due instant exactly, however busy the machine."""
+    monkeypatch.setattr(legato.testing, "SkippingClock", StillSkippingClock)
 
 
 @pytest.fixture

@@ -5,11 +5,14 @@ LEGATO_REQUIRE_SERVICES=1, which makes them fail."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
+import time
 import uuid
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TypeVar
 
 import psycopg
 import pytest
@@ -18,6 +21,9 @@ from legato.adapters.postgres import PostgresStore
 
 ADMIN_URL = os.environ.get("LEGATO_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 REQUIRED = os.environ.get("LEGATO_REQUIRE_SERVICES") == "1"
+T = TypeVar("T")
+RESTART_PATIENCE = 60.0  # seconds a restarting server may take to accept connections again
+RESTARTING = ("shutting down", "starting up", "not yet accepting connections")
 
 
 def url_for(database: str) -> str:
@@ -32,8 +38,8 @@ def _admin(sql: str) -> None:
 
 @pytest.fixture(scope="session")
 def pg_template() -> Iterator[str]:
-    try:
-        _admin("SELECT 1")
+    try:  # a server that is restarting (not one that is absent) is waited for
+        when_up(functools.partial(_admin, "SELECT 1"), only_if_restarting=True)
     except psycopg.OperationalError as exc:
         why = str(exc).strip()
         if REQUIRED:  # CI: the PostgreSQL half of the suite is a requirement, never skipped
@@ -47,7 +53,7 @@ def pg_template() -> Iterator[str]:
             "makes this a failure, as in CI)"
         )
     name = f"legato_tpl_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    _admin(f'CREATE DATABASE "{name}"')
+    when_up(functools.partial(_admin, f'CREATE DATABASE "{name}"'))
 
     async def migrate() -> None:
         store = PostgresStore(url_for(name))
@@ -82,21 +88,39 @@ class _Clones:
         self._ready.append(self._threads.submit(self._clone))
         if ready.exception() is None:
             return ready.result()
-        return self._clone()  # cloned ahead while the server was away: the error is now's
+        # cloned ahead while the server was away (test_postgres_restart, or another process,
+        # restarting the shared cluster): clone now, once it is back
+        return when_up(self._clone)
 
     def give_back(self, name: str) -> None:
         self._dropping[name] = self._threads.submit(drop, name)
 
     def close(self) -> None:
         """Drops what is left; a drop that failed in the background (say, the server was
-        restarting) is tried once more here, and fails the session if it fails again."""
+        restarting) is tried again here once the server is back, and fails the session if
+        the server does not come back."""
         for ready in self._ready:
             if not ready.cancel() and ready.exception() is None:
                 self.give_back(ready.result())
         self._threads.shutdown()
         for name, dropped in self._dropping.items():
             if dropped.exception() is not None:
-                drop(name)
+                when_up(functools.partial(drop, name))
+
+
+def when_up(action: Callable[[], T], *, only_if_restarting: bool = False) -> T:
+    """``action()``, tried again while the server restarts (for up to RESTART_PATIENCE s).
+    ``only_if_restarting``: give up at once on an error that does not say so (say, nothing
+    listens on the port: no server at all, or one between its stop and its start)."""
+    deadline = time.monotonic() + RESTART_PATIENCE
+    while True:
+        try:
+            return action()
+        except psycopg.OperationalError as exc:
+            restarting = any(state in str(exc) for state in RESTARTING)
+            if time.monotonic() > deadline or (only_if_restarting and not restarting):
+                raise
+            time.sleep(0.2)
 
 
 def drop(name: str) -> None:

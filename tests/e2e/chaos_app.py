@@ -1,5 +1,8 @@
 """The app of the scale-out chaos test: a 10-step workflow whose every step run is logged with
-its attempt number and process, so the test can tell a re-run from a first run."""
+its attempt number and process, so the test can tell a re-run from a first run. Half-way it
+waits for the signal ``go``: the test sends it once its kills during the waves of starts are
+done, so those kills always land while work is outstanding. Random draws are seeded from
+``LEGATO_TEST_SEED`` and ``LEGATO_TEST_PROCESS`` when the test passes them."""
 
 from __future__ import annotations
 
@@ -10,6 +13,9 @@ import random
 import legato
 
 app = legato.App(lease_seconds=1.5)
+SEED = os.environ.get("LEGATO_TEST_SEED")
+rng = random.Random(f"{SEED}/{os.environ.get('LEGATO_TEST_PROCESS')}") if SEED else random.Random()
+GATE_STEP = 5  # the steps before it run during the waves; the rest once the test says go
 
 
 @app.step
@@ -21,7 +27,7 @@ async def hop(execution: str, step: int, acc: int) -> int:
         os.write(fd, line.encode())
     finally:
         os.close(fd)
-    await asyncio.sleep(random.uniform(0.0, 0.02))
+    await asyncio.sleep(rng.uniform(0.0, 0.02))
     return acc + step
 
 
@@ -29,5 +35,7 @@ async def hop(execution: str, step: int, acc: int) -> int:
 async def chaos(ctx: legato.Context, execution: str) -> int:
     acc = 0
     for step in range(10):
+        if step == GATE_STEP:
+            await ctx.wait_for_signal("go")
         acc = await ctx.step(hop, execution, step, acc)
     return acc

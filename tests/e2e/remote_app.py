@@ -16,7 +16,7 @@ async def slow(tag: str) -> str:
     with open(os.environ["REMOTE_LOG"], "a") as f:
         f.write(f"{ctx.idempotency_key} attempt={ctx.attempt} pid={os.getpid()}\n")
     if ctx.attempt == 1:
-        await asyncio.sleep(600)  # the test kills this worker here
+        await asyncio.Event().wait()  # never set: the test kills this worker here
     return f"{tag}-done-on-attempt-{ctx.attempt}"
 
 

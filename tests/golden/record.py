@@ -28,7 +28,8 @@ from pathlib import Path
 from typing import Any
 
 import legato
-from legato.core.events import Event, EventType
+from legato.core.event_rows import to_row
+from legato.core.events import Event, EventType, ExternalTaskStarted
 from legato.core.export import export_history
 from legato.testing import WorkflowEnvironment
 from tests.golden import workflows
@@ -70,17 +71,16 @@ async def until(
 
 def count(kind: EventType, name: str | None = None) -> Callable[[list[Event]], int]:
     def counted(history: list[Event]) -> int:
-        return sum(1 for e in history if e.type == kind and (name is None or e.name == name))
+        return sum(
+            1 for e in history if e.type == kind and (name is None or to_row(e).name == name)
+        )
 
     return counted
 
 
 def token_of(history: list[Event], n: int) -> str:
     """The task token of the ``n``-th external task (0-based) the history started."""
-    started = [e for e in history if e.type == EventType.EXTERNAL_TASK_STARTED]
-    token = started[n].meta["token"]
-    assert isinstance(token, str)
-    return token
+    return [e for e in history if isinstance(e, ExternalTaskStarted)][n].token
 
 
 async def finished(handle: legato.Handle[Any]) -> None:

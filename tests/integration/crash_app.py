@@ -1,7 +1,12 @@
 """The app the crash test kills: 50 executions of a 10-step workflow; each step appends
 ``execution:step`` to a file. Run as ``python crash_app.py DB LOG RESULTS [code|asl]``: the
 workflow is Python code, or the equivalent Amazon States Language state machine (ten Task
-states calling the same step)."""
+states calling the same step).
+
+With ``CRASH_GATE`` set, the last step of every execution waits (after logging its line) until
+that file exists: the test opens the gate once it has made all its kills, so the workload can
+never finish before them however fast or slow the machine. Random draws are seeded from
+``LEGATO_TEST_SEED`` and ``LEGATO_TEST_PROCESS`` when the test passes them."""
 
 from __future__ import annotations
 
@@ -19,6 +24,9 @@ EXECUTIONS = 50
 
 app = legato.App(lease_seconds=1.0)
 LOG_PATH = os.environ.get("CRASH_LOG", "steps.log")
+GATE = os.environ.get("CRASH_GATE")
+SEED = os.environ.get("LEGATO_TEST_SEED")
+rng = random.Random(f"{SEED}/{os.environ.get('LEGATO_TEST_PROCESS')}") if SEED else random.Random()
 
 
 @app.step
@@ -28,9 +36,10 @@ async def work(execution: str, step: int, acc: int) -> int:
         os.write(fd, f"{execution}:{step}\n".encode())
     finally:
         os.close(fd)
-    await asyncio.sleep(
-        random.uniform(0.05, 0.15)
-    )  # a kill now leaves the line written, unrecorded
+    await asyncio.sleep(rng.uniform(0.05, 0.15))  # a kill now leaves the line written, unrecorded
+    if GATE and step == STEPS - 1:
+        while not os.path.exists(GATE):
+            await asyncio.sleep(0.05)
     return acc + step
 
 

@@ -1,7 +1,12 @@
 """The app the children-and-signals crash test kills: 20 parents, each running two child
 executions of six steps, then waiting for a signal, then a last step. Every step appends
 ``name`` to a file. Run as ``python crash_children_app.py DB LOG RESULTS``; every run starts
-the parents (the same ids: the same executions) and signals each one that is still open."""
+the parents (the same ids: the same executions) and signals each one that is still open.
+
+With ``CRASH_GATE`` set, each parent's last step waits (after logging its line) until that file
+exists: the test opens the gate once it has made all its kills, so the workload can never
+finish before them. Random draws are seeded from ``LEGATO_TEST_SEED`` and
+``LEGATO_TEST_PROCESS`` when the test passes them."""
 
 from __future__ import annotations
 
@@ -17,6 +22,9 @@ PARENTS = 20
 KID_STEPS = 6  # long enough a run that the test lands its kills mid-way
 app = legato.App(lease_seconds=1.0)
 LOG_PATH = "steps.log"
+GATE = os.environ.get("CRASH_GATE")
+SEED = os.environ.get("LEGATO_TEST_SEED")
+rng = random.Random(f"{SEED}/{os.environ.get('LEGATO_TEST_PROCESS')}") if SEED else random.Random()
 
 
 @app.step
@@ -26,7 +34,10 @@ async def work(name: str, acc: int, add: int) -> int:
         os.write(fd, f"{name}\n".encode())
     finally:
         os.close(fd)
-    await asyncio.sleep(random.uniform(0.05, 0.25))  # a kill now leaves the line unrecorded
+    await asyncio.sleep(rng.uniform(0.05, 0.25))  # a kill now leaves the line unrecorded
+    if GATE and name.endswith(":final"):
+        while not os.path.exists(GATE):
+            await asyncio.sleep(0.05)
     return acc + add
 
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from tests.conftest import of_type
 
 import legato
 from legato.core.event_rows import to_row
 from legato.core.events import ChildCompleted, ChildFailed, ChildScheduled, EventType
+from tests.conftest import of_type
 
 
 def _app(url: str) -> legato.App:

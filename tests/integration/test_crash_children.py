@@ -1,24 +1,29 @@
 """Crash safety of children and signals: SIGKILL a process running parents with child
 executions and signals at random moments; everything completes, every child is started once,
-and only steps in flight at a kill run again."""
+and only steps in flight at a kill run again.
+
+A kill lands once a run has logged a random number of step lines (progress, not wall time),
+and no parent can finish until the test opens the app's gate after the last kill."""
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import json
-import os
 import random
-import signal
 import sqlite3
 import subprocess
 import sys
-import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
 
+from tests.processes import Processes
+
 APP = Path(__file__).with_name("crash_children_app.py")
 PARENTS = 20
+KILLS = 5
 CHILD_STEPS = [f"p{i}/{c}:{s}" for i in range(PARENTS) for c in "ab" for s in range(6)]
 FINAL_STEPS = [f"p{i}:final" for i in range(PARENTS)]
 
@@ -28,29 +33,41 @@ def _lines(log: Path) -> list[str]:
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(180)
-def test_sigkill_with_children_and_signals_loses_nothing_and_starts_each_child_once(
-    tmp_path: Path,
+@pytest.mark.timeout(240)
+async def test_sigkill_with_children_and_signals_loses_nothing_and_starts_each_child_once(
+    tmp_path: Path, seed: int, processes: Processes, wait_for: Callable[..., Awaitable[None]]
 ) -> None:
     db, log, results = tmp_path / "crash.db", tmp_path / "steps.log", tmp_path / "results.json"
-    rng = random.Random()
+    gate = tmp_path / "gate"
+    rng = random.Random(seed)
     cmd = [sys.executable, str(APP), str(db), str(log), str(results)]
+    env = {"CRASH_GATE": str(gate)}
     kills = 0
-    deadline = time.monotonic() + 120
-    while kills < 5 and time.monotonic() < deadline:
-        before = len(_lines(log))
-        proc = subprocess.Popen(cmd, stderr=subprocess.DEVNULL)
-        while len(_lines(log)) == before and proc.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.01)
-        time.sleep(rng.uniform(0.0, 0.2))
-        if proc.poll() is not None:
-            break
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait()
+    for _ in range(KILLS):
+        # every run logs at least one line per parent (20) before the gate stops it: a step
+        # of one of its children, or its own last step again
+        due = len(_lines(log)) + rng.randint(1, 20)
+        proc = processes.spawn("run", cmd, env=env)
+
+        async def progressed(proc: subprocess.Popen[bytes] = proc, due: int = due) -> bool:
+            if proc.poll() is not None:
+                pytest.fail(f"the app exited before its kill:\n{processes.log_of(proc)}")
+            return len(_lines(log)) >= due
+
+        await wait_for(progressed, limit=60)
+        # then a random moment later: where the kill lands, not whether the test passes
+        await asyncio.sleep(rng.uniform(0.0, 0.3))
+        processes.kill(proc)
         kills += 1
     assert kills >= 3, "the workload finished too fast to be killed three times"
-    final = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-    assert final.returncode == 0, final.stderr[-3000:]
+    gate.touch()
+    final = processes.spawn("final", cmd, env=env)
+
+    async def finished() -> bool:
+        return final.poll() is not None
+
+    await wait_for(finished, limit=120)
+    assert final.returncode == 0, processes.log_of(final)
 
     # each child: 1 + 2 + ... + 6; the parent adds the signal's payload, its own number
     assert json.loads(results.read_text()) == [42 + i for i in range(PARENTS)]

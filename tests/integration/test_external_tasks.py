@@ -3,22 +3,22 @@ inbox; heartbeat and overall timeouts on durable timers; bad and spent tokens re
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
-from tests.conftest import of_type
 
 import legato
 from legato.core.events import Event, EventType, ExternalTaskStarted
 from legato.testing import WorkflowEnvironment
+from tests.clocks import ManualClock
+from tests.conftest import of_type
 
 WaitEvent = Callable[[legato.Handle[Any], EventType], Awaitable[list[Event]]]
 
 
-def _app(url: str | None = None, **limits: Any) -> legato.App:
-    app = legato.App(url) if url else legato.App()
+def _app(url: str | None = None, clock: ManualClock | None = None, **limits: Any) -> legato.App:
+    app = legato.App(url, clock=clock) if url else legato.App()
 
     @app.workflow(name="callback")
     async def callback(ctx: legato.Context) -> dict[str, Any]:
@@ -65,15 +65,22 @@ async def test_send_task_failure_raises_in_the_workflow(
 
 
 async def test_heartbeats_keep_the_wait_alive_past_its_heartbeat_timeout(
-    any_db_url: str, wait_event: WaitEvent
+    any_db_url: str, wait_event: WaitEvent, wait_for: Callable[..., Awaitable[None]]
 ) -> None:
-    app = _app(any_db_url, heartbeat_timeout=1.0)
+    clock = ManualClock()  # time moves only between heartbeats, by the test
+    app = _app(any_db_url, clock, heartbeat_timeout=1.0)
     async with app:
         handle = await app.start("callback", id="cb")
         token = await _token(handle, wait_event)
-        for _ in range(8):  # 8 x 0.3 s: well past the 1 s heartbeat timeout
+        for sent in range(1, 9):  # 8 x 0.3 s: well past the 1 s heartbeat timeout
             await app.send_task_heartbeat(token)
-            await asyncio.sleep(0.3)
+
+            async def recorded(sent: int = sent) -> bool:
+                history = await handle.history()
+                return sum(e.type == EventType.EXTERNAL_TASK_HEARTBEAT for e in history) == sent
+
+            await wait_for(recorded)
+            clock.advance(0.3)
         await app.send_task_success(token, "alive")
         result = await handle.result(timeout=20)
         history = await handle.history()

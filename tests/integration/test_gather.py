@@ -6,32 +6,35 @@ import asyncio
 from typing import Any
 
 import pytest
-from tests.conftest import of_type
 
 import legato
 from legato.core.events import StepScheduled
 from legato.testing import WorkflowEnvironment
+from tests.conftest import of_type
 
 
 async def test_gather_of_steps_schedules_them_together_and_keeps_order(any_db_url: str) -> None:
     app = legato.App()
     done: list[str] = []
+    finished = {key: asyncio.Event() for key in "abc"}
 
     @app.step(name="fetch")
-    async def fetch(key: str, wait: float) -> str:
-        await asyncio.sleep(wait)  # finish in the reverse order of scheduling
+    async def fetch(key: str, after: str | None) -> str:
+        if after is not None:  # finish in the reverse order of scheduling
+            await finished[after].wait()
         done.append(key)
+        finished[key].set()
         return key.upper()
 
     @app.workflow(name="wf")
     async def wf(ctx: legato.Context) -> list[str]:
         return await ctx.gather(  # type: ignore[no-any-return]
-            ctx.step(fetch, "a", 0.06), ctx.step(fetch, "b", 0.03), ctx.step(fetch, "c", 0.0)
+            ctx.step(fetch, "a", "b"), ctx.step(fetch, "b", "c"), ctx.step(fetch, "c", None)
         )
 
     async with WorkflowEnvironment(app, url=any_db_url):
         handle = await app.start(wf)
-        assert await handle.result() == ["A", "B", "C"]
+        assert await handle.result(timeout=20) == ["A", "B", "C"]
         history = await handle.history()
 
     assert done == ["c", "b", "a"]

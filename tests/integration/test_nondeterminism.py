@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.conftest import of_type
 
 import legato
 from legato.client import open_store
@@ -24,6 +23,7 @@ from legato.core.events import (
 from legato.core.export import export_history
 from legato.engine.clock import SkippingClock
 from legato.testing import replay
+from tests.conftest import of_type
 
 
 def original_app(url: str) -> tuple[legato.App, Callable[..., Any], list[str]]:
@@ -173,7 +173,7 @@ async def test_changed_code_suspends_when_the_engine_starts(
         async def suspended() -> bool:
             return (await handle.status()).status == legato.Status.SUSPENDED
 
-        await wait_for(suspended, limit=5.0)
+        await wait_for(suspended)
         status = await handle.status()
         after = await handle.history()
 

@@ -4,14 +4,17 @@ the others (at once when it stops gracefully, within the lease when it dies)."""
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Awaitable, Callable
 
 import legato
+from legato.core.events import Event, EventType
 from legato.core.partitions import PARTITIONS
+from tests.clocks import ManualClock
 
 
-def build(url: str) -> legato.App:
-    app = legato.App(url, lease_seconds=0.6)
+def build(url: str, clock: ManualClock | None = None) -> legato.App:
+    app = legato.App(url, lease_seconds=0.6, clock=clock)
 
     @app.step
     async def double(x: int) -> int:
@@ -56,9 +59,12 @@ async def test_two_replicas_split_the_partitions_and_both_serve(
 
 
 async def test_a_replica_that_stops_renewing_loses_its_partitions_within_the_lease(
-    any_db_url: str, wait_for: Callable[[Callable[[], Awaitable[bool]]], Awaitable[None]]
+    any_db_url: str,
+    wait_for: Callable[[Callable[[], Awaitable[bool]]], Awaitable[None]],
+    wait_event: Callable[[legato.Handle, EventType], Awaitable[list[Event]]],
 ) -> None:
-    first, second = build(any_db_url), build(any_db_url)
+    clock = ManualClock()  # leases run out only as the test moves time on
+    first, second = build(any_db_url, clock), build(any_db_url, clock)
     async with first, second:
 
         async def split() -> bool:
@@ -70,14 +76,26 @@ async def test_a_replica_that_stops_renewing_loses_its_partitions_within_the_lea
         assert engine is not None
         for loop in engine._loops:
             loop.cancel()
-        loop_time = asyncio.get_running_loop().time
-        frozen_at = loop_time()
+        frozen_at = clock.now_ms()
 
-        async def taken_over() -> bool:
+        async def balanced_since(mark: float) -> bool:
+            survivor = second._engine
+            assert survivor is not None
+            return survivor._last_balance > mark
+
+        def taken_over() -> bool:
             return held(second) == set(range(PARTITIONS))
 
-        await wait_for(taken_over)
+        while not taken_over() and clock.now_ms() - frozen_at < 3_000:
+            clock.advance(0.1)
+            for _ in range(2):  # the second one surely read the clock after it moved
+                survivor = second._engine
+                assert survivor is not None
+                await wait_for(functools.partial(balanced_since, survivor._last_balance))
         # within the lease (0.6 s) plus a renewal interval of the survivor, with slack
-        assert loop_time() - frozen_at < 0.6 + 0.2 + 2.0
+        assert taken_over()
+        assert (clock.now_ms() - frozen_at) / 1000 < 0.6 + 0.2 + 2.0
         handle = await second.start("doubler", 21)
+        await wait_event(handle, EventType.TIMER_STARTED)
+        clock.advance(0.05)
         assert await handle.result(timeout=20) == 42

@@ -1,4 +1,5 @@
-"""Retries, non-retryable errors and exhausted retries, on the time-skipping clock."""
+"""Retries, non-retryable errors and exhausted retries, on the time-skipping clock (which
+stands still between skips where a test checks the instant a retry runs at)."""
 
 from __future__ import annotations
 
@@ -6,16 +7,17 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from tests.conftest import of_type
 
 import legato
 from legato.core import events as ev
 from legato.testing import WorkflowEnvironment
+from tests.conftest import of_type
 
 T0 = datetime(2030, 1, 1, tzinfo=UTC)
 T0_MS = int(T0.timestamp() * 1000)
 
 
+@pytest.mark.usefixtures("still_time")
 @pytest.mark.parametrize(
     ("policy", "failures", "delays_ms"),
     [

@@ -65,13 +65,16 @@ async def test_several_signals_are_received_in_the_order_sent(any_db_url: str) -
 
     @app.workflow(name="collect")
     async def collect(ctx: legato.Context, n: int) -> list[Any]:
-        return [await ctx.wait_for_signal("item") for _ in range(n)]
+        items = [await ctx.wait_for_signal("item") for _ in range(n)]
+        await ctx.wait_for_signal("done")  # open until the test has sent every signal
+        return items
 
     async with app:
         handle = await app.start(collect, 5, id="collect")
         for i in range(5):
             await app.signal("collect", "item", i)
         await app.signal("collect", "other", "ignored")
+        await app.signal("collect", "done")
         assert await handle.result(timeout=20) == [0, 1, 2, 3, 4]
         history = await handle.history()
     assert [p for n, p in _signals(history) if n == "item"] == ["0", "1", "2", "3", "4"]

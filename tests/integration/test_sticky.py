@@ -9,12 +9,11 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from tests.conftest import of_type
-
 import legato
 from legato.core.events import Event, EventType, StepCompleted, StepScheduled
 from legato.engine.clock import SkippingClock
 from legato.testing import WorkflowEnvironment
+from tests.conftest import of_type
 
 
 async def test_long_sequential_workflow_is_never_replayed(any_db_url: str) -> None:
@@ -50,12 +49,13 @@ async def test_long_sequential_workflow_is_never_replayed(any_db_url: str) -> No
 async def test_eviction_with_a_cache_of_one_replays_and_stays_correct(any_db_url: str) -> None:
     app = legato.App(cache_size=1)
     runs: dict[str, int] = {}
+    all_started = asyncio.Event()  # then six executions are live at once: one cached
 
     @app.step(name="add")
     async def add(tag: str, x: int, y: int) -> int:
         key = f"{tag}:{legato.step_context().step_id}"
         runs[key] = runs.get(key, 0) + 1
-        await asyncio.sleep(0)
+        await all_started.wait()
         return x + y
 
     @app.workflow(name="sum")
@@ -68,6 +68,7 @@ async def test_eviction_with_a_cache_of_one_replays_and_stays_correct(any_db_url
 
     async with WorkflowEnvironment(app, url=any_db_url):
         handles = [await app.start(total, f"t{n}", n) for n in range(1, 7)]
+        all_started.set()
         results = await asyncio.gather(*(h.result() for h in handles))
         stats = app.stats
 
@@ -88,10 +89,11 @@ def recorded_args(history: list[Event], step: str) -> list[Any]:
 
 async def test_now_uuid_random_are_the_same_on_replay_after_eviction(any_db_url: str) -> None:
     app = legato.App(cache_size=1)
+    all_started = asyncio.Event()  # then five executions are live at once: one cached
 
     @app.step(name="record")
     async def record(values: list[Any]) -> None:
-        await asyncio.sleep(0)
+        await all_started.wait()
 
     @app.step(name="noop")
     async def noop(i: int) -> int:
@@ -110,6 +112,7 @@ async def test_now_uuid_random_are_the_same_on_replay_after_eviction(any_db_url:
 
     async with WorkflowEnvironment(app, url=any_db_url):
         handles = [await app.start(det, id=f"det-{i}") for i in range(5)]
+        all_started.set()
         results = await asyncio.gather(*(h.result() for h in handles))
         histories = [await h.history() for h in handles]
         assert app.stats["replays"] > 0

@@ -15,11 +15,11 @@ from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import pytest
-from tests.conftest import of_type
 
 import legato
 from legato.core.events import StepRetryScheduled
 from legato.testing import WorkflowEnvironment
+from tests.conftest import of_type
 
 TIMEOUT = 30.0  # seconds of engine time; never waited for in real time
 LEASE = 3_600.0  # longer than any time a test moves on: no lease runs out under a running step

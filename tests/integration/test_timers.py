@@ -1,22 +1,24 @@
-"""Durable timers: exact virtual schedules, and surviving a restart on the wall clock."""
+"""Durable timers: exact virtual schedules, and surviving a restart on a clock that does not
+skip. Time moves only when skipped or moved by the test, so due times are checked exactly."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from tests.conftest import of_type
 
 import legato
 from legato.core.events import Event, EventType, TimerFired, TimerStarted
 from legato.testing import WorkflowEnvironment
+from tests.clocks import ManualClock
+from tests.conftest import of_type
 
 T0 = datetime(2031, 3, 1, 12, 0, tzinfo=UTC)
 
 
+@pytest.mark.usefixtures("still_time")
 @pytest.mark.parametrize(
     ("duration", "ms"),
     [
@@ -106,8 +108,8 @@ async def test_timer_survives_a_restart_on_the_wall_clock(
     wait_event: Callable[[legato.Handle, EventType], Awaitable[list[Event]]],
     wait_for: Callable[[Callable[[], Awaitable[bool]]], Awaitable[None]],
 ) -> None:
-    def build() -> tuple[legato.App, Any]:
-        app = legato.App(any_db_url)
+    def build(clock: ManualClock) -> tuple[legato.App, Any]:
+        app = legato.App(any_db_url, clock=clock)
 
         @app.workflow(name="nap")
         async def nap(ctx: legato.Context) -> int:
@@ -116,19 +118,25 @@ async def test_timer_survives_a_restart_on_the_wall_clock(
 
         return app, nap
 
-    app, nap = build()
+    first = ManualClock()  # no skipping: time moves when the test moves it
+    app, nap = build(first)
     async with app:
         handle = await app.start(nap, id="nap-1")
         started = of_type(await wait_event(handle, EventType.TIMER_STARTED), TimerStarted)[0]
+    fire_at = started.fire_at
+    clock = ManualClock(first.now_ms())  # the new process's: the same time, no timers yet
     if overdue:  # nobody is running while the timer comes due
-
-        async def due_passed() -> bool:
-            return time.time() * 1000 > started.fire_at
-
-        await wait_for(due_passed)
+        clock.advance((fire_at + 1 - clock.now_ms()) / 1000)
     # the first app is gone mid-sleep; a new one on the same database finishes the execution
-    app, _ = build()
+    app, _ = build(clock)
     async with app:
+        if not overdue:  # the new app sets the timer from the database; then it comes due
+
+            async def timer_set() -> bool:
+                return clock.pending() == [fire_at]
+
+            await wait_for(timer_set)
+            clock.advance((fire_at - clock.now_ms()) / 1000)
         woke_at = await app.get_handle("nap-1").result(timeout=20)
         history = await app.get_handle("nap-1").history()
 

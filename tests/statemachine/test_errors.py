@@ -260,7 +260,7 @@ async def test_uncaught_error_fails_the_execution() -> None:
 
 
 async def _sleeper(_: Any) -> str:
-    await asyncio.sleep(2)
+    await asyncio.Event().wait()  # never set: runs until its timeout cancels it
     return "late"
 
 
@@ -317,14 +317,17 @@ async def test_task_failed_matches_step_errors() -> None:
 
 async def _rare_heartbeats(_: Any) -> str:
     legato.heartbeat()
-    await asyncio.sleep(3)
+    await asyncio.Event().wait()  # never set: no more heartbeats until the timeout
     return "never"
 
 
 async def _steady_heartbeats(_: Any) -> str:
-    for _i in range(6):
+    # Step timeouts run on the wall clock (not the Clock port), so this task really runs
+    # 1.5 s, past its 1 s HeartbeatSeconds: a heartbeat every 50 ms leaves the most room for
+    # a busy machine to pause it.
+    for _i in range(30):
         legato.heartbeat()
-        await asyncio.sleep(0.25)
+        await asyncio.sleep(0.05)
     return "done"
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from typing import Any
 
@@ -160,17 +161,25 @@ async def test_legacy_iterator() -> None:
 
 
 class _Gauge:
-    """Counts how many steps run at the same time (``step`` is the step function)."""
+    """Counts how many steps run at the same time (``step`` is the step function). Each step
+    waits until ``together`` steps have run at once (or the run can never get there: a
+    failure, not a hang), so the peak does not depend on how fast the machine starts them;
+    then it runs a little longer, time for a step over the limit to show."""
 
-    def __init__(self) -> None:
+    def __init__(self, together: int) -> None:
         self.lock = threading.Lock()
         self.now = 0
         self.peak = 0
+        reached = asyncio.Event()
 
         async def gauge(x: Any) -> Any:
             with self.lock:
                 self.now += 1
                 self.peak = max(self.peak, self.now)
+                if self.peak >= together:
+                    reached.set()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(reached.wait(), 10)
             await asyncio.sleep(0.05)
             with self.lock:
                 self.now -= 1
@@ -200,7 +209,7 @@ def _gauged(**fields: Any) -> dict[str, Any]:
     ],
 )
 async def test_max_concurrency(fields: dict[str, Any], given: Any, limit: int) -> None:
-    gauge = _Gauge()
+    gauge = _Gauge(together=limit)
     r = await run_state_machine(_gauged(**fields), given, steps={"gauge": gauge.step})
     assert r.status == "COMPLETED", (r.error, r.cause)
     assert gauge.peak == limit
@@ -210,7 +219,7 @@ async def test_max_concurrency(fields: dict[str, Any], given: Any, limit: int) -
 
 async def test_unlimited_concurrency_runs_items_together() -> None:
     # ASL spec, "Map State": MaxConcurrency 0 (the default) places no limit.
-    gauge = _Gauge()
+    gauge = _Gauge(together=2)
     r = await run_state_machine(_gauged(), [1, 2, 3], steps={"gauge": gauge.step})
     assert r.output == [1, 2, 3]
     assert gauge.peak > 1
