@@ -1,6 +1,7 @@
-"""Clocks for tests that check *when* something happened: time here moves only when a test
-(or the skipping) moves it, never with the wall clock, so an instant can be asserted exactly
-however long the run takes on a busy machine."""
+"""A clock for tests that check *when* something happened: time here moves only when a test
+moves it, never with the wall clock, so an instant can be asserted exactly however long the run
+takes on a busy machine. (For a clock that also skips to the next timer, the test kit's
+``WorkflowEnvironment(..., still_time=True)``.)"""
 
 from __future__ import annotations
 
@@ -9,8 +10,6 @@ import heapq
 import itertools
 import time
 from collections.abc import Callable
-
-from legato.engine.clock import SkippingClock
 
 
 class _Handle:
@@ -54,15 +53,3 @@ class ManualClock:
             _, _, handle, callback = heapq.heappop(self._heap)
             if not handle.cancelled:
                 callback()
-
-
-class StillSkippingClock(SkippingClock):
-    """The test kit's time-skipping clock without its wall-clock drift: time stands still
-    except when it skips to the next timer, so a timer fires at its due time exactly."""
-
-    def __init__(self, start_ms: int | None = None) -> None:
-        super().__init__(start_ms)
-        self._start = super().now_ms()
-
-    def now_ms(self) -> int:
-        return self._start + self.skipped_ms

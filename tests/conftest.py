@@ -18,7 +18,6 @@ from hypothesis import HealthCheck, settings
 import legato
 import legato.testing
 from legato.core.events import Event, EventType
-from tests.clocks import StillSkippingClock
 from tests.processes import SEED_VARIABLE, Processes, seed_from_environment
 
 Waiter = Callable[[Callable[[], Awaitable[bool]]], Awaitable[None]]
@@ -108,13 +107,6 @@ async def poll(check: Callable[[], Awaitable[bool]], *, limit: float = 20.0) -> 
         if loop.time() > deadline:
             pytest.fail(f"condition {check!r} never became true")
         await asyncio.sleep(0.01)
-
-
-@pytest.fixture
-def still_time(monkeypatch: pytest.MonkeyPatch) -> None:
-    """``WorkflowEnvironment`` and ``run_state_machine`` skip time without also drifting with
-    the wall clock: a timer fires at its due instant exactly, however busy the machine."""
-    monkeypatch.setattr(legato.testing, "SkippingClock", StillSkippingClock)
 
 
 @pytest.fixture

@@ -52,13 +52,16 @@ class WorkflowEnvironment:
         start: datetime | None = None,
         lease_seconds: float = 2.0,
         url: str | None = None,
+        still_time: bool = False,
     ) -> None:
         """``url``: an empty database to use instead of a temporary SQLite file (for example
-        a PostgreSQL database, to run the same tests on it)."""
+        a PostgreSQL database, to run the same tests on it). ``still_time``: time moves only
+        when it skips (or ``clock.advance``), never with the wall clock, so a test can assert
+        when things happened to the millisecond."""
         self.app = app
         self._url = url
         start_ms = epoch_ms(start) if start else None
-        self.clock = SkippingClock(start_ms)
+        self.clock = SkippingClock(start_ms, still=still_time)
         self.lease_seconds = lease_seconds
         self._saved: tuple[str, Clock, float] | None = None
         self._dir: str | None = None
@@ -181,6 +184,7 @@ async def run_state_machine(
     start: datetime | None = None,
     name: str = "state_machine",
     app: App | None = None,
+    still_time: bool = False,
 ) -> StateMachineRun:
     """Run ``definition`` on a throw-away SQLite database with a time-skipping clock (a Wait
     of a week takes milliseconds). ``steps`` maps Task resource names (or Lambda function
@@ -190,7 +194,7 @@ async def run_state_machine(
     for step_name, fn in (steps or {}).items():
         app.registry.add_step(fn, step_name, None, None, None, None)
     app.register_state_machine(name, definition)
-    async with WorkflowEnvironment(app, start=start) as env:
+    async with WorkflowEnvironment(app, start=start, still_time=still_time) as env:
         handle = await app.start(name, input)
         try:
             await handle.result(timeout=timeout)

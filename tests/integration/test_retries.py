@@ -17,7 +17,6 @@ T0 = datetime(2030, 1, 1, tzinfo=UTC)
 T0_MS = int(T0.timestamp() * 1000)
 
 
-@pytest.mark.usefixtures("still_time")
 @pytest.mark.parametrize(
     ("policy", "failures", "delays_ms"),
     [
@@ -67,7 +66,7 @@ async def test_retry_schedule_on_virtual_time(
     async def wf(ctx: legato.Context) -> str:
         return await ctx.step(flaky)  # type: ignore[no-any-return]
 
-    async with WorkflowEnvironment(app, url=any_db_url, start=T0) as env:
+    async with WorkflowEnvironment(app, url=any_db_url, start=T0, still_time=True) as env:
         handle = await app.start(wf)
         assert await handle.result() == f"ok on {failures + 1}"
         history = await handle.history()

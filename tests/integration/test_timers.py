@@ -18,7 +18,6 @@ from tests.conftest import of_type
 T0 = datetime(2031, 3, 1, 12, 0, tzinfo=UTC)
 
 
-@pytest.mark.usefixtures("still_time")
 @pytest.mark.parametrize(
     ("duration", "ms"),
     [
@@ -40,7 +39,7 @@ async def test_sleep_fires_at_its_virtual_due_time(
         await ctx.sleep(duration)
         return [before.isoformat(), ctx.now().isoformat()]
 
-    async with WorkflowEnvironment(app, url=any_db_url, start=T0):
+    async with WorkflowEnvironment(app, url=any_db_url, start=T0, still_time=True):
         handle = await app.start(sleeper)
         before, after = await handle.result()
         history = await handle.history()

@@ -85,7 +85,6 @@ async def test_wait_filters(state: dict[str, Any], given: Any, expected: Any) ->
     assert r.output == expected
 
 
-@pytest.mark.usefixtures("still_time")
 async def test_wait_then_the_next_state_enters_later() -> None:
     # ASL spec, "Wait State": "causes the interpreter to delay the machine from continuing
     # for a specified time"; developer guide, "Context object": State.EnteredTime.
@@ -93,9 +92,9 @@ async def test_wait_then_the_next_state_enters_later() -> None:
         ("W", {"Type": "Wait", "Seconds": 3600}),
         ("T", {"Type": "Pass", "Parameters": {"entered.$": "$$.State.EnteredTime"}}),
     )
-    r = await run_state_machine(definition, {}, start=START)
+    r = await run_state_machine(definition, {}, start=START, still_time=True)
     entered = datetime.fromisoformat(r.output["entered"].replace("Z", "+00:00"))
-    # An hour after the start (the clock stands still but for its skips; see still_time).
+    # An hour after the start (the clock stands still but for its skips).
     assert timedelta(hours=1) <= entered - START < timedelta(hours=1, seconds=5)
 
 

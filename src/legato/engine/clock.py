@@ -34,10 +34,15 @@ class SkippingClock:
     """Runs at wall speed, and jumps to the next due timer whenever the engine is idle.
 
     ``idle`` is supplied by the engine: nothing running, nothing waiting to be committed.
+    ``still``: time moves only by those jumps and by ``advance``, never with the wall clock, so
+    a test can assert instants exactly however slowly it runs.
     """
 
-    def __init__(self, start_ms: int | None = None) -> None:
-        self._offset = 0 if start_ms is None else start_ms - int(time.time() * 1000)
+    def __init__(self, start_ms: int | None = None, *, still: bool = False) -> None:
+        wall = int(time.time() * 1000)
+        self._still = still
+        self._offset = 0 if start_ms is None else start_ms - wall  # the wall clock's, moved
+        self._frozen_wall = wall  # what a still clock reads of the wall clock, always
         self._heap: list[tuple[int, int, _SkipHandle, Callable[[], None]]] = []
         self._counter = itertools.count()
         self.idle: Callable[[], bool] = lambda: True
@@ -45,7 +50,8 @@ class SkippingClock:
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def now_ms(self) -> int:
-        return int(time.time() * 1000) + self._offset
+        wall = self._frozen_wall if self._still else int(time.time() * 1000)
+        return wall + self._offset
 
     def call_at(self, when_ms: int, callback: Callable[[], None]) -> _SkipHandle:
         handle = _SkipHandle()
