@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Generator, Iterator, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -21,6 +21,7 @@ from legato.core.events import Event, EventType
 from tests.processes import SEED_VARIABLE, Processes, seed_from_environment
 
 Waiter = Callable[[Callable[[], Awaitable[bool]]], Awaitable[None]]
+StatusWaiter = Callable[[legato.Handle[Any], legato.Status], Awaitable[legato.ExecutionStatus]]
 E = TypeVar("E")
 
 
@@ -115,8 +116,10 @@ def wait_for() -> Waiter:
 
 
 @pytest.fixture
-def wait_status() -> Callable[[legato.Handle, legato.Status], Awaitable[legato.ExecutionStatus]]:
-    async def wait(handle: legato.Handle, status: legato.Status) -> legato.ExecutionStatus:
+def wait_status() -> Callable[
+    [legato.Handle[Any], legato.Status], Awaitable[legato.ExecutionStatus]
+]:
+    async def wait(handle: legato.Handle[Any], status: legato.Status) -> legato.ExecutionStatus:
         async def reached() -> bool:
             return (await handle.status()).status == status
 
@@ -127,10 +130,10 @@ def wait_status() -> Callable[[legato.Handle, legato.Status], Awaitable[legato.E
 
 
 @pytest.fixture
-def wait_event() -> Callable[[legato.Handle, EventType], Awaitable[list[Event]]]:
+def wait_event() -> Callable[[legato.Handle[Any], EventType], Awaitable[list[Event]]]:
     """Waits until the history holds an event of that type; returns the history."""
 
-    async def wait(handle: legato.Handle, kind: EventType) -> list[Event]:
+    async def wait(handle: legato.Handle[Any], kind: EventType) -> list[Event]:
         async def present() -> bool:
             return any(e.type == kind for e in await handle.history())
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -128,7 +128,7 @@ class ReplayReport:
             raise AssertionError("replay found incompatible histories:\n" + "\n".join(lines))
 
 
-def replay(app: App, histories: list[dict[str, Any] | str | Path]) -> ReplayReport:
+def replay(app: App, histories: Sequence[dict[str, Any] | str | Path]) -> ReplayReport:
     """Replay each history (a dict, or a path to an exported JSON file) against ``app``'s code."""
     results = []
     for item in histories:

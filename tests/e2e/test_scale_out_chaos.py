@@ -74,7 +74,7 @@ async def test_killing_servers_and_workers_loses_nothing_and_decides_once(
     names = [f"server-{i}" for i in range(3)] + [f"worker-{i}" for i in range(4)]
     sys.path.insert(0, str(HERE))
     try:
-        import chaos_app
+        import chaos_app  # type: ignore[import-not-found]  # loaded from this folder
     finally:
         sys.path.remove(str(HERE))
     client = chaos_app.app
@@ -133,8 +133,8 @@ async def test_killing_servers_and_workers_loses_nothing_and_decides_once(
         for _, _, ref, meta in completed:
             assert ref is not None and meta is not None
             recorded_attempt = json.loads(meta)["attempt"]
-            step = ref - 1
-            attempts = runs[(execution_id, step)]
+            step_index = ref - 1
+            attempts = runs[(execution_id, step_index)]
             assert recorded_attempt in attempts
             # nothing ran after the run whose result was recorded
-            assert max(attempts) == recorded_attempt, (execution_id, step, attempts)
+            assert max(attempts) == recorded_attempt, (execution_id, step_index, attempts)

@@ -34,7 +34,7 @@ async def test_step_of_a_killed_worker_runs_again_on_another_worker(
 
     sys.path.insert(0, str(HERE))
     try:
-        import remote_app
+        import remote_app  # type: ignore[import-not-found]  # loaded from this folder
     finally:
         sys.path.remove(str(HERE))
     client = remote_app.app

@@ -17,7 +17,7 @@ from tests.conftest import of_type
 WaitEvent = Callable[[legato.Handle[Any], EventType], Awaitable[list[Event]]]
 
 
-def _app(url: str | None = None, clock: ManualClock | None = None, **limits: Any) -> legato.App:
+def _app(url: str | None = None, clock: ManualClock | None = None, **limits: float) -> legato.App:
     app = legato.App(url, clock=clock) if url else legato.App()
 
     @app.workflow(name="callback")
@@ -99,7 +99,7 @@ async def test_heartbeats_keep_the_wait_alive_past_its_heartbeat_timeout(
 async def test_a_wait_without_news_times_out(
     any_db_url: str, limits: dict[str, float], error: str
 ) -> None:
-    app = _app(None, **limits)
+    app = _app(None, None, **limits)
     async with WorkflowEnvironment(app, url=any_db_url):
         handle = await app.start("callback")
         result = await handle.result(timeout=20)

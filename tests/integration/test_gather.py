@@ -55,7 +55,8 @@ async def test_gather_of_coroutines_and_steps_mixed(any_db_url: str) -> None:
         async def branch(x: int, wait: int) -> int:
             await ctx.sleep(wait)
             y = await ctx.step(double, x)
-            return await ctx.step(double, y)
+            z: int = await ctx.step(double, y)
+            return z
 
         return await ctx.gather(  # type: ignore[no-any-return]
             branch(1, 300), ctx.step(double, 100), branch(2, 10), ctx.gather(branch(3, 0))

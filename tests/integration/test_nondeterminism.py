@@ -133,7 +133,7 @@ def rows(history: list[Event]) -> list[tuple[Any, ...]]:
 
 
 async def run_until_sleeping(
-    url: str, wait_event: Callable[[legato.Handle, EventType], Awaitable[list[Event]]]
+    url: str, wait_event: Callable[[legato.Handle[Any], EventType], Awaitable[list[Event]]]
 ) -> tuple[str, list[Event]]:
     """Runs ``orders`` v1 on the wall clock until it sleeps its hour, then stops the app."""
     app, orders, runs = original_app(url)
@@ -159,7 +159,7 @@ def check_suspension(before: list[Event], after: list[Event], reason: str) -> No
 
 async def test_changed_code_suspends_when_the_engine_starts(
     any_db_url: str,
-    wait_event: Callable[[legato.Handle, EventType], Awaitable[list[Event]]],
+    wait_event: Callable[[legato.Handle[Any], EventType], Awaitable[list[Event]]],
     wait_for: Callable[..., Awaitable[None]],
 ) -> None:
     """The issue's scenario: an execution sleeps for an hour, the app is redeployed with code
@@ -193,8 +193,8 @@ async def test_changed_code_suspends_at_the_next_event(
     where: str,
     recorded: str,
     now: str,
-    wait_event: Callable[[legato.Handle, EventType], Awaitable[list[Event]]],
-    wait_status: Callable[[legato.Handle, legato.Status], Awaitable[legato.ExecutionStatus]],
+    wait_event: Callable[[legato.Handle[Any], EventType], Awaitable[list[Event]]],
+    wait_status: Callable[[legato.Handle[Any], legato.Status], Awaitable[legato.ExecutionStatus]],
 ) -> None:
     eid, before = await run_until_sleeping(any_db_url, wait_event)
 
@@ -255,8 +255,8 @@ async def stop_while_reserving(
 
 async def test_changed_code_suspends_an_execution_stopped_mid_step(
     any_db_url: str,
-    wait_event: Callable[[legato.Handle, EventType], Awaitable[list[Event]]],
-    wait_status: Callable[[legato.Handle, legato.Status], Awaitable[legato.ExecutionStatus]],
+    wait_event: Callable[[legato.Handle[Any], EventType], Awaitable[list[Event]]],
+    wait_status: Callable[[legato.Handle[Any], legato.Status], Awaitable[legato.ExecutionStatus]],
 ) -> None:
     """The app stops while a step runs; the new deployment suspends the execution and runs
     none of its steps."""
@@ -275,8 +275,8 @@ async def test_changed_code_suspends_an_execution_stopped_mid_step(
 
 async def test_steps_of_a_suspended_execution_are_not_handed_out_again(
     any_db_url: str,
-    wait_event: Callable[[legato.Handle, EventType], Awaitable[list[Event]]],
-    wait_status: Callable[[legato.Handle, legato.Status], Awaitable[legato.ExecutionStatus]],
+    wait_event: Callable[[legato.Handle[Any], EventType], Awaitable[list[Event]]],
+    wait_status: Callable[[legato.Handle[Any], legato.Status], Awaitable[legato.ExecutionStatus]],
 ) -> None:
     """Once suspended, an execution's recorded step must not be claimed (and re-run, e.g.
     charge a card again) each time its lease runs out."""
@@ -298,7 +298,7 @@ async def test_steps_of_a_suspended_execution_are_not_handed_out_again(
 async def test_compatible_code_continues_after_restart(
     any_db_url: str,
     body: Callable[..., Awaitable[Any]],
-    wait_event: Callable[[legato.Handle, EventType], Awaitable[list[Event]]],
+    wait_event: Callable[[legato.Handle[Any], EventType], Awaitable[list[Event]]],
 ) -> None:
     eid, before = await run_until_sleeping(any_db_url, wait_event)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import legato
 from legato.core.events import Event, EventType
@@ -61,7 +62,7 @@ async def test_two_replicas_split_the_partitions_and_both_serve(
 async def test_a_replica_that_stops_renewing_loses_its_partitions_within_the_lease(
     any_db_url: str,
     wait_for: Callable[[Callable[[], Awaitable[bool]]], Awaitable[None]],
-    wait_event: Callable[[legato.Handle, EventType], Awaitable[list[Event]]],
+    wait_event: Callable[[legato.Handle[Any], EventType], Awaitable[list[Event]]],
 ) -> None:
     clock = ManualClock()  # leases run out only as the test moves time on
     first, second = build(any_db_url, clock), build(any_db_url, clock)

@@ -255,7 +255,7 @@ def unregistered_apps(
 async def test_unregistered_workflow_is_suspended_then_resumed(
     any_db_url: str,
     engine_first: bool,
-    wait_status: Callable[[legato.Handle, legato.Status], Awaitable[legato.ExecutionStatus]],
+    wait_status: Callable[[legato.Handle[Any], legato.Status], Awaitable[legato.ExecutionStatus]],
 ) -> None:
     client, orders_client, old, new = unregistered_apps(any_db_url)
 

@@ -3,13 +3,16 @@ transaction, so an order row and the workflow that processes it commit or roll b
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import psycopg
 import pytest
 
 import legato
 
 
-def build(url: str) -> tuple[legato.App, object]:
+def build(url: str) -> tuple[legato.App, Callable[..., Any]]:
     app = legato.App(url)
 
     @app.step

@@ -129,7 +129,7 @@ async def test_now_uuid_random_are_the_same_on_replay_after_eviction(any_db_url:
 
 async def test_now_uuid_random_are_the_same_on_replay_after_restart(
     any_db_url: str,
-    wait_event: Callable[[legato.Handle, EventType], Awaitable[list[Event]]],
+    wait_event: Callable[[legato.Handle[Any], EventType], Awaitable[list[Event]]],
 ) -> None:
     def build(clock: Any = None) -> tuple[legato.App, Any]:
         app = legato.App(any_db_url, clock=clock)

@@ -61,14 +61,14 @@ async def test_start_to_close_timeout_is_retried_then_fails(
     if kind == "async":
 
         @app.step(name="slow", timeout=TIMEOUT, retry=policy)
-        async def slow() -> str:
+        async def slow_on_the_loop() -> str:
             runs.append(legato.step_context().attempt)
             await asyncio.Event().wait()
             return "too late"
     else:
 
         @app.step(name="slow", timeout=TIMEOUT, retry=policy)
-        def slow() -> str:
+        def slow_in_a_thread() -> str:
             runs.append(legato.step_context().attempt)
             release.wait()
             return "too late"
@@ -76,7 +76,7 @@ async def test_start_to_close_timeout_is_retried_then_fails(
     @app.workflow(name="wf")
     async def wf(ctx: legato.Context) -> list[Any]:
         try:
-            await ctx.step(slow)
+            await ctx.step("slow")
         except legato.StepFailed as exc:
             return [exc.error_type, exc.attempts, exc.message]
         return []
@@ -107,7 +107,7 @@ async def test_timed_out_attempt_then_fast_attempt_succeeds(
     if kind == "async":
 
         @app.step(name="slow_once", timeout=TIMEOUT, retry=policy)
-        async def slow_once() -> int:
+        async def slow_once_on_the_loop() -> int:
             attempt = legato.step_context().attempt
             if attempt == 1:
                 first.append(attempt)
@@ -116,7 +116,7 @@ async def test_timed_out_attempt_then_fast_attempt_succeeds(
     else:
 
         @app.step(name="slow_once", timeout=TIMEOUT, retry=policy)
-        def slow_once() -> int:
+        def slow_once_in_a_thread() -> int:
             attempt = legato.step_context().attempt
             if attempt == 1:
                 first.append(attempt)
@@ -125,7 +125,7 @@ async def test_timed_out_attempt_then_fast_attempt_succeeds(
 
     @app.workflow(name="wf")
     async def wf(ctx: legato.Context) -> int:
-        return await ctx.step(slow_once)  # type: ignore[no-any-return]
+        return await ctx.step("slow_once")  # type: ignore[no-any-return]
 
     async with WorkflowEnvironment(app, url=any_db_url, lease_seconds=LEASE) as env:
         handle = await app.start(wf)
@@ -146,7 +146,7 @@ async def test_step_that_stops_heartbeating_fails_with_heartbeat_timeout(
     if kind == "async":
 
         @app.step(name="beats_once", heartbeat_timeout=TIMEOUT, retry=legato.Retry.none())
-        async def beats_once() -> str:
+        async def beats_once_on_the_loop() -> str:
             legato.heartbeat()
             runs.append(legato.step_context().attempt)
             await asyncio.Event().wait()
@@ -154,7 +154,7 @@ async def test_step_that_stops_heartbeating_fails_with_heartbeat_timeout(
     else:
 
         @app.step(name="beats_once", heartbeat_timeout=TIMEOUT, retry=legato.Retry.none())
-        def beats_once() -> str:
+        def beats_once_in_a_thread() -> str:
             legato.heartbeat()
             runs.append(legato.step_context().attempt)
             release.wait()
@@ -163,7 +163,7 @@ async def test_step_that_stops_heartbeating_fails_with_heartbeat_timeout(
     @app.workflow(name="wf")
     async def wf(ctx: legato.Context) -> list[Any]:
         try:
-            await ctx.step(beats_once)
+            await ctx.step("beats_once")
         except legato.StepFailed as exc:
             return [exc.error_type, exc.attempts]
         return []
@@ -190,7 +190,7 @@ async def test_step_that_keeps_heartbeating_outlives_the_heartbeat_timeout(
     if kind == "async":
 
         @app.step(name="long", heartbeat_timeout=TIMEOUT, retry=legato.Retry.none())
-        async def long() -> list[float]:
+        async def long_on_the_loop() -> list[float]:
             t0 = env.clock.now_ms()
             for i in range(beats):
                 legato.heartbeat({"i": i})
@@ -200,7 +200,7 @@ async def test_step_that_keeps_heartbeating_outlives_the_heartbeat_timeout(
     else:
 
         @app.step(name="long", heartbeat_timeout=TIMEOUT, retry=legato.Retry.none())
-        def long() -> list[float]:
+        def long_in_a_thread() -> list[float]:
             t0 = env.clock.now_ms()
             for i in range(beats):
                 legato.heartbeat({"i": i})
@@ -210,7 +210,7 @@ async def test_step_that_keeps_heartbeating_outlives_the_heartbeat_timeout(
 
     @app.workflow(name="wf")
     async def wf(ctx: legato.Context) -> list[float]:
-        return await ctx.step(long)  # type: ignore[no-any-return]
+        return await ctx.step("long")  # type: ignore[no-any-return]
 
     async with env:
         attempt, ran_for = await (await app.start(wf)).result()
@@ -230,7 +230,7 @@ async def test_heartbeat_details_reach_the_next_attempt(
     if kind == "async":
 
         @app.step(name="resumable", heartbeat_timeout=TIMEOUT, retry=policy)
-        async def resumable(total: int) -> dict[str, Any]:
+        async def resumable_on_the_loop(total: int) -> dict[str, Any]:
             ctx = legato.step_context()
             seen.append((ctx.attempt, ctx.heartbeat_details))
             if ctx.attempt == 1:
@@ -241,7 +241,7 @@ async def test_heartbeat_details_reach_the_next_attempt(
     else:
 
         @app.step(name="resumable", heartbeat_timeout=TIMEOUT, retry=policy)
-        def resumable(total: int) -> dict[str, Any]:
+        def resumable_in_a_thread(total: int) -> dict[str, Any]:
             ctx = legato.step_context()
             seen.append((ctx.attempt, ctx.heartbeat_details))
             if ctx.attempt == 1:
@@ -252,7 +252,7 @@ async def test_heartbeat_details_reach_the_next_attempt(
 
     @app.workflow(name="wf")
     async def wf(ctx: legato.Context) -> dict[str, Any]:
-        return await ctx.step(resumable, 10)  # type: ignore[no-any-return]
+        return await ctx.step("resumable", 10)  # type: ignore[no-any-return]
 
     async with WorkflowEnvironment(app, url=any_db_url, lease_seconds=LEASE) as env:
         handle = await app.start(wf)

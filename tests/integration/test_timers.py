@@ -104,7 +104,7 @@ async def test_concurrent_sleeps_fire_in_due_order(any_db_url: str) -> None:
 async def test_timer_survives_a_restart_on_the_wall_clock(
     any_db_url: str,
     overdue: bool,
-    wait_event: Callable[[legato.Handle, EventType], Awaitable[list[Event]]],
+    wait_event: Callable[[legato.Handle[Any], EventType], Awaitable[list[Event]]],
     wait_for: Callable[[Callable[[], Awaitable[bool]]], Awaitable[None]],
 ) -> None:
     def build(clock: ManualClock) -> tuple[legato.App, Any]:

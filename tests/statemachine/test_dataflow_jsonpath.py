@@ -36,7 +36,7 @@ FILTER_INPUT = {
 
 
 def hello(event: dict[str, Any]) -> str:
-    return "Hello, " + event["who"]
+    return "Hello, " + str(event["who"])
 
 
 @pytest.mark.parametrize(

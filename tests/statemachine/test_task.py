@@ -15,7 +15,7 @@ LAMBDA_ARN = "arn:aws:lambda:us-east-1:123456789012:function:HelloFunction"
 
 def hello(event: dict[str, Any]) -> str:
     # Developer guide, "Specifying state output using ResultPath": the HelloFunction Lambda.
-    return "Hello, " + event["who"]
+    return "Hello, " + str(event["who"])
 
 
 WHO = {"who": "AWS Step Functions"}

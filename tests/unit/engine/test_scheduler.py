@@ -36,7 +36,7 @@ def test_coroutine_runs_until_blocked_and_resumes_with_the_value() -> None:
 
     async def body() -> int:
         log.append("start")
-        x = await gate
+        x: int = await gate
         log.append(f"got {x}")
         return x * 2
 
@@ -134,7 +134,8 @@ def test_gather_runs_coroutines_as_tasks() -> None:
     gates = [WFuture(), WFuture()]
 
     async def child(i: int) -> int:
-        return (await gates[i]) + 100
+        value: int = await gates[i]
+        return value + 100
 
     async def parent() -> list[int]:
         return await sched.gather(child(0), child(1))  # type: ignore[no-any-return]
