@@ -12,7 +12,7 @@ from typing import Any
 
 from legato.core import error_names
 from legato.core.codec import dumps
-from legato.core.event_rows import to_row
+from legato.core.event_rows import columns, to_row
 from legato.core.events import Event, EventType, Status
 from legato.core.messages import ChildNotice, InboxKind
 from legato.core.transition import ChildStart, NewExecution, Transition
@@ -58,6 +58,8 @@ def guard_rows(trs: list[Transition]) -> list[tuple[str, Rows]]:
 
 def sweep_statements(tr: Transition) -> list[tuple[str, dict[str, Any]]]:
     """Whole-execution task changes: rare, so one statement each, never batched."""
+    if not (tr.purge or tr.park or tr.unpark or tr.closes):
+        return []
     eid = {"eid": tr.execution_id}
     out: list[tuple[str, dict[str, Any]]] = []
     if tr.purge:  # closed with steps or timers outstanding: leave no work behind
@@ -68,7 +70,7 @@ def sweep_statements(tr: Transition) -> list[tuple[str, dict[str, Any]]]:
         out.append(("unpark_tasks", eid))
     if tr.closes:  # tell an awaiting parent; drop unread messages
         notice, payload = closing_notice(tr)
-        params = {**eid, "kind": InboxKind.CHILD.value, "name": notice.value, "payload": payload,
+        params = {**eid, "kind": _CHILD_KIND, "name": notice.value, "payload": payload,
                   "now": tr.now}  # fmt: skip
         out.append(("notify_parent", params))
         out.append(("delete_execution_inbox", eid))
@@ -111,6 +113,7 @@ def insert_rows(trs: list[Transition]) -> list[tuple[str, Rows]]:
     ]
 
 
+_CHILD_KIND = InboxKind.CHILD.value
 #: What the child statements say to a parent, as SQL parameters (see ``link_child``).
 _CHILD_VOCABULARY = {
     "kind": InboxKind.CHILD.value,
@@ -151,9 +154,6 @@ def execution_insert_row(new: NewExecution) -> tuple[Any, ...]:
 
 
 def _event_row(execution_id: str, base: int, e: Event, i: int) -> tuple[Any, ...]:
-    row = to_row(e)
-    meta = dumps(row.meta, "event meta") if row.meta else None
-    return (
-        execution_id, base + i + 1, base + 1, row.type.value, row.ts, row.ref, row.name,
-        row.payload, meta,
-    )  # fmt: skip
+    kind, ts, ref, name, payload, meta = columns(e)
+    text = dumps(meta, "event meta") if meta else None
+    return (execution_id, base + i + 1, base + 1, kind, ts, ref, name, payload, text)

@@ -82,7 +82,7 @@ def history_table(execution_id: str, events: list[Event]) -> Table:
         table.add_row(
             str(e.seq),
             _time(instant(e.ts)),
-            row.type.value,
+            row.type,
             "" if row.ref is None else str(row.ref),
             row.name or "",
             text if len(text) < 120 else text[:117] + "...",

@@ -10,8 +10,7 @@ draw with its input.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Protocol, assert_never
+from typing import NamedTuple, Protocol, assert_never
 
 from legato.core import codec, error_names
 from legato.core.durations import to_ms
@@ -37,8 +36,7 @@ from legato.core.transition import Task
 # --- what a decision reads ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class ExternalTimers:
+class ExternalTimers(NamedTuple):
     """An external task's timers as a decision reads them."""
 
     timeout_timer: int | None
@@ -66,28 +64,24 @@ class Waits(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
-class StepOutcome:
+class StepOutcome(NamedTuple):
     task: Task
     outcome: Outcome
     draw: float = 1.0  # a uniform draw in [0, 1) for a jittered retry delay
 
 
-@dataclass(frozen=True, slots=True)
-class TimerDue:
+class TimerDue(NamedTuple):
     timer_id: int
 
 
-@dataclass(frozen=True, slots=True)
-class MessageArrived:
+class MessageArrived(NamedTuple):
     row: InboxRow
 
 
 Input = StepOutcome | TimerDue | MessageArrived
 
 
-@dataclass(frozen=True, slots=True)
-class Retried:
+class Retried(NamedTuple):
     """A failed attempt that runs again after ``event.delay_ms``."""
 
     event: StepRetryScheduled
@@ -95,8 +89,7 @@ class Retried:
     heartbeat_details: str | None  # handed to the next attempt
 
 
-@dataclass(frozen=True, slots=True)
-class Admitted:
+class Admitted(NamedTuple):
     feed: tuple[InputEvent, ...]  # for the workflow code, in order
     retried: tuple[Retried, ...] = ()
     done_tasks: tuple[tuple[str, int], ...] = ()  # (task id, attempt) whose result is fed
@@ -110,6 +103,12 @@ NOTHING = Admitted(feed=())
 
 def admit(waits: Waits, inputs: Sequence[Input], now: int) -> Admitted:
     """What the inputs mean for an execution that waits for ``waits``."""
+    if len(inputs) == 1 and type(inputs[0]) is StepOutcome:  # the hot path: one step's result
+        only = inputs[0]
+        t, o = only.task, only.outcome
+        if o.ok and waits.waits_for(t.step_id):
+            completed = StepCompleted(now, t.step_id, t.name, o.result or "null", t.attempt)
+            return Admitted((completed,), (), ((t.id, t.attempt),))
     feed: list[InputEvent] = []
     retried: list[Retried] = []
     done: list[tuple[str, int]] = []
@@ -117,40 +116,51 @@ def admit(waits: Waits, inputs: Sequence[Input], now: int) -> Admitted:
     rearmed: list[tuple[int, int]] = []
     consumed: list[int] = []
     settled: set[int] = set()  # commands an earlier input of this decision resolved
-    for item in inputs:
-        match item:
-            case StepOutcome(task=task):
-                if task.step_id in settled:
-                    continue  # delivered twice in one batch (locally and by a poll)
-                verdict = _step_outcome(waits, item, now)
-                if verdict is not None:
+    waits_for = waits.waits_for
+    for item in inputs:  # isinstance, not match: this is the hot path
+        if isinstance(item, StepOutcome):
+            task = item.task
+            if task.step_id in settled:
+                continue  # delivered twice in one batch (locally and by a poll)
+            if item.outcome.ok:  # the common case, inline: a fan-in admits thousands
+                if waits_for(task.step_id):
                     settled.add(task.step_id)
-                if isinstance(verdict, Retried):
-                    retried.append(verdict)
-                elif verdict is not None:
                     done.append((task.id, task.attempt))
-                    feed.append(verdict)
-            case TimerDue(timer_id=timer_id):
-                if timer_id in fired:
-                    continue
-                if waits.waits_for(timer_id):
-                    feed.append(TimerFired(now, ref=timer_id))
+                    result = item.outcome.result or "null"
+                    feed.append(StepCompleted(now, task.step_id, task.name, result, task.attempt))
+                continue
+            verdict = _step_outcome(waits, item, now)
+            if verdict is None:
+                continue
+            settled.add(task.step_id)
+            if isinstance(verdict, Retried):
+                retried.append(verdict)
+            else:
+                done.append((task.id, task.attempt))
+                feed.append(verdict)
+        elif isinstance(item, TimerDue):
+            timer_id = item.timer_id
+            if timer_id in fired:
+                continue
+            if waits_for(timer_id):
+                feed.append(TimerFired(now, ref=timer_id))
+                fired.append(timer_id)
+            else:
+                failed = _external_timer(waits, timer_id, now, settled, rearmed)
+                if failed is not None:
+                    settled.add(failed.ref)
                     fired.append(timer_id)
-                else:
-                    failed = _external_timer(waits, timer_id, now, settled, rearmed)
-                    if failed is not None:
-                        settled.add(failed.ref)
-                        fired.append(timer_id)
-                        feed.append(failed)
-            case MessageArrived(row=row):
-                if row.id in consumed or waits.has_consumed(row.id):
-                    continue
-                consumed.append(row.id)
-                event = _message(waits, row, now, settled, rearmed)
-                if event is not None:
-                    feed.append(event)
-            case _:
-                assert_never(item)
+                    feed.append(failed)
+        elif isinstance(item, MessageArrived):
+            row = item.row
+            if row.id in consumed or waits.has_consumed(row.id):
+                continue
+            consumed.append(row.id)
+            event = _message(waits, row, now, settled, rearmed)
+            if event is not None:
+                feed.append(event)
+        else:
+            assert_never(item)
     return Admitted(
         tuple(feed), tuple(retried), tuple(done), tuple(fired), tuple(rearmed), tuple(consumed)
     )

@@ -18,8 +18,8 @@ a client records for an engine to pick up, and the one that parks it for an oper
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import assert_never
+from functools import lru_cache
+from typing import NamedTuple, assert_never
 
 from legato.core.admit import NOTHING, Admitted
 from legato.core.commands import (
@@ -61,8 +61,7 @@ from legato.core.transition import (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Activation:
+class Activation(NamedTuple):
     """What the workflow code did with the events it was fed."""
 
     accepted: tuple[InputEvent, ...]  # the fed events it took (duplicates left out)
@@ -71,8 +70,7 @@ class Activation:
     outstanding: bool = False  # it still waits for something (a close then purges that)
 
 
-@dataclass(frozen=True, slots=True)
-class Basis:
+class Basis(NamedTuple):
     """The execution as the decider found it."""
 
     execution_id: str
@@ -83,8 +81,7 @@ class Basis:
     reports_to_parent: bool = False  # a closing execution has news for a parent's inbox
 
 
-@dataclass(frozen=True, slots=True)
-class Placement:
+class Placement(NamedTuple):
     """Where new tasks go: steps for a queue this process's worker serves are leased to it."""
 
     owner: str
@@ -96,9 +93,10 @@ def decide(
     basis: Basis, admitted: Admitted, activation: Activation, placement: Placement
 ) -> Transition | None:
     """The transition recording one decision; None if it has nothing to write."""
-    head: list[Event] = [ExecutionResumed(basis.now)] if basis.resumed else []
-    head += [r.event for r in admitted.retried]
-    head += activation.accepted
+    head: list[Event] = list(activation.accepted)
+    if basis.resumed or admitted.retried:  # these go first: resumed, then retries
+        first: list[Event] = [ExecutionResumed(basis.now)] if basis.resumed else []
+        head = first + [r.event for r in admitted.retried] + head
     tr = _assemble(basis, head, admitted, activation, placement, Status.RUNNING)
     if not tr.events and not tr.inbox_deletes:
         return None
@@ -159,10 +157,19 @@ def _assemble(
         match cmd:
             case ScheduleStep():
                 events.append(StepScheduled(now, cmd.step_id, cmd.name, cmd.args, cmd.queue))
-                task = _new_task(eid, cmd, now, placement)
-                tasks.append(task)
-                if task.lease_owner is not None:
+                # A step for a queue this process serves is leased to it already: it runs right
+                # after the commit, with no claim round trip (DESIGN.md §5). Others wait for
+                # any worker's claim.
+                task_id = f"{eid}:{cmd.step_id}"
+                if cmd.queue in placement.local_queues:
+                    expires = now + placement.lease_ms
+                    task = Task(task_id, eid, cmd.step_id, cmd.name, cmd.queue, cmd.args, now, 1,
+                                placement.owner, expires)  # fmt: skip
                     local.append(task)
+                else:
+                    task = Task(task_id, eid, cmd.step_id, cmd.name, cmd.queue, cmd.args, now, 0,
+                                None, None)  # fmt: skip
+                tasks.append(task)
                 current = cmd.name
             case RecordState():
                 if cmd.exited:
@@ -195,25 +202,30 @@ def _assemble(
             case _:
                 assert_never(cmd)
     update = _update(basis, status, current, closing)
-    retries, retried_local = _retries(admitted, now, placement)
-    timer_inserts, timer_deletes = _timers(timers, admitted, activation.cancelled_timers)
-    return Transition(
+    retries, retried_local = _retries(admitted, now, placement) if admitted.retried else ((), ())
+    timer_inserts, timer_deletes = (
+        _timers(timers, admitted, activation.cancelled_timers)
+        if timers or admitted.fired_timers or admitted.rearmed_timers or activation.cancelled_timers
+        else ((), ())
+    )
+    return Transition(  # positional, in field order: the hot path's one transition
         eid,
         basis.seq,
         now,
         tuple(events),
         update,
-        task_inserts=tuple(tasks),
-        task_deletes=admitted.done_tasks,
-        task_retries=retries,
-        timer_inserts=timer_inserts,
-        timer_deletes=timer_deletes,
-        inbox_deletes=admitted.consumed_inbox,
-        child_starts=tuple(children),
-        purge=closing is not None and activation.outstanding,
-        unpark=basis.resumed,
-        local_tasks=(*local, *retried_local),
-        wakes_inbox=bool(children) or (closing is not None and basis.reports_to_parent),
+        tuple(tasks),  # task_inserts
+        admitted.done_tasks,  # task_deletes
+        retries,  # task_retries
+        timer_inserts,
+        timer_deletes,
+        admitted.consumed_inbox,  # inbox_deletes
+        tuple(children),  # child_starts
+        closing is not None and activation.outstanding,  # purge
+        False,  # park
+        basis.resumed,  # unpark
+        tuple(local) + retried_local if retried_local else tuple(local),  # local_tasks
+        bool(children) or (closing is not None and basis.reports_to_parent),  # wakes_inbox
     )
 
 
@@ -223,39 +235,33 @@ def _update(
     current: str | None,
     closing: ExecutionCompleted | ExecutionFailed | None,
 ) -> ExecutionUpdate:
-    match closing:
-        case None:
-            return ExecutionUpdate(status, current, progress_only=basis.sticky)
-        case ExecutionCompleted(result=result):
-            return ExecutionUpdate(Status.COMPLETED, current, output=result, closed_at=basis.now)
-        case ExecutionFailed(error_type=error_type, message=message):
-            return ExecutionUpdate(
-                Status.FAILED,
-                current,
-                error_type=error_type,
-                error_message=message,
-                closed_at=basis.now,
-            )
-        case _:
-            assert_never(closing)
+    if closing is None:  # the common case, first
+        if basis.sticky and status == Status.RUNNING:
+            return _progress(current)
+        return ExecutionUpdate(status, current)
+    if isinstance(closing, ExecutionCompleted):
+        return ExecutionUpdate(
+            Status.COMPLETED, current, output=closing.result, closed_at=basis.now
+        )
+    return ExecutionUpdate(
+        Status.FAILED,
+        current,
+        error_type=closing.error_type,
+        error_message=closing.message,
+        closed_at=basis.now,
+    )
 
 
-def _new_task(eid: str, cmd: ScheduleStep, now: int, placement: Placement) -> Task:
-    # A step for a queue this process serves is leased to it already: it runs right after the
-    # commit, with no claim round trip (DESIGN.md §5). Others wait for any worker's claim.
-    if cmd.queue in placement.local_queues:
-        owner, expires, attempt = placement.owner, now + placement.lease_ms, 1
-    else:
-        owner, expires, attempt = None, None, 0
-    return Task(
-        f"{eid}:{cmd.step_id}", eid, cmd.step_id, cmd.name, cmd.queue, cmd.args, now, attempt,
-        owner, expires,
-    )  # fmt: skip
+@lru_cache(maxsize=4096)
+def _progress(current: str | None) -> ExecutionUpdate:
+    """The update of a decision that changes only progress: immutable, so made once per step
+    name."""
+    return ExecutionUpdate(Status.RUNNING, current, progress_only=True)
 
 
 def _retries(
     admitted: Admitted, now: int, placement: Placement
-) -> tuple[tuple[TaskRetry, ...], list[Task]]:
+) -> tuple[tuple[TaskRetry, ...], tuple[Task, ...]]:
     """Each retried attempt back in the queue after its delay, pre-leased to this process if
     it serves the queue (its worker holds it until then)."""
     retries: list[TaskRetry] = []
@@ -274,7 +280,7 @@ def _retries(
                     at, task.attempt + 1, owner, expires, None, r.heartbeat_details,
                 )
             )  # fmt: skip
-    return tuple(retries), local
+    return tuple(retries), tuple(local)
 
 
 def _timers(

@@ -9,7 +9,8 @@ type needs no code here.
 
 from __future__ import annotations
 
-from dataclasses import MISSING, dataclass, fields
+from collections.abc import Callable
+from dataclasses import MISSING, fields
 from typing import Any, NamedTuple
 
 from legato.core.events import (
@@ -24,7 +25,7 @@ from legato.core.events import (
 
 
 class EventRow(NamedTuple):
-    type: EventType
+    type: str  # an EventType's value
     ts: int
     ref: int | None
     name: str | None
@@ -32,12 +33,11 @@ class EventRow(NamedTuple):
     meta: dict[str, JSON]
 
 
-@dataclass(frozen=True, slots=True)
-class _Layout:
-    ref: bool
+class _Layout(NamedTuple):
+    meta: tuple[str, ...]
+    ref: str | None
     name: str | None
     payload: str | None
-    meta: tuple[tuple[str, bool], ...]  # (field, omitted while None)
     required: frozenset[str]  # fields that have no default and may not be None
 
 
@@ -45,11 +45,13 @@ _FIXED_NAMES: dict[type[Event], str] = {ExternalTaskStarted: EXTERNAL_TASK}
 _DECODE: dict[str, type[SuspendKind]] = {"kind": SuspendKind}
 
 
-def _layout(cls: type[Event]) -> _Layout:
-    name = payload = None
+Columns = tuple[str, int, int | None, str | None, str | None, dict[str, JSON]]
+
+
+def _layout(cls: type[Event]) -> tuple[_Layout, Callable[[Any], Columns]]:
+    ref = name = payload = None
     meta: list[tuple[str, bool]] = []
     required = set()
-    has_ref = False
     for f in fields(cls):
         if f.name in ("ts", "seq", "batch"):
             continue
@@ -57,34 +59,55 @@ def _layout(cls: type[Event]) -> _Layout:
             required.add(f.name)
         column = f.metadata.get("column", "meta")
         if f.name == "ref":
-            has_ref = True
+            ref = f.name
         elif column == "name":
             name = f.name
         elif column == "payload":
             payload = f.name
         else:
             meta.append((f.name, bool(f.metadata.get("omit_none"))))
-    return _Layout(has_ref, name, payload, tuple(meta), frozenset(required))
+    layout = _Layout(tuple(k for k, _ in meta), ref, name, payload, frozenset(required))
+    return layout, _row_function(cls, layout, meta)
 
 
-_LAYOUTS: dict[type[Event], _Layout] = {cls: _layout(cls) for cls in EVENT_CLASSES.values()}
+def _row_function(
+    cls: type[Event], layout: _Layout, meta: list[tuple[str, bool]]
+) -> Callable[[Any], Columns]:
+    """``columns`` for one type, written out as Python source once (as ``dataclasses`` writes
+    ``__init__``): rows are made on the hot path, one per event written."""
+    fixed = _FIXED_NAMES.get(cls)
+    lines = ["def row(e):", "    meta = {}"]
+    for key, omit_none in meta:
+        store = f"meta[{key!r}] = e.{key}"
+        lines.append(f"    if e.{key} is not None: {store}" if omit_none else f"    {store}")
+    columns = [
+        repr(cls.type.value),
+        "e.ts",
+        f"e.{layout.ref}" if layout.ref else "None",
+        f"e.{layout.name}" if layout.name else repr(fixed),
+        f"e.{layout.payload}" if layout.payload else "None",
+        "meta",
+    ]
+    lines.append(f"    return ({', '.join(columns)})")
+    namespace: dict[str, Any] = {}
+    exec("\n".join(lines), namespace)  # noqa: S102 - source built above from field names
+    row: Callable[[Any], Columns] = namespace["row"]
+    return row
+
+
+_LAYOUTS: dict[type[Event], _Layout] = {}
+_ROWS: dict[type[Event], Callable[[Any], Columns]] = {}
+for _cls in EVENT_CLASSES.values():
+    _LAYOUTS[_cls], _ROWS[_cls] = _layout(_cls)
 
 
 def to_row(event: Event) -> EventRow:
-    layout = _LAYOUTS[type(event)]
-    meta: dict[str, JSON] = {}
-    for key, omit_none in layout.meta:
-        value = getattr(event, key)
-        if value is not None or not omit_none:
-            meta[key] = value
-    return EventRow(
-        event.type,
-        event.ts,
-        getattr(event, "ref") if layout.ref else None,  # noqa: B009 - not every type has one
-        getattr(event, layout.name) if layout.name else _FIXED_NAMES.get(type(event)),
-        getattr(event, layout.payload) if layout.payload else None,
-        meta,
-    )
+    return EventRow._make(_ROWS[type(event)](event))
+
+
+def columns(event: Event) -> Columns:
+    """``to_row`` as a plain tuple, for the stores' hot path."""
+    return _ROWS[type(event)](event)
 
 
 class EventFormatError(ValueError):
@@ -114,7 +137,7 @@ def from_row(
     if layout.payload:  # JSON text; an exported ``null`` comes back as None
         required = layout.payload in layout.required
         values[layout.payload] = "null" if payload is None and required else payload
-    for key, _ in layout.meta:
+    for key in layout.meta:
         if key in meta:
             value = meta[key]
             values[key] = _DECODE[key](value) if key in _DECODE else value

@@ -18,8 +18,9 @@ columns) is declared here field by field (``NAME``, ``PAYLOAD``, ``OPTIONAL``) a
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
-from typing import ClassVar, TypeAlias, get_args
+from collections.abc import Callable
+from dataclasses import MISSING, dataclass, field, fields
+from typing import Any, ClassVar, TypeAlias, TypeVar, dataclass_transform, get_args
 
 JSON: TypeAlias = None | bool | int | float | str | list["JSON"] | dict[str, "JSON"]
 
@@ -67,6 +68,40 @@ class SuspendKind(enum.StrEnum):
     NON_DETERMINISM = "non-determinism"
 
 
+T = TypeVar("T")
+
+
+@dataclass_transform(frozen_default=True, field_specifiers=(field,))
+def event(cls: type[T]) -> type[T]:
+    """A frozen dataclass with slots, whose ``__init__`` stores each field through its slot's
+    own descriptor rather than ``object.__setattr__``: the same immutable object, made in half
+    the time (two events are made per step on the hot path)."""
+    made: type[T] = dataclass(frozen=True, slots=True)(cls)
+    made.__init__ = _fast_init(made)  # type: ignore[method-assign]
+    return made
+
+
+def _fast_init(cls: type) -> Callable[..., None]:
+    namespace: dict[str, Any] = {}
+    positional: list[str] = []
+    keyword: list[str] = []
+    body: list[str] = []
+    for i, f in enumerate(fields(cls)):
+        owner = next(k for k in cls.__mro__ if f.name in vars(k))
+        namespace[f"_set{i}"] = vars(owner)[f.name].__set__
+        param = f.name
+        if f.default is not MISSING:
+            namespace[f"_default{i}"] = f.default
+            param += f"=_default{i}"
+        (keyword if f.kw_only else positional).append(param)
+        body.append(f"    _set{i}(self, {f.name})")
+    params = ", ".join(["self", *positional, *(["*", *keyword] if keyword else [])])
+    exec(f"def __init__({params}):\n" + "\n".join(body), namespace)  # noqa: S102
+    init: Callable[..., None] = namespace["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    return init
+
+
 # Where a field is stored: the ``name`` or ``payload`` column, or (the default) a key of the
 # ``meta`` column; an OPTIONAL meta key is left out while its value is None.
 NAME = {"column": "name"}
@@ -75,7 +110,7 @@ OPTIONAL = {"column": "meta", "omit_none": True}
 
 
 @dataclass(frozen=True, slots=True)
-class _Recorded:
+class _Recorded:  # a plain frozen dataclass: never made on its own
     """What every event has: when it happened and, once stored, where it is."""
 
     type: ClassVar[EventType]
@@ -85,7 +120,7 @@ class _Recorded:
 
 
 # --- the execution -------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
+@event
 class ExecutionStarted(_Recorded):
     type: ClassVar[EventType] = EventType.EXECUTION_STARTED
     workflow: str = field(metadata=NAME)
@@ -95,13 +130,13 @@ class ExecutionStarted(_Recorded):
     parent_ref: int | None = field(default=None, metadata=OPTIONAL)  # the parent's command
 
 
-@dataclass(frozen=True, slots=True)
+@event
 class ExecutionCompleted(_Recorded):
     type: ClassVar[EventType] = EventType.EXECUTION_COMPLETED
     result: str = field(metadata=PAYLOAD)
 
 
-@dataclass(frozen=True, slots=True)
+@event
 class ExecutionFailed(_Recorded):
     type: ClassVar[EventType] = EventType.EXECUTION_FAILED
     error_type: str
@@ -109,20 +144,20 @@ class ExecutionFailed(_Recorded):
     traceback: str
 
 
-@dataclass(frozen=True, slots=True)
+@event
 class ExecutionSuspended(_Recorded):
     type: ClassVar[EventType] = EventType.EXECUTION_SUSPENDED
     kind: SuspendKind
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
+@event
 class ExecutionResumed(_Recorded):
     type: ClassVar[EventType] = EventType.EXECUTION_RESUMED
 
 
 # --- steps ---------------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
+@event
 class StepScheduled(_Recorded):
     type: ClassVar[EventType] = EventType.STEP_SCHEDULED
     ref: int
@@ -131,7 +166,7 @@ class StepScheduled(_Recorded):
     queue: str
 
 
-@dataclass(frozen=True, slots=True)
+@event
 class StepCompleted(_Recorded):
     type: ClassVar[EventType] = EventType.STEP_COMPLETED
     ref: int
@@ -140,7 +175,7 @@ class StepCompleted(_Recorded):
     attempt: int
 
 
-@dataclass(frozen=True, slots=True)
+@event
 class StepRetryScheduled(_Recorded):
     type: ClassVar[EventType] = EventType.STEP_RETRY_SCHEDULED
     ref: int
@@ -151,7 +186,7 @@ class StepRetryScheduled(_Recorded):
     delay_ms: int
 
 
-@dataclass(frozen=True, slots=True)
+@event
 class StepFailed(_Recorded):
     type: ClassVar[EventType] = EventType.STEP_FAILED
     ref: int
@@ -163,7 +198,7 @@ class StepFailed(_Recorded):
 
 
 # --- timers and recorded states ------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
+@event
 class TimerStarted(_Recorded):
     type: ClassVar[EventType] = EventType.TIMER_STARTED
     ref: int
@@ -171,13 +206,13 @@ class TimerStarted(_Recorded):
     fire_at: int  # epoch ms
 
 
-@dataclass(frozen=True, slots=True)
+@event
 class TimerFired(_Recorded):
     type: ClassVar[EventType] = EventType.TIMER_FIRED
     ref: int
 
 
-@dataclass(frozen=True, slots=True)
+@event
 class StateEntered(_Recorded):
     """A state machine began a state, with its input (JSON)."""
 
@@ -187,7 +222,7 @@ class StateEntered(_Recorded):
     input: str = field(metadata=PAYLOAD)
 
 
-@dataclass(frozen=True, slots=True)
+@event
 class StateExited(_Recorded):
     """... and ended it, with its output (JSON)."""
 
@@ -198,7 +233,7 @@ class StateExited(_Recorded):
 
 
 # --- messages: signals, children, external tasks -------------------------------------------------
-@dataclass(frozen=True, slots=True)
+@event
 class SignalReceived(_Recorded):
     type: ClassVar[EventType] = EventType.SIGNAL_RECEIVED
     name: str = field(metadata=NAME)
@@ -206,7 +241,7 @@ class SignalReceived(_Recorded):
     inbox: int  # the inbox row it came from
 
 
-@dataclass(frozen=True, slots=True)
+@event
 class ChildScheduled(_Recorded):
     """A child execution started (or attached to) in the parent's transition."""
 
@@ -218,7 +253,7 @@ class ChildScheduled(_Recorded):
     wait: bool  # the parent awaits its result (False: start_child)
 
 
-@dataclass(frozen=True, slots=True)
+@event
 class ChildStarted(_Recorded):
     type: ClassVar[EventType] = EventType.CHILD_STARTED
     ref: int
@@ -226,7 +261,7 @@ class ChildStarted(_Recorded):
     started_at: int  # epoch ms
 
 
-@dataclass(frozen=True, slots=True)
+@event
 class ChildCompleted(_Recorded):
     type: ClassVar[EventType] = EventType.CHILD_COMPLETED
     ref: int
@@ -234,7 +269,7 @@ class ChildCompleted(_Recorded):
     inbox: int
 
 
-@dataclass(frozen=True, slots=True)
+@event
 class ChildFailed(_Recorded):
     type: ClassVar[EventType] = EventType.CHILD_FAILED
     ref: int
@@ -246,7 +281,7 @@ class ChildFailed(_Recorded):
 EXTERNAL_TASK = "external task"  # the name column of every ExternalTaskStarted
 
 
-@dataclass(frozen=True, slots=True)
+@event
 class ExternalTaskStarted(_Recorded):
     """A durable wait for a task token, with its timeout and heartbeat timers, if any."""
 
@@ -259,7 +294,7 @@ class ExternalTaskStarted(_Recorded):
     heartbeat_at: int | None = field(default=None, metadata=OPTIONAL)
 
 
-@dataclass(frozen=True, slots=True)
+@event
 class ExternalTaskHeartbeat(_Recorded):
     type: ClassVar[EventType] = EventType.EXTERNAL_TASK_HEARTBEAT
     ref: int
@@ -267,7 +302,7 @@ class ExternalTaskHeartbeat(_Recorded):
     deadline: int | None = field(default=None, metadata=OPTIONAL)  # the re-armed timer's
 
 
-@dataclass(frozen=True, slots=True)
+@event
 class ExternalTaskCompleted(_Recorded):
     type: ClassVar[EventType] = EventType.EXTERNAL_TASK_COMPLETED
     ref: int
@@ -275,7 +310,7 @@ class ExternalTaskCompleted(_Recorded):
     inbox: int
 
 
-@dataclass(frozen=True, slots=True)
+@event
 class ExternalTaskFailed(_Recorded):
     """Failed by a task-token call (``inbox``) or by one of its timers (``timer``)."""
 

@@ -24,7 +24,7 @@ def export_history(
             {
                 "seq": e.seq,
                 "batch": e.batch,
-                "type": row.type.value,
+                "type": row.type,
                 "ts": row.ts,
                 "ref": row.ref,
                 "name": row.name,

@@ -3,14 +3,12 @@ row for a worker in another process)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from legato.core import codec
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
+class Outcome(NamedTuple):
     ok: bool
     result: str | None = None  # JSON text
     error_type: str | None = None
@@ -21,7 +19,7 @@ class Outcome:
     heartbeat_details: str | None = None  # JSON of the last details passed to heartbeat()
 
     def to_json(self) -> str:
-        return codec.dumps(asdict(self), "step outcome")
+        return codec.dumps(self._asdict(), "step outcome")
 
     @classmethod
     def from_json(cls, text: str) -> Outcome:

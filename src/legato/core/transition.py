@@ -7,13 +7,12 @@ timers and inbox messages it adds or consumes, and whom to wake once it is commi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from legato.core.events import Event, Status, SuspendKind
 
 
-@dataclass(frozen=True, slots=True)
-class Task:
+class Task(NamedTuple):
     """One step attempt in the task queue: inserted by a transition, claimed by a worker.
 
     ``id`` is ``{execution_id}:{step_id}``, the step's idempotency key; ``attempt`` counts
@@ -34,8 +33,7 @@ class Task:
     heartbeat_details: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class TaskRetry:
+class TaskRetry(NamedTuple):
     """Put a failed task back for another attempt."""
 
     task_id: str
@@ -45,8 +43,7 @@ class TaskRetry:
     lease_expires_at: int | None
 
 
-@dataclass(frozen=True, slots=True)
-class ExecutionUpdate:
+class ExecutionUpdate(NamedTuple):
     status: Status
     current_step: str | None
     output: str | None = None
@@ -58,8 +55,7 @@ class ExecutionUpdate:
     progress_only: bool = False  # status stays RUNNING: only seq, current step and time change
 
 
-@dataclass(frozen=True, slots=True)
-class Transition:
+class Transition(NamedTuple):
     execution_id: str
     expected_seq: int  # the guard: the executions row must still be at this seq
     now: int
@@ -90,8 +86,7 @@ class Transition:
         return self.update.closed_at is not None
 
 
-@dataclass(frozen=True, slots=True)
-class NewExecution:
+class NewExecution(NamedTuple):
     id: str
     workflow: str
     version: str
@@ -101,8 +96,7 @@ class NewExecution:
     partition: int
 
 
-@dataclass(frozen=True, slots=True)
-class ChildStart:
+class ChildStart(NamedTuple):
     """A child execution recorded PENDING in its parent's transition. If its id exists, the
     same workflow and input attach to it; anything else leaves a ``conflict`` message for the
     parent. ``wait``: the parent's command awaits its result, delivered to the parent's inbox

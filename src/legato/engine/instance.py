@@ -51,8 +51,11 @@ from legato.engine.context import Context, StepOptions
 from legato.engine.registry import Registry, WorkflowDef
 from legato.engine.scheduler import Diverged, Scheduler, WFuture
 from legato.engine.waits import (
+    MESSAGE_EVENTS,
+    PLAIN_EVENTS,
     ChildWait,
     ExternalWait,
+    Settling,
     Signals,
     SignalWaiter,
     StepWait,
@@ -60,6 +63,8 @@ from legato.engine.waits import (
     WaitTable,
 )
 from legato.errors import NonDeterminismError, StepFailed, WorkflowUsageError
+
+NO_TIMERS: tuple[int, ...] = ()
 
 
 class WorkflowInstance:
@@ -267,21 +272,26 @@ class WorkflowInstance:
         """Feed input events; ``consumed_inbox``: inbox rows this decision consumes, events or
         not (a message for something already settled)."""
         self._now_ms = ts
-        self._waits.consumed(consumed_inbox)
-        accepted = tuple(event for event in events if self._deliver(event))
-        return self._run(accepted)
+        if consumed_inbox:
+            self._waits.consumed(consumed_inbox)
+        deliver = self._deliver
+        return self._run(tuple([event for event in events if deliver(event)]))
 
     def _deliver(self, event: InputEvent) -> bool:
         """True if the event changed something (duplicates, for something already resolved,
         are left out of the history)."""
-        inbox = getattr(event, "inbox", None)
-        if inbox is not None:  # consumed, whether or not it is still of use
-            self._waits.consumed((inbox,))
+        if isinstance(event, PLAIN_EVENTS):  # the hot path: a step result, a timer
+            return self._settle(event)
+        if isinstance(event, MESSAGE_EVENTS) and event.inbox is not None:
+            self._waits.consumed((event.inbox,))  # consumed, whether or not still of use
         if isinstance(event, SignalReceived):
             waiter = self._signals.receive(event.name, event.payload)
             if waiter is not None and waiter.timer_id is not None:
                 self._cancel_timer(waiter.timer_id)
             return True
+        return self._settle(event)
+
+    def _settle(self, event: Settling) -> bool:
         unneeded = self._waits.settle(event)
         for timer_id in unneeded or ():
             self._cancel_timer(timer_id)
@@ -295,8 +305,11 @@ class WorkflowInstance:
         if self._diverged is not None:
             raise self._diverged
         commands, self._commands = tuple(self._commands), []
-        cancelled, self._cancelled_timers = tuple(self._cancelled_timers), []
-        return Activation(accepted, commands, cancelled, outstanding=bool(self._waits))
+        cancelled = NO_TIMERS
+        if self._cancelled_timers:
+            cancelled, self._cancelled_timers = tuple(self._cancelled_timers), []
+        # whether it still waits matters only to a close (it purges what is left)
+        return Activation(accepted, commands, cancelled, self._closed and bool(self._waits))
 
     def _finish(self, result: WFuture) -> None:
         self._closed = True

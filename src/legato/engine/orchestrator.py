@@ -14,7 +14,7 @@ import logging
 import random
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from legato.core import decide
 from legato.core.admit import MessageArrived, StepOutcome, TimerDue, admit
@@ -43,8 +43,7 @@ class OrchestratorStore(Executions, TaskQueue, Inbox, Protocol):
     pass
 
 
-@dataclass(frozen=True, slots=True)
-class StepResult:
+class StepResult(NamedTuple):
     outcome: StepOutcome
     local: bool  # from this process's worker (else read from the store)
 

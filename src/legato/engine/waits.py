@@ -8,10 +8,10 @@ same way live and on replay. The instance owns them; nothing else holds one.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from legato.core import codec
 from legato.core.admit import ExternalTimers
@@ -23,7 +23,6 @@ from legato.core.events import (
     ExternalTaskCompleted,
     ExternalTaskFailed,
     ExternalTaskHeartbeat,
-    InputEvent,
     SignalReceived,
     StepCompleted,
     StepFailed,
@@ -36,6 +35,31 @@ from legato.errors import ChildFailed as ChildFailedError
 from legato.errors import ExternalTaskFailed as ExternalTaskFailedError
 from legato.errors import StepFailed as StepFailedError
 
+#: What waits settle: every input event but a signal (signals are not waits: see ``Signals``).
+Settling = (
+    StepCompleted
+    | StepFailed
+    | TimerFired
+    | ChildStarted
+    | ChildCompleted
+    | ChildFailed
+    | ExternalTaskHeartbeat
+    | ExternalTaskCompleted
+    | ExternalTaskFailed
+)
+#: Events that come from no inbox row.
+PLAIN_EVENTS = (StepCompleted, TimerFired, StepFailed)
+#: Events that carry the inbox row they came from.
+MESSAGE_EVENTS = (
+    SignalReceived,
+    ChildStarted,
+    ChildCompleted,
+    ChildFailed,
+    ExternalTaskHeartbeat,
+    ExternalTaskCompleted,
+    ExternalTaskFailed,
+)
+
 
 @dataclass(frozen=True, slots=True)
 class ChildRef:
@@ -45,46 +69,42 @@ class ChildRef:
     started_at: datetime
 
 
-@dataclass(slots=True)
-class StepWait:
+class StepWait(NamedTuple):
     fut: WFuture
     step: StepDef
     retry: Retry  # the call's own policy, or the step's registered one
 
-    def settle(self, event: InputEvent) -> bool:
-        match event:
-            case StepCompleted(result=result, attempt=attempt):
-                try:
-                    self.fut.resolve(self.step.signature.decode_result(result))
-                except Exception as exc:  # the result does not fit the step's return annotation
-                    self.fut.fail(
-                        StepFailedError(self.step.name, type(exc).__name__, str(exc), attempt)
-                    )
-            case StepFailed(error_type=error_type, message=message, attempt=attempt):
-                self.fut.fail(StepFailedError(self.step.name, error_type, message, attempt))
-            case _:
-                return False
+    def settle(self, event: Settling) -> bool:
+        if type(event) is StepCompleted:  # the hot path: plain type checks, not match
+            try:
+                self.fut.resolve(self.step.signature.decode_result(event.result))
+            except Exception as exc:  # the result does not fit the step's return annotation
+                name, attempt = self.step.name, event.attempt
+                self.fut.fail(StepFailedError(name, type(exc).__name__, str(exc), attempt))
+        elif type(event) is StepFailed:
+            name = self.step.name
+            self.fut.fail(StepFailedError(name, event.error_type, event.message, event.attempt))
+        else:
+            return False
         return True
 
 
-@dataclass(slots=True)
-class TimerWait:
+class TimerWait(NamedTuple):
     fut: WFuture
 
-    def settle(self, event: InputEvent) -> bool:
-        if not isinstance(event, TimerFired):
+    def settle(self, event: Settling) -> bool:
+        if type(event) is not TimerFired:
             return False
         self.fut.resolve(None)
         return True
 
 
-@dataclass(slots=True)
-class ChildWait:
+class ChildWait(NamedTuple):
     fut: WFuture
     child_id: str
     workflow: WorkflowDef
 
-    def settle(self, event: InputEvent) -> bool:
+    def settle(self, event: Settling) -> bool:
         match event:
             case ChildStarted(started_at=ms):
                 self.fut.resolve(ChildRef(self.child_id, instant(ms)))
@@ -120,7 +140,7 @@ class ExternalWait:
             self.timeout_timer, self.heartbeat_timer, self.heartbeat_ms, self.heartbeat_deadline
         )
 
-    def settle(self, event: InputEvent) -> bool:
+    def settle(self, event: Settling) -> bool:
         match event:
             case ExternalTaskCompleted(result=result):
                 self.fut.resolve(codec.loads(result))
@@ -158,23 +178,23 @@ class WaitTable:
     def consumed(self, inbox_ids: Iterable[int]) -> None:
         self._consumed_inbox.update(inbox_ids)
 
-    def settle(self, event: InputEvent) -> list[int] | None:
+    def settle(self, event: Settling) -> Sequence[int] | None:
         """Resolve what ``event`` is for; None if it is for nothing this table waits for (a
         duplicate), else the timers that wait no longer needs."""
-        if isinstance(event, SignalReceived):
-            raise TypeError("signals are not waits: see Signals")
         wait = self._waits.get(event.ref)
+        if wait is None:
+            return None
         if isinstance(event, ExternalTaskHeartbeat):
             if not isinstance(wait, ExternalWait):
                 return None
             if event.deadline is not None:
                 wait.heartbeat_deadline = event.deadline
-            return []
-        if wait is None or not wait.settle(event):
+            return ()
+        if not wait.settle(event):
             return None
         del self._waits[event.ref]
         if not isinstance(wait, ExternalWait):
-            return []
+            return ()
         fired = event.timer if isinstance(event, ExternalTaskFailed) else None
         for timer_id in wait.timers():
             self._external_timers.pop(timer_id, None)

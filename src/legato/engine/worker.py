@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import dataclasses
 import functools
 import logging
 import random
@@ -131,8 +130,9 @@ class Worker:
                 finally:
                     self.release(task.id)
         finally:
+            if self.active == self.concurrency:  # a full worker has a free slot: claim now,
+                self.wake.set()  # not at its next poll (one not full claims on its own)
             self.active -= 1
-            self.wake.set()  # a slot is free: a full worker claims again now, not at its next poll
 
     # --- running one attempt ------------------------------------------------------------------
     async def execute(self, task: Task) -> Outcome:
@@ -143,7 +143,7 @@ class Worker:
                 error_type=error_names.RUNTIME,
                 message=f"step {task.name!r} is not registered in this worker",
             )
-        beat = _Beat(self.clock.now_ms())
+        beat = _Beat(0)  # set when a watched attempt starts (most steps have no timeouts)
         ctx = StepContext(
             execution_id=task.execution_id,
             step_id=task.step_id,
@@ -158,7 +158,7 @@ class Worker:
         if ctx.latest_details is not None:  # the next attempt starts from these
             try:
                 details = codec.dumps(ctx.latest_details, "heartbeat details")
-                outcome = dataclasses.replace(outcome, heartbeat_details=details)
+                outcome = outcome._replace(heartbeat_details=details)
             except SerializationError:
                 pass
         return outcome
@@ -214,7 +214,9 @@ class Worker:
         """Wait for the attempt, or fail it at its start-to-close deadline or once it sends no
         heartbeat for its heartbeat timeout (each heartbeat moves that deadline on)."""
         timeout, hb_timeout = limits.timeout, limits.heartbeat_timeout
-        deadline = beat.last_ms + to_ms(timeout) if timeout is not None else None
+        started = self.clock.now_ms()
+        beat.last_ms = max(beat.last_ms, started)  # a heartbeat may have come already
+        deadline = started + to_ms(timeout) if timeout is not None else None
 
         def hb_deadline() -> int | None:  # read afresh: a heartbeat may arrive while we wait
             return beat.last_ms + to_ms(hb_timeout) if hb_timeout is not None else None
