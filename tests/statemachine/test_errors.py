@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 import legato
+from legato.engine.clock import SkippingClock
 from legato.testing import run_state_machine
 from tests.statemachine.machines import chain, single, timer_delays
 
@@ -259,9 +260,43 @@ async def test_uncaught_error_fails_the_execution() -> None:
     assert r.states_entered() == ["T"]
 
 
-async def _sleeper(_: Any) -> str:
-    await asyncio.Event().wait()  # never set: runs until its timeout cancels it
-    return "late"
+class Timed:
+    """Steps that move the test environment's clock themselves (``app.clock`` is its
+    time-skipping clock while ``run_state_machine`` runs), so a timeout fires when the step
+    says, not after a real second, and a busy machine changes nothing."""
+
+    def __init__(self) -> None:
+        self.app = legato.App()
+        advance = self.advance
+
+        async def sleeper(_: Any) -> str:
+            advance(1)  # past its 1 s TimeoutSeconds
+            await asyncio.Event().wait()  # never set: runs until its timeout cancels it
+            return "late"
+
+        async def rare_heartbeats(_: Any) -> str:
+            legato.heartbeat()
+            advance(1)  # past its 1 s HeartbeatSeconds, with no heartbeat since
+            await asyncio.Event().wait()  # never set: no more heartbeats until the timeout
+            return "never"
+
+        async def steady_heartbeats(_: Any) -> str:
+            # 1.6 s of engine time, past its 1 s HeartbeatSeconds: a heartbeat every 0.4 s,
+            # and the engine looks at the time after each move (its timers fire mid-run)
+            for _i in range(4):
+                legato.heartbeat()
+                advance(0.4)
+                await asyncio.sleep(0)
+                await asyncio.sleep(0)
+            return "done"
+
+        self.sleeper, self.rare_heartbeats = sleeper, rare_heartbeats
+        self.steady_heartbeats = steady_heartbeats
+
+    def advance(self, seconds: float) -> None:
+        clock = self.app.clock
+        assert isinstance(clock, SkippingClock)
+        clock.advance(seconds)
 
 
 @pytest.mark.parametrize(
@@ -275,7 +310,10 @@ async def _sleeper(_: Any) -> str:
     ],
 )
 async def test_task_timeout(fields: dict[str, Any], given: Any) -> None:
-    r = await run_state_machine(single(_task(**fields)), given, steps={"work": _sleeper})
+    t = Timed()
+    r = await run_state_machine(
+        single(_task(**fields)), given, steps={"work": t.sleeper}, app=t.app
+    )
     assert (r.status, r.error) == ("FAILED", "States.Timeout")
 
 
@@ -297,7 +335,8 @@ async def test_task_failed_does_not_match_timeout() -> None:
             "ByAll": {"Type": "Pass", "End": True},
         },
     }
-    r = await run_state_machine(definition, {}, steps={"work": _sleeper})
+    t = Timed()
+    r = await run_state_machine(definition, {}, steps={"work": t.sleeper}, app=t.app)
     assert r.states_entered() == ["T", "ByAll"]
     assert r.output["Error"] == "States.Timeout"
 
@@ -315,22 +354,6 @@ async def test_task_failed_matches_step_errors() -> None:
     assert r.output == {"Error": "ErrorA", "Cause": "failure 1"}
 
 
-async def _rare_heartbeats(_: Any) -> str:
-    legato.heartbeat()
-    await asyncio.Event().wait()  # never set: no more heartbeats until the timeout
-    return "never"
-
-
-async def _steady_heartbeats(_: Any) -> str:
-    # Step timeouts run on the wall clock (not the Clock port), so this task really runs
-    # 1.5 s, past its 1 s HeartbeatSeconds: a heartbeat every 50 ms leaves the most room for
-    # a busy machine to pause it.
-    for _i in range(30):
-        legato.heartbeat()
-        await asyncio.sleep(0.05)
-    return "done"
-
-
 async def test_heartbeat_timeout() -> None:
     # ASL spec, "Task State": HeartbeatSeconds; developer guide, "Error names":
     # States.HeartbeatTimeout, "a Task state failed to send a heartbeat for a period longer
@@ -346,15 +369,17 @@ async def test_heartbeat_timeout() -> None:
             "R": {"Type": "Pass", "End": True},
         },
     }
-    r = await run_state_machine(definition, {}, steps={"work": _rare_heartbeats})
+    t = Timed()
+    r = await run_state_machine(definition, {}, steps={"work": t.rare_heartbeats}, app=t.app)
     assert r.status == "COMPLETED", (r.error, r.cause)
     assert r.output["Error"] == "States.HeartbeatTimeout"
 
 
 async def test_heartbeats_keep_a_long_task_alive() -> None:
     # ASL spec, "Task State": a task that heartbeats more often than HeartbeatSeconds runs on.
+    t = Timed()
     r = await run_state_machine(
-        single(_task(HeartbeatSeconds=1)), {}, steps={"work": _steady_heartbeats}
+        single(_task(HeartbeatSeconds=1)), {}, steps={"work": t.steady_heartbeats}, app=t.app
     )
     assert (r.status, r.output) == ("COMPLETED", "done")
 
