@@ -94,12 +94,8 @@ def insert_rows(trs: list[Transition]) -> list[tuple[str, Rows]]:
         for tr in trs
         for i, e in enumerate(tr.events)
     ]
-    tasks = [
-        (t.id, t.execution_id, t.step_id, t.name, t.queue, t.args, t.available_at, t.attempt,
-         t.lease_owner, t.lease_expires_at, tr.now)
-        for tr in trs
-        for t in tr.task_inserts
-    ]  # fmt: skip
+    # insert_task's columns are a Task's first ten fields (id ... lease_expires_at), then now
+    tasks = [(*t[:10], tr.now) for tr in trs for t in tr.task_inserts]
     timers = [(tr.execution_id, tid, at) for tr in trs for tid, at in tr.timer_inserts]
     children = [_child_params(tr, c) for tr in trs for c in tr.child_starts]
     return [

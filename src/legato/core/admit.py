@@ -68,6 +68,7 @@ class StepOutcome(NamedTuple):
     task: Task
     outcome: Outcome
     draw: float = 1.0  # a uniform draw in [0, 1) for a jittered retry delay
+    local: bool = False  # from the deciding process's own worker (it holds the task's lease)
 
 
 class TimerDue(NamedTuple):

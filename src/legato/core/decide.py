@@ -214,17 +214,17 @@ def _assemble(
         now,
         tuple(events),
         update,
-        tuple(tasks),  # task_inserts
+        tuple(tasks) if tasks else (),  # task_inserts
         admitted.done_tasks,  # task_deletes
         retries,  # task_retries
         timer_inserts,
         timer_deletes,
         admitted.consumed_inbox,  # inbox_deletes
-        tuple(children),  # child_starts
+        tuple(children) if children else (),  # child_starts
         closing is not None and activation.outstanding,  # purge
         False,  # park
         basis.resumed,  # unpark
-        tuple(local) + retried_local if retried_local else tuple(local),  # local_tasks
+        (*local, *retried_local) if retried_local else tuple(local) if local else (),
         bool(children) or (closing is not None and basis.reports_to_parent),  # wakes_inbox
     )
 

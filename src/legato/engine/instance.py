@@ -52,10 +52,10 @@ from legato.engine.registry import Registry, WorkflowDef
 from legato.engine.scheduler import Diverged, Scheduler, WFuture
 from legato.engine.waits import (
     MESSAGE_EVENTS,
+    NO_TIMERS,
     PLAIN_EVENTS,
     ChildWait,
     ExternalWait,
-    Settling,
     Signals,
     SignalWaiter,
     StepWait,
@@ -63,8 +63,6 @@ from legato.engine.waits import (
     WaitTable,
 )
 from legato.errors import NonDeterminismError, StepFailed, WorkflowUsageError
-
-NO_TIMERS: tuple[int, ...] = ()
 
 
 class WorkflowInstance:
@@ -281,7 +279,11 @@ class WorkflowInstance:
         """True if the event changed something (duplicates, for something already resolved,
         are left out of the history)."""
         if isinstance(event, PLAIN_EVENTS):  # the hot path: a step result, a timer
-            return self._settle(event)
+            unneeded = self._waits.settle(event)
+            if unneeded:
+                for timer_id in unneeded:
+                    self._cancel_timer(timer_id)
+            return unneeded is not None
         if isinstance(event, MESSAGE_EVENTS) and event.inbox is not None:
             self._waits.consumed((event.inbox,))  # consumed, whether or not still of use
         if isinstance(event, SignalReceived):
@@ -289,9 +291,6 @@ class WorkflowInstance:
             if waiter is not None and waiter.timer_id is not None:
                 self._cancel_timer(waiter.timer_id)
             return True
-        return self._settle(event)
-
-    def _settle(self, event: Settling) -> bool:
         unneeded = self._waits.settle(event)
         for timer_id in unneeded or ():
             self._cancel_timer(timer_id)
@@ -305,7 +304,7 @@ class WorkflowInstance:
         if self._diverged is not None:
             raise self._diverged
         commands, self._commands = tuple(self._commands), []
-        cancelled = NO_TIMERS
+        cancelled: tuple[int, ...] = NO_TIMERS
         if self._cancelled_timers:
             cancelled, self._cancelled_timers = tuple(self._cancelled_timers), []
         # whether it still waits matters only to a close (it purges what is left)

@@ -14,7 +14,7 @@ import logging
 import random
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any, NamedTuple, Protocol
+from typing import Any, Protocol
 
 from legato.core import decide
 from legato.core.admit import MessageArrived, StepOutcome, TimerDue, admit
@@ -43,17 +43,12 @@ class OrchestratorStore(Executions, TaskQueue, Inbox, Protocol):
     pass
 
 
-class StepResult(NamedTuple):
-    outcome: StepOutcome
-    local: bool  # from this process's worker (else read from the store)
-
-
 @dataclass(frozen=True, slots=True)
 class Wake:
     """Load the execution and commit whatever its code does next (client-started, resumed)."""
 
 
-Mail = StepResult | TimerDue | MessageArrived | Wake
+Mail = StepOutcome | TimerDue | MessageArrived | Wake
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +110,7 @@ class Orchestrator:
     def on_local_outcome(self, task: Task, outcome: Outcome) -> None:
         """The local worker's report (``legato.engine.local_steps.OnOutcome``)."""
         draw = 1.0 if outcome.ok else random.random()
-        self.deliver(task.execution_id, StepResult(StepOutcome(task, outcome, draw), local=True))
+        self.deliver(task.execution_id, StepOutcome(task, outcome, draw, True))
 
     def deliver_done(self, task: Task) -> None:
         """A result a worker in another process recorded on its task."""
@@ -124,7 +119,7 @@ class Orchestrator:
         self._delivering.add(task.id)
         outcome = Outcome.from_json(task.outcome)
         draw = 1.0 if outcome.ok else random.random()
-        self.deliver(task.execution_id, StepResult(StepOutcome(task, outcome, draw), local=False))
+        self.deliver(task.execution_id, StepOutcome(task, outcome, draw, False))
 
     def deliver_message(self, row: InboxRow) -> None:
         if row.id not in self._inbox_seen:
@@ -206,21 +201,18 @@ class Orchestrator:
         now = self.clock.now_ms()
         inst = self.cache.use(execution_id)
         replayed = self._replayed.pop(execution_id, None)
-        inputs = [m.outcome if isinstance(m, StepResult) else m for m in items]
-        admitted = admit(inst.waits, [i for i in inputs if not isinstance(i, Wake)], now)
+        inputs = [m for m in items if not isinstance(m, Wake)]
+        admitted = admit(inst.waits, inputs, now)
         activation = inst.activate(admitted.feed, now, admitted.consumed_inbox)
         if replayed is not None and replayed.missing:
             commands = replayed.missing + activation.commands
             activation = Activation(
                 activation.accepted, commands, activation.cancelled_timers, activation.outstanding
             )
+        resumed = replayed is not None and replayed.resumed
+        # positional, in field order: sticky, resumed, reports_to_parent
         basis = Basis(
-            execution_id,
-            inst.seq,
-            now,
-            sticky=replayed is None,
-            resumed=replayed is not None and replayed.resumed,
-            reports_to_parent=inst.reports_to_parent,
+            execution_id, inst.seq, now, replayed is None, resumed, inst.reports_to_parent
         )
         return decide.decide(basis, admitted, activation, self.placement), inst
 
@@ -301,15 +293,15 @@ class Orchestrator:
         for item in items:
             if isinstance(item, MessageArrived):
                 self._inbox_seen.discard(item.row.id)
-            elif isinstance(item, StepResult):
-                task = item.outcome.task
+            elif isinstance(item, StepOutcome):
+                task = item.task
                 self._delivering.discard(task.id)
                 if item.local and self.local is not None:
                     self.local.release(task.id)
 
     def _after_commit(self, inst: WorkflowInstance, tr: Transition) -> None:
         self.transitions += 1
-        inst.seen_up_to(tr.new_seq)
+        inst.seen_up_to(tr.expected_seq + len(tr.events))
         eid = inst.execution_id
         for child in tr.child_starts:  # decided here if its partition is ours: start it now
             if self.owns(child.new.id):
@@ -350,8 +342,8 @@ class Orchestrator:
         for item in items:
             if isinstance(item, MessageArrived):
                 self._inbox_seen.discard(item.row.id)
-            if isinstance(item, StepResult) and item.local:
-                self._spawn(self._record_outcome(item.outcome))
+            if isinstance(item, StepOutcome) and item.local:
+                self._spawn(self._record_outcome(item))
 
     async def _record_outcome(self, result: StepOutcome) -> None:
         task = result.task

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from legato.errors import LegatoError
+
+
+class HeartbeatSink(Protocol):
+    """Where an attempt's heartbeats go (its worker); called in the step's own thread for a
+    sync step."""
+
+    def heartbeat(self, ctx: StepContext, details: Any) -> None: ...
 
 
 @dataclass
@@ -21,13 +27,15 @@ class StepContext:
     #: what the previous attempt last passed to ``heartbeat()``, if anything
     heartbeat_details: Any = None
     latest_details: Any = None
-    _on_heartbeat: Callable[[Any], None] | None = None
+    _sink: HeartbeatSink | None = None
+    _task: Any = None  # the task row the attempt runs, for its sink
+    _last_heartbeat_ms: int = 0  # engine clock, set by the sink
 
     def heartbeat(self, details: Any = None) -> None:
         if details is not None:
             self.latest_details = details
-        if self._on_heartbeat is not None:
-            self._on_heartbeat(details)
+        if self._sink is not None:
+            self._sink.heartbeat(self, details)
 
 
 _current: contextvars.ContextVar[StepContext] = contextvars.ContextVar("legato_step")

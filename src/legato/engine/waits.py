@@ -47,6 +47,7 @@ Settling = (
     | ExternalTaskCompleted
     | ExternalTaskFailed
 )
+NO_TIMERS: tuple[int, ...] = ()
 #: Events that come from no inbox row.
 PLAIN_EVENTS = (StepCompleted, TimerFired, StepFailed)
 #: Events that carry the inbox row they came from.
@@ -184,17 +185,22 @@ class WaitTable:
         wait = self._waits.get(event.ref)
         if wait is None:
             return None
+        if type(wait) is StepWait:  # the hot path
+            if not wait.settle(event):
+                return None
+            del self._waits[event.ref]
+            return NO_TIMERS
         if isinstance(event, ExternalTaskHeartbeat):
             if not isinstance(wait, ExternalWait):
                 return None
             if event.deadline is not None:
                 wait.heartbeat_deadline = event.deadline
-            return ()
+            return NO_TIMERS
         if not wait.settle(event):
             return None
         del self._waits[event.ref]
         if not isinstance(wait, ExternalWait):
-            return ()
+            return NO_TIMERS
         fired = event.timer if isinstance(event, ExternalTaskFailed) else None
         for timer_id in wait.timers():
             self._external_timers.pop(timer_id, None)

@@ -14,7 +14,6 @@ import functools
 import logging
 import random
 import traceback
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -49,13 +48,6 @@ class _Timeout(Exception):
         self.error_type = error_type
 
 
-@dataclass(slots=True)
-class _Beat:
-    """When the running attempt last heartbeated (epoch ms on the engine's clock)."""
-
-    last_ms: int
-
-
 class Worker:
     def __init__(
         self,
@@ -86,6 +78,7 @@ class Worker:
         self.active = 0  # tasks submitted and not yet reported
         self._tasks: set[asyncio.Task[None]] = set()
         self._heartbeat_writes: dict[str, Any] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._stopped = False
         self.wake = asyncio.Event()  # set when another process made tasks claimable
         self.wake_renew = asyncio.Event()
@@ -143,7 +136,6 @@ class Worker:
                 error_type=error_names.RUNTIME,
                 message=f"step {task.name!r} is not registered in this worker",
             )
-        beat = _Beat(0)  # set when a watched attempt starts (most steps have no timeouts)
         ctx = StepContext(
             execution_id=task.execution_id,
             step_id=task.step_id,
@@ -152,9 +144,11 @@ class Worker:
             idempotency_key=task.id,
             heartbeat_details=codec.loads(task.heartbeat_details),
         )
-        ctx._on_heartbeat = self._heartbeat_writer(task, beat)
+        ctx._sink, ctx._task = self, task
+        if self._loop is None:
+            self._loop = asyncio.get_running_loop()
         bind(ctx)
-        outcome = await self._attempt(step, task, beat)
+        outcome = await self._attempt(step, task, ctx)
         if ctx.latest_details is not None:  # the next attempt starts from these
             try:
                 details = codec.dumps(ctx.latest_details, "heartbeat details")
@@ -163,7 +157,7 @@ class Worker:
                 pass
         return outcome
 
-    async def _attempt(self, step: StepDef, task: Task, beat: _Beat) -> Outcome:
+    async def _attempt(self, step: StepDef, task: Task, ctx: StepContext) -> Outcome:
         try:
             args, kwargs, options = step.signature.decode_call(task.args)
         except Exception as exc:
@@ -173,7 +167,7 @@ class Worker:
             options.get("heartbeat_timeout", step.heartbeat_timeout),
         )
         try:
-            result = await self._call(step, args, kwargs, beat, limits)
+            result = await self._call(step, args, kwargs, ctx, limits)
         except _Timeout as exc:
             return Outcome(
                 ok=False,
@@ -184,7 +178,7 @@ class Worker:
         except Exception as exc:
             return _failure(exc, non_retryable=isinstance(exc, NonRetryableError))
         try:
-            return Outcome(ok=True, result=codec.dumps(result, f"result of step {step.name!r}"))
+            return Outcome(True, codec.dumps(result, f"result of step {step.name!r}"))
         except SerializationError as exc:
             return _failure(exc, non_retryable=True)
 
@@ -193,7 +187,7 @@ class Worker:
         step: StepDef,
         args: list[Any],
         kwargs: dict[str, Any],
-        beat: _Beat,
+        ctx: StepContext,
         limits: _Limits,
     ) -> Any:
         unlimited = limits.timeout is None and limits.heartbeat_timeout is None
@@ -206,20 +200,21 @@ class Worker:
             fut = asyncio.get_running_loop().run_in_executor(self._pool, call)
             if unlimited:
                 return await fut
-        return await self._watch(fut, step, beat, limits)
+        return await self._watch(fut, step, ctx, limits)
 
     async def _watch(
-        self, fut: asyncio.Future[Any], step: StepDef, beat: _Beat, limits: _Limits
+        self, fut: asyncio.Future[Any], step: StepDef, ctx: StepContext, limits: _Limits
     ) -> Any:
         """Wait for the attempt, or fail it at its start-to-close deadline or once it sends no
         heartbeat for its heartbeat timeout (each heartbeat moves that deadline on)."""
         timeout, hb_timeout = limits.timeout, limits.heartbeat_timeout
         started = self.clock.now_ms()
-        beat.last_ms = max(beat.last_ms, started)  # a heartbeat may have come already
+        ctx._last_heartbeat_ms = max(ctx._last_heartbeat_ms, started)  # one may have come
         deadline = started + to_ms(timeout) if timeout is not None else None
 
         def hb_deadline() -> int | None:  # read afresh: a heartbeat may arrive while we wait
-            return beat.last_ms + to_ms(hb_timeout) if hb_timeout is not None else None
+            last = ctx._last_heartbeat_ms
+            return last + to_ms(hb_timeout) if hb_timeout is not None else None
 
         woken = asyncio.Event()
         fut.add_done_callback(lambda _: woken.set())
@@ -246,15 +241,11 @@ class Worker:
                     f"step {step.name!r} sent no heartbeat for {hb_timeout}s",
                 )
 
-    def _heartbeat_writer(self, task: Task, beat: _Beat) -> Callable[[Any], None]:
-        loop = asyncio.get_running_loop()
-
-        def on_heartbeat(details: Any) -> None:  # in the step's thread, for a sync step
-            beat.last_ms = self.clock.now_ms()
-            if details is not None:
-                loop.call_soon_threadsafe(self._queue_heartbeat, task, details)
-
-        return on_heartbeat
+    def heartbeat(self, ctx: StepContext, details: Any) -> None:
+        """``legato.engine.step_context.HeartbeatSink``: in the step's thread for a sync step."""
+        ctx._last_heartbeat_ms = self.clock.now_ms()
+        if details is not None and self._loop is not None:
+            self._loop.call_soon_threadsafe(self._queue_heartbeat, ctx._task, details)
 
     def _queue_heartbeat(self, task: Task, details: Any) -> None:
         writing = task.id in self._heartbeat_writes
