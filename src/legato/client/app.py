@@ -17,7 +17,7 @@ from typing import Any, TypeVar, overload
 
 from legato.client.handle import ExecutionStatus, Handle
 from legato.client.stores import DEFAULT_URL, open_store
-from legato.core import decide
+from legato.core import decide, error_names
 from legato.core.events import Status
 from legato.core.retry import Retry
 from legato.core.transition import NewExecution
@@ -287,7 +287,7 @@ class App:
         self._wake()
 
     async def send_task_failure(
-        self, token: str, error: str = "States.TaskFailed", cause: str = ""
+        self, token: str, error: str = error_names.TASK_FAILED, cause: str = ""
     ) -> None:
         """Fail the external task of ``token``: the workflow gets ``ExternalTaskFailed`` with
         ``error_type=error`` and ``message=cause``."""

@@ -8,6 +8,7 @@ child workflow); its arguments and durations may change without a divergence.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import assert_never
 
 from legato.core.events import (
     EXTERNAL_TASK,
@@ -53,6 +54,8 @@ def issued(recorded: CommandEvent) -> Issued:
             return Issued(ChildScheduled, workflow)
         case ExternalTaskStarted():
             return Issued(ExternalTaskStarted, EXTERNAL_TASK)
+        case _:
+            assert_never(recorded)
 
 
 def describe_recorded(recorded: CommandEvent) -> str:
