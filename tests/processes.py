@@ -13,12 +13,16 @@ variables below themselves and draw from ``random.Random(f"{seed}/{name}")``.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import random
 import signal
 import subprocess
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import pytest
 
 SEED_VARIABLE = "LEGATO_TEST_SEED"
 PROCESS_VARIABLE = "LEGATO_TEST_PROCESS"  # the name a process was started under, e.g. run-3
@@ -29,6 +33,11 @@ def seed_from_environment() -> int:
     """``LEGATO_TEST_SEED`` if set, else a fresh random seed."""
     given = os.environ.get(SEED_VARIABLE)
     return int(given) if given else random.SystemRandom().randrange(2**32)
+
+
+def lines_of(path: Path) -> list[str]:
+    """The words a step log holds (one step name a line), or none yet."""
+    return path.read_text().split() if path.exists() else []
 
 
 def tail(path: Path, chars: int = TAIL_CHARS) -> str:
@@ -83,6 +92,37 @@ class Processes:
 
     def log_of(self, proc: subprocess.Popen[bytes]) -> str:
         return tail(self._find(proc).log)
+
+    async def kill_on_progress(
+        self,
+        args: list[str],
+        env: dict[str, str],
+        *,
+        runs: int,
+        progress: Path,
+        most_lines: int,
+        rng: random.Random,
+        wait_for: Callable[..., Awaitable[None]],
+    ) -> int:
+        """Start ``args`` ``runs`` times and SIGKILL each run once it has appended 1 to
+        ``most_lines`` (a seeded draw) lines to ``progress``, then a random moment later:
+        kills land on logged progress, not on wall time. Returns how many kills landed."""
+        kills = 0
+        for _ in range(runs):
+            due = len(lines_of(progress)) + rng.randint(1, most_lines)
+            proc = self.spawn("run", args, env=env)
+
+            async def progressed(proc: subprocess.Popen[bytes] = proc, due: int = due) -> bool:
+                if proc.poll() is not None:
+                    pytest.fail(f"the app exited before its kill:\n{self.log_of(proc)}")
+                return len(lines_of(progress)) >= due
+
+            await wait_for(progressed, limit=60)
+            # then a random moment later: where the kill lands, not whether the test passes
+            await asyncio.sleep(rng.uniform(0.0, 0.3))
+            self.kill(proc)
+            kills += 1
+        return kills
 
     def stop_all(self) -> None:
         """SIGTERM what still runs, SIGKILL it if it does not stop within 10 s."""

@@ -8,26 +8,20 @@ mid-run on a fast machine and on a busy one alike."""
 
 from __future__ import annotations
 
-import asyncio
 import collections
 import json
 import random
-import subprocess
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
 
-from tests.processes import Processes
+from tests.processes import Processes, lines_of
 
 APP = Path(__file__).with_name("crash_app.py")
 EXPECTED = sum(range(10))
 KILLS = 6
-
-
-def _lines(log: Path) -> list[str]:
-    return log.read_text().split() if log.exists() else []
 
 
 @pytest.mark.slow
@@ -45,22 +39,10 @@ async def test_sigkill_at_random_moments_loses_nothing_and_reruns_only_in_flight
     rng = random.Random(seed)
     cmd = [sys.executable, str(APP), str(db), str(log), str(results), mode]
     env = {"CRASH_GATE": str(gate)}
-    kills = 0
-    for _ in range(KILLS):
-        # every run logs at least one line per execution (50) before the gate stops it
-        due = len(_lines(log)) + rng.randint(1, 40)
-        proc = processes.spawn("run", cmd, env=env)
-
-        async def progressed(proc: subprocess.Popen[bytes] = proc, due: int = due) -> bool:
-            if proc.poll() is not None:
-                pytest.fail(f"the app exited before its kill:\n{processes.log_of(proc)}")
-            return len(_lines(log)) >= due
-
-        await wait_for(progressed, limit=60)
-        # then a random moment later: where the kill lands, not whether the test passes
-        await asyncio.sleep(rng.uniform(0.0, 0.3))
-        processes.kill(proc)
-        kills += 1
+    # every run logs at least one line per execution (50) before the gate stops it
+    kills = await processes.kill_on_progress(
+        cmd, env, runs=KILLS, progress=log, most_lines=40, rng=rng, wait_for=wait_for
+    )
     assert kills >= 5, "the workload finished too fast to be killed five times"
     gate.touch()
     final = processes.spawn("final", cmd, env=env)
@@ -72,7 +54,7 @@ async def test_sigkill_at_random_moments_loses_nothing_and_reruns_only_in_flight
     assert final.returncode == 0, processes.log_of(final)
 
     assert json.loads(results.read_text()) == [EXPECTED] * 50
-    counts = collections.Counter(_lines(log))
+    counts = collections.Counter(lines_of(log))
     for i in range(50):
         for step in range(10):
             assert counts[f"e{i}:{step}"] >= 1, f"e{i}:{step} never ran"

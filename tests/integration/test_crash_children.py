@@ -7,29 +7,23 @@ and no parent can finish until the test opens the app's gate after the last kill
 
 from __future__ import annotations
 
-import asyncio
 import collections
 import json
 import random
 import sqlite3
-import subprocess
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
 
-from tests.processes import Processes
+from tests.processes import Processes, lines_of
 
 APP = Path(__file__).with_name("crash_children_app.py")
 PARENTS = 20
 KILLS = 5
 CHILD_STEPS = [f"p{i}/{c}:{s}" for i in range(PARENTS) for c in "ab" for s in range(6)]
 FINAL_STEPS = [f"p{i}:final" for i in range(PARENTS)]
-
-
-def _lines(log: Path) -> list[str]:
-    return log.read_text().split() if log.exists() else []
 
 
 @pytest.mark.slow
@@ -42,23 +36,10 @@ async def test_sigkill_with_children_and_signals_loses_nothing_and_starts_each_c
     rng = random.Random(seed)
     cmd = [sys.executable, str(APP), str(db), str(log), str(results)]
     env = {"CRASH_GATE": str(gate)}
-    kills = 0
-    for _ in range(KILLS):
-        # every run logs at least one line per parent (20) before the gate stops it: a step
-        # of one of its children, or its own last step again
-        due = len(_lines(log)) + rng.randint(1, 20)
-        proc = processes.spawn("run", cmd, env=env)
-
-        async def progressed(proc: subprocess.Popen[bytes] = proc, due: int = due) -> bool:
-            if proc.poll() is not None:
-                pytest.fail(f"the app exited before its kill:\n{processes.log_of(proc)}")
-            return len(_lines(log)) >= due
-
-        await wait_for(progressed, limit=60)
-        # then a random moment later: where the kill lands, not whether the test passes
-        await asyncio.sleep(rng.uniform(0.0, 0.3))
-        processes.kill(proc)
-        kills += 1
+    # every run logs at least one line per parent (20) before the gate stops it
+    kills = await processes.kill_on_progress(
+        cmd, env, runs=KILLS, progress=log, most_lines=20, rng=rng, wait_for=wait_for
+    )
     assert kills >= 3, "the workload finished too fast to be killed three times"
     gate.touch()
     final = processes.spawn("final", cmd, env=env)
@@ -71,7 +52,7 @@ async def test_sigkill_with_children_and_signals_loses_nothing_and_starts_each_c
 
     # each child: 1 + 2 + ... + 6; the parent adds the signal's payload, its own number
     assert json.loads(results.read_text()) == [42 + i for i in range(PARENTS)]
-    counts = collections.Counter(_lines(log))
+    counts = collections.Counter(lines_of(log))
     assert set(counts) == set(CHILD_STEPS + FINAL_STEPS)
     for i in range(PARENTS):
         mine = [s for s in CHILD_STEPS + FINAL_STEPS if s.startswith((f"p{i}/", f"p{i}:"))]

@@ -322,12 +322,11 @@ class ExternalTaskFailed(_Recorded):
     timer: int | None = field(default=None, metadata=OPTIONAL)
 
 
-#: Events that feed the workflow code (they resolve something it waits for).
-InputEvent: TypeAlias = (
+#: Events that settle something a command waits for (a step, a timer, a child, a token).
+WaitEvent: TypeAlias = (
     StepCompleted
     | StepFailed
     | TimerFired
-    | SignalReceived
     | ChildStarted
     | ChildCompleted
     | ChildFailed
@@ -335,6 +334,8 @@ InputEvent: TypeAlias = (
     | ExternalTaskCompleted
     | ExternalTaskFailed
 )
+#: Events that feed the workflow code: those, and signals (which no command waits for).
+InputEvent: TypeAlias = WaitEvent | SignalReceived
 #: Events that record a command the code issued; replay checks the code issues them again.
 CommandEvent: TypeAlias = (
     StepScheduled | TimerStarted | StateEntered | StateExited | ChildScheduled | ExternalTaskStarted

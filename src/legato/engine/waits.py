@@ -27,6 +27,7 @@ from legato.core.events import (
     StepCompleted,
     StepFailed,
     TimerFired,
+    WaitEvent,
 )
 from legato.core.retry import Retry
 from legato.engine.registry import StepDef, WorkflowDef
@@ -35,18 +36,6 @@ from legato.errors import ChildFailed as ChildFailedError
 from legato.errors import ExternalTaskFailed as ExternalTaskFailedError
 from legato.errors import StepFailed as StepFailedError
 
-#: What waits settle: every input event but a signal (signals are not waits: see ``Signals``).
-Settling = (
-    StepCompleted
-    | StepFailed
-    | TimerFired
-    | ChildStarted
-    | ChildCompleted
-    | ChildFailed
-    | ExternalTaskHeartbeat
-    | ExternalTaskCompleted
-    | ExternalTaskFailed
-)
 NO_TIMERS: tuple[int, ...] = ()
 #: Events that come from no inbox row.
 PLAIN_EVENTS = (StepCompleted, TimerFired, StepFailed)
@@ -75,7 +64,7 @@ class StepWait(NamedTuple):
     step: StepDef
     retry: Retry  # the call's own policy, or the step's registered one
 
-    def settle(self, event: Settling) -> bool:
+    def settle(self, event: WaitEvent) -> bool:
         if type(event) is StepCompleted:  # the hot path: plain type checks, not match
             try:
                 self.fut.resolve(self.step.signature.decode_result(event.result))
@@ -93,7 +82,7 @@ class StepWait(NamedTuple):
 class TimerWait(NamedTuple):
     fut: WFuture
 
-    def settle(self, event: Settling) -> bool:
+    def settle(self, event: WaitEvent) -> bool:
         if type(event) is not TimerFired:
             return False
         self.fut.resolve(None)
@@ -105,7 +94,7 @@ class ChildWait(NamedTuple):
     child_id: str
     workflow: WorkflowDef
 
-    def settle(self, event: Settling) -> bool:
+    def settle(self, event: WaitEvent) -> bool:
         match event:
             case ChildStarted(started_at=ms):
                 self.fut.resolve(ChildRef(self.child_id, instant(ms)))
@@ -141,7 +130,7 @@ class ExternalWait:
             self.timeout_timer, self.heartbeat_timer, self.heartbeat_ms, self.heartbeat_deadline
         )
 
-    def settle(self, event: Settling) -> bool:
+    def settle(self, event: WaitEvent) -> bool:
         match event:
             case ExternalTaskCompleted(result=result):
                 self.fut.resolve(codec.loads(result))
@@ -179,7 +168,7 @@ class WaitTable:
     def consumed(self, inbox_ids: Iterable[int]) -> None:
         self._consumed_inbox.update(inbox_ids)
 
-    def settle(self, event: Settling) -> Sequence[int] | None:
+    def settle(self, event: WaitEvent) -> Sequence[int] | None:
         """Resolve what ``event`` is for; None if it is for nothing this table waits for (a
         duplicate), else the timers that wait no longer needs."""
         wait = self._waits.get(event.ref)
