@@ -67,7 +67,7 @@ class Activation(NamedTuple):
     accepted: tuple[InputEvent, ...]  # the fed events it took (duplicates left out)
     commands: tuple[Command, ...]
     cancelled_timers: tuple[int, ...] = ()  # timers it no longer needs (a wait that ended)
-    outstanding: bool = False  # it still waits for something (a close then purges that)
+    outstanding: bool = False  # it closed with waits left over (the close purges their rows)
 
 
 class Basis(NamedTuple):
