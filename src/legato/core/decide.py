@@ -97,7 +97,7 @@ def decide(
     if basis.resumed or admitted.retried:  # these go first: resumed, then retries
         first: list[Event] = [ExecutionResumed(basis.now)] if basis.resumed else []
         head = first + [r.event for r in admitted.retried] + head
-    tr = _assemble(basis, head, admitted, activation, placement, Status.RUNNING)
+    tr = _assemble(basis, head, admitted, activation, placement)
     if not tr.events and not tr.inbox_deletes:
         return None
     return tr
@@ -107,17 +107,14 @@ def start(
     started: ExecutionStarted, basis: Basis, activation: Activation, placement: Placement
 ) -> NewExecution:
     """A new execution recorded together with its first decision: one commit."""
-    tr = _assemble(basis, [started], NOTHING, activation, placement, Status.RUNNING)
-    return _new_execution(started, tr)
+    return _new_execution(started, _assemble(basis, [started], NOTHING, activation, placement))
 
 
 def pending_start(
     execution_id: str, workflow: str, version: str, input_json: str, now: int
 ) -> NewExecution:
     """An execution recorded PENDING, for whichever engine serves the database to decide."""
-    started = ExecutionStarted(now, workflow, input_json, version)
-    tr = Transition(execution_id, 0, now, (started,), ExecutionUpdate(Status.PENDING, None))
-    return _new_execution(started, tr)
+    return _pending(execution_id, ExecutionStarted(now, workflow, input_json, version))
 
 
 def suspend(
@@ -128,6 +125,11 @@ def suspend(
     event = ExecutionSuspended(now, kind, reason)
     update = ExecutionUpdate(Status.SUSPENDED, current_step, reason=reason, suspend_kind=kind)
     return Transition(execution_id, seq, now, (event,), update, park=True)
+
+
+def _pending(execution_id: str, started: ExecutionStarted) -> NewExecution:
+    tr = Transition(execution_id, 0, started.ts, (started,), ExecutionUpdate(Status.PENDING, None))
+    return _new_execution(started, tr)
 
 
 def _new_execution(started: ExecutionStarted, tr: Transition) -> NewExecution:
@@ -143,7 +145,6 @@ def _assemble(
     admitted: Admitted,
     activation: Activation,
     placement: Placement,
-    status: Status,
 ) -> Transition:
     eid, now = basis.execution_id, basis.now
     events = head
@@ -160,16 +161,15 @@ def _assemble(
                 # A step for a queue this process serves is leased to it already: it runs right
                 # after the commit, with no claim round trip (DESIGN.md §5). Others wait for
                 # any worker's claim.
-                task_id = f"{eid}:{cmd.step_id}"
                 if cmd.queue in placement.local_queues:
-                    expires = now + placement.lease_ms
-                    task = Task(task_id, eid, cmd.step_id, cmd.name, cmd.queue, cmd.args, now, 1,
-                                placement.owner, expires)  # fmt: skip
-                    local.append(task)
+                    owner, expires, attempt = placement.owner, now + placement.lease_ms, 1
                 else:
-                    task = Task(task_id, eid, cmd.step_id, cmd.name, cmd.queue, cmd.args, now, 0,
-                                None, None)  # fmt: skip
+                    owner, expires, attempt = None, None, 0
+                task = Task(f"{eid}:{cmd.step_id}", eid, cmd.step_id, cmd.name, cmd.queue,
+                            cmd.args, now, attempt, owner, expires)  # fmt: skip
                 tasks.append(task)
+                if owner is not None:
+                    local.append(task)
                 current = cmd.name
             case RecordState():
                 if cmd.exited:
@@ -201,7 +201,7 @@ def _assemble(
                 events.append(closing)
             case _:
                 assert_never(cmd)
-    update = _update(basis, status, current, closing)
+    update = _update(basis, current, closing)
     retries, retried_local = _retries(admitted, now, placement) if admitted.retried else ((), ())
     timer_inserts, timer_deletes = (
         _timers(timers, admitted, activation.cancelled_timers)
@@ -230,15 +230,10 @@ def _assemble(
 
 
 def _update(
-    basis: Basis,
-    status: Status,
-    current: str | None,
-    closing: ExecutionCompleted | ExecutionFailed | None,
+    basis: Basis, current: str | None, closing: ExecutionCompleted | ExecutionFailed | None
 ) -> ExecutionUpdate:
     if closing is None:  # the common case, first
-        if basis.sticky and status == Status.RUNNING:
-            return _progress(current)
-        return ExecutionUpdate(status, current)
+        return _progress(current) if basis.sticky else ExecutionUpdate(Status.RUNNING, current)
     if isinstance(closing, ExecutionCompleted):
         return ExecutionUpdate(
             Status.COMPLETED, current, output=closing.result, closed_at=basis.now
@@ -274,12 +269,15 @@ def _retries(
             owner, expires = None, None
         retries.append(TaskRetry(task.id, task.attempt, at, owner, expires))
         if owner is not None:
-            local.append(
-                Task(
-                    task.id, task.execution_id, task.step_id, task.name, task.queue, task.args,
-                    at, task.attempt + 1, owner, expires, None, r.heartbeat_details,
-                )
-            )  # fmt: skip
+            again = task._replace(
+                available_at=at,
+                attempt=task.attempt + 1,
+                lease_owner=owner,
+                lease_expires_at=expires,
+                outcome=None,
+                heartbeat_details=r.heartbeat_details,
+            )
+            local.append(again)
     return tuple(retries), tuple(local)
 
 
@@ -314,5 +312,4 @@ def _child_start(parent_id: str, cmd: StartChild, now: int) -> ChildStart:
     started = ExecutionStarted(
         now, cmd.workflow, cmd.input, cmd.version, parent_id=parent_id, parent_ref=cmd.command_id
     )
-    tr = Transition(cmd.child_id, 0, now, (started,), ExecutionUpdate(Status.PENDING, None))
-    return ChildStart(_new_execution(started, tr), parent_id, cmd.command_id, cmd.wait)
+    return ChildStart(_pending(cmd.child_id, started), parent_id, cmd.command_id, cmd.wait)

@@ -18,8 +18,7 @@ from typing import Any, Protocol
 
 from legato.core import decide
 from legato.core.admit import MessageArrived, StepOutcome, TimerDue, admit
-from legato.core.commands import Command
-from legato.core.decide import Activation, Basis, Placement
+from legato.core.decide import Basis, Placement
 from legato.core.events import ExecutionStarted
 from legato.core.messages import InboxRow
 from legato.core.outcome import Outcome
@@ -51,12 +50,6 @@ class Wake:
 Mail = StepOutcome | TimerDue | MessageArrived | Wake
 
 
-@dataclass(frozen=True, slots=True)
-class _Replayed:
-    missing: tuple[Command, ...]
-    resumed: bool
-
-
 class Orchestrator:
     def __init__(
         self,
@@ -83,7 +76,7 @@ class Orchestrator:
         self._mail: dict[str, list[Mail]] = {}
         self._busy: set[str] = set()
         self._ready: list[str] = []
-        self._replayed: dict[str, _Replayed] = {}
+        self._replayed: dict[str, loader.Loaded] = {}  # decided next with what replay found
         self._delivering: set[str] = set()  # done task ids read from the store, on their way
         self._inbox_seen: set[int] = set()  # inbox rows read from the store, on their way
         self._waiters: dict[str, list[asyncio.Future[ExecutionUpdate]]] = {}
@@ -204,11 +197,8 @@ class Orchestrator:
         inputs = [m for m in items if not isinstance(m, Wake)]
         admitted = admit(inst.waits, inputs, now)
         activation = inst.activate(admitted.feed, now, admitted.consumed_inbox)
-        if replayed is not None and replayed.missing:
-            commands = replayed.missing + activation.commands
-            activation = Activation(
-                activation.accepted, commands, activation.cancelled_timers, activation.outstanding
-            )
+        if replayed is not None and replayed.missing:  # what ran after the last commit
+            activation = activation._replace(commands=replayed.missing + activation.commands)
         resumed = replayed is not None and replayed.resumed
         # positional, in field order: sticky, resumed, reports_to_parent
         basis = Basis(
@@ -236,7 +226,7 @@ class Orchestrator:
             return
         if isinstance(loaded, loader.Loaded):
             self.replays += 1
-            self._replayed[execution_id] = _Replayed(loaded.missing, loaded.resumed)
+            self._replayed[execution_id] = loaded
             self.cache.put(loaded.instance, self._busy)
             self._make_ready(execution_id)
             return
@@ -310,8 +300,9 @@ class Orchestrator:
             self.on_inbox()
         if tr.closes:
             self.cache.evict(eid)
-            prefix = f"{eid}:"  # its remaining task rows were purged: they will not be seen
-            self._delivering = {t for t in self._delivering if not t.startswith(prefix)}
+            if tr.purge and self._delivering:  # its remaining task rows are gone: forget them
+                prefix = f"{eid}:"
+                self._delivering = {t for t in self._delivering if not t.startswith(prefix)}
             for fut in self._waiters.pop(eid, []):
                 if not fut.done():
                     fut.set_result(tr.update)

@@ -212,8 +212,8 @@ class WaitTable:
 
     def external_for_timer(self, timer_id: int) -> tuple[int, ExternalTimers] | None:
         ref = self._external_timers.get(timer_id)
-        found = None if ref is None else self.external(ref)
-        return None if ref is None or found is None else (ref, found)
+        wait = None if ref is None else self._waits.get(ref)
+        return (ref, wait.view()) if ref is not None and isinstance(wait, ExternalWait) else None
 
     def has_consumed(self, inbox_id: int) -> bool:
         return inbox_id in self._consumed_inbox

@@ -169,12 +169,7 @@ class Worker:
         try:
             result = await self._call(step, args, kwargs, ctx, limits)
         except _Timeout as exc:
-            return Outcome(
-                ok=False,
-                error_type=exc.error_type,
-                message=str(exc),
-                error_types=(exc.error_type,),
-            )
+            return Outcome.failure(exc.error_type, str(exc))
         except Exception as exc:
             return _failure(exc, non_retryable=isinstance(exc, NonRetryableError))
         try:

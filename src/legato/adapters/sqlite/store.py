@@ -100,13 +100,11 @@ class SqliteStore:
             conn.execute("BEGIN IMMEDIATE")
             applied: list[int] = driver.run(conn, QUERIES, script)
             conn.execute("COMMIT")
-        except sqlite3.Error as exc:
+        except BaseException as exc:  # a refused schema (StoreError) rolls back too
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
-            raise translate(exc, self.path) from exc
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):
+                raise translate(exc, self.path) from exc
             raise
         return applied
 
