@@ -7,8 +7,10 @@ import legato
 
 PUBLIC = [
     "App",
+    "Cancelled",
     "ChildFailed",
     "ChildRef",
+    "CompensationFailed",
     "ConfigurationError",
     "Context",
     "DatabaseCorruptError",
@@ -18,6 +20,7 @@ PUBLIC = [
     "ExecutionClosed",
     "ExecutionFailedError",
     "ExecutionNotFound",
+    "ExecutionStateError",
     "ExecutionStatus",
     "ExternalTaskFailed",
     "Handle",

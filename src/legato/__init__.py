@@ -17,7 +17,9 @@ from legato.engine.context import Context
 from legato.engine.step_context import StepContext, heartbeat, step_context
 from legato.engine.waits import ChildRef
 from legato.errors import (
+    Cancelled,
     ChildFailed,
+    CompensationFailed,
     ConfigurationError,
     DatabaseCorruptError,
     DatabaseLockedError,
@@ -26,6 +28,7 @@ from legato.errors import (
     ExecutionClosed,
     ExecutionFailedError,
     ExecutionNotFound,
+    ExecutionStateError,
     ExternalTaskFailed,
     InvalidTaskToken,
     LegatoError,
@@ -42,8 +45,10 @@ from legato.errors import (
 
 __all__ = [
     "App",
+    "Cancelled",
     "ChildFailed",
     "ChildRef",
+    "CompensationFailed",
     "ConfigurationError",
     "Context",
     "DatabaseCorruptError",
@@ -53,6 +58,7 @@ __all__ = [
     "ExecutionClosed",
     "ExecutionFailedError",
     "ExecutionNotFound",
+    "ExecutionStateError",
     "ExecutionStatus",
     "ExternalTaskFailed",
     "Handle",

@@ -12,6 +12,7 @@
     ├── ExecutionAlreadyExists      same execution id started with a different input
     ├── ExecutionNotFound           no execution with that id
     ├── ExecutionClosed             a signal (or message) for an execution that has ended
+    ├── ExecutionStateError         an operation that does not apply to its status (redrive...)
     ├── InvalidTaskToken            a task token that names no external wait
     ├── TaskTokenClosed             a task token whose wait already ended (completed, timed out)
     ├── ExecutionFailedError        handle.result() of an execution that failed / was suspended
@@ -20,7 +21,9 @@
     ├── WorkflowUsageError          a workflow awaited something that is not a ctx operation
     └── StepFailed                  raised inside a workflow when a step failed for good (catchable)
         ├── ChildFailed             a child execution failed (or could not be started)
-        └── ExternalTaskFailed      a task token was failed, or its wait timed out
+        ├── ExternalTaskFailed      a task token was failed, or its wait timed out
+        └── CompensationFailed      a saga's compensation failed for good
+    Cancelled (a BaseException)     raised in a workflow asked to cancel, at its next await
 
 Engine errors carry the Amazon States Language names (``States.Timeout``,
 ``States.HeartbeatTimeout``) as their ``error_type`` so code workflows and state machines agree.
@@ -99,6 +102,16 @@ class ExecutionClosed(LegatoError):
         self.status = status
 
 
+class ExecutionStateError(LegatoError):
+    """An operation that does not apply to the execution as it is (redrive of a COMPLETED
+    one, resume of one that is not SUSPENDED)."""
+
+    def __init__(self, execution_id: str, status: str, why: str) -> None:
+        super().__init__(f"execution {execution_id!r} ({status}) {why}")
+        self.execution_id = execution_id
+        self.status = status
+
+
 class InvalidTaskToken(LegatoError):
     """Step Functions' ``InvalidToken``: the token is malformed or names no external wait."""
 
@@ -155,6 +168,9 @@ class StepFailed(LegatoError):
     such as timeouts), ``message`` its message.
     """
 
+    #: the command whose failure this is (a redrive runs it again); set by the engine
+    cause_ref: int | None = None
+
     def __init__(self, step: str, error_type: str, message: str, attempts: int) -> None:
         super().__init__(
             f"step {step!r} failed after {attempts} attempt(s): {error_type}: {message}"
@@ -192,6 +208,34 @@ class ExternalTaskFailed(StepFailed):
         self.message = message
         self.attempts = 1
         self.token = token
+
+
+class Cancelled(BaseException):  # noqa: N818 - named as users read it: ``except Cancelled``
+    """Raised in a workflow at its next await once it is asked to cancel (``handle.cancel``),
+    and in a sync step by ``heartbeat()``. Catch it to clean up (run steps, compensate), then
+    re-raise: the execution ends CANCELLED. A BaseException, like ``asyncio.CancelledError``,
+    so ``except Exception`` does not swallow it."""
+
+    def __init__(self, reason: str | None = None) -> None:
+        super().__init__(reason or "cancelled")
+        self.reason = reason
+
+
+class CompensationFailed(StepFailed):
+    """A saga's compensation failed for good: the execution fails with both errors."""
+
+    def __init__(self, original: BaseException, failed: StepFailed) -> None:
+        LegatoError.__init__(
+            self,
+            f"compensation {failed.step!r} failed ({failed.error_type}: {failed.message}) "
+            f"while undoing after: {type(original).__name__}: {original}",
+        )
+        self.step = failed.step
+        self.error_type = failed.error_type
+        self.message = str(self)
+        self.attempts = failed.attempts
+        self.cause_ref = failed.cause_ref
+        self.original = original
 
 
 class NonRetryableError(Exception):

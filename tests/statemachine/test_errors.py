@@ -545,7 +545,7 @@ async def test_fail_state_error_is_caught_by_an_enclosing_parallel(
     [
         # ASL spec, "Top-level fields": "If the machine runs longer than the specified time,
         # then the interpreter fails the machine with a States.Timeout Error Name."
-        (3600, "FAILED", "States.Timeout"),
+        (3600, "TIMED_OUT", "States.Timeout"),  # Step Functions: TIMED_OUT
         # ... and a machine that ends in time is unaffected.
         (10, "COMPLETED", None),
     ],

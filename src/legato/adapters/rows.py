@@ -3,6 +3,7 @@ columns in the same order)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from legato.core.codec import loads
@@ -52,3 +53,10 @@ def inbox_from_row(r: tuple[Any, ...]) -> InboxRow:
 def inbox_params(m: InboxMessage) -> dict[str, Any]:
     return {"eid": m.execution_id, "kind": m.kind.value, "name": m.name, "ref": m.ref,
             "payload": m.payload, "now": m.created_at}  # fmt: skip
+
+
+def to_stop(asked: list[str], renewed: Sequence[Sequence[Any]]) -> list[str]:
+    """Of the leases a worker asked to renew, those whose step should stop: the task is gone
+    (its execution closed, or another worker holds it) or its execution asked it to stop."""
+    kept = {row[0] for row in renewed if not row[1]}
+    return [task_id for task_id in asked if task_id not in kept]

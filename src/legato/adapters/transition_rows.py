@@ -14,7 +14,7 @@ from legato.core import error_names
 from legato.core.codec import dumps
 from legato.core.event_rows import columns, to_row
 from legato.core.events import Event, EventType, Status
-from legato.core.messages import ChildNotice, InboxKind
+from legato.core.messages import ChildNotice, InboxKind, ParentClosePolicy
 from legato.core.transition import ChildStart, NewExecution, Transition
 
 Rows = list[Any]  # tuples, or dicts for named parameters
@@ -58,10 +58,12 @@ def guard_rows(trs: list[Transition]) -> list[tuple[str, Rows]]:
 
 def sweep_statements(tr: Transition) -> list[tuple[str, dict[str, Any]]]:
     """Whole-execution task changes: rare, so one statement each, never batched."""
-    if not (tr.purge or tr.park or tr.unpark or tr.closes):
+    if not (tr.purge or tr.park or tr.unpark or tr.closes or tr.cancel_tasks):
         return []
     eid = {"eid": tr.execution_id}
     out: list[tuple[str, dict[str, Any]]] = []
+    if tr.cancel_tasks:
+        out.append(("request_task_cancel", {"ids": list(tr.cancel_tasks)}))
     if tr.purge:  # closed with steps or timers outstanding: leave no work behind
         out += [("delete_execution_tasks", eid), ("delete_execution_timers", eid)]
     if tr.park:
@@ -74,7 +76,21 @@ def sweep_statements(tr: Transition) -> list[tuple[str, dict[str, Any]]]:
                   "now": tr.now}  # fmt: skip
         out.append(("notify_parent", params))
         out.append(("delete_execution_inbox", eid))
+        if tr.cascades:
+            reason = f"its parent {tr.execution_id} closed {tr.update.status.value}"
+            out.append(
+                ("cascade_to_children", {**eid, **_CASCADE, "reason": reason, "now": tr.now})
+            )
     return out
+
+
+#: What ``cascade_to_children`` sends, by the child's ParentClosePolicy.
+_CASCADE = {
+    "terminate_policy": ParentClosePolicy.TERMINATE.value,
+    "abandon": ParentClosePolicy.ABANDON.value,
+    "terminate": InboxKind.TERMINATE.value,
+    "cancel": InboxKind.CANCEL.value,
+}
 
 
 def closing_notice(tr: Transition) -> tuple[ChildNotice, str | None]:
@@ -135,6 +151,7 @@ def _child_params(tr: Transition, c: ChildStart) -> dict[str, Any]:
         "parent": c.parent_id,
         "ref": c.command_id,
         "wait": c.wait,
+        "close_policy": c.close_policy,
         "meta": dumps(started.meta, "event meta"),
     }
 

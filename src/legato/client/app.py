@@ -8,6 +8,7 @@ serves its database: ``start`` records the execution and that engine picks it up
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import timedelta
@@ -17,11 +18,12 @@ from typing import Any, TypeVar, overload
 
 from legato.client.handle import ExecutionStatus, Handle
 from legato.client.stores import DEFAULT_URL, open_store
-from legato.core import decide, error_names
+from legato.core import codec, decide, error_names
 from legato.core.events import Status
 from legato.core.retry import Retry
 from legato.core.transition import NewExecution
-from legato.engine import messages
+from legato.core.durations import optional_seconds, to_ms
+from legato.engine import messages, operations
 from legato.engine.clock import SystemClock
 from legato.engine.closed_watch import ClosedWatcher
 from legato.engine.engine import Engine
@@ -62,9 +64,18 @@ class App:
         self._watcher: ClosedWatcher | None = None
 
     # --- registration -------------------------------------------------------------------------
-    def workflow(self, name: str | None = None, version: str = "1") -> Callable[[F], F]:
+    def workflow(
+        self,
+        name: str | None = None,
+        version: str = "1",
+        *,
+        timeout: float | timedelta | None = None,
+    ) -> Callable[[F], F]:
+        """Register an ``async def`` workflow. ``timeout``: its executions' timeout, past which
+        one ends TIMED_OUT (``app.start(..., timeout=...)`` sets one execution's)."""
+
         def register(fn: F) -> F:
-            self.registry.add_workflow(fn, name, version)
+            self.registry.add_workflow(fn, name, version, timeout)
             return fn
 
         return register
@@ -113,7 +124,11 @@ class App:
         from legato.engine.statemachine import read_definition, state_machine_workflow
 
         data = read_definition(definition)
-        return self.registry.add_workflow(state_machine_workflow(name, data), name, version)
+        limit = data.get("TimeoutSeconds")  # validated: a positive integer if present
+        timeout = float(limit) if isinstance(limit, int) and not isinstance(limit, bool) else None
+        code = hashlib.sha256(codec.dumps(data, "definition").encode()).hexdigest()[:16]
+        fn = state_machine_workflow(name, data)
+        return self.registry.add_workflow(fn, name, version, timeout, code_hash=code)
 
     # --- running an engine in this process ---------------------------------------------------
     def configure(self, **options: Any) -> None:
@@ -214,10 +229,12 @@ class App:
         *args: Any,
         id: str | None = None,
         connection: Any = None,
+        timeout: float | timedelta | None = None,
         **kwargs: Any,
     ) -> Handle[Any]:
         """Start an execution of a registered workflow (the function, or its name); the same
-        ``id`` and input again returns the same execution.
+        ``id`` and input again returns the same execution. ``timeout``: past it the execution
+        ends TIMED_OUT (default: the workflow's own, if it has one).
 
         ``connection``: the caller's own ``psycopg.AsyncConnection`` (PostgreSQL apps). The
         execution is written in the caller's open transaction, so it commits or rolls back
@@ -229,33 +246,48 @@ class App:
         what = f"input of workflow {wf.name!r}"
         input_json = wf.signature.encode_args(args, kwargs, what)
         execution_id = id or str(uuid.uuid4())
+        limit = optional_seconds(timeout)
+        if limit is not None and limit <= 0:
+            raise ConfigurationError(f"timeout must be > 0 seconds, not {limit}")
+        timeout_ms = wf.timeout_ms if limit is None else to_ms(limit)
         if connection is not None:
-            done = await self._start_in(connection, wf, execution_id, input_json)
+            done = await self._start_in(connection, wf, execution_id, input_json, timeout_ms)
             return self._handle_for(done, wf, execution_id, input_json)
         store = await self._store_ready()
         orch = self._engine.orchestrator if self._engine else None
         result: StartResult | None = None
         if orch is not None:  # the first decision decodes (validates) the input right here
-            result = await orch.start(wf, execution_id, input_json)
+            result = await orch.start(wf, execution_id, input_json, timeout_ms)
         if result is None:  # no engine here, or another replica decides this execution
             wf.signature.decode_args(input_json)  # the workflow must accept it: fail here
-            result = await store.start_execution(self._pending(wf, execution_id, input_json))
+            pending = self._pending(wf, execution_id, input_json, timeout_ms)
+            result = await store.start_execution(pending)
         return self._handle_for(result, wf, execution_id, input_json)
 
-    def _pending(self, wf: WorkflowDef, execution_id: str, input_json: str) -> NewExecution:
+    def _pending(
+        self, wf: WorkflowDef, execution_id: str, input_json: str, timeout_ms: int | None
+    ) -> NewExecution:
         """An execution recorded for whichever engine serves the database to pick up."""
         now = self.clock.now_ms()
-        return decide.pending_start(execution_id, wf.name, wf.version, input_json, now)
+        return decide.pending_start(
+            execution_id, wf.name, wf.version, input_json, now, timeout_ms
+        )
 
     async def _start_in(
-        self, connection: Any, wf: WorkflowDef, execution_id: str, input_json: str
+        self,
+        connection: Any,
+        wf: WorkflowDef,
+        execution_id: str,
+        input_json: str,
+        timeout_ms: int | None,
     ) -> StartResult:
         if not self.url.startswith(("postgresql://", "postgres://")):
             raise ConfigurationError("app.start(connection=...) needs a PostgreSQL app")
         from legato.adapters.postgres.store import start_in_transaction
 
         wf.signature.decode_args(input_json)
-        return await start_in_transaction(connection, self._pending(wf, execution_id, input_json))
+        pending = self._pending(wf, execution_id, input_json, timeout_ms)
+        return await start_in_transaction(connection, pending)
 
     def _handle_for(
         self, result: StartResult, wf: WorkflowDef, execution_id: str, input_json: str
@@ -304,6 +336,42 @@ class App:
     def _wake(self) -> None:
         if self._engine is not None:
             self._engine.wake_orchestrator()
+
+    # --- operating executions ------------------------------------------------------------------
+    async def cancel(self, execution_id: str, reason: str | None = None) -> None:
+        """Ask an execution to stop: its code sees ``legato.Cancelled`` at its next await (and
+        may clean up, or compensate), its running steps are told; it ends CANCELLED. Raises
+        ``ExecutionNotFound`` or ``ExecutionClosed``."""
+        store = await self._store_ready()
+        await operations.cancel(store, store, execution_id, reason, self.clock.now_ms())
+        self._wake()
+
+    async def terminate(self, execution_id: str, reason: str | None = None) -> None:
+        """End an execution at once: TERMINATED, no more of its code runs, the results of its
+        running steps are dropped (the steps are told to stop)."""
+        store = await self._store_ready()
+        update = await operations.terminate(store, execution_id, reason, self.clock.now_ms())
+        orch = self._engine.orchestrator if self._engine else None
+        if orch is not None:
+            orch.closed_elsewhere(execution_id, update)
+        self._wake()
+
+    async def redrive(self, execution_id: str) -> Handle[Any]:
+        """Continue a FAILED, TIMED_OUT or CANCELLED execution from where it failed, with the
+        code now registered: its history is kept (``ExecutionRedriven``), the failed step runs
+        again with a fresh retry budget, a state machine enters its failed state again."""
+        store = await self._store_ready()
+        await operations.redrive_execution(store, execution_id, self.clock.now_ms())
+        self._wake()
+        return Handle(self, execution_id)
+
+    async def resume(self, execution_id: str) -> Handle[Any]:
+        """Retry a SUSPENDED execution with the code now running (it suspends again if that
+        code still does not match its history)."""
+        store = await self._store_ready()
+        await operations.resume(store, execution_id, self.clock.now_ms())
+        self._wake()
+        return Handle(self, execution_id)
 
     def get_handle(self, execution_id: str) -> Handle[Any]:
         return Handle(self, execution_id)

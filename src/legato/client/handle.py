@@ -128,3 +128,11 @@ class Handle(Generic[R]):
 
     async def signal(self, name: str, payload: Any = None) -> None:
         await self.app.signal(self.id, name, payload)
+
+    async def cancel(self, reason: str | None = None) -> None:
+        """``App.cancel``: the code sees ``legato.Cancelled`` at its next await."""
+        await self.app.cancel(self.id, reason)
+
+    async def terminate(self, reason: str | None = None) -> None:
+        """``App.terminate``: ends it at once, TERMINATED."""
+        await self.app.terminate(self.id, reason)

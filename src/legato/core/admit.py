@@ -15,6 +15,8 @@ from typing import NamedTuple, Protocol, assert_never
 from legato.core import codec, error_names
 from legato.core.durations import to_ms
 from legato.core.events import (
+    EXECUTION_TIMEOUT_TIMER,
+    CancelRequested,
     ChildCompleted,
     ChildFailed,
     ChildStarted,
@@ -63,6 +65,11 @@ class Waits(Protocol):
         """Already recorded (a poll raced with the commit that consumed it)."""
         ...
 
+    @property
+    def cancel_requested(self) -> bool:
+        """A cancellation request was recorded already (another is consumed silently)."""
+        ...
+
 
 class StepOutcome(NamedTuple):
     task: Task
@@ -97,6 +104,7 @@ class Admitted(NamedTuple):
     fired_timers: tuple[int, ...] = ()
     rearmed_timers: tuple[tuple[int, int], ...] = ()  # heartbeat timers moved on
     consumed_inbox: tuple[int, ...] = ()
+    timed_out: bool = False  # the execution's own timeout came due: it closes, no code runs
 
 
 NOTHING = Admitted(feed=())
@@ -116,6 +124,7 @@ def admit(waits: Waits, inputs: Sequence[Input], now: int) -> Admitted:
     fired: list[int] = []
     rearmed: list[tuple[int, int]] = []
     consumed: list[int] = []
+    timed_out = False
     settled: set[int] = set()  # commands an earlier input of this decision resolved
     waits_for = waits.waits_for
     for item in inputs:  # isinstance, not match: this is the hot path
@@ -143,7 +152,10 @@ def admit(waits: Waits, inputs: Sequence[Input], now: int) -> Admitted:
             timer_id = item.timer_id
             if timer_id in fired:
                 continue
-            if waits_for(timer_id):
+            if timer_id == EXECUTION_TIMEOUT_TIMER:
+                timed_out = True
+                fired.append(timer_id)
+            elif waits_for(timer_id):
                 feed.append(TimerFired(now, ref=timer_id))
                 fired.append(timer_id)
             else:
@@ -162,6 +174,8 @@ def admit(waits: Waits, inputs: Sequence[Input], now: int) -> Admitted:
                 feed.append(event)
         else:
             assert_never(item)
+    if timed_out:  # nothing else is recorded: the close purges what is left
+        return Admitted((), (), (), tuple(fired), (), tuple(consumed), timed_out=True)
     return Admitted(
         tuple(feed), tuple(retried), tuple(done), tuple(fired), tuple(rearmed), tuple(consumed)
     )
@@ -225,6 +239,14 @@ def _message(
     second completion, a late child outcome) is consumed without an event."""
     if row.kind == InboxKind.SIGNAL:
         return SignalReceived(now, row.name or "", row.payload, row.id)
+    if row.kind == InboxKind.CANCEL:
+        if waits.cancel_requested or -1 in settled:
+            return None
+        settled.add(-1)  # once per decision too
+        reason = codec.loads(row.payload)
+        return CancelRequested(now, None if reason is None else str(reason), row.id)
+    if row.kind == InboxKind.TERMINATE:
+        return None  # the orchestrator terminates before deciding (legato.engine.operations)
     ref = row.ref
     if ref is None or ref in settled:
         return None

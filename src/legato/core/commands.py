@@ -43,6 +43,8 @@ class StartChild:
     version: str
     input: str  # JSON [args, kwargs]
     wait: bool  # the parent awaits its result (False: start_child, fire and forget)
+    timeout_ms: int | None = None  # the child's execution timeout
+    close_policy: str = "request_cancel"  # a ParentClosePolicy: if the parent closes first
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +67,24 @@ class FailExecution:
     error_type: str
     message: str
     traceback: str
+    cause_ref: int | None = None  # the command whose failure the code let through
+
+
+@dataclass(frozen=True, slots=True)
+class CancelExecution:
+    """The code ended on a cancellation request."""
+
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class MarkCompensation:
+    """The saga's compensations start (``count`` of them) or are all done: recorded, waits
+    for nothing."""
+
+    ref: int
+    started: bool
+    count: int = 0
 
 
 Command: TypeAlias = (
@@ -73,6 +93,8 @@ Command: TypeAlias = (
     | RecordState
     | StartChild
     | StartExternalTask
+    | MarkCompensation
     | CompleteExecution
     | FailExecution
+    | CancelExecution
 )

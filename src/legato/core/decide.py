@@ -21,11 +21,14 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import NamedTuple, assert_never
 
+from legato.core import error_names
 from legato.core.admit import NOTHING, Admitted
 from legato.core.commands import (
+    CancelExecution,
     Command,
     CompleteExecution,
     FailExecution,
+    MarkCompensation,
     RecordState,
     ScheduleStep,
     StartChild,
@@ -33,14 +36,22 @@ from legato.core.commands import (
     StartTimer,
 )
 from legato.core.events import (
+    EXECUTION_TIMEOUT_TIMER,
     EXTERNAL_TASK,
     ChildScheduled,
+    ClosingEvent,
+    CompensationCompleted,
+    CompensationStarted,
     Event,
+    ExecutionCancelled,
     ExecutionCompleted,
     ExecutionFailed,
+    ExecutionRedriven,
     ExecutionResumed,
     ExecutionStarted,
     ExecutionSuspended,
+    ExecutionTerminated,
+    ExecutionTimedOut,
     ExternalTaskStarted,
     InputEvent,
     StateEntered,
@@ -68,6 +79,15 @@ class Activation(NamedTuple):
     commands: tuple[Command, ...]
     cancelled_timers: tuple[int, ...] = ()  # timers it no longer needs (a wait that ended)
     outstanding: bool = False  # it closed with waits left over (the close purges their rows)
+    cancel_steps: tuple[int, ...] = ()  # running steps a cancellation request asks to stop
+
+
+class Rebuild(NamedTuple):
+    """A redriven execution's outstanding waits, whose rows its close deleted: made again
+    (steps as fresh tasks, with a fresh retry budget), with no new events."""
+
+    steps: tuple[ScheduleStep, ...]
+    timers: tuple[tuple[int, int], ...]  # (timer id, fire_at)
 
 
 class Basis(NamedTuple):
@@ -79,6 +99,9 @@ class Basis(NamedTuple):
     sticky: bool = True  # was in memory, so its row is RUNNING already: only progress changes
     resumed: bool = False  # replayed out of SUSPENDED: record it, hand its tasks out again
     reports_to_parent: bool = False  # a closing execution has news for a parent's inbox
+    has_children: bool = False  # a close tells its open children (their close policy)
+    arm_timeout: int | None = None  # first decision of a PENDING execution: its deadline
+    rebuild: Rebuild | None = None  # first decision after a redrive
 
 
 class Placement(NamedTuple):
@@ -103,6 +126,47 @@ def decide(
     return tr
 
 
+def time_out(basis: Basis, admitted: Admitted, timeout_ms: int) -> Transition:
+    """The execution's own timeout came due: it closes TIMED_OUT and no more code runs."""
+    closing = ExecutionTimedOut(basis.now, timeout_ms)
+    return _closed_abruptly(basis, closing, admitted.consumed_inbox)
+
+
+def terminate(
+    execution_id: str, seq: int, current_step: str | None, now: int, reason: str | None
+) -> Transition:
+    """An operator's terminate: closed at once, whatever it waits for; no code runs."""
+    basis = Basis(execution_id, seq, now, sticky=False, has_children=True)
+    return _closed_abruptly(basis, ExecutionTerminated(now, reason), (), current_step)
+
+
+def _closed_abruptly(
+    basis: Basis, closing: ClosingEvent, consumed: tuple[int, ...], current: str | None = None
+) -> Transition:
+    update = _update(basis, current, closing)
+    return Transition(
+        basis.execution_id, basis.seq, basis.now, (closing,), update,
+        inbox_deletes=consumed, purge=True, wakes_inbox=basis.reports_to_parent,
+        cascades=basis.has_children,
+    )  # fmt: skip
+
+
+def redrive(
+    execution_id: str, seq: int, current_step: str | None, now: int, void_from: int, count: int
+) -> Transition:
+    """Reopen a closed execution (``legato.core.redrive`` finds ``void_from``): PENDING for
+    the engine that serves it, which replays it without the void events and goes on."""
+    event = ExecutionRedriven(now, void_from, count)
+    update = ExecutionUpdate(Status.PENDING, current_step)
+    return Transition(execution_id, seq, now, (event,), update)
+
+
+def resume(execution_id: str, seq: int, current_step: str | None, now: int) -> Transition:
+    """Retry a SUSPENDED execution with the code now running: PENDING for the engine that
+    serves it (a replay that still fails suspends it again)."""
+    return Transition(execution_id, seq, now, (), ExecutionUpdate(Status.PENDING, current_step))
+
+
 def start(
     started: ExecutionStarted, basis: Basis, activation: Activation, placement: Placement
 ) -> NewExecution:
@@ -111,18 +175,31 @@ def start(
 
 
 def pending_start(
-    execution_id: str, workflow: str, version: str, input_json: str, now: int
+    execution_id: str,
+    workflow: str,
+    version: str,
+    input_json: str,
+    now: int,
+    timeout_ms: int | None = None,
 ) -> NewExecution:
     """An execution recorded PENDING, for whichever engine serves the database to decide."""
-    return _pending(execution_id, ExecutionStarted(now, workflow, input_json, version))
+    started = ExecutionStarted(now, workflow, input_json, version, timeout_ms=timeout_ms)
+    return _pending(execution_id, started)
 
 
 def suspend(
-    execution_id: str, seq: int, current_step: str | None, now: int, kind: SuspendKind, reason: str
+    execution_id: str,
+    seq: int,
+    current_step: str | None,
+    now: int,
+    kind: SuspendKind,
+    reason: str,
+    code: str | None = None,
 ) -> Transition:
     """Park an execution for an operator (an unknown workflow version, non-determinism): its
-    waiting tasks are handed to no worker until it resumes."""
-    event = ExecutionSuspended(now, kind, reason)
+    waiting tasks are handed to no worker until it resumes. ``code``: the hash of the code
+    that failed to replay it (an engine with other code retries it by itself)."""
+    event = ExecutionSuspended(now, kind, reason, code=code)
     update = ExecutionUpdate(Status.SUSPENDED, current_step, reason=reason, suspend_kind=kind)
     return Transition(execution_id, seq, now, (event,), update, park=True)
 
@@ -153,23 +230,14 @@ def _assemble(
     timers: list[tuple[int, int]] = []
     children: list[ChildStart] = []
     current: str | None = None
-    closing: ExecutionCompleted | ExecutionFailed | None = None
+    closing: ClosingEvent | None = None
+    if basis.arm_timeout is not None or basis.rebuild is not None:
+        _rebuild(basis, placement, tasks, local, timers)
     for cmd in activation.commands:
         match cmd:
             case ScheduleStep():
                 events.append(StepScheduled(now, cmd.step_id, cmd.name, cmd.args, cmd.queue))
-                # A step for a queue this process serves is leased to it already: it runs right
-                # after the commit, with no claim round trip (DESIGN.md §5). Others wait for
-                # any worker's claim.
-                if cmd.queue in placement.local_queues:
-                    owner, expires, attempt = placement.owner, now + placement.lease_ms, 1
-                else:
-                    owner, expires, attempt = None, None, 0
-                task = Task(f"{eid}:{cmd.step_id}", eid, cmd.step_id, cmd.name, cmd.queue,
-                            cmd.args, now, attempt, owner, expires)  # fmt: skip
-                tasks.append(task)
-                if owner is not None:
-                    local.append(task)
+                _task(eid, cmd, now, placement, tasks, local)
                 current = cmd.name
             case RecordState():
                 if cmd.exited:
@@ -193,11 +261,21 @@ def _assemble(
                 events.append(_external_started(now, cmd))
                 timers += [t for t in (cmd.timeout_timer, cmd.heartbeat_timer) if t is not None]
                 current = EXTERNAL_TASK
+            case MarkCompensation():
+                if cmd.started:
+                    events.append(CompensationStarted(now, cmd.ref, cmd.count))
+                else:
+                    events.append(CompensationCompleted(now, cmd.ref))
             case CompleteExecution():
                 closing = ExecutionCompleted(now, cmd.result)
                 events.append(closing)
             case FailExecution():
-                closing = ExecutionFailed(now, cmd.error_type, cmd.message, cmd.traceback)
+                closing = ExecutionFailed(
+                    now, cmd.error_type, cmd.message, cmd.traceback, cause_ref=cmd.cause_ref
+                )
+                events.append(closing)
+            case CancelExecution():
+                closing = ExecutionCancelled(now, cmd.reason)
                 events.append(closing)
             case _:
                 assert_never(cmd)
@@ -226,25 +304,73 @@ def _assemble(
         basis.resumed,  # unpark
         (*local, *retried_local) if retried_local else tuple(local) if local else (),
         bool(children) or (closing is not None and basis.reports_to_parent),  # wakes_inbox
+        tuple(f"{eid}:{i}" for i in activation.cancel_steps) if activation.cancel_steps else (),
+        closing is not None and basis.has_children,  # cascades
     )
 
 
-def _update(
-    basis: Basis, current: str | None, closing: ExecutionCompleted | ExecutionFailed | None
-) -> ExecutionUpdate:
+def _task(
+    eid: str,
+    cmd: ScheduleStep,
+    now: int,
+    placement: Placement,
+    tasks: list[Task],
+    local: list[Task],
+) -> None:
+    """A step for a queue this process serves is leased to it already: it runs right after
+    the commit, with no claim round trip (DESIGN.md §5). Others wait for any worker's claim."""
+    if cmd.queue in placement.local_queues:
+        owner, expires, attempt = placement.owner, now + placement.lease_ms, 1
+    else:
+        owner, expires, attempt = None, None, 0
+    task = Task(f"{eid}:{cmd.step_id}", eid, cmd.step_id, cmd.name, cmd.queue,
+                cmd.args, now, attempt, owner, expires)  # fmt: skip
+    tasks.append(task)
+    if owner is not None:
+        local.append(task)
+
+
+def _rebuild(
+    basis: Basis,
+    placement: Placement,
+    tasks: list[Task],
+    local: list[Task],
+    timers: list[tuple[int, int]],
+) -> None:
+    """The rows an execution's first decision after a start or a redrive makes beyond its
+    commands: its timeout timer, and the outstanding waits a redrive brings back."""
+    if basis.arm_timeout is not None:
+        timers.append((EXECUTION_TIMEOUT_TIMER, basis.arm_timeout))
+    if basis.rebuild is not None:
+        for step in basis.rebuild.steps:
+            _task(basis.execution_id, step, basis.now, placement, tasks, local)
+        timers += basis.rebuild.timers
+
+
+def _update(basis: Basis, current: str | None, closing: ClosingEvent | None) -> ExecutionUpdate:
     if closing is None:  # the common case, first
         return _progress(current) if basis.sticky else ExecutionUpdate(Status.RUNNING, current)
-    if isinstance(closing, ExecutionCompleted):
-        return ExecutionUpdate(
-            Status.COMPLETED, current, output=closing.result, closed_at=basis.now
-        )
-    return ExecutionUpdate(
-        Status.FAILED,
-        current,
-        error_type=closing.error_type,
-        error_message=closing.message,
-        closed_at=basis.now,
-    )
+    now = basis.now
+    match closing:
+        case ExecutionCompleted():
+            return ExecutionUpdate(Status.COMPLETED, current, output=closing.result, closed_at=now)
+        case ExecutionFailed():
+            return ExecutionUpdate(Status.FAILED, current, error_type=closing.error_type,
+                                   error_message=closing.message, closed_at=now)  # fmt: skip
+        case ExecutionCancelled():
+            return ExecutionUpdate(Status.CANCELLED, current, error_type=error_names.CANCELLED,
+                                   error_message=closing.reason or "cancelled",
+                                   reason=closing.reason, closed_at=now)  # fmt: skip
+        case ExecutionTerminated():
+            return ExecutionUpdate(Status.TERMINATED, current, error_type=error_names.TERMINATED,
+                                   error_message=closing.reason or "terminated",
+                                   reason=closing.reason, closed_at=now)  # fmt: skip
+        case ExecutionTimedOut():
+            message = f"the execution ran past its timeout of {closing.timeout_ms / 1000:g}s"
+            return ExecutionUpdate(Status.TIMED_OUT, current, error_type=error_names.TIMEOUT,
+                                   error_message=message, closed_at=now)  # fmt: skip
+        case _:
+            assert_never(closing)
 
 
 @lru_cache(maxsize=4096)
@@ -310,6 +436,8 @@ def _external_started(now: int, cmd: StartExternalTask) -> ExternalTaskStarted:
 def _child_start(parent_id: str, cmd: StartChild, now: int) -> ChildStart:
     """The child's row and first event, PENDING for the orchestrator that owns it."""
     started = ExecutionStarted(
-        now, cmd.workflow, cmd.input, cmd.version, parent_id=parent_id, parent_ref=cmd.command_id
-    )
-    return ChildStart(_pending(cmd.child_id, started), parent_id, cmd.command_id, cmd.wait)
+        now, cmd.workflow, cmd.input, cmd.version, parent_id=parent_id,
+        parent_ref=cmd.command_id, timeout_ms=cmd.timeout_ms,
+    )  # fmt: skip
+    new = _pending(cmd.child_id, started)
+    return ChildStart(new, parent_id, cmd.command_id, cmd.wait, cmd.close_policy)

@@ -18,6 +18,8 @@ EXCEED_TOLERATED_FAILURE_THRESHOLD = "States.ExceedToleratedFailureThreshold"
 QUERY_EVALUATION_ERROR = "States.QueryEvaluationError"
 DATA_LIMIT_EXCEEDED = "States.DataLimitExceeded"
 RUNTIME = "States.Runtime"
+CANCELLED = "Legato.Cancelled"  # an execution's error once it is cancelled
+TERMINATED = "Legato.Terminated"  # ... once terminated
 PREFIX = "States."
 
 #: Errors that ``States.ALL`` does not match (ASL spec: "States.ALL ... matches any known error

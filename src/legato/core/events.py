@@ -48,6 +48,13 @@ class EventType(enum.StrEnum):
     EXTERNAL_TASK_HEARTBEAT = "ExternalTaskHeartbeat"
     EXTERNAL_TASK_COMPLETED = "ExternalTaskCompleted"
     EXTERNAL_TASK_FAILED = "ExternalTaskFailed"
+    CANCEL_REQUESTED = "CancelRequested"
+    EXECUTION_CANCELLED = "ExecutionCancelled"
+    EXECUTION_TERMINATED = "ExecutionTerminated"
+    EXECUTION_TIMED_OUT = "ExecutionTimedOut"
+    EXECUTION_REDRIVEN = "ExecutionRedriven"
+    COMPENSATION_STARTED = "CompensationStarted"
+    COMPENSATION_COMPLETED = "CompensationCompleted"
 
 
 class Status(enum.StrEnum):
@@ -56,11 +63,18 @@ class Status(enum.StrEnum):
     SUSPENDED = "SUSPENDED"
     COMPLETED = "COMPLETED"
     FAILED = "FAILED"
-    CANCELLED = "CANCELLED"  # produced by cancellation (the issue after this structure's)
-    TIMED_OUT = "TIMED_OUT"  # produced by execution timeouts (likewise)
+    CANCELLED = "CANCELLED"  # the code ended on a cancellation request
+    TIMED_OUT = "TIMED_OUT"  # ran past its execution timeout: no more code ran
+    TERMINATED = "TERMINATED"  # stopped by an operator at once: no more code ran
 
 
-CLOSED_STATUSES = frozenset({Status.COMPLETED, Status.FAILED, Status.CANCELLED, Status.TIMED_OUT})
+CLOSED_STATUSES = frozenset(
+    {Status.COMPLETED, Status.FAILED, Status.CANCELLED, Status.TIMED_OUT, Status.TERMINATED}
+)
+#: Closed statuses ``redrive`` reopens (Step Functions' RedriveExecution takes the same three).
+REDRIVABLE_STATUSES = frozenset({Status.FAILED, Status.CANCELLED, Status.TIMED_OUT})
+#: The command number of an execution's own timeout timer (commands count from 1).
+EXECUTION_TIMEOUT_TIMER = 0
 
 
 class SuspendKind(enum.StrEnum):
@@ -128,6 +142,7 @@ class ExecutionStarted(_Recorded):
     version: str
     parent_id: str | None = field(default=None, metadata=OPTIONAL)
     parent_ref: int | None = field(default=None, metadata=OPTIONAL)  # the parent's command
+    timeout_ms: int | None = field(default=None, metadata=OPTIONAL)  # the execution timeout
 
 
 @event
@@ -142,6 +157,39 @@ class ExecutionFailed(_Recorded):
     error_type: str
     message: str
     traceback: str
+    # the command whose failure (a step, child or external task) the code did not catch:
+    # a redrive runs it again
+    cause_ref: int | None = field(default=None, metadata=OPTIONAL)
+
+
+@event
+class ExecutionCancelled(_Recorded):
+    """The code ended on the ``Cancelled`` a cancellation request raised in it."""
+
+    type: ClassVar[EventType] = EventType.EXECUTION_CANCELLED
+    reason: str | None = field(default=None, metadata=OPTIONAL)
+
+
+@event
+class ExecutionTerminated(_Recorded):
+    type: ClassVar[EventType] = EventType.EXECUTION_TERMINATED
+    reason: str | None = field(default=None, metadata=OPTIONAL)
+
+
+@event
+class ExecutionTimedOut(_Recorded):
+    type: ClassVar[EventType] = EventType.EXECUTION_TIMED_OUT
+    timeout_ms: int
+
+
+@event
+class ExecutionRedriven(_Recorded):
+    """A closed execution reopened: the events from ``void_from`` up to this one are void
+    (replay skips them), so the code goes on from where it failed with the code now running."""
+
+    type: ClassVar[EventType] = EventType.EXECUTION_REDRIVEN
+    void_from: int  # seq
+    count: int  # redrives so far, this one included ($$.Execution.RedriveCount)
 
 
 @event
@@ -149,6 +197,7 @@ class ExecutionSuspended(_Recorded):
     type: ClassVar[EventType] = EventType.EXECUTION_SUSPENDED
     kind: SuspendKind
     reason: str
+    code: str | None = field(default=None, metadata=OPTIONAL)  # hash of the code that failed
 
 
 @event
@@ -232,7 +281,31 @@ class StateExited(_Recorded):
     output: str = field(metadata=PAYLOAD)
 
 
+@event
+class CompensationStarted(_Recorded):
+    """The saga's recorded compensations begin to run, most recent first."""
+
+    type: ClassVar[EventType] = EventType.COMPENSATION_STARTED
+    ref: int
+    count: int  # how many will run
+
+
+@event
+class CompensationCompleted(_Recorded):
+    type: ClassVar[EventType] = EventType.COMPENSATION_COMPLETED
+    ref: int
+
+
 # --- messages: signals, children, external tasks -------------------------------------------------
+@event
+class CancelRequested(_Recorded):
+    """An operator asked the execution to stop: the code sees ``legato.Cancelled``."""
+
+    type: ClassVar[EventType] = EventType.CANCEL_REQUESTED
+    reason: str | None = field(metadata=PAYLOAD)
+    inbox: int
+
+
 @event
 class SignalReceived(_Recorded):
     type: ClassVar[EventType] = EventType.SIGNAL_RECEIVED
@@ -334,11 +407,18 @@ WaitEvent: TypeAlias = (
     | ExternalTaskCompleted
     | ExternalTaskFailed
 )
-#: Events that feed the workflow code: those, and signals (which no command waits for).
-InputEvent: TypeAlias = WaitEvent | SignalReceived
+#: Events that feed the workflow code: those, signals and cancellation (no command waits).
+InputEvent: TypeAlias = WaitEvent | SignalReceived | CancelRequested
 #: Events that record a command the code issued; replay checks the code issues them again.
 CommandEvent: TypeAlias = (
-    StepScheduled | TimerStarted | StateEntered | StateExited | ChildScheduled | ExternalTaskStarted
+    StepScheduled
+    | TimerStarted
+    | StateEntered
+    | StateExited
+    | ChildScheduled
+    | ExternalTaskStarted
+    | CompensationStarted
+    | CompensationCompleted
 )
 #: Events about the execution as a whole.
 LifecycleEvent: TypeAlias = (
@@ -347,7 +427,19 @@ LifecycleEvent: TypeAlias = (
     | ExecutionFailed
     | ExecutionSuspended
     | ExecutionResumed
+    | ExecutionCancelled
+    | ExecutionTerminated
+    | ExecutionTimedOut
+    | ExecutionRedriven
     | StepRetryScheduled
+)
+#: The events that close an execution.
+ClosingEvent: TypeAlias = (
+    ExecutionCompleted
+    | ExecutionFailed
+    | ExecutionCancelled
+    | ExecutionTerminated
+    | ExecutionTimedOut
 )
 Event: TypeAlias = InputEvent | CommandEvent | LifecycleEvent
 

@@ -21,6 +21,8 @@ class InboxKind(enum.StrEnum):
     TASK_SUCCESS = "task_success"  # ref: the external wait's command; payload: the output
     TASK_FAILURE = "task_failure"  # ... payload: {"error", "cause"}
     TASK_HEARTBEAT = "task_heartbeat"
+    CANCEL = "cancel"  # payload: the reason (JSON string or null)
+    TERMINATE = "terminate"  # ... (from a parent that closed: its children's close policy)
 
 
 class ChildNotice(enum.StrEnum):
@@ -32,11 +34,20 @@ class ChildNotice(enum.StrEnum):
     FAILED = "failed"  # payload: {"error_type", "message"}, as for the other closed statuses
     CANCELLED = "cancelled"
     TIMED_OUT = "timed_out"
+    TERMINATED = "terminated"
 
     @classmethod
     def closed_as(cls, status: Status) -> ChildNotice:
         """The notice a child closing with ``status`` sends (SQL: ``lower(status)``)."""
         return cls(status.value.lower())
+
+
+class ParentClosePolicy(enum.StrEnum):
+    """What happens to a child still open when its parent closes (Temporal's policy)."""
+
+    REQUEST_CANCEL = "request_cancel"  # it gets a cancellation request (the default)
+    TERMINATE = "terminate"
+    ABANDON = "abandon"  # it runs on
 
 
 @dataclass(frozen=True, slots=True)

@@ -76,6 +76,10 @@ class Transition(NamedTuple):
     # new messages for executions decided here (a child answered at once, or a parent was told).
     local_tasks: tuple[Task, ...] = ()
     wakes_inbox: bool = False
+    # Cancellation: the running steps (task ids) its workers are asked to stop.
+    cancel_tasks: tuple[str, ...] = ()
+    # Closing with children that may still be open: each gets what its close policy says.
+    cascades: bool = False
 
     @property
     def new_seq(self) -> int:
@@ -106,3 +110,4 @@ class ChildStart(NamedTuple):
     parent_id: str
     command_id: int
     wait: bool
+    close_policy: str = "request_cancel"  # a ParentClosePolicy

@@ -26,11 +26,22 @@ class StepOptions:
     retry: Retry | None = None
     timeout: float | None = None  # seconds, start-to-close per attempt
     heartbeat_timeout: float | None = None
+    compensates: str | None = None  # a compensation: the step it undoes ...
+    compensated_result: str | None = None  # ... and that step's result (JSON)
+
+    def has_envelope(self) -> bool:
+        return any(v is not None for v in (self.timeout, self.heartbeat_timeout, self.compensates))
 
     def envelope(self) -> str:
-        """The timeouts as the worker reads them (the third element of a task's args)."""
-        limits = {"timeout": self.timeout, "heartbeat_timeout": self.heartbeat_timeout}
-        return codec.dumps({k: v for k, v in limits.items() if v is not None}, "step options")
+        """What the worker reads besides the arguments (the third element of a task's args):
+        the call's timeouts, and what a compensation undoes."""
+        options: dict[str, Any] = {
+            "timeout": self.timeout,
+            "heartbeat_timeout": self.heartbeat_timeout,
+            "compensates": self.compensates,
+            "compensated_result": self.compensated_result,
+        }
+        return codec.dumps({k: v for k, v in options.items() if v is not None}, "step options")
 
 
 class Context:
@@ -42,9 +53,17 @@ class Context:
         self.workflow = instance.workflow.name
         self.version = instance.workflow.version
 
-    def step(self, fn: Callable[..., Any] | str, *args: Any, **kwargs: Any) -> WFuture:
-        """Schedule a registered step; await the result (or pass it to ``gather``)."""
-        return self._instance.schedule_step(fn, args, kwargs)
+    def step(
+        self,
+        fn: Callable[..., Any] | str,
+        *args: Any,
+        compensate: Callable[..., Any] | str | None = None,
+        **kwargs: Any,
+    ) -> WFuture:
+        """Schedule a registered step; await the result (or pass it to ``gather``).
+        ``compensate``: a registered step that undoes this one (a saga), called with the same
+        arguments if the workflow later fails or is cancelled, or calls ``compensate()``."""
+        return self._instance.schedule_step(fn, args, kwargs, None, compensate)
 
     def call_step(
         self,
@@ -55,16 +74,29 @@ class Context:
         retry: Retry | None = None,
         timeout: float | timedelta | None = None,
         heartbeat_timeout: float | timedelta | None = None,
+        compensate: Callable[..., Any] | str | None = None,
     ) -> WFuture:
         """``step`` with this call's own retry policy and timeouts in place of the step's
         registered ones (Temporal's per-call activity options; a Task state's TimeoutSeconds)."""
         options = StepOptions(retry, optional_seconds(timeout), optional_seconds(heartbeat_timeout))
-        return self._instance.schedule_step(fn, args, kwargs or {}, options)
+        return self._instance.schedule_step(fn, args, kwargs or {}, options, compensate)
 
-    def record_state(self, state: str, data: str, *, exited: bool) -> None:
+    async def compensate(self) -> None:
+        """Run the compensations owed so far, most recent first, each a durable step; none
+        are owed afterwards. A compensation that fails for good raises
+        ``CompensationFailed``."""
+        await self._instance.compensate(None)
+
+    @property
+    def redrive_count(self) -> int:
+        """How many times this execution was redriven (Step Functions' RedriveCount)."""
+        return self._instance.redrive_count
+
+    def record_state(self, state: str, data: str, *, exited: bool) -> int:
         """Record that a state machine entered (or left) a state, with its input (output) as
-        JSON: a ``StateEntered``/``StateExited`` history event, checked again on replay."""
-        self._instance.record_state(state, data, exited)
+        JSON: a ``StateEntered``/``StateExited`` history event, checked again on replay.
+        Returns the record's command number."""
+        return self._instance.record_state(state, data, exited)
 
     def sleep(self, duration: float | timedelta) -> WFuture:
         """A durable timer: survives restarts; ``await ctx.sleep(3600)``."""
@@ -76,19 +108,32 @@ class Context:
         return self._instance.wait_for_signal(name, optional_seconds(timeout))
 
     def child(
-        self, workflow: Callable[..., Any] | str, *args: Any, id: str | None = None, **kwargs: Any
+        self,
+        workflow: Callable[..., Any] | str,
+        *args: Any,
+        id: str | None = None,
+        parent_close_policy: str | None = None,
+        **kwargs: Any,
     ) -> WFuture:
         """Start a child execution and await its result; its failure raises ``ChildFailed``.
         ``id`` defaults to ``{parent id}/{command number}``; an existing execution with that id
-        and the same workflow and input is attached to, not started again."""
-        return self._instance.start_child(workflow, args, kwargs, id, wait=True)
+        and the same workflow and input is attached to, not started again.
+        ``parent_close_policy``: if this execution closes while the child is still open,
+        ``"request_cancel"`` (the default) cancels it, ``"terminate"`` terminates it and
+        ``"abandon"`` lets it run on."""
+        return self._instance.start_child(workflow, args, kwargs, id, True, parent_close_policy)
 
     def start_child(
-        self, workflow: Callable[..., Any] | str, *args: Any, id: str | None = None, **kwargs: Any
+        self,
+        workflow: Callable[..., Any] | str,
+        *args: Any,
+        id: str | None = None,
+        parent_close_policy: str | None = None,
+        **kwargs: Any,
     ) -> WFuture:
         """Start a child execution without awaiting its result: resolves to a ``ChildRef``
-        (id, start time) once it exists."""
-        return self._instance.start_child(workflow, args, kwargs, id, wait=False)
+        (id, start time) once it exists. ``parent_close_policy`` as for ``child``."""
+        return self._instance.start_child(workflow, args, kwargs, id, False, parent_close_policy)
 
     def external_task(
         self,

@@ -14,6 +14,8 @@ from legato.core.events import (
     EXTERNAL_TASK,
     ChildScheduled,
     CommandEvent,
+    CompensationCompleted,
+    CompensationStarted,
     ExternalTaskStarted,
     StateEntered,
     StateExited,
@@ -22,6 +24,7 @@ from legato.core.events import (
 )
 
 NOTHING = "nothing (the code no longer issues it)"
+COMPENSATION = "compensation"  # the name compensation markers are issued under
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +44,10 @@ class Issued:
             return f"entering state {name!r}"
         if kind is StateExited:
             return f"leaving state {name!r}"
+        if kind is CompensationStarted:
+            return "starting compensations"
+        if kind is CompensationCompleted:
+            return "finishing compensations"
         return f"step {name!r}"
 
 
@@ -54,6 +61,8 @@ def issued(recorded: CommandEvent) -> Issued:
             return Issued(ChildScheduled, workflow)
         case ExternalTaskStarted():
             return Issued(ExternalTaskStarted, EXTERNAL_TASK)
+        case CompensationStarted() | CompensationCompleted():
+            return Issued(type(recorded), COMPENSATION)
         case _:
             assert_never(recorded)
 

@@ -18,9 +18,11 @@ from typing import Any
 from legato.core import codec
 from legato.core.asl.errors import StatesError
 from legato.core.commands import (
+    CancelExecution,
     Command,
     CompleteExecution,
     FailExecution,
+    MarkCompensation,
     RecordState,
     ScheduleStep,
     StartChild,
@@ -33,9 +35,13 @@ from legato.core.events import (
     COMMAND_EVENTS,
     EXTERNAL_TASK,
     INPUT_EVENTS,
+    CancelRequested,
     ChildScheduled,
     CommandEvent,
+    CompensationCompleted,
+    CompensationStarted,
     Event,
+    ExecutionRedriven,
     ExecutionStarted,
     ExternalTaskStarted,
     InputEvent,
@@ -45,10 +51,13 @@ from legato.core.events import (
     StepScheduled,
     TimerStarted,
 )
+from legato.core.messages import ParentClosePolicy
+from legato.core.redrive import live_history
 from legato.core.tokens import make_token
 from legato.engine import divergence
 from legato.engine.context import Context, StepOptions
 from legato.engine.registry import Registry, WorkflowDef
+from legato.engine.saga import Compensation, Saga
 from legato.engine.scheduler import Diverged, Scheduler, WFuture
 from legato.engine.waits import (
     MESSAGE_EVENTS,
@@ -62,7 +71,13 @@ from legato.engine.waits import (
     TimerWait,
     WaitTable,
 )
-from legato.errors import NonDeterminismError, StepFailed, WorkflowUsageError
+from legato.errors import (
+    Cancelled,
+    CompensationFailed,
+    NonDeterminismError,
+    StepFailed,
+    WorkflowUsageError,
+)
 
 
 class WorkflowInstance:
@@ -84,6 +99,12 @@ class WorkflowInstance:
         self._diverged: NonDeterminismError | None = None
         self._closed = False
         self._reports_to_parent = False
+        self._has_children = False
+        self._main: WFuture | None = None  # the workflow function's coroutine's result
+        self._cancel_steps: tuple[int, ...] = ()  # to ask to stop with the next transition
+        self._saga = Saga()
+        self.timeout_ms: int | None = None  # the execution timeout, from its start
+        self.redrive_count = 0  # $$.Execution.RedriveCount
 
     # --- what decisions read ---------------------------------------------------------------
     @property
@@ -104,6 +125,11 @@ class WorkflowInstance:
         """Started as a child: its close leaves its parent a message."""
         return self._reports_to_parent
 
+    @property
+    def has_children(self) -> bool:
+        """Started children: its close tells those still open (their close policy)."""
+        return self._has_children
+
     def seen_up_to(self, seq: int) -> None:
         """The history now ends at ``seq`` (a transition of this instance was committed)."""
         self._seq = seq
@@ -115,20 +141,44 @@ class WorkflowInstance:
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
         options: StepOptions | None = None,
+        compensate: Callable[..., Any] | str | None = None,
     ) -> WFuture:
         step = self._registry.step_for(fn)
         args_json = step.signature.encode_args(args, kwargs, f"step {step.name!r}")
+        undo = None if compensate is None else self._registry.step_for(compensate)
         step_id, replayed = self._issue(StepScheduled, step.name)
         fut = WFuture()
         retry = step.retry
         if options is not None:
             retry = options.retry or retry
-            if options.timeout is not None or options.heartbeat_timeout is not None:
+            if options.has_envelope():
                 args_json = f"{args_json[:-1]},{options.envelope()}]"
         self._waits.add(step_id, StepWait(fut, step, retry))
+        if undo is not None:  # once it succeeds, its undo is owed (a saga)
+            owed = Compensation(undo.name, args, kwargs, step.name, fut)
+            fut.add_done_callback(lambda: self._saga.succeeded(owed))
         if not replayed:
             self._commands.append(ScheduleStep(step_id, step.name, step.queue, args_json))
         return fut
+
+    async def compensate(self, error: BaseException | None) -> None:
+        """Run the compensations owed, most recent first, each a durable step; a failure
+        raises ``CompensationFailed`` (with ``error``, what made them run, if any)."""
+        owed = self._saga.take()
+        if not owed:
+            return
+        ref, replayed = self._issue(CompensationStarted, "compensation")
+        if not replayed:
+            self._commands.append(MarkCompensation(ref, True, len(owed)))
+        for c in reversed(owed):
+            options = StepOptions(compensates=c.compensates(), compensated_result=c.result())
+            try:
+                await self.schedule_step(c.undo, c.args, c.kwargs, options)
+            except StepFailed as exc:
+                raise CompensationFailed(error or exc, exc) from error
+        ref, replayed = self._issue(CompensationCompleted, "compensation")
+        if not replayed:
+            self._commands.append(MarkCompensation(ref, False))
 
     def start_timer(self, seconds: float) -> WFuture:
         if seconds <= 0:
@@ -165,6 +215,7 @@ class WorkflowInstance:
         kwargs: dict[str, Any],
         child_id: str | None,
         wait: bool,
+        close_policy: str | None = None,
     ) -> WFuture:
         if isinstance(workflow, str):
             wf = self._registry.workflow_named(workflow)
@@ -176,12 +227,15 @@ class WorkflowInstance:
         if replayed and isinstance(recorded, ChildScheduled):
             child_id = recorded.child_id
         child_id = child_id or f"{self.execution_id}/{command_id}"
+        self._has_children = True
         fut = WFuture()
         self._waits.add(command_id, ChildWait(fut, child_id, wf))
         if not replayed:
+            policy = close_policy or ParentClosePolicy.REQUEST_CANCEL
             self._commands.append(
-                StartChild(command_id, child_id, wf.name, wf.version, input_json, wait)
-            )
+                StartChild(command_id, child_id, wf.name, wf.version, input_json, wait,
+                           wf.timeout_ms, ParentClosePolicy(policy).value)
+            )  # fmt: skip
         return fut
 
     def external_task(
@@ -215,10 +269,11 @@ class WorkflowInstance:
             )
         return fut, token
 
-    def record_state(self, state: str, data: str, exited: bool) -> None:
+    def record_state(self, state: str, data: str, exited: bool) -> int:
         record_id, replayed = self._issue(StateExited if exited else StateEntered, state)
         if not replayed:
             self._commands.append(RecordState(record_id, exited, state, data))
+        return record_id
 
     def gather(self, aws: Sequence[Awaitable[Any]]) -> WFuture:
         return self._scheduler.gather(*aws)
@@ -256,13 +311,24 @@ class WorkflowInstance:
         return command_id, True
 
     # --- activations --------------------------------------------------------------------------
-    def start(self, input_json: str | None, ts: int) -> Activation:
+    def start(self, input_json: str | None, ts: int, timeout_ms: int | None = None) -> Activation:
         self._now_ms = ts
+        self.timeout_ms = timeout_ms
         ctx = Context(self)
         args, kwargs = self.workflow.signature.decode_args(input_json) if input_json else ([], {})
-        result = self._scheduler.spawn(self.workflow.fn(ctx, *args, **kwargs))
+        result = self._scheduler.spawn(self._main_coroutine(ctx, args, kwargs))
+        self._main = result
         result.add_done_callback(lambda: self._finish(result))
         return self._run(())
+
+    async def _main_coroutine(self, ctx: Context, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        """The workflow function; if it fails or is cancelled, the compensations it owes run
+        first (a saga), then its error ends the execution."""
+        try:
+            return await self.workflow.fn(ctx, *args, **kwargs)
+        except (Exception, Cancelled) as exc:
+            await self.compensate(exc)
+            raise
 
     def activate(
         self, events: Iterable[InputEvent], ts: int, consumed_inbox: Iterable[int] = ()
@@ -286,6 +352,8 @@ class WorkflowInstance:
             return unneeded is not None
         if isinstance(event, MESSAGE_EVENTS) and event.inbox is not None:
             self._waits.consumed((event.inbox,))  # consumed, whether or not still of use
+        if isinstance(event, CancelRequested):
+            return self._cancel(event.reason)
         if isinstance(event, SignalReceived):
             waiter = self._signals.receive(event.name, event.payload)
             if waiter is not None and waiter.timer_id is not None:
@@ -295,6 +363,17 @@ class WorkflowInstance:
         for timer_id in unneeded or ():
             self._cancel_timer(timer_id)
         return unneeded is not None
+
+    def _cancel(self, reason: str | None) -> bool:
+        """Raise ``Cancelled`` in the workflow at the await where it is blocked, and ask the
+        steps it waits for to stop (with this decision's transition)."""
+        if self._waits.cancel_requested:
+            return False
+        self._waits.cancel_requested = True
+        self._cancel_steps = self._waits.steps()
+        if self._main is not None:
+            self._scheduler.throw(self._main, Cancelled(reason))
+        return True
 
     def _run(self, accepted: tuple[InputEvent, ...]) -> Activation:
         try:
@@ -307,12 +386,20 @@ class WorkflowInstance:
         cancelled: tuple[int, ...] = NO_TIMERS
         if self._cancelled_timers:
             cancelled, self._cancelled_timers = tuple(self._cancelled_timers), []
-        # whether it still waits matters only to a close (it purges what is left)
-        return Activation(accepted, commands, cancelled, self._closed and bool(self._waits))
+        # whether rows are left (waits, its timeout timer) matters only to a close: it purges
+        leftover = self._closed and (bool(self._waits) or self.timeout_ms is not None)
+        activation = Activation(accepted, commands, cancelled, leftover)
+        if self._cancel_steps:
+            activation = activation._replace(cancel_steps=self._cancel_steps)
+            self._cancel_steps = ()
+        return activation
 
     def _finish(self, result: WFuture) -> None:
         self._closed = True
         err = result.error
+        if isinstance(err, Cancelled):
+            self._commands.append(CancelExecution(err.reason))
+            return
         if err is None:
             try:
                 out = codec.dumps(result.value, f"result of workflow {self.workflow.name!r}")
@@ -323,15 +410,16 @@ class WorkflowInstance:
         elif isinstance(err, Diverged):
             return
         elif isinstance(err, StatesError):  # a state machine's error: name and cause, as in ASL
-            self._commands.append(FailExecution(err.error, err.cause, ""))
+            self._commands.append(FailExecution(err.error, err.cause, "", _cause_ref(err)))
         else:
             tb = "".join(traceback.format_exception(err))
-            self._commands.append(FailExecution(_error_type(err), str(err), tb))
+            self._commands.append(FailExecution(_error_type(err), str(err), tb, _cause_ref(err)))
 
     # --- replay -------------------------------------------------------------------------------
     def replay(self, history: Sequence[Event]) -> tuple[Command, ...]:
         """Re-run the code over a recorded history; returns the commands the history lacks
         (issued by code that ran after the last recorded transition)."""
+        history = live_history(history)  # without what a redrive voided
         for event in history:
             if isinstance(event, COMMAND_EVENTS):
                 self._recorded[event.ref] = event
@@ -346,6 +434,9 @@ class WorkflowInstance:
                 new += self.activate(inputs, first.ts).commands
             elif inputs:
                 new += self.activate(inputs, first.ts).commands
+            if any(isinstance(e, ExecutionRedriven) for e in batch):
+                self.redrive_count += 1
+        self._cancel_steps = ()  # asked by the transitions that recorded the cancellation
         self._cancelled_timers.clear()  # deleted by the transitions that recorded them
         if self._recorded:
             ref = min(self._recorded)
@@ -358,7 +449,7 @@ class WorkflowInstance:
 
     def _replay_start(self, started: ExecutionStarted) -> Activation:
         try:
-            return self.start(started.input, started.ts)
+            return self.start(started.input, started.ts, started.timeout_ms)
         except NonDeterminismError:
             raise
         except Exception as exc:  # the code's signature no longer takes the input
@@ -379,6 +470,19 @@ def _error_type(err: BaseException) -> str:
     if isinstance(err, WorkflowUsageError):
         return "WorkflowUsageError"
     return type(err).__name__
+
+
+def _cause_ref(err: BaseException) -> int | None:
+    """The command whose failure ``err`` is, or comes from (a redrive runs it again)."""
+    seen: BaseException | None = err
+    for _ in range(16):  # a chain of causes, bounded
+        if seen is None:
+            return None
+        ref = getattr(seen, "cause_ref", None)
+        if isinstance(ref, int):
+            return ref
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 def _batches(history: Sequence[Event]) -> list[list[Event]]:

@@ -11,9 +11,17 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from legato.core import decide
+from legato.core import decide, redrive
 from legato.core.commands import Command
-from legato.core.events import Status, SuspendKind
+from legato.core.decide import Rebuild
+from legato.core.events import (
+    Event,
+    ExecutionRedriven,
+    ExecutionStarted,
+    ExecutionSuspended,
+    Status,
+    SuspendKind,
+)
 from legato.core.transition import Transition
 from legato.engine.instance import WorkflowInstance
 from legato.engine.registry import Registry
@@ -28,6 +36,8 @@ class Loaded:
     instance: WorkflowInstance
     missing: tuple[Command, ...]  # commands the code issued that the history lacks
     resumed: bool  # it was SUSPENDED: the next decision records ExecutionResumed
+    arm_timeout: int | None = None  # PENDING (a start, a redrive): arm its timeout timer
+    rebuild: Rebuild | None = None  # redriven: make its outstanding waits' rows again
 
 
 async def load(
@@ -37,8 +47,9 @@ async def load(
     row = await store.load_execution(execution_id)
     if row is None:
         return None
-    resuming = row.status == Status.SUSPENDED and row.suspend_kind == SuspendKind.UNREGISTERED
-    if row.status not in (Status.RUNNING, Status.PENDING) and not (resuming and wake):
+    if row.status not in (Status.RUNNING, Status.PENDING) and not (
+        wake and row.status == Status.SUSPENDED
+    ):
         return None
     wf = registry.lookup_workflow(row.workflow, row.version)
     if wf is None:
@@ -49,17 +60,50 @@ async def load(
             "running app"
         )
         return _suspension(row, now, SuspendKind.UNREGISTERED, reason)
-    inst = WorkflowInstance(wf, registry, execution_id)
     history = await store.load_history(execution_id)
+    last = history[-1] if history else None
+    if row.status == Status.SUSPENDED and not retries_suspension(row, last, wf.code_hash):
+        return None  # the same code would diverge the same way: it waits for an operator
+    inst = WorkflowInstance(wf, registry, execution_id)
     try:
         missing = inst.replay(history)
     except NonDeterminismError as exc:
         inst.close()
-        return _suspension(row, now, SuspendKind.NON_DETERMINISM, str(exc))
+        return _suspension(row, now, SuspendKind.NON_DETERMINISM, str(exc), wf.code_hash)
     inst.seen_up_to(row.seq)
-    return Loaded(inst, missing, row.status == Status.SUSPENDED)
+    resumed = row.status == Status.SUSPENDED or isinstance(last, ExecutionSuspended)
+    if row.status != Status.PENDING:
+        return Loaded(inst, missing, resumed)
+    return Loaded(inst, missing, resumed, _deadline(history, inst), _rebuild(history, inst))
 
 
-def _suspension(row: ExecutionRow, now: int, kind: SuspendKind, reason: str) -> Transition:
+def retries_suspension(row: ExecutionRow, last: Event | None, code_hash: str) -> bool:
+    """A SUSPENDED execution is tried again by itself when its workflow is registered now (it
+    was not) or its code changed since it diverged; an operator's ``resume`` makes it
+    PENDING, which is always tried."""
+    if row.suspend_kind == SuspendKind.UNREGISTERED:
+        return True
+    return isinstance(last, ExecutionSuspended) and last.code not in (None, code_hash)
+
+
+def _deadline(history: list[Event], inst: WorkflowInstance) -> int | None:
+    """When a PENDING execution's timeout comes due: from its start, or from its redrive (a
+    resumed one still has its timer)."""
+    last = history[-1] if history else None
+    if inst.timeout_ms is None or not isinstance(last, ExecutionStarted | ExecutionRedriven):
+        return None
+    return last.ts + inst.timeout_ms
+
+
+def _rebuild(history: list[Event], inst: WorkflowInstance) -> Rebuild | None:
+    if not any(isinstance(e, ExecutionRedriven) for e in history[-1:]):
+        return None
+    steps, timers = redrive.outstanding(redrive.live_history(history), inst.waits.waits_for)
+    return Rebuild(steps, timers)
+
+
+def _suspension(
+    row: ExecutionRow, now: int, kind: SuspendKind, reason: str, code: str | None = None
+) -> Transition:
     log.warning("suspending execution %s: %s", row.id, reason)
-    return decide.suspend(row.id, row.seq, row.current_step, now, kind, reason)
+    return decide.suspend(row.id, row.seq, row.current_step, now, kind, reason, code)

@@ -7,7 +7,7 @@ engine wires to the orchestrator. Neither sees the other's internals.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Protocol
 
 from legato.core.outcome import Outcome
@@ -33,4 +33,8 @@ class LocalSteps(Protocol):
 
     def release(self, task_id: str) -> None:
         """Stop renewing a lease: the outcome is committed, or lost and must expire."""
+        ...
+
+    def cancel(self, task_ids: Iterable[str]) -> None:
+        """Their execution asks them to stop (a cancellation): tell them if they run."""
         ...

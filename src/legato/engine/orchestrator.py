@@ -16,15 +16,15 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from legato.core import decide
+from legato.core import codec, decide
 from legato.core.admit import MessageArrived, StepOutcome, TimerDue, admit
 from legato.core.decide import Basis, Placement
 from legato.core.events import ExecutionStarted
-from legato.core.messages import InboxRow
+from legato.core.messages import InboxKind, InboxRow
 from legato.core.outcome import Outcome
 from legato.core.partitions import partition_of
 from legato.core.transition import ExecutionUpdate, Task, Transition
-from legato.engine import loader
+from legato.engine import loader, operations
 from legato.engine.dispatch import Dispatcher
 from legato.engine.instance import WorkflowInstance
 from legato.engine.local_steps import LocalSteps
@@ -115,9 +115,36 @@ class Orchestrator:
         self.deliver(task.execution_id, StepOutcome(task, outcome, draw, False))
 
     def deliver_message(self, row: InboxRow) -> None:
-        if row.id not in self._inbox_seen:
-            self._inbox_seen.add(row.id)
-            self.deliver(row.execution_id, MessageArrived(row))
+        if row.id in self._inbox_seen:
+            return
+        self._inbox_seen.add(row.id)
+        if row.kind == InboxKind.TERMINATE:  # a parent closed: no code runs, no replay needed
+            self._spawn(self._terminate(row))
+            return
+        self.deliver(row.execution_id, MessageArrived(row))
+
+    async def _terminate(self, row: InboxRow) -> None:
+        eid = row.execution_id
+        try:
+            update = await operations.terminate(
+                self.store, eid, codec.loads(row.payload), self.clock.now_ms()
+            )
+            log.info("terminated execution %s: %s", eid, row.payload)
+            self.closed_elsewhere(eid, update)
+        except Exception as exc:  # closed meanwhile, or the store: the poll tries again
+            log.info("terminating %s did not happen: %s", eid, exc)
+        finally:
+            self._inbox_seen.discard(row.id)
+
+    def closed_elsewhere(self, execution_id: str, update: ExecutionUpdate | None) -> None:
+        """It was closed without a decision of ours (terminated): forget its instance, and
+        answer whoever waits for it to close."""
+        self.cache.evict(execution_id)
+        if update is None:
+            return
+        for fut in self._waiters.pop(execution_id, []):
+            if not fut.done():
+                fut.set_result(update)
 
     def is_live(self, execution_id: str) -> bool:
         """Decided here and not closed: its close will resolve ``wait_closed`` futures."""
@@ -132,7 +159,7 @@ class Orchestrator:
         return fut
 
     async def start(
-        self, wf: WorkflowDef, execution_id: str, input_json: str
+        self, wf: WorkflowDef, execution_id: str, input_json: str, timeout_ms: int | None = None
     ) -> StartResult | None:
         """Record a new execution together with its first decision: one commit. None if
         another replica decides this execution's partition (the caller records it for them)."""
@@ -140,9 +167,10 @@ class Orchestrator:
             return None
         now = self.clock.now_ms()
         inst = WorkflowInstance(wf, self.registry, execution_id)
-        started = ExecutionStarted(now, wf.name, input_json, wf.version)
-        activation = inst.start(input_json, now)
-        basis = Basis(execution_id, 0, now, sticky=False)
+        started = ExecutionStarted(now, wf.name, input_json, wf.version, timeout_ms=timeout_ms)
+        activation = inst.start(input_json, now, timeout_ms)
+        deadline = None if timeout_ms is None else now + timeout_ms
+        basis = Basis(execution_id, 0, now, sticky=False, arm_timeout=deadline)
         new = decide.start(started, basis, activation, self.placement)
         result = await self.store.start_execution(new)
         if result.created:
@@ -196,14 +224,23 @@ class Orchestrator:
         replayed = self._replayed.pop(execution_id, None)
         inputs = [m for m in items if not isinstance(m, Wake)]
         admitted = admit(inst.waits, inputs, now)
+        # positional, in field order: sticky, resumed, reports_to_parent, has_children
+        basis = Basis(
+            execution_id,
+            inst.seq,
+            now,
+            replayed is None,
+            replayed is not None and replayed.resumed,
+            inst.reports_to_parent,
+            inst.has_children,
+        )
+        if admitted.timed_out:  # no code runs: it closes TIMED_OUT
+            return decide.time_out(basis, admitted, inst.timeout_ms or 0), inst
+        if replayed is not None and (replayed.arm_timeout or replayed.rebuild):
+            basis = basis._replace(arm_timeout=replayed.arm_timeout, rebuild=replayed.rebuild)
         activation = inst.activate(admitted.feed, now, admitted.consumed_inbox)
         if replayed is not None and replayed.missing:  # what ran after the last commit
             activation = activation._replace(commands=replayed.missing + activation.commands)
-        resumed = replayed is not None and replayed.resumed
-        # positional, in field order: sticky, resumed, reports_to_parent
-        basis = Basis(
-            execution_id, inst.seq, now, replayed is None, resumed, inst.reports_to_parent
-        )
         return decide.decide(basis, admitted, activation, self.placement), inst
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
@@ -291,6 +328,8 @@ class Orchestrator:
 
     def _after_commit(self, inst: WorkflowInstance, tr: Transition) -> None:
         self.transitions += 1
+        if tr.cancel_tasks and self.local is not None:  # our worker stops them now
+            self.local.cancel(tr.cancel_tasks)
         inst.seen_up_to(tr.expected_seq + len(tr.events))
         eid = inst.execution_id
         for child in tr.child_starts:  # decided here if its partition is ours: start it now

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -9,7 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from legato.core.codec import Signature
-from legato.core.durations import optional_seconds
+from legato.core.durations import optional_seconds, to_ms
 from legato.core.retry import Retry
 from legato.errors import RegistrationError
 
@@ -37,10 +38,27 @@ class WorkflowDef:
     name: str
     version: str
     fn: Callable[..., Any]
+    timeout_ms: int | None = None  # the execution timeout of its executions (by default)
+    #: what its code is (hash of its module's source, or of a state machine's definition): an
+    #: engine with other code retries executions suspended for non-determinism by itself
+    code_hash: str = ""
     signature: Signature = field(init=False)
 
     def __post_init__(self) -> None:
         self.signature = Signature(self.fn, skip_first=True)
+        if not self.code_hash:
+            self.code_hash = code_hash_of(self.fn)
+
+
+def code_hash_of(fn: Callable[..., Any]) -> str:
+    """A hash of the source of the module that defines ``fn`` (a fix is often in a helper
+    next to the workflow); of its bytecode when the source cannot be read."""
+    try:
+        source = inspect.getsource(inspect.getmodule(fn) or fn).encode()
+    except (OSError, TypeError):
+        code = getattr(fn, "__code__", None)
+        source = code.co_code if code is not None else repr(fn).encode()
+    return hashlib.sha256(source).hexdigest()[:16]
 
 
 STEP_ATTR = "__legato_step__"
@@ -75,10 +93,26 @@ class Registry:
         setattr(fn, STEP_ATTR, step)
         return step
 
-    def add_workflow(self, fn: Callable[..., Any], name: str | None, version: str) -> WorkflowDef:
+    def add_workflow(
+        self,
+        fn: Callable[..., Any],
+        name: str | None,
+        version: str,
+        timeout: float | timedelta | None = None,
+        code_hash: str = "",
+    ) -> WorkflowDef:
         if not inspect.iscoroutinefunction(fn):
             raise RegistrationError(f"workflow {fn.__qualname__} must be an async def function")
-        wf = WorkflowDef(name=name or fn.__qualname__, version=str(version), fn=fn)
+        seconds = optional_seconds(timeout)
+        if seconds is not None and seconds <= 0:
+            raise RegistrationError(f"workflow {name or fn.__qualname__}: timeout must be > 0")
+        wf = WorkflowDef(
+            name=name or fn.__qualname__,
+            version=str(version),
+            fn=fn,
+            timeout_ms=None if seconds is None else to_ms(seconds),
+            code_hash=code_hash,
+        )
         key = (wf.name, wf.version)
         if key in self.workflows and self.workflows[key].fn is not fn:
             raise RegistrationError(

@@ -60,12 +60,13 @@ class WFuture:
 
 
 class _Task:
-    __slots__ = ("coro", "result", "send_error")
+    __slots__ = ("coro", "result", "send_error", "waiting_on")
 
     def __init__(self, coro: Coroutine[Any, Any, Any]) -> None:
         self.coro = coro
         self.result = WFuture()
         self.send_error: BaseException | None = None
+        self.waiting_on: WFuture | None = None  # the future it is blocked on
 
 
 class Scheduler:
@@ -139,7 +140,25 @@ class Scheduler:
             elif awaited.done:
                 ready.append(task)
             else:
-                awaited.add_done_callback(lambda t=task: ready.append(t))  # type: ignore[misc]
+                task.waiting_on = awaited
+                awaited.add_done_callback(lambda t=task, f=awaited: self._wake(t, f))  # type: ignore[misc]
+
+    def _wake(self, task: _Task, fut: WFuture) -> None:
+        if task.waiting_on is fut:  # not if an error was thrown into it meanwhile
+            task.waiting_on = None
+            self._ready.append(task)
+
+    def throw(self, result: WFuture, error: BaseException) -> bool:
+        """Raise ``error`` in the coroutine whose result ``result`` is, at the await where it
+        is blocked (a cancellation); False if it has finished."""
+        task = next((t for t in self._tasks if t.result is result), None)
+        if task is None:
+            return False
+        task.send_error = error
+        if task.waiting_on is not None:
+            task.waiting_on = None
+            self._ready.append(task)
+        return True
 
     def close(self) -> None:
         """Drop every coroutine (eviction from the sticky cache)."""

@@ -6,7 +6,7 @@ import contextvars
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from legato.errors import LegatoError
+from legato.errors import Cancelled, LegatoError
 
 
 class HeartbeatSink(Protocol):
@@ -27,6 +27,12 @@ class StepContext:
     #: what the previous attempt last passed to ``heartbeat()``, if anything
     heartbeat_details: Any = None
     latest_details: Any = None
+    #: a compensation: the step it undoes, and that step's result
+    compensates: str | None = None
+    compensated_result: Any = None
+    #: its execution was asked to cancel: stop soon (an async step also gets
+    #: ``asyncio.CancelledError``; ``heartbeat()`` raises ``legato.Cancelled``)
+    cancelled: bool = False
     _sink: HeartbeatSink | None = None
     _task: Any = None  # the task row the attempt runs, for its sink
     _last_heartbeat_ms: int = 0  # engine clock, set by the sink
@@ -36,6 +42,8 @@ class StepContext:
             self.latest_details = details
         if self._sink is not None:
             self._sink.heartbeat(self, details)
+        if self.cancelled:
+            raise Cancelled("the execution was cancelled")
 
 
 _current: contextvars.ContextVar[StepContext] = contextvars.ContextVar("legato_step")

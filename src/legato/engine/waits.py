@@ -17,6 +17,7 @@ from legato.core import codec
 from legato.core.admit import ExternalTimers
 from legato.core.durations import instant
 from legato.core.events import (
+    CancelRequested,
     ChildCompleted,
     ChildFailed,
     ChildStarted,
@@ -42,6 +43,7 @@ PLAIN_EVENTS = (StepCompleted, TimerFired, StepFailed)
 #: Events that carry the inbox row they came from.
 MESSAGE_EVENTS = (
     SignalReceived,
+    CancelRequested,
     ChildStarted,
     ChildCompleted,
     ChildFailed,
@@ -70,10 +72,14 @@ class StepWait(NamedTuple):
                 self.fut.resolve(self.step.signature.decode_result(event.result))
             except Exception as exc:  # the result does not fit the step's return annotation
                 name, attempt = self.step.name, event.attempt
-                self.fut.fail(StepFailedError(name, type(exc).__name__, str(exc), attempt))
+                error = StepFailedError(name, type(exc).__name__, str(exc), attempt)
+                error.cause_ref = event.ref
+                self.fut.fail(error)
         elif type(event) is StepFailed:
             name = self.step.name
-            self.fut.fail(StepFailedError(name, event.error_type, event.message, event.attempt))
+            error = StepFailedError(name, event.error_type, event.message, event.attempt)
+            error.cause_ref = event.ref
+            self.fut.fail(error)
         else:
             return False
         return True
@@ -104,7 +110,9 @@ class ChildWait(NamedTuple):
                 except Exception as exc:  # the result does not fit the child's return annotation
                     self.fut.fail(self._failed(type(exc).__name__, str(exc)))
             case ChildFailed(error_type=error_type, message=message):
-                self.fut.fail(self._failed(error_type, message))
+                error = self._failed(error_type, message)
+                error.cause_ref = event.ref
+                self.fut.fail(error)
             case _:
                 return False
         return True
@@ -135,7 +143,9 @@ class ExternalWait:
             case ExternalTaskCompleted(result=result):
                 self.fut.resolve(codec.loads(result))
             case ExternalTaskFailed(error_type=error_type, message=message):
-                self.fut.fail(ExternalTaskFailedError(self.token, error_type, message))
+                error = ExternalTaskFailedError(self.token, error_type, message)
+                error.cause_ref = event.ref
+                self.fut.fail(error)
             case _:
                 return False
         return True
@@ -152,6 +162,7 @@ class WaitTable:
         self._waits: dict[int, Wait] = {}
         self._external_timers: dict[int, int] = {}  # timer id -> its external wait's command
         self._consumed_inbox: set[int] = set()
+        self.cancel_requested = False
 
     def __bool__(self) -> bool:
         return bool(self._waits)
@@ -164,6 +175,10 @@ class WaitTable:
 
     def drop(self, ref: int) -> None:
         self._waits.pop(ref, None)
+
+    def steps(self) -> tuple[int, ...]:
+        """The steps it waits for (a cancellation asks them to stop)."""
+        return tuple(ref for ref, w in self._waits.items() if type(w) is StepWait)
 
     def consumed(self, inbox_ids: Iterable[int]) -> None:
         self._consumed_inbox.update(inbox_ids)

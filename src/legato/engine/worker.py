@@ -14,6 +14,7 @@ import functools
 import logging
 import random
 import traceback
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -27,7 +28,7 @@ from legato.engine.local_steps import OnOutcome
 from legato.engine.pause import wait_or_timeout
 from legato.engine.registry import Registry, StepDef
 from legato.engine.step_context import StepContext, bind
-from legato.errors import NonRetryableError, SerializationError
+from legato.errors import Cancelled, NonRetryableError, SerializationError
 from legato.ports.clock import Clock
 from legato.ports.task_queue import TaskQueue
 
@@ -75,9 +76,13 @@ class Worker:
         self._sem = asyncio.Semaphore(concurrency)
         self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="legato-step")
         self._leased: dict[str, int] = {}  # task id -> attempt, renewed while held
+        # attempts running now: their context, and the asyncio task of an async step's (which
+        # a cancellation cancels; a sync step's thread can only be told)
+        self._running: dict[str, tuple[StepContext, asyncio.Task[None] | None]] = {}
         self.active = 0  # tasks submitted and not yet reported
         self._tasks: set[asyncio.Task[None]] = set()
         self._heartbeat_writes: dict[str, Any] = {}
+        self._attempt_tasks: dict[str, asyncio.Task[None]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopped = False
         self.wake = asyncio.Event()  # set when another process made tasks claimable
@@ -102,12 +107,26 @@ class Worker:
         t = asyncio.get_running_loop().create_task(self._run(task))
         self._tasks.add(t)
         t.add_done_callback(self._tasks.discard)
+        self._attempt_tasks[task.id] = t
 
     def hold(self, task: Task) -> None:
         self._leased[task.id] = task.attempt
 
     def release(self, task_id: str) -> None:
         self._leased.pop(task_id, None)
+
+    def cancel(self, task_ids: Iterable[str]) -> None:
+        """Their execution was cancelled (or closed): each running attempt is told through its
+        step context; an async one is cancelled too (``asyncio.CancelledError``)."""
+        for task_id in task_ids:
+            running = self._running.get(task_id)
+            if running is None or running[0].cancelled:
+                continue
+            ctx, attempt = running
+            ctx.cancelled = True
+            log.info("asking step %s of execution %s to stop", ctx.step, ctx.execution_id)
+            if attempt is not None:
+                attempt.cancel()
 
     async def _run(self, task: Task) -> None:
         try:
@@ -123,6 +142,7 @@ class Worker:
                 finally:
                     self.release(task.id)
         finally:
+            self._attempt_tasks.pop(task.id, None)
             if self.active == self.concurrency:  # a full worker has a free slot: claim now,
                 self.wake.set()  # not at its next poll (one not full claims on its own)
             self.active -= 1
@@ -148,7 +168,12 @@ class Worker:
         if self._loop is None:
             self._loop = asyncio.get_running_loop()
         bind(ctx)
-        outcome = await self._attempt(step, task, ctx)
+        attempt = self._attempt_tasks.get(task.id) if step.is_async else None
+        self._running[task.id] = (ctx, attempt)
+        try:
+            outcome = await self._attempt(step, task, ctx)
+        finally:
+            self._running.pop(task.id, None)
         if ctx.latest_details is not None:  # the next attempt starts from these
             try:
                 details = codec.dumps(ctx.latest_details, "heartbeat details")
@@ -162,6 +187,9 @@ class Worker:
             args, kwargs, options = step.signature.decode_call(task.args)
         except Exception as exc:
             return _failure(exc, non_retryable=True)
+        if "compensates" in options:
+            ctx.compensates = options["compensates"]
+            ctx.compensated_result = codec.loads(options.get("compensated_result"))
         limits = _Limits(
             options.get("timeout", step.timeout),
             options.get("heartbeat_timeout", step.heartbeat_timeout),
@@ -172,6 +200,11 @@ class Worker:
             return Outcome.failure(exc.error_type, str(exc))
         except Exception as exc:
             return _failure(exc, non_retryable=isinstance(exc, NonRetryableError))
+        except (Cancelled, asyncio.CancelledError):
+            if not ctx.cancelled or self._stopped:  # the worker stops: not the step's outcome
+                raise
+            message = f"step {step.name!r} stopped: its execution was cancelled"
+            return Outcome.failure(error_names.CANCELLED, message)._replace(non_retryable=True)
         try:
             return Outcome(True, codec.dumps(result, f"result of step {step.name!r}"))
         except SerializationError as exc:
@@ -216,9 +249,14 @@ class Worker:
         while True:
             due = min(d for d in (deadline, hb_deadline()) if d is not None)
             alarm = self.clock.call_at(due, woken.set)
-            await woken.wait()
+            try:
+                await woken.wait()
+            except asyncio.CancelledError:  # a cancellation, or the worker stopping
+                fut.cancel()
+                raise
+            finally:
+                alarm.cancel()
             woken.clear()
-            alarm.cancel()
             if fut.done():
                 return fut.result()
             now = self.clock.now_ms()
@@ -299,11 +337,13 @@ class Worker:
             await wait_or_timeout(self.wake_renew, interval)
             if self._leased:
                 try:
-                    await self.tasks.renew_leases(
+                    stop = await self.tasks.renew_leases(
                         self.owner, list(self._leased), self.clock.now_ms() + self.lease_ms
                     )
                 except Exception:
                     log.exception("renewing leases failed; retrying")
+                    continue
+                self.cancel(stop)  # cancelled, or their execution closed
 
     async def drain(self) -> None:
         self._stopped = True

@@ -66,7 +66,8 @@ class Executions(Protocol):
         self, status: Status | None = None, workflow: str | None = None, limit: int = 100
     ) -> list[ExecutionRow]: ...
     async def executions_to_resume(self, partitions: list[int]) -> list[ExecutionRow]:
-        """PENDING (started by a client), RUNNING, and SUSPENDED for an unregistered workflow."""
+        """PENDING (started, redriven or resumed by a client), RUNNING, and SUSPENDED (tried
+        again when its workflow is registered now, or its code changed)."""
         ...
 
     async def pending_executions(self, limit: int, partitions: list[int]) -> list[ExecutionRow]: ...

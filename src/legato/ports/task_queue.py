@@ -24,7 +24,12 @@ class TaskQueue(Protocol):
         if the lease is no longer this owner's (the attempt was superseded)."""
         ...
 
-    async def renew_leases(self, owner: str, task_ids: list[str], expires_at: int) -> None: ...
+    async def renew_leases(self, owner: str, task_ids: list[str], expires_at: int) -> list[str]:
+        """Renew what this owner still holds; returns the ids whose step should stop: gone
+        (its execution closed, or the lease passed to another owner) or asked to stop (its
+        execution was cancelled)."""
+        ...
+
     async def record_heartbeat(
         self, task_id: str, attempt: int, details: str | None, expires_at: int
     ) -> None: ...

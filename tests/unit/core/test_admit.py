@@ -21,6 +21,7 @@ from legato.core.admit import (
     admit,
 )
 from legato.core.events import (
+    CancelRequested,
     ChildCompleted,
     ChildFailed,
     ChildStarted,
@@ -52,6 +53,7 @@ class Waiting:
     children: frozenset[int] = frozenset()
     externals: Mapping[int, ExternalTimers] = field(default_factory=dict)
     consumed: frozenset[int] = frozenset()
+    cancel_requested: bool = False
 
     def waits_for(self, ref: int) -> bool:
         return (
@@ -385,7 +387,7 @@ def test_only_what_is_waited_for_is_fed_or_consumed_and_each_once(
         steps={s: TWICE for s in waited if s < 10}, timers=frozenset(t for t in waited if t > 10)
     )
     admitted = admit(waits, inputs, NOW)
-    fed = [e.ref for e in admitted.feed if not isinstance(e, SignalReceived)]
+    fed = [e.ref for e in admitted.feed if not isinstance(e, SignalReceived | CancelRequested)]
     refs = fed + [r.event.ref for r in admitted.retried]
     assert set(refs) <= waited
     assert len(refs) == len(set(refs))  # one verdict per command

@@ -46,7 +46,7 @@ DELETE FROM timers WHERE execution_id = %s AND timer_id = %s;
 SELECT id, workflow, version, status, input, output, error_type, error_message, reason,
        suspend_kind, current_step, seq, created_at, updated_at, closed_at
 FROM executions
-WHERE id IN (SELECT unnest(%s::text[])) AND status IN ('COMPLETED', 'FAILED', 'CANCELLED', 'TIMED_OUT');
+WHERE id IN (SELECT unnest(%s::text[])) AND status IN ('COMPLETED', 'FAILED', 'CANCELLED', 'TIMED_OUT', 'TERMINATED');
 
 -- name: select_execution
 SELECT id, workflow, version, status, input, output, error_type, error_message, reason,
@@ -69,7 +69,7 @@ ORDER BY created_at DESC, id LIMIT %(limit)s;
 SELECT id, workflow, version, status, input, output, error_type, error_message, reason,
        suspend_kind, current_step, seq, created_at, updated_at, closed_at
 FROM executions
-WHERE (status IN ('PENDING', 'RUNNING') OR (status = 'SUSPENDED' AND suspend_kind = 'unregistered'))
+WHERE status IN ('PENDING', 'RUNNING', 'SUSPENDED')
   AND partition = ANY(%(parts)s)
 ORDER BY created_at;
 
@@ -115,8 +115,10 @@ WHERE t.id = f.id AND t.attempt = f.attempt AND t.lease_owner = f.owner AND t.st
 RETURNING t.id, t.attempt;
 
 -- name: renew_leases
+-- Returns the leases renewed, with whether their execution asked the step to stop.
 UPDATE tasks SET lease_expires_at = %s
-WHERE lease_owner = %s AND state = 'ready' AND id = ANY(%s);
+WHERE lease_owner = %s AND state = 'ready' AND id = ANY(%s)
+RETURNING id, cancel_requested;
 
 -- name: record_heartbeat
 UPDATE tasks SET heartbeat_details = %s,
@@ -224,12 +226,12 @@ SELECT legato_expect_one((SELECT count(*) FROM g));
 INSERT INTO inbox (execution_id, kind, name, ref, payload, created_at)
 SELECT %(eid)s, %(kind)s, %(name)s, %(ref)s, %(payload)s, %(now)s
 FROM executions
-WHERE id = %(eid)s AND status NOT IN ('COMPLETED', 'FAILED', 'CANCELLED', 'TIMED_OUT');
+WHERE id = %(eid)s AND status NOT IN ('COMPLETED', 'FAILED', 'CANCELLED', 'TIMED_OUT', 'TERMINATED');
 
 -- name: select_inbox
 SELECT i.id, i.execution_id, i.kind, i.name, i.ref, i.payload, i.created_at
 FROM inbox i JOIN executions e ON e.id = i.execution_id
-WHERE e.status = 'RUNNING' AND e.partition = ANY(%(parts)s)
+WHERE (e.status = 'RUNNING' OR (i.kind = %(terminate)s AND e.status IN ('PENDING', 'SUSPENDED'))) AND e.partition = ANY(%(parts)s)
 ORDER BY i.id LIMIT %(limit)s;
 
 -- name: select_execution_inbox
@@ -264,10 +266,10 @@ SELECT pg_notify('legato_inbox', '') FROM told;
 -- name: insert_child_execution
 INSERT INTO executions (id, workflow, version, status, input, output, error_type, error_message,
                         current_step, seq, created_at, updated_at, closed_at, partition,
-                        parent_id, parent_ref)
+                        parent_id, parent_ref, parent_close_policy)
 VALUES (%(child)s, %(workflow)s, %(version)s, 'PENDING', %(input)s, NULL, NULL, NULL, NULL, 1,
         %(now)s, %(now)s, NULL, %(partition)s, %(parent)s,
-        CASE WHEN %(wait)s THEN %(ref)s::integer END)
+        CASE WHEN %(wait)s THEN %(ref)s::integer END, %(close_policy)s)
 ON CONFLICT (id) DO NOTHING;
 
 -- name: insert_child_event
@@ -279,7 +281,7 @@ ON CONFLICT DO NOTHING;
 UPDATE executions SET parent_id = %(parent)s, parent_ref = %(ref)s
 WHERE id = %(child)s AND %(wait)s AND parent_ref IS NULL AND workflow = %(workflow)s
   AND input IS NOT DISTINCT FROM %(input)s::text
-  AND status NOT IN ('COMPLETED', 'FAILED', 'CANCELLED', 'TIMED_OUT');
+  AND status NOT IN ('COMPLETED', 'FAILED', 'CANCELLED', 'TIMED_OUT', 'TERMINATED');
 
 -- name: link_child
 INSERT INTO inbox (execution_id, kind, name, ref, payload, created_at)
@@ -297,7 +299,7 @@ FROM (
            CASE WHEN e.workflow <> %(workflow)s
                      OR e.input IS DISTINCT FROM %(input)s::text THEN %(conflict)s::text
                 WHEN NOT %(wait)s THEN %(started)s::text
-                WHEN e.status IN ('COMPLETED', 'FAILED', 'CANCELLED', 'TIMED_OUT')
+                WHEN e.status IN ('COMPLETED', 'FAILED', 'CANCELLED', 'TIMED_OUT', 'TERMINATED')
                      THEN lower(e.status)
                 WHEN e.parent_id IS DISTINCT FROM %(parent)s::text
                      OR e.parent_ref IS DISTINCT FROM %(ref)s::integer THEN %(conflict)s::text
@@ -325,3 +327,22 @@ INSERT INTO schema_migrations VALUES (%(version)s, %(name)s, %(checksum)s, %(now
 -- name: touch_store
 INSERT INTO store_meta VALUES ('opened_at', %(now)s)
 ON CONFLICT (key) DO UPDATE SET value = excluded.value;
+
+-- name: request_task_cancel
+-- The running steps of an execution that was asked to stop: workers see it as they renew.
+UPDATE tasks SET cancel_requested = true WHERE id = ANY(%(ids)s);
+
+-- name: cascade_to_children
+-- A closing execution's open children, by their close policy: a cancellation request, or
+-- termination (``abandon``: nothing). Wakes the orchestrators only when a child was told.
+WITH told AS (
+    INSERT INTO inbox (execution_id, kind, name, ref, payload, created_at)
+    SELECT id, CASE parent_close_policy WHEN %(terminate_policy)s::text THEN %(terminate)s::text
+                                        ELSE %(cancel)s::text END,
+           NULL, NULL, %(reason)s, %(now)s
+    FROM executions
+    WHERE parent_id = %(eid)s AND coalesce(parent_close_policy, '') <> %(abandon)s::text
+      AND status NOT IN ('COMPLETED', 'FAILED', 'CANCELLED', 'TIMED_OUT', 'TERMINATED')
+    RETURNING 1
+)
+SELECT pg_notify('legato_inbox', '') FROM told LIMIT 1;

@@ -35,17 +35,19 @@ from legato.adapters.rows import (
     inbox_from_row,
     inbox_params,
     task_from_row,
+    to_stop,
 )
 from legato.adapters.sql_files import load_migrations, load_queries
 from legato.core.backoff import RECONNECT
 from legato.core.events import Event, Status
-from legato.core.messages import InboxMessage, InboxRow
+from legato.core.messages import InboxKind, InboxMessage, InboxRow
 from legato.core.transition import NewExecution, Task, Transition
 from legato.errors import ConfigurationError, StoreError
 from legato.ports.executions import ExecutionRow, StartResult
 
 _PACKAGE = "legato.adapters.postgres"
 QUERIES = load_queries(_PACKAGE)
+_TERMINATE = InboxKind.TERMINATE.value
 log = logging.getLogger("legato.store")
 CONNECT_TIMEOUT = 10.0
 
@@ -175,8 +177,13 @@ class PostgresStore:
         done: bool = await self.writer.submit(FinishTask(task_id, attempt, owner, outcome))
         return done
 
-    async def renew_leases(self, owner: str, task_ids: list[str], expires_at: int) -> None:
-        await self._write("renew_leases", (expires_at, owner, task_ids))
+    async def renew_leases(self, owner: str, task_ids: list[str], expires_at: int) -> list[str]:
+        params = (expires_at, owner, task_ids)
+
+        async def op(conn: Conn) -> list[tuple[Any, ...]]:
+            return await (await conn.execute(QUERIES["renew_leases"], params)).fetchall()
+
+        return to_stop(task_ids, await self.writer.submit(op))
 
     async def record_heartbeat(
         self, task_id: str, attempt: int, details: str | None, expires_at: int
@@ -219,11 +226,17 @@ class PostgresStore:
         return [execution_from_row(r) for r in rows]
 
     async def pending_executions(self, limit: int, partitions: list[int]) -> list[ExecutionRow]:
-        rows = await self._read("pending_executions", {"parts": partitions, "limit": limit})
+        rows = await self._read(
+            "pending_executions",
+            {"parts": partitions, "limit": limit, "terminate": InboxKind.TERMINATE.value},
+        )
         return [execution_from_row(r) for r in rows]
 
     async def done_tasks(self, limit: int, partitions: list[int]) -> list[Task]:
-        rows = await self._read("done_tasks", {"parts": partitions, "limit": limit})
+        rows = await self._read(
+            "done_tasks",
+            {"parts": partitions, "limit": limit, "terminate": InboxKind.TERMINATE.value},
+        )
         return [task_from_row(r) for r in rows]
 
     async def due_timers(
@@ -246,7 +259,8 @@ class PostgresStore:
         return sent
 
     async def inbox(self, limit: int, partitions: list[int]) -> list[InboxRow]:
-        rows = await self._read("select_inbox", {"parts": partitions, "limit": limit})
+        params = {"parts": partitions, "limit": limit, "terminate": _TERMINATE}
+        rows = await self._read("select_inbox", params)
         return [inbox_from_row(r) for r in rows]
 
     async def load_inbox(self, execution_id: str) -> list[InboxRow]:

@@ -44,7 +44,7 @@ DELETE FROM timers WHERE execution_id = ? AND timer_id = ?;
 SELECT id, workflow, version, status, input, output, error_type, error_message, reason,
        suspend_kind, current_step, seq, created_at, updated_at, closed_at
 FROM executions
-WHERE id IN (SELECT value FROM json_each(?)) AND status IN ('COMPLETED', 'FAILED', 'CANCELLED', 'TIMED_OUT');
+WHERE id IN (SELECT value FROM json_each(?)) AND status IN ('COMPLETED', 'FAILED', 'CANCELLED', 'TIMED_OUT', 'TERMINATED');
 
 -- name: select_execution
 SELECT id, workflow, version, status, input, output, error_type, error_message, reason,
@@ -66,7 +66,7 @@ ORDER BY created_at DESC, id LIMIT :limit;
 SELECT id, workflow, version, status, input, output, error_type, error_message, reason,
        suspend_kind, current_step, seq, created_at, updated_at, closed_at
 FROM executions
-WHERE (status IN ('PENDING', 'RUNNING') OR (status = 'SUSPENDED' AND suspend_kind = 'unregistered'))
+WHERE status IN ('PENDING', 'RUNNING', 'SUSPENDED')
   AND partition IN (SELECT value FROM json_each(:parts))
 ORDER BY created_at;
 
@@ -103,8 +103,10 @@ UPDATE tasks SET state = 'done', outcome = ?
 WHERE id = ? AND attempt = ? AND lease_owner = ? AND state = 'ready';
 
 -- name: renew_leases
+-- Returns the leases renewed, with whether their execution asked the step to stop.
 UPDATE tasks SET lease_expires_at = ?
-WHERE lease_owner = ? AND state = 'ready' AND id IN (SELECT value FROM json_each(?));
+WHERE lease_owner = ? AND state = 'ready' AND id IN (SELECT value FROM json_each(?))
+RETURNING id, cancel_requested;
 
 -- name: record_heartbeat
 UPDATE tasks SET heartbeat_details = ?, lease_expires_at = max(coalesce(lease_expires_at, 0), ?)
@@ -169,12 +171,12 @@ RETURNING id;
 INSERT INTO inbox (execution_id, kind, name, ref, payload, created_at)
 SELECT :eid, :kind, :name, :ref, :payload, :now
 FROM executions
-WHERE id = :eid AND status NOT IN ('COMPLETED', 'FAILED', 'CANCELLED', 'TIMED_OUT');
+WHERE id = :eid AND status NOT IN ('COMPLETED', 'FAILED', 'CANCELLED', 'TIMED_OUT', 'TERMINATED');
 
 -- name: select_inbox
 SELECT i.id, i.execution_id, i.kind, i.name, i.ref, i.payload, i.created_at
 FROM inbox i JOIN executions e ON e.id = i.execution_id
-WHERE e.status = 'RUNNING' AND e.partition IN (SELECT value FROM json_each(:parts))
+WHERE (e.status = 'RUNNING' OR (i.kind = :terminate AND e.status IN ('PENDING', 'SUSPENDED'))) AND e.partition IN (SELECT value FROM json_each(:parts))
 ORDER BY i.id LIMIT :limit;
 
 -- name: select_execution_inbox
@@ -200,9 +202,9 @@ FROM executions WHERE id = :eid AND parent_ref IS NOT NULL;
 -- name: insert_child_execution
 INSERT INTO executions (id, workflow, version, status, input, output, error_type, error_message,
                         current_step, seq, created_at, updated_at, closed_at, partition,
-                        parent_id, parent_ref)
+                        parent_id, parent_ref, parent_close_policy)
 VALUES (:child, :workflow, :version, 'PENDING', :input, NULL, NULL, NULL, NULL, 1, :now, :now,
-        NULL, :partition, :parent, CASE WHEN :wait THEN :ref END)
+        NULL, :partition, :parent, CASE WHEN :wait THEN :ref END, :close_policy)
 ON CONFLICT (id) DO NOTHING;
 
 -- name: insert_child_event
@@ -213,7 +215,7 @@ ON CONFLICT DO NOTHING;
 -- name: adopt_child
 UPDATE executions SET parent_id = :parent, parent_ref = :ref
 WHERE id = :child AND :wait AND parent_ref IS NULL AND workflow = :workflow
-  AND input IS :input AND status NOT IN ('COMPLETED', 'FAILED', 'CANCELLED', 'TIMED_OUT');
+  AND input IS :input AND status NOT IN ('COMPLETED', 'FAILED', 'CANCELLED', 'TIMED_OUT', 'TERMINATED');
 
 -- name: link_child
 INSERT INTO inbox (execution_id, kind, name, ref, payload, created_at)
@@ -230,7 +232,7 @@ FROM (
     SELECT e.*,
            CASE WHEN e.workflow <> :workflow OR e.input IS NOT :input THEN :conflict
                 WHEN NOT :wait THEN :started
-                WHEN e.status IN ('COMPLETED', 'FAILED', 'CANCELLED', 'TIMED_OUT')
+                WHEN e.status IN ('COMPLETED', 'FAILED', 'CANCELLED', 'TIMED_OUT', 'TERMINATED')
                      THEN lower(e.status)
                 WHEN e.parent_id IS NOT :parent OR e.parent_ref IS NOT :ref THEN :conflict
            END AS answer
@@ -256,3 +258,17 @@ INSERT INTO schema_migrations VALUES (:version, :name, :checksum, :now);
 
 -- name: touch_store
 INSERT OR REPLACE INTO store_meta VALUES ('opened_at', :now);
+
+-- name: request_task_cancel
+-- The running steps of an execution that was asked to stop: workers see it as they renew.
+UPDATE tasks SET cancel_requested = 1 WHERE id IN (SELECT value FROM json_each(:ids));
+
+-- name: cascade_to_children
+-- A closing execution's open children, by their close policy: a cancellation request, or
+-- termination (``abandon``: nothing).
+INSERT INTO inbox (execution_id, kind, name, ref, payload, created_at)
+SELECT id, CASE parent_close_policy WHEN :terminate_policy THEN :terminate ELSE :cancel END,
+       NULL, NULL, :reason, :now
+FROM executions
+WHERE parent_id = :eid AND coalesce(parent_close_policy, '') <> :abandon
+  AND status NOT IN ('COMPLETED', 'FAILED', 'CANCELLED', 'TIMED_OUT', 'TERMINATED');

@@ -19,6 +19,7 @@ from legato.adapters.rows import (
     inbox_from_row,
     inbox_params,
     task_from_row,
+    to_stop,
 )
 from legato.adapters.sql_files import load_migrations, load_queries
 from legato.adapters.sqlite import driver
@@ -27,13 +28,14 @@ from legato.adapters.sqlite.writer import Writer, insert_plain
 from legato.adapters.transition_rows import execution_insert_row
 from legato.core import codec
 from legato.core.events import Event, Status
-from legato.core.messages import InboxMessage, InboxRow
+from legato.core.messages import InboxKind, InboxMessage, InboxRow
 from legato.core.transition import NewExecution, Task, Transition
 from legato.errors import DatabaseReadOnlyError, StoreError
 from legato.ports.executions import ExecutionRow, StartResult
 
 _PACKAGE = "legato.adapters.sqlite"
 QUERIES = load_queries(_PACKAGE)
+_TERMINATE = InboxKind.TERMINATE.value
 
 
 class SqliteStore:
@@ -160,9 +162,13 @@ class SqliteStore:
         done: bool = await self.writer.submit(op)
         return done
 
-    async def renew_leases(self, owner: str, task_ids: list[str], expires_at: int) -> None:
+    async def renew_leases(self, owner: str, task_ids: list[str], expires_at: int) -> list[str]:
         params = (expires_at, owner, codec.dumps(task_ids, "task ids"))
-        await self.writer.submit(lambda c: c.execute(QUERIES["renew_leases"], params))
+
+        def op(conn: sqlite3.Connection) -> list[tuple[str, int]]:
+            return conn.execute(QUERIES["renew_leases"], params).fetchall()
+
+        return to_stop(task_ids, await self.writer.submit(op))
 
     async def record_heartbeat(
         self, task_id: str, attempt: int, details: str | None, expires_at: int
@@ -223,7 +229,7 @@ class SqliteStore:
         return sent
 
     async def inbox(self, limit: int, partitions: list[int]) -> list[InboxRow]:
-        params = {"parts": partitions, "limit": limit}
+        params = {"parts": partitions, "limit": limit, "terminate": _TERMINATE}
         return [inbox_from_row(r) for r in self._read("select_inbox", params)]
 
     async def load_inbox(self, execution_id: str) -> list[InboxRow]:

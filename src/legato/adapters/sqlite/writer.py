@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from legato.adapters.sqlite.connection import translate
+from legato.adapters.sqlite.driver import bind
 from legato.adapters.transition_rows import guard_rows, insert_rows, sweep_statements
 from legato.core.transition import Transition
 from legato.ports.executions import StaleTransition
@@ -204,7 +205,7 @@ def apply_guards(conn: sqlite3.Connection, q: dict[str, str], trs: list[Transiti
             return False
     for tr in trs:
         for name, params in sweep_statements(tr):
-            conn.execute(q[name], params)
+            conn.execute(q[name], bind(params))
     return True
 
 

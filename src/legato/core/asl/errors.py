@@ -12,6 +12,9 @@ from __future__ import annotations
 class StatesError(Exception):
     """A state failed with an ASL error name and cause (error output ``{"Error", "Cause"}``)."""
 
+    #: the ``StateEntered`` of the innermost state it failed (a redrive enters it again)
+    cause_ref: int | None = None
+
     def __init__(self, error: str, cause: str) -> None:
         super().__init__(f"{error}: {cause}")
         self.error = error

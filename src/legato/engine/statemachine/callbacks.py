@@ -96,9 +96,13 @@ async def _launch(
 ) -> object:
     """Start the child (and, with ``wait``, await its output); an unregistered workflow is the
     state's States.Runtime error, the child's failure a ``StepFailed`` for the caller to name."""
-    start = run.ctx.child if wait else run.ctx.start_child
-    try:
-        fut = start(workflow, child_input, id=child_id)
+    try:  # as in Step Functions, a child it does not wait for outlives it
+        if wait:
+            fut = run.ctx.child(workflow, child_input, id=child_id)
+        else:
+            fut = run.ctx.start_child(
+                workflow, child_input, id=child_id, parent_close_policy="abandon"
+            )
     except RegistrationError as exc:
         raise StatesError(error_names.RUNTIME, f"{sd.name}: {exc}") from None
     return await fut

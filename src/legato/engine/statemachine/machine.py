@@ -35,14 +35,6 @@ class Cancelled(Exception):
     """A Parallel branch or Map iteration stops because a sibling failed the whole state."""
 
 
-class _Finished(Exception):
-    """The machine ended before its TimeoutSeconds: carries its output out of the race."""
-
-    def __init__(self, output: JSON) -> None:
-        super().__init__("finished")
-        self.output = output
-
-
 @dataclass
 class Cancel:
     """Shared by the branches or iterations of one Parallel or Map state."""
@@ -94,33 +86,12 @@ class Run:
         return cls(ctx, name, definition, input, _ms(ctx), random.Random(seed))
 
     async def execute(self) -> JSON:
+        """The machine's TimeoutSeconds is its execution's timeout (``register_state_machine``
+        sets it): past it the execution ends TIMED_OUT with ``States.Timeout``, as in Step
+        Functions, and no more states run."""
         language = cast(str, self.definition.get("QueryLanguage", "JSONPath"))
         scope = Scope(self.definition, {}, Cancel(), language=language)
-        limit = self.definition.get("TimeoutSeconds")
-        if not isinstance(limit, int) or isinstance(limit, bool):
-            return await self.run_scope(scope, self.input)
-        return await self._within(limit, scope)
-
-    async def _within(self, limit: int, scope: Scope) -> JSON:
-        """ASL spec, "Top-level fields": "If the machine runs longer than the specified time
-        [TimeoutSeconds], then the interpreter fails the machine with a States.Timeout Error
-        Name". The machine races a durable timer; whichever ends first ends the gather."""
-
-        async def machine() -> None:
-            raise _Finished(await self.run_scope(scope, self.input))
-
-        async def deadline() -> None:
-            await self.ctx.sleep(limit)
-            scope.cancel.cancelled = True
-            raise StatesError(
-                error_names.TIMEOUT, f"the execution ran longer than its TimeoutSeconds of {limit}"
-            )
-
-        try:
-            await self.ctx.gather(machine(), deadline())
-        except _Finished as done:
-            return done.output
-        raise AssertionError("unreachable: both racers raise")  # pragma: no cover
+        return await self.run_scope(scope, self.input)
 
     def context_object(self, state: str, entered_ms: int, retries: int, item: Obj | None) -> Obj:
         """ASL spec, "Context Object"; developer guide, "Accessing execution data from the
@@ -132,7 +103,7 @@ class Run:
                 "Input": self.input,
                 "Name": ctx.execution_id,
                 "StartTime": self.start_time,
-                "RedriveCount": 0,
+                "RedriveCount": ctx.redrive_count,
             },
             "State": {
                 "EnteredTime": format_timestamp(entered_ms),
@@ -168,8 +139,13 @@ class Run:
         while name is not None:
             scope.cancel.check()
             state = cast(Obj, states[name])
-            self.ctx.record_state(name, self._json(data, name, "input"), exited=False)
-            name, data = await self.run_state(scope, name, state, data)
+            ref = self.ctx.record_state(name, self._json(data, name, "input"), exited=False)
+            try:
+                name, data = await self.run_state(scope, name, state, data)
+            except StatesError as err:
+                if err.cause_ref is None:  # the innermost state that failed: redrive enters it
+                    err.cause_ref = ref
+                raise
         return data
 
     async def run_state(self, scope: Scope, name: str, state: Obj, data: JSON) -> Outcome:
