@@ -77,7 +77,9 @@ def sweep_statements(tr: Transition) -> list[tuple[str, dict[str, Any]]]:
         out.append(("notify_parent", params))
         out.append(("delete_execution_inbox", eid))
         if tr.cascades:
-            reason = f"its parent {tr.execution_id} closed {tr.update.status.value}"
+            reason = dumps(
+                f"its parent {tr.execution_id} closed {tr.update.status.value}", "reason"
+            )
             out.append(
                 ("cascade_to_children", {**eid, **_CASCADE, "reason": reason, "now": tr.now})
             )

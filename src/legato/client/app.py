@@ -19,10 +19,10 @@ from typing import Any, TypeVar, overload
 from legato.client.handle import ExecutionStatus, Handle
 from legato.client.stores import DEFAULT_URL, open_store
 from legato.core import codec, decide, error_names
+from legato.core.durations import optional_seconds, to_ms
 from legato.core.events import Status
 from legato.core.retry import Retry
 from legato.core.transition import NewExecution
-from legato.core.durations import optional_seconds, to_ms
 from legato.engine import messages, operations
 from legato.engine.clock import SystemClock
 from legato.engine.closed_watch import ClosedWatcher

@@ -30,7 +30,7 @@ from legato.core.events import (
     StepRetryScheduled,
     TimerFired,
 )
-from legato.core.messages import ChildNotice, InboxKind, InboxRow
+from legato.core.messages import ChildNotice, InboxKind, InboxRow, reason_of
 from legato.core.outcome import Outcome
 from legato.core.retry import Retry
 from legato.core.transition import Task
@@ -243,8 +243,7 @@ def _message(
         if waits.cancel_requested or -1 in settled:
             return None
         settled.add(-1)  # once per decision too
-        reason = codec.loads(row.payload)
-        return CancelRequested(now, None if reason is None else str(reason), row.id)
+        return CancelRequested(now, reason_of(row.payload), row.id)
     if row.kind == InboxKind.TERMINATE:
         return None  # the orchestrator terminates before deciding (legato.engine.operations)
     ref = row.ref

@@ -100,6 +100,7 @@ class Basis(NamedTuple):
     resumed: bool = False  # replayed out of SUSPENDED: record it, hand its tasks out again
     reports_to_parent: bool = False  # a closing execution has news for a parent's inbox
     has_children: bool = False  # a close tells its open children (their close policy)
+    pending: bool = False  # its row is PENDING (a start, redrive or resume): make it RUNNING
     arm_timeout: int | None = None  # first decision of a PENDING execution: its deadline
     rebuild: Rebuild | None = None  # first decision after a redrive
 
@@ -121,7 +122,7 @@ def decide(
         first: list[Event] = [ExecutionResumed(basis.now)] if basis.resumed else []
         head = first + [r.event for r in admitted.retried] + head
     tr = _assemble(basis, head, admitted, activation, placement)
-    if not tr.events and not tr.inbox_deletes:
+    if not tr.events and not tr.inbox_deletes and not basis.pending:
         return None
     return tr
 

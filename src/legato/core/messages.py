@@ -12,6 +12,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from legato.core import codec
 from legato.core.events import Status
 
 
@@ -67,3 +68,13 @@ class InboxRow(InboxMessage):
     """A stored message: what was sent, and its row id (messages are consumed in id order)."""
 
     id: int
+
+
+def reason_of(payload: str | None) -> str | None:
+    """The reason a ``cancel`` or ``terminate`` message carries: JSON text (a string, or null)
+    as Legato writes it; anything else (written by hand) is taken as it is."""
+    try:
+        reason = codec.loads(payload)
+    except ValueError:
+        return payload
+    return None if reason is None else str(reason)

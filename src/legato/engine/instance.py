@@ -419,6 +419,8 @@ class WorkflowInstance:
     def replay(self, history: Sequence[Event]) -> tuple[Command, ...]:
         """Re-run the code over a recorded history; returns the commands the history lacks
         (issued by code that ran after the last recorded transition)."""
+        # what runs anew (after a redrive) sees how many there were, whatever it replaces
+        self.redrive_count = sum(1 for e in history if isinstance(e, ExecutionRedriven))
         history = live_history(history)  # without what a redrive voided
         for event in history:
             if isinstance(event, COMMAND_EVENTS):
@@ -434,8 +436,6 @@ class WorkflowInstance:
                 new += self.activate(inputs, first.ts).commands
             elif inputs:
                 new += self.activate(inputs, first.ts).commands
-            if any(isinstance(e, ExecutionRedriven) for e in batch):
-                self.redrive_count += 1
         self._cancel_steps = ()  # asked by the transitions that recorded the cancellation
         self._cancelled_timers.clear()  # deleted by the transitions that recorded them
         if self._recorded:

@@ -36,6 +36,7 @@ class Loaded:
     instance: WorkflowInstance
     missing: tuple[Command, ...]  # commands the code issued that the history lacks
     resumed: bool  # it was SUSPENDED: the next decision records ExecutionResumed
+    pending: bool = False  # its row is PENDING: the next decision makes it RUNNING
     arm_timeout: int | None = None  # PENDING (a start, a redrive): arm its timeout timer
     rebuild: Rebuild | None = None  # redriven: make its outstanding waits' rows again
 
@@ -74,7 +75,9 @@ async def load(
     resumed = row.status == Status.SUSPENDED or isinstance(last, ExecutionSuspended)
     if row.status != Status.PENDING:
         return Loaded(inst, missing, resumed)
-    return Loaded(inst, missing, resumed, _deadline(history, inst), _rebuild(history, inst))
+    return Loaded(
+        inst, missing, resumed, True, _deadline(history, inst), _rebuild(history, inst)
+    )
 
 
 def retries_suspension(row: ExecutionRow, last: Event | None, code_hash: str) -> bool:

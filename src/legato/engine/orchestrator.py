@@ -16,11 +16,11 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from legato.core import codec, decide
+from legato.core import decide
 from legato.core.admit import MessageArrived, StepOutcome, TimerDue, admit
 from legato.core.decide import Basis, Placement
 from legato.core.events import ExecutionStarted
-from legato.core.messages import InboxKind, InboxRow
+from legato.core.messages import InboxKind, InboxRow, reason_of
 from legato.core.outcome import Outcome
 from legato.core.partitions import partition_of
 from legato.core.transition import ExecutionUpdate, Task, Transition
@@ -126,9 +126,8 @@ class Orchestrator:
     async def _terminate(self, row: InboxRow) -> None:
         eid = row.execution_id
         try:
-            update = await operations.terminate(
-                self.store, eid, codec.loads(row.payload), self.clock.now_ms()
-            )
+            why = reason_of(row.payload)
+            update = await operations.terminate(self.store, eid, why, self.clock.now_ms())
             log.info("terminated execution %s: %s", eid, row.payload)
             self.closed_elsewhere(eid, update)
         except Exception as exc:  # closed meanwhile, or the store: the poll tries again
@@ -236,8 +235,10 @@ class Orchestrator:
         )
         if admitted.timed_out:  # no code runs: it closes TIMED_OUT
             return decide.time_out(basis, admitted, inst.timeout_ms or 0), inst
-        if replayed is not None and (replayed.arm_timeout or replayed.rebuild):
-            basis = basis._replace(arm_timeout=replayed.arm_timeout, rebuild=replayed.rebuild)
+        if replayed is not None and replayed.pending:
+            basis = basis._replace(
+                pending=True, arm_timeout=replayed.arm_timeout, rebuild=replayed.rebuild
+            )
         activation = inst.activate(admitted.feed, now, admitted.consumed_inbox)
         if replayed is not None and replayed.missing:  # what ran after the last commit
             activation = activation._replace(commands=replayed.missing + activation.commands)
