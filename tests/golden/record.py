@@ -6,6 +6,9 @@ Say so in the commit message, and review the diff of ``histories/``: every chang
 change users' exported histories will see too. Never re-record to make a failing replay pass:
 a golden history that stops replaying means running executions would stop replaying as well.
 
+``python -m tests.golden.record NAME...`` records only the scenarios named and leaves the other
+files alone: how a new scenario is added without touching the histories already kept.
+
 Each workflow of ``tests/golden/workflows.py`` runs to completion in a ``WorkflowEnvironment``
 of its own (a throw-away SQLite database, a time-skipping clock starting at ``START``), driven
 by the signals and task-token calls it needs; the recorder waits for events in the history,
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -166,6 +170,44 @@ async def run_review(app: legato.App) -> list[str]:
     return [handle.id]
 
 
+async def run_booking(app: legato.App) -> list[str]:
+    handle = await app.start(workflows.booking, "o-9", id="booking")
+    await finished(handle)
+    return [handle.id]
+
+
+async def run_cancelled(app: legato.App) -> list[str]:
+    handle = await app.start(workflows.cancelled, "o-10", id="cancelled")
+    await until(handle, "the start", count(EventType.EXECUTION_STARTED))
+    await handle.cancel("changed plans")
+    await finished(handle)
+    return [handle.id]
+
+
+async def run_terminated(app: legato.App) -> list[str]:
+    handle = await app.start(workflows.terminated, "o-11", id="terminated")
+    await until(handle, "the start", count(EventType.EXECUTION_STARTED))
+    await handle.terminate("stuck")
+    await finished(handle)
+    return [handle.id]
+
+
+async def run_timed_out(app: legato.App) -> list[str]:
+    handle = await app.start(workflows.timed_out, "o-12", id="timed_out")
+    await finished(handle)
+    return [handle.id]
+
+
+async def run_redriven(app: legato.App) -> list[str]:
+    workflows.REDRIVE_FIXED["yes"] = False
+    handle = await app.start(workflows.redriven, "o-13", id="redriven")
+    await finished(handle)
+    workflows.REDRIVE_FIXED["yes"] = True
+    await app.redrive(handle.id)
+    await finished(handle)
+    return [handle.id]
+
+
 E = EventType
 RECORDINGS = [
     Recording("checkout", run_checkout, frozenset({E.STEP_SCHEDULED, E.STEP_COMPLETED})),
@@ -211,10 +253,23 @@ RECORDINGS = [
         frozenset({E.STEP_COMPLETED}),
     ),
     Recording("review", run_review, frozenset({E.EXTERNAL_TASK_COMPLETED})),
+    Recording(
+        "booking", run_booking, frozenset({E.COMPENSATION_STARTED, E.COMPENSATION_COMPLETED})
+    ),
+    Recording("cancelled", run_cancelled, frozenset({E.CANCEL_REQUESTED, E.EXECUTION_CANCELLED})),
+    Recording("terminated", run_terminated, frozenset({E.EXECUTION_TERMINATED})),
+    Recording("timed_out", run_timed_out, frozenset({E.EXECUTION_TIMED_OUT})),
+    Recording("redriven", run_redriven, frozenset({E.EXECUTION_REDRIVEN})),
 ]
 
-#: How each execution ends; every other one completes.
-FAILS = {"family/2"}
+#: How each execution ends when it does not complete.
+ENDS = {
+    "family/2": legato.Status.FAILED,
+    "booking": legato.Status.FAILED,
+    "cancelled": legato.Status.CANCELLED,
+    "terminated": legato.Status.TERMINATED,
+    "timed_out": legato.Status.TIMED_OUT,
+}
 
 
 # --- writing ----------------------------------------------------------------------------------
@@ -239,7 +294,7 @@ async def record(recording: Recording) -> dict[str, dict[str, Any]]:
         for execution_id in ids:
             handle = app.get_handle(execution_id)
             row = await handle.status_row()
-            want = legato.Status.FAILED if execution_id in FAILS else legato.Status.COMPLETED
+            want = ENDS.get(execution_id, legato.Status.COMPLETED)
             if row.status != want:
                 raise RuntimeError(f"{execution_id} ended {row.status}, not {want}")
             events = await handle.history()
@@ -252,17 +307,24 @@ async def record(recording: Recording) -> dict[str, dict[str, Any]]:
     return out
 
 
-async def main() -> None:
+async def main(only: list[str]) -> None:
+    """Every scenario (the old files go), or only those named (a new scenario's files are
+    added; the others stay as they are)."""
+    unknown = set(only) - {r.name for r in RECORDINGS}
+    if unknown:
+        raise SystemExit(f"no scenario {sorted(unknown)}")
     files: dict[str, dict[str, Any]] = {}
     for recording in RECORDINGS:
-        files.update(await record(recording))
+        if not only or recording.name in only:
+            files.update(await record(recording))
     HISTORIES.mkdir(exist_ok=True)
-    for stale in HISTORIES.glob("*.json"):
-        stale.unlink()
+    if not only:
+        for stale in HISTORIES.glob("*.json"):
+            stale.unlink()
     for name, exported in sorted(files.items()):
         (HISTORIES / name).write_text(json.dumps(exported, indent=2) + "\n")
         print(f"{name}: {len(exported['events'])} events")
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    asyncio.run(main(sys.argv[1:]))

@@ -276,3 +276,69 @@ async def draws(ctx: legato.Context) -> dict[str, str]:
     late = ctx.now() - started >= timedelta(hours=1)
     third: str = await ctx.step(on_time if late else too_early, started.isoformat())
     return {"first": first, "second": second, "third": third}
+
+
+# --- operating executions: sagas, cancel, terminate, timeouts, redrive -----------------------
+@app.step(name="hold_room")
+async def hold_room(order_id: str) -> str:
+    return f"room for {order_id}"
+
+
+@app.step(name="free_room")
+async def free_room(order_id: str) -> str:
+    return f"room freed for {order_id}"
+
+
+@app.step(name="book_taxi", retry=legato.Retry(max_attempts=1))
+async def book_taxi(order_id: str) -> str:
+    raise legato.NonRetryableError(f"no taxi for {order_id}")
+
+
+@app.step(name="tidy_up")
+async def tidy_up(order_id: str) -> str:
+    return f"tidied {order_id}"
+
+
+#: Flipped by the recorder between the failure and the redrive of ``redriven``.
+REDRIVE_FIXED = {"yes": False}
+
+
+@app.step(name="flaky_lookup", retry=legato.Retry(max_attempts=1))
+async def flaky_lookup(order_id: str) -> str:
+    if not REDRIVE_FIXED["yes"]:
+        raise RuntimeError("lookup service down")
+    return f"found {order_id}"
+
+
+@app.workflow(name="booking", version="1")
+async def booking(ctx: legato.Context, order_id: str) -> str:
+    """A saga: the taxi fails for good, so the held room is freed."""
+    await ctx.step(hold_room, order_id, compensate=free_room)
+    taxi: str = await ctx.step(book_taxi, order_id)
+    return taxi
+
+
+@app.workflow(name="cancelled", version="1")
+async def cancelled(ctx: legato.Context, order_id: str) -> Any:
+    try:
+        return await ctx.wait_for_signal("never")
+    except legato.Cancelled:
+        await ctx.step(tidy_up, order_id)
+        raise
+
+
+@app.workflow(name="terminated", version="1")
+async def terminated(ctx: legato.Context, order_id: str) -> Any:
+    return await ctx.wait_for_signal("never")
+
+
+@app.workflow(name="timed_out", version="1", timeout=timedelta(hours=1))
+async def timed_out(ctx: legato.Context, order_id: str) -> str:
+    await ctx.sleep(timedelta(days=1))
+    return "too late"
+
+
+@app.workflow(name="redriven", version="1")
+async def redriven(ctx: legato.Context, order_id: str) -> str:
+    found: str = await ctx.step(flaky_lookup, order_id)
+    return found

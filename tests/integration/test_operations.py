@@ -94,9 +94,7 @@ async def test_cancel_during_a_running_async_step_the_step_and_the_code_see_it(
     assert "cleaned up o-1" in seen
     await until(wait_for, lambda: any(s.startswith("step cancelled") for s in seen))
     assert "step cancelled, context says True" in seen
-    assert [e.reason for e in of_type(history, CancelRequested)] == [
-        "customer changed their mind"
-    ]
+    assert [e.reason for e in of_type(history, CancelRequested)] == ["customer changed their mind"]
     assert of_type(history, ExecutionCancelled)[0].reason == "customer changed their mind"
 
 

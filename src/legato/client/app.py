@@ -269,9 +269,7 @@ class App:
     ) -> NewExecution:
         """An execution recorded for whichever engine serves the database to pick up."""
         now = self.clock.now_ms()
-        return decide.pending_start(
-            execution_id, wf.name, wf.version, input_json, now, timeout_ms
-        )
+        return decide.pending_start(execution_id, wf.name, wf.version, input_json, now, timeout_ms)
 
     async def _start_in(
         self,

@@ -243,7 +243,7 @@ def _message(
         if waits.cancel_requested or -1 in settled:
             return None
         settled.add(-1)  # once per decision too
-        return CancelRequested(now, reason_of(row.payload), row.id)
+        return CancelRequested(now, row.id, reason_of(row.payload))
     if row.kind == InboxKind.TERMINATE:
         return None  # the orchestrator terminates before deciding (legato.engine.operations)
     ref = row.ref

@@ -302,8 +302,8 @@ class CancelRequested(_Recorded):
     """An operator asked the execution to stop: the code sees ``legato.Cancelled``."""
 
     type: ClassVar[EventType] = EventType.CANCEL_REQUESTED
-    reason: str | None = field(metadata=PAYLOAD)
     inbox: int
+    reason: str | None = field(default=None, metadata=OPTIONAL)
 
 
 @event

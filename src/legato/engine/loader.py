@@ -75,9 +75,7 @@ async def load(
     resumed = row.status == Status.SUSPENDED or isinstance(last, ExecutionSuspended)
     if row.status != Status.PENDING:
         return Loaded(inst, missing, resumed)
-    return Loaded(
-        inst, missing, resumed, True, _deadline(history, inst), _rebuild(history, inst)
-    )
+    return Loaded(inst, missing, resumed, True, _deadline(history, inst), _rebuild(history, inst))
 
 
 def retries_suspension(row: ExecutionRow, last: Event | None, code_hash: str) -> bool:
