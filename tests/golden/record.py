@@ -178,7 +178,8 @@ async def run_booking(app: legato.App) -> list[str]:
 
 async def run_cancelled(app: legato.App) -> list[str]:
     handle = await app.start(workflows.cancelled, "o-10", id="cancelled")
-    await until(handle, "the start", count(EventType.EXECUTION_STARTED))
+    started = count(EventType.EXECUTION_STARTED)
+    await until(handle, "the start", lambda h: started(h) == 1)
     await handle.cancel("changed plans")
     await finished(handle)
     return [handle.id]
@@ -186,7 +187,8 @@ async def run_cancelled(app: legato.App) -> list[str]:
 
 async def run_terminated(app: legato.App) -> list[str]:
     handle = await app.start(workflows.terminated, "o-11", id="terminated")
-    await until(handle, "the start", count(EventType.EXECUTION_STARTED))
+    started = count(EventType.EXECUTION_STARTED)
+    await until(handle, "the start", lambda h: started(h) == 1)
     await handle.terminate("stuck")
     await finished(handle)
     return [handle.id]
