@@ -25,7 +25,8 @@ from typing import Any
 from legato.client import App
 from legato.core import codec
 from legato.core.durations import epoch_ms, instant
-from legato.core.events import Event, StateEntered
+from legato.core.asl.execution_status import aws_status
+from legato.core.events import Event, StateEntered, Status
 from legato.core.export import import_history
 from legato.engine.clock import SkippingClock
 from legato.engine.instance import WorkflowInstance
@@ -169,6 +170,11 @@ class StateMachineRun:
     error: str | None
     cause: str | None
     history: list[Event]
+
+    @property
+    def aws_status(self) -> str:
+        """The status as Step Functions names it: SUCCEEDED, FAILED, ABORTED, TIMED_OUT..."""
+        return aws_status(Status(self.status))
 
     def states_entered(self) -> list[str]:
         """Names of the states entered, in the order the history records them."""

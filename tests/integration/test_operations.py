@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 import legato
+from legato.core.asl.execution_status import aws_status
 from legato.core.events import (
     CancelRequested,
     EventType,
@@ -483,3 +484,28 @@ async def test_an_engine_with_new_code_retries_suspended_executions_by_itself(
         assert (await same.get_handle("auto-1").status()).status == legato.Status.SUSPENDED
     async with make_app("act_v1", "code-c") as fixed:  # other code: retried by itself
         assert await fixed.get_handle("auto-1").result(timeout=20) == 2
+
+
+async def test_a_cancelled_state_machine_stops_and_reads_aborted_to_aws(
+    any_db_url: str, wait_event: EventWaiter
+) -> None:
+    app = legato.App(any_db_url)
+    definition = {
+        "StartAt": "Hold",
+        "States": {
+            "Hold": {"Type": "Wait", "Seconds": 86_400, "Next": "After"},
+            "After": {"Type": "Pass", "End": True},
+        },
+    }
+    app.register_state_machine("holding", definition)
+    async with app:
+        handle = await app.start("holding", {}, id="hold-1")
+        await wait_event(handle, EventType.TIMER_STARTED)
+        await handle.cancel("not needed")
+        with pytest.raises(legato.ExecutionFailedError):
+            await handle.result(timeout=20)
+        status = await handle.status()
+        history = await handle.history()
+    assert status.status == legato.Status.CANCELLED
+    assert aws_status(status.status) == "ABORTED"
+    assert [e.state for e in of_type(history, StateEntered)] == ["Hold"]

@@ -22,6 +22,7 @@ import json
 from typing import cast
 
 from legato.core import error_names
+from legato.core.asl.execution_status import aws_status_of_failure
 from legato.core.asl.errors import StatesError
 from legato.core.asl.resources import ChildExecution, workflow_name_of
 from legato.core.asl.times import format_timestamp
@@ -73,7 +74,8 @@ async def run_child(run: Run, sd: StateData, resource: ChildExecution, args: JSO
     try:
         output = await _launch(run, sd, workflow_name_of(arn), child_input, child_id, wait=wait)
     except StepFailed as exc:  # developer guide: a failed child fails the task, States.TaskFailed
-        cause = json.dumps({"Error": exc.error_type, "Cause": exc.message, "Status": "FAILED"})
+        status = aws_status_of_failure(exc.error_type)
+        cause = json.dumps({"Error": exc.error_type, "Cause": exc.message, "Status": status})
         raise StatesError(error_names.TASK_FAILED, cause) from None
     if not wait:
         return {"ExecutionArn": child_id, "StartDate": started}
