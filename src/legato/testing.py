@@ -24,8 +24,8 @@ from typing import Any
 
 from legato.client import App
 from legato.core import codec
-from legato.core.durations import epoch_ms, instant
 from legato.core.asl.execution_status import aws_status
+from legato.core.durations import epoch_ms, instant
 from legato.core.events import Event, StateEntered, Status
 from legato.core.export import import_history
 from legato.engine.clock import SkippingClock

@@ -509,3 +509,32 @@ async def test_a_cancelled_state_machine_stops_and_reads_aborted_to_aws(
     assert status.status == legato.Status.CANCELLED
     assert aws_status(status.status) == "ABORTED"
     assert [e.state for e in of_type(history, StateEntered)] == ["Hold"]
+
+
+async def test_a_step_no_worker_starts_in_time_fails_its_schedule_to_start_timeout(
+    any_db_url: str,
+) -> None:
+    # No worker serves "gpu", so the outcome does not depend on how long anything takes.
+    app = legato.App(any_db_url)
+
+    @app.step(queue="gpu", schedule_to_start_timeout=0.2)
+    async def render(frame: int) -> str:
+        return f"frame {frame}"
+
+    @app.workflow(name="render_job")
+    async def render_job(ctx: legato.Context) -> str:
+        try:
+            return str(await ctx.step(render, 1))
+        except legato.StepFailed as exc:
+            return f"{exc.error_type}: {exc.message}"
+
+    await app.start_engine(queues=["default"])
+    try:
+        handle = await app.start(render_job, id="render-1")
+        result = await handle.result(timeout=30)
+        history = await handle.history()
+    finally:
+        await app.shutdown()
+    assert result.startswith("States.Timeout: step")
+    assert "schedule-to-start" in result
+    assert not any(e.type == EventType.STEP_RETRY_SCHEDULED for e in history)  # not retried

@@ -113,7 +113,8 @@ def insert_rows(trs: list[Transition]) -> list[tuple[str, Rows]]:
         for i, e in enumerate(tr.events)
     ]
     # insert_task's columns are a Task's first ten fields (id ... lease_expires_at), then now
-    tasks = [(*t[:10], tr.now) for tr in trs for t in tr.task_inserts]
+    # and its start deadline
+    tasks = [(*t[:10], tr.now, t.start_by) for tr in trs for t in tr.task_inserts]
     timers = [(tr.execution_id, tid, at) for tr in trs for tid, at in tr.timer_inserts]
     children = [_child_params(tr, c) for tr in trs for c in tr.child_starts]
     return [

@@ -93,6 +93,7 @@ class App:
         timeout: float | timedelta | None = None,
         heartbeat_timeout: float | timedelta | None = None,
         queue: str | None = None,
+        schedule_to_start_timeout: float | timedelta | None = None,
     ) -> Callable[[F], F]: ...
 
     def step(
@@ -105,11 +106,17 @@ class App:
         timeout: float | timedelta | None = None,
         heartbeat_timeout: float | timedelta | None = None,
         queue: str | None = None,
+        schedule_to_start_timeout: float | timedelta | None = None,
     ) -> F | Callable[[F], F]:
-        """Register a step (sync or async). ``timeout`` is start-to-close per attempt."""
+        """Register a step (sync or async). ``timeout`` is start-to-close per attempt;
+        ``schedule_to_start_timeout``: if no worker has started it that long after it was
+        scheduled, it fails with ``States.Timeout`` (not retried). Without it a step waits for
+        a worker however long (a rolling deploy)."""
 
         def register(f: F) -> F:
-            self.registry.add_step(f, name, retry, timeout, heartbeat_timeout, queue)
+            self.registry.add_step(
+                f, name, retry, timeout, heartbeat_timeout, queue, schedule_to_start_timeout
+            )
             return f
 
         return register(fn) if fn is not None else register

@@ -14,6 +14,7 @@ class ScheduleStep:
     name: str
     queue: str
     args: str  # JSON [args, kwargs], or [args, kwargs, options] with the call's own timeouts
+    start_by: int | None = None  # epoch ms: a worker must have started it by then
 
 
 @dataclass(frozen=True, slots=True)

@@ -320,15 +320,14 @@ def _task(
 ) -> None:
     """A step for a queue this process serves is leased to it already: it runs right after
     the commit, with no claim round trip (DESIGN.md §5). Others wait for any worker's claim."""
-    if cmd.queue in placement.local_queues:
-        owner, expires, attempt = placement.owner, now + placement.lease_ms, 1
-    else:
-        owner, expires, attempt = None, None, 0
-    task = Task(f"{eid}:{cmd.step_id}", eid, cmd.step_id, cmd.name, cmd.queue,
-                cmd.args, now, attempt, owner, expires)  # fmt: skip
-    tasks.append(task)
-    if owner is not None:
+    if cmd.queue in placement.local_queues:  # started at once: no start deadline
+        task = Task(f"{eid}:{cmd.step_id}", eid, cmd.step_id, cmd.name, cmd.queue,
+                    cmd.args, now, 1, placement.owner, now + placement.lease_ms)  # fmt: skip
         local.append(task)
+    else:
+        task = Task(f"{eid}:{cmd.step_id}", eid, cmd.step_id, cmd.name, cmd.queue,
+                    cmd.args, now, 0, None, None, None, None, cmd.start_by)  # fmt: skip
+    tasks.append(task)
 
 
 def _rebuild(

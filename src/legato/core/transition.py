@@ -31,6 +31,7 @@ class Task(NamedTuple):
     lease_expires_at: int | None
     outcome: str | None = None  # the Outcome's JSON once a worker in another process is done
     heartbeat_details: str | None = None
+    start_by: int | None = None  # its schedule-to-start deadline: no worker claims it after
 
 
 class TaskRetry(NamedTuple):

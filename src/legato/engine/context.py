@@ -26,6 +26,7 @@ class StepOptions:
     retry: Retry | None = None
     timeout: float | None = None  # seconds, start-to-close per attempt
     heartbeat_timeout: float | None = None
+    schedule_to_start_timeout: float | None = None
     compensates: str | None = None  # a compensation: the step it undoes ...
     compensated_result: str | None = None  # ... and that step's result (JSON)
 
@@ -75,10 +76,16 @@ class Context:
         timeout: float | timedelta | None = None,
         heartbeat_timeout: float | timedelta | None = None,
         compensate: Callable[..., Any] | str | None = None,
+        schedule_to_start_timeout: float | timedelta | None = None,
     ) -> WFuture:
         """``step`` with this call's own retry policy and timeouts in place of the step's
         registered ones (Temporal's per-call activity options; a Task state's TimeoutSeconds)."""
-        options = StepOptions(retry, optional_seconds(timeout), optional_seconds(heartbeat_timeout))
+        options = StepOptions(
+            retry,
+            optional_seconds(timeout),
+            optional_seconds(heartbeat_timeout),
+            optional_seconds(schedule_to_start_timeout),
+        )
         return self._instance.schedule_step(fn, args, kwargs or {}, options, compensate)
 
     async def compensate(self) -> None:

@@ -149,16 +149,19 @@ class WorkflowInstance:
         step_id, replayed = self._issue(StepScheduled, step.name)
         fut = WFuture()
         retry = step.retry
+        to_start = step.schedule_to_start_timeout
         if options is not None:
             retry = options.retry or retry
+            to_start = options.schedule_to_start_timeout or to_start
             if options.has_envelope():
                 args_json = f"{args_json[:-1]},{options.envelope()}]"
+        start_by = None if to_start is None else self._now_ms + to_ms(to_start)
         self._waits.add(step_id, StepWait(fut, step, retry))
         if undo is not None:  # once it succeeds, its undo is owed (a saga)
             owed = Compensation(undo.name, args, kwargs, step.name, fut)
             fut.add_done_callback(lambda: self._saga.succeeded(owed))
         if not replayed:
-            self._commands.append(ScheduleStep(step_id, step.name, step.queue, args_json))
+            self._commands.append(ScheduleStep(step_id, step.name, step.queue, args_json, start_by))
         return fut
 
     async def compensate(self, error: BaseException | None) -> None:

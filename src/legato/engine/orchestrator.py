@@ -16,7 +16,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from legato.core import decide
+from legato.core import decide, error_names
 from legato.core.admit import MessageArrived, StepOutcome, TimerDue, admit
 from legato.core.decide import Basis, Placement
 from legato.core.events import ExecutionStarted
@@ -113,6 +113,18 @@ class Orchestrator:
         outcome = Outcome.from_json(task.outcome)
         draw = 1.0 if outcome.ok else random.random()
         self.deliver(task.execution_id, StepOutcome(task, outcome, draw, False))
+
+    def deliver_overdue(self, task: Task) -> None:
+        """A task no worker started by its schedule-to-start deadline: its step fails with
+        ``States.Timeout``, not retried (another attempt would wait for the same workers)."""
+        if task.id in self._delivering:
+            return
+        self._delivering.add(task.id)
+        message = (
+            f"step {task.name!r} was not started by a worker within its schedule-to-start timeout"
+        )
+        outcome = Outcome.failure(error_names.TIMEOUT, message)._replace(non_retryable=True)
+        self.deliver(task.execution_id, StepOutcome(task, outcome, 1.0, False))
 
     def deliver_message(self, row: InboxRow) -> None:
         if row.id in self._inbox_seen:

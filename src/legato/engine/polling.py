@@ -27,6 +27,8 @@ async def poll(store: OrchestratorStore, orch: Orchestrator, timers_until: int |
     if timers_until is not None:
         for eid, timer_id, _ in await store.due_timers(timers_until, BATCH, parts):
             orch.deliver(eid, TimerDue(timer_id))
+        for task in await store.overdue_tasks(orch.clock.now_ms(), BATCH, parts):
+            orch.deliver_overdue(task)
 
 
 async def take_up(

@@ -25,6 +25,7 @@ class StepDef:
     timeout: float | None  # start-to-close, seconds
     heartbeat_timeout: float | None
     queue: str
+    schedule_to_start_timeout: float | None = None  # no worker started it within: it fails
     signature: Signature = field(init=False)
     is_async: bool = field(init=False)
 
@@ -78,6 +79,7 @@ class Registry:
         timeout: float | timedelta | None,
         heartbeat_timeout: float | timedelta | None,
         queue: str | None,
+        schedule_to_start_timeout: float | timedelta | None = None,
     ) -> StepDef:
         step = StepDef(
             name=name or fn.__qualname__,
@@ -86,6 +88,7 @@ class Registry:
             timeout=optional_seconds(timeout),
             heartbeat_timeout=optional_seconds(heartbeat_timeout),
             queue=queue or DEFAULT_QUEUE,
+            schedule_to_start_timeout=optional_seconds(schedule_to_start_timeout),
         )
         if step.name in self.steps and self.steps[step.name].fn is not fn:
             raise RegistrationError(f"a different step is already registered as {step.name!r}")

@@ -34,6 +34,11 @@ class TaskQueue(Protocol):
         self, task_id: str, attempt: int, details: str | None, expires_at: int
     ) -> None: ...
 
+    async def overdue_tasks(self, now: int, limit: int, partitions: list[int]) -> list[Task]:
+        """Tasks of RUNNING executions no worker started by their schedule-to-start deadline
+        (``Task.start_by``); claims skip them, so none starts once it is past."""
+        ...
+
     async def done_tasks(self, limit: int, partitions: list[int]) -> list[Task]:
         """Tasks with an outcome waiting to be decided, of RUNNING executions."""
         ...

@@ -24,8 +24,8 @@ VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s);
 
 -- name: insert_task
 INSERT INTO tasks (id, execution_id, step_id, name, queue, args, available_at, attempt,
-                   lease_owner, lease_expires_at, created_at)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s);
+                   lease_owner, lease_expires_at, created_at, start_by)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s);
 
 -- name: delete_task
 DELETE FROM tasks WHERE id = %s AND attempt = %s;
@@ -100,6 +100,7 @@ WHERE id IN (
     SELECT id FROM tasks
     WHERE queue = ANY(%(queues)s) AND state = 'ready'
       AND available_at <= %(now)s AND (lease_owner IS NULL OR lease_expires_at < %(now)s)
+      AND (start_by IS NULL OR start_by > %(now)s)
     ORDER BY priority DESC, available_at
     LIMIT %(limit)s
     FOR UPDATE SKIP LOCKED
@@ -346,3 +347,12 @@ WITH told AS (
     RETURNING 1
 )
 SELECT pg_notify('legato_inbox', '') FROM told LIMIT 1;
+
+-- name: overdue_tasks
+-- Tasks no worker started by their schedule-to-start deadline (none can now: claims skip them).
+SELECT t.id, t.execution_id, t.step_id, t.name, t.queue, t.args, t.available_at, t.attempt,
+       t.lease_owner, t.lease_expires_at, t.outcome, t.heartbeat_details
+FROM tasks t JOIN executions e ON e.id = t.execution_id
+WHERE t.start_by <= %(now)s AND t.attempt = 0 AND t.state = 'ready' AND e.status = 'RUNNING'
+  AND e.partition = ANY(%(parts)s)
+ORDER BY t.start_by LIMIT %(limit)s;

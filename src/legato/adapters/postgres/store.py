@@ -226,18 +226,16 @@ class PostgresStore:
         return [execution_from_row(r) for r in rows]
 
     async def pending_executions(self, limit: int, partitions: list[int]) -> list[ExecutionRow]:
-        rows = await self._read(
-            "pending_executions",
-            {"parts": partitions, "limit": limit, "terminate": InboxKind.TERMINATE.value},
-        )
+        rows = await self._read("pending_executions", {"parts": partitions, "limit": limit})
         return [execution_from_row(r) for r in rows]
 
     async def done_tasks(self, limit: int, partitions: list[int]) -> list[Task]:
-        rows = await self._read(
-            "done_tasks",
-            {"parts": partitions, "limit": limit, "terminate": InboxKind.TERMINATE.value},
-        )
+        rows = await self._read("done_tasks", {"parts": partitions, "limit": limit})
         return [task_from_row(r) for r in rows]
+
+    async def overdue_tasks(self, now: int, limit: int, partitions: list[int]) -> list[Task]:
+        params = {"now": now, "parts": partitions, "limit": limit}
+        return [task_from_row(r) for r in await self._read("overdue_tasks", params)]
 
     async def due_timers(
         self, until: int, limit: int, partitions: list[int]

@@ -22,8 +22,8 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?);
 
 -- name: insert_task
 INSERT INTO tasks (id, execution_id, step_id, name, queue, args, available_at, attempt,
-                   lease_owner, lease_expires_at, created_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
+                   lease_owner, lease_expires_at, created_at, start_by)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
 
 -- name: delete_task
 DELETE FROM tasks WHERE id = ? AND attempt = ?;
@@ -92,6 +92,7 @@ WHERE id IN (
     SELECT id FROM tasks
     WHERE queue IN (SELECT value FROM json_each(:queues)) AND state = 'ready'
       AND available_at <= :now AND (lease_owner IS NULL OR lease_expires_at < :now)
+      AND (start_by IS NULL OR start_by > :now)
     ORDER BY priority DESC, available_at
     LIMIT :limit
 )
@@ -272,3 +273,12 @@ SELECT id, CASE parent_close_policy WHEN :terminate_policy THEN :terminate ELSE 
 FROM executions
 WHERE parent_id = :eid AND coalesce(parent_close_policy, '') <> :abandon
   AND status NOT IN ('COMPLETED', 'FAILED', 'CANCELLED', 'TIMED_OUT', 'TERMINATED');
+
+-- name: overdue_tasks
+-- Tasks no worker started by their schedule-to-start deadline (none can now: claims skip them).
+SELECT t.id, t.execution_id, t.step_id, t.name, t.queue, t.args, t.available_at, t.attempt,
+       t.lease_owner, t.lease_expires_at, t.outcome, t.heartbeat_details
+FROM tasks t JOIN executions e ON e.id = t.execution_id
+WHERE t.start_by <= :now AND t.attempt = 0 AND t.state = 'ready' AND e.status = 'RUNNING'
+  AND e.partition IN (SELECT value FROM json_each(:parts))
+ORDER BY t.start_by LIMIT :limit;

@@ -210,6 +210,10 @@ class SqliteStore:
         params = {"parts": partitions, "limit": limit}
         return [execution_from_row(r) for r in self._read("pending_executions", params)]
 
+    async def overdue_tasks(self, now: int, limit: int, partitions: list[int]) -> list[Task]:
+        params = {"now": now, "parts": partitions, "limit": limit}
+        return [task_from_row(r) for r in self._read("overdue_tasks", params)]
+
     async def done_tasks(self, limit: int, partitions: list[int]) -> list[Task]:
         params = {"parts": partitions, "limit": limit}
         return [task_from_row(r) for r in self._read("done_tasks", params)]

@@ -22,8 +22,8 @@ import json
 from typing import cast
 
 from legato.core import error_names
-from legato.core.asl.execution_status import aws_status_of_failure
 from legato.core.asl.errors import StatesError
+from legato.core.asl.execution_status import aws_status_of_failure
 from legato.core.asl.resources import ChildExecution, workflow_name_of
 from legato.core.asl.times import format_timestamp
 from legato.core.durations import epoch_ms

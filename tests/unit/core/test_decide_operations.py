@@ -188,3 +188,14 @@ def test_the_first_decision_of_a_pending_execution_arms_its_timeout_and_brings_b
     assert tr.update.status == Status.RUNNING
     assert tr.timer_inserts == ((EXECUTION_TIMEOUT_TIMER, NOW + 5_000), (1, 99_000))
     assert [(t.id, t.attempt, t.lease_owner) for t in tr.task_inserts] == [("e-1:2", 1, "me")]
+
+
+def test_a_start_deadline_goes_on_tasks_for_other_workers_only() -> None:
+    commands = (ScheduleStep(1, "here", "default", "[]", start_by=NOW + 9),
+                ScheduleStep(2, "there", "gpu", "[]", start_by=NOW + 9))  # fmt: skip
+    tr = decide.decide(basis(), NOTHING, Activation((), commands), HERE)
+    assert tr is not None
+    assert [(t.name, t.attempt, t.start_by) for t in tr.task_inserts] == [
+        ("here", 1, None),  # leased to this process's worker: started at once
+        ("there", 0, NOW + 9),
+    ]
