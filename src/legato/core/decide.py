@@ -79,6 +79,7 @@ class Basis(NamedTuple):
     sticky: bool = True  # was in memory, so its row is RUNNING already: only progress changes
     resumed: bool = False  # replayed out of SUSPENDED: record it, hand its tasks out again
     reports_to_parent: bool = False  # a closing execution has news for a parent's inbox
+    pending: bool = False  # started by a client, decided for the first time: becomes RUNNING
 
 
 class Placement(NamedTuple):
@@ -92,13 +93,15 @@ class Placement(NamedTuple):
 def decide(
     basis: Basis, admitted: Admitted, activation: Activation, placement: Placement
 ) -> Transition | None:
-    """The transition recording one decision; None if it has nothing to write."""
+    """The transition recording one decision; None if it has nothing to write. A pending
+    execution's first decision is always written, events or not (its code may only wait for
+    a signal): the row must say RUNNING, or its inbox is never read."""
     head: list[Event] = list(activation.accepted)
     if basis.resumed or admitted.retried:  # these go first: resumed, then retries
         first: list[Event] = [ExecutionResumed(basis.now)] if basis.resumed else []
         head = first + [r.event for r in admitted.retried] + head
     tr = _assemble(basis, head, admitted, activation, placement)
-    if not tr.events and not tr.inbox_deletes:
+    if not tr.events and not tr.inbox_deletes and not basis.pending:
         return None
     return tr
 
