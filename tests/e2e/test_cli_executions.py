@@ -129,11 +129,13 @@ def test_a_retrying_step_is_shown_and_listed(any_db_url: str, wait_event: WaitEv
             handle = await app.start("stubborn", 7, id="stubborn-1")
             await app.start("adder", 1, id="fine-1")
             await wait_event(handle, EventType.STEP_RETRY_SCHEDULED)
+            later = await app.start("stubborn", 8, id="stubborn-2")
+            await wait_event(later, EventType.STEP_RETRY_SCHEDULED)
 
     before = int(time.time() * 1000)
     asyncio.run(until_the_first_attempt_failed())
 
-    shown = _legato(any_db_url, "executions", "show", "stubb", "--json")
+    shown = _legato(any_db_url, "executions", "show", "stubborn-1", "--json")
     assert shown.exit_code == 0, shown.output
     detail = json.loads(shown.stdout)
     assert (detail["id"], detail["status"]) == ("stubborn-1", "RUNNING")
@@ -157,9 +159,13 @@ def test_a_retrying_step_is_shown_and_listed(any_db_url: str, wait_event: WaitEv
 
     listed = _legato(any_db_url, "executions", "retrying", "--json")
     assert listed.exit_code == 0, listed.output
-    assert [(r["execution_id"], r["workflow"], r["step"], r["attempt"]) for r in json.loads(
+    rows = [(r["execution_id"], r["workflow"], r["step"], r["attempt"]) for r in json.loads(
         listed.stdout
-    )] == [("stubborn-1", "stubborn", "flaky", 1)]  # fmt: skip
+    )]  # fmt: skip
+    assert rows == [("stubborn-1", "stubborn", "flaky", 1), ("stubborn-2", "stubborn", "flaky", 1)]
+    first = _legato(any_db_url, "executions", "retrying", "--limit", "1", "--json")
+    assert [r["execution_id"] for r in json.loads(first.stdout)] == ["stubborn-1"]  # soonest due
+    assert "… and more; use --limit" in first.stderr
     table = runner.invoke(
         app_cli, ["executions", "retrying", "--db", any_db_url], env={"COLUMNS": "250"}
     )
