@@ -12,6 +12,7 @@ from legato.core.events import Event, EventType, SignalReceived
 from legato.testing import WorkflowEnvironment
 
 WaitEvent = Callable[[legato.Handle[Any], EventType], Awaitable[list[Event]]]
+WaitStatus = Callable[[legato.Handle[Any], legato.Status], Awaitable[legato.ExecutionStatus]]
 
 
 def _signals(history: list[Event]) -> list[tuple[str | None, str | None]]:
@@ -167,3 +168,26 @@ async def test_a_signal_before_the_timeout_cancels_its_timer(any_db_url: str) ->
         assert await handle.result(timeout=20) == "now"
         types = [e.type for e in await handle.history()]
     assert EventType.TIMER_FIRED not in types
+
+
+async def test_a_client_started_execution_that_first_waits_for_a_signal_gets_it(
+    any_db_url: str, wait_status: WaitStatus
+) -> None:
+    """Started PENDING by a client, its first decision writes no event (it only waits); it must
+    still become RUNNING, or its inbox is never read."""
+    app = legato.App(any_db_url)
+
+    @app.workflow(name="approval")
+    async def approval(ctx: legato.Context) -> str:
+        decision = await ctx.wait_for_signal("approval")
+        return f"approved by {decision['by']}"
+
+    early = await app.start(approval, id="early")  # no engine here: recorded PENDING
+    await app.signal("early", "approval", {"by": "ada"})  # sent while PENDING
+    late = await app.start(approval, id="late")
+    await app.shutdown()
+    async with app:
+        await wait_status(late, legato.Status.RUNNING)
+        await app.signal("late", "approval", {"by": "bo"})
+        assert await early.result(timeout=20) == "approved by ada"
+        assert await late.result(timeout=20) == "approved by bo"

@@ -8,10 +8,11 @@ from typing import Any
 
 from legato.core.codec import loads
 from legato.core.event_rows import from_row
-from legato.core.events import Event, Status, SuspendKind
+from legato.core.events import Event, Status, StepRetryScheduled, SuspendKind
 from legato.core.messages import InboxKind, InboxMessage, InboxRow
 from legato.core.transition import Task
 from legato.ports.executions import ExecutionRow
+from legato.ports.inspection import RetryingStep
 
 
 def execution_from_row(row: tuple[Any, ...]) -> ExecutionRow:
@@ -43,6 +44,24 @@ def task_from_row(row: tuple[Any, ...]) -> Task:
 def event_from_row(r: tuple[Any, ...]) -> Event:
     """Columns: type, ts, ref, name, payload, meta, seq, batch."""
     return from_row(r[0], r[1], r[2], r[3], r[4], loads(r[5]) if r[5] else {}, r[6], r[7])
+
+
+def retrying_from_row(r: tuple[Any, ...]) -> RetryingStep:
+    """Columns: execution_id, workflow, step_id, step name, available_at, then the history
+    columns of the step's last ``StepRetryScheduled``."""
+    event = event_from_row(r[5:])
+    assert isinstance(event, StepRetryScheduled), event
+    return RetryingStep(
+        execution_id=r[0],
+        workflow=r[1],
+        step_id=r[2],
+        step=r[3],
+        attempt=event.attempt,
+        error_type=event.error_type,
+        message=event.message,
+        failed_at=event.ts,
+        next_attempt_at=r[4],
+    )
 
 
 def inbox_from_row(r: tuple[Any, ...]) -> InboxRow:

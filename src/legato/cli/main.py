@@ -1,72 +1,46 @@
 """``legato``: dev (orchestrator + worker in one process), server, worker, run (a state
-machine), migrate, executions, definitions."""
+machine), start, migrate, executions, definitions.
+
+Each group of commands is a module of its own (``executions.py``, ``definitions.py``,
+``start.py``); what they share (consoles, ``--db``, one-red-line errors) is ``common.py``."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
-import os
 import signal
 import sys
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.logging import RichHandler
 
+from legato.cli.common import (
+    DbOption,
+    console,
+    database_url,
+    err_console,
+    json_value,
+    run_command,
+    setup_logging,
+)
 from legato.cli.definitions import definitions_cli
+from legato.cli.executions import executions_cli
 from legato.cli.loading import load_app
-from legato.cli.render import execution_table, executions_table, history_table
-from legato.client import DEFAULT_URL, App, ExecutionStatus, open_store
+from legato.cli.render import execution_table
+from legato.cli.start import start as start_cmd
+from legato.client import App, open_store
 from legato.core import codec
 from legato.core.events import Status
-from legato.core.export import export_history
-from legato.errors import ConfigurationError, ExecutionFailedError, LegatoError
-from legato.ports.executions import ExecutionRow
-from legato.ports.store import Store
+from legato.errors import ExecutionFailedError, LegatoError
 
 app_cli = typer.Typer(
     help="Legato: durable workflows for Python.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-executions_cli = typer.Typer(help="Inspect executions.", no_args_is_help=True)
 app_cli.add_typer(executions_cli, name="executions")
 app_cli.add_typer(definitions_cli, name="definitions")
-
-console = Console()
-err_console = Console(stderr=True, soft_wrap=True)
-T = TypeVar("T")
-
-DbOption = Annotated[
-    str | None,
-    typer.Option(
-        "--db", help="database URL (default: the app's, or $LEGATO_DB, or " + DEFAULT_URL + ")"
-    ),
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="machine-readable output")]
-
-
-def _setup_logging(verbose: bool) -> None:
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(message)s",
-        handlers=[RichHandler(console=err_console, show_path=False)],
-    )
-
-
-def _run(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
-    """Runs a command; Legato errors become one red line and exit code 1, never a traceback."""
-    try:
-        return asyncio.run(main())
-    except LegatoError as exc:
-        err_console.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(1) from None
-    except KeyboardInterrupt:
-        raise typer.Exit(130) from None
 
 
 async def _serve_until_stopped(
@@ -106,11 +80,11 @@ def dev(
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Run the orchestrator and a worker in one process (SQLite by default)."""
-    _setup_logging(verbose)
+    setup_logging(verbose)
 
     async def main() -> None:
         app = load_app(app_module)
-        app.configure(url=db or os.environ.get("LEGATO_DB") or app.url, concurrency=concurrency)
+        app.configure(url=database_url(db, app.url), concurrency=concurrency)
         to_start: tuple[str, list[Any]] | None = None
         if start:
             to_start = (start, _json_list(input))
@@ -137,7 +111,7 @@ def dev(
 
         await _serve_until_stopped(app, orchestrate=True, work=worker, on_ready=on_ready)
 
-    _run(main)
+    run_command(main)
 
 
 async def _report(app: App, execution_id: str) -> None:
@@ -178,14 +152,14 @@ def run_cmd(
     """Run a state machine. With --wait, this process runs it to the end and prints its output
     (or its error and cause, exit code 1); without, it records the execution for the engine
     that serves the database and prints its id."""
-    _setup_logging(verbose)
+    setup_logging(verbose)
     machine = name or file.name.split(".")[0]
 
     async def main() -> None:
         app = load_app(app_module) if app_module else App()
-        app.configure(url=db or os.environ.get("LEGATO_DB") or app.url)
+        app.configure(url=database_url(db, app.url))
         app.register_state_machine(machine, file)
-        value = _json_value(input)
+        value = json_value(input, "--input")
         if not wait:
             handle = await app.start(machine, value, id=id)
             await app.shutdown()
@@ -205,22 +179,10 @@ def run_cmd(
         finally:
             await app.shutdown()
 
-    _run(main)
+    run_command(main)
 
 
-def _json_value(text: str) -> Any:
-    """``--input``: JSON text, or ``@path`` to a file holding it."""
-    source = "--input"
-    if text.startswith("@"):
-        source = text[1:]
-        try:
-            text = Path(source).read_text()
-        except OSError as exc:
-            raise ConfigurationError(f"cannot read input file {source!r}: {exc}") from None
-    try:
-        return codec.loads(text)
-    except ValueError as exc:
-        raise ConfigurationError(f"{source} is not valid JSON: {exc}") from None
+app_cli.command("start")(start_cmd)
 
 
 @app_cli.command()
@@ -234,17 +196,17 @@ def server(
 ) -> None:
     """Run the orchestrator role: decide the executions of the partitions this replica leases.
     Run as many as you like against one database; they share the partitions."""
-    _setup_logging(verbose)
+    setup_logging(verbose)
 
     async def main() -> None:
         app = load_app(app_module)
-        app.configure(url=db or os.environ.get("LEGATO_DB") or app.url)
+        app.configure(url=database_url(db, app.url))
         if lease_seconds is not None:
             app.configure(lease_seconds=lease_seconds)
         err_console.print(f"Legato server on {app.url}")
         await _serve_until_stopped(app, orchestrate=True, work=False)
 
-    _run(main)
+    run_command(main)
 
 
 @app_cli.command("worker")
@@ -256,26 +218,15 @@ def worker_cmd(
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Run the app's steps: claim tasks from the database, run them, record the outcomes."""
-    _setup_logging(verbose)
+    setup_logging(verbose)
 
     async def main() -> None:
         app = load_app(app_module)
-        app.configure(url=db or os.environ.get("LEGATO_DB") or app.url, concurrency=concurrency)
+        app.configure(url=database_url(db, app.url), concurrency=concurrency)
         err_console.print(f"Legato worker on {app.url}, concurrency {concurrency}")
         await _serve_until_stopped(app, orchestrate=False, work=True, queues=queue or None)
 
-    _run(main)
-
-
-@contextlib.asynccontextmanager
-async def _reading(db: str | None) -> AsyncIterator[Store]:
-    """A read-only view of the database: inspecting never writes (works on a read-only file)."""
-    store = open_store(db or os.environ.get("LEGATO_DB") or DEFAULT_URL)
-    await store.open_reader()
-    try:
-        yield store
-    finally:
-        await store.close_reader()
+    run_command(main)
 
 
 @app_cli.command()
@@ -283,7 +234,7 @@ def migrate(db: DbOption = None) -> None:
     """Bring the database schema up to date (``legato dev`` does this at start-up)."""
 
     async def main() -> None:
-        store = open_store(db or os.environ.get("LEGATO_DB") or DEFAULT_URL)
+        store = open_store(database_url(db))
         try:
             applied = await store.migrate()
         finally:
@@ -293,95 +244,7 @@ def migrate(db: DbOption = None) -> None:
         else:
             console.print("the schema is up to date")
 
-    _run(main)
-
-
-async def _execution(store: Store, execution_id: str) -> ExecutionRow:
-    row = await store.load_execution(execution_id)
-    if row is None:
-        raise LegatoError(f"no execution with id {execution_id!r}")
-    return row
-
-
-@executions_cli.command("list")
-def executions_list(
-    db: DbOption = None,
-    status: Annotated[str | None, typer.Option(help="only this status")] = None,
-    limit: Annotated[int, typer.Option()] = 50,
-    as_json: JsonOption = False,
-) -> None:
-    """List executions, newest first."""
-
-    async def main() -> None:
-        if status is not None and status.upper() not in Status.__members__:
-            raise LegatoError(f"unknown status {status!r}; one of {', '.join(Status.__members__)}")
-        async with _reading(db) as store:
-            found = await store.list_executions(
-                Status(status.upper()) if status else None, None, limit
-            )
-        rows = [ExecutionStatus.from_row(r) for r in found]
-        if as_json:
-            print(codec.dumps([_status_json(r) for r in rows], "executions", indent=2))
-        else:
-            console.print(executions_table(rows))
-
-    _run(main)
-
-
-def _status_json(r: Any) -> dict[str, Any]:
-    return {
-        "id": r.id,
-        "workflow": r.workflow,
-        "version": r.version,
-        "status": r.status.value,
-        "current_step": r.current_step,
-        "reason": r.reason,
-        "error_type": r.error_type,
-        "error_message": r.error_message,
-        "created_at": r.created_at.isoformat(),
-        "updated_at": r.updated_at.isoformat(),
-        "closed_at": r.closed_at.isoformat() if r.closed_at else None,
-    }
-
-
-@executions_cli.command("show")
-def executions_show(
-    execution_id: Annotated[str, typer.Argument()], db: DbOption = None, as_json: JsonOption = False
-) -> None:
-    """One execution: status, current step, output or error."""
-
-    async def main() -> None:
-        async with _reading(db) as store:
-            row = await _execution(store, execution_id)
-        st = ExecutionStatus.from_row(row)
-        if as_json:
-            out = _status_json(st)
-            out["input"] = codec.loads(row.input)
-            out["output"] = codec.loads(row.output)
-            print(codec.dumps(out, "execution", indent=2))
-        else:
-            console.print(execution_table(st, row.output))
-
-    _run(main)
-
-
-@executions_cli.command("history")
-def executions_history(
-    execution_id: Annotated[str, typer.Argument()], db: DbOption = None, as_json: JsonOption = False
-) -> None:
-    """An execution's event history; --json exports it for legato.testing.replay."""
-
-    async def main() -> None:
-        async with _reading(db) as store:
-            row = await _execution(store, execution_id)
-            events = await store.load_history(execution_id)
-        if as_json:
-            exported = export_history(row.id, row.workflow, row.version, events)
-            print(codec.dumps(exported, "history", indent=2))
-        else:
-            console.print(history_table(execution_id, events))
-
-    _run(main)
+    run_command(main)
 
 
 def main() -> None:

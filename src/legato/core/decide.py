@@ -116,7 +116,9 @@ class Placement(NamedTuple):
 def decide(
     basis: Basis, admitted: Admitted, activation: Activation, placement: Placement
 ) -> Transition | None:
-    """The transition recording one decision; None if it has nothing to write."""
+    """The transition recording one decision; None if it has nothing to write. A pending
+    execution's first decision is always written, events or not (its code may only wait for
+    a signal): the row must say RUNNING, or its inbox is never read."""
     head: list[Event] = list(activation.accepted)
     if basis.resumed or admitted.retried:  # these go first: resumed, then retries
         first: list[Event] = [ExecutionResumed(basis.now)] if basis.resumed else []

@@ -268,6 +268,13 @@ CASES: list[tuple[str, Basis, Admitted, Activation, Transition | None]] = [
             ),  # fmt: skip
         ),
     ),
+    (
+        "a client-started execution's first decision is written even if it only waits",
+        Basis("e", 1, NOW, sticky=False, pending=True),
+        NOTHING,
+        act(),
+        Transition("e", 1, NOW, (), ExecutionUpdate(Status.RUNNING, None)),
+    ),
 ]
 
 

@@ -65,6 +65,39 @@ WHERE (%(status)s::text IS NULL OR status = %(status)s)
   AND (%(workflow)s::text IS NULL OR workflow = %(workflow)s)
 ORDER BY created_at DESC, id LIMIT %(limit)s;
 
+-- Operator reads (legato.ports.inspection): counts, id prefixes, retrying steps.
+
+-- name: count_executions
+SELECT count(*) FROM executions
+WHERE (%(status)s::text IS NULL OR status = %(status)s)
+  AND (%(workflow)s::text IS NULL OR workflow = %(workflow)s);
+
+-- A scan (the id index has the database's collation, not one a prefix is a range of); `show`
+-- tries the whole id on the primary key first.
+
+-- name: executions_by_prefix
+SELECT id, workflow, version, status, input, output, error_type, error_message, reason,
+       suspend_kind, current_step, seq, created_at, updated_at, closed_at
+FROM executions WHERE starts_with(id, %(prefix)s) ORDER BY id LIMIT %(limit)s;
+
+-- A step is retrying while its task waits for the next attempt after a failed one: its last
+-- StepRetryScheduled (same ref as the task's step id) holds the attempt and error. A task whose
+-- next attempt runs now (held, lease live, due) is not waiting.
+
+-- name: retrying_steps
+SELECT t.execution_id, e.workflow, t.step_id, t.name, t.available_at,
+       h.type, h.ts, h.ref, h.name, h.payload, h.meta, h.seq, h.batch
+FROM tasks t
+JOIN executions e ON e.id = t.execution_id
+JOIN history h ON h.execution_id = t.execution_id AND h.seq = (
+    SELECT max(r.seq) FROM history r
+    WHERE r.execution_id = t.execution_id AND r.ref = t.step_id AND r.type = 'StepRetryScheduled'
+)
+WHERE t.state = 'ready' AND e.status = 'RUNNING'
+  AND (%(eid)s::text IS NULL OR t.execution_id = %(eid)s)
+  AND (t.available_at > %(now)s OR t.lease_owner IS NULL OR t.lease_expires_at < %(now)s)
+ORDER BY t.available_at, t.id LIMIT %(limit)s;
+
 -- name: executions_to_resume
 SELECT id, workflow, version, status, input, output, error_type, error_message, reason,
        suspend_kind, current_step, seq, created_at, updated_at, closed_at

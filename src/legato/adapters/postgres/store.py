@@ -34,6 +34,7 @@ from legato.adapters.rows import (
     execution_from_row,
     inbox_from_row,
     inbox_params,
+    retrying_from_row,
     task_from_row,
     to_stop,
 )
@@ -44,6 +45,7 @@ from legato.core.messages import InboxKind, InboxMessage, InboxRow
 from legato.core.transition import NewExecution, Task, Transition
 from legato.errors import ConfigurationError, StoreError
 from legato.ports.executions import ExecutionRow, StartResult
+from legato.ports.inspection import RetryingStep
 
 _PACKAGE = "legato.adapters.postgres"
 QUERIES = load_queries(_PACKAGE)
@@ -242,6 +244,24 @@ class PostgresStore:
     ) -> list[tuple[str, int, int]]:
         params = {"until": until, "limit": limit, "parts": partitions}
         return [(r[0], r[1], r[2]) for r in await self._read("due_timers", params)]
+
+    # --- an operator's reads (legato.ports.inspection) -----------------------------------------
+    async def count_executions(
+        self, status: Status | None = None, workflow: str | None = None
+    ) -> int:
+        params = {"status": status.value if status else None, "workflow": workflow}
+        count: int = (await self._read("count_executions", params))[0][0]
+        return count
+
+    async def executions_by_prefix(self, prefix: str, limit: int) -> list[ExecutionRow]:
+        params = {"prefix": prefix, "limit": limit}
+        return [execution_from_row(r) for r in await self._read("executions_by_prefix", params)]
+
+    async def retrying_steps(
+        self, now: int, limit: int, execution_id: str | None = None
+    ) -> list[RetryingStep]:
+        params = {"now": now, "limit": limit, "eid": execution_id}
+        return [retrying_from_row(r) for r in await self._read("retrying_steps", params)]
 
     # --- inbox -----------------------------------------------------------------------------------
     async def send(self, message: InboxMessage) -> bool:

@@ -62,6 +62,38 @@ FROM executions
 WHERE (:status IS NULL OR status = :status) AND (:workflow IS NULL OR workflow = :workflow)
 ORDER BY created_at DESC, id LIMIT :limit;
 
+-- Operator reads (legato.ports.inspection): counts, id prefixes, retrying steps.
+
+-- name: count_executions
+SELECT count(*) FROM executions
+WHERE (:status IS NULL OR status = :status) AND (:workflow IS NULL OR workflow = :workflow);
+
+-- :pattern is the prefix with GLOB's wildcards bracketed, then "*": GLOB is case-sensitive and,
+-- on the primary key's BINARY collation, a range scan of the prefix.
+
+-- name: executions_by_prefix
+SELECT id, workflow, version, status, input, output, error_type, error_message, reason,
+       suspend_kind, current_step, seq, created_at, updated_at, closed_at
+FROM executions WHERE id GLOB :pattern ORDER BY id LIMIT :limit;
+
+-- A step is retrying while its task waits for the next attempt after a failed one: its last
+-- StepRetryScheduled (same ref as the task's step id) holds the attempt and error. A task whose
+-- next attempt runs now (held, lease live, due) is not waiting.
+
+-- name: retrying_steps
+SELECT t.execution_id, e.workflow, t.step_id, t.name, t.available_at,
+       h.type, h.ts, h.ref, h.name, h.payload, h.meta, h.seq, h.batch
+FROM tasks t
+JOIN executions e ON e.id = t.execution_id
+JOIN history h ON h.execution_id = t.execution_id AND h.seq = (
+    SELECT max(r.seq) FROM history r
+    WHERE r.execution_id = t.execution_id AND r.ref = t.step_id AND r.type = 'StepRetryScheduled'
+)
+WHERE t.state = 'ready' AND e.status = 'RUNNING'
+  AND (:eid IS NULL OR t.execution_id = :eid)
+  AND (t.available_at > :now OR t.lease_owner IS NULL OR t.lease_expires_at < :now)
+ORDER BY t.available_at, t.id LIMIT :limit;
+
 -- name: executions_to_resume
 SELECT id, workflow, version, status, input, output, error_type, error_message, reason,
        suspend_kind, current_step, seq, created_at, updated_at, closed_at

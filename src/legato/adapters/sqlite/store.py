@@ -18,6 +18,7 @@ from legato.adapters.rows import (
     execution_from_row,
     inbox_from_row,
     inbox_params,
+    retrying_from_row,
     task_from_row,
     to_stop,
 )
@@ -32,10 +33,17 @@ from legato.core.messages import InboxKind, InboxMessage, InboxRow
 from legato.core.transition import NewExecution, Task, Transition
 from legato.errors import DatabaseReadOnlyError, StoreError
 from legato.ports.executions import ExecutionRow, StartResult
+from legato.ports.inspection import RetryingStep
 
 _PACKAGE = "legato.adapters.sqlite"
 QUERIES = load_queries(_PACKAGE)
 _TERMINATE = InboxKind.TERMINATE.value
+
+
+def _glob_prefix(prefix: str) -> str:
+    """A GLOB pattern for the ids that start with ``prefix`` taken literally (GLOB, unlike
+    LIKE, is case-sensitive and a range scan on the primary key)."""
+    return "".join(f"[{c}]" if c in "*?[" else c for c in prefix) + "*"
 
 
 class SqliteStore:
@@ -223,6 +231,24 @@ class SqliteStore:
     ) -> list[tuple[str, int, int]]:
         params = {"until": until, "limit": limit, "parts": partitions}
         return [(r[0], r[1], r[2]) for r in self._read("due_timers", params)]
+
+    # --- an operator's reads (legato.ports.inspection) -----------------------------------------
+    async def count_executions(
+        self, status: Status | None = None, workflow: str | None = None
+    ) -> int:
+        params = {"status": status.value if status else None, "workflow": workflow}
+        count: int = self._read("count_executions", params)[0][0]
+        return count
+
+    async def executions_by_prefix(self, prefix: str, limit: int) -> list[ExecutionRow]:
+        params = {"pattern": _glob_prefix(prefix), "limit": limit}
+        return [execution_from_row(r) for r in self._read("executions_by_prefix", params)]
+
+    async def retrying_steps(
+        self, now: int, limit: int, execution_id: str | None = None
+    ) -> list[RetryingStep]:
+        params = {"now": now, "limit": limit, "eid": execution_id}
+        return [retrying_from_row(r) for r in self._read("retrying_steps", params)]
 
     # --- inbox -----------------------------------------------------------------------------------
     async def send(self, message: InboxMessage) -> bool:

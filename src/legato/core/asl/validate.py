@@ -82,8 +82,10 @@ def count_states(definition: object) -> int:
 
 
 def _natural(path: str) -> list[tuple[int, str]]:
-    """Sort key that orders ``[2]`` before ``[10]``."""
-    return [(int(part), "") if part.isdigit() else (-1, part) for part in re.split(r"(\d+)", path)]
+    """Sort key that orders ``[2]`` before ``[10]``. The digit runs are the split's odd parts
+    (``str.isdigit`` would also take a lone "²", which is no number)."""
+    parts = re.split(r"(\d+)", path)
+    return [(int(part), "") if i % 2 else (-1, part) for i, part in enumerate(parts)]
 
 
 def _check_machine(ctx: Ctx, definition: object) -> None:

@@ -1,0 +1,194 @@
+"""``legato executions``: look at executions and send them messages.
+
+Reads open the database read-only (``common.reading``); an id may be given by its first
+characters wherever an execution is only read (``lookup.find_execution``). Commands that act
+on an execution go through ``legato.App``, as user code does.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+import typer
+
+from legato.cli.as_json import retrying_json, status_json
+from legato.cli.common import (
+    DbOption,
+    JsonOption,
+    console,
+    database_url,
+    err_console,
+    json_value,
+    reading,
+    run_command,
+)
+from legato.cli.lookup import find_execution
+from legato.cli.render import execution_table, executions_table, history_table, retrying_table
+from legato.client import App, ExecutionStatus
+from legato.core import codec
+from legato.core.events import Status
+from legato.core.export import export_history
+from legato.errors import LegatoError
+from legato.ports.inspection import RetryingStep
+
+executions_cli = typer.Typer(help="Inspect executions and send them signals.", no_args_is_help=True)
+
+IdArgument = Annotated[str, typer.Argument(help="an execution id, or its first characters")]
+LimitOption = Annotated[int, typer.Option(help="list at most this many")]
+RETRYING_IN_SHOW = 20  # `show` lists this many of an execution's retrying steps (gather: many)
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _status(text: str | None) -> Status | None:
+    if text is None:
+        return None
+    if text.upper() not in Status.__members__:
+        raise LegatoError(f"unknown status {text!r}; one of {', '.join(Status.__members__)}")
+    return Status(text.upper())
+
+
+def _check_limit(limit: int) -> None:
+    if limit < 1:
+        raise LegatoError(f"--limit must be at least 1, not {limit}")
+
+
+def _more(count: int, json_output: bool) -> None:
+    """Says how many were left out; on stderr under --json, so stdout stays one JSON value."""
+    if count > 0:
+        line = f"… and {count} more; use --limit"
+        (err_console if json_output else console).print(line, highlight=False)
+
+
+@executions_cli.command("list")
+def executions_list(
+    db: DbOption = None,
+    status: Annotated[
+        str | None,
+        typer.Option(
+            help="only this status; --status FAILED is the dead-letter list: executions "
+            "that failed for good"
+        ),
+    ] = None,
+    workflow: Annotated[str | None, typer.Option(help="only this workflow")] = None,
+    limit: LimitOption = 50,
+    as_json: JsonOption = False,
+) -> None:
+    """List executions, newest first, and how many more there are beyond --limit."""
+
+    async def main() -> None:
+        wanted = _status(status)
+        _check_limit(limit)
+        async with reading(db) as store:
+            found = await store.list_executions(wanted, workflow, limit)
+            more = 0
+            if len(found) == limit:  # there may be more: count them
+                more = max(await store.count_executions(wanted, workflow) - limit, 0)
+        rows = [ExecutionStatus.from_row(r) for r in found]
+        if as_json:
+            print(codec.dumps([status_json(r) for r in rows], "executions", indent=2))
+        else:
+            console.print(executions_table(rows))
+        _more(more, as_json)
+
+    run_command(main)
+
+
+@executions_cli.command("show")
+def executions_show(
+    execution_id: IdArgument, db: DbOption = None, as_json: JsonOption = False
+) -> None:
+    """One execution: its status, output or error, and its retrying steps.
+
+    A retrying step waits for its next attempt after a failed one: shown with the attempt that
+    failed, its error, and when the next attempt is due."""
+
+    async def main() -> None:
+        now = _now_ms()
+        async with reading(db) as store:
+            row = await find_execution(store, execution_id)
+            retrying: list[RetryingStep] = []
+            if row.status is Status.RUNNING:
+                retrying = await store.retrying_steps(now, RETRYING_IN_SHOW, row.id)
+        st = ExecutionStatus.from_row(row)
+        if as_json:
+            out = status_json(st)
+            out["input"] = codec.loads(row.input)
+            out["output"] = codec.loads(row.output)
+            out["retrying"] = [retrying_json(s) for s in retrying]
+            print(codec.dumps(out, "execution", indent=2))
+        else:
+            console.print(execution_table(st, row.output, retrying, now))
+
+    run_command(main)
+
+
+@executions_cli.command("history")
+def executions_history(
+    execution_id: IdArgument, db: DbOption = None, as_json: JsonOption = False
+) -> None:
+    """An execution's event history; --json exports it for legato.testing.replay."""
+
+    async def main() -> None:
+        async with reading(db) as store:
+            row = await find_execution(store, execution_id)
+            events = await store.load_history(row.id)
+        if as_json:
+            exported = export_history(row.id, row.workflow, row.version, events)
+            print(codec.dumps(exported, "history", indent=2))
+        else:
+            console.print(history_table(row.id, events))
+
+    run_command(main)
+
+
+@executions_cli.command("retrying")
+def executions_retrying(
+    db: DbOption = None, limit: LimitOption = 50, as_json: JsonOption = False
+) -> None:
+    """Every step waiting for its next attempt after a failed one.
+
+    Across executions, the soonest due first: execution, step, the attempt that failed, its
+    error, and when the next attempt is due."""
+
+    async def main() -> None:
+        _check_limit(limit)
+        now = _now_ms()
+        async with reading(db) as store:
+            found = await store.retrying_steps(now, limit + 1)  # one more: are there more?
+        steps, more = found[:limit], len(found) > limit
+        if as_json:
+            print(codec.dumps([retrying_json(s) for s in steps], "retrying steps", indent=2))
+        else:
+            console.print(retrying_table(steps, now))
+        if more:
+            (err_console if as_json else console).print("… and more; use --limit")
+
+    run_command(main)
+
+
+@executions_cli.command("signal")
+def executions_signal(
+    execution_id: Annotated[str, typer.Argument(help="the execution's whole id")],
+    name: Annotated[str, typer.Argument(help="the signal's name (ctx.wait_for_signal(NAME))")],
+    payload: Annotated[str | None, typer.Option(help="the signal's JSON payload, or @FILE")] = None,
+    db: DbOption = None,
+) -> None:
+    """Send a signal to an open execution.
+
+    It is recorded in the history and handed to the workflow's ctx.wait_for_signal(NAME);
+    signals sent before the workflow waits are kept in order."""
+
+    async def main() -> None:
+        value = None if payload is None else json_value(payload, "--payload")
+        app = App(database_url(db))
+        try:
+            await app.signal(execution_id, name, value)
+        finally:
+            await app.shutdown()
+        console.print(f"sent signal {name!r} to {execution_id}", highlight=False)
+
+    run_command(main)
