@@ -1,4 +1,4 @@
-"""``legato executions``: look at executions and send them messages.
+"""``legato executions``: look at executions, send them messages and operate them.
 
 Reads open the database read-only (``common.reading``); an id may be given by its first
 characters wherever an execution is only read (``lookup.find_execution``). Commands that act
@@ -8,6 +8,7 @@ on an execution go through ``legato.App``, as user code does.
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 import typer
@@ -32,7 +33,10 @@ from legato.core.export import export_history
 from legato.errors import LegatoError
 from legato.ports.inspection import RetryingStep
 
-executions_cli = typer.Typer(help="Inspect executions and send them signals.", no_args_is_help=True)
+executions_cli = typer.Typer(
+    help="Inspect and operate executions: list, show, signal, cancel, terminate, redrive, resume.",
+    no_args_is_help=True,
+)
 
 IdArgument = Annotated[str, typer.Argument(help="an execution id, or its first characters")]
 LimitOption = Annotated[int, typer.Option(help="list at most this many")]
@@ -192,3 +196,58 @@ def executions_signal(
         console.print(f"sent signal {name!r} to {execution_id}", highlight=False)
 
     run_command(main)
+
+
+WholeId = Annotated[str, typer.Argument(help="the execution's whole id")]
+ReasonOption = Annotated[str | None, typer.Option(help="why (recorded in its history)")]
+
+
+def _act(db: str | None, what: str, act: Callable[[App], Awaitable[object]]) -> None:
+    """Run one operation through an App with no engine (the engine serving the database
+    carries it out), and say what was done."""
+
+    async def main() -> None:
+        app = App(database_url(db))
+        try:
+            await act(app)
+        finally:
+            await app.shutdown()
+        console.print(what, highlight=False)
+
+    run_command(main)
+
+
+@executions_cli.command("cancel")
+def executions_cancel(
+    execution_id: WholeId, reason: ReasonOption = None, db: DbOption = None
+) -> None:
+    """Ask an execution to stop: its code sees legato.Cancelled at its next await (and may
+    clean up or compensate), its running steps are told; it ends CANCELLED."""
+    _act(db, f"asked {execution_id} to cancel", lambda app: app.cancel(execution_id, reason))
+
+
+@executions_cli.command("terminate")
+def executions_terminate(
+    execution_id: WholeId, reason: ReasonOption = None, db: DbOption = None
+) -> None:
+    """End an execution at once: TERMINATED, no more of its code runs, its running steps'
+    results are dropped."""
+    _act(db, f"terminated {execution_id}", lambda app: app.terminate(execution_id, reason))
+
+
+@executions_cli.command("redrive")
+def executions_redrive(execution_id: WholeId, db: DbOption = None) -> None:
+    """Continue a FAILED, TIMED_OUT or CANCELLED execution from where it failed, with the code
+    the engine runs now: the failed step runs again with a fresh retry budget."""
+    _act(
+        db,
+        f"redriven {execution_id}: the engine goes on with it",
+        lambda app: app.redrive(execution_id),
+    )
+
+
+@executions_cli.command("resume")
+def executions_resume(execution_id: WholeId, db: DbOption = None) -> None:
+    """Retry a SUSPENDED execution with the code the engine runs now (it suspends again if
+    that code still does not match its history)."""
+    _act(db, f"resumed {execution_id}: the engine replays it", lambda app: app.resume(execution_id))
