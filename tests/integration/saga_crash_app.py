@@ -3,7 +3,7 @@ so the compensations of its first two steps run, most recent first. Every step a
 ``execution:step`` to a log (a side effect, at least once) and, keyed by its idempotency key,
 claims an effect marker at most once (``O_EXCL``): what an idempotent compensation looks like.
 
-Run as ``python saga_crash_app.py DB LOG EFFECTS RESULTS``. With ``CRASH_GATE`` set, the last
+Run as ``python saga_crash_app.py DB_URL LOG EFFECTS RESULTS``. With ``CRASH_GATE`` set, the last
 compensation of every execution waits until that file exists (the test opens it after its
 kills). Random draws are seeded from ``LEGATO_TEST_SEED`` and ``LEGATO_TEST_PROCESS``."""
 
@@ -84,8 +84,8 @@ async def order_saga(ctx: legato.Context, execution: str) -> str:
     return result
 
 
-async def main(db: str, results_path: str) -> None:
-    app.configure(url=f"sqlite:///{db}")
+async def main(url: str, results_path: str) -> None:
+    app.configure(url=url)
     async with app:
         handles = [await app.start(order_saga, f"e{i}", id=f"e{i}") for i in range(EXECUTIONS)]
         results = []

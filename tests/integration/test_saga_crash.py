@@ -8,13 +8,20 @@ from __future__ import annotations
 import collections
 import json
 import random
-import sqlite3
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
 
+import legato
+from legato.core.events import (
+    CompensationCompleted,
+    CompensationStarted,
+    StepCompleted,
+    StepFailed,
+)
+from tests.conftest import of_type
 from tests.processes import Processes, lines_of
 
 APP = Path(__file__).with_name("saga_crash_app.py")
@@ -26,14 +33,15 @@ ORDER = ["reserve", "charge", "ship", "refund", "release"]
 @pytest.mark.timeout(240)
 async def test_saga_compensations_run_in_reverse_exactly_once_across_sigkills(
     tmp_path: Path,
+    any_db_url: str,
     seed: int,
     processes: Processes,
     wait_for: Callable[..., Awaitable[None]],
 ) -> None:
-    db, log, effects = tmp_path / "saga.db", tmp_path / "steps.log", tmp_path / "effects"
+    log, effects = tmp_path / "steps.log", tmp_path / "effects"
     results, gate = tmp_path / "results.json", tmp_path / "gate"
     rng = random.Random(seed)
-    cmd = [sys.executable, str(APP), str(db), str(log), str(effects), str(results)]
+    cmd = [sys.executable, str(APP), any_db_url, str(log), str(effects), str(results)]
     env = {"CRASH_GATE": str(gate)}
     kills = await processes.kill_on_progress(
         cmd, env, runs=KILLS, progress=log, most_lines=15, rng=rng, wait_for=wait_for
@@ -58,14 +66,15 @@ async def test_saga_compensations_run_in_reverse_exactly_once_across_sigkills(
     reruns = sum(counts.values()) - 20 * len(ORDER)
     assert reruns <= kills * 20
     # the history records each compensation once, after the failure
-    with sqlite3.connect(db) as conn:
+    reader = legato.App(any_db_url)
+    try:
         for i in range(20):
-            rows = conn.execute(
-                "SELECT type, name FROM history WHERE execution_id = ? ORDER BY seq", (f"e{i}",)
-            ).fetchall()
-            completed = [n.rsplit(".", 1)[-1] for t, n in rows if t == "StepCompleted"]
-            assert completed == ["reserve", "charge", "refund", "release"], rows
-            kinds = [t for t, _ in rows]
-            assert kinds.count("CompensationStarted") == kinds.count("CompensationCompleted") == 1
-            assert kinds.index("StepFailed") < kinds.index("CompensationStarted")
+            history = await reader.get_handle(f"e{i}").history()
+            completed = [e.name.rsplit(".", 1)[-1] for e in of_type(history, StepCompleted)]
+            assert completed == ["reserve", "charge", "refund", "release"], history
+            kinds = [type(e) for e in history]
+            assert kinds.count(CompensationStarted) == kinds.count(CompensationCompleted) == 1
+            assert kinds.index(StepFailed) < kinds.index(CompensationStarted)
+    finally:
+        await reader.shutdown()
     print(f"kills={kills} reruns={reruns}")

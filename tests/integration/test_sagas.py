@@ -165,3 +165,48 @@ async def test_cancelling_a_saga_runs_its_compensations(
             await handle.result(timeout=20)
     assert failed.value.status == "CANCELLED"
     assert calls == ["lock 1", "lock 2", "unlock 2", "unlock 1"]
+
+
+async def test_cancel_during_a_running_step_tells_the_step_and_compensates(
+    any_db_url: str,
+) -> None:
+    app = legato.App(any_db_url)
+    calls: list[str] = []
+    running = asyncio.Event()
+
+    @app.step
+    async def hold(n: int) -> int:
+        calls.append(f"hold {n}")
+        return n
+
+    @app.step
+    async def unhold(n: int) -> None:
+        calls.append(f"unhold {n}")
+
+    @app.step
+    async def print_tickets(n: int) -> str:
+        running.set()
+        try:
+            await asyncio.Event().wait()  # until cancelled
+        except asyncio.CancelledError:
+            calls.append(f"printing stopped, cancelled={legato.step_context().cancelled}")
+            raise
+        return "printed"
+
+    @app.workflow(name="tickets")
+    async def tickets(ctx: legato.Context) -> str:
+        await ctx.step(hold, 1, compensate=unhold)
+        await ctx.step(hold, 2, compensate=unhold)
+        printed: str = await ctx.step(print_tickets, 2)
+        return printed
+
+    async with app:
+        handle = await app.start(tickets, id="tickets-1")
+        await asyncio.wait_for(running.wait(), 20)
+        await handle.cancel()
+        with pytest.raises(legato.ExecutionFailedError) as failed:
+            await handle.result(timeout=20)
+    assert failed.value.status == "CANCELLED"
+    assert calls[:2] == ["hold 1", "hold 2"]
+    assert calls[2:].count("printing stopped, cancelled=True") == 1
+    assert [c for c in calls[2:] if c.startswith("unhold")] == ["unhold 2", "unhold 1"]
