@@ -315,8 +315,8 @@ def _all_done(batch: list[_Job], recorded: set[tuple[Any, ...]]) -> list[_Result
 
 def notify_channels(batch: list[_Job]) -> list[str]:
     """Who should hear of this commit: workers, when it leaves tasks any of them may claim;
-    orchestrators, when a client started an execution or an inbox may have a
-    new message. Delivered only if it commits."""
+    orchestrators, when a client started, redrove or resumed an execution or an inbox may
+    have a new message. Delivered only if it commits."""
     channels = set()
     for job, _ in batch:
         if isinstance(job, FinishTask):
@@ -327,6 +327,8 @@ def notify_channels(batch: list[_Job]) -> list[str]:
             job = job.transition
         if isinstance(job, Transition) and job.child_starts:
             channels.update((CHANNEL_PENDING, CHANNEL_INBOX))
+        if isinstance(job, Transition) and job.update.status == Status.PENDING:
+            channels.add(CHANNEL_PENDING)  # redriven or resumed: for its engine to replay
         if isinstance(job, Transition) and (
             any(t.lease_owner is None for t in job.task_inserts)
             or any(r.lease_owner is None for r in job.task_retries)
