@@ -177,21 +177,24 @@ async def run_booking(app: legato.App) -> list[str]:
 
 
 async def run_cancelled(app: legato.App) -> list[str]:
-    handle = await app.start(workflows.cancelled, "o-10", id="cancelled")
-    started = count(EventType.EXECUTION_STARTED)
-    await until(handle, "the start", lambda h: started(h) == 1)
+    handle = await started(app, workflows.cancelled, "cancelled")
     await handle.cancel("changed plans")
     await finished(handle)
     return [handle.id]
 
 
 async def run_terminated(app: legato.App) -> list[str]:
-    handle = await app.start(workflows.terminated, "o-11", id="terminated")
-    started = count(EventType.EXECUTION_STARTED)
-    await until(handle, "the start", lambda h: started(h) == 1)
+    handle = await started(app, workflows.terminated, "terminated")
     await handle.terminate("stuck")
     await finished(handle)
     return [handle.id]
+
+
+async def started(app: legato.App, workflow: Any, execution_id: str) -> legato.Handle[Any]:
+    handle = await app.start(workflow, f"o-{execution_id}", id=execution_id)
+    begun = count(EventType.EXECUTION_STARTED)
+    await until(handle, "the start", lambda h: begun(h) == 1)
+    return handle
 
 
 async def run_timed_out(app: legato.App) -> list[str]:

@@ -14,7 +14,7 @@ that raced with the owning orchestrator's commit is made again from the new stat
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from legato.core import codec, decide, redrive
 from legato.core.events import CLOSED_STATUSES, Status
@@ -37,7 +37,7 @@ async def cancel(
 
 
 async def terminate(store: Executions, eid: str, reason: str | None, now: int) -> ExecutionUpdate:
-    def build(row: ExecutionRow) -> Transition:
+    async def build(row: ExecutionRow) -> Transition:
         if row.status in CLOSED_STATUSES:
             raise ExecutionClosed(eid, row.status.value)
         return decide.terminate(row.id, row.seq, row.current_step, now, reason)
@@ -46,7 +46,7 @@ async def terminate(store: Executions, eid: str, reason: str | None, now: int) -
 
 
 async def redrive_execution(store: Executions, eid: str, now: int) -> ExecutionUpdate:
-    async def history_of(row: ExecutionRow) -> Transition:
+    async def build(row: ExecutionRow) -> Transition:
         history = await store.load_history(eid)
         try:
             void_from = redrive.void_point(history, row.status)
@@ -56,18 +56,11 @@ async def redrive_execution(store: Executions, eid: str, now: int) -> ExecutionU
         count = redrive.redrive_count(history) + 1
         return decide.redrive(row.id, row.seq, row.current_step, now, void_from, count)
 
-    for _ in range(RACES):
-        tr = await history_of(await _row(store, eid))
-        try:
-            await store.submit(tr)
-            return tr.update
-        except StaleTransition:
-            continue
-    raise StoreError(f"execution {eid!r} kept changing; try again")
+    return await _apply(store, eid, build)
 
 
 async def resume(store: Executions, eid: str, now: int) -> ExecutionUpdate:
-    def build(row: ExecutionRow) -> Transition:
+    async def build(row: ExecutionRow) -> Transition:
         if row.status != Status.SUSPENDED:
             raise ExecutionStateError(eid, row.status.value, "is not SUSPENDED: nothing to resume")
         return decide.resume(row.id, row.seq, row.current_step, now)
@@ -76,10 +69,11 @@ async def resume(store: Executions, eid: str, now: int) -> ExecutionUpdate:
 
 
 async def _apply(
-    store: Executions, eid: str, build: Callable[[ExecutionRow], Transition]
+    store: Executions, eid: str, build: Callable[[ExecutionRow], Awaitable[Transition]]
 ) -> ExecutionUpdate:
+    """Build from the execution as it is now and commit; again if it moved on meanwhile."""
     for _ in range(RACES):
-        tr = build(await _row(store, eid))
+        tr = await build(await _row(store, eid))
         try:
             await store.submit(tr)
             return tr.update
