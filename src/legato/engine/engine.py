@@ -6,7 +6,9 @@ import asyncio
 import logging
 import os
 import random
+import shlex
 import socket
+import sys
 import time
 import uuid
 from collections.abc import Coroutine
@@ -14,14 +16,17 @@ from typing import Any
 
 from legato.core.backoff import RECONNECT
 from legato.core.durations import to_ms
+from legato.core.owners import owner_id
 from legato.core.partitions import fair_share
 from legato.engine import polling
 from legato.engine.clock import SkippingClock
 from legato.engine.orchestrator import Orchestrator
 from legato.engine.pause import wait_or_timeout
+from legato.engine.recovery import Recovery
 from legato.engine.registry import Registry
 from legato.engine.worker import Worker
 from legato.ports.clock import Clock
+from legato.ports.liveness import OwnerInfo
 from legato.ports.store import Store
 
 log = logging.getLogger("legato.engine")
@@ -31,7 +36,20 @@ TIMER_LAG_MS = 1000  # ... whose in-memory callback is this overdue (lost: a res
 
 
 def make_owner_id(role: str) -> str:
-    return f"{role}:{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    """Unique per process run (``legato.core.owners``): a dead owner never comes back."""
+    return owner_id(role, socket.gethostname(), os.getpid(), uuid.uuid4().hex[:8])
+
+
+def owner_info(owner: str, orchestrates: bool) -> OwnerInfo:
+    """This process, as a refused second engine is told about it."""
+    if os.path.basename(sys.argv[0]) == "__main__.py":  # python -m package ...
+        argv = [os.path.basename(sys.orig_argv[0]), *sys.orig_argv[1:]]
+    else:
+        argv = [os.path.basename(sys.argv[0]), *sys.argv[1:]]
+    command = shlex.join(argv)
+    return OwnerInfo(
+        owner, orchestrates, socket.gethostname(), os.getpid(), int(time.time() * 1000), command
+    )
 
 
 class Engine:
@@ -55,6 +73,8 @@ class Engine:
         self.registry = registry
         self.clock = clock
         self.owner = make_owner_id("engine")
+        self.info = owner_info(self.owner, orchestrates=orchestrate)
+        self.recovery = Recovery(store, self.owner, partitions=orchestrate)
         lease_ms = to_ms(lease_seconds)
         if poll_interval is None:  # with notifications, polling is only a bounded fallback
             poll_interval = 1.0 if store.notifies else 0.05
@@ -103,12 +123,22 @@ class Engine:
         return self.orchestrator is None or self.orchestrator.idle()
 
     async def start(self) -> None:
-        await self.store.open()
+        # The liveness lock comes first: a refused engine must not even migrate the database,
+        # and no lease may be written by an owner that others could not prove alive.
+        await self.store.hold(self.info)
+        try:
+            await self.store.open()
+            await self._recover(sweep=True)  # a dead predecessor's work: now, not at expiry
+            if self.orchestrator is not None:
+                await self._balance(self.orchestrator, recover=False)  # a lone replica: all
+        except BaseException:
+            await self.store.close()  # lets the locks go too
+            raise
         if self.orchestrator is not None:
-            orch = self.orchestrator
-            await self._balance(orch)  # a lone replica holds every partition from the start
-            self._spawn(self._partition_loop(orch))
-            self._spawn(self._orchestrator_poll(orch))
+            self._spawn(self._partition_loop(self.orchestrator))
+            self._spawn(self._orchestrator_poll(self.orchestrator))
+        else:
+            self._spawn(self._recovery_loop())
         if self.store.notifies:  # only waits: cancelled at once on stop
             self._listener = asyncio.get_running_loop().create_task(
                 self.store.listen(self._notified)
@@ -148,7 +178,27 @@ class Engine:
     def _is_registered(self, name: str, version: str) -> bool:
         return self.registry.lookup_workflow(name, version) is not None
 
-    async def _balance(self, orch: Orchestrator) -> None:
+    async def _recover(self, *, sweep: bool = False) -> None:
+        """Take over the partitions and task leases of owners proven dead (engine/recovery.py);
+        a failure only leaves them to expire."""
+        try:
+            taken = await self.recovery.run(self.clock.now_ms(), self.lease_ms, sweep=sweep)
+        except Exception as exc:
+            log.warning("looking for dead owners failed (%s); their leases will expire", exc)
+            return
+        if self.worker is not None and any(t.tasks for t in taken):
+            self.worker.wake.set()  # their steps are claimable now
+
+    async def _recovery_loop(self) -> None:
+        """A worker alone takes over dead owners' task leases as often as it renews its own."""
+        while not self._stopping:
+            await wait_or_timeout(self._partition_wake, self.lease_ms / 3000)
+            if not self._stopping:
+                await self._recover()
+
+    async def _balance(self, orch: Orchestrator, *, recover: bool = True) -> None:
+        if recover:
+            await self._recover()
         now = self.clock.now_ms()
         live = await self.store.heartbeat_replica(self.owner, now, self.lease_ms, leaving=False)
         held = await self.store.balance_partitions(self.owner, now, self.lease_ms, fair_share(live))

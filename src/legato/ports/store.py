@@ -2,7 +2,8 @@
 
 Each part is a small protocol with one job, and engine components ask for only the parts they
 use: ``Executions`` (transitions and reads), ``TaskQueue``, ``Inbox``, ``Membership``
-(replicas and partition leases) and ``Lifecycle`` (open, migrate, notifications).
+(replicas and partition leases), ``Liveness`` (proof that an owner is dead) and
+``Lifecycle`` (open, migrate, notifications).
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from typing import Protocol
 from legato.ports.executions import Executions
 from legato.ports.inbox import Inbox
 from legato.ports.lifecycle import Lifecycle
+from legato.ports.liveness import Liveness
 from legato.ports.membership import Membership
 from legato.ports.task_queue import TaskQueue
 
 
-class Store(Executions, TaskQueue, Inbox, Membership, Lifecycle, Protocol):
+class Store(Executions, TaskQueue, Inbox, Membership, Liveness, Lifecycle, Protocol):
     pass

@@ -1,0 +1,85 @@
+"""Liveness on PostgreSQL: a session advisory lock per owner, on a connection of its own.
+
+The server lets a session's locks go when the session ends, and a session ends when its
+process dies (the socket closes). So any replica, on any machine, can tell a dead owner from
+a live one by trying its key (``owners_alive`` in ``queries.sql``). Several live replicas are
+normal here: nothing is refused.
+
+If the lock's connection drops while the process lives (the server restarted), it reconnects
+and takes the lock again; until it does, others may judge it dead and take its leases early.
+That is safe (its transitions then fail their guards and are dropped; a step may run once
+more, as steps may) and short: the reconnect is tried every fraction of a second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+
+import psycopg
+
+from legato.adapters.postgres.connection import translate
+from legato.adapters.postgres.writer import Conn
+
+log = logging.getLogger("legato.store")
+RECONNECT_EVERY = 0.25  # seconds: quicker than the reconnect backoff, the gap is what counts
+CONNECT_TIMEOUT = 10
+
+
+def owner_key(owner: str) -> int:
+    """The owner's advisory lock key: 64 bits of a hash of its id, as a signed bigint. A
+    clash with a live key can only make a dead owner look alive (lease expiry then decides)."""
+    return int.from_bytes(hashlib.blake2b(owner.encode(), digest_size=8).digest(), signed=True)
+
+
+class OwnerLock:
+    """One owner's lock: taken by ``hold``, kept (and taken again after a reconnect) by a
+    background task, let go by ``release``."""
+
+    def __init__(self, url: str, owner: str, sql: str) -> None:
+        self.url = url
+        self.owner = owner
+        self.key = owner_key(owner)
+        self._sql = sql
+        self._keeper: asyncio.Task[None] | None = None
+
+    async def hold(self) -> None:
+        try:
+            conn = await self._lock()
+        except psycopg.Error as exc:
+            raise translate(exc, self.url) from exc
+        self._keeper = asyncio.get_running_loop().create_task(self._keep(conn))
+
+    async def _lock(self) -> Conn:
+        conn = await psycopg.AsyncConnection.connect(
+            self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT
+        )
+        try:
+            await conn.execute(self._sql, {"key": self.key})
+        except BaseException:
+            await conn.close()
+            raise
+        return conn
+
+    async def _keep(self, conn: Conn) -> None:
+        """Wait on the connection until it breaks; then take the lock again on a new one."""
+        while True:
+            try:
+                async with conn:
+                    async for _ in conn.notifies():  # never LISTENs: returns only on a failure
+                        pass
+            except (psycopg.Error, OSError) as exc:
+                log.warning("the liveness lock's connection dropped (%s); taking it again", exc)
+            while True:
+                try:
+                    conn = await self._lock()
+                    break
+                except (psycopg.Error, OSError):
+                    await asyncio.sleep(RECONNECT_EVERY)
+
+    async def release(self) -> None:
+        if self._keeper is not None:
+            self._keeper.cancel()
+            await asyncio.wait([self._keeper], timeout=5.0)
+            self._keeper = None
