@@ -126,26 +126,39 @@ class Engine:
         # The liveness lock comes first: a refused engine must not even migrate the database,
         # and no lease may be written by an owner that others could not prove alive.
         await self.store.hold(self.info)
+        orch = self.orchestrator
         try:
             await self.store.open()
             await self._recover(sweep=True)  # a dead predecessor's work: now, not at expiry
-            if self.orchestrator is not None:
-                await self._balance(self.orchestrator, recover=False)  # a lone replica: all
+            # a lone replica holds every partition from the start
+            first = await self._balance(orch, recover=False, take_up=False) if orch else []
         except BaseException:
             await self.store.close()  # lets the locks go too
             raise
-        if self.orchestrator is not None:
-            self._spawn(self._partition_loop(self.orchestrator))
-            self._spawn(self._orchestrator_poll(self.orchestrator))
+        if orch is not None:
+            self._spawn(self._partition_loop(orch))
+            self._spawn(self._orchestrator_poll(orch))
+            self._spawn(self._take_up_then_claim(orch, first))
         else:
             self._spawn(self._recovery_loop())
+            if self.worker is not None:
+                self._spawn(self.worker.poll_loop())
         if self.store.notifies:  # only waits: cancelled at once on stop
             self._listener = asyncio.get_running_loop().create_task(
                 self.store.listen(self._notified)
             )
         if self.worker is not None:
-            self._spawn(self.worker.poll_loop())
             self._spawn(self.worker.renew_loop())
+
+    async def _take_up_then_claim(self, orch: Orchestrator, first: list[int]) -> None:
+        """Resume the executions of the first partitions, then let this process's worker claim
+        tasks. A task a dead predecessor held is claimable at once; claimed before the replay,
+        a step of an execution whose code no longer matches would run before the replay
+        suspends the execution and parks its tasks."""
+        resumed = await polling.take_up(self.store, orch, first, self._is_registered)
+        await orch.settled(resumed)
+        if self.worker is not None and not self._stopping:
+            await self.worker.poll_loop()
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         self._loops.append(asyncio.get_running_loop().create_task(coro))
@@ -196,19 +209,26 @@ class Engine:
             if not self._stopping:
                 await self._recover()
 
-    async def _balance(self, orch: Orchestrator, *, recover: bool = True) -> None:
+    async def _balance(
+        self, orch: Orchestrator, *, recover: bool = True, take_up: bool = True
+    ) -> list[int]:
+        """Lease this replica's fair share; returns the partitions new to it (taken up in
+        the background unless ``take_up`` is False)."""
         if recover:
             await self._recover()
         now = self.clock.now_ms()
         live = await self.store.heartbeat_replica(self.owner, now, self.lease_ms, leaving=False)
         held = await self.store.balance_partitions(self.owner, now, self.lease_ms, fair_share(live))
         self._last_balance = time.monotonic()
-        self._set_partitions(orch, held)
+        return self._set_partitions(orch, held, take_up)
 
-    def _set_partitions(self, orch: Orchestrator, held: list[int]) -> None:
+    def _set_partitions(
+        self, orch: Orchestrator, held: list[int], take_up: bool = True
+    ) -> list[int]:
         new = orch.set_partitions(held)
-        if new:
+        if new and take_up:
             orch.spawn(polling.take_up(self.store, orch, new, self._is_registered))
+        return new
 
     async def _partition_loop(self, orch: Orchestrator) -> None:
         """Renew partition leases and re-split them as replicas come and go. Past the lease
