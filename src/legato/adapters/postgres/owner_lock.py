@@ -37,49 +37,61 @@ class OwnerLock:
     """One owner's lock: taken by ``hold``, kept (and taken again after a reconnect) by a
     background task, let go by ``release``."""
 
-    def __init__(self, url: str, owner: str, sql: str) -> None:
+    def __init__(self, url: str, owner: str, queries: dict[str, str]) -> None:
         self.url = url
         self.owner = owner
         self.key = owner_key(owner)
-        self._sql = sql
+        self._hold_sql = queries["hold_owner_lock"]
+        self._release_sql = queries["release_owner_lock"]
         self._keeper: asyncio.Task[None] | None = None
+        self._conn: Conn  # set by ``hold``, replaced on a reconnect
 
     async def hold(self) -> None:
         try:
-            conn = await self._lock()
+            self._conn = await self._lock()
         except psycopg.Error as exc:
             raise translate(exc, self.url) from exc
-        self._keeper = asyncio.get_running_loop().create_task(self._keep(conn))
+        self._keeper = asyncio.get_running_loop().create_task(self._keep())
 
     async def _lock(self) -> Conn:
         conn = await psycopg.AsyncConnection.connect(
             self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT
         )
         try:
-            await conn.execute(self._sql, {"key": self.key})
+            await conn.execute(self._hold_sql, {"key": self.key})
         except BaseException:
             await conn.close()
             raise
         return conn
 
-    async def _keep(self, conn: Conn) -> None:
+    async def _keep(self) -> None:
         """Wait on the connection until it breaks; then take the lock again on a new one."""
         while True:
             try:
-                async with conn:
-                    async for _ in conn.notifies():  # never LISTENs: returns only on a failure
-                        pass
+                async for _ in self._conn.notifies():  # never LISTENs: ends only on a failure
+                    pass
             except (psycopg.Error, OSError) as exc:
                 log.warning("the liveness lock's connection dropped (%s); taking it again", exc)
+            await self._conn.close()
             while True:
                 try:
-                    conn = await self._lock()
+                    self._conn = await self._lock()
                     break
                 except (psycopg.Error, OSError):
                     await asyncio.sleep(RECONNECT_EVERY)
 
     async def release(self) -> None:
-        if self._keeper is not None:
-            self._keeper.cancel()
-            await asyncio.wait([self._keeper], timeout=5.0)
-            self._keeper = None
+        """Unlock before closing: the server ends a closed session a moment later, and until
+        then the owner would still test as alive."""
+        if self._keeper is None:
+            return
+        self._keeper.cancel()
+        await asyncio.wait([self._keeper], timeout=5.0)
+        self._keeper = None
+        conn = self._conn
+        if not conn.closed:
+            try:
+                await asyncio.wait_for(conn.execute(self._release_sql), timeout=5.0)
+            except (psycopg.Error, OSError, TimeoutError):
+                pass  # the session's end lets go of it anyway
+            await conn.close()

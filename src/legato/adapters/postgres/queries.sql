@@ -194,6 +194,10 @@ GROUP BY owner ORDER BY owner;
 -- A session lock, held on a connection of its own for the process's life.
 SELECT pg_advisory_lock(%(key)s);
 
+-- name: release_owner_lock
+-- Before closing: a closed session ends on the server a moment later, still holding it.
+SELECT pg_advisory_unlock_all();
+
 -- name: owners_alive
 -- A key nobody holds is taken only for this statement (autocommit: its own transaction);
 -- taking it proves its owner's session, and so its process, is gone.

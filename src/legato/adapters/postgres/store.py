@@ -300,7 +300,7 @@ class PostgresStore:
 
     # --- liveness (a session advisory lock per owner: owner_lock.py) -----------------------------
     async def hold(self, info: OwnerInfo) -> None:
-        lock = OwnerLock(self.url, info.owner, QUERIES["hold_owner_lock"])
+        lock = OwnerLock(self.url, info.owner, QUERIES)
         await lock.hold()
         self._locks[info.owner] = lock
 
