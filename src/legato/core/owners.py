@@ -18,6 +18,12 @@ def host_of(owner: str) -> str | None:
     return parts[1] if len(parts) == 4 else None
 
 
+def pid_of(owner: str) -> int | None:
+    """The process id an owner id names, or None if the id is not of this form."""
+    parts = owner.split(":")
+    return int(parts[2]) if len(parts) == 4 and parts[2].isdigit() else None
+
+
 def role_of(owner: str) -> str:
     """The role an owner id names (``engine``), or ``owner`` for an id of another form."""
     parts = owner.split(":")

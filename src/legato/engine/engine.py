@@ -129,7 +129,7 @@ class Engine:
         orch = self.orchestrator
         try:
             await self.store.open()
-            await self._recover(sweep=True)  # a dead predecessor's work: now, not at expiry
+            await self._recover(starting=True)  # a dead predecessor's work: now, not at expiry
             # a lone replica holds every partition from the start
             first = await self._balance(orch, recover=False, take_up=False) if orch else []
         except BaseException:
@@ -191,11 +191,11 @@ class Engine:
     def _is_registered(self, name: str, version: str) -> bool:
         return self.registry.lookup_workflow(name, version) is not None
 
-    async def _recover(self, *, sweep: bool = False) -> None:
+    async def _recover(self, *, starting: bool = False) -> None:
         """Take over the partitions and task leases of owners proven dead (engine/recovery.py);
         a failure only leaves them to expire."""
         try:
-            taken = await self.recovery.run(self.clock.now_ms(), self.lease_ms, sweep=sweep)
+            taken = await self.recovery.run(self.clock.now_ms(), self.lease_ms, starting=starting)
         except Exception as exc:
             log.warning("looking for dead owners failed (%s); their leases will expire", exc)
             return

@@ -70,6 +70,9 @@ class OwnerLock:
             try:
                 async for _ in self._conn.notifies():  # never LISTENs: ends only on a failure
                     pass
+                if not self._conn.closed:  # ended with the session alive: keep it, and wait on
+                    await asyncio.sleep(RECONNECT_EVERY)
+                    continue
             except (psycopg.Error, OSError) as exc:
                 log.warning("the liveness lock's connection dropped (%s); taking it again", exc)
             await self._conn.close()
