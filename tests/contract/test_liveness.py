@@ -14,6 +14,7 @@ import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
+import psycopg
 import pytest
 
 import legato
@@ -193,3 +194,32 @@ async def test_sweep_forgets_dead_owners_that_hold_nothing(db_url: str, db_path:
     assert files == {f"{live}.lock", f"{holding}.lock"}  # the engine lock was never taken
     assert await store.alive([live, holding, gone]) == {live: True, holding: False, gone: None}
     await other.release(live)
+
+
+# --- PostgreSQL only: the lock outlives a dropped connection -----------------------------------
+
+
+async def test_a_postgres_owner_takes_its_lock_again_after_its_session_is_ended(
+    pg_url: str, wait_for: Callable[..., Awaitable[None]]
+) -> None:
+    store, judge = open_store(pg_url), open_store(pg_url)
+    await judge.open()
+    who = owner("reconnects")
+    await store.hold(info(who))
+    holders_sql = (
+        "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted "
+        "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+    )
+    try:
+        async with await psycopg.AsyncConnection.connect(pg_url, autocommit=True) as admin:
+            (before,) = await (await admin.execute(holders_sql)).fetchall()
+            await admin.execute("SELECT pg_terminate_backend(%s)", before)  # as a restart would
+
+            async def held_again() -> bool:
+                rows = await (await admin.execute(holders_sql)).fetchall()
+                return bool(rows) and rows != [before] and await judge.alive([who]) == {who: True}
+
+            await wait_for(held_again)
+    finally:
+        await store.close()
+        await judge.close()

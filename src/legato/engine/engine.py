@@ -33,6 +33,7 @@ log = logging.getLogger("legato.engine")
 STOP_TIMEOUT = 5.0
 TIMER_SWEEP_S = 1.0  # how often the poll also looks for due timers ...
 TIMER_LAG_MS = 1000  # ... whose in-memory callback is this overdue (lost: a restart, a takeover)
+SETTLE_LIMIT_S = 10.0  # a worker claims after its orchestrator's first replays, or this at most
 
 
 def make_owner_id(role: str) -> str:
@@ -155,8 +156,9 @@ class Engine:
         tasks. A task a dead predecessor held is claimable at once; claimed before the replay,
         a step of an execution whose code no longer matches would run before the replay
         suspends the execution and parks its tasks."""
-        resumed = await polling.take_up(self.store, orch, first, self._is_registered)
-        await orch.settled(resumed)
+        if first:
+            resumed = await polling.take_up(self.store, orch, first, self._is_registered)
+            await orch.settled(resumed, timeout=SETTLE_LIMIT_S)
         if self.worker is not None and not self._stopping:
             await self.worker.poll_loop()
 

@@ -132,10 +132,10 @@ class Orchestrator:
         self._waiters[execution_id] = waiting
         return fut
 
-    async def settled(self, execution_ids: Iterable[str]) -> None:
-        """Returns once none of these executions has a decision waiting or in flight: those
-        resumed on taking up partitions are replayed by then (and suspended, their tasks
-        parked, if their code no longer matches)."""
+    async def settled(self, execution_ids: Iterable[str], timeout: float | None = None) -> None:
+        """Returns once none of these executions has a decision waiting or in flight (or
+        after ``timeout`` seconds): those resumed on taking up partitions are replayed by
+        then, and suspended, their tasks parked, if their code no longer matches."""
         loop = asyncio.get_running_loop()
         waits = []
         for eid in execution_ids:
@@ -144,7 +144,7 @@ class Orchestrator:
                 self._settling.setdefault(eid, []).append(fut)
                 waits.append(fut)
         if waits:
-            await asyncio.wait(waits)
+            await asyncio.wait(waits, timeout=timeout)
 
     def _unbusy(self, execution_id: str) -> None:
         self._busy.discard(execution_id)
