@@ -61,11 +61,11 @@ class Recovery:
             alive |= await self._look_again(alive)
         dead = [h.owner for h in holders if alive.get(h.owner) is False]
         taken = await self.store.take_over(dead, self.partitions) if dead else []
-        for t in taken:
+        for t in taken:  # at start-up, most likely this process's own predecessor
             log.warning(
-                "previous %s %s is gone (lock free): taking over %s and %s",
-                role_of(t.owner), t.owner, _count(t.partitions, "partition"),
-                _count(t.tasks, "task lease"),
+                "%s%s %s is gone (lock free): taking over %s and %s",
+                "previous " if starting else "", role_of(t.owner), t.owner,
+                _count(t.partitions, "partition"), _count(t.tasks, "task lease"),
             )  # fmt: skip
         for h in holders:
             if alive.get(h.owner) is None:

@@ -85,7 +85,7 @@ async def test_only_owners_proven_dead_are_taken_over(caplog: pytest.LogCaptureF
     assert store.swept == [[FAR, LIVE]]  # the dead one's lock may go; the others' stay
     said = [r.getMessage() for r in caplog.records]
     assert said[0] == (
-        "previous owner dead is gone (lock free): taking over 40 partitions and 3 task leases"
+        "owner dead is gone (lock free): taking over 40 partitions and 3 task leases"
     )
     assert said[1].startswith("far holds 24 partitions and 1 task lease, and cannot be proven")
     assert said[1].endswith("within 30 s")
@@ -114,15 +114,22 @@ async def test_nothing_held_by_others_means_nothing_asked_but_a_start_up_sweep()
     assert store.asked == [] and store.taken == [] and store.swept == [[]]
 
 
-async def test_at_start_up_a_gone_process_whose_lock_still_shows_is_asked_again() -> None:
+async def test_at_start_up_a_gone_process_whose_lock_still_shows_is_asked_again(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     predecessor = owner_id("engine", HOST, GONE_PID, "abcd1234")
     assert process_gone(predecessor)
     store = FakeStore(
         [LeaseHolder(predecessor, 64, 5, 30_000)],
         [{predecessor: True}, {predecessor: True}, {predecessor: False}],  # the server caught up
     )
-    taken = await Recovery(store, ME, partitions=True).run(1_000, 30_000, starting=True)
+    with caplog.at_level(logging.WARNING, "legato.engine"):
+        taken = await Recovery(store, ME, partitions=True).run(1_000, 30_000, starting=True)
     assert taken == [Takeover(predecessor, 64, 5)] and len(store.asked) == 3
+    assert caplog.records[0].getMessage() == (
+        f"previous engine {predecessor} is gone (lock free): taking over 64 partitions and "
+        "5 task leases"
+    )
 
 
 async def test_a_live_process_of_this_host_is_not_asked_again() -> None:
