@@ -47,15 +47,25 @@ class OwnerLock:
         self._conn: Conn  # set by ``hold``, replaced on a reconnect
 
     async def hold(self) -> None:
-        try:
-            self._conn = await self._lock()
-        except psycopg.Error as exc:
-            raise translate(exc, self.url) from exc
-        self._keeper = asyncio.get_running_loop().create_task(self._keep())
+        """Take the lock; a server that cannot be reached (one restarting, say) is tried
+        again for CONNECT_TIMEOUT seconds, as the store's pool does."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + CONNECT_TIMEOUT
+        while True:
+            try:
+                self._conn = await self._lock(max(1, round(deadline - loop.time())))
+                break
+            except psycopg.OperationalError as exc:
+                if loop.time() >= deadline:
+                    raise translate(exc, self.url) from exc
+                await asyncio.sleep(RECONNECT_EVERY)
+            except psycopg.Error as exc:
+                raise translate(exc, self.url) from exc
+        self._keeper = loop.create_task(self._keep())
 
-    async def _lock(self) -> Conn:
+    async def _lock(self, connect_timeout: int = CONNECT_TIMEOUT) -> Conn:
         conn = await psycopg.AsyncConnection.connect(
-            self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT
+            self.url, autocommit=True, connect_timeout=connect_timeout
         )
         try:
             await conn.execute(self._hold_sql, {"key": self.key})
