@@ -34,10 +34,12 @@ lint: $(STAMP)
 bench: $(BENCH_STAMP)
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/asl_bench.py
+	$(BIN)/python bench/recovery.py
 
 bench-smoke: $(BENCH_STAMP)
 	$(BIN)/python bench/run.py --smoke
 	$(BIN)/python bench/asl_bench.py --smoke
+	$(BIN)/python bench/recovery.py --smoke
 
 clean:
 	rm -rf $(VENV) .legato .pytest_cache .mypy_cache

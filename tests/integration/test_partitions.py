@@ -1,5 +1,6 @@
 """Orchestrator replicas share the partitions; a replica that stops hands its partitions to
-the others (at once when it stops gracefully, within the lease when it dies)."""
+the others (at once when it stops gracefully, within the lease when it dies). Several
+replicas are a PostgreSQL matter: on a SQLite file a second orchestrator is refused."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import asyncio
 import functools
 from collections.abc import Awaitable, Callable
 from typing import Any
+
+import pytest
 
 import legato
 from legato.core.events import Event, EventType
@@ -36,9 +39,9 @@ def held(app: legato.App) -> set[int]:
 
 
 async def test_two_replicas_split_the_partitions_and_both_serve(
-    any_db_url: str, wait_for: Callable[[Callable[[], Awaitable[bool]]], Awaitable[None]]
+    pg_url: str, wait_for: Callable[[Callable[[], Awaitable[bool]]], Awaitable[None]]
 ) -> None:
-    first, second = build(any_db_url), build(any_db_url)
+    first, second = build(pg_url), build(pg_url)
     async with first:
         assert held(first) == set(range(PARTITIONS))  # alone: everything
         async with second:
@@ -60,12 +63,12 @@ async def test_two_replicas_split_the_partitions_and_both_serve(
 
 
 async def test_a_replica_that_stops_renewing_loses_its_partitions_within_the_lease(
-    any_db_url: str,
+    pg_url: str,
     wait_for: Callable[[Callable[[], Awaitable[bool]]], Awaitable[None]],
     wait_event: Callable[[legato.Handle[Any], EventType], Awaitable[list[Event]]],
 ) -> None:
     clock = ManualClock()  # leases run out only as the test moves time on
-    first, second = build(any_db_url, clock), build(any_db_url, clock)
+    first, second = build(pg_url, clock), build(pg_url, clock)
     async with first, second:
 
         async def split() -> bool:
@@ -100,3 +103,19 @@ async def test_a_replica_that_stops_renewing_loses_its_partitions_within_the_lea
         await wait_event(handle, EventType.TIMER_STARTED)
         clock.advance(0.05)
         assert await handle.result(timeout=20) == 42
+
+
+async def test_a_second_orchestrator_on_one_sqlite_file_is_refused_and_a_worker_is_not(
+    db_url: str,
+) -> None:
+    first, second, worker = build(db_url), build(db_url), build(db_url)
+    async with first:
+        with pytest.raises(legato.DatabaseLockedError, match=r"already orchestrated by engine"):
+            await second.start_engine()
+        await worker.start_engine(orchestrate=False)  # a worker beside it is welcome
+        try:
+            assert await (await first.start("doubler", 4)).result(timeout=20) == 8
+        finally:
+            await worker.shutdown()
+    async with second:  # the first one stopped: its lock is free
+        assert await (await second.start("doubler", 5)).result(timeout=20) == 10

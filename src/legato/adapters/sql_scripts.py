@@ -15,6 +15,7 @@ from typing import Any
 
 from legato.adapters.sql_files import Migration
 from legato.errors import StoreError
+from legato.ports.membership import LeaseHolder, Takeover
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +71,27 @@ def balance_partitions(
         got = yield Query("acquire_partitions", {**lease, "limit": target - len(held)})
         held = sorted(held + [r[0] for r in got.rows])
     return held
+
+
+# --- owners proven dead (legato.ports.liveness) ------------------------------------------------
+
+
+def lease_holders(owner: str, now: int, live_ms: int) -> Generator[Step, Result, list[LeaseHolder]]:
+    """The other owners whose leases or heartbeats still count: the ones to ask about."""
+    params = {"owner": owner, "now": now, "live_since": now - live_ms}
+    rows = (yield Query("lease_holders", params)).rows
+    return [LeaseHolder(str(o), int(p), int(t), int(e)) for o, p, t, e in rows]
+
+
+def take_over(dead: list[str], partitions: bool) -> Generator[Step, Result, list[Takeover]]:
+    """End the leases of owners proven dead, so they are taken now rather than at expiry."""
+    taken = []
+    for owner in dead:
+        freed = (yield Query("free_partitions_of", {"owner": owner})) if partitions else Result()
+        ended = yield Query("end_task_leases_of", {"owner": owner})
+        yield Query("forget_replica", {"owner": owner})
+        taken.append(Takeover(owner, freed.rowcount, ended.rowcount))
+    return taken
 
 
 # --- schema migrations ------------------------------------------------------------------------

@@ -6,7 +6,9 @@ import asyncio
 import logging
 import os
 import random
+import shlex
 import socket
+import sys
 import time
 import uuid
 from collections.abc import Coroutine
@@ -14,24 +16,41 @@ from typing import Any
 
 from legato.core.backoff import RECONNECT
 from legato.core.durations import to_ms
+from legato.core.owners import owner_id
 from legato.core.partitions import fair_share
 from legato.engine import polling
 from legato.engine.clock import SkippingClock
 from legato.engine.orchestrator import Orchestrator
 from legato.engine.pause import wait_or_timeout
+from legato.engine.recovery import Recovery
 from legato.engine.registry import Registry
 from legato.engine.worker import Worker
 from legato.ports.clock import Clock
+from legato.ports.liveness import OwnerInfo
 from legato.ports.store import Store
 
 log = logging.getLogger("legato.engine")
 STOP_TIMEOUT = 5.0
 TIMER_SWEEP_S = 1.0  # how often the poll also looks for due timers ...
 TIMER_LAG_MS = 1000  # ... whose in-memory callback is this overdue (lost: a restart, a takeover)
+SETTLE_LIMIT_S = 10.0  # a worker claims after its orchestrator's first replays, or this at most
 
 
 def make_owner_id(role: str) -> str:
-    return f"{role}:{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    """Unique per process run (``legato.core.owners``): a dead owner never comes back."""
+    return owner_id(role, socket.gethostname(), os.getpid(), uuid.uuid4().hex[:8])
+
+
+def owner_info(owner: str, orchestrates: bool) -> OwnerInfo:
+    """This process, as a refused second engine is told about it."""
+    if os.path.basename(sys.argv[0]) == "__main__.py":  # python -m package ...
+        argv = [os.path.basename(sys.orig_argv[0]), *sys.orig_argv[1:]]
+    else:
+        argv = [os.path.basename(sys.argv[0]), *sys.argv[1:]]
+    command = shlex.join(argv)
+    return OwnerInfo(
+        owner, orchestrates, socket.gethostname(), os.getpid(), int(time.time() * 1000), command
+    )
 
 
 class Engine:
@@ -55,6 +74,8 @@ class Engine:
         self.registry = registry
         self.clock = clock
         self.owner = make_owner_id("engine")
+        self.info = owner_info(self.owner, orchestrates=orchestrate)
+        self.recovery = Recovery(store, self.owner, partitions=orchestrate)
         lease_ms = to_ms(lease_seconds)
         if poll_interval is None:  # with notifications, polling is only a bounded fallback
             poll_interval = 1.0 if store.notifies else 0.05
@@ -103,19 +124,43 @@ class Engine:
         return self.orchestrator is None or self.orchestrator.idle()
 
     async def start(self) -> None:
-        await self.store.open()
-        if self.orchestrator is not None:
-            orch = self.orchestrator
-            await self._balance(orch)  # a lone replica holds every partition from the start
+        # The liveness lock comes first: a refused engine must not even migrate the database,
+        # and no lease may be written by an owner that others could not prove alive.
+        await self.store.hold(self.info)
+        orch = self.orchestrator
+        try:
+            await self.store.open()
+            await self._recover(starting=True)  # a dead predecessor's work: now, not at expiry
+            # a lone replica holds every partition from the start
+            first = await self._balance(orch, recover=False, take_up=False) if orch else []
+        except BaseException:
+            await self.store.close()  # lets the locks go too
+            raise
+        if orch is not None:
             self._spawn(self._partition_loop(orch))
             self._spawn(self._orchestrator_poll(orch))
+            self._spawn(self._take_up_then_claim(orch, first))
+        else:
+            self._spawn(self._recovery_loop())
+            if self.worker is not None:
+                self._spawn(self.worker.poll_loop())
         if self.store.notifies:  # only waits: cancelled at once on stop
             self._listener = asyncio.get_running_loop().create_task(
                 self.store.listen(self._notified)
             )
         if self.worker is not None:
-            self._spawn(self.worker.poll_loop())
             self._spawn(self.worker.renew_loop())
+
+    async def _take_up_then_claim(self, orch: Orchestrator, first: list[int]) -> None:
+        """Resume the executions of the first partitions, then let this process's worker claim
+        tasks. A task a dead predecessor held is claimable at once; claimed before the replay,
+        a step of an execution whose code no longer matches would run before the replay
+        suspends the execution and parks its tasks."""
+        if first:
+            resumed = await polling.take_up(self.store, orch, first, self._is_registered)
+            await orch.settled(resumed, timeout=SETTLE_LIMIT_S)
+        if self.worker is not None and not self._stopping:
+            await self.worker.poll_loop()
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         self._loops.append(asyncio.get_running_loop().create_task(coro))
@@ -148,17 +193,44 @@ class Engine:
     def _is_registered(self, name: str, version: str) -> bool:
         return self.registry.lookup_workflow(name, version) is not None
 
-    async def _balance(self, orch: Orchestrator) -> None:
+    async def _recover(self, *, starting: bool = False) -> None:
+        """Take over the partitions and task leases of owners proven dead (engine/recovery.py);
+        a failure only leaves them to expire."""
+        try:
+            taken = await self.recovery.run(self.clock.now_ms(), self.lease_ms, starting=starting)
+        except Exception as exc:
+            log.warning("looking for dead owners failed (%s); their leases will expire", exc)
+            return
+        if self.worker is not None and any(t.tasks for t in taken):
+            self.worker.wake.set()  # their steps are claimable now
+
+    async def _recovery_loop(self) -> None:
+        """A worker alone takes over dead owners' task leases as often as it renews its own."""
+        while not self._stopping:
+            await wait_or_timeout(self._partition_wake, self.lease_ms / 3000)
+            if not self._stopping:
+                await self._recover()
+
+    async def _balance(
+        self, orch: Orchestrator, *, recover: bool = True, take_up: bool = True
+    ) -> list[int]:
+        """Lease this replica's fair share; returns the partitions new to it (taken up in
+        the background unless ``take_up`` is False)."""
+        if recover:
+            await self._recover()
         now = self.clock.now_ms()
         live = await self.store.heartbeat_replica(self.owner, now, self.lease_ms, leaving=False)
         held = await self.store.balance_partitions(self.owner, now, self.lease_ms, fair_share(live))
         self._last_balance = time.monotonic()
-        self._set_partitions(orch, held)
+        return self._set_partitions(orch, held, take_up)
 
-    def _set_partitions(self, orch: Orchestrator, held: list[int]) -> None:
+    def _set_partitions(
+        self, orch: Orchestrator, held: list[int], take_up: bool = True
+    ) -> list[int]:
         new = orch.set_partitions(held)
-        if new:
+        if new and take_up:
             orch.spawn(polling.take_up(self.store, orch, new, self._is_registered))
+        return new
 
     async def _partition_loop(self, orch: Orchestrator) -> None:
         """Renew partition leases and re-split them as replicas come and go. Past the lease

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -80,7 +80,8 @@ class Orchestrator:
         self._delivering: set[str] = set()  # done task ids read from the store, on their way
         self._inbox_seen: set[int] = set()  # inbox rows read from the store, on their way
         self._waiters: dict[str, list[asyncio.Future[ExecutionUpdate]]] = {}
-        self._jobs: set[asyncio.Task[None]] = set()
+        self._settling: dict[str, list[asyncio.Future[None]]] = {}  # see ``settled``
+        self._jobs: set[asyncio.Task[object]] = set()
         self._stopped = False
 
     # --- inputs -------------------------------------------------------------------------------
@@ -169,6 +170,27 @@ class Orchestrator:
         self._waiters[execution_id] = waiting
         return fut
 
+    async def settled(self, execution_ids: Iterable[str], timeout: float | None = None) -> None:
+        """Returns once none of these executions has a decision waiting or in flight (or
+        after ``timeout`` seconds): those resumed on taking up partitions are replayed by
+        then, and suspended, their tasks parked, if their code no longer matches."""
+        loop = asyncio.get_running_loop()
+        waits = []
+        for eid in execution_ids:
+            if eid in self._busy and not self._stopped:
+                fut: asyncio.Future[None] = loop.create_future()
+                self._settling.setdefault(eid, []).append(fut)
+                waits.append(fut)
+        if waits:
+            await asyncio.wait(waits, timeout=timeout)
+
+    def _unbusy(self, execution_id: str) -> None:
+        self._busy.discard(execution_id)
+        if self._settling:
+            for fut in self._settling.pop(execution_id, ()):
+                if not fut.done():
+                    fut.set_result(None)
+
     async def start(
         self, wf: WorkflowDef, execution_id: str, input_json: str, timeout_ms: int | None = None
     ) -> StartResult | None:
@@ -206,7 +228,7 @@ class Orchestrator:
             items = self._mail.pop(execution_id, None)
             if not items or not self.owns(execution_id):
                 self._hand_over(items or [])
-                self._busy.discard(execution_id)
+                self._unbusy(execution_id)
                 continue
             if execution_id not in self.cache:  # replay it first, then decide
                 self._mail[execution_id] = items + self._mail.get(execution_id, [])
@@ -256,7 +278,7 @@ class Orchestrator:
             activation = activation._replace(commands=replayed.missing + activation.commands)
         return decide.decide(basis, admitted, activation, self.placement), inst
 
-    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+    def _spawn(self, coro: Coroutine[Any, Any, object]) -> None:
         job = asyncio.get_running_loop().create_task(coro)
         self._jobs.add(job)
         job.add_done_callback(self._jobs.discard)
@@ -319,7 +341,7 @@ class Orchestrator:
         if execution_id in self._mail:
             self._make_ready(execution_id)
         else:
-            self._busy.discard(execution_id)
+            self._unbusy(execution_id)
 
     def _drop(self, execution_id: str, items: list[Mail]) -> None:
         """Forget the instance and let lost inputs come back: leases expire, done tasks and
@@ -400,7 +422,7 @@ class Orchestrator:
             if self.local is not None:
                 self.local.release(task.id)
 
-    def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+    def spawn(self, coro: Coroutine[Any, Any, object]) -> None:
         """Run a background job that ``stop`` cancels (taking up partitions)."""
         self._spawn(coro)
 
@@ -411,4 +433,9 @@ class Orchestrator:
             job.cancel()
         if self._jobs:
             await asyncio.gather(*self._jobs, return_exceptions=True)
+        for waiting in self._settling.values():  # nothing more will settle
+            for fut in waiting:
+                if not fut.done():
+                    fut.set_result(None)
+        self._settling.clear()
         self.cache.clear()

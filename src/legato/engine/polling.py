@@ -36,14 +36,16 @@ async def take_up(
     orch: Orchestrator,
     parts: list[int],
     is_registered: Callable[[str, str], bool],
-) -> None:
-    """Partitions this replica just leased: arm their timers, and resume their executions."""
+) -> list[str]:
+    """Partitions this replica just leased: arm their timers, and resume their executions;
+    returns the ids of those resumed."""
     try:
         for eid, timer_id, fire_at in await store.due_timers(2**62, 10**9, parts):
             orch.dispatch.arm_timer(eid, timer_id, fire_at)
-        await resume_all(store, orch, parts, is_registered)
+        return await resume_all(store, orch, parts, is_registered)
     except Exception:
         log.exception("taking up partitions %s failed; the polls will catch up", parts)
+        return []
 
 
 async def resume_all(
@@ -51,10 +53,12 @@ async def resume_all(
     orch: Orchestrator,
     parts: list[int],
     is_registered: Callable[[str, str], bool],
-) -> None:
+) -> list[str]:
     """Pick up client-started executions, resume suspended ones whose workflow is now
     registered, and replay running ones (up to the cache size) so that code which no longer
-    matches its histories is reported now, not when the next event arrives."""
+    matches its histories is reported now, not when the next event arrives. Returns the ids
+    woken."""
+    woken = []
     warm = 0
     for row in await store.executions_to_resume(parts):
         if row.status == Status.RUNNING:
@@ -64,3 +68,5 @@ async def resume_all(
         elif row.status == Status.SUSPENDED and not is_registered(row.workflow, row.version):
             continue
         orch.deliver(row.id, Wake())
+        woken.append(row.id)
+    return woken

@@ -211,6 +211,43 @@ WHERE id IN (
 )
 RETURNING id;
 
+-- Owners proven dead (legato.ports.liveness): who else holds leases, and taking them over.
+
+-- name: lease_holders
+SELECT owner, sum(parts), sum(tasks), max(expires) FROM (
+    SELECT owner, 1 AS parts, 0 AS tasks, lease_expires_at AS expires FROM partitions
+    WHERE owner IS NOT NULL AND owner <> %(owner)s AND lease_expires_at >= %(now)s
+    UNION ALL
+    SELECT lease_owner, 0, 1, lease_expires_at FROM tasks
+    WHERE lease_owner IS NOT NULL AND lease_owner <> %(owner)s AND state = 'ready'
+      AND lease_expires_at >= %(now)s
+    UNION ALL
+    SELECT id, 0, 0, 0 FROM replicas WHERE id <> %(owner)s AND heartbeat_at >= %(live_since)s
+) AS held
+GROUP BY owner ORDER BY owner;
+
+-- name: hold_owner_lock
+-- A session lock, held on a connection of its own for the process's life.
+SELECT pg_advisory_lock(%(key)s);
+
+-- name: release_owner_lock
+-- Before closing: a closed session ends on the server a moment later, still holding it.
+SELECT pg_advisory_unlock_all();
+
+-- name: owners_alive
+-- A key nobody holds is taken only for this statement (autocommit: its own transaction);
+-- taking it proves its owner's session, and so its process, is gone.
+SELECT k, NOT pg_try_advisory_xact_lock(k) FROM unnest(%(keys)s::bigint[]) AS k;
+
+-- name: free_partitions_of
+UPDATE partitions SET owner = NULL, lease_expires_at = 0 WHERE owner = %(owner)s;
+
+-- name: end_task_leases_of
+UPDATE tasks SET lease_expires_at = 0 WHERE lease_owner = %(owner)s AND state = 'ready';
+
+-- name: forget_replica
+DELETE FROM replicas WHERE id = %(owner)s;
+
 -- Guarded forms for pipelined commits (see legato_expect_one in the first migration).
 
 -- name: insert_execution_expect

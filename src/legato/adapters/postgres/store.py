@@ -10,7 +10,7 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 import psycopg
@@ -19,6 +19,7 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from legato.adapters import sql_scripts
 from legato.adapters.postgres import driver
 from legato.adapters.postgres.connection import check_url, redact, translate
+from legato.adapters.postgres.owner_lock import OwnerLock, owner_key
 from legato.adapters.postgres.writer import (
     CHANNEL_DONE,
     CHANNEL_INBOX,
@@ -46,6 +47,8 @@ from legato.core.transition import NewExecution, Task, Transition
 from legato.errors import ConfigurationError, StoreError
 from legato.ports.executions import ExecutionRow, StartResult
 from legato.ports.inspection import RetryingStep
+from legato.ports.liveness import OwnerInfo
+from legato.ports.membership import LeaseHolder, Takeover
 
 _PACKAGE = "legato.adapters.postgres"
 QUERIES = load_queries(_PACKAGE)
@@ -61,6 +64,7 @@ class PostgresStore:
         self.pool_size = max(pool_size, writers + 2)
         self._pool: AsyncConnectionPool[Conn] | None = None
         self._writer: PgWriter | None = None
+        self._locks: dict[str, OwnerLock] = {}
 
     @property
     def writer(self) -> PgWriter:
@@ -98,6 +102,8 @@ class PostgresStore:
         await self.close()
 
     async def close(self) -> None:
+        for owner in list(self._locks):
+            await self.release(owner)
         if self._writer is not None:
             await self._writer.stop()
             self._writer = None
@@ -300,6 +306,49 @@ class PostgresStore:
 
     async def release_partitions(self, owner: str, ids: list[int]) -> None:
         await self._write("release_partitions", {"owner": owner, "ids": ids})
+
+    async def lease_holders(self, owner: str, now: int, live_ms: int) -> list[LeaseHolder]:
+        script = sql_scripts.lease_holders(owner, now, live_ms)
+        if self._pool is None:
+            raise StoreError("the store is not open")
+        try:
+            async with self._pool.connection() as conn:
+                holders: list[LeaseHolder] = await driver.run(conn, QUERIES, script)
+        except psycopg.Error as exc:
+            raise translate(exc, self.url) from exc
+        return holders
+
+    async def take_over(self, dead: list[str], partitions: bool) -> list[Takeover]:
+        script = sql_scripts.take_over(dead, partitions)
+
+        async def op(conn: Conn) -> list[Takeover]:
+            taken: list[Takeover] = await driver.run(conn, QUERIES, script)
+            if any(t.tasks for t in taken):  # claimable now: wake the idle workers
+                await conn.execute(QUERIES["notify"], (CHANNEL_TASKS,))
+            return taken
+
+        result: list[Takeover] = await self.writer.submit(op)
+        return result
+
+    # --- liveness (a session advisory lock per owner: owner_lock.py) -----------------------------
+    async def hold(self, info: OwnerInfo) -> None:
+        lock = OwnerLock(self.url, info.owner, QUERIES)
+        await lock.hold()
+        self._locks[info.owner] = lock
+
+    async def release(self, owner: str) -> None:
+        lock = self._locks.pop(owner, None)
+        if lock is not None:
+            await lock.release()
+
+    async def alive(self, owners: list[str]) -> dict[str, bool | None]:
+        keys = {owner_key(o): o for o in owners}
+        rows = await self._read("owners_alive", {"keys": list(keys)})
+        found: dict[str, bool | None] = {keys[k]: bool(held) for k, held in rows}
+        return found
+
+    async def sweep(self, holding: Collection[str]) -> None:
+        return None  # a session's lock ends with it: nothing is left behind
 
 
 async def start_in_transaction(conn: Any, new: NewExecution) -> StartResult:

@@ -198,6 +198,30 @@ WHERE id IN (
 )
 RETURNING id;
 
+-- Owners proven dead (legato.ports.liveness): who else holds leases, and taking them over.
+
+-- name: lease_holders
+SELECT owner, sum(parts), sum(tasks), max(expires) FROM (
+    SELECT owner, 1 AS parts, 0 AS tasks, lease_expires_at AS expires FROM partitions
+    WHERE owner IS NOT NULL AND owner <> :owner AND lease_expires_at >= :now
+    UNION ALL
+    SELECT lease_owner, 0, 1, lease_expires_at FROM tasks
+    WHERE lease_owner IS NOT NULL AND lease_owner <> :owner AND state = 'ready'
+      AND lease_expires_at >= :now
+    UNION ALL
+    SELECT id, 0, 0, 0 FROM replicas WHERE id <> :owner AND heartbeat_at >= :live_since
+) AS held
+GROUP BY owner ORDER BY owner;
+
+-- name: free_partitions_of
+UPDATE partitions SET owner = NULL, lease_expires_at = 0 WHERE owner = :owner;
+
+-- name: end_task_leases_of
+UPDATE tasks SET lease_expires_at = 0 WHERE lease_owner = :owner AND state = 'ready';
+
+-- name: forget_replica
+DELETE FROM replicas WHERE id = :owner;
+
 -- Inbox: messages for executions, consumed by the transition that records them.
 
 -- name: send_inbox

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from legato.adapters import sql_scripts
@@ -25,6 +25,7 @@ from legato.adapters.rows import (
 from legato.adapters.sql_files import load_migrations, load_queries
 from legato.adapters.sqlite import driver
 from legato.adapters.sqlite.connection import connect, path_from_url, translate
+from legato.adapters.sqlite.owner_locks import OwnerLocks
 from legato.adapters.sqlite.writer import Writer, insert_plain
 from legato.adapters.transition_rows import execution_insert_row
 from legato.core import codec
@@ -34,6 +35,8 @@ from legato.core.transition import NewExecution, Task, Transition
 from legato.errors import DatabaseReadOnlyError, StoreError
 from legato.ports.executions import ExecutionRow, StartResult
 from legato.ports.inspection import RetryingStep
+from legato.ports.liveness import OwnerInfo
+from legato.ports.membership import LeaseHolder, Takeover
 
 _PACKAGE = "legato.adapters.sqlite"
 QUERIES = load_queries(_PACKAGE)
@@ -52,6 +55,7 @@ class SqliteStore:
         self.path = path_from_url(url)
         self.writer = Writer(self.path, QUERIES)
         self._reader: sqlite3.Connection | None = None
+        self.locks = OwnerLocks(self.path)
 
     async def open(self) -> None:
         if self._reader is not None:
@@ -79,6 +83,7 @@ class SqliteStore:
             self._reader = None
 
     async def close(self) -> None:
+        self.locks.release_all()
         self.writer.stop()
         if self._reader is not None:
             self._reader.close()
@@ -281,3 +286,33 @@ class SqliteStore:
     async def release_partitions(self, owner: str, ids: list[int]) -> None:
         params = driver.bind({"owner": owner, "ids": ids})
         await self.writer.submit(lambda c: c.execute(QUERIES["release_partitions"], params))
+
+    async def lease_holders(self, owner: str, now: int, live_ms: int) -> list[LeaseHolder]:
+        if self._reader is None:
+            raise StoreError("the store is not open")
+        try:
+            holders: list[LeaseHolder] = driver.run(
+                self._reader, QUERIES, sql_scripts.lease_holders(owner, now, live_ms)
+            )
+        except sqlite3.Error as exc:
+            raise translate(exc, self.path) from exc
+        return holders
+
+    async def take_over(self, dead: list[str], partitions: bool) -> list[Takeover]:
+        script = sql_scripts.take_over(dead, partitions)
+        taken: list[Takeover] = await self.writer.submit(lambda c: driver.run(c, QUERIES, script))
+        return taken
+
+    # --- liveness (file locks beside the database: owner_locks.py) -------------------------------
+    async def hold(self, info: OwnerInfo) -> None:
+        self._make_folder()
+        self.locks.hold(info)
+
+    async def release(self, owner: str) -> None:
+        self.locks.release(owner)
+
+    async def alive(self, owners: list[str]) -> dict[str, bool | None]:
+        return self.locks.alive(owners)
+
+    async def sweep(self, holding: Collection[str]) -> None:
+        self.locks.sweep(holding)
