@@ -7,8 +7,8 @@ import asyncio
 import contextlib
 import logging
 import os
-import signal
 import sys
+import time
 from collections.abc import AsyncIterator, Callable, Coroutine
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -16,10 +16,12 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.markup import escape
 
 from legato.cli.definitions import definitions_cli
 from legato.cli.loading import load_app
 from legato.cli.render import execution_table, executions_table, history_table
+from legato.cli.serving import log_lifecycle, serve_until_stopped
 from legato.client import DEFAULT_URL, App, ExecutionStatus, open_store
 from legato.core import codec
 from legato.core.events import Status
@@ -27,6 +29,7 @@ from legato.core.export import export_history
 from legato.errors import ConfigurationError, ExecutionFailedError, LegatoError
 from legato.ports.executions import ExecutionRow
 from legato.ports.store import Store
+from legato.ports.workers import WaitingStep
 
 app_cli = typer.Typer(
     help="Legato: durable workflows for Python.",
@@ -48,14 +51,25 @@ DbOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="machine-readable output")]
+GraceOption = Annotated[
+    float,
+    typer.Option(
+        "--grace-seconds",
+        help="on SIGTERM or Ctrl-C, how long running steps may take to finish (and have their "
+        "outcomes recorded) before they are cancelled; a second signal exits at once",
+    ),
+]
 
 
-def _setup_logging(verbose: bool) -> None:
+def _setup_logging(verbose: bool, *, serving: bool = False) -> None:
+    """``serving``: a long-running command always logs its lifecycle (how it stops)."""
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(message)s",
         handlers=[RichHandler(console=err_console, show_path=False)],
     )
+    if serving:
+        log_lifecycle()
 
 
 def _run(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
@@ -69,31 +83,6 @@ def _run(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
         raise typer.Exit(130) from None
 
 
-async def _serve_until_stopped(
-    app: App,
-    *,
-    orchestrate: bool,
-    work: bool,
-    queues: list[str] | None = None,
-    on_ready: Callable[[], Coroutine[Any, Any, None]] | None = None,
-) -> None:
-    try:
-        await app.start_engine(orchestrate=orchestrate, work=work, queues=queues)
-    except BaseException:
-        await app.shutdown()
-        raise
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    try:
-        if on_ready is not None:
-            await on_ready()
-        await stop.wait()
-    finally:
-        await app.shutdown()
-
-
 @app_cli.command()
 def dev(
     app_module: Annotated[str, typer.Argument(help="module[:attribute] holding a legato.App")],
@@ -103,14 +92,19 @@ def dev(
     example: Annotated[bool, typer.Option(help="start the app module's EXAMPLE execution")] = False,
     worker: Annotated[bool, typer.Option(help="run steps in this process too")] = True,
     concurrency: Annotated[int, typer.Option(help="steps run at once")] = 100,
+    grace_seconds: GraceOption = 30.0,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Run the orchestrator and a worker in one process (SQLite by default)."""
-    _setup_logging(verbose)
+    _setup_logging(verbose, serving=True)
 
     async def main() -> None:
         app = load_app(app_module)
-        app.configure(url=db or os.environ.get("LEGATO_DB") or app.url, concurrency=concurrency)
+        app.configure(
+            url=db or os.environ.get("LEGATO_DB") or app.url,
+            concurrency=concurrency,
+            grace_seconds=grace_seconds,
+        )
         to_start: tuple[str, list[Any]] | None = None
         if start:
             to_start = (start, _json_list(input))
@@ -135,7 +129,7 @@ def dev(
             console.print(f"started execution [bold]{handle.id}[/] of {name}")
             asyncio.get_running_loop().create_task(_report(app, handle.id))
 
-        await _serve_until_stopped(app, orchestrate=True, work=worker, on_ready=on_ready)
+        await serve_until_stopped(app, orchestrate=True, work=worker, on_ready=on_ready)
 
     _run(main)
 
@@ -230,19 +224,20 @@ def server(
     lease_seconds: Annotated[
         float | None, typer.Option(help="partition and task lease (default: the app's)")
     ] = None,
+    grace_seconds: GraceOption = 30.0,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Run the orchestrator role: decide the executions of the partitions this replica leases.
     Run as many as you like against one database; they share the partitions."""
-    _setup_logging(verbose)
+    _setup_logging(verbose, serving=True)
 
     async def main() -> None:
         app = load_app(app_module)
-        app.configure(url=db or os.environ.get("LEGATO_DB") or app.url)
+        app.configure(url=db or os.environ.get("LEGATO_DB") or app.url, grace_seconds=grace_seconds)
         if lease_seconds is not None:
             app.configure(lease_seconds=lease_seconds)
         err_console.print(f"Legato server on {app.url}")
-        await _serve_until_stopped(app, orchestrate=True, work=False)
+        await serve_until_stopped(app, orchestrate=True, work=False)
 
     _run(main)
 
@@ -253,16 +248,23 @@ def worker_cmd(
     db: DbOption = None,
     concurrency: Annotated[int, typer.Option(help="steps run at once")] = 100,
     queue: Annotated[list[str] | None, typer.Option(help="queues to serve (default: all)")] = None,
+    grace_seconds: GraceOption = 30.0,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
-    """Run the app's steps: claim tasks from the database, run them, record the outcomes."""
-    _setup_logging(verbose)
+    """Run the app's steps: claim tasks from the database, run them, record the outcomes.
+    It claims only the steps the app module registers (old and new workers can run side by
+    side during a deploy)."""
+    _setup_logging(verbose, serving=True)
 
     async def main() -> None:
         app = load_app(app_module)
-        app.configure(url=db or os.environ.get("LEGATO_DB") or app.url, concurrency=concurrency)
+        app.configure(
+            url=db or os.environ.get("LEGATO_DB") or app.url,
+            concurrency=concurrency,
+            grace_seconds=grace_seconds,
+        )
         err_console.print(f"Legato worker on {app.url}, concurrency {concurrency}")
-        await _serve_until_stopped(app, orchestrate=False, work=True, queues=queue or None)
+        await serve_until_stopped(app, orchestrate=False, work=True, queues=queue or None)
 
     _run(main)
 
@@ -353,14 +355,24 @@ def executions_show(
     async def main() -> None:
         async with _reading(db) as store:
             row = await _execution(store, execution_id)
+            waiting: list[WaitingStep] = []
+            if row.status == Status.RUNNING:
+                waiting = await store.waiting_steps(execution_id, int(time.time() * 1000))
         st = ExecutionStatus.from_row(row)
         if as_json:
             out = _status_json(st)
             out["input"] = codec.loads(row.input)
             out["output"] = codec.loads(row.output)
+            out["waiting_for_workers"] = [{"step": w.step, "queue": w.queue} for w in waiting]
             print(codec.dumps(out, "execution", indent=2))
         else:
             console.print(execution_table(st, row.output))
+            for w in waiting:  # a rolling deploy: no live worker has this step
+                console.print(
+                    f"[yellow]waiting for a worker that serves step {escape(w.step)}[/] "
+                    f"(queue {escape(w.queue)})",
+                    soft_wrap=True,
+                )
 
     _run(main)
 

@@ -2,7 +2,8 @@
 
 Each part is a small protocol with one job, and engine components ask for only the parts they
 use: ``Executions`` (transitions and reads), ``TaskQueue``, ``Inbox``, ``Membership``
-(replicas and partition leases) and ``Lifecycle`` (open, migrate, notifications).
+(replicas and partition leases), ``Workers`` (who serves which steps) and ``Lifecycle`` (open,
+migrate, notifications).
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from legato.ports.inbox import Inbox
 from legato.ports.lifecycle import Lifecycle
 from legato.ports.membership import Membership
 from legato.ports.task_queue import TaskQueue
+from legato.ports.workers import Workers
 
 
-class Store(Executions, TaskQueue, Inbox, Membership, Lifecycle, Protocol):
+class Store(Executions, TaskQueue, Inbox, Membership, Workers, Lifecycle, Protocol):
     pass
