@@ -125,6 +125,11 @@ class Engine:
             )
         if self.worker is not None:
             await self.worker.announce()  # what it serves is known before it claims anything
+            log.info(
+                "serving steps %s on queues %s",
+                ", ".join(sorted(self.worker.steps)) or "none",
+                ", ".join(sorted(self.worker.queues)),
+            )
             self._spawn(self.worker.poll_loop())
             self._spawn(self.worker.renew_loop())
 

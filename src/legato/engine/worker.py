@@ -291,6 +291,7 @@ class Worker:
         self.attempts.shutdown()
         try:
             released = await self.tasks.release_tasks(self.owner, None)
+            await self.announce(leaving=True)  # again: a heartbeat may have crossed drain's
         except Exception as exc:
             log.warning("could not give task leases back (%s); they will expire", exc)
         else:
