@@ -88,7 +88,7 @@ async def test_retrying_steps_are_those_waiting_for_their_next_attempt(store: St
     assert [s.execution_id for s in expired] == ["soon", "later"]
 
     # A worker claims "soon"'s next attempt: it runs, it no longer waits ("later" still does).
-    claimed = await store.claim_tasks("w", ["default"], now=2_000, lease_ms=LEASE, limit=1)
+    claimed = await store.claim_tasks("w", ["default"], ["work"], 2_000, LEASE, 1)
     assert [(t.id, t.attempt) for t in claimed] == [("soon:1", 2)]
     assert [s.execution_id for s in await store.retrying_steps(now=2_000, limit=10)] == ["later"]
 

@@ -122,7 +122,7 @@ async def test_lease_holders_are_the_other_owners_with_unexpired_leases_or_heart
         [LeaseHolder(dead, PARTITIONS // 2, 0, 1_500), LeaseHolder(quiet, 0, 0, 0)],
         key=lambda h: h.owner,
     )
-    await store.claim_tasks(dead, ["default"], now=20_000, lease_ms=500, limit=10)
+    await store.claim_tasks(dead, ["default"], ["work"], now=20_000, lease_ms=500, limit=10)
     # at 20_100 the partitions' leases ran out, the heartbeat is old, the task is the dead's
     assert await store.lease_holders(me, now=20_100, live_ms=500) == [
         LeaseHolder(dead, 0, 1, 20_500)
@@ -136,14 +136,16 @@ async def test_taking_over_a_dead_owner_frees_its_partitions_and_ends_its_task_l
     await store.heartbeat_replica(dead, 1_000, 500, leaving=False)
     assert len(await store.balance_partitions(dead, 1_000, 500, PARTITIONS)) == PARTITIONS
     await _start(store, "e1")
-    (claimed,) = await store.claim_tasks(dead, ["default"], now=20_000, lease_ms=60_000, limit=1)
-    assert await store.claim_tasks(me, ["default"], 20_001, 500, 1) == []  # leased: not claimable
+    (claimed,) = await store.claim_tasks(dead, ["default"], ["work"], 20_000, 60_000, 1)
+    # leased: not claimable
+    assert await store.claim_tasks(me, ["default"], ["work"], 20_001, 500, 1) == []
 
     assert await store.take_over([dead], partitions=True) == [Takeover(dead, PARTITIONS, 1)]
     assert await store.lease_holders(me, now=20_002, live_ms=500) == []
     assert await store.heartbeat_replica(me, 20_002, 500, leaving=False) == 1  # the dead: forgotten
     assert len(await store.balance_partitions(me, 20_002, 500, PARTITIONS)) == PARTITIONS
-    (again,) = await store.claim_tasks(me, ["default"], 20_003, 500, 1)  # now, not at 80_000
+    # now, not at 80_000
+    (again,) = await store.claim_tasks(me, ["default"], ["work"], 20_003, 500, 1)
     assert (again.id, again.attempt) == (claimed.id, claimed.attempt + 1)
 
 
@@ -151,7 +153,7 @@ async def test_a_worker_alone_takes_over_task_leases_but_not_partitions(store: S
     dead = owner("dead")
     await store.balance_partitions(dead, 1_000, 500, PARTITIONS)
     await _start(store, "e1")
-    await store.claim_tasks(dead, ["default"], now=20_000, lease_ms=60_000, limit=1)
+    await store.claim_tasks(dead, ["default"], ["work"], now=20_000, lease_ms=60_000, limit=1)
     assert await store.take_over([dead], partitions=False) == [Takeover(dead, 0, 1)]
     assert await store.lease_holders(owner("me"), now=1_100, live_ms=500) == [
         LeaseHolder(dead, PARTITIONS, 0, 1_500)

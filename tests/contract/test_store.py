@@ -112,11 +112,12 @@ async def test_claiming_leases_and_finishing(store: Store) -> None:
         "x", 0, 1, (started,), ExecutionUpdate(Status.RUNNING, None), task_inserts=(free,)
     )
     await store.start_execution(NewExecution("x", "wf", "1", "[[], {}]", 1, tr, partition_of("x")))
-    got = await store.claim_tasks("w1", ["default"], now=100, lease_ms=50, limit=10)
+    got = await store.claim_tasks("w1", ["default"], ["work"], now=100, lease_ms=50, limit=10)
     assert [(t.id, t.attempt, t.lease_owner) for t in got] == [("x:1", 1, "w1")]
-    assert await store.claim_tasks("w2", ["default"], now=120, lease_ms=50, limit=10) == []
+    held = await store.claim_tasks("w2", ["default"], ["work"], now=120, lease_ms=50, limit=10)
+    assert held == []
     # the lease ran out: another worker takes it, as the next attempt
-    again = await store.claim_tasks("w2", ["default"], now=151, lease_ms=50, limit=10)
+    again = await store.claim_tasks("w2", ["default"], ["work"], now=151, lease_ms=50, limit=10)
     assert [(t.id, t.attempt, t.lease_owner) for t in again] == [("x:1", 2, "w2")]
     assert not await store.finish_task("x:1", 1, "w1", '{"ok": true}')  # the old attempt: ignored
     assert await store.finish_task("x:1", 2, "w2", '{"ok": true}')

@@ -74,9 +74,7 @@ async def test_a_restarted_dev_takes_over_its_killed_predecessors_work_at_once(
     client, module = client_app(any_db_url)
     try:
         first = processes.spawn("dev", [*LEGATO, "dev", "recovery_app"], env=env)
-        handles = [
-            await client.start(module.chain, f"r{i}", id=f"r{i}") for i in range(EXECUTIONS)
-        ]
+        handles = [await client.start(module.chain, f"r{i}", id=f"r{i}") for i in range(EXECUTIONS)]
 
         async def all_at_the_gate() -> bool:
             assert first.poll() is None, processes.log_of(first)

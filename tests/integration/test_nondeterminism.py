@@ -230,9 +230,10 @@ async def test_changed_code_suspends_at_the_next_event(
 async def stop_while_reserving(
     url: str, wait_event: Callable[..., Awaitable[list[Event]]]
 ) -> list[Event]:
-    """Runs ``orders`` (reserve, then charge) until ``reserve`` runs, and stops the app then.
-    The step's task stays leased to the stopped app for its 30 s lease."""
-    first = legato.App(url)
+    """Runs ``orders`` (reserve, then charge) until ``reserve`` is scheduled, and stops the app
+    then, with no grace period: the step is cancelled and its task's lease given back (any
+    worker may claim it at once)."""
+    first = legato.App(url, grace_seconds=0)
     blocked = asyncio.Event()
 
     @first.step(name="reserve")
@@ -263,9 +264,15 @@ async def test_changed_code_suspends_an_execution_stopped_mid_step(
     before = await stop_while_reserving(any_db_url, wait_event)
 
     app, runs = changed_app(any_db_url, charge_first)
-    async with app:
+    # The new deployment decides before it works: the step's lease was given back, so a worker
+    # started with it could claim the step before the replay finds the changed code (as a
+    # separate worker process can). Once suspended, its tasks are parked: none is claimed.
+    await app.start_engine(work=False)
+    try:
         status = await wait_status(app.get_handle("order-7"), legato.Status.SUSPENDED)
         after = await app.get_handle("order-7").history()
+    finally:
+        await app.shutdown()
 
     reason = expected_reason("command #1", "step 'reserve'", "step 'charge'")
     assert status.reason == reason
@@ -288,7 +295,8 @@ async def test_steps_of_a_suspended_execution_are_not_handed_out_again(
     store = open_store(any_db_url)
     await store.open()
     try:  # a worker asking for work far in the future, when every lease has run out
-        claimed = await store.claim_tasks("probe-worker", ["default"], 2**62, 1_000, 100)
+        steps = sorted(app.registry.steps)
+        claimed = await store.claim_tasks("probe-worker", ["default"], steps, 2**62, 1_000, 100)
     finally:
         await store.close()
     assert [(t.execution_id, t.name) for t in claimed] == []

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from legato.adapters.sql_files import Migration
+from legato.core import codec
 from legato.errors import StoreError
 from legato.ports.membership import LeaseHolder, Takeover
 
@@ -92,6 +93,22 @@ def take_over(dead: list[str], partitions: bool) -> Generator[Step, Result, list
         yield Query("forget_replica", {"owner": owner})
         taken.append(Takeover(owner, freed.rowcount, ended.rowcount))
     return taken
+
+
+# --- workers and the steps they serve ---------------------------------------------------------
+
+
+def heartbeat_worker(
+    owner: str, queues: list[str], steps: list[str], now: int, live_ms: int, leaving: bool
+) -> Generator[Step, Result, None]:
+    """Record what this worker serves, alive until ``now + live_ms`` (or forget it: it is
+    leaving), and forget workers long gone."""
+    if not leaving:
+        queues_json, steps_json = codec.dumps(queues, "queues"), codec.dumps(steps, "steps")
+        params = {"owner": owner, "queues": queues_json, "steps": steps_json, "now": now,
+                  "expires": now + live_ms}  # fmt: skip
+        yield Query("heartbeat_worker", params)
+    yield Query("forget_workers", {"stale": now - 10 * live_ms, "owner": owner, "leaving": leaving})
 
 
 # --- schema migrations ------------------------------------------------------------------------

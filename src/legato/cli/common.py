@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.logging import RichHandler
 from rich.text import Text
 
+from legato.cli.serving import log_lifecycle
 from legato.client import DEFAULT_URL, open_store
 from legato.core import codec
 from legato.errors import ConfigurationError, LegatoError
@@ -42,12 +43,15 @@ def database_url(db: str | None, app_url: str | None = None) -> str:
     return db or os.environ.get("LEGATO_DB") or app_url or DEFAULT_URL
 
 
-def setup_logging(verbose: bool) -> None:
+def setup_logging(verbose: bool, *, serving: bool = False) -> None:
+    """``serving``: a long-running command always logs its lifecycle (how it stops)."""
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(message)s",
         handlers=[RichHandler(console=err_console, show_path=False)],
     )
+    if serving:
+        log_lifecycle()
 
 
 def run_command(main: Callable[[], Coroutine[Any, Any, T]]) -> T:

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 import typer
+from rich.text import Text
 
 from legato.cli.as_json import retrying_json, status_json
 from legato.cli.common import (
@@ -32,6 +33,7 @@ from legato.core.events import Status
 from legato.core.export import export_history
 from legato.errors import LegatoError
 from legato.ports.inspection import RetryingStep
+from legato.ports.workers import WaitingStep
 
 executions_cli = typer.Typer(
     help="Inspect and operate executions: list, show, signal, cancel, terminate, redrive, resume.",
@@ -105,27 +107,35 @@ def executions_list(
 def executions_show(
     execution_id: IdArgument, db: DbOption = None, as_json: JsonOption = False
 ) -> None:
-    """One execution: its status, output or error, and its retrying steps.
+    """One execution: its status, output or error, its retrying steps, and the steps that wait
+    for a worker that serves them.
 
     A retrying step waits for its next attempt after a failed one: shown with the attempt that
-    failed, its error, and when the next attempt is due."""
+    failed, its error, and when the next attempt is due. A step no live worker serves (a
+    rolling deploy) waits, and is named."""
 
     async def main() -> None:
         now = _now_ms()
         async with reading(db) as store:
             row = await find_execution(store, execution_id)
             retrying: list[RetryingStep] = []
+            waiting: list[WaitingStep] = []
             if row.status is Status.RUNNING:
                 retrying = await store.retrying_steps(now, RETRYING_IN_SHOW, row.id)
+                waiting = await store.waiting_steps(row.id, now)
         st = ExecutionStatus.from_row(row)
         if as_json:
             out = status_json(st)
             out["input"] = codec.loads(row.input)
             out["output"] = codec.loads(row.output)
             out["retrying"] = [retrying_json(s) for s in retrying]
+            out["waiting_for_workers"] = [{"step": w.step, "queue": w.queue} for w in waiting]
             print(codec.dumps(out, "execution", indent=2))
         else:
             console.print(execution_table(st, row.output, retrying, now))
+            for w in waiting:
+                line = f"waiting for a worker that serves step {w.step} (queue {w.queue})"
+                console.print(Text(line, style="yellow"), soft_wrap=True)
 
     run_command(main)
 

@@ -7,9 +7,7 @@ Each group of commands is a module of its own (``executions.py``, ``definitions.
 from __future__ import annotations
 
 import asyncio
-import signal
 import sys
-from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -28,6 +26,7 @@ from legato.cli.definitions import definitions_cli
 from legato.cli.executions import executions_cli
 from legato.cli.loading import load_app
 from legato.cli.render import execution_table
+from legato.cli.serving import serve_until_stopped
 from legato.cli.start import start as start_cmd
 from legato.client import App, open_store
 from legato.core import codec
@@ -40,32 +39,15 @@ app_cli = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app_cli.add_typer(executions_cli, name="executions")
+GraceOption = Annotated[
+    float,
+    typer.Option(
+        "--grace-seconds",
+        help="on SIGTERM or Ctrl-C, how long running steps may take to finish (and have their "
+        "outcomes recorded) before they are cancelled; a second signal exits at once",
+    ),
+]
 app_cli.add_typer(definitions_cli, name="definitions")
-
-
-async def _serve_until_stopped(
-    app: App,
-    *,
-    orchestrate: bool,
-    work: bool,
-    queues: list[str] | None = None,
-    on_ready: Callable[[], Coroutine[Any, Any, None]] | None = None,
-) -> None:
-    try:
-        await app.start_engine(orchestrate=orchestrate, work=work, queues=queues)
-    except BaseException:
-        await app.shutdown()
-        raise
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    try:
-        if on_ready is not None:
-            await on_ready()
-        await stop.wait()
-    finally:
-        await app.shutdown()
 
 
 @app_cli.command()
@@ -77,14 +59,17 @@ def dev(
     example: Annotated[bool, typer.Option(help="start the app module's EXAMPLE execution")] = False,
     worker: Annotated[bool, typer.Option(help="run steps in this process too")] = True,
     concurrency: Annotated[int, typer.Option(help="steps run at once")] = 100,
+    grace_seconds: GraceOption = 30.0,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Run the orchestrator and a worker in one process (SQLite by default)."""
-    setup_logging(verbose)
+    setup_logging(verbose, serving=True)
 
     async def main() -> None:
         app = load_app(app_module)
-        app.configure(url=database_url(db, app.url), concurrency=concurrency)
+        app.configure(
+            url=database_url(db, app.url), concurrency=concurrency, grace_seconds=grace_seconds
+        )
         to_start: tuple[str, list[Any]] | None = None
         if start:
             to_start = (start, _json_list(input))
@@ -109,7 +94,7 @@ def dev(
             console.print(f"started execution [bold]{handle.id}[/] of {name}")
             asyncio.get_running_loop().create_task(_report(app, handle.id))
 
-        await _serve_until_stopped(app, orchestrate=True, work=worker, on_ready=on_ready)
+        await serve_until_stopped(app, orchestrate=True, work=worker, on_ready=on_ready)
 
     run_command(main)
 
@@ -192,19 +177,20 @@ def server(
     lease_seconds: Annotated[
         float | None, typer.Option(help="partition and task lease (default: the app's)")
     ] = None,
+    grace_seconds: GraceOption = 30.0,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Run the orchestrator role: decide the executions of the partitions this replica leases.
     Run as many as you like against one database; they share the partitions."""
-    setup_logging(verbose)
+    setup_logging(verbose, serving=True)
 
     async def main() -> None:
         app = load_app(app_module)
-        app.configure(url=database_url(db, app.url))
+        app.configure(url=database_url(db, app.url), grace_seconds=grace_seconds)
         if lease_seconds is not None:
             app.configure(lease_seconds=lease_seconds)
         err_console.print(f"Legato server on {app.url}")
-        await _serve_until_stopped(app, orchestrate=True, work=False)
+        await serve_until_stopped(app, orchestrate=True, work=False)
 
     run_command(main)
 
@@ -215,16 +201,21 @@ def worker_cmd(
     db: DbOption = None,
     concurrency: Annotated[int, typer.Option(help="steps run at once")] = 100,
     queue: Annotated[list[str] | None, typer.Option(help="queues to serve (default: all)")] = None,
+    grace_seconds: GraceOption = 30.0,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
-    """Run the app's steps: claim tasks from the database, run them, record the outcomes."""
-    setup_logging(verbose)
+    """Run the app's steps: claim tasks from the database, run them, record the outcomes.
+    It claims only the steps the app module registers (old and new workers can run side by
+    side during a deploy)."""
+    setup_logging(verbose, serving=True)
 
     async def main() -> None:
         app = load_app(app_module)
-        app.configure(url=database_url(db, app.url), concurrency=concurrency)
+        app.configure(
+            url=database_url(db, app.url), concurrency=concurrency, grace_seconds=grace_seconds
+        )
         err_console.print(f"Legato worker on {app.url}, concurrency {concurrency}")
-        await _serve_until_stopped(app, orchestrate=False, work=True, queues=queue or None)
+        await serve_until_stopped(app, orchestrate=False, work=True, queues=queue or None)
 
     run_command(main)
 

@@ -50,12 +50,17 @@ class App:
         lease_seconds: float = 30.0,
         concurrency: int = 100,
         clock: Clock | None = None,
+        grace_seconds: float = 30.0,
     ) -> None:
+        """``grace_seconds``: how long stopping the engine (``shutdown``, the end of ``async
+        with app``, SIGTERM of ``legato worker``) waits for running steps to finish so their
+        outcomes are recorded; steps still running then are cancelled and run again elsewhere."""
         self.url = url
         self.registry = Registry()
         self.cache_size = cache_size
         self.lease_seconds = lease_seconds
         self.concurrency = concurrency
+        self.grace_seconds = grace_seconds
         self.clock: Clock = clock or SystemClock()
         self._engine: Engine | None = None
         self._store: Store | None = None
@@ -158,6 +163,7 @@ class App:
             cache_size=self.cache_size,
             lease_seconds=self.lease_seconds,
             concurrency=self.concurrency,
+            grace_seconds=self.grace_seconds,
             **options,
         )
         return self._engine

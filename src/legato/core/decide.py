@@ -106,11 +106,15 @@ class Basis(NamedTuple):
 
 
 class Placement(NamedTuple):
-    """Where new tasks go: steps for a queue this process's worker serves are leased to it."""
+    """Where new tasks go: a step this process's worker has, on a queue it serves, is leased
+    to it; any other waits for the claim of a worker that has it (a rolling deploy may leave
+    this process without a step its workflows call). A process that is stopping places
+    nothing locally."""
 
     owner: str
     lease_ms: int
     local_queues: frozenset[str]
+    local_steps: frozenset[str]
 
 
 def decide(
@@ -320,9 +324,10 @@ def _task(
     tasks: list[Task],
     local: list[Task],
 ) -> None:
-    """A step for a queue this process serves is leased to it already: it runs right after
-    the commit, with no claim round trip (DESIGN.md §5). Others wait for any worker's claim."""
-    if cmd.queue in placement.local_queues:  # started at once: no start deadline
+    """A step this process's worker has, on a queue it serves, is leased to it already: it
+    runs right after the commit, with no claim round trip (DESIGN.md §5), and has started (no
+    start deadline). Others wait for the claim of a worker that has the step."""
+    if cmd.queue in placement.local_queues and cmd.name in placement.local_steps:
         task = Task(f"{eid}:{cmd.step_id}", eid, cmd.step_id, cmd.name, cmd.queue,
                     cmd.args, now, 1, placement.owner, now + placement.lease_ms)  # fmt: skip
         local.append(task)
@@ -386,12 +391,12 @@ def _retries(
     admitted: Admitted, now: int, placement: Placement
 ) -> tuple[tuple[TaskRetry, ...], tuple[Task, ...]]:
     """Each retried attempt back in the queue after its delay, pre-leased to this process if
-    it serves the queue (its worker holds it until then)."""
+    its worker has the step and serves the queue (it holds the lease until then)."""
     retries: list[TaskRetry] = []
     local: list[Task] = []
     for r in admitted.retried:
         task, at = r.task, now + r.event.delay_ms
-        if task.queue in placement.local_queues:
+        if task.queue in placement.local_queues and task.name in placement.local_steps:
             owner, expires = placement.owner, at + placement.lease_ms
         else:
             owner, expires = None, None

@@ -1,4 +1,11 @@
-"""The engine in one process: store, orchestrator, an optional local worker, and their loops."""
+"""The engine in one process: store, orchestrator, an optional local worker, and their loops.
+
+``stop`` is graceful (docs/ARCHITECTURE.md, "Stopping"): the worker claims nothing more and its
+running steps get ``grace_seconds`` to finish; their outcomes are recorded (decided and
+committed by this process's orchestrator, which keeps running meanwhile, or written on the
+task rows), then the partitions and every task lease still held are given back, so that other
+processes take over at once instead of when the leases run out.
+"""
 
 from __future__ import annotations
 
@@ -69,6 +76,7 @@ class Engine:
         concurrency: int = 100,
         queues: list[str] | None = None,
         poll_interval: float | None = None,
+        grace_seconds: float = 30.0,
     ) -> None:
         self.store = store
         self.registry = registry
@@ -112,6 +120,8 @@ class Engine:
         self._partition_wake = asyncio.Event()
         self._last_balance = time.monotonic()
         self.lease_ms = lease_ms
+        self.grace_seconds = grace_seconds
+        self.threads_left = 0  # sync steps still running after a stop (their threads run on)
         self._listener: asyncio.Task[None] | None = None
         if isinstance(clock, SkippingClock):
             clock.idle = self.idle
@@ -136,6 +146,13 @@ class Engine:
         except BaseException:
             await self.store.close()  # lets the locks go too
             raise
+        if self.worker is not None:
+            await self.worker.announce()  # what it serves is known before it claims anything
+            log.info(
+                "serving steps %s on queues %s",
+                ", ".join(sorted(self.worker.steps)) or "none",
+                ", ".join(sorted(self.worker.queues)),
+            )
         if orch is not None:
             self._spawn(self._partition_loop(orch))
             self._spawn(self._orchestrator_poll(orch))
@@ -260,6 +277,8 @@ class Engine:
             )
         except Exception as exc:
             log.warning("could not give partitions back (%s); their leases will expire", exc)
+        else:
+            log.info("stopping: gave back %d partition leases", len(orch.owned))
         orch.owned.clear()
 
     def _notified(self, what: str) -> None:
@@ -269,6 +288,12 @@ class Engine:
             self._orchestrator_wake.set()
 
     async def stop(self) -> None:
+        """Graceful (module docstring); bounded by the grace period and a few seconds more."""
+        worker, orch = self.worker, self.orchestrator
+        if worker is not None:
+            if orch is not None:  # new steps go to any worker's claim, not to this one
+                orch.stop_placing_locally()
+            await worker.drain(self.grace_seconds)  # the orchestrator decides meanwhile
         # Ask the loops to end at their next turn (a claim in flight completes cleanly), then
         # cancel what is still waiting; bounded either way, so a stop never hangs.
         self._stopping = True
@@ -290,8 +315,16 @@ class Engine:
                     log.warning("background loop %r did not stop within %ss", task, STOP_TIMEOUT)
         self._loops.clear()
         await self._leave()
-        if self.orchestrator is not None:
-            await self.orchestrator.stop()
-        if self.worker is not None:
-            await self.worker.drain()
+        if orch is not None:
+            await orch.stop()
+        if worker is not None:
+            await self._writes_settled()  # a task leased here may still be on its way in
+            await worker.leave()
+            self.threads_left = worker.attempts.threads_running()
         await self.store.close()
+        log.info("stopped")
+
+    async def _writes_settled(self) -> None:
+        deadline = time.monotonic() + STOP_TIMEOUT
+        while self.store.pending_writes() and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)

@@ -22,8 +22,15 @@ class LocalSteps(Protocol):
         """The queues this worker serves: steps on them are leased to it at scheduling."""
         ...
 
+    @property
+    def steps(self) -> frozenset[str]:
+        """The steps this worker has: only those are leased to it (a rolling deploy may leave
+        this process without a step its workflows call)."""
+        ...
+
     def run(self, task: Task) -> None:
-        """Run an attempt leased to this process, now."""
+        """Run an attempt leased to this process, now (nothing if it is stopping: its lease
+        is given back when it stops)."""
         ...
 
     def hold(self, task: Task) -> None:

@@ -66,7 +66,10 @@ class Orchestrator:
         self.registry = registry
         self.clock = clock
         self.local = local
-        self.placement = Placement(owner, lease_ms, local.queues if local else frozenset())
+        none: frozenset[str] = frozenset()
+        self.placement = Placement(
+            owner, lease_ms, local.queues if local else none, local.steps if local else none
+        )
         self.cache = StickyCache(cache_size)
         self.dispatch = Dispatcher(clock, local, self.deliver, self._still_waits)
         self.on_inbox: Callable[[], None] | None = None  # a commit may have left inbox rows
@@ -421,6 +424,12 @@ class Orchestrator:
         finally:
             if self.local is not None:
                 self.local.release(task.id)
+
+    def stop_placing_locally(self) -> None:
+        """This process is stopping: from now on new tasks wait for any worker's claim instead
+        of being leased to its worker (which runs nothing more)."""
+        none: frozenset[str] = frozenset()
+        self.placement = self.placement._replace(local_queues=none, local_steps=none)
 
     def spawn(self, coro: Coroutine[Any, Any, object]) -> None:
         """Run a background job that ``stop`` cancels (taking up partitions)."""

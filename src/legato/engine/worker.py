@@ -1,58 +1,49 @@
 """Runs steps: claims tasks (or takes the ones its own process's orchestrator leased to it),
-enforces start-to-close and heartbeat timeouts, and reports each attempt's outcome.
+runs each attempt (``legato.engine.attempts``), reports its outcome, and holds the leases
+meanwhile.
 
-Timeouts are measured on the engine's ``Clock``, so a time-skipping test clock moves them
-too. A worker in its orchestrator's process reports through ``on_outcome``
+A worker in its orchestrator's process reports through ``on_outcome``
 (``legato.engine.local_steps``); a worker on its own records outcomes on the task rows.
+
+Rolling deploys: a worker claims only tasks of the steps it has registered, and records in the
+store what it serves (``legato.ports.workers``), so a step no live worker has waits for one.
+
+A graceful stop (``drain``, then ``leave``; docs/ARCHITECTURE.md, "Stopping") claims nothing
+more, lets the running attempts finish within a grace period and reports them, cancels what is
+still running after it without reporting it, and gives back every lease still held, so other
+workers take that work at once rather than when the leases run out.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextvars
-import functools
 import logging
 import random
-import traceback
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import Any
+from typing import Protocol
 
-from legato.core import codec, error_names
 from legato.core.backoff import RECONNECT
-from legato.core.durations import to_ms
-from legato.core.outcome import Outcome
 from legato.core.transition import Task
+from legato.engine.attempts import Attempts
 from legato.engine.local_steps import OnOutcome
 from legato.engine.pause import wait_or_timeout
-from legato.engine.registry import Registry, StepDef
-from legato.engine.step_context import StepContext, bind
-from legato.errors import Cancelled, NonRetryableError, SerializationError
+from legato.engine.registry import Registry
 from legato.ports.clock import Clock
 from legato.ports.task_queue import TaskQueue
+from legato.ports.workers import Workers
 
 log = logging.getLogger("legato.worker")
+SETTLE_TIMEOUT = 5.0  # seconds a stop waits for reported outcomes to commit, and for cancels
 
 
-@dataclass(frozen=True, slots=True)
-class _Limits:
-    """One attempt's timeouts: the step's own, or the call's (a Task state's TimeoutSeconds)."""
-
-    timeout: float | None
-    heartbeat_timeout: float | None
-
-
-class _Timeout(Exception):
-    def __init__(self, error_type: str, message: str) -> None:
-        super().__init__(message)
-        self.error_type = error_type
+class WorkerStore(TaskQueue, Workers, Protocol):
+    pass
 
 
 class Worker:
     def __init__(
         self,
-        tasks: TaskQueue,
+        tasks: WorkerStore,
         registry: Registry,
         clock: Clock,
         *,
@@ -70,28 +61,31 @@ class Worker:
         self.lease_ms = lease_ms
         self._queues = frozenset(queues)
         self._claim_queues = sorted(self._queues)
+        self._steps = frozenset(registry.steps)
+        self._claim_steps = sorted(self._steps)
         self.on_outcome = on_outcome
         self.poll_interval = poll_interval
         self.concurrency = concurrency
+        self.attempts = Attempts(tasks, clock, lease_ms=lease_ms, threads=concurrency)
         self._sem = asyncio.Semaphore(concurrency)
-        self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="legato-step")
         self._leased: dict[str, int] = {}  # task id -> attempt, renewed while held
-        # attempts running now: their context, and the asyncio task of an async step's (which
-        # a cancellation cancels; a sync step's thread can only be told)
-        self._running: dict[str, tuple[StepContext, asyncio.Task[None] | None]] = {}
         self.active = 0  # tasks submitted and not yet reported
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._heartbeat_writes: dict[str, Any] = {}
-        self._attempt_tasks: dict[str, asyncio.Task[None]] = {}
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stopped = False
+        self._running: dict[asyncio.Task[None], Task] = {}
+        self._reported: set[str] = set()  # outcomes handed to on_outcome, not yet committed
+        self._all_committed = asyncio.Event()
+        self._abandoned: set[str] = set()  # cancelled past the grace period: never reported
         self.wake = asyncio.Event()  # set when another process made tasks claimable
         self.wake_renew = asyncio.Event()
+        self.draining = False  # stopping: claims and starts nothing more
         self.stopping = False  # the loops end at their next turn
 
     @property
     def queues(self) -> frozenset[str]:
         return self._queues
+
+    @property
+    def steps(self) -> frozenset[str]:
+        return self._steps
 
     def stop_loops(self) -> None:
         self.stopping = True
@@ -100,39 +94,59 @@ class Worker:
 
     # --- intake (legato.engine.local_steps.LocalSteps) ----------------------------------------
     def run(self, task: Task) -> None:
-        if self._stopped:
-            return  # its lease runs out and the next process claims it
+        if self.draining:
+            return  # leased to this process: ``leave`` gives the lease back
         self._leased[task.id] = task.attempt
         self.active += 1
         t = asyncio.get_running_loop().create_task(self._run(task))
-        self._tasks.add(t)
-        t.add_done_callback(self._tasks.discard)
-        self._attempt_tasks[task.id] = t
+        self._running[t] = task
+        t.add_done_callback(self._ended)
+
+    def _ended(self, t: asyncio.Task[None]) -> None:
+        self._running.pop(t, None)
 
     def hold(self, task: Task) -> None:
         self._leased[task.id] = task.attempt
 
+    def cancel(self, task_ids: Iterable[str]) -> None:
+        """Their execution was cancelled, or closed (their task rows are gone): each running
+        attempt is told through its step context, and an async one is cancelled
+        (``asyncio.CancelledError`` in the step)."""
+        wanted = set(task_ids)
+        if not wanted:
+            return
+        for t, task in list(self._running.items()):
+            ctx = self.attempts.contexts.get(task.id)
+            if task.id not in wanted or ctx is None or ctx.cancelled:
+                continue
+            ctx.cancelled = True
+            log.info("asking step %s of execution %s to stop", task.name, task.execution_id)
+            step = self.registry.steps.get(task.name)
+            if step is not None and step.is_async:
+                t.cancel()
+
     def release(self, task_id: str) -> None:
         self._leased.pop(task_id, None)
-
-    def cancel(self, task_ids: Iterable[str]) -> None:
-        """Their execution was cancelled (or closed): each running attempt is told through its
-        step context; an async one is cancelled too (``asyncio.CancelledError``)."""
-        for task_id in task_ids:
-            running = self._running.get(task_id)
-            if running is None or running[0].cancelled:
-                continue
-            ctx, attempt = running
-            ctx.cancelled = True
-            log.info("asking step %s of execution %s to stop", ctx.step, ctx.execution_id)
-            if attempt is not None:
-                attempt.cancel()
+        if self._reported:
+            self._reported.discard(task_id)
+            if not self._reported:
+                self._all_committed.set()
 
     async def _run(self, task: Task) -> None:
         try:
             async with self._sem:
-                outcome = await self.execute(task)
+                if self.draining:  # it waited for a free slot, and now this worker stops
+                    return
+                step = self.registry.steps.get(task.name)
+                if step is None:
+                    await self._give_back(task)
+                    return
+                outcome = await self.attempts.execute(step, task)
+            if task.id in self._abandoned:
+                return  # past the grace period: its lease is given back, no outcome
             if self.on_outcome is not None:
+                self._reported.add(task.id)
+                self._all_committed.clear()
                 self.on_outcome(task, outcome)
             else:
                 try:
@@ -142,176 +156,41 @@ class Worker:
                 finally:
                     self.release(task.id)
         finally:
-            self._attempt_tasks.pop(task.id, None)
             if self.active == self.concurrency:  # a full worker has a free slot: claim now,
                 self.wake.set()  # not at its next poll (one not full claims on its own)
             self.active -= 1
 
-    # --- running one attempt ------------------------------------------------------------------
-    async def execute(self, task: Task) -> Outcome:
-        step = self.registry.steps.get(task.name)
-        if step is None:
-            return Outcome(
-                ok=False,
-                error_type=error_names.RUNTIME,
-                message=f"step {task.name!r} is not registered in this worker",
-            )
-        ctx = StepContext(
-            execution_id=task.execution_id,
-            step_id=task.step_id,
-            step=task.name,
-            attempt=task.attempt,
-            idempotency_key=task.id,
-            heartbeat_details=codec.loads(task.heartbeat_details),
+    async def _give_back(self, task: Task) -> None:
+        """A task for a step this worker does not have (it claims only its own, but a task
+        can reach it otherwise): no outcome, so the execution does not fail; the lease goes
+        back at once for a worker that has the step."""
+        log.warning(
+            "step %r (task %s) is not registered in this worker: giving it back for a worker "
+            "that serves it",
+            task.name,
+            task.id,
         )
-        ctx._sink, ctx._task = self, task
-        if self._loop is None:
-            self._loop = asyncio.get_running_loop()
-        bind(ctx)
-        attempt = self._attempt_tasks.get(task.id) if step.is_async else None
-        self._running[task.id] = (ctx, attempt)
         try:
-            outcome = await self._attempt(step, task, ctx)
+            await self.tasks.release_tasks(self.owner, [task.id])
+        except Exception as exc:
+            log.warning("could not give task %s back (%s); its lease will expire", task.id, exc)
         finally:
-            self._running.pop(task.id, None)
-        if ctx.latest_details is not None:  # the next attempt starts from these
-            try:
-                details = codec.dumps(ctx.latest_details, "heartbeat details")
-                outcome = outcome._replace(heartbeat_details=details)
-            except SerializationError:
-                pass
-        return outcome
-
-    async def _attempt(self, step: StepDef, task: Task, ctx: StepContext) -> Outcome:
-        try:
-            args, kwargs, options = step.signature.decode_call(task.args)
-        except Exception as exc:
-            return _failure(exc, non_retryable=True)
-        if "compensates" in options:
-            ctx.compensates = options["compensates"]
-            ctx.compensated_result = codec.loads(options.get("compensated_result"))
-        limits = _Limits(
-            options.get("timeout", step.timeout),
-            options.get("heartbeat_timeout", step.heartbeat_timeout),
-        )
-        try:
-            result = await self._call(step, args, kwargs, ctx, limits)
-        except _Timeout as exc:
-            return Outcome.failure(exc.error_type, str(exc))
-        except Exception as exc:
-            return _failure(exc, non_retryable=isinstance(exc, NonRetryableError))
-        except (Cancelled, asyncio.CancelledError):
-            if not ctx.cancelled or self._stopped:  # the worker stops: not the step's outcome
-                raise
-            message = f"step {step.name!r} stopped: its execution was cancelled"
-            return Outcome.failure(error_names.CANCELLED, message)._replace(non_retryable=True)
-        try:
-            return Outcome(True, codec.dumps(result, f"result of step {step.name!r}"))
-        except SerializationError as exc:
-            return _failure(exc, non_retryable=True)
-
-    async def _call(
-        self,
-        step: StepDef,
-        args: list[Any],
-        kwargs: dict[str, Any],
-        ctx: StepContext,
-        limits: _Limits,
-    ) -> Any:
-        unlimited = limits.timeout is None and limits.heartbeat_timeout is None
-        if step.is_async:
-            if unlimited:
-                return await step.fn(*args, **kwargs)
-            fut: asyncio.Future[Any] = asyncio.ensure_future(step.fn(*args, **kwargs))
-        else:
-            call = functools.partial(contextvars.copy_context().run, step.fn, *args, **kwargs)
-            fut = asyncio.get_running_loop().run_in_executor(self._pool, call)
-            if unlimited:
-                return await fut
-        return await self._watch(fut, step, ctx, limits)
-
-    async def _watch(
-        self, fut: asyncio.Future[Any], step: StepDef, ctx: StepContext, limits: _Limits
-    ) -> Any:
-        """Wait for the attempt, or fail it at its start-to-close deadline or once it sends no
-        heartbeat for its heartbeat timeout (each heartbeat moves that deadline on)."""
-        timeout, hb_timeout = limits.timeout, limits.heartbeat_timeout
-        started = self.clock.now_ms()
-        ctx._last_heartbeat_ms = max(ctx._last_heartbeat_ms, started)  # one may have come
-        deadline = started + to_ms(timeout) if timeout is not None else None
-
-        def hb_deadline() -> int | None:  # read afresh: a heartbeat may arrive while we wait
-            last = ctx._last_heartbeat_ms
-            return last + to_ms(hb_timeout) if hb_timeout is not None else None
-
-        woken = asyncio.Event()
-        fut.add_done_callback(lambda _: woken.set())
-        while True:
-            due = min(d for d in (deadline, hb_deadline()) if d is not None)
-            alarm = self.clock.call_at(due, woken.set)
-            try:
-                await woken.wait()
-            except asyncio.CancelledError:  # a cancellation, or the worker stopping
-                fut.cancel()
-                raise
-            finally:
-                alarm.cancel()
-            woken.clear()
-            if fut.done():
-                return fut.result()
-            now = self.clock.now_ms()
-            if deadline is not None and now >= deadline:
-                fut.cancel()
-                raise _Timeout(
-                    error_names.TIMEOUT,
-                    f"step {step.name!r} ran past its start-to-close timeout of {timeout}s",
-                )
-            hb_due = hb_deadline()
-            if hb_due is not None and now >= hb_due:
-                fut.cancel()
-                raise _Timeout(
-                    error_names.HEARTBEAT_TIMEOUT,
-                    f"step {step.name!r} sent no heartbeat for {hb_timeout}s",
-                )
-
-    def heartbeat(self, ctx: StepContext, details: Any) -> None:
-        """``legato.engine.step_context.HeartbeatSink``: in the step's thread for a sync step."""
-        ctx._last_heartbeat_ms = self.clock.now_ms()
-        if details is not None and self._loop is not None:
-            self._loop.call_soon_threadsafe(self._queue_heartbeat, ctx._task, details)
-
-    def _queue_heartbeat(self, task: Task, details: Any) -> None:
-        writing = task.id in self._heartbeat_writes
-        self._heartbeat_writes[task.id] = details
-        if not writing:
-            asyncio.get_running_loop().create_task(self._write_heartbeats(task))
-
-    async def _write_heartbeats(self, task: Task) -> None:
-        try:
-            while task.id in self._heartbeat_writes:
-                details = self._heartbeat_writes[task.id]
-                text = codec.dumps(details, f"heartbeat details of step {task.name!r}")
-                await self.tasks.record_heartbeat(
-                    task.id, task.attempt, text, self.clock.now_ms() + self.lease_ms
-                )
-                if self._heartbeat_writes.get(task.id) is details:
-                    del self._heartbeat_writes[task.id]
-        except Exception:
-            self._heartbeat_writes.pop(task.id, None)
-            log.exception("could not record heartbeat of %s", task.id)
+            self.release(task.id)
 
     # --- background loops ---------------------------------------------------------------------
     async def poll_loop(self) -> None:
-        """Claims tasks nobody holds (or whose holder's lease ran out), within capacity."""
+        """Claims tasks of its steps nobody holds (or whose holder's lease ran out), within
+        capacity, until the worker drains."""
         failures = 0
-        while not self.stopping:
+        while not self.draining and not self.stopping:
             free = self.concurrency - self.active
             got = 0
-            if free > 0 and self._queues:
+            if free > 0 and self._queues and self._steps:
                 try:
                     rows = await self.tasks.claim_tasks(
                         self.owner,
                         self._claim_queues,
+                        self._claim_steps,
                         self.clock.now_ms(),
                         self.lease_ms,
                         min(free, 100),
@@ -324,7 +203,7 @@ class Worker:
                     await wait_or_timeout(self.wake_renew, pause)  # woken only to stop
                     continue
                 for row in rows:
-                    self.run(row)
+                    self.run(row)  # a claim that returns while draining: given back by leave
                 got = len(rows)
             if got and got == min(free, 100):
                 await asyncio.sleep(0)  # more may be waiting: claim again at once
@@ -332,9 +211,13 @@ class Worker:
                 await wait_or_timeout(self.wake, self.poll_interval)
 
     async def renew_loop(self) -> None:
+        """Renews the leases held (also while draining: running steps still hold theirs) and
+        says the worker is alive and what it serves."""
         interval = self.lease_ms / 3000
         while not self.stopping:
             await wait_or_timeout(self.wake_renew, interval)
+            if self.stopping:
+                return
             if self._leased:
                 try:
                     stop = await self.tasks.renew_leases(
@@ -342,26 +225,103 @@ class Worker:
                     )
                 except Exception:
                     log.exception("renewing leases failed; retrying")
-                    continue
-                self.cancel(stop)  # cancelled, or their execution closed
+                else:
+                    self.cancel(stop)  # cancelled, or their execution closed
+            if not self.draining:
+                try:
+                    await self.announce()
+                except Exception as exc:
+                    log.warning("recording this worker's heartbeat failed (%s); retrying", exc)
 
-    async def drain(self) -> None:
-        self._stopped = True
-        for t in list(self._tasks):
+    async def announce(self, *, leaving: bool = False) -> None:
+        """Record that this worker is alive and which steps it serves on which queues (or,
+        ``leaving``, that it serves nothing any more)."""
+        await self.tasks.heartbeat_worker(
+            self.owner,
+            self._claim_queues,
+            self._claim_steps,
+            self.clock.now_ms(),
+            self.lease_ms,
+            leaving,
+        )
+
+    # --- a graceful stop ----------------------------------------------------------------------
+    async def drain(self, grace: float) -> None:
+        """Claim and start nothing more; wait up to ``grace`` seconds for the running attempts
+        and report their outcomes; cancel those still running then, unreported (a sync step's
+        thread cannot be stopped: it runs on, its result dropped). Outcomes reported to this
+        process's orchestrator are waited for until committed."""
+        self.draining = True
+        self.wake.set()
+        try:
+            await self.announce(leaving=True)  # nobody should count on this worker now
+        except Exception as exc:
+            log.warning("could not record that this worker stops (%s)", exc)
+        running = dict(self._running)
+        if running:
+            n = len(running)
+            log.info("stopping: waiting up to %gs for %d running %s", grace, n, _steps(n))
+            done, late = await asyncio.wait(set(running), timeout=max(grace, 0.0))
+            if done:
+                log.info("stopping: %d %s finished", len(done), _steps(len(done)))
+            if late:
+                await self._abandon({t: running[t] for t in late}, grace)
+        else:
+            log.info("stopping: no steps running")
+        if self._reported:
+            n = len(self._reported)
+            log.info("stopping: waiting for %d step %s to be committed", n, _outcomes(n))
+            await wait_or_timeout(self._all_committed, SETTLE_TIMEOUT)
+            if self._reported:
+                log.warning(
+                    "%d step %s not committed in time; those steps will run again",
+                    len(self._reported),
+                    _outcomes(len(self._reported)),
+                )
+
+    async def _abandon(self, late: dict[asyncio.Task[None], Task], grace: float) -> None:
+        log.warning(
+            "stopping: %d %s still running after the %gs grace period (%s): cancelled, "
+            "outcomes not recorded, leases given back",
+            len(late),
+            _steps(len(late)),
+            grace,
+            ", ".join(sorted(f"{task.name} {task.id}" for task in late.values())),
+        )
+        for t, task in late.items():
+            self._abandoned.add(task.id)
             t.cancel()
-        if self._tasks:  # bounded: on 3.11 a cancellation can be lost inside a driver's waits
-            _, stuck = await asyncio.wait(list(self._tasks), timeout=5.0)
-            if stuck:
-                log.warning("%d step task(s) did not stop; their leases will expire", len(stuck))
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        _, stuck = await asyncio.wait(set(late), timeout=SETTLE_TIMEOUT)
+        if stuck:  # on 3.11 a cancellation can be lost inside a driver's waits
+            log.warning("%d cancelled %s did not stop", len(stuck), _steps(len(stuck)))
+        threads = self.attempts.threads_running()
+        if threads:
+            log.warning(
+                "%d sync step %s cannot be stopped: left running, results ignored",
+                threads,
+                "thread" if threads == 1 else "threads",
+            )
+
+    async def leave(self) -> None:
+        """The end of a graceful stop (after ``drain``, with the orchestrator in this process
+        stopped): give back every task lease this worker still holds, so that any worker
+        claims those tasks at once."""
+        self.draining = True
+        self.stop_loops()
+        self.attempts.shutdown()
+        try:
+            released = await self.tasks.release_tasks(self.owner, None)
+            await self.announce(leaving=True)  # again: a heartbeat may have crossed drain's
+        except Exception as exc:
+            log.warning("could not give task leases back (%s); they will expire", exc)
+        else:
+            log.info("released %d task %s", released, "lease" if released == 1 else "leases")
+        self._leased.clear()
 
 
-def _failure(exc: BaseException, non_retryable: bool) -> Outcome:
-    return Outcome(
-        ok=False,
-        error_type=type(exc).__name__,
-        message=str(exc),
-        traceback="".join(traceback.format_exception(exc)),
-        error_types=tuple(c.__name__ for c in type(exc).__mro__),
-        non_retryable=non_retryable,
-    )
+def _steps(n: int) -> str:
+    return "step" if n == 1 else "steps"
+
+
+def _outcomes(n: int) -> str:
+    return "outcome" if n == 1 else "outcomes"

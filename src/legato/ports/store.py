@@ -2,9 +2,9 @@
 
 Each part is a small protocol with one job, and engine components ask for only the parts they
 use: ``Executions`` (transitions and reads), ``TaskQueue``, ``Inbox``, ``Membership``
-(replicas and partition leases), ``Liveness`` (proof that an owner is dead), ``Lifecycle``
-(open, migrate, notifications) and ``Inspection`` (an operator's reads: counts, id prefixes,
-retrying steps).
+(replicas and partition leases), ``Liveness`` (proof that an owner is dead), ``Workers``
+(who serves which steps), ``Lifecycle`` (open, migrate, notifications) and ``Inspection`` (an
+operator's reads: counts, id prefixes, retrying steps).
 """
 
 from __future__ import annotations
@@ -18,7 +18,10 @@ from legato.ports.lifecycle import Lifecycle
 from legato.ports.liveness import Liveness
 from legato.ports.membership import Membership
 from legato.ports.task_queue import TaskQueue
+from legato.ports.workers import Workers
 
 
-class Store(Executions, TaskQueue, Inbox, Membership, Liveness, Lifecycle, Inspection, Protocol):
+class Store(
+    Executions, TaskQueue, Inbox, Membership, Liveness, Workers, Lifecycle, Inspection, Protocol
+):
     pass

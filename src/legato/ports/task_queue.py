@@ -14,9 +14,16 @@ from legato.core.transition import Task
 
 class TaskQueue(Protocol):
     async def claim_tasks(
-        self, owner: str, queues: list[str], now: int, lease_ms: int, limit: int
+        self, owner: str, queues: list[str], steps: list[str], now: int, lease_ms: int, limit: int
     ) -> list[Task]:
-        """Lease up to ``limit`` ready tasks nobody holds (or whose lease ran out)."""
+        """Lease up to ``limit`` ready tasks nobody holds (or whose lease ran out), of these
+        steps on these queues: a worker takes only steps it has (``legato.ports.workers``)."""
+        ...
+
+    async def release_tasks(self, owner: str, task_ids: list[str] | None) -> int:
+        """Give back the leases this owner holds on tasks without an outcome (of ``task_ids``,
+        or all of them if None), so that any worker claims them at once, as their next
+        attempt, instead of after the lease runs out; returns how many it gave back."""
         ...
 
     async def finish_task(self, task_id: str, attempt: int, owner: str, outcome: str) -> bool:

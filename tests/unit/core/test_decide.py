@@ -47,7 +47,12 @@ from legato.core.transition import (
 )
 
 NOW = 10_000
-HERE = Placement(owner="me", lease_ms=30_000, local_queues=frozenset({"default"}))
+HERE = Placement(
+    owner="me",
+    lease_ms=30_000,
+    local_queues=frozenset({"default"}),
+    local_steps=frozenset({"ship", "charge"}),
+)
 BASIS = Basis("e", seq=4, now=NOW)
 RUNNING = ExecutionUpdate(Status.RUNNING, None, progress_only=True)
 DONE = StepCompleted(NOW, 1, "charge", '"paid"', 1)
@@ -73,6 +78,7 @@ def child_start(wait: bool) -> ChildStart:
 
 
 FAILED_ONCE = Task("e:1", "e", 1, "charge", "default", "[[],{}]", 0, 1, "me", 1, None, None)
+AUDIT_FAILED_ONCE = FAILED_ONCE._replace(name="audit")  # a step this process's worker lacks
 RETRY_EVENT = StepRetryScheduled(NOW, 1, "charge", 1, "ValueError", "bad", 3_000)
 
 CASES: list[tuple[str, Basis, Admitted, Activation, Transition | None]] = [
@@ -111,6 +117,34 @@ CASES: list[tuple[str, Basis, Admitted, Activation, Transition | None]] = [
             (StepScheduled(NOW, 2, "ship", "[[],{}]", "gpu"),),
             ExecutionUpdate(Status.RUNNING, "ship", progress_only=True),
             task_inserts=(step_task(2, "gpu", False),),
+        ),
+    ),
+    (
+        "a step this process's worker lacks waits for a worker that has it (a rolling deploy)",
+        BASIS,
+        NOTHING,
+        act(ScheduleStep(2, "audit", "default", "[[],{}]")),
+        Transition(
+            "e",
+            4,
+            NOW,
+            (StepScheduled(NOW, 2, "audit", "[[],{}]", "default"),),
+            ExecutionUpdate(Status.RUNNING, "audit", progress_only=True),
+            task_inserts=(Task("e:2", "e", 2, "audit", "default", "[[],{}]", NOW, 0, None, None),),
+        ),
+    ),
+    (
+        "a retry of a step this process's worker lacks goes back to any worker that has it",
+        BASIS,
+        Admitted(feed=(), retried=(Retried(RETRY_EVENT, AUDIT_FAILED_ONCE, None),)),
+        act(),
+        Transition(
+            "e",
+            4,
+            NOW,
+            (RETRY_EVENT,),
+            RUNNING,
+            task_retries=(TaskRetry("e:1", 1, NOW + 3_000, None, None),),
         ),
     ),
     (

@@ -35,7 +35,7 @@ from legato.core.messages import InboxKind, InboxRow
 from tests.unit.core.test_admit import Waiting
 
 NOW = 50_000
-HERE = Placement(owner="me", lease_ms=30_000, local_queues=frozenset({"default"}))
+HERE = Placement("me", 30_000, frozenset({"default"}), frozenset({"here", "b"}))
 
 
 def numbered(*events: Event) -> list[Event]:

@@ -134,6 +134,7 @@ WHERE id IN (
     WHERE queue = ANY(%(queues)s) AND state = 'ready'
       AND available_at <= %(now)s AND (lease_owner IS NULL OR lease_expires_at < %(now)s)
       AND (start_by IS NULL OR start_by > %(now)s)
+      AND name = ANY(%(steps)s)
     ORDER BY priority DESC, available_at
     LIMIT %(limit)s
     FOR UPDATE SKIP LOCKED
@@ -153,6 +154,16 @@ RETURNING t.id, t.attempt;
 UPDATE tasks SET lease_expires_at = %s
 WHERE lease_owner = %s AND state = 'ready' AND id = ANY(%s)
 RETURNING id, cancel_requested;
+
+-- A graceful stop (or a worker that lacks the step) gives leases back: claimable at once.
+
+-- name: release_tasks
+UPDATE tasks SET lease_owner = NULL, lease_expires_at = NULL
+WHERE lease_owner = %(owner)s AND state = 'ready' AND id = ANY(%(ids)s);
+
+-- name: release_all_tasks
+UPDATE tasks SET lease_owner = NULL, lease_expires_at = NULL
+WHERE lease_owner = %(owner)s AND state = 'ready';
 
 -- name: record_heartbeat
 UPDATE tasks SET heartbeat_details = %s,
@@ -247,6 +258,31 @@ UPDATE tasks SET lease_expires_at = 0 WHERE lease_owner = %(owner)s AND state = 
 
 -- name: forget_replica
 DELETE FROM replicas WHERE id = %(owner)s;
+
+-- Workers and the steps they serve (rolling deploys); queues and steps are JSON arrays.
+
+-- name: heartbeat_worker
+INSERT INTO workers (id, queues, steps, heartbeat_at, expires_at)
+VALUES (%(owner)s, %(queues)s, %(steps)s, %(now)s, %(expires)s)
+ON CONFLICT (id) DO UPDATE SET queues = excluded.queues, steps = excluded.steps,
+                               heartbeat_at = excluded.heartbeat_at,
+                               expires_at = excluded.expires_at;
+
+-- name: forget_workers
+DELETE FROM workers WHERE expires_at < %(stale)s OR (id = %(owner)s AND %(leaving)s);
+
+-- name: waiting_steps
+SELECT t.id, t.name, t.queue
+FROM tasks t
+WHERE t.id >= %(eid)s || ':' AND t.id < %(eid)s || ';' AND t.execution_id = %(eid)s
+  AND t.state = 'ready' AND (t.lease_owner IS NULL OR t.lease_expires_at < %(now)s)
+  AND NOT EXISTS (
+      SELECT 1 FROM workers w
+      WHERE w.expires_at >= %(now)s
+        AND w.queues::jsonb @> jsonb_build_array(t.queue)
+        AND w.steps::jsonb @> jsonb_build_array(t.name)
+  )
+ORDER BY t.step_id;
 
 -- Guarded forms for pipelined commits (see legato_expect_one in the first migration).
 

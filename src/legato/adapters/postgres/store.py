@@ -49,6 +49,7 @@ from legato.ports.executions import ExecutionRow, StartResult
 from legato.ports.inspection import RetryingStep
 from legato.ports.liveness import OwnerInfo
 from legato.ports.membership import LeaseHolder, Takeover
+from legato.ports.workers import WaitingStep
 
 _PACKAGE = "legato.adapters.postgres"
 QUERIES = load_queries(_PACKAGE)
@@ -172,10 +173,10 @@ class PostgresStore:
         return count
 
     async def claim_tasks(
-        self, owner: str, queues: list[str], now: int, lease_ms: int, limit: int
+        self, owner: str, queues: list[str], steps: list[str], now: int, lease_ms: int, limit: int
     ) -> list[Task]:
-        params = {"owner": owner, "expires": now + lease_ms, "queues": queues, "now": now,
-                  "limit": limit}  # fmt: skip
+        params = {"owner": owner, "expires": now + lease_ms, "queues": queues, "steps": steps,
+                  "now": now, "limit": limit}  # fmt: skip
         # Claims skip the group-commit queue: SKIP LOCKED lets many workers claim at once.
         rows = await self._read_write("claim_tasks", params)
         return [task_from_row(r) for r in rows]
@@ -184,6 +185,19 @@ class PostgresStore:
         # Batched with the transitions in flight: many workers' outcomes share one commit.
         done: bool = await self.writer.submit(FinishTask(task_id, attempt, owner, outcome))
         return done
+
+    async def release_tasks(self, owner: str, task_ids: list[str] | None) -> int:
+        name = "release_all_tasks" if task_ids is None else "release_tasks"
+        params = {"owner": owner, "ids": task_ids} if task_ids is not None else {"owner": owner}
+
+        async def op(conn: Conn) -> int:
+            released = (await conn.execute(QUERIES[name], params)).rowcount
+            if released:  # idle workers claim them now, not at their next poll
+                await conn.execute(QUERIES["notify"], (CHANNEL_TASKS,))
+            return released
+
+        count: int = await self.writer.submit(op)
+        return count
 
     async def renew_leases(self, owner: str, task_ids: list[str], expires_at: int) -> list[str]:
         params = (expires_at, owner, task_ids)
@@ -290,6 +304,23 @@ class PostgresStore:
     async def load_inbox(self, execution_id: str) -> list[InboxRow]:
         rows = await self._read("select_execution_inbox", (execution_id,))
         return [inbox_from_row(r) for r in rows]
+
+    # --- workers ---------------------------------------------------------------------------------
+    async def heartbeat_worker(
+        self,
+        owner: str,
+        queues: list[str],
+        steps: list[str],
+        now: int,
+        live_ms: int,
+        leaving: bool,
+    ) -> None:
+        script = sql_scripts.heartbeat_worker(owner, queues, steps, now, live_ms, leaving)
+        await self.writer.submit(lambda c: driver.run(c, QUERIES, script))
+
+    async def waiting_steps(self, execution_id: str, now: int) -> list[WaitingStep]:
+        rows = await self._read("waiting_steps", {"eid": execution_id, "now": now})
+        return [WaitingStep(r[0], r[1], r[2]) for r in rows]
 
     # --- orchestrator replicas ------------------------------------------------------------------
     async def heartbeat_replica(self, owner: str, now: int, live_ms: int, leaving: bool) -> int:

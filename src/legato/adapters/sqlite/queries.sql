@@ -125,6 +125,7 @@ WHERE id IN (
     WHERE queue IN (SELECT value FROM json_each(:queues)) AND state = 'ready'
       AND available_at <= :now AND (lease_owner IS NULL OR lease_expires_at < :now)
       AND (start_by IS NULL OR start_by > :now)
+      AND name IN (SELECT value FROM json_each(:steps))
     ORDER BY priority DESC, available_at
     LIMIT :limit
 )
@@ -140,6 +141,16 @@ WHERE id = ? AND attempt = ? AND lease_owner = ? AND state = 'ready';
 UPDATE tasks SET lease_expires_at = ?
 WHERE lease_owner = ? AND state = 'ready' AND id IN (SELECT value FROM json_each(?))
 RETURNING id, cancel_requested;
+
+-- A graceful stop (or a worker that lacks the step) gives leases back: claimable at once.
+
+-- name: release_tasks
+UPDATE tasks SET lease_owner = NULL, lease_expires_at = NULL
+WHERE lease_owner = :owner AND state = 'ready' AND id IN (SELECT value FROM json_each(:ids));
+
+-- name: release_all_tasks
+UPDATE tasks SET lease_owner = NULL, lease_expires_at = NULL
+WHERE lease_owner = :owner AND state = 'ready';
 
 -- name: record_heartbeat
 UPDATE tasks SET heartbeat_details = ?, lease_expires_at = max(coalesce(lease_expires_at, 0), ?)
@@ -221,6 +232,31 @@ UPDATE tasks SET lease_expires_at = 0 WHERE lease_owner = :owner AND state = 're
 
 -- name: forget_replica
 DELETE FROM replicas WHERE id = :owner;
+
+-- Workers and the steps they serve (rolling deploys); queues and steps are JSON arrays.
+
+-- name: heartbeat_worker
+INSERT INTO workers (id, queues, steps, heartbeat_at, expires_at)
+VALUES (:owner, :queues, :steps, :now, :expires)
+ON CONFLICT (id) DO UPDATE SET queues = excluded.queues, steps = excluded.steps,
+                               heartbeat_at = excluded.heartbeat_at,
+                               expires_at = excluded.expires_at;
+
+-- name: forget_workers
+DELETE FROM workers WHERE expires_at < :stale OR (id = :owner AND :leaving);
+
+-- name: waiting_steps
+SELECT t.id, t.name, t.queue
+FROM tasks t
+WHERE t.id >= :eid || ':' AND t.id < :eid || ';' AND t.execution_id = :eid
+  AND t.state = 'ready' AND (t.lease_owner IS NULL OR t.lease_expires_at < :now)
+  AND NOT EXISTS (
+      SELECT 1 FROM workers w
+      WHERE w.expires_at >= :now
+        AND EXISTS (SELECT 1 FROM json_each(w.queues) q WHERE q.value = t.queue)
+        AND EXISTS (SELECT 1 FROM json_each(w.steps) s WHERE s.value = t.name)
+  )
+ORDER BY t.step_id;
 
 -- Inbox: messages for executions, consumed by the transition that records them.
 

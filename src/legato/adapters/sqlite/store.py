@@ -37,6 +37,7 @@ from legato.ports.executions import ExecutionRow, StartResult
 from legato.ports.inspection import RetryingStep
 from legato.ports.liveness import OwnerInfo
 from legato.ports.membership import LeaseHolder, Takeover
+from legato.ports.workers import WaitingStep
 
 _PACKAGE = "legato.adapters.sqlite"
 QUERIES = load_queries(_PACKAGE)
@@ -152,10 +153,10 @@ class SqliteStore:
         return self.writer.submit(transition)
 
     async def claim_tasks(
-        self, owner: str, queues: list[str], now: int, lease_ms: int, limit: int
+        self, owner: str, queues: list[str], steps: list[str], now: int, lease_ms: int, limit: int
     ) -> list[Task]:
         params = driver.bind({"owner": owner, "expires": now + lease_ms, "queues": queues,
-                              "now": now, "limit": limit})  # fmt: skip
+                              "steps": steps, "now": now, "limit": limit})  # fmt: skip
 
         def op(conn: sqlite3.Connection) -> list[Task]:
             return [
@@ -174,6 +175,16 @@ class SqliteStore:
 
         done: bool = await self.writer.submit(op)
         return done
+
+    async def release_tasks(self, owner: str, task_ids: list[str] | None) -> int:
+        if task_ids is None:
+            name, params = "release_all_tasks", {"owner": owner}
+        else:
+            name, params = "release_tasks", driver.bind({"owner": owner, "ids": task_ids})
+        released: int = await self.writer.submit(
+            lambda c: c.execute(QUERIES[name], params).rowcount
+        )
+        return released
 
     async def renew_leases(self, owner: str, task_ids: list[str], expires_at: int) -> list[str]:
         params = (expires_at, owner, codec.dumps(task_ids, "task ids"))
@@ -269,6 +280,23 @@ class SqliteStore:
 
     async def load_inbox(self, execution_id: str) -> list[InboxRow]:
         return [inbox_from_row(r) for r in self._read("select_execution_inbox", (execution_id,))]
+
+    # --- workers ---------------------------------------------------------------------------------
+    async def heartbeat_worker(
+        self,
+        owner: str,
+        queues: list[str],
+        steps: list[str],
+        now: int,
+        live_ms: int,
+        leaving: bool,
+    ) -> None:
+        script = sql_scripts.heartbeat_worker(owner, queues, steps, now, live_ms, leaving)
+        await self.writer.submit(lambda c: driver.run(c, QUERIES, script))
+
+    async def waiting_steps(self, execution_id: str, now: int) -> list[WaitingStep]:
+        rows = self._read("waiting_steps", {"eid": execution_id, "now": now})
+        return [WaitingStep(r[0], r[1], r[2]) for r in rows]
 
     # --- orchestrator replicas ------------------------------------------------------------------
     async def heartbeat_replica(self, owner: str, now: int, live_ms: int, leaving: bool) -> int:

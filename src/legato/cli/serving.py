@@ -1,0 +1,87 @@
+"""How ``legato dev``, ``server`` and ``worker`` run until told to stop, and how they stop.
+
+SIGTERM or Ctrl-C (SIGINT) stops gracefully: claim nothing more, give running steps the grace
+period to finish and record their outcomes, give back every lease, exit 0
+(``legato.engine.engine``). A second signal exits at once with code 130: running steps are
+dropped and their leases run out. The process says in its log what it does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from legato.client import App
+
+log = logging.getLogger("legato.cli")
+#: loggers whose INFO lines (starting, stopping, what was released) a long-running command
+#: always writes, verbose or not
+LIFECYCLE_LOGGERS = ("legato.cli", "legato.engine", "legato.worker")
+EXIT_AT_ONCE = 130  # the shell's code for "ended by SIGINT"
+
+
+def log_lifecycle() -> None:
+    for name in LIFECYCLE_LOGGERS:
+        logging.getLogger(name).setLevel(logging.INFO)
+
+
+async def serve_until_stopped(
+    app: App,
+    *,
+    orchestrate: bool,
+    work: bool,
+    queues: list[str] | None = None,
+    on_ready: Callable[[], Coroutine[Any, Any, None]] | None = None,
+) -> None:
+    try:
+        engine = await app.start_engine(orchestrate=orchestrate, work=work, queues=queues)
+    except BaseException:
+        await app.shutdown()
+        raise
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    def on_signal(sig: signal.Signals) -> None:
+        if stop.is_set():
+            log.warning(
+                "%s again: exiting at once (exit code %d) without waiting for running steps; "
+                "their leases will run out",
+                sig.name,
+                EXIT_AT_ONCE,
+            )
+            _exit_now(EXIT_AT_ONCE)
+        log.info(
+            "%s: stopping gracefully (grace period %gs); a second signal exits at once",
+            sig.name,
+            app.grace_seconds,
+        )
+        stop.set()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, on_signal, sig)
+    try:
+        if on_ready is not None:
+            await on_ready()
+        await stop.wait()
+    finally:
+        await app.shutdown()
+    if engine.threads_left:  # the interpreter would wait for them at exit: do not
+        log.info(
+            "exiting without waiting for %d sync step %s still running",
+            engine.threads_left,
+            "thread" if engine.threads_left == 1 else "threads",
+        )
+        _exit_now(0)
+
+
+def _exit_now(code: int) -> None:
+    """Exit without running the interpreter's exit handlers (they wait for step threads)."""
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
