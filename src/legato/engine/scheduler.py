@@ -35,6 +35,12 @@ class WFuture:
             raise self.error
         return self.value
 
+    def forget(self, waiter: object) -> None:
+        """Drop the wake-up of a task that no longer waits here (an error was thrown in it):
+        the scheduler's callbacks carry their task as their default argument."""
+        kept = [cb for cb in self._callbacks if waiter not in _defaults(cb)]
+        self._callbacks = kept
+
     def add_done_callback(self, cb: Callable[[], None]) -> None:
         if self.done:
             cb()
@@ -59,6 +65,10 @@ class WFuture:
             cb()
 
 
+def _defaults(fn: Callable[[], None]) -> tuple[object, ...]:
+    return getattr(fn, "__defaults__", None) or ()
+
+
 class _Task:
     __slots__ = ("coro", "result", "send_error", "waiting_on")
 
@@ -66,7 +76,7 @@ class _Task:
         self.coro = coro
         self.result = WFuture()
         self.send_error: BaseException | None = None
-        self.waiting_on: WFuture | None = None  # the future it is blocked on
+        self.waiting_on: WFuture | None = None  # the future it last blocked on
 
 
 class Scheduler:
@@ -141,12 +151,7 @@ class Scheduler:
                 ready.append(task)
             else:
                 task.waiting_on = awaited
-                awaited.add_done_callback(lambda t=task, f=awaited: self._wake(t, f))  # type: ignore[misc]
-
-    def _wake(self, task: _Task, fut: WFuture) -> None:
-        if task.waiting_on is fut:  # not if an error was thrown into it meanwhile
-            task.waiting_on = None
-            self._ready.append(task)
+                awaited.add_done_callback(lambda t=task: ready.append(t))  # type: ignore[misc]
 
     def throw(self, result: WFuture, error: BaseException) -> bool:
         """Raise ``error`` in the coroutine whose result ``result`` is, at the await where it
@@ -155,8 +160,9 @@ class Scheduler:
         if task is None:
             return False
         task.send_error = error
-        if task.waiting_on is not None:
-            task.waiting_on = None
+        awaited, task.waiting_on = task.waiting_on, None
+        if awaited is not None and not awaited.done:  # blocked: wake it now, not when it ends
+            awaited.forget(task)
             self._ready.append(task)
         return True
 

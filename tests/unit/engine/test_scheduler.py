@@ -206,3 +206,30 @@ def test_close_closes_blocked_coroutines() -> None:
     sched.run_until_blocked()
     sched.close()
     assert cleaned == ["finally ran"]
+
+
+def test_an_error_thrown_in_a_blocked_coroutine_raises_at_its_await_once() -> None:
+    scheduler = Scheduler()
+    first, second = WFuture(), WFuture()
+    seen: list[str] = []
+
+    async def code() -> str:
+        try:
+            await first
+        except KeyError as exc:
+            seen.append(f"raised {exc}")
+        seen.append(f"then {await second}")
+        return "done"
+
+    result = scheduler.spawn(code())
+    scheduler.run_until_blocked()
+    assert scheduler.throw(result, KeyError("stop"))
+    scheduler.run_until_blocked()
+    assert seen == ["raised 'stop'"]
+    first.resolve("late")  # the future it no longer waits for: wakes nothing
+    scheduler.run_until_blocked()
+    assert seen == ["raised 'stop'"]
+    second.resolve("next")
+    scheduler.run_until_blocked()
+    assert seen == ["raised 'stop'", "then next"] and result.value == "done"
+    assert not scheduler.throw(result, KeyError("too late"))  # finished: nothing to raise in
