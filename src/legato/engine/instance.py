@@ -99,7 +99,7 @@ class WorkflowInstance:
         self._diverged: NonDeterminismError | None = None
         self._closed = False
         self._reports_to_parent = False
-        self._has_children = False
+        self.has_children = False  # started children: a close tells the open ones
         self._main: WFuture | None = None  # the workflow function's coroutine's result
         self._cancel_steps: tuple[int, ...] = ()  # to ask to stop with the next transition
         self._saga = Saga()
@@ -124,11 +124,6 @@ class WorkflowInstance:
     def reports_to_parent(self) -> bool:
         """Started as a child: its close leaves its parent a message."""
         return self._reports_to_parent
-
-    @property
-    def has_children(self) -> bool:
-        """Started children: its close tells those still open (their close policy)."""
-        return self._has_children
 
     def seen_up_to(self, seq: int) -> None:
         """The history now ends at ``seq`` (a transition of this instance was committed)."""
@@ -230,7 +225,7 @@ class WorkflowInstance:
         if replayed and isinstance(recorded, ChildScheduled):
             child_id = recorded.child_id
         child_id = child_id or f"{self.execution_id}/{command_id}"
-        self._has_children = True
+        self.has_children = True
         fut = WFuture()
         self._waits.add(command_id, ChildWait(fut, child_id, wf))
         if not replayed:
@@ -319,19 +314,24 @@ class WorkflowInstance:
         self.timeout_ms = timeout_ms
         ctx = Context(self)
         args, kwargs = self.workflow.signature.decode_args(input_json) if input_json else ([], {})
-        result = self._scheduler.spawn(self._main_coroutine(ctx, args, kwargs))
+        result = self._scheduler.spawn(self.workflow.fn(ctx, *args, **kwargs))
         self._main = result
-        result.add_done_callback(lambda: self._finish(result))
+        result.add_done_callback(lambda: self._ended(result))
         return self._run(())
 
-    async def _main_coroutine(self, ctx: Context, args: list[Any], kwargs: dict[str, Any]) -> Any:
-        """The workflow function; if it fails or is cancelled, the compensations it owes run
-        first (a saga), then its error ends the execution."""
-        try:
-            return await self.workflow.fn(ctx, *args, **kwargs)
-        except (Exception, Cancelled) as exc:
-            await self.compensate(exc)
-            raise
+    def _ended(self, result: WFuture) -> None:
+        """The workflow function returned or raised. If it failed or was cancelled owing
+        compensations (a saga), they run first, then its error ends the execution."""
+        err = result.error
+        if self._saga.owed and isinstance(err, Exception | Cancelled):
+            undo = self._scheduler.spawn(self._compensate_then_raise(err))
+            undo.add_done_callback(lambda: self._finish(undo))
+            return
+        self._finish(result)
+
+    async def _compensate_then_raise(self, error: BaseException) -> None:
+        await self.compensate(error)
+        raise error
 
     def activate(
         self, events: Iterable[InputEvent], ts: int, consumed_inbox: Iterable[int] = ()
