@@ -343,8 +343,10 @@ class Orchestrator:
         """After a decision: go on with inputs that arrived meanwhile, or become idle."""
         if execution_id in self._mail:
             self._make_ready(execution_id)
-        else:
+        elif self._settling:
             self._unbusy(execution_id)
+        else:  # the common case, inline
+            self._busy.discard(execution_id)
 
     def _drop(self, execution_id: str, items: list[Mail]) -> None:
         """Forget the instance and let lost inputs come back: leases expire, done tasks and

@@ -100,10 +100,7 @@ class Worker:
         self.active += 1
         t = asyncio.get_running_loop().create_task(self._run(task))
         self._running[t] = task
-        t.add_done_callback(self._ended)
-
-    def _ended(self, t: asyncio.Task[None]) -> None:
-        self._running.pop(t, None)
+        t.add_done_callback(self._running.pop)  # the task is the key: forgotten when done
 
     def hold(self, task: Task) -> None:
         self._leased[task.id] = task.attempt
@@ -129,7 +126,7 @@ class Worker:
         self._leased.pop(task_id, None)
         if self._reported:
             self._reported.discard(task_id)
-            if not self._reported:
+            if not self._reported and self.draining:
                 self._all_committed.set()
 
     async def _run(self, task: Task) -> None:
@@ -146,7 +143,6 @@ class Worker:
                 return  # past the grace period: its lease is given back, no outcome
             if self.on_outcome is not None:
                 self._reported.add(task.id)
-                self._all_committed.clear()
                 self.on_outcome(task, outcome)
             else:
                 try:
@@ -269,6 +265,7 @@ class Worker:
         else:
             log.info("stopping: no steps running")
         if self._reported:
+            self._all_committed.clear()  # set by release() once the last one is committed
             n = len(self._reported)
             log.info("stopping: waiting for %d step %s to be committed", n, _outcomes(n))
             await wait_or_timeout(self._all_committed, SETTLE_TIMEOUT)
