@@ -3,13 +3,17 @@
 Inside ``async with app:`` the app runs an engine (orchestrator and worker) in this process and
 starts executions on the local fast path. Without it, the app is a client of whatever engine
 serves its database: ``start`` records the execution and that engine picks it up.
+
+Every call that reads or writes the database (``start``, ``signal``, the task-token calls, a
+handle's ``status`` and ``result``) rides through a database that is restarting: it retries
+while the database cannot be reached, for up to ``reconnect_seconds`` (``engine.reconnect``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 from pathlib import Path
 from types import TracebackType
@@ -25,16 +29,18 @@ from legato.engine import messages
 from legato.engine.clock import SystemClock
 from legato.engine.closed_watch import ClosedWatcher
 from legato.engine.engine import Engine
+from legato.engine.reconnect import reconnecting
 from legato.engine.registry import Registry, WorkflowDef
 from legato.errors import (
     ConfigurationError,
     ExecutionAlreadyExists,
 )
 from legato.ports.clock import Clock
-from legato.ports.executions import StartResult
+from legato.ports.executions import ExecutionRow, StartResult
 from legato.ports.store import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 
 class App:
@@ -48,12 +54,16 @@ class App:
         lease_seconds: float = 30.0,
         concurrency: int = 100,
         clock: Clock | None = None,
+        reconnect_seconds: float = 60.0,
     ) -> None:
+        """``reconnect_seconds``: how long a call keeps retrying a database it cannot reach
+        (a restart, a failover) before it raises ``DatabaseUnavailableError``; 0 raises at once."""
         self.url = url
         self.registry = Registry()
         self.cache_size = cache_size
         self.lease_seconds = lease_seconds
         self.concurrency = concurrency
+        self.reconnect_seconds = reconnect_seconds
         self.clock: Clock = clock or SystemClock()
         self._engine: Engine | None = None
         self._store: Store | None = None
@@ -182,7 +192,7 @@ class App:
             or watcher.store is not store
             or watcher.loop is not asyncio.get_running_loop()
         ):
-            watcher = self._watcher = ClosedWatcher(store)
+            watcher = self._watcher = ClosedWatcher(store, self.reconnect_seconds)
         return watcher
 
     async def _store_ready(self) -> Store:
@@ -197,6 +207,15 @@ class App:
         finally:
             if opening.done() and self._opening is opening:
                 self._opening = None
+
+    async def _retrying(self, what: str, op: Callable[[Store], Awaitable[T]]) -> T:
+        """``op(store)``, tried again while the database cannot be reached (opening the store
+        included: a client's first call may come while the server restarts)."""
+
+        async def attempt() -> T:
+            return await op(await self._store_ready())
+
+        return await reconnecting(attempt, self.reconnect_seconds, what)
 
     async def _open_store(self) -> Store:
         if self._store is None:
@@ -228,11 +247,22 @@ class App:
             wf = self.registry.workflow_for(workflow)
         what = f"input of workflow {wf.name!r}"
         input_json = wf.signature.encode_args(args, kwargs, what)
+        # The id is chosen once: a start retried after its commit was cut finds the execution
+        # it did record (same id, workflow and input) and returns it (``_handle_for``).
         execution_id = id or str(uuid.uuid4())
-        if connection is not None:
+        if connection is not None:  # the caller's transaction: theirs to retry, whole
             done = await self._start_in(connection, wf, execution_id, input_json)
             return self._handle_for(done, wf, execution_id, input_json)
-        store = await self._store_ready()
+
+        async def start(store: Store) -> StartResult:
+            return await self._start(store, wf, execution_id, input_json)
+
+        result = await self._retrying(f"starting execution {execution_id!r}", start)
+        return self._handle_for(result, wf, execution_id, input_json)
+
+    async def _start(
+        self, store: Store, wf: WorkflowDef, execution_id: str, input_json: str
+    ) -> StartResult:
         orch = self._engine.orchestrator if self._engine else None
         result: StartResult | None = None
         if orch is not None:  # the first decision decodes (validates) the input right here
@@ -240,7 +270,7 @@ class App:
         if result is None:  # no engine here, or another replica decides this execution
             wf.signature.decode_args(input_json)  # the workflow must accept it: fail here
             result = await store.start_execution(self._pending(wf, execution_id, input_json))
-        return self._handle_for(result, wf, execution_id, input_json)
+        return result
 
     def _pending(self, wf: WorkflowDef, execution_id: str, input_json: str) -> NewExecution:
         """An execution recorded for whichever engine serves the database to pick up."""
@@ -275,15 +305,27 @@ class App:
         """Send a signal (JSON ``payload``) to a running execution; it is recorded durably and
         handed to ``ctx.wait_for_signal(name)``. Raises ``ExecutionNotFound`` or
         ``ExecutionClosed``."""
-        store = await self._store_ready()
-        await messages.signal(store, execution_id, name, payload, self.clock.now_ms())
+        now = self.clock.now_ms()
+
+        async def send(store: Store) -> None:
+            await messages.signal(store, execution_id, name, payload, now)
+
+        # A signal whose commit was cut and is sent again may be recorded twice (signals carry
+        # no idempotency key); workflows that must not see one twice dedupe on the payload.
+        await self._retrying(f"signalling execution {execution_id!r}", send)
         self._wake()
 
     async def send_task_success(self, token: str, output: Any = None) -> None:
         """Complete the external task of ``token`` with ``output``. Raises
         ``InvalidTaskToken`` or ``TaskTokenClosed`` (already completed, failed, timed out)."""
-        store = await self._store_ready()
-        await messages.task_success(store, token, output, self.clock.now_ms())
+        now, attempts = self.clock.now_ms(), 0
+
+        async def send(store: Store) -> None:  # a retry may find its own message recorded
+            nonlocal attempts
+            attempts += 1
+            await messages.task_success(store, token, output, now, repeat=attempts > 1)
+
+        await self._retrying("completing an external task", send)
         self._wake()
 
     async def send_task_failure(
@@ -291,14 +333,24 @@ class App:
     ) -> None:
         """Fail the external task of ``token``: the workflow gets ``ExternalTaskFailed`` with
         ``error_type=error`` and ``message=cause``."""
-        store = await self._store_ready()
-        await messages.task_failure(store, token, error, cause, self.clock.now_ms())
+        now, attempts = self.clock.now_ms(), 0
+
+        async def send(store: Store) -> None:  # a retry may find its own message recorded
+            nonlocal attempts
+            attempts += 1
+            await messages.task_failure(store, token, error, cause, now, repeat=attempts > 1)
+
+        await self._retrying("failing an external task", send)
         self._wake()
 
     async def send_task_heartbeat(self, token: str) -> None:
         """Report that the external task of ``token`` is alive (re-arms its heartbeat timeout)."""
-        store = await self._store_ready()
-        await messages.task_heartbeat(store, token, self.clock.now_ms())
+        now = self.clock.now_ms()
+
+        async def send(store: Store) -> None:
+            await messages.task_heartbeat(store, token, now)
+
+        await self._retrying("heartbeating an external task", send)
         self._wake()
 
     def _wake(self) -> None:
@@ -311,9 +363,12 @@ class App:
     async def list_executions(
         self, status: Status | str | None = None, limit: int = 100
     ) -> list[ExecutionStatus]:
-        store = await self._store_ready()
-        rows = await store.list_executions(Status(status) if status else None, None, limit)
-        return [ExecutionStatus.from_row(r) for r in rows]
+        wanted = Status(status) if status else None
+
+        async def rows(store: Store) -> list[ExecutionRow]:
+            return await store.list_executions(wanted, None, limit)
+
+        return [ExecutionStatus.from_row(r) for r in await self._retrying("listing", rows)]
 
     @property
     def stats(self) -> dict[str, int]:
