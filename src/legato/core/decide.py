@@ -79,6 +79,9 @@ class Basis(NamedTuple):
     sticky: bool = True  # was in memory, so its row is RUNNING already: only progress changes
     resumed: bool = False  # replayed out of SUSPENDED: record it, hand its tasks out again
     reports_to_parent: bool = False  # a closing execution has news for a parent's inbox
+    # PENDING (a client's start, a child): its first decision marks it RUNNING even when the
+    # code only waits (a signal): until then its messages are not read
+    picked_up: bool = False
 
 
 class Placement(NamedTuple):
@@ -98,7 +101,7 @@ def decide(
         first: list[Event] = [ExecutionResumed(basis.now)] if basis.resumed else []
         head = first + [r.event for r in admitted.retried] + head
     tr = _assemble(basis, head, admitted, activation, placement)
-    if not tr.events and not tr.inbox_deletes:
+    if not tr.events and not tr.inbox_deletes and not basis.picked_up:
         return None
     return tr
 

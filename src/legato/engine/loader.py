@@ -28,6 +28,7 @@ class Loaded:
     instance: WorkflowInstance
     missing: tuple[Command, ...]  # commands the code issued that the history lacks
     resumed: bool  # it was SUSPENDED: the next decision records ExecutionResumed
+    pending: bool = False  # it was PENDING: the next decision marks it RUNNING
 
 
 async def load(
@@ -57,7 +58,7 @@ async def load(
         inst.close()
         return _suspension(row, now, SuspendKind.NON_DETERMINISM, str(exc))
     inst.seen_up_to(row.seq)
-    return Loaded(inst, missing, row.status == Status.SUSPENDED)
+    return Loaded(inst, missing, row.status == Status.SUSPENDED, row.status == Status.PENDING)
 
 
 def _suspension(row: ExecutionRow, now: int, kind: SuspendKind, reason: str) -> Transition:

@@ -206,10 +206,12 @@ class Orchestrator:
         if replayed is not None and replayed.missing:  # what ran after the last commit
             activation = activation._replace(commands=replayed.missing + activation.commands)
         resumed = replayed is not None and replayed.resumed
-        # positional, in field order: sticky, resumed, reports_to_parent
+        picked_up = replayed is not None and replayed.pending
+        # positional, in field order: sticky, resumed, reports_to_parent, picked_up
         basis = Basis(
-            execution_id, inst.seq, now, replayed is None, resumed, inst.reports_to_parent
-        )
+            execution_id, inst.seq, now, replayed is None, resumed, inst.reports_to_parent,
+            picked_up,
+        )  # fmt: skip
         return decide.decide(basis, admitted, activation, self.placement), inst
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
