@@ -368,7 +368,9 @@ class App:
         async def rows(store: Store) -> list[ExecutionRow]:
             return await store.list_executions(wanted, None, limit)
 
-        return [ExecutionStatus.from_row(r) for r in await self._retrying("listing", rows)]
+        return [
+            ExecutionStatus.from_row(r) for r in await self._retrying("listing executions", rows)
+        ]
 
     @property
     def stats(self) -> dict[str, int]:

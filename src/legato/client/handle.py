@@ -119,11 +119,14 @@ class Handle(Generic[R]):
     async def _unfinished(self, seconds: float | None) -> str:
         """What a timed-out wait says: the execution's status and where it is."""
         said = f"execution {self.id!r} did not finish within {seconds:g}s"
+
+        async def read() -> ExecutionRow:  # once, briefly: the caller asked for no more time
+            return await self._load(await self.app._store_ready())
+
         try:
-            store = await self.app._store_ready()
-            row = await asyncio.wait_for(self._load(store), STATUS_PATIENCE)
+            row = await asyncio.wait_for(read(), STATUS_PATIENCE)
         except (LegatoError, TimeoutError) as exc:
-            return f"{said} (its status could not be read: {exc})"
+            return f"{said} (its status could not be read: {exc or 'no answer'})"
         where = f", current step {row.current_step!r}" if row.current_step else ""
         if row.status == Status.PENDING:
             where += ": no engine has picked it up yet"
