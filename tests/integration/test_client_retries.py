@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 import legato
+from legato.adapters.postgres import PostgresStore
 from legato.core.events import Event, EventType, ExternalTaskStarted
 from legato.ports.store import Store
 from tests.conftest import of_type
@@ -149,3 +150,27 @@ async def test_errors_that_are_not_transient_are_raised_at_once(any_db_url: str)
     with pytest.raises(legato.InvalidTaskToken):
         await client.send_task_success("not-a-token")
     await client.shutdown()
+
+
+async def test_an_engine_that_cannot_start_leaves_no_store_open(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database went away between opening the pool and taking partitions: the start
+    fails (engines retry only once running), and the pool it opened is closed."""
+    closed: list[bool] = []
+    real_close = PostgresStore.close
+
+    async def lost(self: PostgresStore, *args: Any, **kwargs: Any) -> int:
+        raise legato.DatabaseUnavailableError("cannot reach database: the connection is closed")
+
+    async def close(self: PostgresStore) -> None:
+        closed.append(self._pool is not None)
+        await real_close(self)
+
+    monkeypatch.setattr(PostgresStore, "heartbeat_replica", lost)
+    monkeypatch.setattr(PostgresStore, "close", close)
+    app = build(pg_url)
+    with pytest.raises(legato.DatabaseUnavailableError):
+        async with app:
+            pass
+    assert closed == [True]

@@ -12,6 +12,7 @@ while the database cannot be reached, for up to ``reconnect_seconds`` (``engine.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
@@ -160,6 +161,8 @@ class App:
         except BaseException:
             self._engine = None
             self._store = None
+            with contextlib.suppress(Exception):  # opened before the failure: leave no pool
+                await engine.store.close()
             raise
         self._store_open = True
         return engine
