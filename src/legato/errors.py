@@ -4,10 +4,12 @@
     ├── ConfigurationError          bad URL, unknown module, option that makes no sense
     ├── InvalidDefinitionError      a state machine definition is unreadable or breaks ASL rules
     ├── StoreError                  the database cannot be used
+    │   ├── DatabaseUnavailableError  cannot reach it now (restarting, network): clients retry
     │   ├── DatabaseLockedError     another process holds a lock that does not go away
     │   ├── DatabaseReadOnlyError   the file or its folder is not writable
     │   └── DatabaseCorruptError    the file is not a Legato (or any) SQLite database
-    ├── SerializationError          a value is not JSON-serialisable (names where, and the type)
+    ├── SerializationError          a value is not JSON-serialisable, or not of its annotated
+    │                               type (names where, and the type)
     ├── RegistrationError           a workflow or step is used without being registered
     ├── ExecutionAlreadyExists      same execution id started with a different input
     ├── ExecutionNotFound           no execution with that id
@@ -15,8 +17,12 @@
     ├── ExecutionStateError         an operation that does not apply to its status (redrive...)
     ├── InvalidTaskToken            a task token that names no external wait
     ├── TaskTokenClosed             a task token whose wait already ended (completed, timed out)
-    ├── ExecutionFailedError        handle.result() of an execution that failed / was suspended
-    ├── WorkflowTimeoutError        handle.result(timeout=...) ran out
+    ├── ExecutionFailedError        handle.result() of an execution that has no result: FAILED
+    │   ├── ExecutionSuspended      ... SUSPENDED: it waits for an operator (reason, kind)
+    │   ├── ExecutionCancelled      ... CANCELLED
+    │   ├── ExecutionTerminated     ... TERMINATED
+    │   └── ExecutionTimedOut       ... TIMED_OUT: its run timeout passed
+    ├── WorkflowTimeoutError        handle.result(timeout=...) ran out (says where it stands)
     ├── NonDeterminismError         replay diverged from the recorded history
     ├── WorkflowUsageError          a workflow awaited something that is not a ctx operation
     └── StepFailed                  raised inside a workflow when a step failed for good (catchable)
@@ -61,6 +67,12 @@ class InvalidDefinitionError(LegatoError):
 
 class StoreError(LegatoError):
     pass
+
+
+class DatabaseUnavailableError(StoreError):
+    """The database cannot be reached right now: the server is down, restarting or out of
+    connections, or the network dropped. Transient: client calls retry it for a while
+    (``App(reconnect_seconds=...)``) before raising it."""
 
 
 class DatabaseLockedError(StoreError):
@@ -129,7 +141,8 @@ class TaskTokenClosed(LegatoError):
 
 
 class ExecutionFailedError(LegatoError):
-    """The awaited execution ended without a result."""
+    """The awaited execution has no result: it ended without one, or (``ExecutionSuspended``)
+    cannot go on without an operator. ``status`` is its status's value."""
 
     def __init__(
         self, execution_id: str, status: str, error_type: str | None, message: str | None
@@ -139,6 +152,34 @@ class ExecutionFailedError(LegatoError):
         self.status = status
         self.error_type = error_type
         self.message = message
+
+
+class ExecutionSuspended(ExecutionFailedError):
+    """The awaited execution is SUSPENDED: its code no longer matches its history, or no
+    engine knows its workflow version. It waits for an operator (or a deployment that knows
+    the version), so waiting for its result would wait for that. ``kind`` is the suspension's
+    kind (``non-determinism``, ``unregistered``), ``reason`` what the engine found."""
+
+    def __init__(self, execution_id: str, kind: str | None, reason: str | None) -> None:
+        LegatoError.__init__(self, f"execution {execution_id!r} is SUSPENDED ({kind}): {reason}")
+        self.execution_id = execution_id
+        self.status = "SUSPENDED"
+        self.error_type = kind
+        self.message = reason
+        self.kind = kind
+        self.reason = reason
+
+
+class ExecutionCancelled(ExecutionFailedError):
+    """The awaited execution was cancelled."""
+
+
+class ExecutionTerminated(ExecutionFailedError):
+    """The awaited execution was terminated."""
+
+
+class ExecutionTimedOut(ExecutionFailedError):
+    """The awaited execution ran past its run timeout."""
 
 
 class WorkflowTimeoutError(LegatoError, TimeoutError):

@@ -40,6 +40,36 @@ async def test_a_signal_sent_before_the_workflow_waits_is_buffered(
     assert _signals(history) == [("first", '{"n":1}'), ("second", "[2]")]
 
 
+async def test_a_client_started_execution_that_first_waits_gets_its_signal(
+    any_db_url: str, wait_for: Callable[[Callable[[], Awaitable[bool]]], Awaitable[None]]
+) -> None:
+    """Started by a client, its first decision writes no event (the code only waits): the
+    engine still marks it RUNNING, so the signal sent to it is read and recorded."""
+    engine, client = legato.App(any_db_url), legato.App(any_db_url)
+    for app in (engine, client):
+
+        @app.workflow(name="approval")
+        async def approval(ctx: legato.Context) -> str:
+            return f"approved by {await ctx.wait_for_signal('approval')}"
+
+    async with engine:
+        handle = await client.start("approval", id="approve-1")
+
+        async def picked_up() -> bool:
+            return (await handle.status()).status == legato.Status.RUNNING
+
+        await wait_for(picked_up)
+        await client.signal("approve-1", "approval", "ada")
+        assert await handle.result(timeout=20) == "approved by ada"
+        history = await handle.history()
+    await client.shutdown()
+    assert [e.type for e in history] == [
+        EventType.EXECUTION_STARTED,
+        EventType.SIGNAL_RECEIVED,
+        EventType.EXECUTION_COMPLETED,
+    ]
+
+
 async def test_a_signal_after_the_workflow_waits_resumes_it_from_a_client(
     any_db_url: str, wait_event: WaitEvent
 ) -> None:

@@ -3,14 +3,19 @@
 Inside ``async with app:`` the app runs an engine (orchestrator and worker) in this process and
 starts executions on the local fast path. Without it, the app is a client of whatever engine
 serves its database: ``start`` records the execution and that engine picks it up.
+
+Every call that reads or writes the database (``start``, ``signal``, the task-token calls, a
+handle's ``status`` and ``result``) rides through a database that is restarting: it retries
+while the database cannot be reached, for up to ``reconnect_seconds`` (``engine.reconnect``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 from pathlib import Path
 from types import TracebackType
@@ -22,21 +27,20 @@ from legato.core import codec, decide, error_names
 from legato.core.durations import optional_seconds, to_ms
 from legato.core.events import Status
 from legato.core.retry import Retry
-from legato.core.transition import NewExecution
+from legato.core.transition import ExecutionUpdate, NewExecution
 from legato.engine import messages, operations
 from legato.engine.clock import SystemClock
 from legato.engine.closed_watch import ClosedWatcher
 from legato.engine.engine import Engine
+from legato.engine.reconnect import reconnecting
 from legato.engine.registry import Registry, WorkflowDef
-from legato.errors import (
-    ConfigurationError,
-    ExecutionAlreadyExists,
-)
+from legato.errors import ConfigurationError, ExecutionAlreadyExists, ExecutionClosed
 from legato.ports.clock import Clock
-from legato.ports.executions import StartResult
+from legato.ports.executions import ExecutionRow, StartResult
 from legato.ports.store import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 
 class App:
@@ -51,16 +55,20 @@ class App:
         concurrency: int = 100,
         clock: Clock | None = None,
         grace_seconds: float = 30.0,
+        reconnect_seconds: float = 60.0,
     ) -> None:
         """``grace_seconds``: how long stopping the engine (``shutdown``, the end of ``async
         with app``, SIGTERM of ``legato worker``) waits for running steps to finish so their
-        outcomes are recorded; steps still running then are cancelled and run again elsewhere."""
+        outcomes are recorded; steps still running then are cancelled and run again elsewhere.
+        ``reconnect_seconds``: how long a call keeps retrying a database it cannot reach (a
+        restart, a failover) before it raises ``DatabaseUnavailableError``; 0 raises at once."""
         self.url = url
         self.registry = Registry()
         self.cache_size = cache_size
         self.lease_seconds = lease_seconds
         self.concurrency = concurrency
         self.grace_seconds = grace_seconds
+        self.reconnect_seconds = reconnect_seconds
         self.clock: Clock = clock or SystemClock()
         self._engine: Engine | None = None
         self._store: Store | None = None
@@ -178,6 +186,8 @@ class App:
         except BaseException:
             self._engine = None
             self._store = None
+            with contextlib.suppress(Exception):  # opened before the failure: leave no pool
+                await engine.store.close()
             raise
         self._store_open = True
         return engine
@@ -210,7 +220,7 @@ class App:
             or watcher.store is not store
             or watcher.loop is not asyncio.get_running_loop()
         ):
-            watcher = self._watcher = ClosedWatcher(store)
+            watcher = self._watcher = ClosedWatcher(store, self.reconnect_seconds)
         return watcher
 
     async def _store_ready(self) -> Store:
@@ -225,6 +235,15 @@ class App:
         finally:
             if opening.done() and self._opening is opening:
                 self._opening = None
+
+    async def _retrying(self, what: str, op: Callable[[Store], Awaitable[T]]) -> T:
+        """``op(store)``, tried again while the database cannot be reached (opening the store
+        included: a client's first call may come while the server restarts)."""
+
+        async def attempt() -> T:
+            return await op(await self._store_ready())
+
+        return await reconnecting(attempt, self.reconnect_seconds, what)
 
     async def _open_store(self) -> Store:
         if self._store is None:
@@ -258,15 +277,31 @@ class App:
             wf = self.registry.workflow_for(workflow)
         what = f"input of workflow {wf.name!r}"
         input_json = wf.signature.encode_args(args, kwargs, what)
+        # The id is chosen once: a start retried after its commit was cut finds the execution
+        # it did record (same id, workflow and input) and returns it (``_handle_for``).
         execution_id = id or str(uuid.uuid4())
         limit = optional_seconds(timeout)
         if limit is not None and limit <= 0:
             raise ConfigurationError(f"timeout must be > 0 seconds, not {limit}")
         timeout_ms = wf.timeout_ms if limit is None else to_ms(limit)
-        if connection is not None:
+        if connection is not None:  # the caller's transaction: theirs to retry, whole
             done = await self._start_in(connection, wf, execution_id, input_json, timeout_ms)
             return self._handle_for(done, wf, execution_id, input_json)
-        store = await self._store_ready()
+
+        async def start(store: Store) -> StartResult:
+            return await self._start(store, wf, execution_id, input_json, timeout_ms)
+
+        result = await self._retrying(f"starting execution {execution_id!r}", start)
+        return self._handle_for(result, wf, execution_id, input_json)
+
+    async def _start(
+        self,
+        store: Store,
+        wf: WorkflowDef,
+        execution_id: str,
+        input_json: str,
+        timeout_ms: int | None,
+    ) -> StartResult:
         orch = self._engine.orchestrator if self._engine else None
         result: StartResult | None = None
         if orch is not None:  # the first decision decodes (validates) the input right here
@@ -275,7 +310,7 @@ class App:
             wf.signature.decode_args(input_json)  # the workflow must accept it: fail here
             pending = self._pending(wf, execution_id, input_json, timeout_ms)
             result = await store.start_execution(pending)
-        return self._handle_for(result, wf, execution_id, input_json)
+        return result
 
     def _pending(
         self, wf: WorkflowDef, execution_id: str, input_json: str, timeout_ms: int | None
@@ -318,15 +353,27 @@ class App:
         """Send a signal (JSON ``payload``) to a running execution; it is recorded durably and
         handed to ``ctx.wait_for_signal(name)``. Raises ``ExecutionNotFound`` or
         ``ExecutionClosed``."""
-        store = await self._store_ready()
-        await messages.signal(store, execution_id, name, payload, self.clock.now_ms())
+        now = self.clock.now_ms()
+
+        async def send(store: Store) -> None:
+            await messages.signal(store, execution_id, name, payload, now)
+
+        # A signal whose commit was cut and is sent again may be recorded twice (signals carry
+        # no idempotency key); workflows that must not see one twice dedupe on the payload.
+        await self._retrying(f"signalling execution {execution_id!r}", send)
         self._wake()
 
     async def send_task_success(self, token: str, output: Any = None) -> None:
         """Complete the external task of ``token`` with ``output``. Raises
         ``InvalidTaskToken`` or ``TaskTokenClosed`` (already completed, failed, timed out)."""
-        store = await self._store_ready()
-        await messages.task_success(store, token, output, self.clock.now_ms())
+        now, attempts = self.clock.now_ms(), 0
+
+        async def send(store: Store) -> None:  # a retry may find its own message recorded
+            nonlocal attempts
+            attempts += 1
+            await messages.task_success(store, token, output, now, repeat=attempts > 1)
+
+        await self._retrying("completing an external task", send)
         self._wake()
 
     async def send_task_failure(
@@ -334,14 +381,24 @@ class App:
     ) -> None:
         """Fail the external task of ``token``: the workflow gets ``ExternalTaskFailed`` with
         ``error_type=error`` and ``message=cause``."""
-        store = await self._store_ready()
-        await messages.task_failure(store, token, error, cause, self.clock.now_ms())
+        now, attempts = self.clock.now_ms(), 0
+
+        async def send(store: Store) -> None:  # a retry may find its own message recorded
+            nonlocal attempts
+            attempts += 1
+            await messages.task_failure(store, token, error, cause, now, repeat=attempts > 1)
+
+        await self._retrying("failing an external task", send)
         self._wake()
 
     async def send_task_heartbeat(self, token: str) -> None:
         """Report that the external task of ``token`` is alive (re-arms its heartbeat timeout)."""
-        store = await self._store_ready()
-        await messages.task_heartbeat(store, token, self.clock.now_ms())
+        now = self.clock.now_ms()
+
+        async def send(store: Store) -> None:
+            await messages.task_heartbeat(store, token, now)
+
+        await self._retrying("heartbeating an external task", send)
         self._wake()
 
     def _wake(self) -> None:
@@ -349,19 +406,39 @@ class App:
             self._engine.wake_orchestrator()
 
     # --- operating executions ------------------------------------------------------------------
+    # Each rides through a database restart like the calls above. A retried terminate that
+    # finds the execution TERMINATED (its first commit went through, the reply was lost) is
+    # done; a retried cancel is recorded once (a second request is ignored).
     async def cancel(self, execution_id: str, reason: str | None = None) -> None:
         """Ask an execution to stop: its code sees ``legato.Cancelled`` at its next await (and
         may clean up, or compensate), its running steps are told; it ends CANCELLED. Raises
         ``ExecutionNotFound`` or ``ExecutionClosed``."""
-        store = await self._store_ready()
-        await operations.cancel(store, store, execution_id, reason, self.clock.now_ms())
+        now = self.clock.now_ms()
+
+        async def send(store: Store) -> None:
+            await operations.cancel(store, store, execution_id, reason, now)
+
+        await self._retrying(f"cancelling execution {execution_id!r}", send)
         self._wake()
 
     async def terminate(self, execution_id: str, reason: str | None = None) -> None:
         """End an execution at once: TERMINATED, no more of its code runs, the results of its
-        running steps are dropped (the steps are told to stop)."""
-        store = await self._store_ready()
-        update = await operations.terminate(store, execution_id, reason, self.clock.now_ms())
+        running steps are dropped (the steps are told to stop). Raises ``ExecutionNotFound``,
+        or ``ExecutionClosed`` if it had ended."""
+        now = self.clock.now_ms()
+        tries = 0
+
+        async def stop(store: Store) -> ExecutionUpdate | None:
+            nonlocal tries
+            tries += 1
+            try:
+                return await operations.terminate(store, execution_id, reason, now)
+            except ExecutionClosed as exc:
+                if tries > 1 and exc.status == Status.TERMINATED.value:
+                    return None  # this call's first attempt did it
+                raise
+
+        update = await self._retrying(f"terminating execution {execution_id!r}", stop)
         orch = self._engine.orchestrator if self._engine else None
         if orch is not None:
             orch.closed_elsewhere(execution_id, update)
@@ -371,16 +448,24 @@ class App:
         """Continue a FAILED, TIMED_OUT or CANCELLED execution from where it failed, with the
         code now registered: its history is kept (``ExecutionRedriven``), the failed step runs
         again with a fresh retry budget, a state machine enters its failed state again."""
-        store = await self._store_ready()
-        await operations.redrive_execution(store, execution_id, self.clock.now_ms())
+        now = self.clock.now_ms()
+
+        async def reopen(store: Store) -> None:
+            await operations.redrive_execution(store, execution_id, now)
+
+        await self._retrying(f"redriving execution {execution_id!r}", reopen)
         self._wake()
         return Handle(self, execution_id)
 
     async def resume(self, execution_id: str) -> Handle[Any]:
         """Retry a SUSPENDED execution with the code now running (it suspends again if that
         code still does not match its history)."""
-        store = await self._store_ready()
-        await operations.resume(store, execution_id, self.clock.now_ms())
+        now = self.clock.now_ms()
+
+        async def reopen(store: Store) -> None:
+            await operations.resume(store, execution_id, now)
+
+        await self._retrying(f"resuming execution {execution_id!r}", reopen)
         self._wake()
         return Handle(self, execution_id)
 
@@ -390,9 +475,14 @@ class App:
     async def list_executions(
         self, status: Status | str | None = None, limit: int = 100
     ) -> list[ExecutionStatus]:
-        store = await self._store_ready()
-        rows = await store.list_executions(Status(status) if status else None, None, limit)
-        return [ExecutionStatus.from_row(r) for r in rows]
+        wanted = Status(status) if status else None
+
+        async def rows(store: Store) -> list[ExecutionRow]:
+            return await store.list_executions(wanted, None, limit)
+
+        return [
+            ExecutionStatus.from_row(r) for r in await self._retrying("listing executions", rows)
+        ]
 
     @property
     def stats(self) -> dict[str, int]:

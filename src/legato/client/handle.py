@@ -1,4 +1,10 @@
-"""Execution handles: what ``App.start`` and ``App.get_handle`` return."""
+"""Execution handles: what ``App.start`` and ``App.get_handle`` return.
+
+Every read a handle makes rides through a database restart (``App._retrying``); ``result``
+waits on the local orchestrator when it decides the execution, otherwise on the app's one
+shared poll (``engine.closed_watch``), and stops waiting at whatever leaves the execution
+without a result to come (``client.outcomes``).
+"""
 
 from __future__ import annotations
 
@@ -7,18 +13,26 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from legato.client.outcomes import RUNNING, error_for
 from legato.core import codec
 from legato.core.durations import instant, optional_seconds
-from legato.core.events import CLOSED_STATUSES, Event, Status
+from legato.core.events import Event, Status, SuspendKind
 from legato.core.transition import ExecutionUpdate
 from legato.engine.registry import WorkflowDef
-from legato.errors import ExecutionFailedError, ExecutionNotFound, WorkflowTimeoutError
+from legato.errors import (
+    ExecutionNotFound,
+    LegatoError,
+    SerializationError,
+    WorkflowTimeoutError,
+)
 from legato.ports.executions import ExecutionRow
+from legato.ports.store import Store
 
 if TYPE_CHECKING:
     from legato.client.app import App
 
 R = TypeVar("R")
+STATUS_PATIENCE = 2.0  # seconds a timed-out result() spends finding where the execution stands
 
 
 @dataclass(frozen=True)
@@ -65,66 +79,105 @@ class Handle(Generic[R]):
         return f"Handle({self.id!r})"
 
     async def status(self) -> ExecutionStatus:
-        row = await (await self.app._store_ready()).load_execution(self.id)
-        if row is None:
-            raise ExecutionNotFound(self.id)
-        return ExecutionStatus.from_row(row)
-
-    async def result(self, timeout: float | timedelta | None = None) -> R:
-        """The workflow's return value; raises ``ExecutionFailedError`` if it failed."""
-        seconds = optional_seconds(timeout)
-        try:
-            closed = await asyncio.wait_for(self._wait_closed(), seconds)
-        except TimeoutError:
-            raise WorkflowTimeoutError(
-                f"execution {self.id!r} did not finish within {seconds}s"
-            ) from None
-        if closed.status != Status.COMPLETED:
-            raise ExecutionFailedError(
-                self.id, closed.status.value, closed.error_type, closed.error_message
-            )
-        wf = self._workflow
-        if wf is None:
-            row = await self.status_row()
-            wf = self.app.registry.lookup_workflow(row.workflow, row.version)
-        if wf is None:
-            return codec.loads(closed.output)  # type: ignore[no-any-return]
-        return wf.signature.decode_result(closed.output or "null")  # type: ignore[no-any-return]
+        return ExecutionStatus.from_row(await self.status_row())
 
     async def status_row(self) -> ExecutionRow:
-        row = await (await self.app._store_ready()).load_execution(self.id)
+        return await self.app._retrying(f"reading execution {self.id!r}", self._load)
+
+    async def _load(self, store: Store) -> ExecutionRow:
+        row = await store.load_execution(self.id)
         if row is None:
             raise ExecutionNotFound(self.id)
         return row
 
-    async def _wait_closed(self) -> ExecutionRow | ExecutionUpdate:
+    async def result(self, timeout: float | timedelta | None = None) -> R:
+        """The workflow's return value. Raises, as soon as there is none to wait for,
+        ``ExecutionSuspended`` (it waits for an operator) or ``ExecutionFailedError`` (or its
+        subclass for the status it ended in); ``WorkflowTimeoutError``, saying where the
+        execution stands, once ``timeout`` runs out."""
+        seconds = optional_seconds(timeout)
+        try:
+            settled = await asyncio.wait_for(self._wait_settled(), seconds)
+        except TimeoutError:
+            raise WorkflowTimeoutError(await self._unfinished(seconds)) from None
+        if settled.status != Status.COMPLETED:
+            raise error_for(self.id, settled)
+        wf = self._workflow
+        if wf is None:
+            row = await self.status_row()
+            wf = self.app.registry.lookup_workflow(row.workflow, row.version)
+        try:
+            if wf is None:
+                return codec.loads(settled.output)  # type: ignore[no-any-return]
+            return wf.signature.decode_result(settled.output or "null")  # type: ignore[no-any-return]
+        except ValueError as exc:  # the recorded result does not fit this app's annotation
+            workflow = f" (workflow {wf.name!r})" if wf else ""
+            raise SerializationError(
+                f"result of execution {self.id!r}{workflow} cannot be read back here: {exc}"
+            ) from exc
+
+    async def _unfinished(self, seconds: float | None) -> str:
+        """What a timed-out wait says: the execution's status and where it is."""
+        said = f"execution {self.id!r} did not finish within {seconds:g}s"
+
+        async def read() -> ExecutionRow:  # once, briefly: the caller asked for no more time
+            return await self._load(await self.app._store_ready())
+
+        try:
+            row = await asyncio.wait_for(read(), STATUS_PATIENCE)
+        except (LegatoError, TimeoutError) as exc:
+            return f"{said} (its status could not be read: {exc or 'no answer'})"
+        where = f", current step {row.current_step!r}" if row.current_step else ""
+        if row.status == Status.PENDING:
+            where += ": no engine has picked it up yet"
+        return f"{said}: it is {row.status.value}{where}"
+
+    def _settled(self, row: ExecutionRow) -> bool:
+        """Whether it stopped running (closed, or suspended) for good as far as this caller
+        knows. An execution suspended because no engine knew its workflow version is not, if
+        this app's engine knows that version and decides the execution: it resumes it."""
+        if row.status.value in RUNNING:
+            return False
+        orch = self.app._engine.orchestrator if self.app._engine else None
+        return not (
+            row.suspend_kind == SuspendKind.UNREGISTERED
+            and orch is not None
+            and orch.owns(row.id)
+            and self.app.registry.lookup_workflow(row.workflow, row.version) is not None
+        )
+
+    async def _wait_settled(self) -> ExecutionRow | ExecutionUpdate:
         """Waits on the local orchestrator when it decides this execution (no reads);
-        otherwise on the app's one shared poll of the database (another process closes it)."""
-        store = await self.app._store_ready()
+        otherwise on the app's one shared poll of the database (another process decides it)."""
         orch = self.app._engine.orchestrator if self.app._engine else None
         while True:
             fut = orch.wait_closed(self.id) if orch is not None else None
-            if fut is None or not orch.is_live(self.id):  # type: ignore[union-attr]
-                row = await store.load_execution(self.id)
-                if row is None:
-                    raise ExecutionNotFound(self.id)
-                if row.status in CLOSED_STATUSES:
-                    if fut is not None:
-                        fut.cancel()
-                    return row
-            if fut is None:
-                watched = self.app._closed_watcher(store).wait(self.id)
-                try:
-                    return await watched
-                finally:
-                    watched.cancel()
-            done, _ = await asyncio.wait([fut], timeout=1.0)
-            if done:
-                return fut.result()
-            fut.cancel()
+            try:
+                if fut is None or not orch.is_live(self.id):  # type: ignore[union-attr]
+                    row = await self.status_row()
+                    if self._settled(row):
+                        return row
+                if fut is None:
+                    return await self._watch()
+                done, _ = await asyncio.wait([fut], timeout=1.0)
+                if done:
+                    return fut.result()
+            finally:
+                if fut is not None and not fut.done():
+                    fut.cancel()
+
+    async def _watch(self) -> ExecutionRow:
+        watched = self.app._closed_watcher(await self.app._store_ready()).wait(self.id)
+        try:
+            return await watched
+        finally:
+            watched.cancel()
 
     async def history(self) -> list[Event]:
-        return await (await self.app._store_ready()).load_history(self.id)
+        async def load(store: Store) -> list[Event]:
+            return await store.load_history(self.id)
+
+        return await self.app._retrying(f"reading the history of {self.id!r}", load)
 
     async def signal(self, name: str, payload: Any = None) -> None:
         await self.app.signal(self.id, name, payload)

@@ -11,11 +11,12 @@ values, validated against the receiving function's annotations.
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Callable
 from typing import Any, get_type_hints
 
 import pydantic_core
-from pydantic import TypeAdapter
+from pydantic import TypeAdapter, ValidationError
 
 from legato.errors import SerializationError
 
@@ -55,6 +56,8 @@ class Signature:
         ret = hints.get("return")
         self.returns: TypeAdapter[Any] = _ANY_ADAPTER if ret is None else TypeAdapter(ret)
         self.has_return_type = ret is not None
+        self._return_name = _type_name(ret)
+        self._checks_return = ret is not None and ret is not Any and ret is not object
 
     def encode_args(self, args: tuple[Any, ...], kwargs: dict[str, Any], what: str) -> str:
         try:
@@ -92,7 +95,39 @@ class Signature:
         adapter = self.adapters.get(name)
         return value if adapter is None else adapter.validate_python(value)
 
+    def encode_result(self, value: Any, what: str) -> str:
+        """``value`` as JSON, checked against the return annotation the way ``decode_result``
+        will read it back: a value that would not decode fails here, where it was returned,
+        with ``what`` (the workflow) and the annotated type in the error."""
+        text = dumps(value, what)
+        if self._checks_return:
+            try:
+                self.returns.validate_json(text)
+            except ValidationError as exc:
+                raise SerializationError(
+                    f"{what}: value of type {type(value).__name__} does not match the return "
+                    f"annotation {self._return_name} ({_first_problem(exc)})"
+                ) from None
+        return text
+
     def decode_result(self, text: str) -> Any:
         if not self.has_return_type:
             return pydantic_core.from_json(text)
         return self.returns.validate_json(text)
+
+
+def _type_name(tp: Any) -> str:
+    """``int``, ``list[Item]``, ``Receipt | None``: an annotation as it is written in code
+    (without the module paths ``repr`` puts before each name)."""
+    if isinstance(tp, type) and not getattr(tp, "__args__", None):
+        return tp.__qualname__
+    return re.sub(r"\b(?:\w+\.)+(\w+)", r"\1", repr(tp))
+
+
+def _first_problem(exc: ValidationError) -> str:
+    """A validation error's first problem on one line: where, and what the rule said."""
+    first = exc.errors(include_url=False)[0]
+    where = ".".join(str(p) for p in first["loc"])
+    more = exc.error_count() - 1
+    tail = f"; and {more} more" if more else ""
+    return f"{where + ': ' if where else ''}{first['msg']}{tail}"

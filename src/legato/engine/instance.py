@@ -15,7 +15,6 @@ import traceback
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
-from legato.core import codec
 from legato.core.asl.errors import StatesError
 from legato.core.commands import (
     CancelExecution,
@@ -405,7 +404,8 @@ class WorkflowInstance:
             return
         if err is None:
             try:
-                out = codec.dumps(result.value, f"result of workflow {self.workflow.name!r}")
+                what = f"result of workflow {self.workflow.name!r}"
+                out = self.workflow.signature.encode_result(result.value, what)
             except Exception as exc:
                 self._commands.append(FailExecution(type(exc).__name__, str(exc), ""))
                 return

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from legato.core import codec
+from legato.core import codec, error_names
 from legato.core.events import (
     CLOSED_STATUSES,
+    Event,
     ExternalTaskCompleted,
     ExternalTaskFailed,
     ExternalTaskStarted,
@@ -36,22 +37,43 @@ async def signal(store: Store, execution_id: str, name: str, payload: Any, now: 
         raise ExecutionClosed(execution_id, row.status.value)
 
 
-async def task_success(store: Store, token: str, output: Any, now: int) -> None:
+async def task_success(
+    store: Store, token: str, output: Any, now: int, *, repeat: bool = False
+) -> None:
+    """``repeat``: this call may have been sent already (a retry after a cut connection): the
+    wait found settled by this very message is then success, not ``TaskTokenClosed``."""
     payload = codec.dumps(output, "output of the external task")
-    await _task_message(store, token, InboxKind.TASK_SUCCESS, payload, now)
+    await _task_message(store, token, InboxKind.TASK_SUCCESS, payload, now, repeat)
 
 
-async def task_failure(store: Store, token: str, error: str, cause: str, now: int) -> None:
+async def task_failure(
+    store: Store, token: str, error: str, cause: str, now: int, *, repeat: bool = False
+) -> None:
     payload = codec.dumps({"error": error, "cause": cause}, "failure of the external task")
-    await _task_message(store, token, InboxKind.TASK_FAILURE, payload, now)
+    await _task_message(store, token, InboxKind.TASK_FAILURE, payload, now, repeat)
 
 
 async def task_heartbeat(store: Store, token: str, now: int) -> None:
-    await _task_message(store, token, InboxKind.TASK_HEARTBEAT, None, now)
+    await _task_message(store, token, InboxKind.TASK_HEARTBEAT, None, now, False)
+
+
+def _settled_by(event: Event, kind: InboxKind, payload: str | None) -> bool:
+    """Whether a recorded event is what this message (sent before) made of the wait."""
+    if isinstance(event, ExternalTaskCompleted):
+        return kind == InboxKind.TASK_SUCCESS and event.result == payload
+    if isinstance(event, ExternalTaskFailed) and event.inbox is not None:
+        if kind != InboxKind.TASK_FAILURE:
+            return False
+        sent = codec.loads(payload) or {}
+        return (event.error_type, event.message) == (
+            str(sent.get("error") or error_names.TASK_FAILED),  # as ``core.admit`` records it
+            str(sent.get("cause") or ""),
+        )
+    return False
 
 
 async def _task_message(
-    store: Store, token: str, kind: InboxKind, payload: str | None, now: int
+    store: Store, token: str, kind: InboxKind, payload: str | None, now: int, repeat: bool
 ) -> None:
     """Checks the token against the history (it must name an open wait), then sends. Two
     completions racing past the check both land in the inbox; the orchestrator records the
@@ -69,6 +91,8 @@ async def _task_message(
         raise InvalidTaskToken(token, f"execution {execution_id!r} issued no such token")
     for e in history:
         if isinstance(e, ExternalTaskCompleted | ExternalTaskFailed) and e.ref == ref:
+            if repeat and _settled_by(e, kind, payload):
+                return
             what = "completed" if isinstance(e, ExternalTaskCompleted) else "failed"
             raise TaskTokenClosed(token, f"the external task already {what}")
     if row.status in CLOSED_STATUSES:
@@ -76,6 +100,9 @@ async def _task_message(
     if kind != InboxKind.TASK_HEARTBEAT:
         pending = await store.load_inbox(execution_id)
         settling = (InboxKind.TASK_SUCCESS, InboxKind.TASK_FAILURE)
+        mine = [m for m in pending if m.ref == ref and m.kind == kind and m.payload == payload]
+        if repeat and mine:
+            return
         if any(m.ref == ref and m.kind in settling for m in pending):
             raise TaskTokenClosed(token, "the external task was already completed")
     if not await store.send(InboxMessage(execution_id, kind, None, ref, payload, now)):

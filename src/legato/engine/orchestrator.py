@@ -162,11 +162,13 @@ class Orchestrator:
                 fut.set_result(update)
 
     def is_live(self, execution_id: str) -> bool:
-        """Decided here and not closed: its close will resolve ``wait_closed`` futures."""
+        """Decided here and not closed: its close (or suspension) will resolve ``wait_closed``
+        futures."""
         return execution_id in self.cache or execution_id in self._busy
 
     def wait_closed(self, execution_id: str) -> asyncio.Future[ExecutionUpdate]:
-        """Resolved with the closing update once this orchestrator closes the execution."""
+        """Resolved with the update once this orchestrator closes the execution, or suspends
+        it (it then waits for an operator: a handle awaiting its result stops waiting)."""
         fut: asyncio.Future[ExecutionUpdate] = asyncio.get_running_loop().create_future()
         waiting = [f for f in self._waiters.get(execution_id, []) if not f.done()]
         waiting.append(fut)
@@ -208,7 +210,11 @@ class Orchestrator:
         deadline = None if timeout_ms is None else now + timeout_ms
         basis = Basis(execution_id, 0, now, sticky=False, arm_timeout=deadline)
         new = decide.start(started, basis, activation, self.placement)
-        result = await self.store.start_execution(new)
+        try:
+            result = await self.store.start_execution(new)
+        except BaseException:  # not recorded, or not known to be: the caller may try again
+            inst.close()
+            raise
         if result.created:
             self._after_commit(inst, new.transition)
         else:
@@ -328,6 +334,7 @@ class Orchestrator:
                 self._after_commit(inst, tr)
             else:  # suspended
                 self.cache.evict(eid)
+                self._resolve_waiters(tr)
             self._settle(items)
         elif isinstance(error, StaleTransition):
             log.info("execution %s moved on elsewhere; reloading", eid)
@@ -382,12 +389,15 @@ class Orchestrator:
             if tr.purge and self._delivering:  # its remaining task rows are gone: forget them
                 prefix = f"{eid}:"
                 self._delivering = {t for t in self._delivering if not t.startswith(prefix)}
-            for fut in self._waiters.pop(eid, []):
-                if not fut.done():
-                    fut.set_result(tr.update)
+            self._resolve_waiters(tr)
             return
         self.cache.put(inst, self._busy)
         self.dispatch.committed(tr)
+
+    def _resolve_waiters(self, tr: Transition) -> None:
+        for fut in self._waiters.pop(tr.execution_id, []):
+            if not fut.done():
+                fut.set_result(tr.update)
 
     def _still_waits(self, execution_id: str, step_id: int) -> bool:
         inst = self.cache.get(execution_id)

@@ -145,3 +145,67 @@ def test_encode_args_names_the_argument_and_its_type(
     with pytest.raises(SerializationError) as info:
         SIG.encode_args(args, kwargs, "input of workflow 'orders'")
     assert str(info.value) == f"input of workflow 'orders': {named} is not JSON-serialisable"
+
+
+class Pair(pydantic.BaseModel):
+    left: int
+    right: str
+
+
+async def returns_int() -> int:
+    return 0
+
+
+async def returns_pairs() -> list[Pair] | None:
+    return None
+
+
+async def returns_any() -> Any:
+    return None
+
+
+async def returns_unannotated():  # type: ignore[no-untyped-def]
+    return None
+
+
+@pytest.mark.parametrize(
+    ("fn", "value", "text"),
+    [
+        (returns_int, 3, "3"),
+        (returns_pairs, [Pair(left=1, right="a")], '[{"left":1,"right":"a"}]'),
+        (returns_pairs, [{"left": 1, "right": "a"}], '[{"left":1,"right":"a"}]'),  # decodes back
+        (returns_pairs, None, "null"),
+        (returns_any, {1, 2}, "[1,2]"),  # no annotation to check against
+        (returns_unannotated, "text", '"text"'),
+    ],
+)
+def test_encode_result_keeps_what_decodes_back(fn: Any, value: Any, text: str) -> None:
+    signature = Signature(fn)
+    assert signature.encode_result(value, "result of workflow 'w'") == text
+    signature.decode_result(text)  # what was accepted reads back
+
+
+@pytest.mark.parametrize(
+    ("fn", "value", "message"),
+    [
+        (
+            returns_int,
+            "many",
+            "result of workflow 'w': value of type str does not match the return annotation int "
+            "(Input should be a valid integer, unable to parse string as an integer)",
+        ),
+        (
+            returns_pairs,
+            [{"left": "x", "right": 1}],
+            "result of workflow 'w': value of type list does not match the return annotation "
+            "list[Pair] | None (0.left: Input should be a valid integer, unable to parse string "
+            "as an integer; and 1 more)",
+        ),
+    ],
+)
+def test_encode_result_names_the_workflow_and_the_annotation(
+    fn: Any, value: Any, message: str
+) -> None:
+    with pytest.raises(SerializationError) as info:
+        Signature(fn).encode_result(value, "result of workflow 'w'")
+    assert str(info.value) == message

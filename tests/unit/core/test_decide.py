@@ -274,6 +274,13 @@ CASES: list[tuple[str, Basis, Admitted, Activation, Transition | None]] = [
         ),
     ),
     (
+        "a PENDING execution's first decision marks it RUNNING though its code only waits",
+        Basis("e", 1, NOW, sticky=False, pending=True),
+        NOTHING,
+        act(),
+        Transition("e", 1, NOW, (), ExecutionUpdate(Status.RUNNING, None)),
+    ),
+    (
         "the first decision after a replay out of SUSPENDED records the resume and unparks",
         Basis("e", 4, NOW, sticky=False, resumed=True),
         Admitted(feed=(), retried=(Retried(RETRY_EVENT, FAILED_ONCE, None),)),

@@ -2,6 +2,11 @@
 
 A connection pool serves reads and a few group-committing writers; workers claim tasks with
 ``FOR UPDATE SKIP LOCKED``. The SQL lives in ``queries.sql`` beside this module.
+
+After a server restart the pool's idle connections are dead. The pool does not check each
+connection it lends (``check=`` would cost a round trip per borrow, on every commit): a dead
+one fails its one operation with ``DatabaseUnavailableError``, which the engine's loops and the
+client calls retry, and the pool discards it and connects anew in the background.
 """
 
 from __future__ import annotations
@@ -44,7 +49,7 @@ from legato.core.backoff import RECONNECT
 from legato.core.events import Event, Status
 from legato.core.messages import InboxKind, InboxMessage, InboxRow
 from legato.core.transition import NewExecution, Task, Transition
-from legato.errors import ConfigurationError, StoreError
+from legato.errors import ConfigurationError, DatabaseUnavailableError, StoreError
 from legato.ports.executions import ExecutionRow, StartResult
 from legato.ports.inspection import RetryingStep
 from legato.ports.liveness import OwnerInfo
@@ -83,7 +88,7 @@ class PostgresStore:
                 await pool.open(wait=True, timeout=CONNECT_TIMEOUT)
             except PoolTimeout as exc:
                 await pool.close()
-                raise StoreError(
+                raise DatabaseUnavailableError(
                     f"cannot reach database {redact(self.url)} within {CONNECT_TIMEOUT:.0f}s"
                 ) from exc
             self._pool = pool
@@ -230,8 +235,8 @@ class PostgresStore:
         rows = await self._read("select_execution", (execution_id,))
         return execution_from_row(rows[0]) if rows else None
 
-    async def closed_executions(self, ids: list[str]) -> list[ExecutionRow]:
-        rows = await self._read("select_closed_executions", (ids,))
+    async def settled_executions(self, ids: list[str]) -> list[ExecutionRow]:
+        rows = await self._read("select_settled_executions", (ids,))
         return [execution_from_row(r) for r in rows]
 
     async def load_history(self, execution_id: str) -> list[Event]:

@@ -40,11 +40,11 @@ INSERT INTO timers (execution_id, timer_id, fire_at) VALUES (?, ?, ?);
 -- name: delete_timer
 DELETE FROM timers WHERE execution_id = ? AND timer_id = ?;
 
--- name: select_closed_executions
+-- name: select_settled_executions
 SELECT id, workflow, version, status, input, output, error_type, error_message, reason,
        suspend_kind, current_step, seq, created_at, updated_at, closed_at
 FROM executions
-WHERE id IN (SELECT value FROM json_each(?)) AND status IN ('COMPLETED', 'FAILED', 'CANCELLED', 'TIMED_OUT', 'TERMINATED');
+WHERE id IN (SELECT value FROM json_each(?)) AND status NOT IN ('PENDING', 'RUNNING');
 
 -- name: select_execution
 SELECT id, workflow, version, status, input, output, error_type, error_message, reason,

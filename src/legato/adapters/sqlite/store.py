@@ -213,8 +213,8 @@ class SqliteStore:
         rows = self._read("select_execution", (execution_id,))
         return execution_from_row(rows[0]) if rows else None
 
-    async def closed_executions(self, ids: list[str]) -> list[ExecutionRow]:
-        rows = self._read("select_closed_executions", (codec.dumps(ids, "execution ids"),))
+    async def settled_executions(self, ids: list[str]) -> list[ExecutionRow]:
+        rows = self._read("select_settled_executions", (codec.dumps(ids, "execution ids"),))
         return [execution_from_row(r) for r in rows]
 
     async def load_history(self, execution_id: str) -> list[Event]:
