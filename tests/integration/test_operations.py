@@ -483,7 +483,9 @@ async def test_an_engine_with_new_code_retries_suspended_executions_by_itself(
         await asyncio.sleep(0)
         assert (await same.get_handle("auto-1").status()).status == legato.Status.SUSPENDED
     async with make_app("act_v1", "code-c") as fixed:  # other code: retried by itself
-        assert await fixed.get_handle("auto-1").result(timeout=20) == 2
+        handle = fixed.get_handle("auto-1")
+        await wait_status(handle, legato.Status.COMPLETED)
+        assert await handle.result(timeout=20) == 2
 
 
 async def test_a_cancelled_state_machine_stops_and_reads_aborted_to_aws(

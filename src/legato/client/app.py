@@ -12,7 +12,6 @@ while the database cannot be reached, for up to ``reconnect_seconds`` (``engine.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
@@ -183,11 +182,9 @@ class App:
         engine = self.engine(orchestrate=orchestrate, work=work, queues=queues)
         try:
             await engine.start()
-        except BaseException:
+        except BaseException:  # the engine closed what it had opened (its pool, its locks)
             self._engine = None
             self._store = None
-            with contextlib.suppress(Exception):  # opened before the failure: leave no pool
-                await engine.store.close()
             raise
         self._store_open = True
         return engine
