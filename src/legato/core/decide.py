@@ -244,7 +244,10 @@ def _assemble(
         match cmd:
             case ScheduleStep():
                 events.append(StepScheduled(now, cmd.step_id, cmd.name, cmd.args, cmd.queue))
-                _task(eid, cmd, now, placement, tasks, local)
+                task = _task(eid, cmd, now, placement)
+                tasks.append(task)
+                if task.lease_owner is not None:
+                    local.append(task)
                 current = cmd.name
             case RecordState():
                 if cmd.exited:
@@ -316,25 +319,15 @@ def _assemble(
     )
 
 
-def _task(
-    eid: str,
-    cmd: ScheduleStep,
-    now: int,
-    placement: Placement,
-    tasks: list[Task],
-    local: list[Task],
-) -> None:
+def _task(eid: str, cmd: ScheduleStep, now: int, placement: Placement) -> Task:
     """A step this process's worker has, on a queue it serves, is leased to it already: it
     runs right after the commit, with no claim round trip (DESIGN.md §5), and has started (no
     start deadline). Others wait for the claim of a worker that has the step."""
     if cmd.queue in placement.local_queues and cmd.name in placement.local_steps:
-        task = Task(f"{eid}:{cmd.step_id}", eid, cmd.step_id, cmd.name, cmd.queue,
+        return Task(f"{eid}:{cmd.step_id}", eid, cmd.step_id, cmd.name, cmd.queue,
                     cmd.args, now, 1, placement.owner, now + placement.lease_ms)  # fmt: skip
-        local.append(task)
-    else:
-        task = Task(f"{eid}:{cmd.step_id}", eid, cmd.step_id, cmd.name, cmd.queue,
-                    cmd.args, now, 0, None, None, None, None, cmd.start_by)  # fmt: skip
-    tasks.append(task)
+    return Task(f"{eid}:{cmd.step_id}", eid, cmd.step_id, cmd.name, cmd.queue,
+                cmd.args, now, 0, None, None, None, None, cmd.start_by)  # fmt: skip
 
 
 def _rebuild(
@@ -350,7 +343,10 @@ def _rebuild(
         timers.append((EXECUTION_TIMEOUT_TIMER, basis.arm_timeout))
     if basis.rebuild is not None:
         for step in basis.rebuild.steps:
-            _task(basis.execution_id, step, basis.now, placement, tasks, local)
+            task = _task(basis.execution_id, step, basis.now, placement)
+            tasks.append(task)
+            if task.lease_owner is not None:
+                local.append(task)
         timers += basis.rebuild.timers
 
 
