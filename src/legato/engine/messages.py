@@ -85,6 +85,10 @@ async def _task_message(
     row = await store.load_execution(execution_id)
     if row is None:
         raise InvalidTaskToken(token, f"no execution {execution_id!r}")
+    # The inbox is read before the history: a message consumed in between is recorded in
+    # the same commit, so a retry finds what its first attempt sent in one or the other.
+    settles = kind != InboxKind.TASK_HEARTBEAT
+    pending = await store.load_inbox(execution_id) if settles else []
     history = await store.load_history(execution_id)
     started = [e for e in history if isinstance(e, ExternalTaskStarted) and e.ref == ref]
     if not started or started[0].token != token:
@@ -95,15 +99,14 @@ async def _task_message(
                 return
             what = "completed" if isinstance(e, ExternalTaskCompleted) else "failed"
             raise TaskTokenClosed(token, f"the external task already {what}")
-    if row.status in CLOSED_STATUSES:
-        raise TaskTokenClosed(token, f"execution {execution_id!r} is {row.status.value}")
-    if kind != InboxKind.TASK_HEARTBEAT:
-        pending = await store.load_inbox(execution_id)
+    if settles:
         settling = (InboxKind.TASK_SUCCESS, InboxKind.TASK_FAILURE)
         mine = [m for m in pending if m.ref == ref and m.kind == kind and m.payload == payload]
         if repeat and mine:
             return
         if any(m.ref == ref and m.kind in settling for m in pending):
             raise TaskTokenClosed(token, "the external task was already completed")
+    if row.status in CLOSED_STATUSES:
+        raise TaskTokenClosed(token, f"execution {execution_id!r} is {row.status.value}")
     if not await store.send(InboxMessage(execution_id, kind, None, ref, payload, now)):
         raise TaskTokenClosed(token, f"execution {execution_id!r} has closed")
