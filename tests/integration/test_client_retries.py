@@ -174,3 +174,54 @@ async def test_an_engine_that_cannot_start_leaves_no_store_open(
         async with app:
             pass
     assert closed == [True]
+
+
+async def test_a_redrive_or_resume_whose_answer_was_lost_is_done_on_retry(
+    any_db_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    wait_for: Callable[[Callable[[], Awaitable[bool]]], Awaitable[None]],
+) -> None:
+    app = legato.App(any_db_url)
+    fixed = {"yes": False}
+
+    @app.step(retry=legato.Retry.none())
+    async def shaky(n: int) -> int:
+        if not fixed["yes"]:
+            raise RuntimeError("down")
+        return n
+
+    @app.workflow(name="shaky_job")
+    async def shaky_job(ctx: legato.Context, n: int) -> int:
+        result: int = await ctx.step(shaky, n)
+        return result
+
+    async with app:
+        handle = await app.start(shaky_job, 7, id="shaky-1")
+        with pytest.raises(legato.ExecutionFailedError):
+            await handle.result(timeout=20)
+        fixed["yes"] = True
+        client = build(any_db_url)
+        calls = cut_after_commit(monkeypatch, await client._store_ready(), "submit")
+        await client.redrive("shaky-1")  # the first attempt's commit went through
+        assert await handle.result(timeout=20) == 7
+        assert calls == [1]  # the retry found the redrive done and wrote nothing
+        await client.shutdown()
+
+        ghost_client = build(any_db_url)
+
+        @ghost_client.workflow(name="ghost")
+        async def ghost(ctx: legato.Context) -> int:
+            return 1
+
+        await ghost_client.start(ghost, id="ghost-1")
+        ghost_handle = app.get_handle("ghost-1")
+
+        async def suspended() -> bool:
+            return (await ghost_handle.status()).status == legato.Status.SUSPENDED
+
+        await wait_for(suspended)
+    # no engine now: nothing moves the execution on between the two attempts
+    calls = cut_after_commit(monkeypatch, await ghost_client._store_ready(), "submit")
+    await ghost_client.resume("ghost-1")
+    assert calls == [1]  # likewise: found PENDING, its own first attempt's doing
+    await ghost_client.shutdown()

@@ -33,7 +33,12 @@ from legato.engine.closed_watch import ClosedWatcher
 from legato.engine.engine import Engine
 from legato.engine.reconnect import reconnecting
 from legato.engine.registry import Registry, WorkflowDef
-from legato.errors import ConfigurationError, ExecutionAlreadyExists, ExecutionClosed
+from legato.errors import (
+    ConfigurationError,
+    ExecutionAlreadyExists,
+    ExecutionClosed,
+    ExecutionStateError,
+)
 from legato.ports.clock import Clock
 from legato.ports.executions import ExecutionRow, StartResult
 from legato.ports.store import Store
@@ -403,9 +408,10 @@ class App:
             self._engine.wake_orchestrator()
 
     # --- operating executions ------------------------------------------------------------------
-    # Each rides through a database restart like the calls above. A retried terminate that
-    # finds the execution TERMINATED (its first commit went through, the reply was lost) is
-    # done; a retried cancel is recorded once (a second request is ignored).
+    # Each rides through a database restart like the calls above. A retry that finds what
+    # its first attempt did (the commit went through, the reply was lost) is done: terminate
+    # finds it TERMINATED, redrive its ExecutionRedriven, resume finds it PENDING; a retried
+    # cancel is recorded once (a second request is ignored).
     async def cancel(self, execution_id: str, reason: str | None = None) -> None:
         """Ask an execution to stop: its code sees ``legato.Cancelled`` at its next await (and
         may clean up, or compensate), its running steps are told; it ends CANCELLED. Raises
@@ -446,9 +452,16 @@ class App:
         code now registered: its history is kept (``ExecutionRedriven``), the failed step runs
         again with a fresh retry budget, a state machine enters its failed state again."""
         now = self.clock.now_ms()
+        tries = 0
 
         async def reopen(store: Store) -> None:
-            await operations.redrive_execution(store, execution_id, now)
+            nonlocal tries
+            tries += 1
+            try:
+                await operations.redrive_execution(store, execution_id, now)
+            except ExecutionStateError:
+                if tries == 1 or not await operations.redriven_at(store, execution_id, now):
+                    raise  # not this call's own first attempt, whose answer was lost
 
         await self._retrying(f"redriving execution {execution_id!r}", reopen)
         self._wake()
@@ -458,9 +471,16 @@ class App:
         """Retry a SUSPENDED execution with the code now running (it suspends again if that
         code still does not match its history)."""
         now = self.clock.now_ms()
+        tries = 0
 
         async def reopen(store: Store) -> None:
-            await operations.resume(store, execution_id, now)
+            nonlocal tries
+            tries += 1
+            try:
+                await operations.resume(store, execution_id, now)
+            except ExecutionStateError as exc:
+                if tries == 1 or exc.status != Status.PENDING.value:
+                    raise  # PENDING on a retry: this call's first attempt resumed it
 
         await self._retrying(f"resuming execution {execution_id!r}", reopen)
         self._wake()

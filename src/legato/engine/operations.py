@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from legato.core import codec, decide, redrive
-from legato.core.events import CLOSED_STATUSES, Status
+from legato.core.events import CLOSED_STATUSES, ExecutionRedriven, Status
 from legato.core.messages import InboxKind, InboxMessage
 from legato.core.transition import ExecutionUpdate, Transition
 from legato.errors import ExecutionClosed, ExecutionNotFound, ExecutionStateError, StoreError
@@ -57,6 +57,12 @@ async def redrive_execution(store: Executions, eid: str, now: int) -> ExecutionU
         return decide.redrive(row.id, row.seq, row.current_step, now, void_from, count)
 
     return await _apply(store, eid, build)
+
+
+async def redriven_at(store: Executions, eid: str, now: int) -> bool:
+    """Whether a redrive made at ``now`` was recorded (a retry asks after a lost answer)."""
+    history = await store.load_history(eid)
+    return any(isinstance(e, ExecutionRedriven) and e.ts == now for e in history)
 
 
 async def resume(store: Executions, eid: str, now: int) -> ExecutionUpdate:
