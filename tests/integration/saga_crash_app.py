@@ -1,7 +1,7 @@
 """The app the saga crash test kills: 20 executions of a saga whose third step fails for good,
 so the compensations of its first two steps run, most recent first. Every step appends
 ``execution:step`` to a log (a side effect, at least once) and, keyed by its idempotency key,
-claims an effect marker at most once (``O_EXCL``): what an idempotent compensation looks like.
+records an effect at most once (a file linked into place): what an idempotent step looks like.
 
 Run as ``python saga_crash_app.py DB_URL LOG EFFECTS RESULTS``. With ``CRASH_GATE`` set, the last
 compensation of every execution waits until that file exists (the test opens it after its
@@ -14,6 +14,7 @@ import json
 import os
 import random
 import sys
+import time
 
 import legato
 
@@ -37,11 +38,18 @@ def _append(path: str, line: str) -> None:
 async def _effect(execution: str, name: str) -> None:
     _append(LOG_PATH, f"{execution}:{name}")
     key = legato.step_context().idempotency_key.replace("/", "_").replace(":", "_")
-    try:  # the effect itself, once per idempotency key whatever the re-runs
-        os.close(os.open(os.path.join(EFFECTS, key), os.O_CREAT | os.O_EXCL | os.O_WRONLY))
-        _append(os.path.join(EFFECTS, "order.log"), f"{execution}:{name}")
+    # The effect itself, once per idempotency key whatever the re-runs: its record is written
+    # aside, then linked into place, which fails if a run before this one did it (a kill
+    # anywhere in between leaves only a stray ".tmp" file).
+    draft = os.path.join(EFFECTS, f".{key}.{os.getpid()}.tmp")
+    with open(draft, "w") as f:
+        f.write(f"{time.monotonic_ns()} {execution}:{name}")
+    try:
+        os.link(draft, os.path.join(EFFECTS, key))
     except FileExistsError:
         pass
+    finally:
+        os.unlink(draft)
     await asyncio.sleep(rng.uniform(0.05, 0.15))  # a kill now leaves the effect, unrecorded
 
 

@@ -57,7 +57,8 @@ async def test_saga_compensations_run_in_reverse_exactly_once_across_sigkills(
     assert json.loads(results.read_text()) == ["FAILED NonRetryableError"] * 20
 
     # each effect once, in saga order: forward steps, the failure, then the undos reversed
-    done = lines_of(effects / "order.log")
+    records = [p.read_text().split(" ", 1) for p in effects.iterdir() if not p.name.startswith(".")]
+    done = [what for _, what in sorted(records, key=lambda r: int(r[0]))]
     assert len(done) == len(set(done)) == 20 * len(ORDER)
     for i in range(20):
         assert [line.split(":")[1] for line in done if line.startswith(f"e{i}:")] == ORDER
