@@ -112,14 +112,21 @@ def insert_rows(trs: list[Transition]) -> list[tuple[str, Rows]]:
         for tr in trs
         for i, e in enumerate(tr.events)
     ]
-    # insert_task's columns are a Task's first ten fields (id ... lease_expires_at), then now
-    # and its start deadline
-    tasks = [(*t[:10], tr.now, t.start_by) for tr in trs for t in tr.task_inserts]
+    # insert_task's columns are a Task's first ten fields (id ... lease_expires_at), then now;
+    # a task with a start deadline (rare) has it too, in a statement of its own
+    tasks = [(*t[:10], tr.now) for tr in trs for t in tr.task_inserts if t.start_by is None]
+    deadlines = [
+        (*t[:10], tr.now, t.start_by)
+        for tr in trs
+        for t in tr.task_inserts
+        if t.start_by is not None
+    ]
     timers = [(tr.execution_id, tid, at) for tr in trs for tid, at in tr.timer_inserts]
     children = [_child_params(tr, c) for tr in trs for c in tr.child_starts]
     return [
         ("insert_event", events),
         ("insert_task", tasks),
+        ("insert_task_with_deadline", deadlines),
         ("insert_timer", timers),
         ("insert_child_execution", children),
         ("insert_child_event", children),

@@ -22,6 +22,12 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?);
 
 -- name: insert_task
 INSERT INTO tasks (id, execution_id, step_id, name, queue, args, available_at, attempt,
+                   lease_owner, lease_expires_at, created_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
+
+-- name: insert_task_with_deadline
+-- A task with a schedule-to-start deadline (rare: the common insert leaves the column out).
+INSERT INTO tasks (id, execution_id, step_id, name, queue, args, available_at, attempt,
                    lease_owner, lease_expires_at, created_at, start_by)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
 
