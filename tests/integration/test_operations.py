@@ -540,3 +540,37 @@ async def test_a_step_no_worker_starts_in_time_fails_its_schedule_to_start_timeo
     assert result.startswith("States.Timeout: step")
     assert "schedule-to-start" in result
     assert not any(e.type == EventType.STEP_RETRY_SCHEDULED for e in history)  # not retried
+
+
+async def test_an_engine_that_takes_over_finds_the_start_deadlines_of_its_new_partitions(
+    any_db_url: str, wait_event: EventWaiter
+) -> None:
+    def make_app() -> legato.App:
+        app = legato.App(any_db_url)
+
+        @app.step(name="render", queue="gpu", schedule_to_start_timeout=2.0)
+        async def render(frame: int) -> str:
+            return f"frame {frame}"
+
+        @app.workflow(name="render_later")
+        async def render_later(ctx: legato.Context) -> str:
+            try:
+                return str(await ctx.step(render, 1))
+            except legato.StepFailed as exc:
+                return exc.error_type
+
+        return app
+
+    first = make_app()
+    await first.start_engine(queues=["default"])
+    try:
+        handle = await first.start("render_later", id="render-2")
+        await wait_event(handle, EventType.STEP_SCHEDULED)
+    finally:
+        await first.shutdown()  # before the deadline: the next engine must find it
+    second = make_app()
+    await second.start_engine(queues=["default"])
+    try:
+        assert await second.get_handle("render-2").result(timeout=30) == "States.Timeout"
+    finally:
+        await second.shutdown()

@@ -113,14 +113,17 @@ def insert_rows(trs: list[Transition]) -> list[tuple[str, Rows]]:
         for i, e in enumerate(tr.events)
     ]
     # insert_task's columns are a Task's first ten fields (id ... lease_expires_at), then now;
-    # a task with a start deadline (rare) has it too, in a statement of its own
-    tasks = [(*t[:10], tr.now) for tr in trs for t in tr.task_inserts if t.start_by is None]
-    deadlines = [
-        (*t[:10], tr.now, t.start_by)
-        for tr in trs
-        for t in tr.task_inserts
-        if t.start_by is not None
-    ]
+    # a task with a start deadline (rare: its transition says so) has it too, in a statement
+    # of its own
+    tasks = [(*t[:10], tr.now) for tr in trs if tr.start_deadline is None for t in tr.task_inserts]
+    deadlines: Rows = []
+    for tr in trs:
+        if tr.start_deadline is not None:
+            for t in tr.task_inserts:
+                if t.start_by is None:
+                    tasks.append((*t[:10], tr.now))
+                else:
+                    deadlines.append((*t[:10], tr.now, t.start_by))
     timers = [(tr.execution_id, tid, at) for tr in trs for tid, at in tr.timer_inserts]
     children = [_child_params(tr, c) for tr in trs for c in tr.child_starts]
     return [

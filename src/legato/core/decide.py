@@ -238,6 +238,7 @@ def _assemble(
     children: list[ChildStart] = []
     current: str | None = None
     closing: ClosingEvent | None = None
+    deadline: int | None = None  # the earliest start deadline of the tasks it adds
     if basis.arm_timeout is not None or basis.rebuild is not None:
         _rebuild(basis, placement, tasks, local, timers)
     for cmd in activation.commands:
@@ -248,6 +249,8 @@ def _assemble(
                 tasks.append(task)
                 if task.lease_owner is not None:
                     local.append(task)
+                elif task.start_by is not None:
+                    deadline = min(deadline or task.start_by, task.start_by)
                 current = cmd.name
             case RecordState():
                 if cmd.exited:
@@ -316,6 +319,7 @@ def _assemble(
         bool(children) or (closing is not None and basis.reports_to_parent),  # wakes_inbox
         tuple(f"{eid}:{i}" for i in activation.cancel_steps) if activation.cancel_steps else (),
         closing is not None and basis.has_children,  # cascades
+        deadline,  # start_deadline
     )
 
 

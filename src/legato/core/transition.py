@@ -81,6 +81,7 @@ class Transition(NamedTuple):
     cancel_tasks: tuple[str, ...] = ()
     # Closing with children that may still be open: each gets what its close policy says.
     cascades: bool = False
+    start_deadline: int | None = None  # the earliest start_by of its tasks, if any has one
 
     @property
     def new_seq(self) -> int:

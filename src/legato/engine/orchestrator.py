@@ -74,6 +74,9 @@ class Orchestrator:
         self.dispatch = Dispatcher(clock, local, self.deliver, self._still_waits)
         self.on_inbox: Callable[[], None] | None = None  # a commit may have left inbox rows
         self.owned: set[int] = set()  # partitions this replica holds the lease on
+        # When a task of its partitions may pass its start deadline: 0 (now) makes the next
+        # sweep read the store (at start, after a takeover); None: no task has one
+        self.start_deadline: int | None = 0
         self.replays = 0
         self.transitions = 0
         self._mail: dict[str, list[Mail]] = {}
@@ -375,6 +378,8 @@ class Orchestrator:
 
     def _after_commit(self, inst: WorkflowInstance, tr: Transition) -> None:
         self.transitions += 1
+        if tr.start_deadline is not None:
+            self.note_start_deadline(tr.start_deadline)
         if tr.cancel_tasks and self.local is not None:  # our worker stops them now
             self.local.cancel(tr.cancel_tasks)
         inst.seen_up_to(tr.expected_seq + len(tr.events))
@@ -414,7 +419,11 @@ class Orchestrator:
             self.cache.evict_where(lambda eid: partition_of(eid) in lost)
         if new:
             log.info("partitions taken: %s", sorted(new))
+            self.start_deadline = 0  # theirs are not known here: read them at the next sweep
         return sorted(new)
+
+    def note_start_deadline(self, at: int) -> None:
+        self.start_deadline = at if self.start_deadline is None else min(self.start_deadline, at)
 
     def _hand_over(self, items: list[Mail]) -> None:
         """Inputs for an execution decided elsewhere: a local step outcome is recorded on its

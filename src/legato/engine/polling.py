@@ -27,8 +27,22 @@ async def poll(store: OrchestratorStore, orch: Orchestrator, timers_until: int |
     if timers_until is not None:
         for eid, timer_id, _ in await store.due_timers(timers_until, BATCH, parts):
             orch.deliver(eid, TimerDue(timer_id))
-        for task in await store.overdue_tasks(orch.clock.now_ms(), BATCH, parts):
-            orch.deliver_overdue(task)
+        await start_deadlines(store, orch, parts)
+
+
+async def start_deadlines(store: OrchestratorStore, orch: Orchestrator, parts: list[int]) -> None:
+    """Steps no worker started by their schedule-to-start deadline fail. The store is read
+    only once a known deadline is due (tasks rarely have one: no index is kept up for them)."""
+    now = orch.clock.now_ms()
+    due = orch.start_deadline
+    if due is None or due > now:
+        return
+    orch.start_deadline = None  # deadlines noted while we read are kept (the min below)
+    for task in await store.overdue_tasks(now, BATCH, parts):
+        orch.deliver_overdue(task)
+    upcoming = await store.next_start_deadline(parts)
+    if upcoming is not None:
+        orch.note_start_deadline(max(upcoming, now + 1))  # an overdue one: the next sweep
 
 
 async def take_up(

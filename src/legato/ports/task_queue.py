@@ -46,6 +46,10 @@ class TaskQueue(Protocol):
         (``Task.start_by``); claims skip them, so none starts once it is past."""
         ...
 
+    async def next_start_deadline(self, partitions: list[int]) -> int | None:
+        """The earliest ``start_by`` of the tasks no worker has started, if any."""
+        ...
+
     async def done_tasks(self, limit: int, partitions: list[int]) -> list[Task]:
         """Tasks with an outcome waiting to be decided, of RUNNING executions."""
         ...

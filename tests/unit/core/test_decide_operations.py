@@ -199,3 +199,4 @@ def test_a_start_deadline_goes_on_tasks_for_other_workers_only() -> None:
         ("here", 1, None),  # leased to this process's worker: started at once
         ("there", 0, NOW + 9),
     ]
+    assert tr.start_deadline == NOW + 9  # the orchestrator reads the store once it is due

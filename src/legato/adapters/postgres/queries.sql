@@ -468,3 +468,11 @@ FROM tasks t JOIN executions e ON e.id = t.execution_id
 WHERE t.start_by <= %(now)s AND t.attempt = 0 AND t.state = 'ready' AND e.status = 'RUNNING'
   AND e.partition = ANY(%(parts)s)
 ORDER BY t.start_by LIMIT %(limit)s;
+
+-- name: next_start_deadline
+-- The earliest start deadline of a task no worker has started (no index: read only after a
+-- deadline came due, or partitions were taken over).
+SELECT min(t.start_by)
+FROM tasks t JOIN executions e ON e.id = t.execution_id
+WHERE t.start_by IS NOT NULL AND t.attempt = 0 AND t.state = 'ready' AND e.status = 'RUNNING'
+  AND e.partition = ANY(%(parts)s);

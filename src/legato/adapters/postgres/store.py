@@ -264,6 +264,10 @@ class PostgresStore:
         params = {"now": now, "parts": partitions, "limit": limit}
         return [task_from_row(r) for r in await self._read("overdue_tasks", params)]
 
+    async def next_start_deadline(self, partitions: list[int]) -> int | None:
+        rows = await self._read("next_start_deadline", {"parts": partitions})
+        return int(rows[0][0]) if rows and rows[0][0] is not None else None
+
     async def due_timers(
         self, until: int, limit: int, partitions: list[int]
     ) -> list[tuple[str, int, int]]:

@@ -238,6 +238,10 @@ class SqliteStore:
         params = {"now": now, "parts": partitions, "limit": limit}
         return [task_from_row(r) for r in self._read("overdue_tasks", params)]
 
+    async def next_start_deadline(self, partitions: list[int]) -> int | None:
+        rows = self._read("next_start_deadline", {"parts": partitions})
+        return rows[0][0] if rows and rows[0][0] is not None else None
+
     async def done_tasks(self, limit: int, partitions: list[int]) -> list[Task]:
         params = {"parts": partitions, "limit": limit}
         return [task_from_row(r) for r in self._read("done_tasks", params)]

@@ -5,4 +5,3 @@ ALTER TABLE executions ADD COLUMN parent_close_policy TEXT;
 CREATE INDEX executions_by_parent ON executions (parent_id) WHERE parent_id IS NOT NULL;
 ALTER TABLE tasks ADD COLUMN cancel_requested BOOLEAN NOT NULL DEFAULT false;
 ALTER TABLE tasks ADD COLUMN start_by BIGINT;
-CREATE INDEX tasks_start_by ON tasks (start_by) WHERE start_by IS NOT NULL;
