@@ -574,3 +574,26 @@ async def test_an_engine_that_takes_over_finds_the_start_deadlines_of_its_new_pa
         assert await second.get_handle("render-2").result(timeout=30) == "States.Timeout"
     finally:
         await second.shutdown()
+
+
+async def test_a_handle_in_the_engine_sees_a_terminate_made_by_another_process(
+    any_db_url: str, wait_event: EventWaiter
+) -> None:
+    app = legato.App(any_db_url)
+
+    @app.workflow(name="idle")
+    async def idle(ctx: legato.Context) -> Any:
+        return await ctx.wait_for_signal("never")  # no step runs: nothing else wakes the engine
+
+    async with app:
+        handle = await app.start(idle, id="idle-1")
+        await wait_event(handle, EventType.EXECUTION_STARTED)
+        waiting = asyncio.ensure_future(handle.result(timeout=30))
+        other = legato.App(any_db_url)  # as `legato executions terminate` does
+        try:
+            await other.terminate("idle-1", "from the command line")
+        finally:
+            await other.shutdown()
+        with pytest.raises(legato.ExecutionFailedError) as failed:
+            await waiting
+    assert failed.value.status == "TERMINATED"

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from legato.client.outcomes import RUNNING, error_for
 from legato.core import codec
 from legato.core.durations import instant, optional_seconds
-from legato.core.events import Event, Status, SuspendKind
+from legato.core.events import CLOSED_STATUSES, Event, Status, SuspendKind
 from legato.core.transition import ExecutionUpdate
 from legato.engine.registry import WorkflowDef
 from legato.errors import (
@@ -150,13 +150,17 @@ class Handle(Generic[R]):
         """Waits on the local orchestrator when it decides this execution (no reads);
         otherwise on the app's one shared poll of the database (another process decides it)."""
         orch = self.app._engine.orchestrator if self.app._engine else None
-        while True:
+        waited = False  # after a wait, the row is read even if the execution looks live here:
+        while True:  # another process may have closed it (terminate), unseen by this engine
             fut = orch.wait_closed(self.id) if orch is not None else None
             try:
-                if fut is None or not orch.is_live(self.id):  # type: ignore[union-attr]
+                if fut is None or waited or not orch.is_live(self.id):  # type: ignore[union-attr]
                     row = await self.status_row()
                     if self._settled(row):
+                        if orch is not None and row.status in CLOSED_STATUSES:
+                            orch.closed_elsewhere(self.id, None)  # forget a stale instance
                         return row
+                waited = True
                 if fut is None:
                     return await self._watch()
                 done, _ = await asyncio.wait([fut], timeout=1.0)
