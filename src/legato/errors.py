@@ -209,13 +209,14 @@ class StepFailed(LegatoError):
     such as timeouts), ``message`` its message.
     """
 
-    #: the command whose failure this is (a redrive runs it again); set by the engine
-    cause_ref: int | None = None
-
-    def __init__(self, step: str, error_type: str, message: str, attempts: int) -> None:
+    def __init__(
+        self, step: str, error_type: str, message: str, attempts: int, cause_ref: int | None = None
+    ) -> None:
         super().__init__(
             f"step {step!r} failed after {attempts} attempt(s): {error_type}: {message}"
         )
+        #: the command whose failure this is (a redrive runs it again); set by the engine
+        self.cause_ref = cause_ref
         self.step = step
         self.error_type = error_type
         self.message = message
@@ -226,10 +227,18 @@ class ChildFailed(StepFailed):
     """A child execution failed (``error_type``/``message`` are the child's), or could not be
     started (``ExecutionAlreadyExists``: its id is taken by a different execution)."""
 
-    def __init__(self, child_id: str, workflow: str, error_type: str, message: str) -> None:
+    def __init__(
+        self,
+        child_id: str,
+        workflow: str,
+        error_type: str,
+        message: str,
+        cause_ref: int | None = None,
+    ) -> None:
         LegatoError.__init__(
             self, f"child execution {child_id!r} ({workflow}) failed: {error_type}: {message}"
         )
+        self.cause_ref = cause_ref
         self.step = workflow
         self.error_type = error_type
         self.message = message
@@ -242,8 +251,11 @@ class ExternalTaskFailed(StepFailed):
     (``error_type`` = error, ``message`` = cause), or timed out (``States.Timeout``,
     ``States.HeartbeatTimeout``)."""
 
-    def __init__(self, token: str, error_type: str, message: str) -> None:
+    def __init__(
+        self, token: str, error_type: str, message: str, cause_ref: int | None = None
+    ) -> None:
         LegatoError.__init__(self, f"external task failed: {error_type}: {message}")
+        self.cause_ref = cause_ref
         self.step = "external task"
         self.error_type = error_type
         self.message = message

@@ -36,8 +36,6 @@ from legato.engine.registry import Registry, WorkflowDef
 from legato.errors import (
     ConfigurationError,
     ExecutionAlreadyExists,
-    ExecutionClosed,
-    ExecutionStateError,
 )
 from legato.ports.clock import Clock
 from legato.ports.executions import ExecutionRow, StartResult
@@ -247,6 +245,19 @@ class App:
 
         return await reconnecting(attempt, self.reconnect_seconds, what)
 
+    async def _retrying_once(self, what: str, op: Callable[[Store, bool], Awaitable[T]]) -> T:
+        """``_retrying`` for a call that must not act twice: ``op(store, repeat)``, where
+        ``repeat`` (a retry) lets it find its own earlier attempt's work, done by a commit whose
+        answer was lost, and count that as done."""
+        attempts = 0
+
+        async def attempt(store: Store) -> T:
+            nonlocal attempts
+            attempts += 1
+            return await op(store, attempts > 1)
+
+        return await self._retrying(what, attempt)
+
     async def _open_store(self) -> Store:
         if self._store is None:
             self._store = open_store(self.url)
@@ -368,14 +379,12 @@ class App:
     async def send_task_success(self, token: str, output: Any = None) -> None:
         """Complete the external task of ``token`` with ``output``. Raises
         ``InvalidTaskToken`` or ``TaskTokenClosed`` (already completed, failed, timed out)."""
-        now, attempts = self.clock.now_ms(), 0
+        now = self.clock.now_ms()
 
-        async def send(store: Store) -> None:  # a retry may find its own message recorded
-            nonlocal attempts
-            attempts += 1
-            await messages.task_success(store, token, output, now, repeat=attempts > 1)
+        async def send(store: Store, repeat: bool) -> None:
+            await messages.task_success(store, token, output, now, repeat=repeat)
 
-        await self._retrying("completing an external task", send)
+        await self._retrying_once("completing an external task", send)
         self._wake()
 
     async def send_task_failure(
@@ -383,14 +392,12 @@ class App:
     ) -> None:
         """Fail the external task of ``token``: the workflow gets ``ExternalTaskFailed`` with
         ``error_type=error`` and ``message=cause``."""
-        now, attempts = self.clock.now_ms(), 0
+        now = self.clock.now_ms()
 
-        async def send(store: Store) -> None:  # a retry may find its own message recorded
-            nonlocal attempts
-            attempts += 1
-            await messages.task_failure(store, token, error, cause, now, repeat=attempts > 1)
+        async def send(store: Store, repeat: bool) -> None:
+            await messages.task_failure(store, token, error, cause, now, repeat=repeat)
 
-        await self._retrying("failing an external task", send)
+        await self._retrying_once("failing an external task", send)
         self._wake()
 
     async def send_task_heartbeat(self, token: str) -> None:
@@ -408,18 +415,14 @@ class App:
             self._engine.wake_orchestrator()
 
     # --- operating executions ------------------------------------------------------------------
-    # Each rides through a database restart like the calls above. A retry that finds what
-    # its first attempt did (the commit went through, the reply was lost) is done: terminate
-    # finds it TERMINATED, redrive its ExecutionRedriven, resume finds it PENDING; a retried
-    # cancel is recorded once (a second request is ignored).
     async def cancel(self, execution_id: str, reason: str | None = None) -> None:
         """Ask an execution to stop: its code sees ``legato.Cancelled`` at its next await (and
         may clean up, or compensate), its running steps are told; it ends CANCELLED. Raises
-        ``ExecutionNotFound`` or ``ExecutionClosed``."""
+        ``ExecutionNotFound`` or ``ExecutionClosed``. Sent twice (a retry), it is recorded once."""
         now = self.clock.now_ms()
 
         async def send(store: Store) -> None:
-            await operations.cancel(store, store, execution_id, reason, now)
+            await messages.cancel(store, execution_id, reason, now)
 
         await self._retrying(f"cancelling execution {execution_id!r}", send)
         self._wake()
@@ -429,19 +432,11 @@ class App:
         running steps are dropped (the steps are told to stop). Raises ``ExecutionNotFound``,
         or ``ExecutionClosed`` if it had ended."""
         now = self.clock.now_ms()
-        tries = 0
 
-        async def stop(store: Store) -> ExecutionUpdate | None:
-            nonlocal tries
-            tries += 1
-            try:
-                return await operations.terminate(store, execution_id, reason, now)
-            except ExecutionClosed as exc:
-                if tries > 1 and exc.status == Status.TERMINATED.value:
-                    return None  # this call's first attempt did it
-                raise
+        async def stop(store: Store, repeat: bool) -> ExecutionUpdate | None:
+            return await operations.terminate(store, execution_id, reason, now, repeat)
 
-        update = await self._retrying(f"terminating execution {execution_id!r}", stop)
+        update = await self._retrying_once(f"terminating execution {execution_id!r}", stop)
         orch = self._engine.orchestrator if self._engine else None
         if orch is not None:
             orch.closed_elsewhere(execution_id, update)
@@ -452,18 +447,11 @@ class App:
         code now registered: its history is kept (``ExecutionRedriven``), the failed step runs
         again with a fresh retry budget, a state machine enters its failed state again."""
         now = self.clock.now_ms()
-        tries = 0
 
-        async def reopen(store: Store) -> None:
-            nonlocal tries
-            tries += 1
-            try:
-                await operations.redrive_execution(store, execution_id, now)
-            except ExecutionStateError:
-                if tries == 1 or not await operations.redriven_at(store, execution_id, now):
-                    raise  # not this call's own first attempt, whose answer was lost
+        async def reopen(store: Store, repeat: bool) -> None:
+            await operations.redrive_execution(store, execution_id, now, repeat)
 
-        await self._retrying(f"redriving execution {execution_id!r}", reopen)
+        await self._retrying_once(f"redriving execution {execution_id!r}", reopen)
         self._wake()
         return Handle(self, execution_id)
 
@@ -471,18 +459,11 @@ class App:
         """Retry a SUSPENDED execution with the code now running (it suspends again if that
         code still does not match its history)."""
         now = self.clock.now_ms()
-        tries = 0
 
-        async def reopen(store: Store) -> None:
-            nonlocal tries
-            tries += 1
-            try:
-                await operations.resume(store, execution_id, now)
-            except ExecutionStateError as exc:
-                if tries == 1 or exc.status != Status.PENDING.value:
-                    raise  # PENDING on a retry: this call's first attempt resumed it
+        async def reopen(store: Store, repeat: bool) -> None:
+            await operations.resume(store, execution_id, now, repeat)
 
-        await self._retrying(f"resuming execution {execution_id!r}", reopen)
+        await self._retrying_once(f"resuming execution {execution_id!r}", reopen)
         self._wake()
         return Handle(self, execution_id)
 

@@ -28,6 +28,12 @@ class Outcome(NamedTuple):
         return cls(**raw)
 
     @classmethod
-    def failure(cls, error_type: str, message: str) -> Outcome:
-        """An engine-made failure: a timeout, a step this worker lacks."""
-        return cls(ok=False, error_type=error_type, message=message, error_types=(error_type,))
+    def failure(cls, error_type: str, message: str, *, non_retryable: bool = False) -> Outcome:
+        """An engine-made failure: a timeout, a cancellation, a step no worker started."""
+        return cls(
+            ok=False,
+            error_type=error_type,
+            message=message,
+            error_types=(error_type,),
+            non_retryable=non_retryable,
+        )

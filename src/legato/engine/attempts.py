@@ -120,7 +120,7 @@ class Attempts:
             if not ctx.cancelled:  # abandoned by a stopping worker: not the step's outcome
                 raise
             message = f"step {step.name!r} stopped: its execution was cancelled"
-            return Outcome.failure(error_names.CANCELLED, message)._replace(non_retryable=True)
+            return Outcome.failure(error_names.CANCELLED, message, non_retryable=True)
         try:
             return Outcome(True, codec.dumps(result, f"result of step {step.name!r}"))
         except SerializationError as exc:

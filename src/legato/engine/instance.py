@@ -168,7 +168,7 @@ class WorkflowInstance:
         if not replayed:
             self._commands.append(MarkCompensation(ref, True, len(owed)))
         for c in reversed(owed):
-            options = StepOptions(compensates=c.compensates(), compensated_result=c.result())
+            options = StepOptions(compensates=c.forward, compensated_result=c.result())
             try:
                 await self.schedule_step(c.undo, c.args, c.kwargs, options)
             except StepFailed as exc:

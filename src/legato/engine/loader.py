@@ -75,7 +75,7 @@ async def load(
     resumed = row.status == Status.SUSPENDED or isinstance(last, ExecutionSuspended)
     if row.status != Status.PENDING:
         return Loaded(inst, missing, resumed)
-    return Loaded(inst, missing, resumed, True, _deadline(history, inst), _rebuild(history, inst))
+    return Loaded(inst, missing, resumed, True, _deadline(last, inst), _rebuild(history, inst))
 
 
 def retries_suspension(row: ExecutionRow, last: Event | None, code_hash: str) -> bool:
@@ -87,17 +87,18 @@ def retries_suspension(row: ExecutionRow, last: Event | None, code_hash: str) ->
     return isinstance(last, ExecutionSuspended) and last.code not in (None, code_hash)
 
 
-def _deadline(history: list[Event], inst: WorkflowInstance) -> int | None:
+def _deadline(last: Event | None, inst: WorkflowInstance) -> int | None:
     """When a PENDING execution's timeout comes due: from its start, or from its redrive (a
     resumed one still has its timer)."""
-    last = history[-1] if history else None
     if inst.timeout_ms is None or not isinstance(last, ExecutionStarted | ExecutionRedriven):
         return None
     return last.ts + inst.timeout_ms
 
 
 def _rebuild(history: list[Event], inst: WorkflowInstance) -> Rebuild | None:
-    if not any(isinstance(e, ExecutionRedriven) for e in history[-1:]):
+    """A redriven execution (its history ends with the redrive): the rows of what it still
+    waits for, which its close deleted."""
+    if not history or not isinstance(history[-1], ExecutionRedriven):
         return None
     steps, timers = redrive.outstanding(redrive.live_history(history), inst.waits.waits_for)
     return Rebuild(steps, timers)

@@ -1,6 +1,6 @@
-"""Sending messages to executions from any process: signals and task-token calls. Each is one
-inbox row, written only while the execution is open; the orchestrator that owns the execution
-records it in the history (``legato.core.messages``, ``legato.core.admit``)."""
+"""Sending messages to executions from any process: signals, cancellations and task-token
+calls. Each is one inbox row, written only while the execution is open; the orchestrator that
+owns the execution records it in the history (``legato.core.messages``, ``legato.core.admit``)."""
 
 from __future__ import annotations
 
@@ -27,14 +27,24 @@ class Store(Executions, Inbox, Protocol):
 
 async def signal(store: Store, execution_id: str, name: str, payload: Any, now: int) -> None:
     what = f"payload of signal {name!r}"
-    message = InboxMessage(
-        execution_id, InboxKind.SIGNAL, name, None, codec.dumps(payload, what), now
-    )
+    payload_json = codec.dumps(payload, what)
+    await _send(store, InboxMessage(execution_id, InboxKind.SIGNAL, name, None, payload_json, now))
+
+
+async def cancel(store: Store, execution_id: str, reason: str | None, now: int) -> None:
+    """Ask the execution to stop: its orchestrator records ``CancelRequested`` (once, however
+    many are sent) and the code sees ``legato.Cancelled`` at its next await."""
+    reason_json = codec.dumps(reason, "cancellation reason")
+    await _send(store, InboxMessage(execution_id, InboxKind.CANCEL, None, None, reason_json, now))
+
+
+async def _send(store: Store, message: InboxMessage) -> None:
+    """Send to an open execution; else say why not (no such execution, or it has ended)."""
     if not await store.send(message):
-        row = await store.load_execution(execution_id)
+        row = await store.load_execution(message.execution_id)
         if row is None:
-            raise ExecutionNotFound(execution_id)
-        raise ExecutionClosed(execution_id, row.status.value)
+            raise ExecutionNotFound(message.execution_id)
+        raise ExecutionClosed(message.execution_id, row.status.value)
 
 
 async def task_success(

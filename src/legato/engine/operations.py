@@ -1,43 +1,37 @@
-"""What an operator does to an execution, from any process that can reach its database.
+"""What an operator does to an execution directly, from any process that can reach its
+database (a cancellation is a message: ``legato.engine.messages.cancel``).
 
-- ``cancel`` asks: a ``cancel`` message the owning orchestrator records as ``CancelRequested``;
-  the code sees ``legato.Cancelled`` at its next await and may clean up first.
 - ``terminate`` closes it at once, here: no code runs, its running steps' results are dropped
   (their task rows go) and its workers are told to stop.
 - ``redrive`` reopens a FAILED, TIMED_OUT or CANCELLED execution where it failed
   (``legato.core.redrive``); ``resume`` retries a SUSPENDED one with the code now running. Both
   leave it PENDING for whichever engine serves its partition to replay.
 
-The direct writes are ordinary transitions, guarded by the execution's sequence number: one
-that raced with the owning orchestrator's commit is made again from the new state.
+Each is an ordinary transition, guarded by the execution's sequence number: one that raced
+with the owning orchestrator's commit is made again from the new state. ``repeat``: the caller
+tries again after losing the answer of an earlier attempt, whose work, if found, is this one's
+(the operation returns None instead of refusing).
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from legato.core import codec, decide, redrive
-from legato.core.events import CLOSED_STATUSES, ExecutionRedriven, Status
-from legato.core.messages import InboxKind, InboxMessage
+from legato.core import decide, redrive
+from legato.core.events import CLOSED_STATUSES, Event, ExecutionRedriven, Status
 from legato.core.transition import ExecutionUpdate, Transition
 from legato.errors import ExecutionClosed, ExecutionNotFound, ExecutionStateError, StoreError
 from legato.ports.executions import ExecutionRow, Executions, StaleTransition
-from legato.ports.inbox import Inbox
 
 RACES = 20  # attempts against an orchestrator committing at the same time
 
 
-async def cancel(
-    store: Inbox, executions: Executions, eid: str, reason: str | None, now: int
-) -> None:
-    payload = codec.dumps(reason, "cancellation reason")
-    if not await store.send(InboxMessage(eid, InboxKind.CANCEL, None, None, payload, now)):
-        row = await _row(executions, eid)
-        raise ExecutionClosed(eid, row.status.value)
-
-
-async def terminate(store: Executions, eid: str, reason: str | None, now: int) -> ExecutionUpdate:
-    async def build(row: ExecutionRow) -> Transition:
+async def terminate(
+    store: Executions, eid: str, reason: str | None, now: int, repeat: bool = False
+) -> ExecutionUpdate | None:
+    async def build(row: ExecutionRow) -> Transition | None:
+        if row.status == Status.TERMINATED and repeat:
+            return None
         if row.status in CLOSED_STATUSES:
             raise ExecutionClosed(eid, row.status.value)
         return decide.terminate(row.id, row.seq, row.current_step, now, reason)
@@ -45,9 +39,13 @@ async def terminate(store: Executions, eid: str, reason: str | None, now: int) -
     return await _apply(store, eid, build)
 
 
-async def redrive_execution(store: Executions, eid: str, now: int) -> ExecutionUpdate:
-    async def build(row: ExecutionRow) -> Transition:
+async def redrive_execution(
+    store: Executions, eid: str, now: int, repeat: bool = False
+) -> ExecutionUpdate | None:
+    async def build(row: ExecutionRow) -> Transition | None:
         history = await store.load_history(eid)
+        if repeat and _redriven_at(history, now):
+            return None
         try:
             void_from = redrive.void_point(history, row.status)
         except redrive.NotRedrivable as exc:
@@ -59,14 +57,12 @@ async def redrive_execution(store: Executions, eid: str, now: int) -> ExecutionU
     return await _apply(store, eid, build)
 
 
-async def redriven_at(store: Executions, eid: str, now: int) -> bool:
-    """Whether a redrive made at ``now`` was recorded (a retry asks after a lost answer)."""
-    history = await store.load_history(eid)
-    return any(isinstance(e, ExecutionRedriven) and e.ts == now for e in history)
-
-
-async def resume(store: Executions, eid: str, now: int) -> ExecutionUpdate:
-    async def build(row: ExecutionRow) -> Transition:
+async def resume(
+    store: Executions, eid: str, now: int, repeat: bool = False
+) -> ExecutionUpdate | None:
+    async def build(row: ExecutionRow) -> Transition | None:
+        if row.status == Status.PENDING and repeat:
+            return None
         if row.status != Status.SUSPENDED:
             raise ExecutionStateError(eid, row.status.value, "is not SUSPENDED: nothing to resume")
         return decide.resume(row.id, row.seq, row.current_step, now)
@@ -74,22 +70,25 @@ async def resume(store: Executions, eid: str, now: int) -> ExecutionUpdate:
     return await _apply(store, eid, build)
 
 
+def _redriven_at(history: list[Event], now: int) -> bool:
+    return any(isinstance(e, ExecutionRedriven) and e.ts == now for e in history)
+
+
 async def _apply(
-    store: Executions, eid: str, build: Callable[[ExecutionRow], Awaitable[Transition]]
-) -> ExecutionUpdate:
-    """Build from the execution as it is now and commit; again if it moved on meanwhile."""
+    store: Executions, eid: str, build: Callable[[ExecutionRow], Awaitable[Transition | None]]
+) -> ExecutionUpdate | None:
+    """Build from the execution as it is now and commit; again if it moved on meanwhile.
+    None: an earlier attempt of the caller's did it already."""
     for _ in range(RACES):
-        tr = await build(await _row(store, eid))
+        row = await store.load_execution(eid)
+        if row is None:
+            raise ExecutionNotFound(eid)
+        tr = await build(row)
+        if tr is None:
+            return None
         try:
             await store.submit(tr)
             return tr.update
         except StaleTransition:
             continue
     raise StoreError(f"execution {eid!r} kept changing; try again")
-
-
-async def _row(store: Executions, eid: str) -> ExecutionRow:
-    row = await store.load_execution(eid)
-    if row is None:
-        raise ExecutionNotFound(eid)
-    return row

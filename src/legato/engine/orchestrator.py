@@ -114,24 +114,26 @@ class Orchestrator:
 
     def deliver_done(self, task: Task) -> None:
         """A result a worker in another process recorded on its task."""
-        if task.id in self._delivering or task.outcome is None:
-            return
-        self._delivering.add(task.id)
-        outcome = Outcome.from_json(task.outcome)
-        draw = 1.0 if outcome.ok else random.random()
-        self.deliver(task.execution_id, StepOutcome(task, outcome, draw, False))
+        if task.outcome is not None and task.id not in self._delivering:  # parse once
+            self._deliver_from_store(task, Outcome.from_json(task.outcome))
 
     def deliver_overdue(self, task: Task) -> None:
         """A task no worker started by its schedule-to-start deadline: its step fails with
         ``States.Timeout``, not retried (another attempt would wait for the same workers)."""
-        if task.id in self._delivering:
-            return
-        self._delivering.add(task.id)
         message = (
             f"step {task.name!r} was not started by a worker within its schedule-to-start timeout"
         )
-        outcome = Outcome.failure(error_names.TIMEOUT, message)._replace(non_retryable=True)
-        self.deliver(task.execution_id, StepOutcome(task, outcome, 1.0, False))
+        self._deliver_from_store(
+            task, Outcome.failure(error_names.TIMEOUT, message, non_retryable=True)
+        )
+
+    def _deliver_from_store(self, task: Task, outcome: Outcome) -> None:
+        """An outcome for a task read from the store, once until it is decided (polls repeat)."""
+        if task.id in self._delivering:
+            return
+        self._delivering.add(task.id)
+        draw = 1.0 if outcome.ok else random.random()
+        self.deliver(task.execution_id, StepOutcome(task, outcome, draw, False))
 
     def deliver_message(self, row: InboxRow) -> None:
         if row.id in self._inbox_seen:
@@ -158,11 +160,8 @@ class Orchestrator:
         """It was closed without a decision of ours (terminated): forget its instance, and
         answer whoever waits for it to close."""
         self.cache.evict(execution_id)
-        if update is None:
-            return
-        for fut in self._waiters.pop(execution_id, []):
-            if not fut.done():
-                fut.set_result(update)
+        if update is not None:
+            self._resolve_waiters(execution_id, update)
 
     def is_live(self, execution_id: str) -> bool:
         """Decided here and not closed: its close (or suspension) will resolve ``wait_closed``
@@ -337,7 +336,7 @@ class Orchestrator:
                 self._after_commit(inst, tr)
             else:  # suspended
                 self.cache.evict(eid)
-                self._resolve_waiters(tr)
+                self._resolve_waiters(tr.execution_id, tr.update)
             self._settle(items)
         elif isinstance(error, StaleTransition):
             log.info("execution %s moved on elsewhere; reloading", eid)
@@ -394,15 +393,15 @@ class Orchestrator:
             if tr.purge and self._delivering:  # its remaining task rows are gone: forget them
                 prefix = f"{eid}:"
                 self._delivering = {t for t in self._delivering if not t.startswith(prefix)}
-            self._resolve_waiters(tr)
+            self._resolve_waiters(tr.execution_id, tr.update)
             return
         self.cache.put(inst, self._busy)
         self.dispatch.committed(tr)
 
-    def _resolve_waiters(self, tr: Transition) -> None:
-        for fut in self._waiters.pop(tr.execution_id, []):
+    def _resolve_waiters(self, execution_id: str, update: ExecutionUpdate) -> None:
+        for fut in self._waiters.pop(execution_id, []):
             if not fut.done():
-                fut.set_result(tr.update)
+                fut.set_result(update)
 
     def _still_waits(self, execution_id: str, step_id: int) -> bool:
         inst = self.cache.get(execution_id)

@@ -23,9 +23,6 @@ class Compensation:
     forward: str  # the step it undoes
     done: WFuture  # the forward step's result
 
-    def compensates(self) -> str:
-        return self.forward
-
     def result(self) -> str:
         """The forward step's result as JSON, for the compensation's step context."""
         return codec.dumps(self.done.value, f"result of step {self.forward!r}")

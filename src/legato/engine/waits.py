@@ -72,14 +72,14 @@ class StepWait(NamedTuple):
                 self.fut.resolve(self.step.signature.decode_result(event.result))
             except Exception as exc:  # the result does not fit the step's return annotation
                 name, attempt = self.step.name, event.attempt
-                error = StepFailedError(name, type(exc).__name__, str(exc), attempt)
-                error.cause_ref = event.ref
-                self.fut.fail(error)
+                self.fut.fail(
+                    StepFailedError(name, type(exc).__name__, str(exc), attempt, event.ref)
+                )
         elif type(event) is StepFailed:
-            name = self.step.name
-            error = StepFailedError(name, event.error_type, event.message, event.attempt)
-            error.cause_ref = event.ref
-            self.fut.fail(error)
+            name, ref = self.step.name, event.ref
+            self.fut.fail(
+                StepFailedError(name, event.error_type, event.message, event.attempt, ref)
+            )
         else:
             return False
         return True
@@ -108,17 +108,15 @@ class ChildWait(NamedTuple):
                 try:
                     self.fut.resolve(self.workflow.signature.decode_result(result or "null"))
                 except Exception as exc:  # the result does not fit the child's return annotation
-                    self.fut.fail(self._failed(type(exc).__name__, str(exc)))
+                    self.fut.fail(self._failed(type(exc).__name__, str(exc), event.ref))
             case ChildFailed(error_type=error_type, message=message):
-                error = self._failed(error_type, message)
-                error.cause_ref = event.ref
-                self.fut.fail(error)
+                self.fut.fail(self._failed(error_type, message, event.ref))
             case _:
                 return False
         return True
 
-    def _failed(self, error_type: str, message: str) -> ChildFailedError:
-        return ChildFailedError(self.child_id, self.workflow.name, error_type, message)
+    def _failed(self, error_type: str, message: str, ref: int) -> ChildFailedError:
+        return ChildFailedError(self.child_id, self.workflow.name, error_type, message, ref)
 
 
 @dataclass(slots=True)
@@ -143,9 +141,7 @@ class ExternalWait:
             case ExternalTaskCompleted(result=result):
                 self.fut.resolve(codec.loads(result))
             case ExternalTaskFailed(error_type=error_type, message=message):
-                error = ExternalTaskFailedError(self.token, error_type, message)
-                error.cause_ref = event.ref
-                self.fut.fail(error)
+                self.fut.fail(ExternalTaskFailedError(self.token, error_type, message, event.ref))
             case _:
                 return False
         return True
