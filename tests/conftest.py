@@ -8,6 +8,7 @@ something took.
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Awaitable, Callable, Generator, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -18,6 +19,10 @@ from hypothesis import HealthCheck, settings
 import legato
 import legato.testing
 from legato.core.events import Event, EventType
+
+# Every legato dev / server a test starts serves its API on a free port of its own, so that
+# tests (and test runs) side by side never fight over the default one.
+os.environ.setdefault("LEGATO_HTTP", "127.0.0.1:0")
 from tests.processes import SEED_VARIABLE, Processes, seed_from_environment
 
 Waiter = Callable[[Callable[[], Awaitable[bool]]], Awaitable[None]]

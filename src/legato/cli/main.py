@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
+from legato.api.settings import DEFAULT_HOST, DEFAULT_PORT, ApiSettings, parse_bind
 from legato.cli.common import (
     DbOption,
     console,
@@ -48,6 +49,29 @@ GraceOption = Annotated[
     ),
 ]
 app_cli.add_typer(definitions_cli, name="definitions")
+HttpOption = Annotated[
+    str,
+    typer.Option(
+        "--http",
+        envvar="LEGATO_HTTP",
+        help="serve the HTTP API (and its docs at /docs) on HOST:PORT (port 0: any free one, "
+        "named in the log); off loopback every request needs an API key (legato keys create)",
+    ),
+]
+NoHttpOption = Annotated[bool, typer.Option("--no-http", help="do not serve the HTTP API")]
+
+
+def _http(bind: str, off: bool) -> ApiSettings | None:
+    if off:
+        return None
+    try:
+        host, port = parse_bind(bind)
+    except ValueError as exc:
+        raise LegatoError(str(exc)) from None
+    return ApiSettings(host=host, port=port)
+
+
+DEFAULT_BIND = f"{DEFAULT_HOST}:{DEFAULT_PORT}"
 
 
 @app_cli.command()
@@ -60,9 +84,11 @@ def dev(
     worker: Annotated[bool, typer.Option(help="run steps in this process too")] = True,
     concurrency: Annotated[int, typer.Option(help="steps run at once")] = 100,
     grace_seconds: GraceOption = 30.0,
+    http: HttpOption = DEFAULT_BIND,
+    no_http: NoHttpOption = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
-    """Run the orchestrator and a worker in one process (SQLite by default)."""
+    """Run the orchestrator and a worker in one process (SQLite by default), and the HTTP API."""
     setup_logging(verbose, serving=True)
 
     async def main() -> None:
@@ -84,6 +110,7 @@ def dev(
             f"workflows: {', '.join(names) or 'none'}; steps: "
             f"{', '.join(sorted(app.registry.steps)) or 'none'}"
         )
+        api = _http(http, no_http)
         console.print("press Ctrl-C to stop")
 
         async def on_ready() -> None:
@@ -94,7 +121,7 @@ def dev(
             console.print(f"started execution [bold]{handle.id}[/] of {name}")
             asyncio.get_running_loop().create_task(_report(app, handle.id))
 
-        await serve_until_stopped(app, orchestrate=True, work=worker, on_ready=on_ready)
+        await serve_until_stopped(app, orchestrate=True, work=worker, on_ready=on_ready, http=api)
 
     run_command(main)
 
@@ -178,10 +205,13 @@ def server(
         float | None, typer.Option(help="partition and task lease (default: the app's)")
     ] = None,
     grace_seconds: GraceOption = 30.0,
+    http: HttpOption = DEFAULT_BIND,
+    no_http: NoHttpOption = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
-    """Run the orchestrator role: decide the executions of the partitions this replica leases.
-    Run as many as you like against one database; they share the partitions."""
+    """Run the orchestrator role: decide the executions of the partitions this replica leases,
+    and serve the HTTP API. Run as many as you like against one database; they share the
+    partitions."""
     setup_logging(verbose, serving=True)
 
     async def main() -> None:
@@ -189,8 +219,9 @@ def server(
         app.configure(url=database_url(db, app.url), grace_seconds=grace_seconds)
         if lease_seconds is not None:
             app.configure(lease_seconds=lease_seconds)
+        api = _http(http, no_http)
         err_console.print(f"Legato server on {app.url}")
-        await serve_until_stopped(app, orchestrate=True, work=False)
+        await serve_until_stopped(app, orchestrate=True, work=False, http=api)
 
     run_command(main)
 

@@ -16,12 +16,15 @@ import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from legato.api.serve import ApiServer
+from legato.api.server import create_api
+from legato.api.settings import ApiSettings
 from legato.client import App
 
 log = logging.getLogger("legato.cli")
 #: loggers whose INFO lines (starting, stopping, what was released) a long-running command
 #: always writes, verbose or not
-LIFECYCLE_LOGGERS = ("legato.cli", "legato.engine", "legato.worker")
+LIFECYCLE_LOGGERS = ("legato.cli", "legato.engine", "legato.worker", "legato.api")
 EXIT_AT_ONCE = 130  # the shell's code for "ended by SIGINT"
 
 
@@ -37,9 +40,16 @@ async def serve_until_stopped(
     work: bool,
     queues: list[str] | None = None,
     on_ready: Callable[[], Coroutine[Any, Any, None]] | None = None,
+    http: ApiSettings | None = None,
 ) -> None:
+    """``http``: also serve the HTTP API there, from when the engine runs until the stop
+    begins."""
+    api: ApiServer | None = None
     try:
         engine = await app.start_engine(orchestrate=orchestrate, work=work, queues=queues)
+        if http is not None:
+            api = ApiServer(create_api(app, http), http)
+            await api.start()
     except BaseException:
         await app.shutdown()
         raise
@@ -69,6 +79,8 @@ async def serve_until_stopped(
             await on_ready()
         await stop.wait()
     finally:
+        if api is not None:
+            await api.stop()
         await app.shutdown()
     if engine.threads_left:  # the interpreter would wait for them at exit: do not
         log.info(

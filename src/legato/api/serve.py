@@ -1,0 +1,91 @@
+"""Serving the API on uvicorn inside the engine's own event loop (one process, one loop: the
+routes call the engine directly)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+from collections.abc import Generator
+from dataclasses import replace
+
+import uvicorn
+from fastapi import FastAPI
+
+from legato.api.settings import ApiSettings
+from legato.errors import ConfigurationError
+
+log = logging.getLogger("legato.api")
+
+
+class ApiServer:
+    """A running API server; ``stop`` ends it (open requests get a few seconds).
+    ``settings`` names the port it listens on once started (port 0 asks for any free one)."""
+
+    def __init__(self, api: FastAPI, settings: ApiSettings) -> None:
+        self.settings = settings
+        self._api = api
+        config = uvicorn.Config(
+            api,
+            host=settings.host,
+            port=settings.port,
+            log_config=None,
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=5,
+        )
+        self._server = _Server(config)
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        sock = _bind(self.settings)
+        port = sock.getsockname()[1]
+        if port != self.settings.port:
+            self.settings = replace(self.settings, port=port)
+            self._api.state.settings = self.settings
+        self._task = asyncio.get_running_loop().create_task(self._server.serve([sock]))
+        while not self._server.started:
+            if self._task.done():
+                self._task.result()  # raises what stopped it
+                raise ConfigurationError(f"the API could not start on {self.settings.address}")
+            await asyncio.sleep(0.01)
+        log.info(
+            "API serving on %s (docs at %s/docs)", self.settings.address, self.settings.address
+        )
+
+    async def stop(self) -> None:
+        if self._task is None:
+            return
+        self._server.should_exit = True
+        try:
+            await self._task
+        finally:
+            self._task = None
+        log.info("API stopped")
+
+
+class _Server(uvicorn.Server):
+    """Uvicorn without its own signal handling: the process's handlers (``cli/serving.py``)
+    decide how it stops, and stop the API first."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
+
+
+def _bind(settings: ApiSettings) -> socket.socket:
+    family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((settings.host, settings.port))
+    except OSError as exc:
+        sock.close()
+        raise ConfigurationError(
+            f"the API cannot listen on {settings.address}: {exc.strerror or exc} "
+            "(another process there? choose another with --http HOST:PORT, or --no-http)"
+        ) from None
+    sock.listen(2048)
+    sock.setblocking(False)
+    return sock

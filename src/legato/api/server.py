@@ -1,0 +1,40 @@
+"""The FastAPI application: its routers, error handling and limits, around one ``App``.
+
+Each resource is a router module of its own (``health``, ``definitions``, ``executions``, ...);
+``ROUTERS`` is the one list of them. Routes reach the app through ``legato.api.deps``.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+
+from legato.api import health, problems
+from legato.api.body_limit import BodyLimit
+from legato.api.settings import ApiSettings
+from legato.client import App
+
+ROUTERS: list[APIRouter] = [health.router]
+
+DESCRIPTION = """\
+Start, watch and operate Legato executions from any language, register state machine
+definitions, and run steps on remote workers. Errors are RFC 9457 problem details
+(`application/problem+json`)."""
+
+
+def create_api(app: App, settings: ApiSettings | None = None) -> FastAPI:
+    settings = settings or ApiSettings()
+    api = FastAPI(
+        title="Legato",
+        version="1",
+        description=DESCRIPTION,
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    api.state.legato = app
+    api.state.settings = settings
+    problems.install(api)
+    for router in ROUTERS:
+        api.include_router(router)
+    api.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    return api
