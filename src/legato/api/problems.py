@@ -93,6 +93,10 @@ def from_legato_error(exc: errors.LegatoError) -> Problem:
             extra: dict[str, Any] = {}
             if isinstance(exc, errors.InvalidDefinitionError):
                 extra["errors"] = [{"path": p.path, "message": p.rule} for p in exc.problems]
+            for field in ("execution_id", "status", "token"):
+                value = getattr(exc, field, None)
+                if isinstance(value, str):
+                    extra[field] = value
             return Problem(status, name, str(exc), **extra)
     return Problem(400, "bad-request", str(exc))
 
