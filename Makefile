@@ -35,11 +35,13 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/asl_bench.py
 	$(BIN)/python bench/recovery.py
+	$(BIN)/python bench/api_bench.py
 
 bench-smoke: $(BENCH_STAMP)
 	$(BIN)/python bench/run.py --smoke
 	$(BIN)/python bench/asl_bench.py --smoke
 	$(BIN)/python bench/recovery.py --smoke
+	$(BIN)/python bench/api_bench.py --smoke
 
 clean:
 	rm -rf $(VENV) .legato .pytest_cache .mypy_cache
