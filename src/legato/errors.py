@@ -65,6 +65,32 @@ class InvalidDefinitionError(LegatoError):
         self.source = source
 
 
+class DefinitionVersionExists(LegatoError):
+    """A state machine version is stored already with other content: a version never changes
+    (executions pin it). Store the new content as another version, or under another name."""
+
+    def __init__(self, name: str, version: str, stored_hash: str, new_hash: str) -> None:
+        super().__init__(
+            f"state machine {name!r} version {version!r} is stored already with other content "
+            f"(sha256 {stored_hash[:12]}, this one {new_hash[:12]}); a version never changes: "
+            "store it as a new version (leave the version out: the next one) or under another name"
+        )
+        self.name = name
+        self.version = version
+        self.stored_hash = stored_hash
+        self.new_hash = new_hash
+
+
+class DefinitionNotFound(LegatoError):
+    """No state machine definition of that name (and version) is stored."""
+
+    def __init__(self, name: str, version: str | None = None) -> None:
+        which = f" version {version!r}" if version is not None else ""
+        super().__init__(f"no state machine definition {name!r}{which} is stored")
+        self.name = name
+        self.version = version
+
+
 class StoreError(LegatoError):
     pass
 
