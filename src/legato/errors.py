@@ -81,16 +81,6 @@ class DefinitionVersionExists(LegatoError):
         self.new_hash = new_hash
 
 
-class DefinitionNotFound(LegatoError):
-    """No state machine definition of that name (and version) is stored."""
-
-    def __init__(self, name: str, version: str | None = None) -> None:
-        which = f" version {version!r}" if version is not None else ""
-        super().__init__(f"no state machine definition {name!r}{which} is stored")
-        self.name = name
-        self.version = version
-
-
 class StoreError(LegatoError):
     pass
 
@@ -119,6 +109,19 @@ class SerializationError(LegatoError, TypeError):
 
 class RegistrationError(LegatoError):
     pass
+
+
+class DefinitionNotFound(RegistrationError):
+    """No state machine definition of that name (and version) is stored (nor is a workflow of
+    that name registered, where one was asked to start)."""
+
+    def __init__(self, name: str, version: str | None = None, hint: str = "") -> None:
+        which = f" version {version!r}" if version is not None else ""
+        super().__init__(
+            f"no state machine definition {name!r}{which} is stored" + (f" {hint}" if hint else "")
+        )
+        self.name = name
+        self.version = version
 
 
 class ExecutionAlreadyExists(LegatoError):

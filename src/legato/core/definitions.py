@@ -44,3 +44,16 @@ def check_version(version: str) -> str | None:
             f"starting with a letter or digit, at most {MAX_VERSION_LENGTH} characters"
         )
     return None
+
+
+MAX_NAME_LENGTH = 128
+
+
+def check_name(name: str) -> str | None:
+    """Why ``name`` cannot name a definition (None if it can): as a version, up to 128."""
+    if not name or len(name) > MAX_NAME_LENGTH or not _VERSION.fullmatch(name):
+        return (
+            f"name {name!r} is not a valid definition name: use letters, digits, '.', '_' and "
+            f"'-', starting with a letter or digit, at most {MAX_NAME_LENGTH} characters"
+        )
+    return None
