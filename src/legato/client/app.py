@@ -178,6 +178,16 @@ class App:
 
         return await self._retrying(f"storing definition {name!r}", put)
 
+    async def record_state_machines(self) -> None:
+        """Store the state machines this app registers (its engine does so when it starts);
+        ``ConfigurationError`` if one differs from the version stored under its name."""
+        now = self.clock.now_ms()
+
+        async def record(store: Store) -> None:
+            await self.machines.record(store, now)
+
+        await self._retrying("recording the app's state machines", record)
+
     async def get_definition(self, name: str, version: str | int | None = None) -> StoredDefinition:
         """A stored version of ``name`` (its latest by default); ``DefinitionNotFound``."""
         wanted = None if version is None else str(version)

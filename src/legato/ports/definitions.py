@@ -10,7 +10,10 @@ are integers are numbered, and the next version is 1 + the highest of them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
+
+from legato.core import codec
+from legato.core.durations import instant
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +27,18 @@ class StoredDefinition:
     definition: str
     created_at: int  # epoch ms
 
+    def as_json(self, *, definition: bool = True) -> dict[str, Any]:
+        """As the API and ``--json`` show it (times RFC 3339 in UTC)."""
+        out: dict[str, Any] = {
+            "name": self.name,
+            "version": self.version,
+            "content_hash": self.content_hash,
+            "created_at": instant(self.created_at).isoformat(),
+        }
+        if definition:
+            out["definition"] = codec.loads(self.definition)
+        return out
+
 
 class DefinitionVersion(NamedTuple):
     """A version as listed (without its text)."""
@@ -32,12 +47,28 @@ class DefinitionVersion(NamedTuple):
     content_hash: str
     created_at: int
 
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "content_hash": self.content_hash,
+            "created_at": instant(self.created_at).isoformat(),
+        }
+
 
 class DefinitionSummary(NamedTuple):
     """A name with its versions, oldest first; the last is the latest."""
 
     name: str
     versions: list[DefinitionVersion]
+
+    def as_json(self) -> dict[str, Any]:
+        """``created_at``: when its first version was stored."""
+        return {
+            "name": self.name,
+            "latest_version": self.versions[-1].version,
+            "versions": [v.version for v in self.versions],
+            "created_at": instant(self.versions[0].created_at).isoformat(),
+        }
 
 
 class Put(NamedTuple):
