@@ -10,6 +10,7 @@ import pytest
 
 import legato
 from legato.errors import ConfigurationError, DefinitionNotFound
+from tests.conftest import StatusWaiter
 
 GREET = {
     "StartAt": "Greet",
@@ -102,3 +103,33 @@ async def test_registered_machines_are_recorded_and_a_changed_one_stops_the_star
     bumped.register_state_machine("greet", GREET_2, version="2")
     async with bumped:
         assert [v.version for v in await bumped.definition_versions("greet")] == ["1", "2"]
+
+
+async def test_an_execution_suspended_for_an_unknown_workflow_runs_once_it_is_stored(
+    any_db_url: str, wait_status: StatusWaiter
+) -> None:
+    client = legato.App(any_db_url)
+
+    @client.workflow(name="later")
+    async def later(ctx: legato.Context, event: dict[str, Any]) -> dict[str, Any]:
+        return event
+
+    started = await client.start("later", {"name": "gus"})
+    await client.shutdown()
+    engine = legato.App(any_db_url)  # knows no "later"
+    async with engine:
+        handle = engine.get_handle(started.id)
+        await wait_status(handle, legato.Status.SUSPENDED)
+        put = await engine.push_definition("later", GREET)
+        assert put.stored.version == "1"
+        assert await handle.result(timeout=30) == {"hello": "gus", "v": 1}
+
+
+async def test_a_client_start_records_the_apps_state_machines(any_db_url: str) -> None:
+    client = legato.App(any_db_url)
+    client.register_state_machine("greet", GREET, version="3")
+    started = await client.start("greet", {"name": "hal"})
+    await client.shutdown()
+    engine = legato.App(any_db_url)  # registers nothing: finds greet v3 in the database
+    async with engine:
+        assert await engine.get_handle(started.id).result(timeout=30) == {"hello": "hal", "v": 1}

@@ -24,7 +24,7 @@ from legato.client.stores import DEFAULT_URL, open_store
 from legato.core import decide, error_names
 from legato.core.definitions import canonical_json, check_name, check_version, content_hash
 from legato.core.durations import optional_seconds, to_ms
-from legato.core.events import Status
+from legato.core.events import Status, SuspendKind
 from legato.core.retry import Retry
 from legato.core.transition import ExecutionUpdate, NewExecution
 from legato.engine import messages, operations
@@ -38,6 +38,7 @@ from legato.errors import (
     ConfigurationError,
     DefinitionNotFound,
     ExecutionAlreadyExists,
+    ExecutionStateError,
 )
 from legato.ports.clock import Clock
 from legato.ports.definitions import DefinitionSummary, DefinitionVersion, Put, StoredDefinition
@@ -176,7 +177,29 @@ class App:
         async def put(store: Store) -> Put:
             return await store.put_definition(name, wanted, text, digest, now)
 
-        return await self._retrying(f"storing definition {name!r}", put)
+        done = await self._retrying(f"storing definition {name!r}", put)
+        if done.created:
+            await self._resume_unregistered(name, done.stored.version)
+        return done
+
+    async def _resume_unregistered(self, name: str, version: str) -> None:
+        """Executions suspended because no engine knew (name, version) run now that it is
+        stored (an engine also retries them when it takes their partition up)."""
+        now = self.clock.now_ms()
+
+        async def resume(store: Store) -> int:
+            woken = 0
+            for row in await store.list_executions(Status.SUSPENDED, name, 10_000):
+                if row.version == version and row.suspend_kind == SuspendKind.UNREGISTERED:
+                    try:
+                        await operations.resume(store, row.id, now)
+                    except ExecutionStateError:  # resumed (or closed) meanwhile
+                        continue
+                    woken += 1
+            return woken
+
+        if await self._retrying(f"resuming executions of {name!r}", resume):
+            self._wake()
 
     async def record_state_machines(self) -> None:
         """Store the state machines this app registers (its engine does so when it starts);
@@ -409,6 +432,8 @@ class App:
         input_json: str,
         timeout_ms: int | None,
     ) -> StartResult:
+        if not self.machines.recorded and self.machines.registered:  # once per app
+            await self.machines.record(store, self.clock.now_ms())
         orch = self._engine.orchestrator if self._engine else None
         result: StartResult | None = None
         if orch is not None:  # the first decision decodes (validates) the input right here

@@ -29,6 +29,7 @@ class StateMachines:
         #: what the app registered: (name, version) -> (canonical JSON, content hash)
         self.registered: dict[tuple[str, str], tuple[str, str]] = {}
         self._built: dict[tuple[str, str], WorkflowDef] = {}
+        self.recorded = False  # the registered ones are in the store (``record``)
 
     def register(self, name: str, version: str, definition: dict[str, JSON]) -> WorkflowDef:
         """``App.register_state_machine``: into the registry, and noted to be recorded."""
@@ -39,6 +40,7 @@ class StateMachines:
             code_hash=wf.code_hash,
         )  # fmt: skip
         self.registered[(name, wf.version)] = (text, content_hash(text))
+        self.recorded = False
         return self.registry.workflows[(name, wf.version)]
 
     def known(self, name: str, version: str) -> WorkflowDef | None:
@@ -90,3 +92,4 @@ class StateMachines:
                 ) from None
             if put.created:
                 log.info("recorded state machine %s version %s", name, version)
+        self.recorded = True
