@@ -147,6 +147,7 @@ class Engine:
             # the app's state machines are stored before anything runs: a changed definition
             # under a stored version stops the start-up here, with what to do
             await self.machines.record(self.store, self.clock.now_ms())
+            await self.machines.warn_of_code_clashes(self.store)
             await self._recover(starting=True)  # a dead predecessor's work: now, not at expiry
             # a lone replica holds every partition from the start
             first = await self._balance(orch, recover=False, take_up=False) if orch else []

@@ -93,3 +93,19 @@ class StateMachines:
             if put.created:
                 log.info("recorded state machine %s version %s", name, version)
         self.recorded = True
+
+    async def warn_of_code_clashes(self, store: Definitions) -> None:
+        """A code workflow whose name and version are also a stored definition's: executions
+        of that version run the code, not the definition. Said once, at start-up."""
+        code = {key for key in self.registry.workflows if key not in self.registered}
+        if not code:
+            return
+        for summary in await store.list_definitions():
+            for v in summary.versions:
+                if (summary.name, v.version) in code:
+                    log.warning(
+                        "workflow %r version %r is a code workflow of this app and also a "
+                        "stored state machine definition: its executions run the code; store "
+                        "the definition under another name",
+                        summary.name, v.version,
+                    )  # fmt: skip
