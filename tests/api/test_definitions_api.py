@@ -124,6 +124,12 @@ async def test_invalid_definitions_are_422_with_their_paths(client: httpx.AsyncC
         "/v1/definitions", params={"name": "x"}, content="{}", headers={"Content-Type": "text/csv"}
     )
     assert wrong_type.status_code == 415
+    for params, field in (
+        ({"name": "no spaces"}, "$.name"),
+        ({"name": "ok", "version": "/"}, "$.version"),
+    ):
+        named = await client.post("/v1/definitions", params=params, content="{}", headers=JSON_TYPE)
+        assert named.status_code == 422 and named.json()["errors"][0]["path"] == field
     assert (await client.get("/v1/definitions")).json() == {"items": []}
 
 

@@ -21,6 +21,7 @@ from legato.core import codec
 from legato.core.asl.definition import parse_definition
 from legato.core.asl.graph import graph
 from legato.core.asl.validate import count_states, validate
+from legato.core.definitions import check_name, check_version
 from legato.core.events import JSON
 from legato.errors import InvalidDefinitionError
 
@@ -149,6 +150,15 @@ async def register(
     version: str | None = Query(None, description="default: 1 + the highest integer version"),
 ) -> Stored:
     """Store a definition as a version of ``name`` (validated first)."""
+    for where, problem in (
+        ("name", check_name(name)),
+        ("version", None if version is None else check_version(version)),
+    ):
+        if problem is not None:
+            raise Problem(
+                422, "invalid-request", problem,
+                errors=[{"path": f"$.{where}", "in": "query", "message": problem}],
+            )  # fmt: skip
     put = await app.push_definition(name, await _definition(request), version)
     if not put.created:
         response.status_code = 200
