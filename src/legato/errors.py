@@ -65,6 +65,22 @@ class InvalidDefinitionError(LegatoError):
         self.source = source
 
 
+class DefinitionVersionExists(LegatoError):
+    """A state machine version is stored already with other content: a version never changes
+    (executions pin it). Store the new content as another version, or under another name."""
+
+    def __init__(self, name: str, version: str, stored_hash: str, new_hash: str) -> None:
+        super().__init__(
+            f"state machine {name!r} version {version!r} is stored already with other content "
+            f"(sha256 {stored_hash[:12]}, this one {new_hash[:12]}); a version never changes: "
+            "store it as a new version (leave the version out: the next one) or under another name"
+        )
+        self.name = name
+        self.version = version
+        self.stored_hash = stored_hash
+        self.new_hash = new_hash
+
+
 class StoreError(LegatoError):
     pass
 
@@ -93,6 +109,19 @@ class SerializationError(LegatoError, TypeError):
 
 class RegistrationError(LegatoError):
     pass
+
+
+class DefinitionNotFound(RegistrationError):
+    """No state machine definition of that name (and version) is stored (nor is a workflow of
+    that name registered, where one was asked to start)."""
+
+    def __init__(self, name: str, version: str | None = None, hint: str = "") -> None:
+        which = f" version {version!r}" if version is not None else ""
+        super().__init__(
+            f"no state machine definition {name!r}{which} is stored" + (f" {hint}" if hint else "")
+        )
+        self.name = name
+        self.version = version
 
 
 class ExecutionAlreadyExists(LegatoError):

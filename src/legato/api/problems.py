@@ -79,6 +79,8 @@ _STATUS: list[tuple[type[errors.LegatoError], int, str]] = [
     (errors.InvalidTaskToken, 404, "invalid-task-token"),
     (errors.TaskTokenClosed, 409, "task-token-closed"),
     (errors.InvalidDefinitionError, 422, "invalid-definition"),
+    (errors.DefinitionVersionExists, 409, "definition-version-exists"),
+    (errors.DefinitionNotFound, 404, "definition-not-found"),
     (errors.SerializationError, 422, "invalid-input"),
     (errors.RegistrationError, 404, "not-registered"),
     (errors.ConfigurationError, 400, "bad-request"),

@@ -1,4 +1,6 @@
-"""``legato definitions``: check state machine definitions before they are registered."""
+"""``legato definitions``: check state machine definitions, store them in the database as
+versions (``push``), and read them back (``list``, ``show``). Pushing the same content again
+changes nothing; a version never changes once stored."""
 
 from __future__ import annotations
 
@@ -7,14 +9,31 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.table import Table
 from rich.text import Text
 
+from legato.cli.common import DbOption, JsonOption, console, database_url, reading, run_command
+from legato.client import App
 from legato.core import codec
 from legato.core.asl.validate import Problem, count_states, validate
+from legato.core.durations import instant
 from legato.engine.asl_files import load_definition
-from legato.errors import InvalidDefinitionError
+from legato.errors import DefinitionNotFound, InvalidDefinitionError
 
-definitions_cli = typer.Typer(help="Check state machine definitions.", no_args_is_help=True)
+definitions_cli = typer.Typer(
+    help="Check state machine definitions, store them as versions, read them back.",
+    no_args_is_help=True,
+)
+NameOption = Annotated[
+    str | None, typer.Option("--name", help="the definition's name (default: the file's)")
+]
+VersionOption = Annotated[str | None, typer.Option("--version", help="a version (default: latest)")]
+
+
+def name_of(file: Path) -> str:
+    """A file's definition name: its name up to the first dot (``order.asl.yaml``: order)."""
+    return file.name.split(".")[0]
+
 
 _out = Console(soft_wrap=True, highlight=False)
 
@@ -49,3 +68,98 @@ def validate_cmd(
 
 def _problem_json(problem: Problem) -> dict[str, str]:
     return {"path": problem.path, "rule": problem.rule}
+
+
+@definitions_cli.command("push")
+def push_cmd(
+    file: Annotated[Path, typer.Argument(help="a definition in JSON or YAML")],
+    name: NameOption = None,
+    version: Annotated[
+        str | None,
+        typer.Option(
+            "--version",
+            help="store it as this version (default: the version with this content, else 1 + "
+            "the highest)",
+        ),
+    ] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Store a definition (validated first) as a version; prints its name, version and hash,
+    and "unchanged" when that content is that version already."""
+
+    async def main() -> None:
+        definition = load_definition(file)
+        app = App(database_url(db))
+        try:
+            put = await app.push_definition(name or name_of(file), definition, version)
+        finally:
+            await app.shutdown()
+        if as_json:
+            print(codec.dumps({**put.stored.as_json(definition=False), "created": put.created},
+                              "definition", indent=2))  # fmt: skip
+            return
+        said = "stored" if put.created else "unchanged"
+        stored = put.stored
+        console.print(
+            Text.assemble((stored.name, "bold"), f" version {stored.version} ",
+                          f"sha256:{stored.content_hash} ", (said, "green")),
+            highlight=False, soft_wrap=True,
+        )  # fmt: skip
+
+    run_command(main)
+
+
+@definitions_cli.command("list")
+def list_cmd(db: DbOption = None, as_json: JsonOption = False) -> None:
+    """The stored definitions: each name with its versions."""
+
+    async def main() -> None:
+        async with reading(db) as store:
+            found = await store.list_definitions()
+        if as_json:
+            print(codec.dumps({"items": [s.as_json() for s in found]}, "definitions", indent=2))
+            return
+        table = Table(title="Definitions")
+        for col in ("name", "latest", "versions", "latest stored at"):
+            table.add_column(col)
+        for summary in found:
+            latest = summary.versions[-1]
+            table.add_row(
+                summary.name,
+                latest.version,
+                ", ".join(v.version for v in summary.versions),
+                instant(latest.created_at).strftime("%Y-%m-%d %H:%M:%S"),
+            )
+        console.print(table)
+
+    run_command(main)
+
+
+@definitions_cli.command("show")
+def show_cmd(
+    name: Annotated[str, typer.Argument(help="the definition's name")],
+    version: VersionOption = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """A stored definition (its latest version, or --version): its version and hash, then its
+    JSON."""
+
+    async def main() -> None:
+        async with reading(db) as store:
+            stored = await store.get_definition(name, version)
+        if stored is None:
+            raise DefinitionNotFound(name, version)
+        if as_json:
+            print(codec.dumps(stored.as_json(), "definition", indent=2))
+            return
+        when = instant(stored.created_at).strftime("%Y-%m-%d %H:%M:%S UTC")
+        console.print(
+            Text.assemble((stored.name, "bold"), f" version {stored.version} ",
+                          f"sha256:{stored.content_hash} stored {when}"),
+            highlight=False, soft_wrap=True,
+        )  # fmt: skip
+        print(codec.dumps(codec.loads(stored.definition), "definition", indent=2))
+
+    run_command(main)

@@ -23,10 +23,11 @@ from legato.cli.common import (
     run_command,
     setup_logging,
 )
-from legato.cli.definitions import definitions_cli
+from legato.cli.definitions import definitions_cli, name_of
 from legato.cli.executions import executions_cli
 from legato.cli.loading import load_app
 from legato.cli.render import execution_table
+from legato.cli.run_file import version_to_run
 from legato.cli.serving import serve_until_stopped
 from legato.cli.start import start as start_cmd
 from legato.client import App, open_store
@@ -156,30 +157,42 @@ def run_cmd(
     ] = None,
     wait: Annotated[bool, typer.Option(help="run it here until it ends; print the output")] = False,
     name: Annotated[str | None, typer.Option(help="workflow name (default: the file's)")] = None,
+    new_version: Annotated[
+        bool,
+        typer.Option(
+            "--new-version",
+            help="the name is stored with other content: store the file as its next version",
+        ),
+    ] = False,
     id: Annotated[str | None, typer.Option(help="execution id (default: a new one)")] = None,
     db: DbOption = None,
     timeout: Annotated[float | None, typer.Option(help="seconds to wait at most")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
-    """Run a state machine. With --wait, this process runs it to the end and prints its output
-    (or its error and cause, exit code 1); without, it records the execution for the engine
-    that serves the database and prints its id."""
+    """Run a state machine: always the file's content, stored as a definition version (the
+    version that has this content, or the first of a new name; a name stored with other
+    content is refused unless --name or --new-version). With --wait, this process runs it to
+    the end and prints its output (or its error and cause, exit code 1); without, it records
+    the execution for the engine that serves the database and prints its id."""
     setup_logging(verbose)
-    machine = name or file.name.split(".")[0]
+    machine = name or name_of(file)
 
     async def main() -> None:
+        from legato.engine.statemachine import read_definition
+
+        definition = read_definition(file)  # checked before anything is written
+        value = json_value(input, "--input")
         app = load_app(app_module) if app_module else App()
         app.configure(url=database_url(db, app.url))
-        app.register_state_machine(machine, file)
-        value = json_value(input, "--input")
-        if not wait:
-            handle = await app.start(machine, value, id=id)
-            await app.shutdown()
-            console.print(handle.id)
-            return
-        await app.start_engine()
         try:
-            handle = await app.start(machine, value, id=id)
+            version = await version_to_run(app, machine, definition, file, new_version)
+            if not wait:
+                handle = await app.start(machine, value, id=id, version=version)
+                console.print(handle.id)
+                return
+            await app.shutdown()  # the client's store: the engine opens its own
+            await app.start_engine()
+            handle = await app.start(machine, value, id=id, version=version)
             try:
                 output = await handle.result(timeout=timeout)
             except ExecutionFailedError as exc:

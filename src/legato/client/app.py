@@ -12,7 +12,6 @@ while the database cannot be reached, for up to ``reconnect_seconds`` (``engine.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
@@ -22,9 +21,10 @@ from typing import Any, TypeVar, overload
 
 from legato.client.handle import ExecutionStatus, Handle
 from legato.client.stores import DEFAULT_URL, open_store
-from legato.core import codec, decide, error_names
+from legato.core import decide, error_names
+from legato.core.definitions import canonical_json, check_name, check_version, content_hash
 from legato.core.durations import optional_seconds, to_ms
-from legato.core.events import Status
+from legato.core.events import Status, SuspendKind
 from legato.core.retry import Retry
 from legato.core.transition import ExecutionUpdate, NewExecution
 from legato.engine import messages, operations
@@ -33,11 +33,15 @@ from legato.engine.closed_watch import ClosedWatcher
 from legato.engine.engine import Engine
 from legato.engine.reconnect import reconnecting
 from legato.engine.registry import Registry, WorkflowDef
+from legato.engine.stored_machines import StateMachines
 from legato.errors import (
     ConfigurationError,
+    DefinitionNotFound,
     ExecutionAlreadyExists,
+    ExecutionStateError,
 )
 from legato.ports.clock import Clock
+from legato.ports.definitions import DefinitionSummary, DefinitionVersion, Put, StoredDefinition
 from legato.ports.executions import ExecutionRow, StartResult
 from legato.ports.store import Store
 
@@ -66,6 +70,7 @@ class App:
         restart, a failover) before it raises ``DatabaseUnavailableError``; 0 raises at once."""
         self.url = url
         self.registry = Registry()
+        self.machines = StateMachines(self.registry)  # stored definitions; registered ones
         self.cache_size = cache_size
         self.lease_seconds = lease_seconds
         self.concurrency = concurrency
@@ -143,14 +148,107 @@ class App:
         path to a .json/.yaml file, or JSON/YAML text. It is validated first
         (``InvalidDefinitionError`` lists every problem). Start it like any workflow:
         ``await app.start("name", input)``."""
-        from legato.engine.statemachine import read_definition, state_machine_workflow
+        from legato.engine.statemachine import read_definition
+
+        return self.machines.register(name, str(version), read_definition(definition))
+
+    # --- definitions stored in the database -----------------------------------------------------
+    async def push_definition(
+        self,
+        name: str,
+        definition: Mapping[str, Any] | str | Path,
+        version: str | int | None = None,
+    ) -> Put:
+        """Store a state machine definition (validated first) as ``version`` of ``name``, or,
+        without a version, as the version that has this content already, else the next one.
+        A version never changes: other content under a stored version raises
+        ``DefinitionVersionExists``. Any engine on the database can then run it by name."""
+        from legato.engine.statemachine import read_definition
 
         data = read_definition(definition)
-        limit = data.get("TimeoutSeconds")  # validated: a positive integer if present
-        timeout = float(limit) if isinstance(limit, int) and not isinstance(limit, bool) else None
-        code = hashlib.sha256(codec.dumps(data, "definition").encode()).hexdigest()[:16]
-        fn = state_machine_workflow(name, data)
-        return self.registry.add_workflow(fn, name, version, timeout, code_hash=code)
+        wanted = None if version is None else str(version)
+        for problem in (check_name(name), None if wanted is None else check_version(wanted)):
+            if problem is not None:
+                raise ConfigurationError(problem)
+        text = canonical_json(data)
+        digest = content_hash(text)
+        now = self.clock.now_ms()
+
+        async def put(store: Store) -> Put:
+            return await store.put_definition(name, wanted, text, digest, now)
+
+        done = await self._retrying(f"storing definition {name!r}", put)
+        if done.created:
+            await self._resume_unregistered(name, done.stored.version)
+        return done
+
+    async def _resume_unregistered(self, name: str, version: str) -> None:
+        """Executions suspended because no engine knew (name, version) run now that it is
+        stored (an engine also retries them when it takes their partition up)."""
+        now = self.clock.now_ms()
+
+        async def resume(store: Store) -> int:
+            woken = 0
+            for row in await store.list_executions(Status.SUSPENDED, name, 10_000):
+                if row.version == version and row.suspend_kind == SuspendKind.UNREGISTERED:
+                    try:
+                        await operations.resume(store, row.id, now)
+                    except ExecutionStateError:  # resumed (or closed) meanwhile
+                        continue
+                    woken += 1
+            return woken
+
+        if await self._retrying(f"resuming executions of {name!r}", resume):
+            self._wake()
+
+    async def record_state_machines(self) -> None:
+        """Store the state machines this app registers (its engine does so when it starts);
+        ``ConfigurationError`` if one differs from the version stored under its name."""
+        now = self.clock.now_ms()
+
+        async def record(store: Store) -> None:
+            await self.machines.record(store, now)
+
+        await self._retrying("recording the app's state machines", record)
+
+    async def get_definition(self, name: str, version: str | int | None = None) -> StoredDefinition:
+        """A stored version of ``name`` (its latest by default); ``DefinitionNotFound``."""
+        wanted = None if version is None else str(version)
+
+        async def get(store: Store) -> StoredDefinition | None:
+            return await store.get_definition(name, wanted)
+
+        found = await self._retrying(f"reading definition {name!r}", get)
+        if found is None:
+            raise DefinitionNotFound(name, wanted)
+        return found
+
+    async def definition_by_hash(self, name: str, digest: str) -> StoredDefinition | None:
+        """The stored version of ``name`` with this content hash, if there is one."""
+
+        async def get(store: Store) -> StoredDefinition | None:
+            return await store.definition_by_hash(name, digest)
+
+        return await self._retrying(f"reading definition {name!r}", get)
+
+    async def list_definitions(self) -> list[DefinitionSummary]:
+        """Every stored definition name with its versions (oldest first)."""
+
+        async def rows(store: Store) -> list[DefinitionSummary]:
+            return await store.list_definitions()
+
+        return await self._retrying("listing definitions", rows)
+
+    async def definition_versions(self, name: str) -> list[DefinitionVersion]:
+        """The stored versions of ``name``, oldest first; ``DefinitionNotFound`` if none."""
+
+        async def rows(store: Store) -> list[DefinitionVersion]:
+            return await store.definition_versions(name)
+
+        versions = await self._retrying(f"listing versions of {name!r}", rows)
+        if not versions:
+            raise DefinitionNotFound(name)
+        return versions
 
     # --- running an engine in this process ---------------------------------------------------
     def configure(self, **options: Any) -> None:
@@ -174,6 +272,7 @@ class App:
             lease_seconds=self.lease_seconds,
             concurrency=self.concurrency,
             grace_seconds=self.grace_seconds,
+            machines=self.machines,
             **options,
         )
         return self._engine
@@ -275,6 +374,7 @@ class App:
         id: str | None = None,
         connection: Any = None,
         timeout: float | timedelta | None = None,
+        version: str | int | None = None,
         **kwargs: Any,
     ) -> Handle[Any]:
         """Start an execution of a registered workflow (the function, or its name); the same
@@ -283,9 +383,12 @@ class App:
 
         ``connection``: the caller's own ``psycopg.AsyncConnection`` (PostgreSQL apps). The
         execution is written in the caller's open transaction, so it commits or rolls back
-        together with the caller's own rows (the outbox pattern for your data)."""
+        together with the caller's own rows (the outbox pattern for your data).
+
+        A name the registry lacks (or ``version`` of it) is a state machine definition stored
+        in the database (``legato definitions push``): its latest version, or ``version``."""
         if isinstance(workflow, str):
-            wf = self.registry.workflow_named(workflow)
+            wf = await self._workflow_named(workflow, None if version is None else str(version))
         else:
             wf = self.registry.workflow_for(workflow)
         what = f"input of workflow {wf.name!r}"
@@ -307,6 +410,20 @@ class App:
         result = await self._retrying(f"starting execution {execution_id!r}", start)
         return self._handle_for(result, wf, execution_id, input_json)
 
+    async def _workflow_named(self, name: str, version: str | None) -> WorkflowDef:
+        """Registered (the latest registered version, or the one asked for), else stored."""
+        if version is None and any(n == name for n, _ in self.registry.workflows):
+            return self.registry.workflow_named(name)
+        if version is not None:
+            wf = self.registry.lookup_workflow(name, version)
+            if wf is not None:
+                return wf
+
+        async def stored(store: Store) -> WorkflowDef:
+            return await self.machines.for_start(store, name, version)
+
+        return await self._retrying(f"looking up workflow {name!r}", stored)
+
     async def _start(
         self,
         store: Store,
@@ -315,6 +432,8 @@ class App:
         input_json: str,
         timeout_ms: int | None,
     ) -> StartResult:
+        if not self.machines.recorded and self.machines.registered:  # once per app
+            await self.machines.record(store, self.clock.now_ms())
         orch = self._engine.orchestrator if self._engine else None
         result: StartResult | None = None
         if orch is not None:  # the first decision decodes (validates) the input right here

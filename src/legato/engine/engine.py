@@ -31,6 +31,7 @@ from legato.engine.orchestrator import Orchestrator
 from legato.engine.pause import wait_or_timeout
 from legato.engine.recovery import Recovery
 from legato.engine.registry import Registry
+from legato.engine.stored_machines import StateMachines
 from legato.engine.worker import Worker
 from legato.ports.clock import Clock
 from legato.ports.liveness import OwnerInfo
@@ -77,9 +78,11 @@ class Engine:
         queues: list[str] | None = None,
         poll_interval: float | None = None,
         grace_seconds: float = 30.0,
+        machines: StateMachines | None = None,
     ) -> None:
         self.store = store
         self.registry = registry
+        self.machines = machines or StateMachines(registry)
         self.clock = clock
         self.owner = make_owner_id("engine")
         self.info = owner_info(self.owner, orchestrates=orchestrate)
@@ -110,6 +113,7 @@ class Engine:
                 lease_ms=lease_ms,
                 cache_size=cache_size,
                 local=self.worker,
+                machines=self.machines,
             )
             if self.worker is not None:
                 self.worker.on_outcome = self.orchestrator.on_local_outcome
@@ -140,6 +144,10 @@ class Engine:
         orch = self.orchestrator
         try:
             await self.store.open()
+            # the app's state machines are stored before anything runs: a changed definition
+            # under a stored version stops the start-up here, with what to do
+            await self.machines.record(self.store, self.clock.now_ms())
+            await self.machines.warn_of_code_clashes(self.store)
             await self._recover(starting=True)  # a dead predecessor's work: now, not at expiry
             # a lone replica holds every partition from the start
             first = await self._balance(orch, recover=False, take_up=False) if orch else []
@@ -207,8 +215,10 @@ class Engine:
         """Poll the store now: this process wrote something the orchestrator should see."""
         self._orchestrator_wake.set()
 
-    def _is_registered(self, name: str, version: str) -> bool:
-        return self.registry.lookup_workflow(name, version) is not None
+    async def _is_registered(self, name: str, version: str) -> bool:
+        """Registered, or stored as a state machine definition (read only for executions
+        suspended because no engine knew their workflow)."""
+        return await self.machines.lookup(self.store, name, version) is not None
 
     async def _recover(self, *, starting: bool = False) -> None:
         """Take over the partitions and task leases of owners proven dead (engine/recovery.py);

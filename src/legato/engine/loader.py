@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Protocol
 
 from legato.core import decide, redrive
 from legato.core.commands import Command
@@ -25,7 +26,9 @@ from legato.core.events import (
 from legato.core.transition import Transition
 from legato.engine.instance import WorkflowInstance
 from legato.engine.registry import Registry
+from legato.engine.stored_machines import StateMachines
 from legato.errors import NonDeterminismError
+from legato.ports.definitions import Definitions
 from legato.ports.executions import ExecutionRow, Executions
 
 log = logging.getLogger("legato.orchestrator")
@@ -41,10 +44,21 @@ class Loaded:
     rebuild: Rebuild | None = None  # redriven: make its outstanding waits' rows again
 
 
+class LoaderStore(Executions, Definitions, Protocol):
+    pass
+
+
 async def load(
-    store: Executions, registry: Registry, execution_id: str, now: int, wake: bool
+    store: LoaderStore,
+    registry: Registry,
+    execution_id: str,
+    now: int,
+    wake: bool,
+    machines: StateMachines | None = None,
 ) -> Loaded | Transition | None:
-    """``wake``: asked to decide it (a start, a resume), not only to take an input."""
+    """``wake``: asked to decide it (a start, a resume), not only to take an input. A workflow
+    the registry lacks is looked for among the stored state machine definitions
+    (``machines``), read only then."""
     row = await store.load_execution(execution_id)
     if row is None:
         return None
@@ -53,6 +67,8 @@ async def load(
     ):
         return None
     wf = registry.lookup_workflow(row.workflow, row.version)
+    if wf is None and machines is not None:
+        wf = await machines.lookup(store, row.workflow, row.version)
     if wf is None:
         if row.status == Status.SUSPENDED:
             return None

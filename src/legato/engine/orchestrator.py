@@ -30,7 +30,9 @@ from legato.engine.instance import WorkflowInstance
 from legato.engine.local_steps import LocalSteps
 from legato.engine.registry import Registry, WorkflowDef
 from legato.engine.sticky_cache import StickyCache
+from legato.engine.stored_machines import StateMachines
 from legato.ports.clock import Clock
+from legato.ports.definitions import Definitions
 from legato.ports.executions import Executions, StaleTransition, StartResult
 from legato.ports.inbox import Inbox
 from legato.ports.task_queue import TaskQueue
@@ -38,7 +40,7 @@ from legato.ports.task_queue import TaskQueue
 log = logging.getLogger("legato.orchestrator")
 
 
-class OrchestratorStore(Executions, TaskQueue, Inbox, Protocol):
+class OrchestratorStore(Executions, TaskQueue, Inbox, Definitions, Protocol):
     pass
 
 
@@ -61,9 +63,11 @@ class Orchestrator:
         lease_ms: int,
         cache_size: int,
         local: LocalSteps | None,
+        machines: StateMachines | None = None,
     ) -> None:
         self.store = store
         self.registry = registry
+        self.machines = machines or StateMachines(registry)  # stored definitions, as loaded
         self.clock = clock
         self.local = local
         none: frozenset[str] = frozenset()
@@ -300,7 +304,7 @@ class Orchestrator:
         wake = any(isinstance(i, Wake) for i in self._mail.get(execution_id, []))
         try:
             loaded = await loader.load(
-                self.store, self.registry, execution_id, self.clock.now_ms(), wake
+                self.store, self.registry, execution_id, self.clock.now_ms(), wake, self.machines
             )
         except Exception:
             log.exception("replaying %s failed; its inputs will be redelivered", execution_id)

@@ -5,7 +5,7 @@ these polls where the store has them; otherwise they run on an interval."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from legato.core.admit import TimerDue
 from legato.core.events import Status
@@ -49,7 +49,7 @@ async def take_up(
     store: OrchestratorStore,
     orch: Orchestrator,
     parts: list[int],
-    is_registered: Callable[[str, str], bool],
+    is_registered: Callable[[str, str], Awaitable[bool]],
 ) -> list[str]:
     """Partitions this replica just leased: arm their timers, and resume their executions;
     returns the ids of those resumed."""
@@ -66,7 +66,7 @@ async def resume_all(
     store: OrchestratorStore,
     orch: Orchestrator,
     parts: list[int],
-    is_registered: Callable[[str, str], bool],
+    is_registered: Callable[[str, str], Awaitable[bool]],
 ) -> list[str]:
     """Pick up client-started executions, resume suspended ones whose workflow is now
     registered, and replay running ones (up to the cache size) so that code which no longer
@@ -79,7 +79,7 @@ async def resume_all(
             warm += 1
             if warm > orch.cache.size:
                 continue
-        elif row.status == Status.SUSPENDED and not is_registered(row.workflow, row.version):
+        elif row.status == Status.SUSPENDED and not await is_registered(row.workflow, row.version):
             continue
         orch.deliver(row.id, Wake())
         woken.append(row.id)

@@ -4,13 +4,15 @@ Each part is a small protocol with one job, and engine components ask for only t
 use: ``Executions`` (transitions and reads), ``TaskQueue``, ``Inbox``, ``Membership``
 (replicas and partition leases), ``Liveness`` (proof that an owner is dead), ``Workers``
 (who serves which steps), ``Lifecycle`` (open, migrate, notifications) and ``Inspection`` (an
-operator's reads: counts, id prefixes, retrying steps).
+operator's reads: counts, id prefixes, retrying steps) and ``Definitions`` (state machine
+definitions, versioned and content-hashed).
 """
 
 from __future__ import annotations
 
 from typing import Protocol
 
+from legato.ports.definitions import Definitions
 from legato.ports.executions import Executions
 from legato.ports.inbox import Inbox
 from legato.ports.inspection import Inspection
@@ -22,6 +24,15 @@ from legato.ports.workers import Workers
 
 
 class Store(
-    Executions, TaskQueue, Inbox, Membership, Liveness, Workers, Lifecycle, Inspection, Protocol
+    Executions,
+    TaskQueue,
+    Inbox,
+    Membership,
+    Liveness,
+    Workers,
+    Lifecycle,
+    Inspection,
+    Definitions,
+    Protocol,
 ):
     pass

@@ -476,3 +476,36 @@ SELECT min(t.start_by)
 FROM tasks t JOIN executions e ON e.id = t.execution_id
 WHERE t.start_by IS NOT NULL AND t.attempt = 0 AND t.state = 'ready' AND e.status = 'RUNNING'
   AND e.partition = ANY(%(parts)s);
+
+-- State machine definitions (legato.ports.definitions): a version never changes once stored.
+-- Latest first: the version stored last; at the same ms, the higher number.
+
+-- name: insert_definition
+INSERT INTO definitions (name, version, number, content_hash, definition, created_at)
+VALUES (%(name)s, %(version)s, %(number)s, %(hash)s, %(definition)s, %(now)s)
+ON CONFLICT (name, version) DO NOTHING;
+
+-- name: select_definition
+SELECT name, version, content_hash, definition, created_at
+FROM definitions WHERE name = %(name)s AND version = %(version)s;
+
+-- name: latest_definition
+SELECT name, version, content_hash, definition, created_at
+FROM definitions WHERE name = %(name)s
+ORDER BY created_at DESC, number DESC NULLS LAST, version DESC LIMIT 1;
+
+-- name: definition_by_hash
+SELECT name, version, content_hash, definition, created_at
+FROM definitions WHERE name = %(name)s AND content_hash = %(hash)s
+ORDER BY created_at DESC, number DESC NULLS LAST, version DESC LIMIT 1;
+
+-- name: max_definition_number
+SELECT max(number) FROM definitions WHERE name = %(name)s;
+
+-- name: list_definitions
+SELECT name, version, content_hash, created_at
+FROM definitions ORDER BY name, created_at, number NULLS FIRST, version;
+
+-- name: definition_versions
+SELECT name, version, content_hash, created_at
+FROM definitions WHERE name = %(name)s ORDER BY created_at, number NULLS FIRST, version;

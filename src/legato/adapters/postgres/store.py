@@ -21,7 +21,7 @@ from typing import Any
 import psycopg
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
-from legato.adapters import sql_scripts
+from legato.adapters import definition_rows, sql_scripts
 from legato.adapters.postgres import driver
 from legato.adapters.postgres.connection import check_url, redact, translate
 from legato.adapters.postgres.owner_lock import OwnerLock, owner_key
@@ -49,7 +49,13 @@ from legato.core.backoff import RECONNECT
 from legato.core.events import Event, Status
 from legato.core.messages import InboxKind, InboxMessage, InboxRow
 from legato.core.transition import NewExecution, Task, Transition
-from legato.errors import ConfigurationError, DatabaseUnavailableError, StoreError
+from legato.errors import (
+    ConfigurationError,
+    DatabaseUnavailableError,
+    DefinitionVersionExists,
+    StoreError,
+)
+from legato.ports.definitions import DefinitionSummary, DefinitionVersion, Put, StoredDefinition
 from legato.ports.executions import ExecutionRow, StartResult
 from legato.ports.inspection import RetryingStep
 from legato.ports.liveness import OwnerInfo
@@ -313,6 +319,38 @@ class PostgresStore:
     async def load_inbox(self, execution_id: str) -> list[InboxRow]:
         rows = await self._read("select_execution_inbox", (execution_id,))
         return [inbox_from_row(r) for r in rows]
+
+    # --- state machine definitions (legato.ports.definitions) ----------------------------------
+    async def put_definition(
+        self, name: str, version: str | None, definition: str, content_hash: str, now: int
+    ) -> Put:
+        script = definition_rows.put_definition(name, version, definition, content_hash, now)
+        done: Put | DefinitionVersionExists = await self.writer.submit(
+            lambda c: driver.run(c, QUERIES, script)
+        )
+        if isinstance(done, DefinitionVersionExists):
+            raise done
+        return done
+
+    async def get_definition(
+        self, name: str, version: str | None = None
+    ) -> StoredDefinition | None:
+        if version is None:
+            rows = await self._read("latest_definition", {"name": name})
+        else:
+            rows = await self._read("select_definition", {"name": name, "version": version})
+        return definition_rows.stored_from_row(rows[0]) if rows else None
+
+    async def definition_by_hash(self, name: str, content_hash: str) -> StoredDefinition | None:
+        rows = await self._read("definition_by_hash", {"name": name, "hash": content_hash})
+        return definition_rows.stored_from_row(rows[0]) if rows else None
+
+    async def list_definitions(self) -> list[DefinitionSummary]:
+        return definition_rows.summaries(await self._read("list_definitions", None))
+
+    async def definition_versions(self, name: str) -> list[DefinitionVersion]:
+        rows = await self._read("definition_versions", {"name": name})
+        return [DefinitionVersion(r[1], r[2], int(r[3])) for r in rows]
 
     # --- workers ---------------------------------------------------------------------------------
     async def heartbeat_worker(

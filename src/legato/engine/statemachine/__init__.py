@@ -8,8 +8,11 @@ from typing import Any, cast
 
 from legato.core.asl.definition import parse_definition
 from legato.core.asl.validate import check
+from legato.core.definitions import canonical_json, content_hash
+from legato.core.durations import to_ms
 from legato.core.events import JSON
 from legato.engine.asl_files import load_definition
+from legato.engine.registry import WorkflowDef
 from legato.engine.statemachine.machine import Run
 
 Definition = Mapping[str, Any] | str | Path
@@ -46,4 +49,15 @@ def state_machine_workflow(
     return state_machine
 
 
-__all__ = ["Definition", "read_definition", "state_machine_workflow"]
+def state_machine_def(name: str, version: str, definition: dict[str, JSON]) -> WorkflowDef:
+    """The workflow that runs ``definition`` as ``name`` ``version``: its TimeoutSeconds is its
+    executions' timeout, its code hash that of its canonical JSON (the same definition from
+    Python or from the database is the same code)."""
+    limit = definition.get("TimeoutSeconds")  # validated: a positive integer if present
+    timeout_ms = to_ms(limit) if isinstance(limit, int) and not isinstance(limit, bool) else None
+    fn = state_machine_workflow(name, definition)
+    code = content_hash(canonical_json(definition))[:16]
+    return WorkflowDef(name, str(version), fn, timeout_ms, code_hash=code)
+
+
+__all__ = ["Definition", "read_definition", "state_machine_def", "state_machine_workflow"]
