@@ -9,10 +9,11 @@ without a result to come (``client.outcomes``).
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from legato.client.labels import decode_labels
 from legato.client.outcomes import RUNNING, error_for
 from legato.core import codec
 from legato.core.durations import instant, optional_seconds
@@ -48,6 +49,7 @@ class ExecutionStatus:
     created_at: datetime
     updated_at: datetime
     closed_at: datetime | None
+    labels: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_row(cls, row: ExecutionRow) -> ExecutionStatus:
@@ -66,6 +68,7 @@ class ExecutionStatus:
             ts(row.created_at) or datetime.now(UTC),
             ts(row.updated_at) or datetime.now(UTC),
             ts(row.closed_at),
+            decode_labels(row.labels),
         )
 
 
