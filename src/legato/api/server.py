@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
 
-from legato.api import health, problems
+from legato.api import executions, health, problems, tokens, workflows
 from legato.api.body_limit import BodyLimit
 from legato.api.settings import ApiSettings
 from legato.client import App
 
-ROUTERS: list[APIRouter] = [health.router]
+ROUTERS: list[APIRouter] = [health.router, executions.router, workflows.router, tokens.router]
 
 DESCRIPTION = """\
 Start, watch and operate Legato executions from any language, register state machine

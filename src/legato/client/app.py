@@ -158,9 +158,11 @@ class App:
         timeout = float(limit) if isinstance(limit, int) and not isinstance(limit, bool) else None
         code = hashlib.sha256(codec.dumps(data, "definition").encode()).hexdigest()[:16]
         fn = state_machine_workflow(name, data)
-        return self.registry.add_workflow(
+        wf = self.registry.add_workflow(
             fn, name, version, timeout, code_hash=code, kind="state_machine"
         )
+        wf.definition = dict(data)
+        return wf
 
     # --- running an engine in this process ---------------------------------------------------
     def configure(self, **options: Any) -> None:
@@ -299,8 +301,25 @@ class App:
         execution is written in the caller's open transaction, so it commits or rolls back
         together with the caller's own rows (the outbox pattern for your data)."""
         wf = self.workflow_def(workflow, version)
+        return await self.start_call(
+            wf, args, kwargs, id=id, connection=connection, timeout=timeout, labels=labels
+        )
+
+    async def start_call(
+        self,
+        wf: WorkflowDef,
+        args: tuple[Any, ...] | list[Any],
+        kwargs: dict[str, Any],
+        *,
+        id: str | None = None,
+        connection: Any = None,
+        timeout: float | timedelta | None = None,
+        labels: Mapping[str, str] | None = None,
+    ) -> Handle[Any]:
+        """``start`` with the arguments as a list and a dict (the HTTP API's start: a
+        workflow's own parameters may be named ``id`` or ``timeout``)."""
         what = f"input of workflow {wf.name!r}"
-        input_json = wf.signature.encode_args(args, kwargs, what)
+        input_json = wf.signature.encode_args(tuple(args), kwargs, what)
         self.check_payload(input_json, what)
         labels_json = encode_labels(labels)
         # The id is chosen once: a start retried after its commit was cut finds the execution
@@ -420,7 +439,53 @@ class App:
                 )
             if (existing.labels or None) != labels:
                 raise ExecutionAlreadyExists(execution_id, "with other labels")
-        return Handle(self, execution_id, wf)
+        handle: Handle[Any] = Handle(self, execution_id, wf)
+        handle.created = result.created
+        return handle
+
+    async def start_served(
+        self,
+        workflow: str,
+        version: str,
+        input_json: str,
+        *,
+        id: str | None = None,
+        timeout: float | timedelta | None = None,
+        labels: Mapping[str, str] | None = None,
+    ) -> Handle[Any]:
+        """Start a workflow this app has not registered but an engine on its database serves
+        (recorded in ``workflow_types``): the execution is recorded PENDING for that engine.
+        ``input_json``: ``[args, kwargs]``, already checked by the caller."""
+        self.check_payload(input_json, f"input of workflow {workflow!r}")
+        labels_json = encode_labels(labels)
+        execution_id = id or str(uuid.uuid4())
+        limit = optional_seconds(timeout)
+        timeout_ms = None if limit is None else to_ms(limit)
+
+        async def start(store: Store) -> StartResult:
+            now = self.clock.now_ms()
+            new = decide.pending_start(
+                execution_id, workflow, version, input_json, now, timeout_ms, labels_json
+            )
+            return await store.start_execution(new)
+
+        result = await self._retrying(f"starting execution {execution_id!r}", start)
+        if not result.created:
+            existing = result.existing
+            assert existing is not None
+            if (existing.workflow, existing.input, existing.labels or None) != (
+                workflow,
+                input_json,
+                labels_json,
+            ):
+                raise ExecutionAlreadyExists(execution_id, "with another workflow or input")
+        handle: Handle[Any] = Handle(self, execution_id)
+        handle.created = result.created
+        return handle
+
+    async def store_ready(self) -> Store:
+        """The app's store, opened (and migrated) on first use."""
+        return await self._store_ready()
 
     # --- messages to executions ---------------------------------------------------------------
     async def signal(self, execution_id: str, name: str, payload: Any = None) -> None:

@@ -77,6 +77,8 @@ class Handle(Generic[R]):
         self.app = app
         self.id = execution_id
         self._workflow = workflow
+        #: False when ``start`` found this execution already recorded (same id and input)
+        self.created = True
 
     def __repr__(self) -> str:
         return f"Handle({self.id!r})"
@@ -148,6 +150,15 @@ class Handle(Generic[R]):
             and orch.owns(row.id)
             and self.app.registry.lookup_workflow(row.workflow, row.version) is not None
         )
+
+    async def wait_settled(self, timeout: float) -> bool:
+        """Wait at most ``timeout`` seconds for it to stop running on its own (closed, or
+        suspended for an operator); whether it did."""
+        try:
+            await asyncio.wait_for(self._wait_settled(), timeout)
+        except TimeoutError:
+            return False
+        return True
 
     async def _wait_settled(self) -> ExecutionRow | ExecutionUpdate:
         """Waits on the local orchestrator when it decides this execution (no reads);

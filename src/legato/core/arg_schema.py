@@ -32,9 +32,7 @@ class ArgSchema:
         params = [p for p in signature.params if p.kind in _KINDS]
         self.params = params
         self.positional = [p.name for p in params if p.kind != inspect.Parameter.KEYWORD_ONLY]
-        self.extra_args = any(
-            p.kind == inspect.Parameter.VAR_POSITIONAL for p in signature.params
-        )
+        self.extra_args = any(p.kind == inspect.Parameter.VAR_POSITIONAL for p in signature.params)
         self.extra_kwargs = any(p.kind == inspect.Parameter.VAR_KEYWORD for p in signature.params)
         fields: dict[str, Any] = {}
         for p in params:

@@ -230,7 +230,13 @@ def _new_execution(
 ) -> NewExecution:
     eid = tr.execution_id
     return NewExecution(
-        eid, started.workflow, started.version, started.input, tr.now, tr, partition_of(eid),
+        eid,
+        started.workflow,
+        started.version,
+        started.input,
+        tr.now,
+        tr,
+        partition_of(eid),
         labels,
     )
 

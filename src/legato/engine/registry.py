@@ -45,6 +45,7 @@ class WorkflowDef:
     #: engine with other code retries executions suspended for non-determinism by itself
     code_hash: str = ""
     kind: str = "code"  # or "state_machine"
+    definition: dict[str, Any] | None = None  # a state machine's, as registered
     signature: Signature = field(init=False)
     _arg_schema: ArgSchema | None = field(init=False, default=None)
 
