@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Query, Response
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from legato.api.deps import LegatoApp
 from legato.api.execution_json import (
@@ -36,6 +36,7 @@ ExecutionId = Annotated[str, Field(min_length=1, max_length=256)]
 
 
 class StartRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     workflow: str = Field(min_length=1, max_length=256, description="workflow or definition")
     version: str | None = Field(default=None, min_length=1, max_length=64)
     args: list[Any] | None = Field(default=None, description="a code workflow's arguments")
@@ -68,10 +69,12 @@ class HistoryEvents(BaseModel):
 
 
 class Reason(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     reason: str | None = Field(default=None, max_length=4096)
 
 
 class SignalBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     payload: Any = None
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from legato.api.deps import LegatoApp
 from legato.api.problems import problem_responses
@@ -17,17 +17,20 @@ Token = Field(min_length=1, max_length=4096)
 
 
 class Success(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     token: str = Token
     output: Any = None
 
 
 class Failure(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     token: str = Token
     error: str = Field(default=error_names.TASK_FAILED, min_length=1, max_length=256)
     cause: str = Field(default="", max_length=32768)
 
 
 class Heartbeat(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     token: str = Token
 
 
