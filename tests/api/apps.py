@@ -35,7 +35,9 @@ def make_app(url: str, **options: Any) -> legato.App:
         return sum(i.quantity for i in items)
 
     @app.workflow(name="order")
-    async def order(ctx: legato.Context, customer: str, items: list[Item], rush: bool = False) -> dict[str, Any]:
+    async def order(
+        ctx: legato.Context, customer: str, items: list[Item], rush: bool = False
+    ) -> dict[str, Any]:
         total = await ctx.step(price, items)
         return {"customer": customer, "total": total, "rush": rush}
 

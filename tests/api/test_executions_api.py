@@ -3,9 +3,11 @@ its engine on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 
 import legato
@@ -157,9 +159,7 @@ async def test_list_filters_and_pages(any_db_url: str) -> None:
         failed = await client.get("/v1/executions", params={"status": "FAILED"})
         [x] = failed.json()["items"]
         assert x["id"] == "x" and x["error"]["type"] == "ValueError"
-        closed = await client.get(
-            "/v1/executions", params={"closed_after": "2000-01-01T00:00:00Z"}
-        )
+        closed = await client.get("/v1/executions", params={"closed_after": "2000-01-01T00:00:00Z"})
         assert [e["id"] for e in closed.json()["items"]] == ["x"]
         future = await client.get(
             "/v1/executions", params={"started_after": "2999-01-01T00:00:00Z"}
@@ -256,3 +256,23 @@ async def test_readyz_says_ready_when_the_schema_is_current(any_db_url: str) -> 
     async with serving(any_db_url) as (_app, client):
         ready = await client.get("/readyz")
         assert ready.status_code == 200 and ready.json() == {"status": "ready"}
+
+
+def _forget_migration(url: str, version: int) -> None:
+    sql = f"DELETE FROM schema_migrations WHERE version = {version}"
+    if url.startswith("sqlite:///"):
+        with sqlite3.connect(url.removeprefix("sqlite:///")) as conn:
+            conn.execute(sql)
+    else:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(sql)
+
+
+async def test_readyz_is_503_naming_a_migration_the_database_lacks(any_db_url: str) -> None:
+    async with serving(any_db_url) as (_app, client):
+        _forget_migration(any_db_url, 7)
+        answer = await client.get("/readyz")
+        assert answer.status_code == 503
+        problem = answer.json()
+        assert problem["missing_migrations"] == [7]
+        assert "0007" in problem["detail"] and "legato migrate" in problem["detail"]

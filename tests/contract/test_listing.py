@@ -79,7 +79,9 @@ async def test_filters_by_status_workflow_version_and_times(store: Store) -> Non
     await _start(store, "c", 300, "billing", "1")
     await _close(store, "b", 250)
 
-    async def ids(status: Status | None = None, workflow: str | None = None, **f: object) -> list[str]:
+    async def ids(
+        status: Status | None = None, workflow: str | None = None, **f: object
+    ) -> list[str]:
         rows = await store.list_executions(
             status,
             workflow,
@@ -141,7 +143,10 @@ async def test_workflow_types_are_upserted(store: Store) -> None:
     first = WorkflowType("order", "1", "code", '{"type":"object"}', "abc")
     await store.record_workflow_types([first], 10)
     await store.record_workflow_types(
-        [WorkflowType("order", "1", "code", "{}", "def"), WorkflowType("sm", "1", "state_machine", "{}", "x")],
+        [
+            WorkflowType("order", "1", "code", "{}", "def"),
+            WorkflowType("sm", "1", "state_machine", "{}", "x"),
+        ],
         20,
     )
     found = await store.workflow_types()

@@ -9,6 +9,7 @@ them).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from legato.core import codec
 from legato.errors import ConfigurationError
@@ -18,7 +19,7 @@ MAX_KEY = 64
 MAX_VALUE = 256
 
 
-def label_problems(labels: Mapping[str, str] | Mapping[object, object]) -> list[str]:
+def label_problems(labels: Mapping[Any, Any]) -> list[str]:
     """What is wrong with ``labels``, one sentence each; empty if they are fine."""
     problems = []
     if len(labels) > MAX_LABELS:

@@ -240,9 +240,7 @@ class SqliteStore:
     async def record_workflow_types(self, types: list[WorkflowType], now: int) -> None:
         rows = [workflow_type_params(t, now) for t in types]
         if rows:
-            await self.writer.submit(
-                lambda c: c.executemany(QUERIES["upsert_workflow_type"], rows)
-            )
+            await self.writer.submit(lambda c: c.executemany(QUERIES["upsert_workflow_type"], rows))
 
     async def workflow_types(self) -> list[WorkflowType]:
         return [workflow_type_from_row(r) for r in self._read("select_workflow_types", {})]

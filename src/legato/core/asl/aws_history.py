@@ -147,8 +147,8 @@ def _shape(e: Event, types: Mapping[str, str]) -> tuple[str, dict[str, Any]] | N
         details = {"error": error, "cause": e.reason or ""}
         return "ExecutionAborted", {"executionAbortedEventDetails": details}
     if isinstance(e, ExecutionTimedOut):
-        details = {"error": error_names.TIMEOUT,
-                   "cause": f"the execution ran past its timeout of {e.timeout_ms / 1000:g}s"}  # fmt: skip
+        cause = f"the execution ran past its timeout of {e.timeout_ms / 1000:g}s"
+        details = {"error": error_names.TIMEOUT, "cause": cause}
         return "ExecutionTimedOut", {"executionTimedOutEventDetails": details}
     if isinstance(e, ExecutionRedriven):
         return "ExecutionRedriven", {"executionRedrivenEventDetails": {"redriveCount": e.count}}
