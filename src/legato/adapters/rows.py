@@ -89,8 +89,9 @@ def list_query(
     filters: ExecutionFilter | None,
     cursor: str | None,
 ) -> tuple[str, dict[str, Any]]:
-    """The query (``list_executions``, or ``list_executions_labelled`` driven by the first
-    label's index rows) and its parameters."""
+    """The query and its parameters: ``list_executions_labelled`` (driven by the first
+    label's index rows), ``_by_status``, ``_by_workflow`` (on those columns' indexes), or
+    ``list_executions`` (newest first on ``executions_newest``)."""
     f = filters or ExecutionFilter()
     c_at, c_id = parse_cursor(cursor) if cursor else (None, None)
     labels = dict(f.labels or {})
@@ -107,7 +108,11 @@ def list_query(
         "c_id": c_id,
         "limit": limit,
     }
-    if not labels:
+    if not labels:  # the query whose index serves the filter given
+        if status is not None:
+            return "list_executions_by_status", params
+        if workflow is not None:
+            return "list_executions_by_workflow", params
         return "list_executions", params
     key, value = next(iter(labels.items()))
     return "list_executions_labelled", {**params, "key": key, "value": value}

@@ -5,7 +5,7 @@
 -- engines serve (upserted by each at start-up), with the JSON Schema of their arguments.
 ALTER TABLE executions ADD COLUMN labels TEXT;
 CREATE INDEX executions_newest ON executions (created_at, id);
-CREATE INDEX executions_by_workflow ON executions (workflow, version, created_at, id);
+CREATE INDEX executions_by_workflow ON executions (workflow, created_at, id);
 CREATE INDEX executions_by_closed ON executions (closed_at) WHERE closed_at IS NOT NULL;
 
 CREATE TABLE execution_labels (
