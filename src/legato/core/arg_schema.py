@@ -9,7 +9,7 @@ execution that fails at its first line. Parameters without an annotation take an
 from __future__ import annotations
 
 import inspect
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
@@ -40,8 +40,15 @@ class ArgSchema:
             annotation: Any = Any if adapter is None else _annotation(signature.fn, p.name)
             default = ... if p.default is inspect.Parameter.empty else p.default
             fields[p.name] = (annotation, default)
-        config = ConfigDict(extra="allow") if self.extra_kwargs else ConfigDict(extra="forbid")
-        self.model: type[BaseModel] = create_model(_model_name(name), __config__=config, **fields)
+        extra: Literal["allow", "forbid"] = "allow" if self.extra_kwargs else "forbid"
+        config = ConfigDict(extra=extra, arbitrary_types_allowed=True)
+        try:
+            self.model: type[BaseModel] = create_model(
+                _model_name(name), __config__=config, **fields
+            )
+        except Exception:  # a type pydantic cannot build: check presence only, never fail here
+            loose = {k: (Any, default) for k, (_, default) in fields.items()}
+            self.model = create_model(_model_name(name), __config__=config, **loose)
 
     def json_schema(self) -> dict[str, Any]:
         try:

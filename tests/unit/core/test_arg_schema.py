@@ -66,3 +66,4 @@ def test_unannotated_and_variadic_parameters_take_anything() -> None:
     assert schema.check([], {}) == [
         ArgProblem("$.kwargs.anything", "missing required argument 'anything'")
     ]
+
