@@ -47,7 +47,7 @@ class ArgSchema:
                 _model_name(name), __config__=config, **fields
             )
         except Exception:  # a type pydantic cannot build: check presence only, never fail here
-            loose = {k: (Any, default) for k, (_, default) in fields.items()}
+            loose: dict[str, Any] = {k: (Any, default) for k, (_, default) in fields.items()}
             self.model = create_model(_model_name(name), __config__=config, **loose)
 
     def json_schema(self) -> dict[str, Any]:
