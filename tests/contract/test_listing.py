@@ -5,10 +5,12 @@ labels written with the start; the workflow types engines record; the schema che
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
 
+from legato.adapters.postgres import PostgresStore
 from legato.client import open_store
 from legato.core import decide
 from legato.core.events import ExecutionCompleted, Status
@@ -158,3 +160,15 @@ async def test_workflow_types_are_upserted(store: Store) -> None:
 
 async def test_a_migrated_store_misses_no_migration(store: Store) -> None:
     assert await store.missing_migrations() == []
+
+
+async def test_labels_of_many_starts_committed_together(store: Store) -> None:
+    # submitted together: PostgreSQL's group commit takes its pipelined path for the batch
+    await asyncio.gather(
+        *(_start(store, f"g{i:02}", 1000 + i, labels=f'{{"group":"{i % 2}"}}') for i in range(40))
+    )
+    paths = getattr(getattr(store, "writer", None), "paths", None)
+    if isinstance(store, PostgresStore):
+        assert paths is not None and paths["pipeline"] >= 1
+    odd = await store.list_executions(limit=100, filters=ExecutionFilter(labels={"group": "1"}))
+    assert [r.id for r in odd] == [f"g{i:02}" for i in range(39, 0, -2)]
