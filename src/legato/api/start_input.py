@@ -128,7 +128,17 @@ def check_json_schema(
     validator = jsonschema.Draft202012Validator(schema)
     for error in sorted(validator.iter_errors(named), key=lambda e: list(e.absolute_path)):
         path = [str(p) for p in error.absolute_path]
-        if path:
+        if not path and error.validator == "required":  # name the field, as pydantic does
+            for name in error.validator_value:
+                if name not in named:
+                    problems.append(
+                        ArgProblem(f"$.kwargs.{name}", f"missing required argument {name!r}")
+                    )
+        elif not path and error.validator == "additionalProperties":
+            for name in named:
+                if name not in names:
+                    problems.append(ArgProblem(where[name], f"unexpected argument {name!r}"))
+        elif path:
             base = where.get(path[0], f"$.kwargs.{path[0]}")
             rest = "".join(f"[{p}]" if p.isdigit() else f".{p}" for p in path[1:])
             problems.append(ArgProblem(base + rest, error.message))
