@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from legato.core.asl.aws_history import aws_events, state_types
 from legato.core.events import (
+    Event,
     ExecutionFailed,
     ExecutionStarted,
     ExecutionTerminated,
@@ -39,7 +40,7 @@ def test_state_types_include_nested_states() -> None:
 
 
 def test_events_are_numbered_and_shaped_per_type() -> None:
-    events = [
+    events: list[Event] = [
         ExecutionStarted(1000, "m", '[[{"x":1}],{}]', "1"),
         StateEntered(1500, 1, "B", '{"x":1}'),
         SignalReceived(1600, "go", None, 3),  # no Step Functions counterpart: left out
