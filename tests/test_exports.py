@@ -33,6 +33,7 @@ PUBLIC = [
     "LegatoError",
     "NonDeterminismError",
     "NonRetryableError",
+    "PayloadTooLarge",
     "RegistrationError",
     "Retry",
     "SerializationError",

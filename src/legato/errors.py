@@ -10,6 +10,8 @@
     │   └── DatabaseCorruptError    the file is not a Legato (or any) SQLite database
     ├── SerializationError          a value is not JSON-serialisable, or not of its annotated
     │                               type (names where, and the type)
+    ├── PayloadTooLarge             an input, signal payload or task output above the inline
+    │                               limit (``App(inline_payload_bytes=...)``, 256 KiB)
     ├── RegistrationError           a workflow or step is used without being registered
     ├── ExecutionAlreadyExists      same execution id started with a different input
     ├── ExecutionNotFound           no execution with that id
@@ -105,6 +107,19 @@ class DatabaseCorruptError(StoreError):
 
 class SerializationError(LegatoError, TypeError):
     pass
+
+
+class PayloadTooLarge(LegatoError):
+    """A payload larger than the app's ``inline_payload_bytes``: refused before anything is
+    written, until large payloads are stored outside the history."""
+
+    def __init__(self, what: str, size: int, limit: int) -> None:
+        super().__init__(
+            f"{what} is {size} bytes as JSON, above the limit of {limit} bytes "
+            "(App(inline_payload_bytes=...)); store it elsewhere and pass a reference"
+        )
+        self.size = size
+        self.limit = limit
 
 
 class RegistrationError(LegatoError):

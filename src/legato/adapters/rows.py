@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from legato.core.codec import loads
+from legato.core.codec import dumps, loads
 from legato.core.event_rows import from_row
 from legato.core.events import Event, Status, StepRetryScheduled, SuspendKind
 from legato.core.messages import InboxKind, InboxMessage, InboxRow
 from legato.core.transition import Task
-from legato.ports.executions import ExecutionRow
+from legato.ports.executions import ExecutionFilter, ExecutionRow, WorkflowType, parse_cursor
 from legato.ports.inspection import RetryingStep
 
 
@@ -32,6 +32,7 @@ def execution_from_row(row: tuple[Any, ...]) -> ExecutionRow:
         created_at=row[12],
         updated_at=row[13],
         closed_at=row[14],
+        labels=row[15] if len(row) > 15 else None,
     )
 
 
@@ -79,3 +80,49 @@ def to_stop(asked: list[str], renewed: Sequence[Sequence[Any]]) -> list[str]:
     (its execution closed, or another worker holds it) or its execution asked it to stop."""
     kept = {row[0] for row in renewed if not row[1]}
     return [task_id for task_id in asked if task_id not in kept]
+
+
+def list_query(
+    status: Status | None,
+    workflow: str | None,
+    limit: int,
+    filters: ExecutionFilter | None,
+    cursor: str | None,
+) -> tuple[str, dict[str, Any]]:
+    """The query and its parameters: ``list_executions_labelled`` (driven by the first
+    label's index rows), ``_by_status``, ``_by_workflow`` (on those columns' indexes), or
+    ``list_executions`` (newest first on ``executions_newest``)."""
+    f = filters or ExecutionFilter()
+    c_at, c_id = parse_cursor(cursor) if cursor else (None, None)
+    labels = dict(f.labels or {})
+    params: dict[str, Any] = {
+        "status": status.value if status else None,
+        "workflow": workflow,
+        "version": f.version,
+        "started_after": f.started_after,
+        "started_before": f.started_before,
+        "closed_after": f.closed_after,
+        "closed_before": f.closed_before,
+        "labels": dumps(labels, "labels") if labels else None,
+        "c_at": c_at,
+        "c_id": c_id,
+        "limit": limit,
+    }
+    if not labels:  # the query whose index serves the filter given
+        if status is not None:
+            return "list_executions_by_status", params
+        if workflow is not None:
+            return "list_executions_by_workflow", params
+        return "list_executions", params
+    key, value = next(iter(labels.items()))
+    return "list_executions_labelled", {**params, "key": key, "value": value}
+
+
+def workflow_type_params(t: WorkflowType, now: int) -> dict[str, Any]:
+    return {"name": t.name, "version": t.version, "kind": t.kind, "args_schema": t.args_schema,
+            "code_hash": t.code_hash, "now": now}  # fmt: skip
+
+
+def workflow_type_from_row(r: tuple[Any, ...]) -> WorkflowType:
+    """Columns: name, version, kind, args_schema, code_hash, seen_at."""
+    return WorkflowType(r[0], r[1], r[2], r[3], r[4], r[5])

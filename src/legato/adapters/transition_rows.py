@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from legato.core import error_names
-from legato.core.codec import dumps
+from legato.core.codec import dumps, loads
 from legato.core.event_rows import columns, to_row
 from legato.core.events import Event, EventType, Status
 from legato.core.messages import ChildNotice, InboxKind, ParentClosePolicy
@@ -175,8 +175,19 @@ def execution_insert_row(new: NewExecution) -> tuple[Any, ...]:
     return (
         tr.execution_id, new.workflow, new.version, u.status.value, new.input, u.output,
         u.error_type, u.error_message, u.current_step, len(tr.events), tr.now, tr.now,
-        u.closed_at, new.partition,
+        u.closed_at, new.partition, new.labels,
     )  # fmt: skip
+
+
+def label_rows(starts: list[NewExecution]) -> Rows:
+    """``insert_label`` rows of the executions started with labels (none for the others: an
+    execution without labels writes nothing more than before)."""
+    return [
+        (key, value, new.transition.now, new.id)
+        for new in starts
+        if new.labels
+        for key, value in loads(new.labels).items()
+    ]
 
 
 def _event_row(execution_id: str, base: int, e: Event, i: int) -> tuple[Any, ...]:

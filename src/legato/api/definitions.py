@@ -16,7 +16,7 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
 
 from legato.api.deps import LegatoApp
-from legato.api.problems import Problem
+from legato.api.problems import Problem, problem_responses
 from legato.core import codec
 from legato.core.asl.definition import parse_definition
 from legato.core.asl.graph import graph
@@ -139,7 +139,10 @@ async def _definition(request: Request) -> dict[str, JSON]:
     "",
     status_code=201,
     response_model=Stored,
-    responses={200: {"model": Stored, "description": "that content is that version already"}},
+    responses={
+        200: {"model": Stored, "description": "that content is that version already"},
+        **problem_responses(400, 409, 415),
+    },
     openapi_extra=_BODY,
 )
 async def register(
@@ -165,13 +168,18 @@ async def register(
     return Stored(**put.stored.as_json(definition=False), created=put.created)
 
 
-@router.get("", response_model=Summaries)
+@router.get("", response_model=Summaries, responses=problem_responses())
 async def list_definitions(app: LegatoApp) -> Summaries:
     """Every stored definition name with its versions."""
     return Summaries(items=[Summary(**s.as_json()) for s in await app.list_definitions()])
 
 
-@router.post("/validate", response_model=Validation, openapi_extra=_BODY)
+@router.post(
+    "/validate",
+    response_model=Validation,
+    openapi_extra=_BODY,
+    responses=problem_responses(400, 415),
+)
 async def validate_definition(request: Request) -> Validation:
     """Check a definition against the Amazon States Language rules, storing nothing."""
     try:
@@ -184,26 +192,28 @@ async def validate_definition(request: Request) -> Validation:
     return Validation(valid=not problems, states=states, problems=problems)
 
 
-@router.get("/{name}", response_model=Definition)
+@router.get("/{name}", response_model=Definition, responses=problem_responses(404))
 async def latest(name: str, app: LegatoApp) -> Definition:
     """The latest version of a definition (the one stored last)."""
     return Definition(**(await app.get_definition(name)).as_json())
 
 
-@router.get("/{name}/versions", response_model=Versions)
+@router.get("/{name}/versions", response_model=Versions, responses=problem_responses(404))
 async def versions(name: str, app: LegatoApp) -> Versions:
     """A definition's versions, oldest first."""
     found = await app.definition_versions(name)
     return Versions(name=name, items=[Version(**v.as_json()) for v in found])
 
 
-@router.get("/{name}/versions/{version}", response_model=Definition)
+@router.get(
+    "/{name}/versions/{version}", response_model=Definition, responses=problem_responses(404)
+)
 async def one_version(name: str, version: str, app: LegatoApp) -> Definition:
     """One version of a definition."""
     return Definition(**(await app.get_definition(name, version)).as_json())
 
 
-@router.get("/{name}/graph", response_model=Graph)
+@router.get("/{name}/graph", response_model=Graph, responses=problem_responses(404))
 async def definition_graph(name: str, app: LegatoApp, version: str | None = None) -> Graph:
     """A definition's states (nested ones with their ``parent``) and the edges between them."""
     stored = await app.get_definition(name, version)

@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from legato import errors
@@ -61,6 +62,44 @@ class Problem(Exception):
         return body
 
 
+class ProblemDetails(BaseModel):
+    """An RFC 9457 problem, as every error response of the API is."""
+
+    model_config = ConfigDict(extra="allow")
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str
+    errors: list[dict[str, Any]] | None = None
+
+
+_WHY = {
+    400: "The request makes no sense (a bad cursor, a bad option).",
+    401: "An API key is required.",
+    404: "Not found.",
+    409: "Conflicts with the resource's state.",
+    413: "A body or payload above the limit.",
+    415: "The body's media type is not one this route reads.",
+    422: "The request or its input is invalid (``errors`` names each field).",
+    503: "The database cannot be reached, or its schema is not this code's.",
+}
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for the problems a route may answer (422, 413 and 503 always:
+    request validation, the body limit and the database), so its schema says what it does."""
+    schema = ProblemDetails.model_json_schema()
+    wanted = sorted({*statuses, 413, 422, 503})
+    return {
+        status: {
+            "description": _WHY.get(status, "A problem."),
+            "content": {MEDIA_TYPE: {"schema": schema}},
+        }
+        for status in wanted
+    }
+
+
 def respond(problem: Problem, request: Request) -> JSONResponse:
     return JSONResponse(
         problem.body(request.url.path),
@@ -81,6 +120,7 @@ _STATUS: list[tuple[type[errors.LegatoError], int, str]] = [
     (errors.InvalidDefinitionError, 422, "invalid-definition"),
     (errors.DefinitionVersionExists, 409, "definition-version-exists"),
     (errors.DefinitionNotFound, 404, "definition-not-found"),
+    (errors.PayloadTooLarge, 413, "payload-too-large"),
     (errors.SerializationError, 422, "invalid-input"),
     (errors.RegistrationError, 404, "not-registered"),
     (errors.ConfigurationError, 400, "bad-request"),
@@ -95,10 +135,12 @@ def from_legato_error(exc: errors.LegatoError) -> Problem:
             extra: dict[str, Any] = {}
             if isinstance(exc, errors.InvalidDefinitionError):
                 extra["errors"] = [{"path": p.path, "message": p.rule} for p in exc.problems]
-            for field in ("execution_id", "status", "token"):
+            # the execution's status is ``execution_status``: ``status`` is the HTTP one
+            for field, key in (("execution_id", "execution_id"), ("status", "execution_status"),
+                               ("token", "token")):  # fmt: skip
                 value = getattr(exc, field, None)
                 if isinstance(value, str):
-                    extra[field] = value
+                    extra[key] = value
             return Problem(status, name, str(exc), **extra)
     return Problem(400, "bad-request", str(exc))
 

@@ -8,12 +8,18 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
 
-from legato.api import definitions, health, problems
+from legato.api import definitions, executions, health, problems, tokens, workflows
 from legato.api.body_limit import BodyLimit
 from legato.api.settings import ApiSettings
 from legato.client import App
 
-ROUTERS: list[APIRouter] = [health.router, definitions.router]
+ROUTERS: list[APIRouter] = [
+    health.router,
+    definitions.router,
+    executions.router,
+    workflows.router,
+    tokens.router,
+]
 
 DESCRIPTION = """\
 Start, watch and operate Legato executions from any language, register state machine

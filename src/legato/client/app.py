@@ -20,8 +20,9 @@ from types import TracebackType
 from typing import Any, TypeVar, overload
 
 from legato.client.handle import ExecutionStatus, Handle
+from legato.client.labels import encode_labels
 from legato.client.stores import DEFAULT_URL, open_store
-from legato.core import decide, error_names
+from legato.core import codec, decide, error_names
 from legato.core.definitions import canonical_json, check_name, check_version, content_hash
 from legato.core.durations import optional_seconds, to_ms
 from legato.core.events import Status, SuspendKind
@@ -39,13 +40,15 @@ from legato.errors import (
     DefinitionNotFound,
     ExecutionAlreadyExists,
     ExecutionStateError,
+    PayloadTooLarge,
 )
 from legato.ports.clock import Clock
 from legato.ports.definitions import DefinitionSummary, DefinitionVersion, Put, StoredDefinition
-from legato.ports.executions import ExecutionRow, StartResult
+from legato.ports.executions import ExecutionFilter, ExecutionRow, StartResult
 from legato.ports.store import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
+DEFAULT_INLINE_PAYLOAD_BYTES = 256 * 1024
 T = TypeVar("T")
 
 
@@ -62,12 +65,15 @@ class App:
         clock: Clock | None = None,
         grace_seconds: float = 30.0,
         reconnect_seconds: float = 60.0,
+        inline_payload_bytes: int = DEFAULT_INLINE_PAYLOAD_BYTES,
     ) -> None:
         """``grace_seconds``: how long stopping the engine (``shutdown``, the end of ``async
         with app``, SIGTERM of ``legato worker``) waits for running steps to finish so their
         outcomes are recorded; steps still running then are cancelled and run again elsewhere.
         ``reconnect_seconds``: how long a call keeps retrying a database it cannot reach (a
-        restart, a failover) before it raises ``DatabaseUnavailableError``; 0 raises at once."""
+        restart, a failover) before it raises ``DatabaseUnavailableError``; 0 raises at once.
+        ``inline_payload_bytes``: an input, signal payload or task output larger than this (as
+        JSON) is refused with ``PayloadTooLarge`` before anything is written."""
         self.url = url
         self.registry = Registry()
         self.machines = StateMachines(self.registry)  # stored definitions; registered ones
@@ -76,6 +82,7 @@ class App:
         self.concurrency = concurrency
         self.grace_seconds = grace_seconds
         self.reconnect_seconds = reconnect_seconds
+        self.inline_payload_bytes = inline_payload_bytes
         self.clock: Clock = clock or SystemClock()
         self._engine: Engine | None = None
         self._store: Store | None = None
@@ -374,12 +381,15 @@ class App:
         id: str | None = None,
         connection: Any = None,
         timeout: float | timedelta | None = None,
+        labels: Mapping[str, str] | None = None,
         version: str | int | None = None,
         **kwargs: Any,
     ) -> Handle[Any]:
-        """Start an execution of a registered workflow (the function, or its name); the same
-        ``id`` and input again returns the same execution. ``timeout``: past it the execution
-        ends TIMED_OUT (default: the workflow's own, if it has one).
+        """Start an execution of a registered workflow (the function, or its name; ``version``
+        picks one of a name's versions, default the latest registered); the same ``id`` and
+        input again returns the same execution. ``timeout``: past it the execution ends
+        TIMED_OUT (default: the workflow's own, if it has one). ``labels``: strings to find it
+        by (``list_executions(labels=...)``, the API's ``?label=k=v``).
 
         ``connection``: the caller's own ``psycopg.AsyncConnection`` (PostgreSQL apps). The
         execution is written in the caller's open transaction, so it commits or rolls back
@@ -387,12 +397,28 @@ class App:
 
         A name the registry lacks (or ``version`` of it) is a state machine definition stored
         in the database (``legato definitions push``): its latest version, or ``version``."""
-        if isinstance(workflow, str):
-            wf = await self._workflow_named(workflow, None if version is None else str(version))
-        else:
-            wf = self.registry.workflow_for(workflow)
+        wf = await self.workflow_def(workflow, None if version is None else str(version))
+        return await self.start_call(
+            wf, args, kwargs, id=id, connection=connection, timeout=timeout, labels=labels
+        )
+
+    async def start_call(
+        self,
+        wf: WorkflowDef,
+        args: tuple[Any, ...] | list[Any],
+        kwargs: dict[str, Any],
+        *,
+        id: str | None = None,
+        connection: Any = None,
+        timeout: float | timedelta | None = None,
+        labels: Mapping[str, str] | None = None,
+    ) -> Handle[Any]:
+        """``start`` with the arguments as a list and a dict (the HTTP API's start: a
+        workflow's own parameters may be named ``id`` or ``timeout``)."""
         what = f"input of workflow {wf.name!r}"
-        input_json = wf.signature.encode_args(args, kwargs, what)
+        input_json = wf.signature.encode_args(tuple(args), kwargs, what)
+        self.check_payload(input_json, what)
+        labels_json = encode_labels(labels)
         # The id is chosen once: a start retried after its commit was cut finds the execution
         # it did record (same id, workflow and input) and returns it (``_handle_for``).
         execution_id = id or str(uuid.uuid4())
@@ -401,14 +427,32 @@ class App:
             raise ConfigurationError(f"timeout must be > 0 seconds, not {limit}")
         timeout_ms = wf.timeout_ms if limit is None else to_ms(limit)
         if connection is not None:  # the caller's transaction: theirs to retry, whole
-            done = await self._start_in(connection, wf, execution_id, input_json, timeout_ms)
-            return self._handle_for(done, wf, execution_id, input_json)
+            done = await self._start_in(
+                connection, wf, execution_id, input_json, timeout_ms, labels_json
+            )
+            return self._handle_for(done, wf, execution_id, input_json, labels_json)
 
         async def start(store: Store) -> StartResult:
-            return await self._start(store, wf, execution_id, input_json, timeout_ms)
+            return await self._start(store, wf, execution_id, input_json, timeout_ms, labels_json)
 
         result = await self._retrying(f"starting execution {execution_id!r}", start)
-        return self._handle_for(result, wf, execution_id, input_json)
+        return self._handle_for(result, wf, execution_id, input_json, labels_json)
+
+    async def workflow_def(
+        self, workflow: Callable[..., Any] | str, version: str | None = None
+    ) -> WorkflowDef:
+        """The workflow a start names: the function, or a name (and version) registered here,
+        else a state machine stored in the database (its latest version, or ``version``)."""
+        if not isinstance(workflow, str):
+            return self.registry.workflow_for(workflow)
+        return await self._workflow_named(workflow, version)
+
+    def check_payload(self, text: str | None, what: str) -> None:
+        """Refuse a payload (JSON text) above ``inline_payload_bytes``."""
+        if text is not None and len(text) > self.inline_payload_bytes // 4:  # cheap first
+            size = len(text.encode())
+            if size > self.inline_payload_bytes:
+                raise PayloadTooLarge(what, size, self.inline_payload_bytes)
 
     async def _workflow_named(self, name: str, version: str | None) -> WorkflowDef:
         """Registered (the latest registered version, or the one asked for), else stored."""
@@ -431,25 +475,33 @@ class App:
         execution_id: str,
         input_json: str,
         timeout_ms: int | None,
+        labels: str | None = None,
     ) -> StartResult:
         if not self.machines.recorded and self.machines.registered:  # once per app
             await self.machines.record(store, self.clock.now_ms())
         orch = self._engine.orchestrator if self._engine else None
         result: StartResult | None = None
         if orch is not None:  # the first decision decodes (validates) the input right here
-            result = await orch.start(wf, execution_id, input_json, timeout_ms)
+            result = await orch.start(wf, execution_id, input_json, timeout_ms, labels)
         if result is None:  # no engine here, or another replica decides this execution
             wf.signature.decode_args(input_json)  # the workflow must accept it: fail here
-            pending = self._pending(wf, execution_id, input_json, timeout_ms)
+            pending = self._pending(wf, execution_id, input_json, timeout_ms, labels)
             result = await store.start_execution(pending)
         return result
 
     def _pending(
-        self, wf: WorkflowDef, execution_id: str, input_json: str, timeout_ms: int | None
+        self,
+        wf: WorkflowDef,
+        execution_id: str,
+        input_json: str,
+        timeout_ms: int | None,
+        labels: str | None = None,
     ) -> NewExecution:
         """An execution recorded for whichever engine serves the database to pick up."""
         now = self.clock.now_ms()
-        return decide.pending_start(execution_id, wf.name, wf.version, input_json, now, timeout_ms)
+        return decide.pending_start(
+            execution_id, wf.name, wf.version, input_json, now, timeout_ms, labels
+        )
 
     async def _start_in(
         self,
@@ -458,17 +510,23 @@ class App:
         execution_id: str,
         input_json: str,
         timeout_ms: int | None,
+        labels: str | None = None,
     ) -> StartResult:
         if not self.url.startswith(("postgresql://", "postgres://")):
             raise ConfigurationError("app.start(connection=...) needs a PostgreSQL app")
         from legato.adapters.postgres.store import start_in_transaction
 
         wf.signature.decode_args(input_json)
-        pending = self._pending(wf, execution_id, input_json, timeout_ms)
+        pending = self._pending(wf, execution_id, input_json, timeout_ms, labels)
         return await start_in_transaction(connection, pending)
 
     def _handle_for(
-        self, result: StartResult, wf: WorkflowDef, execution_id: str, input_json: str
+        self,
+        result: StartResult,
+        wf: WorkflowDef,
+        execution_id: str,
+        input_json: str,
+        labels: str | None = None,
     ) -> Handle[Any]:
         if not result.created:
             existing = result.existing
@@ -478,13 +536,62 @@ class App:
                     execution_id,
                     f"with workflow {existing.workflow!r} and a different input",
                 )
-        return Handle(self, execution_id, wf)
+            if (existing.labels or None) != labels:
+                raise ExecutionAlreadyExists(execution_id, "with other labels")
+        handle: Handle[Any] = Handle(self, execution_id, wf)
+        handle.created = result.created
+        return handle
+
+    async def start_served(
+        self,
+        workflow: str,
+        version: str,
+        input_json: str,
+        *,
+        id: str | None = None,
+        timeout: float | timedelta | None = None,
+        labels: Mapping[str, str] | None = None,
+    ) -> Handle[Any]:
+        """Start a workflow this app has not registered but an engine on its database serves
+        (recorded in ``workflow_types``): the execution is recorded PENDING for that engine.
+        ``input_json``: ``[args, kwargs]``, already checked by the caller."""
+        self.check_payload(input_json, f"input of workflow {workflow!r}")
+        labels_json = encode_labels(labels)
+        execution_id = id or str(uuid.uuid4())
+        limit = optional_seconds(timeout)
+        timeout_ms = None if limit is None else to_ms(limit)
+
+        async def start(store: Store) -> StartResult:
+            now = self.clock.now_ms()
+            new = decide.pending_start(
+                execution_id, workflow, version, input_json, now, timeout_ms, labels_json
+            )
+            return await store.start_execution(new)
+
+        result = await self._retrying(f"starting execution {execution_id!r}", start)
+        if not result.created:
+            existing = result.existing
+            assert existing is not None
+            if (existing.workflow, existing.input, existing.labels or None) != (
+                workflow,
+                input_json,
+                labels_json,
+            ):
+                raise ExecutionAlreadyExists(execution_id, "with another workflow or input")
+        handle: Handle[Any] = Handle(self, execution_id)
+        handle.created = result.created
+        return handle
+
+    async def store_ready(self) -> Store:
+        """The app's store, opened (and migrated) on first use."""
+        return await self._store_ready()
 
     # --- messages to executions ---------------------------------------------------------------
     async def signal(self, execution_id: str, name: str, payload: Any = None) -> None:
         """Send a signal (JSON ``payload``) to a running execution; it is recorded durably and
         handed to ``ctx.wait_for_signal(name)``. Raises ``ExecutionNotFound`` or
         ``ExecutionClosed``."""
+        self.check_payload(codec.dumps(payload, "signal payload"), f"signal {name!r} payload")
         now = self.clock.now_ms()
 
         async def send(store: Store) -> None:
@@ -498,6 +605,7 @@ class App:
     async def send_task_success(self, token: str, output: Any = None) -> None:
         """Complete the external task of ``token`` with ``output``. Raises
         ``InvalidTaskToken`` or ``TaskTokenClosed`` (already completed, failed, timed out)."""
+        self.check_payload(codec.dumps(output, "task output"), "task output")
         now = self.clock.now_ms()
 
         async def send(store: Store, repeat: bool) -> None:
@@ -511,6 +619,7 @@ class App:
     ) -> None:
         """Fail the external task of ``token``: the workflow gets ``ExternalTaskFailed`` with
         ``error_type=error`` and ``message=cause``."""
+        self.check_payload(cause, "task failure cause")
         now = self.clock.now_ms()
 
         async def send(store: Store, repeat: bool) -> None:
@@ -590,12 +699,19 @@ class App:
         return Handle(self, execution_id)
 
     async def list_executions(
-        self, status: Status | str | None = None, limit: int = 100
+        self,
+        status: Status | str | None = None,
+        limit: int = 100,
+        *,
+        workflow: str | None = None,
+        labels: Mapping[str, str] | None = None,
     ) -> list[ExecutionStatus]:
+        """Newest first; ``labels``: only executions that have every one of them."""
         wanted = Status(status) if status else None
+        filters = ExecutionFilter(labels=dict(labels)) if labels else None
 
         async def rows(store: Store) -> list[ExecutionRow]:
-            return await store.list_executions(wanted, None, limit)
+            return await store.list_executions(wanted, workflow, limit, filters=filters)
 
         return [
             ExecutionStatus.from_row(r) for r in await self._retrying("listing executions", rows)

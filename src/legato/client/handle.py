@@ -9,10 +9,11 @@ without a result to come (``client.outcomes``).
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from legato.client.labels import decode_labels
 from legato.client.outcomes import RUNNING, error_for
 from legato.core import codec
 from legato.core.durations import instant, optional_seconds
@@ -48,6 +49,7 @@ class ExecutionStatus:
     created_at: datetime
     updated_at: datetime
     closed_at: datetime | None
+    labels: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_row(cls, row: ExecutionRow) -> ExecutionStatus:
@@ -66,6 +68,7 @@ class ExecutionStatus:
             ts(row.created_at) or datetime.now(UTC),
             ts(row.updated_at) or datetime.now(UTC),
             ts(row.closed_at),
+            decode_labels(row.labels),
         )
 
 
@@ -74,6 +77,8 @@ class Handle(Generic[R]):
         self.app = app
         self.id = execution_id
         self._workflow = workflow
+        #: False when ``start`` found this execution already recorded (same id and input)
+        self.created = True
 
     def __repr__(self) -> str:
         return f"Handle({self.id!r})"
@@ -145,6 +150,15 @@ class Handle(Generic[R]):
             and orch.owns(row.id)
             and self.app.registry.lookup_workflow(row.workflow, row.version) is not None
         )
+
+    async def wait_settled(self, timeout: float) -> bool:
+        """Wait at most ``timeout`` seconds for it to stop running on its own (closed, or
+        suspended for an operator); whether it did."""
+        try:
+            await asyncio.wait_for(self._wait_settled(), timeout)
+        except TimeoutError:
+            return False
+        return True
 
     async def _wait_settled(self) -> ExecutionRow | ExecutionUpdate:
         """Waits on the local orchestrator when it decides this execution (no reads);

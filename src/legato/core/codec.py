@@ -42,6 +42,7 @@ class Signature:
     """Type adapters for one function's parameters and return value, built once."""
 
     def __init__(self, fn: Callable[..., Any], skip_first: bool = False) -> None:
+        self.fn = fn
         try:
             hints = get_type_hints(fn)
         except Exception:  # unresolvable forward references: validate nothing rather than fail

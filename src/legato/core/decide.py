@@ -175,10 +175,16 @@ def resume(execution_id: str, seq: int, current_step: str | None, now: int) -> T
 
 
 def start(
-    started: ExecutionStarted, basis: Basis, activation: Activation, placement: Placement
+    started: ExecutionStarted,
+    basis: Basis,
+    activation: Activation,
+    placement: Placement,
+    labels: str | None = None,
 ) -> NewExecution:
-    """A new execution recorded together with its first decision: one commit."""
-    return _new_execution(started, _assemble(basis, [started], NOTHING, activation, placement))
+    """A new execution recorded together with its first decision: one commit. ``labels``: a
+    JSON object of strings, or None."""
+    tr = _assemble(basis, [started], NOTHING, activation, placement)
+    return _new_execution(started, tr, labels)
 
 
 def pending_start(
@@ -188,10 +194,11 @@ def pending_start(
     input_json: str,
     now: int,
     timeout_ms: int | None = None,
+    labels: str | None = None,
 ) -> NewExecution:
     """An execution recorded PENDING, for whichever engine serves the database to decide."""
     started = ExecutionStarted(now, workflow, input_json, version, timeout_ms=timeout_ms)
-    return _pending(execution_id, started)
+    return _pending(execution_id, started, labels)
 
 
 def suspend(
@@ -211,15 +218,26 @@ def suspend(
     return Transition(execution_id, seq, now, (event,), update, park=True)
 
 
-def _pending(execution_id: str, started: ExecutionStarted) -> NewExecution:
+def _pending(
+    execution_id: str, started: ExecutionStarted, labels: str | None = None
+) -> NewExecution:
     tr = Transition(execution_id, 0, started.ts, (started,), ExecutionUpdate(Status.PENDING, None))
-    return _new_execution(started, tr)
+    return _new_execution(started, tr, labels)
 
 
-def _new_execution(started: ExecutionStarted, tr: Transition) -> NewExecution:
+def _new_execution(
+    started: ExecutionStarted, tr: Transition, labels: str | None = None
+) -> NewExecution:
     eid = tr.execution_id
     return NewExecution(
-        eid, started.workflow, started.version, started.input, tr.now, tr, partition_of(eid)
+        eid,
+        started.workflow,
+        started.version,
+        started.input,
+        tr.now,
+        tr,
+        partition_of(eid),
+        labels,
     )
 
 

@@ -100,6 +100,7 @@ class NewExecution(NamedTuple):
     now: int
     transition: Transition  # events from seq 1, and what the first decision did
     partition: int
+    labels: str | None = None  # a JSON object of strings (``app.start(labels=...)``), or None
 
 
 class ChildStart(NamedTuple):

@@ -34,6 +34,7 @@ from legato.engine.registry import Registry
 from legato.engine.stored_machines import StateMachines
 from legato.engine.worker import Worker
 from legato.ports.clock import Clock
+from legato.ports.executions import WorkflowType
 from legato.ports.liveness import OwnerInfo
 from legato.ports.store import Store
 
@@ -151,6 +152,8 @@ class Engine:
             await self._recover(starting=True)  # a dead predecessor's work: now, not at expiry
             # a lone replica holds every partition from the start
             first = await self._balance(orch, recover=False, take_up=False) if orch else []
+            if orch is not None:
+                await self.store.record_workflow_types(self._workflow_types(), self.clock.now_ms())
         except BaseException:
             await self.store.close()  # lets the locks go too
             raise
@@ -175,6 +178,19 @@ class Engine:
             )
         if self.worker is not None:
             self._spawn(self.worker.renew_loop())
+
+    def _workflow_types(self) -> list[WorkflowType]:
+        """What this engine serves, for the API's ``GET /v1/workflows``."""
+        return [
+            WorkflowType(
+                wf.name,
+                wf.version,
+                wf.kind,
+                "{}" if wf.kind == "state_machine" else wf.arg_schema.json_schema_text(),
+                wf.code_hash,
+            )
+            for wf in self.registry.workflows.values()
+        ]
 
     async def _take_up_then_claim(self, orch: Orchestrator, first: list[int]) -> None:
         """Resume the executions of the first partitions, then let this process's worker claim

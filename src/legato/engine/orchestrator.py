@@ -203,7 +203,12 @@ class Orchestrator:
                     fut.set_result(None)
 
     async def start(
-        self, wf: WorkflowDef, execution_id: str, input_json: str, timeout_ms: int | None = None
+        self,
+        wf: WorkflowDef,
+        execution_id: str,
+        input_json: str,
+        timeout_ms: int | None = None,
+        labels: str | None = None,
     ) -> StartResult | None:
         """Record a new execution together with its first decision: one commit. None if
         another replica decides this execution's partition (the caller records it for them)."""
@@ -215,7 +220,7 @@ class Orchestrator:
         activation = inst.start(input_json, now, timeout_ms)
         deadline = None if timeout_ms is None else now + timeout_ms
         basis = Basis(execution_id, 0, now, sticky=False, arm_timeout=deadline)
-        new = decide.start(started, basis, activation, self.placement)
+        new = decide.start(started, basis, activation, self.placement, labels)
         try:
             result = await self.store.start_execution(new)
         except BaseException:  # not recorded, or not known to be: the caller may try again

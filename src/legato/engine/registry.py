@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from legato.core.arg_schema import ArgSchema
 from legato.core.codec import Signature
 from legato.core.durations import optional_seconds, to_ms
 from legato.core.retry import Retry
@@ -43,12 +44,22 @@ class WorkflowDef:
     #: what its code is (hash of its module's source, or of a state machine's definition): an
     #: engine with other code retries executions suspended for non-determinism by itself
     code_hash: str = ""
+    kind: str = "code"  # or "state_machine"
+    definition: dict[str, Any] | None = None  # a state machine's, as registered
     signature: Signature = field(init=False)
+    _arg_schema: ArgSchema | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.signature = Signature(self.fn, skip_first=True)
         if not self.code_hash:
             self.code_hash = code_hash_of(self.fn)
+
+    @property
+    def arg_schema(self) -> ArgSchema:
+        """Its arguments as one JSON object (schema and checks), built on first use."""
+        if self._arg_schema is None:
+            self._arg_schema = ArgSchema(self.signature, self.name)
+        return self._arg_schema
 
 
 def code_hash_of(fn: Callable[..., Any]) -> str:
@@ -103,6 +114,7 @@ class Registry:
         version: str,
         timeout: float | timedelta | None = None,
         code_hash: str = "",
+        kind: str = "code",
     ) -> WorkflowDef:
         if not inspect.iscoroutinefunction(fn):
             raise RegistrationError(f"workflow {fn.__qualname__} must be an async def function")
@@ -115,6 +127,7 @@ class Registry:
             fn=fn,
             timeout_ms=None if seconds is None else to_ms(seconds),
             code_hash=code_hash,
+            kind=kind,
         )
         key = (wf.name, wf.version)
         if key in self.workflows and self.workflows[key].fn is not fn:

@@ -37,11 +37,13 @@ class StateMachines:
         text = canonical_json(definition)
         self.registry.add_workflow(
             wf.fn, name, wf.version, None if wf.timeout_ms is None else wf.timeout_ms / 1000,
-            code_hash=wf.code_hash,
+            code_hash=wf.code_hash, kind="state_machine",
         )  # fmt: skip
         self.registered[(name, wf.version)] = (text, content_hash(text))
         self.recorded = False
-        return self.registry.workflows[(name, wf.version)]
+        added = self.registry.workflows[(name, wf.version)]
+        added.definition = wf.definition
+        return added
 
     def known(self, name: str, version: str) -> WorkflowDef | None:
         """Without reading the store: registered, or built from the store before."""

@@ -13,6 +13,11 @@ class Lifecycle(Protocol):
         ...
 
     async def close(self) -> None: ...
+    async def missing_migrations(self) -> list[int]:
+        """This code's migrations the database has not applied (``/readyz``: empty when the
+        schema is current). Raises if the database cannot be read."""
+        ...
+
     async def migrate(self) -> list[int]:
         """Apply the schema migrations the database lacks; returns their numbers. Refuses a
         database whose schema is newer than this code, or one whose applied migrations differ

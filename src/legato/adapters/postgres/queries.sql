@@ -3,8 +3,8 @@
 
 -- name: insert_execution
 INSERT INTO executions (id, workflow, version, status, input, output, error_type, error_message,
-                        current_step, seq, created_at, updated_at, closed_at, partition)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                        current_step, seq, created_at, updated_at, closed_at, partition, labels)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
 ON CONFLICT (id) DO NOTHING;
 
 -- name: update_execution
@@ -50,13 +50,13 @@ DELETE FROM timers WHERE execution_id = %s AND timer_id = %s;
 
 -- name: select_settled_executions
 SELECT id, workflow, version, status, input, output, error_type, error_message, reason,
-       suspend_kind, current_step, seq, created_at, updated_at, closed_at
+       suspend_kind, current_step, seq, created_at, updated_at, closed_at, labels
 FROM executions
 WHERE id IN (SELECT unnest(%s::text[])) AND status NOT IN ('PENDING', 'RUNNING');
 
 -- name: select_execution
 SELECT id, workflow, version, status, input, output, error_type, error_message, reason,
-       suspend_kind, current_step, seq, created_at, updated_at, closed_at
+       suspend_kind, current_step, seq, created_at, updated_at, closed_at, labels
 FROM executions WHERE id = %s;
 
 -- name: select_history
@@ -64,12 +64,74 @@ SELECT type, ts, ref, name, payload, meta, seq, batch
 FROM history WHERE execution_id = %s ORDER BY seq;
 
 -- name: list_executions
+-- Newest first, keyset-paged on (created_at, id): the cursor is the last row's pair.
 SELECT id, workflow, version, status, input, output, error_type, error_message, reason,
-       suspend_kind, current_step, seq, created_at, updated_at, closed_at
+       suspend_kind, current_step, seq, created_at, updated_at, closed_at, labels
 FROM executions
 WHERE (%(status)s::text IS NULL OR status = %(status)s)
   AND (%(workflow)s::text IS NULL OR workflow = %(workflow)s)
-ORDER BY created_at DESC, id LIMIT %(limit)s;
+  AND (%(version)s::text IS NULL OR version = %(version)s)
+  AND created_at >= coalesce(%(started_after)s::bigint, 0)
+  AND created_at < coalesce(%(started_before)s::bigint, 9223372036854775807)
+  AND (%(closed_after)s::bigint IS NULL OR closed_at >= %(closed_after)s)
+  AND (%(closed_before)s::bigint IS NULL OR closed_at < %(closed_before)s)
+  AND (%(labels)s::jsonb IS NULL OR labels::jsonb @> %(labels)s::jsonb)
+  AND created_at <= coalesce(%(c_at)s::bigint, 9223372036854775807)
+  AND (%(c_at)s::bigint IS NULL OR created_at < %(c_at)s OR id < %(c_id)s)
+ORDER BY created_at DESC, id DESC LIMIT %(limit)s;
+
+-- name: list_executions_by_status
+-- The same with a status: on its index (status, created_at).
+SELECT id, workflow, version, status, input, output, error_type, error_message, reason,
+       suspend_kind, current_step, seq, created_at, updated_at, closed_at, labels
+FROM executions
+WHERE status = %(status)s
+  AND (%(workflow)s::text IS NULL OR workflow = %(workflow)s)
+  AND (%(version)s::text IS NULL OR version = %(version)s)
+  AND created_at >= coalesce(%(started_after)s::bigint, 0)
+  AND created_at < coalesce(%(started_before)s::bigint, 9223372036854775807)
+  AND (%(closed_after)s::bigint IS NULL OR closed_at >= %(closed_after)s)
+  AND (%(closed_before)s::bigint IS NULL OR closed_at < %(closed_before)s)
+  AND (%(labels)s::jsonb IS NULL OR labels::jsonb @> %(labels)s::jsonb)
+  AND created_at <= coalesce(%(c_at)s::bigint, 9223372036854775807)
+  AND (%(c_at)s::bigint IS NULL OR created_at < %(c_at)s OR id < %(c_id)s)
+ORDER BY created_at DESC, id DESC LIMIT %(limit)s;
+
+-- name: list_executions_by_workflow
+-- The same with a workflow (and no status): on its index (workflow, created_at, id).
+SELECT id, workflow, version, status, input, output, error_type, error_message, reason,
+       suspend_kind, current_step, seq, created_at, updated_at, closed_at, labels
+FROM executions
+WHERE (%(status)s::text IS NULL OR status = %(status)s)
+  AND workflow = %(workflow)s
+  AND (%(version)s::text IS NULL OR version = %(version)s)
+  AND created_at >= coalesce(%(started_after)s::bigint, 0)
+  AND created_at < coalesce(%(started_before)s::bigint, 9223372036854775807)
+  AND (%(closed_after)s::bigint IS NULL OR closed_at >= %(closed_after)s)
+  AND (%(closed_before)s::bigint IS NULL OR closed_at < %(closed_before)s)
+  AND (%(labels)s::jsonb IS NULL OR labels::jsonb @> %(labels)s::jsonb)
+  AND created_at <= coalesce(%(c_at)s::bigint, 9223372036854775807)
+  AND (%(c_at)s::bigint IS NULL OR created_at < %(c_at)s OR id < %(c_id)s)
+ORDER BY created_at DESC, id DESC LIMIT %(limit)s;
+
+-- name: list_executions_labelled
+-- The same, driven by one of the labels asked for (its index rows are in created_at order).
+SELECT e.id, e.workflow, e.version, e.status, e.input, e.output, e.error_type, e.error_message,
+       e.reason, e.suspend_kind, e.current_step, e.seq, e.created_at, e.updated_at, e.closed_at,
+       e.labels
+FROM execution_labels l JOIN executions e ON e.id = l.execution_id
+WHERE (%(status)s::text IS NULL OR e.status = %(status)s)
+  AND (%(workflow)s::text IS NULL OR e.workflow = %(workflow)s)
+  AND (%(version)s::text IS NULL OR e.version = %(version)s)
+  AND e.created_at >= coalesce(%(started_after)s::bigint, 0)
+  AND e.created_at < coalesce(%(started_before)s::bigint, 9223372036854775807)
+  AND (%(closed_after)s::bigint IS NULL OR e.closed_at >= %(closed_after)s)
+  AND (%(closed_before)s::bigint IS NULL OR e.closed_at < %(closed_before)s)
+  AND (%(labels)s::jsonb IS NULL OR e.labels::jsonb @> %(labels)s::jsonb)
+  AND l.key = %(key)s AND l.value = %(value)s
+  AND l.created_at <= coalesce(%(c_at)s::bigint, 9223372036854775807)
+  AND (%(c_at)s::bigint IS NULL OR l.created_at < %(c_at)s OR l.execution_id < %(c_id)s)
+ORDER BY l.created_at DESC, l.execution_id DESC LIMIT %(limit)s;
 
 -- Operator reads (legato.ports.inspection): counts, id prefixes, retrying steps.
 
@@ -83,7 +145,7 @@ WHERE (%(status)s::text IS NULL OR status = %(status)s)
 
 -- name: executions_by_prefix
 SELECT id, workflow, version, status, input, output, error_type, error_message, reason,
-       suspend_kind, current_step, seq, created_at, updated_at, closed_at
+       suspend_kind, current_step, seq, created_at, updated_at, closed_at, labels
 FROM executions WHERE starts_with(id, %(prefix)s) ORDER BY id LIMIT %(limit)s;
 
 -- A step is retrying while its task waits for the next attempt after a failed one: its last
@@ -106,7 +168,7 @@ ORDER BY t.available_at, t.id LIMIT %(limit)s;
 
 -- name: executions_to_resume
 SELECT id, workflow, version, status, input, output, error_type, error_message, reason,
-       suspend_kind, current_step, seq, created_at, updated_at, closed_at
+       suspend_kind, current_step, seq, created_at, updated_at, closed_at, labels
 FROM executions
 WHERE status IN ('PENDING', 'RUNNING', 'SUSPENDED')
   AND partition = ANY(%(parts)s)
@@ -114,7 +176,7 @@ ORDER BY created_at;
 
 -- name: pending_executions
 SELECT id, workflow, version, status, input, output, error_type, error_message, reason,
-       suspend_kind, current_step, seq, created_at, updated_at, closed_at
+       suspend_kind, current_step, seq, created_at, updated_at, closed_at, labels
 FROM executions
 WHERE status = 'PENDING' AND partition = ANY(%(parts)s)
 ORDER BY created_at LIMIT %(limit)s;
@@ -296,8 +358,8 @@ ORDER BY t.step_id;
 WITH g AS (
     INSERT INTO executions (id, workflow, version, status, input, output, error_type,
                             error_message, current_step, seq, created_at, updated_at, closed_at,
-                            partition)
-    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                            partition, labels)
+    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
     ON CONFLICT (id) DO NOTHING RETURNING 1
 ) SELECT legato_expect_one((SELECT count(*) FROM g));
 
@@ -509,3 +571,23 @@ FROM definitions ORDER BY name, created_at, number NULLS FIRST, version;
 -- name: definition_versions
 SELECT name, version, content_hash, created_at
 FROM definitions WHERE name = %(name)s ORDER BY created_at, number NULLS FIRST, version;
+
+-- Labels of a new execution (only for one that has labels), in its start's transaction.
+
+-- name: insert_label
+INSERT INTO execution_labels (key, value, created_at, execution_id) VALUES (%s, %s, %s, %s)
+ON CONFLICT DO NOTHING;
+
+-- The code workflows an orchestrating engine serves, recorded at its start-up (the API lists
+-- them with the JSON Schema of their arguments).
+
+-- name: upsert_workflow_type
+INSERT INTO workflow_types (name, version, kind, args_schema, code_hash, seen_at)
+VALUES (%(name)s, %(version)s, %(kind)s, %(args_schema)s, %(code_hash)s, %(now)s)
+ON CONFLICT (name, version) DO UPDATE SET kind = excluded.kind,
+    args_schema = excluded.args_schema, code_hash = excluded.code_hash,
+    seen_at = excluded.seen_at;
+
+-- name: select_workflow_types
+SELECT name, version, kind, args_schema, code_hash, seen_at
+FROM workflow_types ORDER BY name, version;

@@ -40,9 +40,12 @@ from legato.adapters.rows import (
     execution_from_row,
     inbox_from_row,
     inbox_params,
+    list_query,
     retrying_from_row,
     task_from_row,
     to_stop,
+    workflow_type_from_row,
+    workflow_type_params,
 )
 from legato.adapters.sql_files import load_migrations, load_queries
 from legato.core.backoff import RECONNECT
@@ -56,7 +59,7 @@ from legato.errors import (
     StoreError,
 )
 from legato.ports.definitions import DefinitionSummary, DefinitionVersion, Put, StoredDefinition
-from legato.ports.executions import ExecutionRow, StartResult
+from legato.ports.executions import ExecutionFilter, ExecutionRow, StartResult, WorkflowType
 from legato.ports.inspection import RetryingStep
 from legato.ports.liveness import OwnerInfo
 from legato.ports.membership import LeaseHolder, Takeover
@@ -249,10 +252,33 @@ class PostgresStore:
         return [event_from_row(r) for r in await self._read("select_history", (execution_id,))]
 
     async def list_executions(
-        self, status: Status | None = None, workflow: str | None = None, limit: int = 100
+        self,
+        status: Status | None = None,
+        workflow: str | None = None,
+        limit: int = 100,
+        *,
+        filters: ExecutionFilter | None = None,
+        cursor: str | None = None,
     ) -> list[ExecutionRow]:
-        params = {"status": status.value if status else None, "workflow": workflow, "limit": limit}
-        return [execution_from_row(r) for r in await self._read("list_executions", params)]
+        name, params = list_query(status, workflow, limit, filters, cursor)
+        return [execution_from_row(r) for r in await self._read(name, params)]
+
+    async def record_workflow_types(self, types: list[WorkflowType], now: int) -> None:
+        rows = [workflow_type_params(t, now) for t in types]
+
+        async def op(conn: Conn) -> None:
+            async with conn.cursor() as cur:
+                await cur.executemany(QUERIES["upsert_workflow_type"], rows)
+
+        if rows:
+            await self.writer.submit(op)
+
+    async def workflow_types(self) -> list[WorkflowType]:
+        return [workflow_type_from_row(r) for r in await self._read("select_workflow_types", {})]
+
+    async def missing_migrations(self) -> list[int]:
+        applied = {int(r[0]) for r in await self._read("applied_migrations", {})}
+        return [m.version for m in load_migrations(_PACKAGE) if m.version not in applied]
 
     async def executions_to_resume(self, partitions: list[int]) -> list[ExecutionRow]:
         rows = await self._read("executions_to_resume", {"parts": partitions})

@@ -21,8 +21,10 @@ from legato.adapters.transition_rows import (
     execution_insert_row,
     guard_rows,
     insert_rows,
+    label_rows,
     sweep_statements,
 )
+from legato.core.codec import loads
 from legato.core.events import Status
 from legato.core.transition import NewExecution, Transition
 from legato.ports.executions import StaleTransition, StartResult
@@ -155,6 +157,7 @@ class PgWriter:
             out += [(self.q[name], params) for name, params in sweep_statements(tr)]
         for name, rows in insert_rows([n.transition for n in starts] + moving):
             out += [(self.q[name], row) for row in rows]
+        out += [(self.q["insert_label"], row) for row in label_rows(starts)]
         out += [(self.q["notify"], (channel,)) for channel in notify_channels(batch)]
         return out
 
@@ -185,6 +188,9 @@ class PgWriter:
                 for name, rows in insert_rows(trs):
                     if rows:
                         await cur.executemany(self.q[name], rows)
+                labels = label_rows(starts)
+                if labels:
+                    await cur.executemany(self.q["insert_label"], labels)
                 for channel in notify_channels(batch):
                     await cur.execute(self.q["notify"], (channel,))
             recorded = set(await fcur.fetchall()) if finishes else set()
@@ -266,6 +272,9 @@ async def start(conn: Conn, q: dict[str, str], new: NewExecution) -> StartResult
         assert found is not None
         return StartResult(created=False, existing=execution_from_row(found))
     await insert_plain(conn, q, [new.transition])
+    if new.labels:
+        async with conn.cursor() as cur:
+            await cur.executemany(q["insert_label"], label_rows([new]))
     return StartResult(created=True)
 
 
@@ -296,6 +305,8 @@ def _rows(batch: list[_Job]) -> int:
             n += 1 + len(tr.events) + len(tr.task_inserts) + len(tr.task_retries)
             n += len(tr.task_deletes) + len(tr.timer_inserts)
             n += len(tr.inbox_deletes) + 4 * len(tr.child_starts)
+            if isinstance(job, NewExecution) and job.labels:
+                n += len(loads(job.labels))
         else:
             n += 1
     return n

@@ -2,8 +2,8 @@
 
 -- name: insert_execution
 INSERT INTO executions (id, workflow, version, status, input, output, error_type, error_message,
-                        current_step, seq, created_at, updated_at, closed_at, partition)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        current_step, seq, created_at, updated_at, closed_at, partition, labels)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (id) DO NOTHING;
 
 -- name: update_execution
@@ -48,13 +48,13 @@ DELETE FROM timers WHERE execution_id = ? AND timer_id = ?;
 
 -- name: select_settled_executions
 SELECT id, workflow, version, status, input, output, error_type, error_message, reason,
-       suspend_kind, current_step, seq, created_at, updated_at, closed_at
+       suspend_kind, current_step, seq, created_at, updated_at, closed_at, labels
 FROM executions
 WHERE id IN (SELECT value FROM json_each(?)) AND status NOT IN ('PENDING', 'RUNNING');
 
 -- name: select_execution
 SELECT id, workflow, version, status, input, output, error_type, error_message, reason,
-       suspend_kind, current_step, seq, created_at, updated_at, closed_at
+       suspend_kind, current_step, seq, created_at, updated_at, closed_at, labels
 FROM executions WHERE id = ?;
 
 -- name: select_history
@@ -62,11 +62,86 @@ SELECT type, ts, ref, name, payload, meta, seq, batch
 FROM history WHERE execution_id = ? ORDER BY seq;
 
 -- name: list_executions
+-- Newest first, keyset-paged on (created_at, id): the cursor is the last row's pair.
 SELECT id, workflow, version, status, input, output, error_type, error_message, reason,
-       suspend_kind, current_step, seq, created_at, updated_at, closed_at
+       suspend_kind, current_step, seq, created_at, updated_at, closed_at, labels
 FROM executions
-WHERE (:status IS NULL OR status = :status) AND (:workflow IS NULL OR workflow = :workflow)
-ORDER BY created_at DESC, id LIMIT :limit;
+WHERE (:status IS NULL OR status = :status)
+  AND (:workflow IS NULL OR workflow = :workflow)
+  AND (:version IS NULL OR version = :version)
+  AND created_at >= coalesce(:started_after, 0)
+  AND created_at < coalesce(:started_before, 9223372036854775807)
+  AND (:closed_after IS NULL OR closed_at >= :closed_after)
+  AND (:closed_before IS NULL OR closed_at < :closed_before)
+  AND (:labels IS NULL OR NOT EXISTS (
+      SELECT 1 FROM json_each(:labels) m WHERE NOT EXISTS (
+          SELECT 1 FROM json_each(coalesce(labels, '{}')) x
+          WHERE x.key = m.key AND x.value = m.value)))
+  AND created_at <= coalesce(:c_at, 9223372036854775807)
+  AND (:c_at IS NULL OR created_at < :c_at OR id < :c_id)
+ORDER BY created_at DESC, id DESC LIMIT :limit;
+
+-- name: list_executions_by_status
+-- The same with a status: on its index (status, created_at).
+SELECT id, workflow, version, status, input, output, error_type, error_message, reason,
+       suspend_kind, current_step, seq, created_at, updated_at, closed_at, labels
+FROM executions
+WHERE status = :status
+  AND (:workflow IS NULL OR workflow = :workflow)
+  AND (:version IS NULL OR version = :version)
+  AND created_at >= coalesce(:started_after, 0)
+  AND created_at < coalesce(:started_before, 9223372036854775807)
+  AND (:closed_after IS NULL OR closed_at >= :closed_after)
+  AND (:closed_before IS NULL OR closed_at < :closed_before)
+  AND (:labels IS NULL OR NOT EXISTS (
+      SELECT 1 FROM json_each(:labels) m WHERE NOT EXISTS (
+          SELECT 1 FROM json_each(coalesce(labels, '{}')) x
+          WHERE x.key = m.key AND x.value = m.value)))
+  AND created_at <= coalesce(:c_at, 9223372036854775807)
+  AND (:c_at IS NULL OR created_at < :c_at OR id < :c_id)
+ORDER BY created_at DESC, id DESC LIMIT :limit;
+
+-- name: list_executions_by_workflow
+-- The same with a workflow (and no status): on its index (workflow, created_at, id).
+SELECT id, workflow, version, status, input, output, error_type, error_message, reason,
+       suspend_kind, current_step, seq, created_at, updated_at, closed_at, labels
+FROM executions
+WHERE (:status IS NULL OR status = :status)
+  AND workflow = :workflow
+  AND (:version IS NULL OR version = :version)
+  AND created_at >= coalesce(:started_after, 0)
+  AND created_at < coalesce(:started_before, 9223372036854775807)
+  AND (:closed_after IS NULL OR closed_at >= :closed_after)
+  AND (:closed_before IS NULL OR closed_at < :closed_before)
+  AND (:labels IS NULL OR NOT EXISTS (
+      SELECT 1 FROM json_each(:labels) m WHERE NOT EXISTS (
+          SELECT 1 FROM json_each(coalesce(labels, '{}')) x
+          WHERE x.key = m.key AND x.value = m.value)))
+  AND created_at <= coalesce(:c_at, 9223372036854775807)
+  AND (:c_at IS NULL OR created_at < :c_at OR id < :c_id)
+ORDER BY created_at DESC, id DESC LIMIT :limit;
+
+-- name: list_executions_labelled
+-- The same, driven by one of the labels asked for (its index rows are in created_at order).
+SELECT e.id, e.workflow, e.version, e.status, e.input, e.output, e.error_type, e.error_message,
+       e.reason, e.suspend_kind, e.current_step, e.seq, e.created_at, e.updated_at, e.closed_at,
+       e.labels
+FROM execution_labels l JOIN executions e ON e.id = l.execution_id
+WHERE (:status IS NULL OR e.status = :status)
+  AND (:workflow IS NULL OR e.workflow = :workflow)
+  AND (:version IS NULL OR e.version = :version)
+  AND e.created_at >= coalesce(:started_after, 0)
+  AND e.created_at < coalesce(:started_before, 9223372036854775807)
+  AND (:closed_after IS NULL OR e.closed_at >= :closed_after)
+  AND (:closed_before IS NULL OR e.closed_at < :closed_before)
+  AND (:labels IS NULL OR NOT EXISTS (
+      SELECT 1 FROM json_each(:labels) m WHERE NOT EXISTS (
+          SELECT 1 FROM json_each(coalesce(e.labels, '{}')) x
+          WHERE x.key = m.key AND x.value = m.value)))
+  AND l.key = :key AND l.value = :value
+  AND l.created_at <= coalesce(:c_at, 9223372036854775807)
+  AND (:c_at IS NULL OR l.created_at < :c_at OR l.execution_id < :c_id)
+ORDER BY l.created_at DESC, l.execution_id DESC LIMIT :limit;
 
 -- Operator reads (legato.ports.inspection): counts, id prefixes, retrying steps.
 
@@ -79,7 +154,7 @@ WHERE (:status IS NULL OR status = :status) AND (:workflow IS NULL OR workflow =
 
 -- name: executions_by_prefix
 SELECT id, workflow, version, status, input, output, error_type, error_message, reason,
-       suspend_kind, current_step, seq, created_at, updated_at, closed_at
+       suspend_kind, current_step, seq, created_at, updated_at, closed_at, labels
 FROM executions WHERE id GLOB :pattern ORDER BY id LIMIT :limit;
 
 -- A step is retrying while its task waits for the next attempt after a failed one: its last
@@ -102,7 +177,7 @@ ORDER BY t.available_at, t.id LIMIT :limit;
 
 -- name: executions_to_resume
 SELECT id, workflow, version, status, input, output, error_type, error_message, reason,
-       suspend_kind, current_step, seq, created_at, updated_at, closed_at
+       suspend_kind, current_step, seq, created_at, updated_at, closed_at, labels
 FROM executions
 WHERE status IN ('PENDING', 'RUNNING', 'SUSPENDED')
   AND partition IN (SELECT value FROM json_each(:parts))
@@ -181,7 +256,7 @@ DELETE FROM timers WHERE execution_id = :eid;
 
 -- name: pending_executions
 SELECT id, workflow, version, status, input, output, error_type, error_message, reason,
-       suspend_kind, current_step, seq, created_at, updated_at, closed_at
+       suspend_kind, current_step, seq, created_at, updated_at, closed_at, labels
 FROM executions
 WHERE status = 'PENDING' AND partition IN (SELECT value FROM json_each(:parts))
 ORDER BY created_at LIMIT :limit;
@@ -421,3 +496,23 @@ FROM definitions ORDER BY name, created_at, number NULLS FIRST, version;
 -- name: definition_versions
 SELECT name, version, content_hash, created_at
 FROM definitions WHERE name = :name ORDER BY created_at, number NULLS FIRST, version;
+
+-- Labels of a new execution (only for one that has labels), in its start's transaction.
+
+-- name: insert_label
+INSERT INTO execution_labels (key, value, created_at, execution_id) VALUES (?, ?, ?, ?)
+ON CONFLICT DO NOTHING;
+
+-- The code workflows an orchestrating engine serves, recorded at its start-up (the API lists
+-- them with the JSON Schema of their arguments).
+
+-- name: upsert_workflow_type
+INSERT INTO workflow_types (name, version, kind, args_schema, code_hash, seen_at)
+VALUES (:name, :version, :kind, :args_schema, :code_hash, :now)
+ON CONFLICT (name, version) DO UPDATE SET kind = excluded.kind,
+    args_schema = excluded.args_schema, code_hash = excluded.code_hash,
+    seen_at = excluded.seen_at;
+
+-- name: select_workflow_types
+SELECT name, version, kind, args_schema, code_hash, seen_at
+FROM workflow_types ORDER BY name, version;

@@ -18,23 +18,26 @@ from legato.adapters.rows import (
     execution_from_row,
     inbox_from_row,
     inbox_params,
+    list_query,
     retrying_from_row,
     task_from_row,
     to_stop,
+    workflow_type_from_row,
+    workflow_type_params,
 )
 from legato.adapters.sql_files import load_migrations, load_queries
 from legato.adapters.sqlite import driver
 from legato.adapters.sqlite.connection import connect, path_from_url, translate
 from legato.adapters.sqlite.owner_locks import OwnerLocks
 from legato.adapters.sqlite.writer import Writer, insert_plain
-from legato.adapters.transition_rows import execution_insert_row
+from legato.adapters.transition_rows import execution_insert_row, label_rows
 from legato.core import codec
 from legato.core.events import Event, Status
 from legato.core.messages import InboxKind, InboxMessage, InboxRow
 from legato.core.transition import NewExecution, Task, Transition
 from legato.errors import DatabaseReadOnlyError, DefinitionVersionExists, StoreError
 from legato.ports.definitions import DefinitionSummary, DefinitionVersion, Put, StoredDefinition
-from legato.ports.executions import ExecutionRow, StartResult
+from legato.ports.executions import ExecutionFilter, ExecutionRow, StartResult, WorkflowType
 from legato.ports.inspection import RetryingStep
 from legato.ports.liveness import OwnerInfo
 from legato.ports.membership import LeaseHolder, Takeover
@@ -134,6 +137,8 @@ class SqliteStore:
                 found = conn.execute(QUERIES["select_execution"], (new.id,)).fetchone()
                 return StartResult(created=False, existing=execution_from_row(found))
             insert_plain(conn, QUERIES, [new.transition])
+            if new.labels:
+                conn.executemany(QUERIES["insert_label"], label_rows([new]))
             return StartResult(created=True)
 
         result: StartResult = await self.writer.submit(op)
@@ -222,10 +227,28 @@ class SqliteStore:
         return [event_from_row(r) for r in self._read("select_history", (execution_id,))]
 
     async def list_executions(
-        self, status: Status | None = None, workflow: str | None = None, limit: int = 100
+        self,
+        status: Status | None = None,
+        workflow: str | None = None,
+        limit: int = 100,
+        *,
+        filters: ExecutionFilter | None = None,
+        cursor: str | None = None,
     ) -> list[ExecutionRow]:
-        params = {"status": status.value if status else None, "workflow": workflow, "limit": limit}
-        return [execution_from_row(r) for r in self._read("list_executions", params)]
+        name, params = list_query(status, workflow, limit, filters, cursor)
+        return [execution_from_row(r) for r in self._read(name, params)]
+
+    async def record_workflow_types(self, types: list[WorkflowType], now: int) -> None:
+        rows = [workflow_type_params(t, now) for t in types]
+        if rows:
+            await self.writer.submit(lambda c: c.executemany(QUERIES["upsert_workflow_type"], rows))
+
+    async def workflow_types(self) -> list[WorkflowType]:
+        return [workflow_type_from_row(r) for r in self._read("select_workflow_types", {})]
+
+    async def missing_migrations(self) -> list[int]:
+        applied = {int(r[0]) for r in self._read("applied_migrations", {})}
+        return [m.version for m in load_migrations(_PACKAGE) if m.version not in applied]
 
     async def executions_to_resume(self, partitions: list[int]) -> list[ExecutionRow]:
         rows = self._read("executions_to_resume", {"parts": partitions})

@@ -57,7 +57,15 @@ def state_machine_def(name: str, version: str, definition: dict[str, JSON]) -> W
     timeout_ms = to_ms(limit) if isinstance(limit, int) and not isinstance(limit, bool) else None
     fn = state_machine_workflow(name, definition)
     code = content_hash(canonical_json(definition))[:16]
-    return WorkflowDef(name, str(version), fn, timeout_ms, code_hash=code)
+    return WorkflowDef(
+        name,
+        str(version),
+        fn,
+        timeout_ms,
+        code_hash=code,
+        kind="state_machine",
+        definition=dict(definition),
+    )
 
 
 __all__ = ["Definition", "read_definition", "state_machine_def", "state_machine_workflow"]
