@@ -25,6 +25,7 @@ from legato.cli.common import (
 )
 from legato.cli.definitions import definitions_cli
 from legato.cli.executions import executions_cli
+from legato.cli.keys import keys_cli
 from legato.cli.loading import load_app
 from legato.cli.render import execution_table
 from legato.cli.serving import serve_until_stopped
@@ -49,6 +50,7 @@ GraceOption = Annotated[
     ),
 ]
 app_cli.add_typer(definitions_cli, name="definitions")
+app_cli.add_typer(keys_cli, name="keys")
 HttpOption = Annotated[
     str,
     typer.Option(
@@ -59,16 +61,24 @@ HttpOption = Annotated[
     ),
 ]
 NoHttpOption = Annotated[bool, typer.Option("--no-http", help="do not serve the HTTP API")]
+RequireKeysOption = Annotated[
+    bool,
+    typer.Option(
+        "--require-keys",
+        help="every API request needs 'Authorization: Bearer KEY' even on loopback (always so "
+        "off loopback); make keys with legato keys create",
+    ),
+]
 
 
-def _http(bind: str, off: bool) -> ApiSettings | None:
+def _http(bind: str, off: bool, require_keys: bool = False) -> ApiSettings | None:
     if off:
         return None
     try:
         host, port = parse_bind(bind)
     except ValueError as exc:
         raise LegatoError(str(exc)) from None
-    return ApiSettings(host=host, port=port)
+    return ApiSettings(host=host, port=port, require_keys=require_keys)
 
 
 DEFAULT_BIND = f"{DEFAULT_HOST}:{DEFAULT_PORT}"
@@ -86,6 +96,7 @@ def dev(
     grace_seconds: GraceOption = 30.0,
     http: HttpOption = DEFAULT_BIND,
     no_http: NoHttpOption = False,
+    require_keys: RequireKeysOption = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Run the orchestrator and a worker in one process (SQLite by default), and the HTTP API."""
@@ -110,7 +121,7 @@ def dev(
             f"workflows: {', '.join(names) or 'none'}; steps: "
             f"{', '.join(sorted(app.registry.steps)) or 'none'}"
         )
-        api = _http(http, no_http)
+        api = _http(http, no_http, require_keys)
         console.print("press Ctrl-C to stop")
 
         async def on_ready() -> None:
@@ -207,6 +218,7 @@ def server(
     grace_seconds: GraceOption = 30.0,
     http: HttpOption = DEFAULT_BIND,
     no_http: NoHttpOption = False,
+    require_keys: RequireKeysOption = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Run the orchestrator role: decide the executions of the partitions this replica leases,
@@ -219,7 +231,7 @@ def server(
         app.configure(url=database_url(db, app.url), grace_seconds=grace_seconds)
         if lease_seconds is not None:
             app.configure(lease_seconds=lease_seconds)
-        api = _http(http, no_http)
+        api = _http(http, no_http, require_keys)
         err_console.print(f"Legato server on {app.url}")
         await serve_until_stopped(app, orchestrate=True, work=False, http=api)
 

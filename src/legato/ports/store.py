@@ -4,13 +4,15 @@ Each part is a small protocol with one job, and engine components ask for only t
 use: ``Executions`` (transitions and reads), ``TaskQueue``, ``Inbox``, ``Membership``
 (replicas and partition leases), ``Liveness`` (proof that an owner is dead), ``Workers``
 (who serves which steps), ``Lifecycle`` (open, migrate, notifications) and ``Inspection`` (an
-operator's reads: counts, id prefixes, retrying steps).
+operator's reads: counts, id prefixes, retrying steps) and ``ApiKeys`` (who may call the
+HTTP API).
 """
 
 from __future__ import annotations
 
 from typing import Protocol
 
+from legato.ports.api_keys import ApiKeys
 from legato.ports.executions import Executions
 from legato.ports.inbox import Inbox
 from legato.ports.inspection import Inspection
@@ -22,6 +24,15 @@ from legato.ports.workers import Workers
 
 
 class Store(
-    Executions, TaskQueue, Inbox, Membership, Liveness, Workers, Lifecycle, Inspection, Protocol
+    Executions,
+    TaskQueue,
+    Inbox,
+    Membership,
+    Liveness,
+    Workers,
+    Lifecycle,
+    Inspection,
+    ApiKeys,
+    Protocol,
 ):
     pass
