@@ -83,20 +83,26 @@ class Backend(Protocol):
     async def terminate(self, execution_id: str, reason: str | None) -> None: ...
     async def redrive(self, execution_id: str) -> None: ...
     async def resume(self, execution_id: str) -> None: ...
+    async def start(
+        self, workflow: str, args: list[Any], kwargs: dict[str, Any], execution_id: str | None
+    ) -> str:
+        """Start an execution; its id."""
+        ...
 
 
 @contextlib.asynccontextmanager
 async def open_backend(
-    db: str | None, server: str | None, api_key: str | None
+    db: str | None, server: str | None, api_key: str | None, app: App | None = None
 ) -> AsyncIterator[Backend]:
-    """``--server`` (or ``$LEGATO_SERVER``): the API; else the database (``--db``)."""
+    """``--server`` (or ``$LEGATO_SERVER``): the API; else the database (``--db``), with
+    ``app`` (``--app``) to start executions of its workflows."""
     if server and db:
         raise ConfigurationError("give --db or --server, not both")
     if server:
         async with Client(server, api_key=api_key) as client:
             yield HttpBackend(client)
     else:
-        yield DbBackend(db)
+        yield DbBackend(db, app)
 
 
 def _now_ms() -> int:
@@ -107,8 +113,9 @@ class DbBackend:
     """The database: reads on a read-only view, operations through an ``App`` with no engine
     (the engine serving the database carries them out)."""
 
-    def __init__(self, db: str | None) -> None:
+    def __init__(self, db: str | None, app: App | None = None) -> None:
         self.db = db
+        self.app = app
 
     async def list_executions(
         self, status: Status | None, workflow: str | None, limit: int
@@ -157,6 +164,22 @@ class DbBackend:
 
     async def resume(self, execution_id: str) -> None:
         await self._act(execution_id, "resume")
+
+    async def start(
+        self, workflow: str, args: list[Any], kwargs: dict[str, Any], execution_id: str | None
+    ) -> str:
+        app = self.app
+        if app is None:
+            raise ConfigurationError(
+                f"legato start needs --app MODULE: the module whose legato.App registers "
+                f"workflow {workflow!r} (as for legato dev), or --server URL"
+            )
+        app.configure(url=database_url(self.db, app.url))
+        try:
+            handle = await app.start(workflow, *args, id=execution_id, **kwargs)
+        finally:
+            await app.shutdown()
+        return handle.id
 
 
 class HttpBackend:
@@ -207,3 +230,9 @@ class HttpBackend:
 
     async def resume(self, execution_id: str) -> None:
         await self.client.resume(execution_id)
+
+    async def start(
+        self, workflow: str, args: list[Any], kwargs: dict[str, Any], execution_id: str | None
+    ) -> str:
+        handle = await self.client.start_with(workflow, args, kwargs, id=execution_id)
+        return handle.id

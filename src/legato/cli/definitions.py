@@ -9,6 +9,9 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
+from legato.cli.backend import ApiKeyOption, ServerOption
+from legato.cli.common import run_command
+from legato.client import Client
 from legato.core import codec
 from legato.core.asl.validate import Problem, count_states, validate
 from legato.engine.asl_files import load_definition
@@ -23,16 +26,21 @@ _out = Console(soft_wrap=True, highlight=False)
 def validate_cmd(
     file: Annotated[Path, typer.Argument(help="a definition in JSON or YAML")],
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+    server: ServerOption = None,
+    api_key: ApiKeyOption = None,
 ) -> None:
     """Check a definition against the Amazon States Language rules; one line per problem."""
     states = 0
-    try:
-        definition = load_definition(file)
-    except InvalidDefinitionError as exc:
-        problems = exc.problems
+    if server:  # the server's validator (its Legato version's rules)
+        problems, states = run_command(lambda: validate_on_server(file, server, api_key))
     else:
-        problems = validate(definition)
-        states = count_states(definition)
+        try:
+            definition = load_definition(file)
+        except InvalidDefinitionError as exc:
+            problems = exc.problems
+        else:
+            problems = validate(definition)
+            states = count_states(definition)
     if as_json:
         report = {"valid": not problems, "problems": [_problem_json(p) for p in problems]}
         print(codec.dumps(report, "report", indent=2))
@@ -45,6 +53,15 @@ def validate_cmd(
         )
     if problems:
         raise typer.Exit(1)
+
+
+async def validate_on_server(
+    file: Path, server: str, api_key: str | None
+) -> tuple[list[Problem], int]:
+    async with Client(server, api_key=api_key) as client:
+        report = await client.validate_definition(file)
+    found = [Problem(str(p["path"]), str(p["message"])) for p in report.get("problems", [])]
+    return found, int(report.get("states") or 0)
 
 
 def _problem_json(problem: Problem) -> dict[str, str]:

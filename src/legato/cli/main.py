@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from legato.api.settings import DEFAULT_HOST, DEFAULT_PORT, ApiSettings, parse_bind
+from legato.cli.backend import ApiKeyOption, ServerOption
 from legato.cli.common import (
     DbOption,
     console,
@@ -28,6 +29,7 @@ from legato.cli.executions import executions_cli
 from legato.cli.keys import keys_cli
 from legato.cli.loading import load_app
 from legato.cli.render import execution_table
+from legato.cli.run_remote import run_on_server
 from legato.cli.serving import serve_until_stopped
 from legato.cli.start import start as start_cmd
 from legato.client import App, open_store
@@ -171,14 +173,24 @@ def run_cmd(
     db: DbOption = None,
     timeout: Annotated[float | None, typer.Option(help="seconds to wait at most")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    server: ServerOption = None,
+    api_key: ApiKeyOption = None,
 ) -> None:
     """Run a state machine. With --wait, this process runs it to the end and prints its output
     (or its error and cause, exit code 1); without, it records the execution for the engine
-    that serves the database and prints its id."""
+    that serves the database and prints its id. With --server, the file is pushed to that
+    server and run there (--wait awaits it)."""
     setup_logging(verbose)
     machine = name or file.name.split(".")[0]
 
     async def main() -> None:
+        if server:
+            if db or app_module:
+                raise LegatoError("with --server the server runs it: --db and --app do not apply")
+            value = json_value(input, "--input")
+            await run_on_server(file, machine, value, execution_id=id, wait=wait,
+                                timeout=timeout, server=server, api_key=api_key)  # fmt: skip
+            return
         app = load_app(app_module) if app_module else App()
         app.configure(url=database_url(db, app.url))
         app.register_state_machine(machine, file)

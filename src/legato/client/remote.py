@@ -16,6 +16,7 @@ request per ``LONG_POLL_SECONDS`` at most while the execution runs, none in betw
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -231,16 +232,46 @@ class Client:
         and input again returns the same execution; other input raises
         ``ExecutionAlreadyExists``. The server checks the input against the workflow's
         parameters (422 ``invalid-input``, naming the field)."""
+        return await self.start_with(
+            workflow,
+            list(args),
+            kwargs,
+            id=id,
+            version=version,
+            labels=labels,
+            timeout=timeout,
+            idempotency_key=idempotency_key,
+        )
+
+    async def start_with(
+        self,
+        workflow: str,
+        args: list[Any] | tuple[Any, ...] = (),
+        kwargs: Mapping[str, Any] | None = None,
+        *,
+        id: str | None = None,
+        version: str | None = None,
+        labels: Mapping[str, str] | None = None,
+        timeout: float | timedelta | None = None,
+        idempotency_key: str | None = None,
+    ) -> RemoteHandle:
+        """``start`` with the arguments as a list and a mapping: for keyword arguments named
+        as ``start``'s own options (``id``, ``timeout``, ...)."""
         if not isinstance(workflow, str):
             raise ConfigurationError(
                 "Client.start takes the workflow's name (the client has no registry)"
             )
+        what = f"input of workflow {workflow!r}"
         body: dict[str, Any] = {"workflow": workflow}
-        if len(args) == 1 and not kwargs:
-            body["input"] = _json(args[0], f"input of workflow {workflow!r}")
+        if len(args) == 1 and not kwargs:  # a state machine's input; a code workflow's one
+            body["input"] = _json(args[0], what)  # argument
         elif args or kwargs:
-            body["args"] = _json(list(args), f"input of workflow {workflow!r}")
-            body["kwargs"] = _json(kwargs, f"input of workflow {workflow!r}")
+            body["args"] = _json(list(args), what)
+            body["kwargs"] = _json(dict(kwargs or {}), what)
+        if id is None and idempotency_key is None:
+            # chosen here, once, as App does: a start retried after its answer was lost finds
+            # the execution it did start (same id and input) instead of starting another
+            id = str(uuid.uuid4())
         if id is not None:
             body["id"] = id
         if version is not None:
@@ -253,8 +284,6 @@ class Client:
                 raise ConfigurationError(f"timeout must be > 0 seconds, not {limit}")
             body["timeout_seconds"] = limit
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
-        # Retried as a whole when the server cannot be reached: with an id or a key the same
-        # execution comes back; without, a lost answer may leave a second one started.
         answer = await self.transport.call("POST", "/v1/executions", json=body, headers=headers)
         return RemoteHandle(self, str(answer["id"]))
 

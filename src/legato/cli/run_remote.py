@@ -1,0 +1,64 @@
+"""``legato run FILE --server URL``: run a state machine file on a Legato server.
+
+The file's own content is what runs, never another definition of the same name: it is pushed
+as a version of its name (the same content again is the version it already has), and refused
+if the server's latest version of that name has other content (give another ``--name``).
+The execution is started pinned to the pushed version; ``--wait`` awaits it through the API
+and prints its output, or its error and cause with exit code 1, as a local run does.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from legato.adapters.http.transport import ApiError
+from legato.cli.common import console, err_console
+from legato.client import Client
+from legato.core import codec
+from legato.engine.asl_files import load_definition
+from legato.errors import ExecutionFailedError, LegatoError
+
+
+async def run_on_server(
+    file: Path,
+    name: str,
+    value: Any,
+    *,
+    execution_id: str | None,
+    wait: bool,
+    timeout: float | None,
+    server: str,
+    api_key: str | None,
+) -> None:
+    definition = load_definition(file)  # read and checked here: problems before any request
+    async with Client(server, api_key=api_key) as client:
+        try:
+            latest = await client.get_definition(name)
+        except ApiError as exc:
+            if exc.status != 404:
+                raise
+        else:
+            if latest.get("definition") != definition:
+                raise LegatoError(
+                    f"the server's state machine {name!r} (version {latest.get('version')}) "
+                    f"has other content than {file}: it is not run in its place; give this "
+                    "file another name with --name"
+                )
+        pushed = await client.push_definition(name, definition)
+        handle = await client.start_with(
+            name, [value], id=execution_id, version=str(pushed["version"])
+        )
+        if not wait:
+            console.print(handle.id, highlight=False, soft_wrap=True)
+            return
+        try:
+            output = await handle.result(timeout=timeout)
+        except ExecutionFailedError as exc:
+            err_console.print(f"[red]{exc.status}[/] {handle.id}")
+            err_console.print(f"error: {exc.error_type}")
+            err_console.print(f"cause: {exc.message}")
+            raise typer.Exit(1) from None
+        console.print_json(codec.dumps(output, "output"))
