@@ -5,6 +5,7 @@ it as a remote client would. The port is whatever free one the process took
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -31,7 +32,8 @@ async def serve_api(
 ) -> tuple[subprocess.Popen[bytes], str]:
     """Start ``legato ARGS`` (apps from tests/e2e on its path) and wait until it serves; returns
     the process and the address to send requests to (loopback, whatever it is bound to)."""
-    environment = {"PYTHONPATH": str(E2E), "COLUMNS": "250", **(env or {})}
+    path = os.pathsep.join(p for p in (str(E2E), os.environ.get("PYTHONPATH")) if p)
+    environment = {"PYTHONPATH": path, "COLUMNS": "250", **(env or {})}
     proc = processes.spawn(name, [*LEGATO, *args], env=environment)
     found: list[str] = []
 

@@ -93,10 +93,15 @@ def from_legato_error(exc: errors.LegatoError) -> Problem:
             extra: dict[str, Any] = {}
             if isinstance(exc, errors.InvalidDefinitionError):
                 extra["errors"] = [{"path": p.path, "message": p.rule} for p in exc.problems]
-            for field in ("execution_id", "status", "token"):
+            # the execution's status as `execution_status`: `status` is the problem's HTTP one
+            for field, key in (
+                ("execution_id", "execution_id"),
+                ("status", "execution_status"),
+                ("token", "token"),
+            ):
                 value = getattr(exc, field, None)
                 if isinstance(value, str):
-                    extra[field] = value
+                    extra[key] = value
             return Problem(status, name, str(exc), **extra)
     return Problem(400, "bad-request", str(exc))
 
