@@ -71,7 +71,10 @@ async def test_off_loopback_every_request_needs_a_key_the_database_holds(
         wrong = {"Authorization": f"Bearer {new_key().text}"}
         _refused(await http.get("/openapi.json", headers=wrong), "not valid")
         good = {"Authorization": f"Bearer {key.text}"}
-        assert (await http.get("/openapi.json", headers=good)).status_code == 200
+        schema = (await http.get("/openapi.json", headers=good)).json()
+        assert schema["components"]["securitySchemes"]["apiKey"]["scheme"] == "bearer"
+        assert schema["security"] == [{"apiKey": []}]
+        assert schema["paths"]["/healthz"]["get"]["security"] == []
         # a key made while the server runs is accepted at once (an unknown key reads again,
         # at most once a second: wait for that rather than for a fixed time)
         later = new_key()

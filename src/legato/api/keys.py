@@ -26,8 +26,9 @@ import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
+from fastapi import FastAPI
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -215,3 +216,25 @@ def store_cache(app: App) -> KeyCache:
         await store.touch_api_keys(ids, now)
 
     return KeyCache(load, touch)
+
+
+def document(api: FastAPI) -> None:
+    """Say in ``/openapi.json`` that requests carry a bearer key (the docs page then offers
+    to send one), and that the health checks need none."""
+    build = api.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = build()
+        schemes = schema.setdefault("components", {}).setdefault("securitySchemes", {})
+        schemes["apiKey"] = {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "an API key from `legato keys create`",
+        }
+        schema["security"] = [{"apiKey": []}]
+        for path in OPEN_PATHS:
+            for operation in schema.get("paths", {}).get(path, {}).values():
+                operation["security"] = []
+        return schema
+
+    api.openapi = openapi  # type: ignore[method-assign]

@@ -10,7 +10,7 @@ from fastapi import APIRouter, FastAPI
 
 from legato.api import health, problems
 from legato.api.body_limit import BodyLimit
-from legato.api.keys import RequireKeys, store_cache
+from legato.api.keys import RequireKeys, document, store_cache
 from legato.api.settings import ApiSettings
 from legato.client import App
 
@@ -41,4 +41,5 @@ def create_api(app: App, settings: ApiSettings | None = None) -> FastAPI:
     if settings.keys_required:  # outermost: a request without a key learns nothing else
         api.state.keys = store_cache(app)
         api.add_middleware(RequireKeys, cache=api.state.keys)
+        document(api)
     return api

@@ -1,5 +1,5 @@
 """``legato``: dev (orchestrator + worker in one process), server, worker, run (a state
-machine), start, migrate, executions, definitions.
+machine), start, migrate, executions, definitions, keys.
 
 Each group of commands is a module of its own (``executions.py``, ``definitions.py``,
 ``start.py``); what they share (consoles, ``--db``, one-red-line errors) is ``common.py``."""
