@@ -115,7 +115,7 @@ async def test_a_failed_execution_raises_its_error_and_can_be_redriven(
         await handle.result(timeout=30)
     assert failed.value.status == "FAILED" and failed.value.error_type == "ValueError"
     assert "no stock" in (failed.value.message or "")
-    await client.redrive(handle.id)  # the same code fails again, after a redrive
+    await handle.redrive()  # the same code fails again, after a redrive
 
     async def redriven() -> bool:
         history = await handle.history()
@@ -202,3 +202,11 @@ async def test_a_server_that_requires_keys_refuses_a_client_without_one(
             await wrong.list_executions()
     async with legato.Client(address, api_key=key["key"]) as client:
         assert await (await client.start("adder", 1)).result(timeout=30) == 2
+
+
+async def test_a_server_that_cannot_be_reached_is_a_database_unavailable_error() -> None:
+    async with legato.Client("http://127.0.0.1:9", reconnect_seconds=0) as client:
+        with pytest.raises(legato.DatabaseUnavailableError, match="cannot reach the Legato"):
+            await client.get_handle("x").status()
+    with pytest.raises(legato.ConfigurationError, match="http:// or https://"):
+        legato.Client("127.0.0.1:8233")

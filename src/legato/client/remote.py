@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -35,6 +35,9 @@ from legato.core.events import Event, Status, SuspendKind
 from legato.core.export import import_history
 from legato.errors import (
     ConfigurationError,
+    DatabaseUnavailableError,
+    ExecutionClosed,
+    ExecutionStateError,
     InvalidDefinitionError,
     LegatoError,
     WorkflowTimeoutError,
@@ -169,6 +172,12 @@ class RemoteHandle:
 
     async def terminate(self, reason: str | None = None) -> None:
         await self.client.terminate(self.id, reason)
+
+    async def redrive(self) -> None:
+        await self.client.redrive(self.id)
+
+    async def resume(self) -> None:
+        await self.client.resume(self.id)
 
 
 def _unfinished(execution: RemoteExecution, seconds: float | None) -> str:
@@ -351,17 +360,37 @@ class Client:
         )
 
     async def terminate(self, execution_id: str, reason: str | None = None) -> None:
-        await self.transport.call(
-            "POST", _path("executions", execution_id, "terminate"), json={"reason": reason}
+        """End it at once, TERMINATED; raises ``ExecutionClosed`` if it had ended."""
+        await self._once(
+            _path("executions", execution_id, "terminate"),
+            {"reason": reason},
+            lambda status: status == Status.TERMINATED.value,
         )
 
     async def redrive(self, execution_id: str) -> RemoteHandle:
-        await self.transport.call("POST", _path("executions", execution_id, "redrive"), json={})
+        """Continue a FAILED, TIMED_OUT or CANCELLED execution from where it failed."""
+        await self._once(_path("executions", execution_id, "redrive"), {}, RUNNING.__contains__)
         return RemoteHandle(self, execution_id)
 
     async def resume(self, execution_id: str) -> RemoteHandle:
-        await self.transport.call("POST", _path("executions", execution_id, "resume"), json={})
+        """Retry a SUSPENDED execution with the code the server's engines run now."""
+        await self._once(_path("executions", execution_id, "resume"), {}, RUNNING.__contains__)
         return RemoteHandle(self, execution_id)
+
+    async def _once(self, path: str, body: dict[str, Any], done: Callable[[str], bool]) -> None:
+        """An operation that must not act twice, as ``App._retrying_once``: if the server could
+        not be reached (or answered 502-504), its answer may be lost after it acted; the
+        retry then counts the state it finds (``done(status)``) as this call's own work."""
+        try:
+            await self.transport.call("POST", path, json=body, retry=False)
+            return
+        except DatabaseUnavailableError:
+            pass
+        try:
+            await self.transport.call("POST", path, json=body)
+        except (ExecutionClosed, ExecutionStateError) as exc:
+            if not done(exc.status):
+                raise
 
     # --- task tokens ----------------------------------------------------------------------------
     async def send_task_success(self, token: str, output: Any = None) -> None:
