@@ -126,6 +126,8 @@ async def test_run_pushes_the_file_and_never_runs_another_definition_of_its_name
         "run", str(tmp_path / "refuse.asl.yaml"), "--name", "hello", "--server", server
     )
     assert clash.exit_code == 1 and "has other content" in clash.stderr
+    code = await _legato("run", hello, "--name", "adder", "--server", server)
+    assert code.exit_code == 1 and "code workflow named 'adder'" in code.stderr
     checked: list[Any] = []
     for where in (["--server", server], []):
         report = await _legato("definitions", "validate", hello, "--json", *where)

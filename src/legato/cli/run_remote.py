@@ -1,8 +1,9 @@
 """``legato run FILE --server URL``: run a state machine file on a Legato server.
 
-The file's own content is what runs, never another definition of the same name: it is pushed
-as a version of its name (the same content again is the version it already has), and refused
-if the server's latest version of that name has other content (give another ``--name``).
+The file's own content is what runs, never another definition or a code workflow of the same
+name: it is pushed as a version of its name (the same content again is the version it already
+has), and refused if the server's latest version of that name has other content, or the name
+is a code workflow's (give another ``--name``).
 The execution is started pinned to the pushed version; ``--wait`` awaits it through the API
 and prints its output, or its error and cause with exit code 1, as a local run does.
 """
@@ -19,7 +20,7 @@ from legato.cli.common import console, err_console
 from legato.client import Client
 from legato.core import codec
 from legato.engine.asl_files import load_definition
-from legato.errors import ExecutionFailedError, LegatoError
+from legato.errors import ExecutionFailedError, LegatoError, RegistrationError
 
 
 async def run_on_server(
@@ -35,10 +36,11 @@ async def run_on_server(
 ) -> None:
     definition = load_definition(file)  # read and checked here: problems before any request
     async with Client(server, api_key=api_key) as client:
+        await _not_code(client, name)
         try:
             latest = await client.get_definition(name)
-        except ApiError as exc:
-            if exc.status != 404:
+        except (ApiError, RegistrationError) as exc:
+            if not _missing(exc):
                 raise
         else:
             if latest.get("definition") != definition:
@@ -62,3 +64,24 @@ async def run_on_server(
             err_console.print(f"cause: {exc.message}")
             raise typer.Exit(1) from None
         console.print_json(codec.dumps(output, "output"))
+
+
+async def _not_code(client: Client, name: str) -> None:
+    """A code workflow of that name is never run in the file's place."""
+    try:
+        found = await client.get_workflow(name)
+    except (ApiError, RegistrationError) as exc:
+        if _missing(exc):
+            return
+        raise
+    versions = found.get("versions") or [found]
+    if any(v.get("kind") == "code" for v in versions if isinstance(v, dict)):
+        raise LegatoError(
+            f"the server has a code workflow named {name!r}: the file is not run in its "
+            "place; give it another name with --name"
+        )
+
+
+def _missing(exc: LegatoError) -> bool:
+    """The server has nothing of that name (a 404, whichever problem names it)."""
+    return isinstance(exc, RegistrationError) or (isinstance(exc, ApiError) and exc.status == 404)

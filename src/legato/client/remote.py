@@ -406,6 +406,18 @@ class Client:
     async def send_task_heartbeat(self, token: str) -> None:
         await self.transport.call("POST", "/v1/task-tokens/heartbeat", json={"token": token})
 
+    # --- workflows ------------------------------------------------------------------------------
+    async def list_workflows(self) -> list[dict[str, Any]]:
+        """What the server's engines can start: ``[{name, version, kind, args_schema,
+        code_hash}]`` (code workflows and state machine definitions)."""
+        body = await self.transport.call("GET", "/v1/workflows")
+        items: list[dict[str, Any]] = body.get("items", [])
+        return items
+
+    async def get_workflow(self, name: str) -> dict[str, Any]:
+        answer: dict[str, Any] = await self.transport.call("GET", _path("workflows", name))
+        return answer
+
     # --- definitions ----------------------------------------------------------------------------
     async def push_definition(
         self,
