@@ -163,8 +163,8 @@ async def test_a_server_bound_off_loopback_refuses_requests_without_a_valid_key(
     assert "key" not in row and key["key"] not in listed.stdout  # never shown again
 
 
-def test_keys_create_prints_the_key_once_and_revoke_names_unknown_ids(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'legato.db'}"
+def test_keys_create_prints_the_key_once_and_revoke_names_unknown_ids(any_db_url: str) -> None:
+    url = any_db_url
     made = runner.invoke(app_cli, ["keys", "create", "--db", url])
     assert made.exit_code == 0, made.output
     assert made.stdout.startswith("lgk_") and made.stdout.count("\n") == 1
@@ -173,3 +173,8 @@ def test_keys_create_prints_the_key_once_and_revoke_names_unknown_ids(tmp_path: 
     assert made.stdout.strip() not in listed.stdout
     missing = runner.invoke(app_cli, ["keys", "revoke", "nope", "--db", url])
     assert missing.exit_code == 1 and "no API key with id 'nope'" in missing.stderr
+    key_id = made.stdout.split("_")[1]
+    revoked = runner.invoke(app_cli, ["keys", "revoke", key_id, "--db", url])
+    assert revoked.exit_code == 0 and f"revoked API key {key_id}" in revoked.stdout
+    again = runner.invoke(app_cli, ["keys", "revoke", key_id, "--db", url])
+    assert again.exit_code == 0 and "was revoked already" in again.stdout
