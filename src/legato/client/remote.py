@@ -15,6 +15,7 @@ request per ``LONG_POLL_SECONDS`` at most while the execution runs, none in betw
 
 from __future__ import annotations
 
+import math
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -129,8 +130,9 @@ class RemoteHandle:
 
     async def describe(self, wait: float | None = None) -> RemoteExecution:
         """The execution as the server has it; ``wait``: long-poll until it stops running
-        (closed or suspended), at most that many seconds."""
-        params = None if not wait else {"wait": f"{wait:g}"}
+        (closed or suspended), at most that many seconds (whole seconds: a fraction is
+        rounded up, so the API may take ``wait`` as an integer)."""
+        params = None if not wait else {"wait": math.ceil(wait)}
         timeout = None if not wait else wait + self.client.timeout
         body = await self.client.transport.call(
             "GET", _path("executions", self.id), params=params, timeout=timeout
