@@ -10,6 +10,7 @@ PUBLIC = [
     "Cancelled",
     "ChildFailed",
     "ChildRef",
+    "Client",
     "CompensationFailed",
     "ConfigurationError",
     "Context",

@@ -10,7 +10,7 @@ async def checkout(ctx: legato.Context, order_id: str) -> str:
     return await ctx.step(charge, order_id)
 """
 
-from legato.client import App, ExecutionStatus, Handle
+from legato.client import App, Client, ExecutionStatus, Handle
 from legato.core.events import Status
 from legato.core.retry import Retry
 from legato.engine.context import Context
@@ -54,6 +54,7 @@ __all__ = [
     "Cancelled",
     "ChildFailed",
     "ChildRef",
+    "Client",
     "CompensationFailed",
     "ConfigurationError",
     "Context",

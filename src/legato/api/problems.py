@@ -135,9 +135,12 @@ def from_legato_error(exc: errors.LegatoError) -> Problem:
             extra: dict[str, Any] = {}
             if isinstance(exc, errors.InvalidDefinitionError):
                 extra["errors"] = [{"path": p.path, "message": p.rule} for p in exc.problems]
-            # the execution's status is ``execution_status``: ``status`` is the HTTP one
-            for field, key in (("execution_id", "execution_id"), ("status", "execution_status"),
-                               ("token", "token")):  # fmt: skip
+            # the execution's status as `execution_status`: `status` is the problem's HTTP one
+            for field, key in (
+                ("execution_id", "execution_id"),
+                ("status", "execution_status"),
+                ("token", "token"),
+            ):
                 value = getattr(exc, field, None)
                 if isinstance(value, str):
                     extra[key] = value

@@ -13,6 +13,7 @@ from dataclasses import replace
 import uvicorn
 from fastapi import FastAPI
 
+from legato.api.keys import warn_if_keyless
 from legato.api.settings import ApiSettings
 from legato.errors import ConfigurationError
 
@@ -50,6 +51,9 @@ class ApiServer:
                 self._task.result()  # raises what stopped it
                 raise ConfigurationError(f"the API could not start on {self.settings.address}")
             await asyncio.sleep(0.01)
+        keys = getattr(self._api.state, "keys", None)
+        if keys is not None:
+            await warn_if_keyless(keys, self.settings.address)
         log.info(
             "API serving on %s (docs at %s/docs)", self.settings.address, self.settings.address
         )

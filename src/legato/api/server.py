@@ -10,6 +10,7 @@ from fastapi import APIRouter, FastAPI
 
 from legato.api import definitions, executions, health, problems, tokens, workflows
 from legato.api.body_limit import BodyLimit
+from legato.api.keys import RequireKeys, document, store_cache
 from legato.api.settings import ApiSettings
 from legato.client import App
 
@@ -43,4 +44,8 @@ def create_api(app: App, settings: ApiSettings | None = None) -> FastAPI:
     for router in ROUTERS:
         api.include_router(router)
     api.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    if settings.keys_required:  # outermost: a request without a key learns nothing else
+        api.state.keys = store_cache(app)
+        api.add_middleware(RequireKeys, cache=api.state.keys)
+        document(api)
     return api

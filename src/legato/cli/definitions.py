@@ -4,6 +4,7 @@ changes nothing; a version never changes once stored."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -12,13 +13,13 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from legato.cli.common import DbOption, JsonOption, console, database_url, reading, run_command
-from legato.client import App
+from legato.cli.backend import ApiKeyOption, ServerOption, open_backend
+from legato.cli.common import DbOption, JsonOption, console, run_command
+from legato.client import Client
 from legato.core import codec
 from legato.core.asl.validate import Problem, count_states, validate
-from legato.core.durations import instant
 from legato.engine.asl_files import load_definition
-from legato.errors import DefinitionNotFound, InvalidDefinitionError
+from legato.errors import InvalidDefinitionError
 
 definitions_cli = typer.Typer(
     help="Check state machine definitions, store them as versions, read them back.",
@@ -42,16 +43,21 @@ _out = Console(soft_wrap=True, highlight=False)
 def validate_cmd(
     file: Annotated[Path, typer.Argument(help="a definition in JSON or YAML")],
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+    server: ServerOption = None,
+    api_key: ApiKeyOption = None,
 ) -> None:
     """Check a definition against the Amazon States Language rules; one line per problem."""
     states = 0
-    try:
-        definition = load_definition(file)
-    except InvalidDefinitionError as exc:
-        problems = exc.problems
+    if server:  # the server's validator (its Legato version's rules)
+        problems, states = run_command(lambda: validate_on_server(file, server, api_key))
     else:
-        problems = validate(definition)
-        states = count_states(definition)
+        try:
+            definition = load_definition(file)
+        except InvalidDefinitionError as exc:
+            problems = exc.problems
+        else:
+            problems = validate(definition)
+            states = count_states(definition)
     if as_json:
         report = {"valid": not problems, "problems": [_problem_json(p) for p in problems]}
         print(codec.dumps(report, "report", indent=2))
@@ -64,6 +70,15 @@ def validate_cmd(
         )
     if problems:
         raise typer.Exit(1)
+
+
+async def validate_on_server(
+    file: Path, server: str, api_key: str | None
+) -> tuple[list[Problem], int]:
+    async with Client(server, api_key=api_key) as client:
+        report = await client.validate_definition(file)
+    found = [Problem(str(p["path"]), str(p["message"])) for p in report.get("problems", [])]
+    return found, int(report.get("states") or 0)
 
 
 def _problem_json(problem: Problem) -> dict[str, str]:
@@ -84,26 +99,23 @@ def push_cmd(
     ] = None,
     db: DbOption = None,
     as_json: JsonOption = False,
+    server: ServerOption = None,
+    api_key: ApiKeyOption = None,
 ) -> None:
     """Store a definition (validated first) as a version; prints its name, version and hash,
     and "unchanged" when that content is that version already."""
 
     async def main() -> None:
         definition = load_definition(file)
-        app = App(database_url(db))
-        try:
-            put = await app.push_definition(name or name_of(file), definition, version)
-        finally:
-            await app.shutdown()
+        async with open_backend(db, server, api_key) as backend:
+            put = await backend.push_definition(name or name_of(file), definition, version)
         if as_json:
-            print(codec.dumps({**put.stored.as_json(definition=False), "created": put.created},
-                              "definition", indent=2))  # fmt: skip
+            print(codec.dumps(put, "definition", indent=2))
             return
-        said = "stored" if put.created else "unchanged"
-        stored = put.stored
+        said = "stored" if put["created"] else "unchanged"
         console.print(
-            Text.assemble((stored.name, "bold"), f" version {stored.version} ",
-                          f"sha256:{stored.content_hash} ", (said, "green")),
+            Text.assemble((put["name"], "bold"), f" version {put['version']} ",
+                          f"sha256:{put['content_hash']} ", (said, "green")),
             highlight=False, soft_wrap=True,
         )  # fmt: skip
 
@@ -111,25 +123,29 @@ def push_cmd(
 
 
 @definitions_cli.command("list")
-def list_cmd(db: DbOption = None, as_json: JsonOption = False) -> None:
+def list_cmd(
+    db: DbOption = None,
+    as_json: JsonOption = False,
+    server: ServerOption = None,
+    api_key: ApiKeyOption = None,
+) -> None:
     """The stored definitions: each name with its versions."""
 
     async def main() -> None:
-        async with reading(db) as store:
-            found = await store.list_definitions()
+        async with open_backend(db, server, api_key) as backend:
+            found = await backend.list_definitions()
         if as_json:
-            print(codec.dumps({"items": [s.as_json() for s in found]}, "definitions", indent=2))
+            print(codec.dumps({"items": found}, "definitions", indent=2))
             return
         table = Table(title="Definitions")
-        for col in ("name", "latest", "versions", "latest stored at"):
+        for col in ("name", "latest", "versions", "first stored at"):
             table.add_column(col)
         for summary in found:
-            latest = summary.versions[-1]
             table.add_row(
-                summary.name,
-                latest.version,
-                ", ".join(v.version for v in summary.versions),
-                instant(latest.created_at).strftime("%Y-%m-%d %H:%M:%S"),
+                summary["name"],
+                summary["latest_version"],
+                ", ".join(summary["versions"]),
+                _when(summary["created_at"]),
             )
         console.print(table)
 
@@ -142,24 +158,28 @@ def show_cmd(
     version: VersionOption = None,
     db: DbOption = None,
     as_json: JsonOption = False,
+    server: ServerOption = None,
+    api_key: ApiKeyOption = None,
 ) -> None:
     """A stored definition (its latest version, or --version): its version and hash, then its
     JSON."""
 
     async def main() -> None:
-        async with reading(db) as store:
-            stored = await store.get_definition(name, version)
-        if stored is None:
-            raise DefinitionNotFound(name, version)
+        async with open_backend(db, server, api_key) as backend:
+            stored = await backend.get_definition(name, version)
         if as_json:
-            print(codec.dumps(stored.as_json(), "definition", indent=2))
+            print(codec.dumps(stored, "definition", indent=2))
             return
-        when = instant(stored.created_at).strftime("%Y-%m-%d %H:%M:%S UTC")
         console.print(
-            Text.assemble((stored.name, "bold"), f" version {stored.version} ",
-                          f"sha256:{stored.content_hash} stored {when}"),
+            Text.assemble((stored["name"], "bold"), f" version {stored['version']} ",
+                          f"sha256:{stored['content_hash']} stored {_when(stored['created_at'])}"),
             highlight=False, soft_wrap=True,
         )  # fmt: skip
-        print(codec.dumps(codec.loads(stored.definition), "definition", indent=2))
+        print(codec.dumps(stored["definition"], "definition", indent=2))
 
     run_command(main)
+
+
+def _when(rfc3339: str) -> str:
+    """An API time as the tables show times."""
+    return datetime.fromisoformat(rfc3339).strftime("%Y-%m-%d %H:%M:%S UTC")

@@ -1,7 +1,9 @@
 """``legato executions``: look at executions, send them messages and operate them.
 
-Reads open the database read-only (``common.reading``); an id may be given by its first
-characters wherever an execution is only read (``lookup.find_execution``). Commands that act
+Every command but ``retrying`` reads and acts through a ``Backend`` (``backend.py``): the
+database, or a server's HTTP API with ``--server URL``; the output is the same. On the
+database, reads open it read-only (``common.reading``) and an id may be given by its first
+characters wherever an execution is only read (``lookup.find_execution``); commands that act
 on an execution go through ``legato.App``, as user code does.
 """
 
@@ -15,25 +17,21 @@ import typer
 from rich.text import Text
 
 from legato.cli.as_json import retrying_json, status_json
+from legato.cli.backend import ApiKeyOption, Backend, ServerOption, open_backend
 from legato.cli.common import (
     DbOption,
     JsonOption,
     console,
-    database_url,
     err_console,
     json_value,
     reading,
     run_command,
 )
-from legato.cli.lookup import find_execution
 from legato.cli.render import execution_table, executions_table, history_table, retrying_table
-from legato.client import App, ExecutionStatus
 from legato.core import codec
 from legato.core.events import Status
 from legato.core.export import export_history
 from legato.errors import LegatoError
-from legato.ports.inspection import RetryingStep
-from legato.ports.workers import WaitingStep
 
 executions_cli = typer.Typer(
     help="Inspect and operate executions: list, show, signal, cancel, terminate, redrive, resume.",
@@ -42,7 +40,6 @@ executions_cli = typer.Typer(
 
 IdArgument = Annotated[str, typer.Argument(help="an execution id, or its first characters")]
 LimitOption = Annotated[int, typer.Option(help="list at most this many")]
-RETRYING_IN_SHOW = 20  # `show` lists this many of an execution's retrying steps (gather: many)
 
 
 def _now_ms() -> int:
@@ -62,10 +59,11 @@ def _check_limit(limit: int) -> None:
         raise LegatoError(f"--limit must be at least 1, not {limit}")
 
 
-def _more(count: int, json_output: bool) -> None:
-    """Says how many were left out; on stderr under --json, so stdout stays one JSON value."""
-    if count > 0:
-        line = f"… and {count} more; use --limit"
+def _more(count: int | None, json_output: bool) -> None:
+    """Says how many were left out (None: some, uncounted); on stderr under --json, so stdout
+    stays one JSON value."""
+    if count is None or count > 0:
+        line = f"… and {'more' if count is None else f'{count} more'}; use --limit"
         (err_console if json_output else console).print(line, highlight=False)
 
 
@@ -82,30 +80,32 @@ def executions_list(
     workflow: Annotated[str | None, typer.Option(help="only this workflow")] = None,
     limit: LimitOption = 50,
     as_json: JsonOption = False,
+    server: ServerOption = None,
+    api_key: ApiKeyOption = None,
 ) -> None:
     """List executions, newest first, and how many more there are beyond --limit."""
 
     async def main() -> None:
         wanted = _status(status)
         _check_limit(limit)
-        async with reading(db) as store:
-            found = await store.list_executions(wanted, workflow, limit)
-            more = 0
-            if len(found) == limit:  # there may be more: count them
-                more = max(await store.count_executions(wanted, workflow) - limit, 0)
-        rows = [ExecutionStatus.from_row(r) for r in found]
+        async with open_backend(db, server, api_key) as backend:
+            listed = await backend.list_executions(wanted, workflow, limit)
         if as_json:
-            print(codec.dumps([status_json(r) for r in rows], "executions", indent=2))
+            print(codec.dumps([status_json(r) for r in listed.rows], "executions", indent=2))
         else:
-            console.print(executions_table(rows))
-        _more(more, as_json)
+            console.print(executions_table(listed.rows))
+        _more(listed.more, as_json)
 
     run_command(main)
 
 
 @executions_cli.command("show")
 def executions_show(
-    execution_id: IdArgument, db: DbOption = None, as_json: JsonOption = False
+    execution_id: IdArgument,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+    server: ServerOption = None,
+    api_key: ApiKeyOption = None,
 ) -> None:
     """One execution: its status, output or error, its retrying steps, and the steps that wait
     for a worker that serves them.
@@ -115,25 +115,18 @@ def executions_show(
     rolling deploy) waits, and is named."""
 
     async def main() -> None:
-        now = _now_ms()
-        async with reading(db) as store:
-            row = await find_execution(store, execution_id)
-            retrying: list[RetryingStep] = []
-            waiting: list[WaitingStep] = []
-            if row.status is Status.RUNNING:
-                retrying = await store.retrying_steps(now, RETRYING_IN_SHOW, row.id)
-                waiting = await store.waiting_steps(row.id, now)
-        st = ExecutionStatus.from_row(row)
+        async with open_backend(db, server, api_key) as backend:
+            shown = await backend.show(execution_id)
         if as_json:
-            out = status_json(st)
-            out["input"] = codec.loads(row.input)
-            out["output"] = codec.loads(row.output)
-            out["retrying"] = [retrying_json(s) for s in retrying]
-            out["waiting_for_workers"] = [{"step": w.step, "queue": w.queue} for w in waiting]
+            out = status_json(shown.status)
+            out["input"] = shown.input
+            out["output"] = codec.loads(shown.output)
+            out["retrying"] = [retrying_json(s) for s in shown.retrying]
+            out["waiting_for_workers"] = [{"step": w.step, "queue": w.queue} for w in shown.waiting]
             print(codec.dumps(out, "execution", indent=2))
         else:
-            console.print(execution_table(st, row.output, retrying, now))
-            for w in waiting:
+            console.print(execution_table(shown.status, shown.output, shown.retrying, shown.now_ms))
+            for w in shown.waiting:
                 line = f"waiting for a worker that serves step {w.step} (queue {w.queue})"
                 console.print(Text(line, style="yellow"), soft_wrap=True)
 
@@ -142,19 +135,22 @@ def executions_show(
 
 @executions_cli.command("history")
 def executions_history(
-    execution_id: IdArgument, db: DbOption = None, as_json: JsonOption = False
+    execution_id: IdArgument,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+    server: ServerOption = None,
+    api_key: ApiKeyOption = None,
 ) -> None:
     """An execution's event history; --json exports it for legato.testing.replay."""
 
     async def main() -> None:
-        async with reading(db) as store:
-            row = await find_execution(store, execution_id)
-            events = await store.load_history(row.id)
+        async with open_backend(db, server, api_key) as backend:
+            h = await backend.history(execution_id)
         if as_json:
-            exported = export_history(row.id, row.workflow, row.version, events)
+            exported = export_history(h.execution_id, h.workflow, h.version, h.events)
             print(codec.dumps(exported, "history", indent=2))
         else:
-            console.print(history_table(row.id, events))
+            console.print(history_table(h.execution_id, h.events))
 
     run_command(main)
 
@@ -190,38 +186,41 @@ def executions_signal(
     name: Annotated[str, typer.Argument(help="the signal's name (ctx.wait_for_signal(NAME))")],
     payload: Annotated[str | None, typer.Option(help="the signal's JSON payload, or @FILE")] = None,
     db: DbOption = None,
+    server: ServerOption = None,
+    api_key: ApiKeyOption = None,
 ) -> None:
     """Send a signal to an open execution.
 
     It is recorded in the history and handed to the workflow's ctx.wait_for_signal(NAME);
     signals sent before the workflow waits are kept in order."""
-
-    async def main() -> None:
-        value = None if payload is None else json_value(payload, "--payload")
-        app = App(database_url(db))
-        try:
-            await app.signal(execution_id, name, value)
-        finally:
-            await app.shutdown()
-        console.print(f"sent signal {name!r} to {execution_id}", highlight=False)
-
-    run_command(main)
+    _act(
+        db,
+        server,
+        api_key,
+        f"sent signal {name!r} to {execution_id}",
+        lambda b: b.signal(
+            execution_id, name, None if payload is None else json_value(payload, "--payload")
+        ),
+    )
 
 
 WholeId = Annotated[str, typer.Argument(help="the execution's whole id")]
 ReasonOption = Annotated[str | None, typer.Option(help="why (recorded in its history)")]
 
 
-def _act(db: str | None, what: str, act: Callable[[App], Awaitable[object]]) -> None:
-    """Run one operation through an App with no engine (the engine serving the database
-    carries it out), and say what was done."""
+def _act(
+    db: str | None,
+    server: str | None,
+    api_key: str | None,
+    what: str,
+    act: Callable[[Backend], Awaitable[object]],
+) -> None:
+    """Run one operation (on the database, through an App with no engine: the engine serving
+    it carries it out; or through the server's API), and say what was done."""
 
     async def main() -> None:
-        app = App(database_url(db))
-        try:
-            await act(app)
-        finally:
-            await app.shutdown()
+        async with open_backend(db, server, api_key) as backend:
+            await act(backend)
         console.print(what, highlight=False)
 
     run_command(main)
@@ -229,35 +228,73 @@ def _act(db: str | None, what: str, act: Callable[[App], Awaitable[object]]) -> 
 
 @executions_cli.command("cancel")
 def executions_cancel(
-    execution_id: WholeId, reason: ReasonOption = None, db: DbOption = None
+    execution_id: WholeId,
+    reason: ReasonOption = None,
+    db: DbOption = None,
+    server: ServerOption = None,
+    api_key: ApiKeyOption = None,
 ) -> None:
     """Ask an execution to stop: its code sees legato.Cancelled at its next await (and may
     clean up or compensate), its running steps are told; it ends CANCELLED."""
-    _act(db, f"asked {execution_id} to cancel", lambda app: app.cancel(execution_id, reason))
+    _act(
+        db,
+        server,
+        api_key,
+        f"asked {execution_id} to cancel",
+        lambda b: b.cancel(execution_id, reason),
+    )
 
 
 @executions_cli.command("terminate")
 def executions_terminate(
-    execution_id: WholeId, reason: ReasonOption = None, db: DbOption = None
+    execution_id: WholeId,
+    reason: ReasonOption = None,
+    db: DbOption = None,
+    server: ServerOption = None,
+    api_key: ApiKeyOption = None,
 ) -> None:
     """End an execution at once: TERMINATED, no more of its code runs, its running steps'
     results are dropped."""
-    _act(db, f"terminated {execution_id}", lambda app: app.terminate(execution_id, reason))
+    _act(
+        db,
+        server,
+        api_key,
+        f"terminated {execution_id}",
+        lambda b: b.terminate(execution_id, reason),
+    )
 
 
 @executions_cli.command("redrive")
-def executions_redrive(execution_id: WholeId, db: DbOption = None) -> None:
+def executions_redrive(
+    execution_id: WholeId,
+    db: DbOption = None,
+    server: ServerOption = None,
+    api_key: ApiKeyOption = None,
+) -> None:
     """Continue a FAILED, TIMED_OUT or CANCELLED execution from where it failed, with the code
     the engine runs now: the failed step runs again with a fresh retry budget."""
     _act(
         db,
+        server,
+        api_key,
         f"redriven {execution_id}: the engine goes on with it",
-        lambda app: app.redrive(execution_id),
+        lambda b: b.redrive(execution_id),
     )
 
 
 @executions_cli.command("resume")
-def executions_resume(execution_id: WholeId, db: DbOption = None) -> None:
+def executions_resume(
+    execution_id: WholeId,
+    db: DbOption = None,
+    server: ServerOption = None,
+    api_key: ApiKeyOption = None,
+) -> None:
     """Retry a SUSPENDED execution with the code the engine runs now (it suspends again if
     that code still does not match its history)."""
-    _act(db, f"resumed {execution_id}: the engine replays it", lambda app: app.resume(execution_id))
+    _act(
+        db,
+        server,
+        api_key,
+        f"resumed {execution_id}: the engine replays it",
+        lambda b: b.resume(execution_id),
+    )

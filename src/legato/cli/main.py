@@ -1,5 +1,5 @@
 """``legato``: dev (orchestrator + worker in one process), server, worker, run (a state
-machine), start, migrate, executions, definitions.
+machine), start, migrate, executions, definitions, keys.
 
 Each group of commands is a module of its own (``executions.py``, ``definitions.py``,
 ``start.py``); what they share (consoles, ``--db``, one-red-line errors) is ``common.py``."""
@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from legato.api.settings import DEFAULT_HOST, DEFAULT_PORT, ApiSettings, parse_bind
+from legato.cli.backend import ApiKeyOption, ServerOption
 from legato.cli.common import (
     DbOption,
     console,
@@ -25,9 +26,11 @@ from legato.cli.common import (
 )
 from legato.cli.definitions import definitions_cli, name_of
 from legato.cli.executions import executions_cli
+from legato.cli.keys import keys_cli
 from legato.cli.loading import load_app
 from legato.cli.render import execution_table
 from legato.cli.run_file import version_to_run
+from legato.cli.run_remote import run_on_server
 from legato.cli.serving import serve_until_stopped
 from legato.cli.start import start as start_cmd
 from legato.client import App, open_store
@@ -50,6 +53,7 @@ GraceOption = Annotated[
     ),
 ]
 app_cli.add_typer(definitions_cli, name="definitions")
+app_cli.add_typer(keys_cli, name="keys")
 HttpOption = Annotated[
     str,
     typer.Option(
@@ -60,16 +64,24 @@ HttpOption = Annotated[
     ),
 ]
 NoHttpOption = Annotated[bool, typer.Option("--no-http", help="do not serve the HTTP API")]
+RequireKeysOption = Annotated[
+    bool,
+    typer.Option(
+        "--require-keys",
+        help="every API request needs 'Authorization: Bearer KEY' even on loopback (always so "
+        "off loopback); make keys with legato keys create",
+    ),
+]
 
 
-def _http(bind: str, off: bool) -> ApiSettings | None:
+def _http(bind: str, off: bool, require_keys: bool = False) -> ApiSettings | None:
     if off:
         return None
     try:
         host, port = parse_bind(bind)
     except ValueError as exc:
         raise LegatoError(str(exc)) from None
-    return ApiSettings(host=host, port=port)
+    return ApiSettings(host=host, port=port, require_keys=require_keys)
 
 
 DEFAULT_BIND = f"{DEFAULT_HOST}:{DEFAULT_PORT}"
@@ -87,6 +99,7 @@ def dev(
     grace_seconds: GraceOption = 30.0,
     http: HttpOption = DEFAULT_BIND,
     no_http: NoHttpOption = False,
+    require_keys: RequireKeysOption = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Run the orchestrator and a worker in one process (SQLite by default), and the HTTP API."""
@@ -111,7 +124,7 @@ def dev(
             f"workflows: {', '.join(names) or 'none'}; steps: "
             f"{', '.join(sorted(app.registry.steps)) or 'none'}"
         )
-        api = _http(http, no_http)
+        api = _http(http, no_http, require_keys)
         console.print("press Ctrl-C to stop")
 
         async def on_ready() -> None:
@@ -168,16 +181,28 @@ def run_cmd(
     db: DbOption = None,
     timeout: Annotated[float | None, typer.Option(help="seconds to wait at most")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    server: ServerOption = None,
+    api_key: ApiKeyOption = None,
 ) -> None:
     """Run a state machine: always the file's content, stored as a definition version (the
     version that has this content, or the first of a new name; a name stored with other
     content is refused unless --name or --new-version). With --wait, this process runs it to
     the end and prints its output (or its error and cause, exit code 1); without, it records
-    the execution for the engine that serves the database and prints its id."""
+    the execution for the engine that serves the database and prints its id. With --server,
+    the file is pushed to that server and run there (--wait awaits it)."""
     setup_logging(verbose)
     machine = name or name_of(file)
 
     async def main() -> None:
+        if server:
+            if db or app_module:
+                raise LegatoError("with --server the server runs it: --db and --app do not apply")
+            value = json_value(input, "--input")
+            await run_on_server(file, machine, value, execution_id=id, wait=wait,
+                                timeout=timeout, server=server, api_key=api_key,
+                                new_version=new_version)  # fmt: skip
+            return
+
         from legato.engine.statemachine import read_definition
 
         definition = read_definition(file)  # checked before anything is written
@@ -220,6 +245,7 @@ def server(
     grace_seconds: GraceOption = 30.0,
     http: HttpOption = DEFAULT_BIND,
     no_http: NoHttpOption = False,
+    require_keys: RequireKeysOption = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Run the orchestrator role: decide the executions of the partitions this replica leases,
@@ -232,7 +258,7 @@ def server(
         app.configure(url=database_url(db, app.url), grace_seconds=grace_seconds)
         if lease_seconds is not None:
             app.configure(lease_seconds=lease_seconds)
-        api = _http(http, no_http)
+        api = _http(http, no_http, require_keys)
         err_console.print(f"Legato server on {app.url}")
         await serve_until_stopped(app, orchestrate=True, work=False, http=api)
 

@@ -5,7 +5,8 @@ earlier with other content, a state machine the app registers, a code workflow. 
 content is looked up by its hash: a stored version with that content is run as it is; a name
 not stored yet gets the file as its first version; a name stored with other content is refused
 with the two ways out (``--name OTHER``, or ``--new-version`` to store the file as the next
-version). A code workflow of the same name in the app is refused too: nothing but the file runs.
+version). A code workflow of the same name (in the app, or served by an engine on this database) is
+refused too: nothing but the file runs.
 """
 
 from __future__ import annotations
@@ -25,9 +26,13 @@ async def version_to_run(
     digest = content_hash(canonical_json(definition))
     code = sorted(v for (n, v) in app.registry.workflows if n == name and
                   (n, v) not in app.machines.registered)  # fmt: skip
+    if not code:  # nor one that an engine serving this database runs
+        store = await app.store_ready()
+        code = sorted(t.version for t in await store.workflow_types()
+                      if t.name == name and t.kind == "code")  # fmt: skip
     if code:
         raise LegatoError(
-            f"{file} cannot run as {name!r}: the app registers a code workflow of that name "
+            f"{file} cannot run as {name!r}: a code workflow has that name "
             f"(version {code[-1]}); run the file under another name with --name OTHER"
         )
     await app.record_state_machines()  # the app's machines are stored versions like any other

@@ -14,7 +14,8 @@ from typing import Annotated, Any
 import pydantic
 import typer
 
-from legato.cli.common import DbOption, console, database_url, json_value, run_command
+from legato.cli.backend import ApiKeyOption, ServerOption, open_backend
+from legato.cli.common import DbOption, console, json_value, run_command
 from legato.cli.loading import load_app
 from legato.client import App
 from legato.engine.registry import WorkflowDef
@@ -47,30 +48,28 @@ def start(
         typer.Option("--app", help="module[:attribute] holding the legato.App (as for dev)"),
     ] = None,
     db: DbOption = None,
+    server: ServerOption = None,
+    api_key: ApiKeyOption = None,
 ) -> None:
     """Start an execution and print its id.
 
     The execution is recorded for the engine that serves the database (legato dev, or legato
-    server and worker) to run; this process runs nothing."""
+    server and worker) to run; this process runs nothing. With --server it is started through
+    that server's API (which checks the input; --app is then optional)."""
 
     async def main() -> None:
-        if not app_module:
-            raise ConfigurationError(
-                f"legato start needs --app MODULE: the module whose legato.App registers "
-                f"workflow {workflow!r} (as for legato dev)"
-            )
         args, kwargs = arguments(json_value(input, "--input"))
-        app = load_app(app_module)
-        app.configure(url=database_url(db, app.url))
-        wf = app.registry.workflow_named(workflow)
-        check_input(wf, args, kwargs)
-        try:
-            handle = await app.start(wf.name, *args, id=id, **kwargs)
-        except pydantic.ValidationError as exc:  # what check_input did not foresee
-            raise LegatoError(f"input of workflow {wf.name!r} rejected: {_one_line(exc)}") from None
-        finally:
-            await app.shutdown()
-        console.print(handle.id, highlight=False, soft_wrap=True)
+        app = load_app(app_module) if app_module else None
+        if app is not None:
+            check_input(app.registry.workflow_named(workflow), args, kwargs)
+        async with open_backend(db, server, api_key, app) as backend:
+            try:
+                started = await backend.start(workflow, args, kwargs, id)
+            except pydantic.ValidationError as exc:  # what check_input did not foresee
+                raise LegatoError(
+                    f"input of workflow {workflow!r} rejected: {_one_line(exc)}"
+                ) from None
+        console.print(started, highlight=False, soft_wrap=True)
 
     run_command(main)
 

@@ -4,14 +4,15 @@ Each part is a small protocol with one job, and engine components ask for only t
 use: ``Executions`` (transitions and reads), ``TaskQueue``, ``Inbox``, ``Membership``
 (replicas and partition leases), ``Liveness`` (proof that an owner is dead), ``Workers``
 (who serves which steps), ``Lifecycle`` (open, migrate, notifications) and ``Inspection`` (an
-operator's reads: counts, id prefixes, retrying steps) and ``Definitions`` (state machine
-definitions, versioned and content-hashed).
+operator's reads: counts, id prefixes, retrying steps), ``Definitions`` (state machine
+definitions, versioned and content-hashed) and ``ApiKeys`` (who may call the HTTP API).
 """
 
 from __future__ import annotations
 
 from typing import Protocol
 
+from legato.ports.api_keys import ApiKeys
 from legato.ports.definitions import Definitions
 from legato.ports.executions import Executions
 from legato.ports.inbox import Inbox
@@ -32,6 +33,7 @@ class Store(
     Workers,
     Lifecycle,
     Inspection,
+    ApiKeys,
     Definitions,
     Protocol,
 ):

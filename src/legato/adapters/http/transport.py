@@ -126,7 +126,7 @@ def error_from_problem(
 ) -> errors.LegatoError:
     """The exception the server's problem stands for, as ``App`` would have raised it."""
     eid = str(body.get("execution_id", ""))
-    state = str(body.get("status", ""))
+    state = str(body.get("execution_status", ""))
     token = str(body.get("token", ""))
     made: errors.LegatoError
     if kind == "execution-not-found":

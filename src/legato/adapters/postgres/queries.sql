@@ -395,6 +395,28 @@ WITH g AS (
 WITH g AS (DELETE FROM timers WHERE execution_id = %s AND timer_id = %s RETURNING 1)
 SELECT legato_expect_one((SELECT count(*) FROM g));
 
+-- API keys (migration 0008): looked up by the SHA-256 of the key, never by the key.
+
+-- name: insert_api_key
+INSERT INTO api_keys (id, name, secret_hash, created_at)
+VALUES (%(id)s, %(name)s, %(hash)s, %(now)s);
+
+-- name: list_api_keys
+SELECT id, name, created_at, last_used_at, revoked_at FROM api_keys ORDER BY created_at, id;
+
+-- name: select_api_key
+SELECT id, name, created_at, last_used_at, revoked_at FROM api_keys WHERE id = %(id)s;
+
+-- name: active_api_keys
+SELECT secret_hash, id FROM api_keys WHERE revoked_at IS NULL;
+
+-- name: revoke_api_key
+UPDATE api_keys SET revoked_at = %(now)s WHERE id = %(id)s AND revoked_at IS NULL;
+
+-- name: touch_api_keys
+UPDATE api_keys SET last_used_at = %(now)s
+WHERE id = ANY(%(ids)s) AND (last_used_at IS NULL OR last_used_at < %(now)s);
+
 -- Inbox: messages for executions, consumed by the transition that records them.
 
 -- name: send_inbox

@@ -58,6 +58,7 @@ from legato.errors import (
     DefinitionVersionExists,
     StoreError,
 )
+from legato.ports.api_keys import ApiKey
 from legato.ports.definitions import DefinitionSummary, DefinitionVersion, Put, StoredDefinition
 from legato.ports.executions import ExecutionFilter, ExecutionRow, StartResult, WorkflowType
 from legato.ports.inspection import RetryingStep
@@ -394,6 +395,30 @@ class PostgresStore:
     async def waiting_steps(self, execution_id: str, now: int) -> list[WaitingStep]:
         rows = await self._read("waiting_steps", {"eid": execution_id, "now": now})
         return [WaitingStep(r[0], r[1], r[2]) for r in rows]
+
+    # --- API keys (legato.ports.api_keys) -----------------------------------------------------
+    async def create_api_key(self, key_id: str, name: str, secret_hash: str, now: int) -> None:
+        await self._write("insert_api_key", {"id": key_id, "name": name, "hash": secret_hash,
+                                             "now": now})  # fmt: skip
+
+    async def list_api_keys(self) -> list[ApiKey]:
+        return [ApiKey(*r) for r in await self._read("list_api_keys", None)]
+
+    async def revoke_api_key(self, key_id: str, now: int) -> ApiKey | None:
+        async def op(conn: Conn) -> ApiKey | None:
+            await conn.execute(QUERIES["revoke_api_key"], {"id": key_id, "now": now})
+            cur = await conn.execute(QUERIES["select_api_key"], {"id": key_id})
+            row = await cur.fetchone()
+            return None if row is None else ApiKey(*row)
+
+        key: ApiKey | None = await self.writer.submit(op)
+        return key
+
+    async def active_api_keys(self) -> dict[str, str]:
+        return {h: i for h, i in await self._read("active_api_keys", None)}
+
+    async def touch_api_keys(self, key_ids: list[str], now: int) -> None:
+        await self._write("touch_api_keys", {"ids": key_ids, "now": now})
 
     # --- orchestrator replicas ------------------------------------------------------------------
     async def heartbeat_replica(self, owner: str, now: int, live_ms: int, leaving: bool) -> int:

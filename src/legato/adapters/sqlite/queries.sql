@@ -339,6 +339,28 @@ WHERE t.id >= :eid || ':' AND t.id < :eid || ';' AND t.execution_id = :eid
   )
 ORDER BY t.step_id;
 
+-- API keys (migration 0008): looked up by the SHA-256 of the key, never by the key.
+
+-- name: insert_api_key
+INSERT INTO api_keys (id, name, secret_hash, created_at)
+VALUES (:id, :name, :hash, :now);
+
+-- name: list_api_keys
+SELECT id, name, created_at, last_used_at, revoked_at FROM api_keys ORDER BY created_at, id;
+
+-- name: select_api_key
+SELECT id, name, created_at, last_used_at, revoked_at FROM api_keys WHERE id = :id;
+
+-- name: active_api_keys
+SELECT secret_hash, id FROM api_keys WHERE revoked_at IS NULL;
+
+-- name: revoke_api_key
+UPDATE api_keys SET revoked_at = :now WHERE id = :id AND revoked_at IS NULL;
+
+-- name: touch_api_keys
+UPDATE api_keys SET last_used_at = :now
+WHERE id IN (SELECT value FROM json_each(:ids)) AND (last_used_at IS NULL OR last_used_at < :now);
+
 -- Inbox: messages for executions, consumed by the transition that records them.
 
 -- name: send_inbox

@@ -36,6 +36,7 @@ from legato.core.events import Event, Status
 from legato.core.messages import InboxKind, InboxMessage, InboxRow
 from legato.core.transition import NewExecution, Task, Transition
 from legato.errors import DatabaseReadOnlyError, DefinitionVersionExists, StoreError
+from legato.ports.api_keys import ApiKey
 from legato.ports.definitions import DefinitionSummary, DefinitionVersion, Put, StoredDefinition
 from legato.ports.executions import ExecutionFilter, ExecutionRow, StartResult, WorkflowType
 from legato.ports.inspection import RetryingStep
@@ -357,6 +358,30 @@ class SqliteStore:
     async def waiting_steps(self, execution_id: str, now: int) -> list[WaitingStep]:
         rows = self._read("waiting_steps", {"eid": execution_id, "now": now})
         return [WaitingStep(r[0], r[1], r[2]) for r in rows]
+
+    # --- API keys (legato.ports.api_keys) -----------------------------------------------------
+    async def create_api_key(self, key_id: str, name: str, secret_hash: str, now: int) -> None:
+        params = {"id": key_id, "name": name, "hash": secret_hash, "now": now}
+        await self.writer.submit(lambda c: c.execute(QUERIES["insert_api_key"], params))
+
+    async def list_api_keys(self) -> list[ApiKey]:
+        return [ApiKey(*r) for r in self._read("list_api_keys", None)]
+
+    async def revoke_api_key(self, key_id: str, now: int) -> ApiKey | None:
+        def op(conn: sqlite3.Connection) -> ApiKey | None:
+            conn.execute(QUERIES["revoke_api_key"], {"id": key_id, "now": now})
+            row = conn.execute(QUERIES["select_api_key"], {"id": key_id}).fetchone()
+            return None if row is None else ApiKey(*row)
+
+        key: ApiKey | None = await self.writer.submit(op)
+        return key
+
+    async def active_api_keys(self) -> dict[str, str]:
+        return {h: i for h, i in self._read("active_api_keys", None)}
+
+    async def touch_api_keys(self, key_ids: list[str], now: int) -> None:
+        params = driver.bind({"ids": key_ids, "now": now})
+        await self.writer.submit(lambda c: c.execute(QUERIES["touch_api_keys"], params))
 
     # --- orchestrator replicas ------------------------------------------------------------------
     async def heartbeat_replica(self, owner: str, now: int, live_ms: int, leaving: bool) -> int:
