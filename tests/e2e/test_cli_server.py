@@ -125,7 +125,8 @@ async def test_run_pushes_the_file_and_never_runs_another_definition_of_its_name
     clash = await _legato(
         "run", str(tmp_path / "refuse.asl.yaml"), "--name", "hello", "--server", server
     )
-    assert clash.exit_code == 1 and "has other content" in clash.stderr
+    assert clash.exit_code == 1 and "differs from the definition" in clash.stderr
+    assert "--new-version" in clash.stderr
     code = await _legato("run", hello, "--name", "adder", "--server", server)
     assert code.exit_code == 1 and "code workflow named 'adder'" in code.stderr
     checked: list[Any] = []
@@ -146,3 +147,33 @@ async def test_api_keys_from_the_option_or_the_environment(
     _ok(await _legato("executions", "list", "--server", server, "--api-key", key))
     env = {"LEGATO_SERVER": server, "LEGATO_API_KEY": key}
     assert _ok(await _legato("start", "adder", "--input", "[1]", env=env)).strip()
+
+
+async def test_definitions_push_list_show_through_the_api(
+    any_db_url: str, processes: Processes, wait_for: Waiter, tmp_path: Path
+) -> None:
+    server = await _serve(processes, wait_for, any_db_url)
+    (tmp_path / "hello.asl.yaml").write_text(GREETER)
+    (tmp_path / "refuse.asl.yaml").write_text(REFUSER)
+    pushed = _ok(await _legato("definitions", "push", str(tmp_path / "hello.asl.yaml"),
+                               "--server", server))  # fmt: skip
+    assert pushed.startswith("hello version 1 sha256:") and pushed.strip().endswith("stored")
+    again = _ok(await _legato("definitions", "push", str(tmp_path / "hello.asl.yaml"),
+                              "--db", any_db_url))  # fmt: skip
+    assert again.replace("unchanged", "stored") == pushed  # the same version either way
+    _ok(await _legato("definitions", "push", str(tmp_path / "refuse.asl.yaml"), "--name",
+                      "hello", "--server", server))  # fmt: skip
+    for command in (
+        ["definitions", "list"],
+        ["definitions", "list", "--json"],
+        ["definitions", "show", "hello"],
+        ["definitions", "show", "hello", "--version", "1", "--json"],
+    ):
+        via_db = _ok(await _legato(*command, "--db", any_db_url))
+        via_api = _ok(await _legato(*command, "--server", server))
+        assert via_api == via_db, command
+    listed = json.loads(_ok(await _legato("definitions", "list", "--json", "--server", server)))
+    hello = next(item for item in listed["items"] if item["name"] == "hello")
+    assert hello["versions"] == ["1", "2"] and hello["latest_version"] == "2"
+    missing = await _legato("definitions", "show", "nope", "--server", server)
+    assert missing.exit_code == 1 and "nope" in missing.stderr

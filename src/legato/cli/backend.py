@@ -218,6 +218,16 @@ class DbBackend:
         return stored.as_json()
 
 
+def _stored_call(kind: str | None, shown: Any) -> Any:
+    """The API's input (a state machine's value; a code workflow's ``{args, kwargs}``) as the
+    database holds it, ``[args, kwargs]``, so both backends print the same."""
+    if kind == "state_machine":
+        return [[shown], {}]
+    if isinstance(shown, dict) and "args" in shown:
+        return [shown["args"], shown.get("kwargs") or {}]
+    return shown
+
+
 class HttpBackend:
     """A Legato server's HTTP API, through ``legato.Client``."""
 
@@ -244,7 +254,7 @@ class HttpBackend:
         output = None
         if execution.status.status == Status.COMPLETED:
             output = codec.dumps(execution.output, "output")
-        return Shown(execution.status, execution.input, output, now)
+        return Shown(execution.status, _stored_call(execution.kind, execution.input), output, now)
 
     async def history(self, execution_id: str) -> History:
         handle = self.client.get_handle(execution_id)
