@@ -6,14 +6,16 @@ Each resource is a router module of its own (``health``, ``definitions``, ``exec
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import APIRouter, FastAPI
 
-from legato.api import health, problems
+from legato.api import activities, health, problems, workers
 from legato.api.body_limit import BodyLimit
 from legato.api.settings import ApiSettings
 from legato.client import App
 
-ROUTERS: list[APIRouter] = [health.router]
+ROUTERS: list[APIRouter] = [health.router, workers.router, activities.router]
 
 DESCRIPTION = """\
 Start, watch and operate Legato executions from any language, register state machine
@@ -33,6 +35,7 @@ def create_api(app: App, settings: ApiSettings | None = None) -> FastAPI:
     )
     api.state.legato = app
     api.state.settings = settings
+    api.state.closing = asyncio.Event()  # set when the server stops: long polls answer now
     problems.install(api)
     for router in ROUTERS:
         api.include_router(router)
