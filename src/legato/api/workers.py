@@ -126,6 +126,29 @@ class TaskHeartbeat(BaseModel):
     lease_ms: LeaseMs = 30_000
 
 
+class HandedOut(dict[tuple[str, int], Task]):
+    """The tasks this server handed out and not yet heard back about, by (id, attempt): an
+    outcome for one of them goes straight to this process's orchestrator, with no poll of the
+    store in between. Bounded: past ``LIMIT`` the oldest are forgotten (a worker that died
+    with them; their outcomes, if any come, are found by the orchestrator's poll)."""
+
+    LIMIT = 100_000
+
+    def add(self, tasks: list[Task]) -> None:
+        for task in tasks:
+            self[(task.id, task.attempt)] = task
+        while len(self) > self.LIMIT:
+            del self[next(iter(self))]
+
+
+def _handed_out(request: Request) -> HandedOut:
+    state = request.app.state
+    handed: HandedOut | None = getattr(state, "remote_claims", None)
+    if handed is None:
+        handed = state.remote_claims = HandedOut()
+    return handed
+
+
 def _remote(owner: str) -> str:
     if role_of(owner) != REMOTE_ROLE:  # the pattern says so; this keeps the rule in one place
         raise Problem(422, "invalid-request", f"{owner!r} is not a remote worker's owner id")
@@ -165,11 +188,14 @@ async def claim(
         )
 
     found = await long_poll(engine, look, body.wait_seconds, closing, request)
+    _handed_out(request).add(found)
     return {"tasks": [_wire(t) for t in found]}
 
 
 @router.post("/v1/workers/{owner}/finish", response_model=Finished)
-async def finish(owner: Owner, body: FinishRequest, app: LegatoApp) -> dict[str, Any]:
+async def finish(
+    owner: Owner, body: FinishRequest, app: LegatoApp, request: Request
+) -> dict[str, Any]:
     """Record outcomes on their tasks (only under the lease that ran them) and decide them."""
     engine = engine_of(app)
     worker = _remote(owner)
@@ -187,8 +213,18 @@ async def finish(owner: Owner, body: FinishRequest, app: LegatoApp) -> dict[str,
     recorded = await asyncio.gather(
         *(store.finish_task(o.task_id, o.attempt, worker, o.outcome) for o in body.outcomes)
     )
-    if any(recorded):
-        engine.wake_orchestrator()  # decided now, not at the orchestrator's next poll
+    handed, orch = _handed_out(request), engine.orchestrator
+    polled = False
+    for item, done in zip(body.outcomes, recorded, strict=True):
+        task = handed.pop((item.task_id, item.attempt), None)
+        if not done:
+            continue
+        if task is not None and orch is not None and orch.owns(task.execution_id):
+            orch.deliver_done(task._replace(outcome=item.outcome))  # decided now
+        else:
+            polled = True
+    if polled:  # claimed through another server, or decided elsewhere: the poll finds it
+        engine.wake_orchestrator()
     return {"recorded": list(recorded)}
 
 

@@ -5,14 +5,15 @@
 Lease semantics are the server's store's: claims, renewals and heartbeats say how long a lease
 should run (``lease_ms``) rather than until when, so the two machines' clocks need not agree.
 A claim is a long poll: the server answers as soon as tasks are claimable, or empty after
-``wait_seconds``. Outcomes reported in the same moment go to the server in one request (one
-in flight at a time; those reported meanwhile wait for it and go together), so a busy worker
-pays far less than a round trip per step.
+``wait_seconds``. Outcomes are queued and sent in the background, those of the same moment in
+one request (one in flight at a time; those reported meanwhile wait for it and go together),
+so a busy worker pays far less than a round trip per step and its slot is free at once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 from urllib.parse import quote
 
@@ -21,6 +22,7 @@ from legato.core.transition import Task
 from legato.ports.clock import Clock
 from legato.ports.workers import WaitingStep
 
+log = logging.getLogger("legato.worker")
 #: how long one claim waits on the server for tasks before it answers empty
 CLAIM_WAIT_SECONDS = 10.0
 
@@ -34,7 +36,7 @@ class RemoteTaskQueue:
         self.transport = transport
         self.clock = clock
         self.wait_seconds = wait_seconds
-        self._pending: list[tuple[dict[str, Any], asyncio.Future[bool]]] = []
+        self._pending: list[dict[str, Any]] = []
         self._sending: asyncio.Task[None] | None = None
 
     def _path(self, owner: str, what: str) -> str:
@@ -60,12 +62,22 @@ class RemoteTaskQueue:
         return [_task(t) for t in answer["tasks"]]
 
     async def finish_task(self, task_id: str, attempt: int, owner: str, outcome: str) -> bool:
-        fut: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        item = {"task_id": task_id, "attempt": attempt, "outcome": outcome}
-        self._pending.append(({"owner": owner, **item}, fut))
+        """Queues the outcome and returns at once (True): the worker's slot is free for the
+        next claim while outcomes travel. It holds no lease renewal meanwhile, which the
+        send outlasts only if the server is unreachable for longer than the lease (the step
+        then runs again, as it would have anyway); ``release_tasks`` and ``flush`` wait for
+        the outcomes queued before them, so a stop never gives back a finished step."""
+        self._pending.append(
+            {"owner": owner, "task_id": task_id, "attempt": attempt, "outcome": outcome}
+        )
         if self._sending is None:
             self._sending = asyncio.get_running_loop().create_task(self._send_outcomes())
-        return await fut
+        return True
+
+    async def flush(self) -> None:
+        """Wait until every outcome queued so far has been sent (or failed to be)."""
+        while self._sending is not None:
+            await asyncio.shield(self._sending)
 
     async def _send_outcomes(self) -> None:
         """Send what is pending, one request per owner, until nothing is."""
@@ -73,33 +85,35 @@ class RemoteTaskQueue:
             while self._pending:
                 await asyncio.sleep(0)  # the outcomes of this loop turn go together
                 batch, self._pending = self._pending, []
-                by_owner: dict[str, list[tuple[dict[str, Any], asyncio.Future[bool]]]] = {}
-                for item, fut in batch:
-                    by_owner.setdefault(item.pop("owner"), []).append((item, fut))
+                by_owner: dict[str, list[dict[str, Any]]] = {}
+                for item in batch:
+                    by_owner.setdefault(item.pop("owner"), []).append(item)
                 for owner, items in by_owner.items():
                     await self._send(owner, items)
         finally:
             self._sending = None
 
-    async def _send(
-        self, owner: str, items: list[tuple[dict[str, Any], asyncio.Future[bool]]]
-    ) -> None:
+    async def _send(self, owner: str, items: list[dict[str, Any]]) -> None:
         try:
             answer = await self.transport.call(
-                "POST", self._path(owner, "finish"), json={"outcomes": [i for i, _ in items]}
+                "POST", self._path(owner, "finish"), json={"outcomes": items}
             )
-        except BaseException as exc:
-            for _, fut in items:
-                if not fut.done():
-                    fut.set_exception(exc)
-            if not isinstance(exc, Exception):
-                raise
+        except Exception as exc:
+            log.warning(
+                "could not record %d step %s (%s); %s run again once %s leases run out",
+                len(items),
+                "outcome" if len(items) == 1 else "outcomes",
+                exc,
+                "it will" if len(items) == 1 else "they will",
+                "its" if len(items) == 1 else "their",
+            )
             return
-        for (_, fut), recorded in zip(items, answer["recorded"], strict=True):
-            if not fut.done():
-                fut.set_result(bool(recorded))
+        superseded = sum(1 for r in answer["recorded"] if not r)
+        if superseded:
+            log.info("%d outcomes came after their lease had passed on: not recorded", superseded)
 
     async def release_tasks(self, owner: str, task_ids: list[str] | None) -> int:
+        await self.flush()  # a finished step's outcome first: it is never given back
         answer = await self.transport.call(
             "POST", self._path(owner, "release"), json={"task_ids": task_ids}
         )
