@@ -10,12 +10,12 @@ import asyncio
 
 from fastapi import APIRouter, FastAPI
 
-from legato.api import activities, health, problems, workers
+from legato.api import activities, health, problems, tokens, workers
 from legato.api.body_limit import BodyLimit
 from legato.api.settings import ApiSettings
 from legato.client import App
 
-ROUTERS: list[APIRouter] = [health.router, workers.router, activities.router]
+ROUTERS: list[APIRouter] = [health.router, tokens.router, workers.router, activities.router]
 
 DESCRIPTION = """\
 Start, watch and operate Legato executions from any language, register state machine
