@@ -20,9 +20,9 @@ import pytest
 import legato
 from legato.adapters.sqlite.owner_locks import lock_folder
 from legato.client import open_store
-from legato.engine.recovery import Recovery
 from legato.core.owners import REMOTE_ROLE, owner_id
 from legato.core.partitions import PARTITIONS
+from legato.engine.recovery import Recovery
 from legato.ports.liveness import OwnerInfo
 from legato.ports.membership import LeaseHolder, Takeover
 from legato.ports.store import Store

@@ -24,7 +24,7 @@ import pytest
 import legato
 from legato.core.events import ExternalTaskFailed, ExternalTaskHeartbeat
 from tests.conftest import of_type
-from tests.processes import Processes, lines_of
+from tests.processes import Processes
 
 HERE = Path(__file__).parent
 LEGATO = [sys.executable, "-m", "legato.cli"]

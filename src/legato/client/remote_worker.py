@@ -40,9 +40,7 @@ class RemoteWorker:
         queues: list[str] | None = None,
     ) -> None:
         self.app = app
-        self.transport = Transport(
-            server, api_key=api_key, reconnect_seconds=app.reconnect_seconds
-        )
+        self.transport = Transport(server, api_key=api_key, reconnect_seconds=app.reconnect_seconds)
         registry = app.registry
         self.worker = Worker(
             RemoteTaskQueue(self.transport, app.clock),

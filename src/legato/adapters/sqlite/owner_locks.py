@@ -126,9 +126,7 @@ class OwnerLocks:
 
     def alive(self, owners: list[str]) -> dict[str, bool | None]:
         here = socket.gethostname()
-        return {
-            o: self._alive(o) if host_of(o) == here and provable(o) else None for o in owners
-        }
+        return {o: self._alive(o) if host_of(o) == here and provable(o) else None for o in owners}
 
     def _alive(self, owner: str) -> bool | None:
         try:
