@@ -25,6 +25,7 @@ from legato.ports.workers import WaitingStep
 log = logging.getLogger("legato.worker")
 #: how long one claim waits on the server for tasks before it answers empty
 CLAIM_WAIT_SECONDS = 10.0
+FLUSH_TIMEOUT = 10.0  # seconds giving leases back waits for the outcomes sent before
 
 
 class RemoteTaskQueue:
@@ -74,10 +75,13 @@ class RemoteTaskQueue:
             self._sending = asyncio.get_running_loop().create_task(self._send_outcomes())
         return True
 
-    async def flush(self) -> None:
-        """Wait until every outcome queued so far has been sent (or failed to be)."""
-        while self._sending is not None:
-            await asyncio.shield(self._sending)
+    async def flush(self, timeout: float = FLUSH_TIMEOUT) -> None:
+        """Wait until every outcome queued so far has been sent (or failed to be), for
+        ``timeout`` seconds at most (a server that does not answer: their leases run out)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while self._sending is not None and loop.time() < deadline:
+            await asyncio.wait({self._sending}, timeout=deadline - loop.time())
 
     async def _send_outcomes(self) -> None:
         """Send what is pending, one request per owner, until nothing is."""
