@@ -48,6 +48,7 @@ Name = Annotated[
     Path(
         description="the activity's name, or its ARN arn:aws:states:REGION:ACCOUNT:activity:NAME",
         max_length=300,
+        pattern=r"^[A-Za-z0-9_.:-]+$",
     ),
 ]
 

@@ -31,6 +31,7 @@ from pydantic import BaseModel, Field
 from legato.api.deps import Closing, LegatoApp
 from legato.api.long_poll import engine_of, long_poll
 from legato.api.problems import Problem
+from legato.core import codec
 from legato.core.outcome import Outcome
 from legato.core.owners import REMOTE_ROLE, role_of
 from legato.core.transition import Task
@@ -48,7 +49,10 @@ Owner = Annotated[
     ),
 ]
 LeaseMs = Annotated[int, Field(ge=100, le=MAX_LEASE_MS, description="lease length, ms")]
-Names = Annotated[list[Annotated[str, Field(max_length=500)]], Field(max_length=10_000)]
+#: names and ids as the store keeps them (no NUL: PostgreSQL text cannot hold one)
+Text = Annotated[str, Field(max_length=1000, pattern=r"^[^\x00]*$")]
+Names = Annotated[list[Text], Field(max_length=10_000)]
+Attempt = Annotated[int, Field(ge=0, le=2**31 - 1)]
 
 
 class WireTask(BaseModel):
@@ -80,9 +84,11 @@ class Claimed(BaseModel):
 
 
 class FinishedTask(BaseModel):
-    task_id: str
-    attempt: int
-    outcome: str = Field(description="the attempt's outcome (Legato's Outcome JSON)")
+    task_id: Text
+    attempt: Attempt
+    outcome: str = Field(
+        pattern=r"^[^\x00]*$", description="the attempt's outcome (Legato's Outcome JSON)"
+    )
 
 
 class FinishRequest(BaseModel):
@@ -96,7 +102,7 @@ class Finished(BaseModel):
 
 
 class RenewRequest(BaseModel):
-    task_ids: list[str] = Field(max_length=100_000)
+    task_ids: list[Text] = Field(max_length=100_000)
     lease_ms: LeaseMs = 30_000
 
 
@@ -105,7 +111,7 @@ class Renewed(BaseModel):
 
 
 class ReleaseRequest(BaseModel):
-    task_ids: list[str] | None = Field(None, description="null: every lease the worker holds")
+    task_ids: list[Text] | None = Field(None, description="null: every lease the worker holds")
 
 
 class Released(BaseModel):
@@ -120,9 +126,11 @@ class WorkerHeartbeat(BaseModel):
 
 
 class TaskHeartbeat(BaseModel):
-    task_id: str
-    attempt: int
-    details: str | None = Field(None, description="JSON handed to the step's next attempt")
+    task_id: Text
+    attempt: Attempt
+    details: str | None = Field(
+        None, pattern=r"^[^\x00]*$", description="JSON handed to the step's next attempt"
+    )
     lease_ms: LeaseMs = 30_000
 
 
@@ -153,6 +161,35 @@ def _remote(owner: str) -> str:
     if role_of(owner) != REMOTE_ROLE:  # the pattern says so; this keeps the rule in one place
         raise Problem(422, "invalid-request", f"{owner!r} is not a remote worker's owner id")
     return owner
+
+
+def _is_outcome(text: str) -> bool:
+    """An outcome as a worker makes it (``Outcome.to_json``): what the orchestrator decodes
+    must never fail there, where it could only be redelivered."""
+    try:
+        outcome = Outcome.from_json(text)
+        if outcome.result is not None:
+            codec.loads(outcome.result)
+        if outcome.heartbeat_details is not None:
+            codec.loads(outcome.heartbeat_details)
+    except Exception:
+        return False
+    texts = (outcome.error_type, outcome.message, outcome.traceback)
+    return (
+        isinstance(outcome.ok, bool)
+        and isinstance(outcome.non_retryable, bool)
+        and all(t is None or isinstance(t, str) for t in texts)
+        and all(isinstance(t, str) for t in outcome.error_types)
+        and (outcome.ok or outcome.error_type is not None)
+    )
+
+
+def _is_json(text: str | None) -> bool:
+    try:
+        codec.loads(text)
+    except Exception:
+        return False
+    return True
 
 
 def _wire(task: Task) -> dict[str, Any]:
@@ -200,9 +237,7 @@ async def finish(
     engine = engine_of(app)
     worker = _remote(owner)
     for i, item in enumerate(body.outcomes):
-        try:
-            Outcome.from_json(item.outcome)
-        except Exception:
+        if not _is_outcome(item.outcome):
             raise Problem(
                 422,
                 "invalid-request",
@@ -258,6 +293,13 @@ async def heartbeat(owner: Owner, body: WorkerHeartbeat, app: LegatoApp) -> Resp
 @router.post("/v1/worker-tasks/heartbeat", status_code=204)
 async def task_heartbeat(body: TaskHeartbeat, app: LegatoApp) -> Response:
     engine = engine_of(app)
+    if not _is_json(body.details):
+        raise Problem(
+            422,
+            "invalid-request",
+            "details must be JSON text",
+            errors=[{"path": "$.details", "message": "not JSON"}],
+        )
     expires_at = engine.clock.now_ms() + body.lease_ms
     await engine.store.record_heartbeat(body.task_id, body.attempt, body.details, expires_at)
     return Response(status_code=204)
