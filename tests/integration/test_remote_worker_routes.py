@@ -16,7 +16,9 @@ from legato.api.serve import ApiServer
 from legato.api.server import create_api
 from legato.api.settings import ApiSettings
 from legato.client.remote_worker import RemoteWorker
+from legato.core.events import StepRetryScheduled
 from legato.core.outcome import Outcome
+from tests.conftest import of_type
 
 #: set by ``forever`` once it runs (made anew by each test: an event belongs to one loop)
 STARTED: list[asyncio.Event] = []
@@ -32,6 +34,16 @@ def _register(app: legato.App) -> legato.App:
         STARTED[-1].set()
         await asyncio.Event().wait()
         return tag
+
+    @app.step(name="flaky", retry=legato.Retry(max_attempts=3, initial=0.2, jitter=False))
+    async def flaky(tag: str) -> str:
+        if legato.step_context().attempt == 1:
+            raise ValueError("first attempts fail")
+        return tag
+
+    @app.workflow(name="retried")
+    async def retried(ctx: legato.Context) -> str:
+        return await ctx.step(flaky, "ok")  # type: ignore[no-any-return]
 
     @app.workflow(name="sums")
     async def sums(ctx: legato.Context, n: int) -> int:
@@ -75,6 +87,19 @@ async def test_steps_run_on_the_remote_worker(any_db_url: str) -> None:
     async with serving(any_db_url) as (server, address), remote(address):
         handles = [await server.start("sums", 20) for _ in range(10)]
         assert [await h.result(timeout=30) for h in handles] == [sum(range(20))] * 10
+
+
+@pytest.mark.timeout(60)
+async def test_a_failed_attempt_is_retried_on_the_remote_worker_after_its_backoff(
+    any_db_url: str,
+) -> None:
+    """The failure travels as an outcome; the retry's task is claimable only after its
+    backoff, when the server's long poll is woken for it."""
+    async with serving(any_db_url) as (server, address), remote(address):
+        handle = await server.start("retried")
+        assert await handle.result(timeout=30) == "ok"
+        retries = of_type(await handle.history(), StepRetryScheduled)
+        assert [(r.error_type, r.attempt) for r in retries] == [("ValueError", 1)]
 
 
 @pytest.mark.timeout(60)
