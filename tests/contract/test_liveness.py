@@ -20,8 +20,9 @@ import pytest
 import legato
 from legato.adapters.sqlite.owner_locks import lock_folder
 from legato.client import open_store
-from legato.core.owners import owner_id
+from legato.core.owners import REMOTE_ROLE, owner_id
 from legato.core.partitions import PARTITIONS
+from legato.engine.recovery import Recovery
 from legato.ports.liveness import OwnerInfo
 from legato.ports.membership import LeaseHolder, Takeover
 from legato.ports.store import Store
@@ -83,6 +84,23 @@ async def test_an_owner_on_another_host_cannot_be_judged_by_sqlite_file_locks(
         assert await store.alive([far]) == {far: None}
     finally:
         await store.close()
+
+
+async def test_a_remote_worker_is_never_judged_and_recovery_leaves_its_leases(
+    store: Store,
+) -> None:
+    """A remote worker (``legato worker --server``) holds no lock: its leases run out, never
+    taken early (PostgreSQL would otherwise find its never-held lock free and call it dead)."""
+    remote = owner_id(REMOTE_ROLE, HOST, os.getpid(), "remote1")
+    assert await store.alive([remote, owner("ghost")]) == {
+        remote: None,
+        owner("ghost"): (await store.alive([owner("ghost")]))[owner("ghost")],
+    }
+    await _start(store, "e1")
+    await store.claim_tasks(remote, ["default"], ["work"], now=20_000, lease_ms=60_000, limit=1)
+    taken = await Recovery(store, owner("me"), partitions=True).run(20_001, 500, starting=True)
+    assert taken == []
+    assert await store.claim_tasks(owner("me"), ["default"], ["work"], 20_002, 500, 1) == []
 
 
 @pytest.mark.slow

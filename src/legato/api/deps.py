@@ -3,6 +3,7 @@ store and its registry) and the server's settings."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -16,6 +17,11 @@ def _app(request: Request) -> App:
     return app
 
 
+def _closing(request: Request) -> asyncio.Event:
+    closing: asyncio.Event = request.app.state.closing
+    return closing
+
+
 def _settings(request: Request) -> ApiSettings:
     settings: ApiSettings = request.app.state.settings
     return settings
@@ -23,3 +29,5 @@ def _settings(request: Request) -> ApiSettings:
 
 LegatoApp = Annotated[App, Depends(_app)]
 Settings = Annotated[ApiSettings, Depends(_settings)]
+#: set once the server stops: a long poll answers at once rather than hold the stop
+Closing = Annotated[asyncio.Event, Depends(_closing)]

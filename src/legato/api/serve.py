@@ -61,6 +61,9 @@ class ApiServer:
     async def stop(self) -> None:
         if self._task is None:
             return
+        closing = getattr(self._api.state, "closing", None)
+        if closing is not None:  # long polls (remote workers' claims) answer at once
+            closing.set()
         self._server.should_exit = True
         try:
             await self._task

@@ -6,9 +6,20 @@ Each resource is a router module of its own (``health``, ``definitions``, ``exec
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import APIRouter, FastAPI
 
-from legato.api import definitions, executions, health, problems, tokens, workflows
+from legato.api import (
+    activities,
+    definitions,
+    executions,
+    health,
+    problems,
+    tokens,
+    workers,
+    workflows,
+)
 from legato.api.body_limit import BodyLimit
 from legato.api.keys import RequireKeys, document, store_cache
 from legato.api.settings import ApiSettings
@@ -20,6 +31,8 @@ ROUTERS: list[APIRouter] = [
     executions.router,
     workflows.router,
     tokens.router,
+    workers.router,
+    activities.router,
 ]
 
 DESCRIPTION = """\
@@ -40,6 +53,7 @@ def create_api(app: App, settings: ApiSettings | None = None) -> FastAPI:
     )
     api.state.legato = app
     api.state.settings = settings
+    api.state.closing = asyncio.Event()  # set when the server stops: long polls answer now
     problems.install(api)
     for router in ROUTERS:
         api.include_router(router)

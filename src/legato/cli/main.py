@@ -31,7 +31,7 @@ from legato.cli.loading import load_app
 from legato.cli.render import execution_table
 from legato.cli.run_file import version_to_run
 from legato.cli.run_remote import run_on_server
-from legato.cli.serving import serve_until_stopped
+from legato.cli.serving import serve_remote_until_stopped, serve_until_stopped
 from legato.cli.start import start as start_cmd
 from legato.client import App, open_store
 from legato.core import codec
@@ -272,18 +272,40 @@ def worker_cmd(
     concurrency: Annotated[int, typer.Option(help="steps run at once")] = 100,
     queue: Annotated[list[str] | None, typer.Option(help="queues to serve (default: all)")] = None,
     grace_seconds: GraceOption = 30.0,
+    server: Annotated[
+        str | None,
+        typer.Option(
+            envvar="LEGATO_SERVER",
+            help="a Legato server's URL (http://HOST:PORT): run its steps through its HTTP API, "
+            "with no database access (instead of --db)",
+        ),
+    ] = None,
+    api_key: Annotated[
+        str | None,
+        typer.Option(envvar="LEGATO_API_KEY", help="the API key for --server, if it needs one"),
+    ] = None,
+    lease_seconds: Annotated[
+        float | None, typer.Option(help="task lease (default: the app's)")
+    ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
-    """Run the app's steps: claim tasks from the database, run them, record the outcomes.
-    It claims only the steps the app module registers (old and new workers can run side by
-    side during a deploy)."""
+    """Run the app's steps: claim tasks from the database (or, with --server, from a Legato
+    server over HTTP), run them, record the outcomes. It claims only the steps the app module
+    registers (old and new workers can run side by side during a deploy)."""
     setup_logging(verbose, serving=True)
 
     async def main() -> None:
         app = load_app(app_module)
-        app.configure(
-            url=database_url(db, app.url), concurrency=concurrency, grace_seconds=grace_seconds
-        )
+        app.configure(concurrency=concurrency, grace_seconds=grace_seconds)
+        if lease_seconds is not None:
+            app.configure(lease_seconds=lease_seconds)
+        if server:
+            if db:
+                raise LegatoError("give --db or --server, not both")
+            err_console.print(f"Legato remote worker for {server}, concurrency {concurrency}")
+            await serve_remote_until_stopped(app, server, api_key=api_key, queues=queue or None)
+            return
+        app.configure(url=database_url(db, app.url))
         err_console.print(f"Legato worker on {app.url}, concurrency {concurrency}")
         await serve_until_stopped(app, orchestrate=False, work=True, queues=queue or None)
 

@@ -1,4 +1,5 @@
-"""How ``legato dev``, ``server`` and ``worker`` run until told to stop, and how they stop.
+"""How ``legato dev``, ``server`` and ``worker`` (also ``worker --server``, a remote worker)
+run until told to stop, and how they stop.
 
 SIGTERM or Ctrl-C (SIGINT) stops gracefully: claim nothing more, give running steps the grace
 period to finish and record their outcomes, give back every lease, exit 0
@@ -20,6 +21,7 @@ from legato.api.serve import ApiServer
 from legato.api.server import create_api
 from legato.api.settings import ApiSettings
 from legato.client import App
+from legato.client.remote_worker import RemoteWorker
 
 log = logging.getLogger("legato.cli")
 #: loggers whose INFO lines (starting, stopping, what was released) a long-running command
@@ -53,6 +55,33 @@ async def serve_until_stopped(
     except BaseException:
         await app.shutdown()
         raise
+    try:
+        if on_ready is not None:
+            await on_ready()
+        await _until_signalled(app)
+    finally:
+        if api is not None:
+            await api.stop()
+        await app.shutdown()
+    _exit_if_threads(engine.threads_left)
+
+
+async def serve_remote_until_stopped(
+    app: App, server: str, *, api_key: str | None, queues: list[str] | None
+) -> None:
+    """``legato worker --server``: run the app's steps for the server at ``server``, through
+    its HTTP API (``legato.client.remote_worker``), until told to stop."""
+    worker = RemoteWorker(app, server, api_key=api_key, queues=queues)
+    await worker.start()
+    try:
+        await _until_signalled(app)
+    finally:
+        await worker.stop()
+    _exit_if_threads(worker.threads_left)
+
+
+async def _until_signalled(app: App) -> None:
+    """Returns at the first SIGTERM or SIGINT; a second one exits at once."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
 
@@ -74,19 +103,15 @@ async def serve_until_stopped(
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, on_signal, sig)
-    try:
-        if on_ready is not None:
-            await on_ready()
-        await stop.wait()
-    finally:
-        if api is not None:
-            await api.stop()
-        await app.shutdown()
-    if engine.threads_left:  # the interpreter would wait for them at exit: do not
+    await stop.wait()
+
+
+def _exit_if_threads(threads_left: int) -> None:
+    if threads_left:  # the interpreter would wait for them at exit: do not
         log.info(
             "exiting without waiting for %d sync step %s still running",
-            engine.threads_left,
-            "thread" if engine.threads_left == 1 else "threads",
+            threads_left,
+            "thread" if threads_left == 1 else "threads",
         )
         _exit_now(0)
 

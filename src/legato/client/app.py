@@ -298,6 +298,12 @@ class App:
         self._store_open = True
         return engine
 
+    @property
+    def running_engine(self) -> Engine | None:
+        """The engine this process runs, if it runs one (the HTTP API's routes for remote
+        workers reach its store and wake its orchestrator)."""
+        return self._engine
+
     async def __aenter__(self) -> App:
         await self.start_engine()
         return self

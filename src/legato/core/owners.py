@@ -7,6 +7,11 @@ owner is dead can be local: a file lock says nothing about a process on another 
 
 from __future__ import annotations
 
+#: the role of a remote worker (``legato worker --server``): it reaches the database only
+#: through the API, so it holds no liveness lock and nothing can prove it dead; its leases
+#: simply run out
+REMOTE_ROLE = "remote"
+
 
 def owner_id(role: str, host: str, pid: int, nonce: str) -> str:
     return f"{role}:{host}:{pid}:{nonce}"
@@ -28,3 +33,8 @@ def role_of(owner: str) -> str:
     """The role an owner id names (``engine``), or ``owner`` for an id of another form."""
     parts = owner.split(":")
     return parts[0] if len(parts) == 4 else "owner"
+
+
+def provable(owner: str) -> bool:
+    """Whether a liveness lock can prove this owner dead (not a remote worker's)."""
+    return role_of(owner) != REMOTE_ROLE

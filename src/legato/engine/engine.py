@@ -27,6 +27,7 @@ from legato.core.owners import owner_id
 from legato.core.partitions import fair_share
 from legato.engine import polling
 from legato.engine.clock import SkippingClock
+from legato.engine.doorbell import Doorbell
 from legato.engine.orchestrator import Orchestrator
 from legato.engine.pause import wait_or_timeout
 from legato.engine.recovery import Recovery
@@ -119,7 +120,11 @@ class Engine:
             if self.worker is not None:
                 self.worker.on_outcome = self.orchestrator.on_local_outcome
             self.orchestrator.on_inbox = self.wake_orchestrator
+            self.orchestrator.on_tasks = self._tasks_at
         self._loops: list[asyncio.Task[None]] = []
+        #: rung when tasks may have become claimable by workers in other processes (remote
+        #: workers' long polls through the API wait on it)
+        self.tasks_ready = Doorbell()
         self._orchestrator_wake = asyncio.Event()
         self._stopping = False
         self._partition_wake = asyncio.Event()
@@ -244,8 +249,10 @@ class Engine:
         except Exception as exc:
             log.warning("looking for dead owners failed (%s); their leases will expire", exc)
             return
-        if self.worker is not None and any(t.tasks for t in taken):
-            self.worker.wake.set()  # their steps are claimable now
+        if any(t.tasks for t in taken):  # their steps are claimable now
+            self.tasks_ready.rings()
+            if self.worker is not None:
+                self.worker.wake.set()
 
     async def _recovery_loop(self) -> None:
         """A worker alone takes over dead owners' task leases as often as it renews its own."""
@@ -307,9 +314,17 @@ class Engine:
             log.info("stopping: gave back %d partition leases", len(orch.owned))
         orch.owned.clear()
 
+    def _tasks_at(self, at: int) -> None:
+        if at <= self.clock.now_ms():
+            self.tasks_ready.rings()
+        else:  # a retry's backoff: claimable then
+            self.clock.call_at(at, self.tasks_ready.rings)
+
     def _notified(self, what: str) -> None:
-        if what == "tasks" and self.worker is not None:
-            self.worker.wake.set()
+        if what == "tasks":
+            self.tasks_ready.rings()
+            if self.worker is not None:
+                self.worker.wake.set()
         elif what in ("done", "pending", "inbox"):
             self._orchestrator_wake.set()
 

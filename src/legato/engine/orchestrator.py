@@ -77,6 +77,9 @@ class Orchestrator:
         self.cache = StickyCache(cache_size)
         self.dispatch = Dispatcher(clock, local, self.deliver, self._still_waits)
         self.on_inbox: Callable[[], None] | None = None  # a commit may have left inbox rows
+        # a commit made tasks any worker may claim (remote workers' long polls wait for it);
+        # called with the time they become claimable
+        self.on_tasks: Callable[[int], None] | None = None
         self.owned: set[int] = set()  # partitions this replica holds the lease on
         # When a task of its partitions may pass its start deadline: 0 (now) makes the next
         # sweep read the store (at start, after a takeover); None: no task has one
@@ -406,6 +409,20 @@ class Orchestrator:
             return
         self.cache.put(inst, self._busy)
         self.dispatch.committed(tr)
+        if self.on_tasks is not None and (tr.task_inserts or tr.task_retries or tr.unpark):
+            self._claimable(tr)
+
+    def _claimable(self, tr: Transition) -> None:
+        """Tell ``on_tasks`` when the tasks of a commit that no local worker holds can be
+        claimed (now, or at a retry's time)."""
+        on_tasks = self.on_tasks
+        assert on_tasks is not None
+        if tr.unpark:
+            on_tasks(tr.now)
+        at = [t.available_at for t in tr.task_inserts if t.lease_owner is None]
+        at += [r.available_at for r in tr.task_retries if r.lease_owner is None]
+        if at:
+            on_tasks(min(at))
 
     def _resolve_waiters(self, execution_id: str, update: ExecutionUpdate) -> None:
         for fut in self._waiters.pop(execution_id, []):

@@ -7,7 +7,8 @@ nothing better is known; but each owner holds a liveness lock for its whole life
 and at every partition balance after, an engine asks about every other holder of a lease:
 the dead ones' partitions are freed for the balance that follows and their task leases
 ended, so the steps they were running are claimed again now. Owners nothing here can judge
-(another machine, an older Legato) keep their leases until they expire, and the engine says
+(another machine, an older Legato, a remote worker that reaches the database only through the
+API: ``legato.core.owners.provable``) keep their leases until they expire, and the engine says
 so once.
 """
 
@@ -21,7 +22,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from legato.core.owners import host_of, pid_of, role_of
+from legato.core.owners import host_of, pid_of, provable, role_of
 from legato.ports.liveness import Liveness
 from legato.ports.membership import LeaseHolder, Membership, Takeover
 
@@ -94,6 +95,12 @@ class Recovery:
             return
         self.reported.add(holder.owner)
         wait = max(holder.expires_at - now, 0) / 1000
+        if not provable(holder.owner):  # a remote worker: leases that run out are its rule
+            log.info(
+                "remote worker %s holds %s; if it is gone they are taken when they expire, "
+                "within %.0f s", holder.owner, _count(holder.tasks, "task lease"), wait,
+            )  # fmt: skip
+            return
         log.warning(
             "%s holds %s and %s, and cannot be proven gone from here (another machine, or "
             "an older Legato): they are taken when they expire, within %.0f s",

@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from legato.core.arg_schema import ArgSchema
+from legato.core.asl.resources import ACTIVITY_PREFIX
 from legato.core.codec import Signature
 from legato.core.durations import optional_seconds, to_ms
 from legato.core.retry import Retry
@@ -141,6 +142,8 @@ class Registry:
     def step_for(self, fn: Callable[..., Any] | str) -> StepDef:
         if isinstance(fn, str):
             step = self.steps.get(fn)
+            if step is None and fn.startswith(ACTIVITY_PREFIX):
+                step = _activity_step(fn)
         else:
             step = getattr(fn, STEP_ATTR, None)
         if step is None:
@@ -172,3 +175,14 @@ class Registry:
 
     def queues(self) -> frozenset[str]:
         return frozenset(s.queue for s in self.steps.values())
+
+
+def _activity_task(task: Any) -> None:
+    """Stands for a Step Functions activity's work: never run here (only an activity poll
+    through the HTTP API claims its tasks)."""
+
+
+def _activity_step(name: str) -> StepDef:
+    """The step of an activity's tasks (``legato.core.asl.resources.activity_step``): on a
+    queue of its own, one attempt, and in no registry's ``steps``, so no worker claims it."""
+    return StepDef(name, _activity_task, Retry(max_attempts=1), None, None, name)

@@ -34,6 +34,7 @@ from legato.ports.workers import Workers
 
 log = logging.getLogger("legato.worker")
 SETTLE_TIMEOUT = 5.0  # seconds a stop waits for reported outcomes to commit, and for cancels
+FULL_WAIT = 1.0  # seconds a full worker waits for a slot at most (a freed one wakes it)
 
 
 class WorkerStore(TaskQueue, Workers, Protocol):
@@ -203,6 +204,8 @@ class Worker:
                 got = len(rows)
             if got and got == min(free, 100):
                 await asyncio.sleep(0)  # more may be waiting: claim again at once
+            elif free <= 0:  # full: a freed slot wakes it (a long-polling store polls at 0)
+                await wait_or_timeout(self.wake, max(self.poll_interval, FULL_WAIT))
             else:
                 await wait_or_timeout(self.wake, self.poll_interval)
 

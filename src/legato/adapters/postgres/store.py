@@ -51,6 +51,7 @@ from legato.adapters.sql_files import load_migrations, load_queries
 from legato.core.backoff import RECONNECT
 from legato.core.events import Event, Status
 from legato.core.messages import InboxKind, InboxMessage, InboxRow
+from legato.core.owners import provable
 from legato.core.transition import NewExecution, Task, Transition
 from legato.errors import (
     ConfigurationError,
@@ -471,9 +472,11 @@ class PostgresStore:
             await lock.release()
 
     async def alive(self, owners: list[str]) -> dict[str, bool | None]:
-        keys = {owner_key(o): o for o in owners}
-        rows = await self._read("owners_alive", {"keys": list(keys)})
-        found: dict[str, bool | None] = {keys[k]: bool(held) for k, held in rows}
+        found: dict[str, bool | None] = {o: None for o in owners if not provable(o)}
+        keys = {owner_key(o): o for o in owners if provable(o)}
+        if keys:  # a remote worker holds no lock: its absence proves nothing
+            rows = await self._read("owners_alive", {"keys": list(keys)})
+            found |= {keys[k]: bool(held) for k, held in rows}
         return found
 
     async def sweep(self, holding: Collection[str]) -> None:

@@ -26,7 +26,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
-from legato.core.owners import host_of
+from legato.core.owners import host_of, provable
 from legato.errors import DatabaseLockedError, DatabaseReadOnlyError
 from legato.ports.liveness import OwnerInfo
 
@@ -126,7 +126,7 @@ class OwnerLocks:
 
     def alive(self, owners: list[str]) -> dict[str, bool | None]:
         here = socket.gethostname()
-        return {o: self._alive(o) if host_of(o) == here else None for o in owners}
+        return {o: self._alive(o) if host_of(o) == here and provable(o) else None for o in owners}
 
     def _alive(self, owner: str) -> bool | None:
         try:

@@ -12,6 +12,10 @@ Legato runs three kinds of resource:
   (the state machine comes from ``StateMachineArn``) or ``legato:workflow:NAME`` (run NAME and
   wait for its result).
 
+* a Step Functions activity, ``arn:aws:states:REGION:ACCOUNT:activity:NAME``: the state waits
+  for a worker that polls activity NAME through the HTTP API (``POST
+  /v1/activities/NAME/poll``) and answers with the task token it got.
+
 Every other service integration raises :class:`UnsupportedResource`.
 """
 
@@ -50,7 +54,24 @@ class ChildExecution:
     workflow: str | None = None
 
 
-Resource: TypeAlias = StepResource | LambdaInvoke | ChildExecution
+@dataclass(frozen=True)
+class Activity:
+    """A Step Functions activity: a worker polls for it by ``name`` and completes it with its
+    task token."""
+
+    name: str
+
+
+Resource: TypeAlias = StepResource | LambdaInvoke | ChildExecution | Activity
+
+#: an activity's work is a task of this step name and queue (``activity_step``), which no
+#: registered step can have: only an activity poll claims it
+ACTIVITY_PREFIX = "activity:"
+
+
+def activity_step(name: str) -> str:
+    """The step name (and queue) of activity ``name``'s tasks."""
+    return ACTIVITY_PREFIX + name
 
 
 class UnsupportedResource(ValueError):
@@ -61,6 +82,9 @@ _LAMBDA_ARN = re.compile(
     r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:([A-Za-z0-9_-]+)(?::[A-Za-z0-9_$-]+)?$"
 )
 _STATES_ARN = re.compile(r"^arn:aws[a-z-]*:states:::(.+)$")
+_ACTIVITY_ARN = re.compile(
+    r"^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:activity:([A-Za-z0-9_.-]{1,80})$"
+)
 _LEGATO_WORKFLOW = "legato:workflow:"
 
 _CHILD_MODES: dict[str, ChildMode] = {
@@ -91,7 +115,8 @@ _SERVICES = {
 }
 
 _SUPPORTED = (
-    "Legato runs Lambda functions registered as steps, child executions and registered steps only"
+    "Legato runs Lambda functions registered as steps, child executions, activities and "
+    "registered steps only"
 )
 
 
@@ -108,6 +133,9 @@ def parse_resource(resource: str) -> Resource:
         if not name:
             raise UnsupportedResource(f"{resource!r} names no workflow; use legato:workflow:NAME")
         return ChildExecution("sync", name)
+    activity_arn = _ACTIVITY_ARN.match(resource)
+    if activity_arn:
+        return Activity(activity_arn.group(1))
     lambda_arn = _LAMBDA_ARN.match(resource)
     if lambda_arn:
         return StepResource(lambda_arn.group(1))

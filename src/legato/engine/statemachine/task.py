@@ -3,7 +3,8 @@ Lambda function", "Start a new state machine execution").
 
 A Task's Resource names what runs: a step registered in the app (by name, or as a Lambda
 function ARN whose function name is the step's name), ``arn:aws:states:::lambda:invoke`` with
-FunctionName and Payload, or a child execution. Each attempt is one step call with no retries
+FunctionName and Payload, a child execution, or an activity that a worker polls for through
+the HTTP API. Each attempt is one step call with no retries
 of its own (the state's Retry field decides) and the state's TimeoutSeconds and
 HeartbeatSeconds as its timeouts; a failure becomes a States error named by the step's error
 type (its exception class name, or States.Timeout / States.HeartbeatTimeout).
@@ -16,10 +17,12 @@ from typing import cast
 from legato.core import error_names
 from legato.core.asl.errors import StatesError
 from legato.core.asl.resources import (
+    Activity,
     ChildExecution,
     LambdaInvoke,
     StepResource,
     UnsupportedResource,
+    activity_step,
     function_name_of,
     parse_resource,
 )
@@ -42,6 +45,12 @@ async def run_task(run: Run, sd: StateData, scope: Scope) -> Outcome:
         resource = parse_resource(cast(str, sd.state.get("Resource")))
     except UnsupportedResource as exc:
         raise StatesError(error_names.RUNTIME, f"{sd.name}: {exc}") from None
+    if isinstance(resource, Activity):
+        activity = open_token(run, sd, timeout, heartbeat)
+        await hand_to_activity(run, sd, resource.name, sd.arguments(effective), heartbeat)
+        result = await await_token(activity)
+        scope.cancel.check()
+        return _next(sd.state), sd.output(result)
     token = isinstance(resource, ChildExecution) and resource.mode == "token"
     waiting = open_token(run, sd, timeout, heartbeat) if token or _wants_token(resource) else None
     args = sd.arguments(effective)  # after the token: parameters may use $$.Task.Token
@@ -61,6 +70,19 @@ async def run_task(run: Run, sd: StateData, scope: Scope) -> Outcome:
 
 def _wants_token(resource: StepResource | LambdaInvoke | ChildExecution) -> bool:
     return not isinstance(resource, ChildExecution) and resource.wait_for_token
+
+
+async def hand_to_activity(
+    run: Run, sd: StateData, name: str, args: JSON, heartbeat: float | None
+) -> None:
+    """Queue the activity's work: a task of its own step and queue that only a poll of
+    activity ``name`` claims (``legato.api.activities``); the poll completes it at once and
+    hands the poller the state's task token and input, so the state then waits for the
+    token like any ``.waitForTaskToken`` Task (TimeoutSeconds counts from here, as in Step
+    Functions; the poll re-arms HeartbeatSeconds when a worker takes the task)."""
+    token = cast(dict[str, str], sd.context["Task"])["Token"]
+    work: JSON = {"token": token, "input": args, "heartbeat": heartbeat}
+    await call_step(run, sd, activity_step(name), work, None, None)
 
 
 async def call_step(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from legato.core.asl.resources import (
+    Activity,
     ChildExecution,
     LambdaInvoke,
     Resource,
@@ -40,6 +41,9 @@ from legato.core.asl.resources import (
         ("arn:aws:states:::states:startExecution.sync:2", ChildExecution("sync2")),
         ("arn:aws:states:::states:startExecution.waitForTaskToken", ChildExecution("token")),
         ("legato:workflow:ship", ChildExecution("sync", "ship")),
+        # Guide "Learn about Activities in Step Functions": a worker polls for the activity.
+        ("arn:aws:states:us-east-1:123456789012:activity:approve", Activity("approve")),
+        ("arn:aws-us-gov:states:us-gov-west-1:123456789012:activity:a.b-c_d", Activity("a.b-c_d")),
     ],
 )
 def test_supported_resources(resource: str, expected: Resource) -> None:
@@ -54,8 +58,8 @@ def test_supported_resources(resource: str, expected: Resource) -> None:
         ("arn:aws:states:::sns:publish.waitForTaskToken", "Amazon SNS"),
         ("arn:aws:states:::aws-sdk:s3:getObject", "AWS SDK service integration (aws-sdk:s3"),
         ("arn:aws:states:::lambda:invoke.sync", "lambda:invoke.sync"),
-        ("arn:aws:states:us-east-1:123456789012:activity:approve", "not a resource Legato can run"),
         ("arn:aws:lambda:us-east-1:123456789012:layer:x", "not a resource Legato can run"),
+        ("arn:aws:states:us-east-1:123456789012:activity:", "not a resource Legato can run"),
         ("legato:workflow:", "names no workflow"),
         ("", "empty Resource"),
     ],
@@ -68,7 +72,7 @@ def test_unsupported_resources(resource: str, message: str) -> None:
 
 
 def test_unsupported_message_says_what_legato_runs() -> None:
-    with pytest.raises(UnsupportedResource, match="registered as steps, child executions"):
+    with pytest.raises(UnsupportedResource, match="child executions, activities"):
         parse_resource("arn:aws:states:::sqs:sendMessage")
 
 
