@@ -29,7 +29,7 @@ from pydantic import BaseModel, Field
 
 from legato.api.deps import Closing, LegatoApp
 from legato.api.long_poll import engine_of, long_poll
-from legato.api.problems import Problem
+from legato.api.problems import Problem, problem_responses
 from legato.core import codec
 from legato.core.asl.resources import Activity, activity_step, parse_resource
 from legato.core.outcome import Outcome
@@ -75,7 +75,11 @@ def _activity_name(name: str) -> str:
     return name
 
 
-@router.post("/v1/activities/{name}/poll", response_model=ActivityTask)
+@router.post(
+    "/v1/activities/{name}/poll",
+    response_model=ActivityTask,
+    responses=problem_responses(400, 404, 409),
+)
 async def poll(
     name: Name, app: LegatoApp, closing: Closing, request: Request, body: PollRequest | None = None
 ) -> dict[str, Any]:

@@ -30,7 +30,7 @@ from pydantic import BaseModel, Field
 
 from legato.api.deps import Closing, LegatoApp
 from legato.api.long_poll import engine_of, long_poll
-from legato.api.problems import Problem
+from legato.api.problems import Problem, problem_responses
 from legato.core import codec
 from legato.core.outcome import Outcome
 from legato.core.owners import REMOTE_ROLE, role_of
@@ -208,7 +208,9 @@ def _wire(task: Task) -> dict[str, Any]:
     }
 
 
-@router.post("/v1/workers/{owner}/claim", response_model=Claimed)
+@router.post(
+    "/v1/workers/{owner}/claim", response_model=Claimed, responses=problem_responses(400, 404, 409)
+)
 async def claim(
     owner: Owner, body: ClaimRequest, app: LegatoApp, closing: Closing, request: Request
 ) -> dict[str, Any]:
@@ -229,7 +231,11 @@ async def claim(
     return {"tasks": [_wire(t) for t in found]}
 
 
-@router.post("/v1/workers/{owner}/finish", response_model=Finished)
+@router.post(
+    "/v1/workers/{owner}/finish",
+    response_model=Finished,
+    responses=problem_responses(400, 404, 409),
+)
 async def finish(
     owner: Owner, body: FinishRequest, app: LegatoApp, request: Request
 ) -> dict[str, Any]:
@@ -263,7 +269,9 @@ async def finish(
     return {"recorded": list(recorded)}
 
 
-@router.post("/v1/workers/{owner}/renew", response_model=Renewed)
+@router.post(
+    "/v1/workers/{owner}/renew", response_model=Renewed, responses=problem_responses(400, 404, 409)
+)
 async def renew(owner: Owner, body: RenewRequest, app: LegatoApp) -> dict[str, Any]:
     engine = engine_of(app)
     expires_at = engine.clock.now_ms() + body.lease_ms
@@ -271,7 +279,11 @@ async def renew(owner: Owner, body: RenewRequest, app: LegatoApp) -> dict[str, A
     return {"stop": stop}
 
 
-@router.post("/v1/workers/{owner}/release", response_model=Released)
+@router.post(
+    "/v1/workers/{owner}/release",
+    response_model=Released,
+    responses=problem_responses(400, 404, 409),
+)
 async def release(owner: Owner, body: ReleaseRequest, app: LegatoApp) -> dict[str, Any]:
     engine = engine_of(app)
     released = await engine.store.release_tasks(_remote(owner), body.task_ids)
@@ -280,7 +292,9 @@ async def release(owner: Owner, body: ReleaseRequest, app: LegatoApp) -> dict[st
     return {"released": released}
 
 
-@router.post("/v1/workers/{owner}/heartbeat", status_code=204)
+@router.post(
+    "/v1/workers/{owner}/heartbeat", status_code=204, responses=problem_responses(400, 404, 409)
+)
 async def heartbeat(owner: Owner, body: WorkerHeartbeat, app: LegatoApp) -> Response:
     engine = engine_of(app)
     now = engine.clock.now_ms()
@@ -290,7 +304,9 @@ async def heartbeat(owner: Owner, body: WorkerHeartbeat, app: LegatoApp) -> Resp
     return Response(status_code=204)
 
 
-@router.post("/v1/worker-tasks/heartbeat", status_code=204)
+@router.post(
+    "/v1/worker-tasks/heartbeat", status_code=204, responses=problem_responses(400, 404, 409)
+)
 async def task_heartbeat(body: TaskHeartbeat, app: LegatoApp) -> Response:
     engine = engine_of(app)
     if not _is_json(body.details):
