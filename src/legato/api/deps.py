@@ -1,5 +1,6 @@
 """What a route needs, as FastAPI dependencies: the ``App`` the server runs (its engine, its
-store and its registry) and the server's settings."""
+store and its registry) and the server's settings. Each is ``async``: FastAPI runs a plain
+``def`` dependency on a worker thread, a thread hop per request for a field read."""
 
 from __future__ import annotations
 
@@ -12,17 +13,17 @@ from legato.api.settings import ApiSettings
 from legato.client import App
 
 
-def _app(request: Request) -> App:
+async def _app(request: Request) -> App:
     app: App = request.app.state.legato
     return app
 
 
-def _closing(request: Request) -> asyncio.Event:
+async def _closing(request: Request) -> asyncio.Event:
     closing: asyncio.Event = request.app.state.closing
     return closing
 
 
-def _settings(request: Request) -> ApiSettings:
+async def _settings(request: Request) -> ApiSettings:
     settings: ApiSettings = request.app.state.settings
     return settings
 

@@ -10,7 +10,8 @@ import hashlib
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header, Query, Response
+from fastapi import APIRouter, Body, Header, Query
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from legato.api.deps import LegatoApp
@@ -101,11 +102,10 @@ def _key_id(key: str) -> str:
 async def start_execution(
     body: StartRequest,
     app: LegatoApp,
-    response: Response,
     idempotency_key: Annotated[
         str | None, Header(alias="Idempotency-Key", min_length=1, max_length=256)
     ] = None,
-) -> StartedExecution:
+) -> JSONResponse:
     """Input is checked against the workflow's argument schema before anything is written:
     422 ``invalid-input`` names each field that is wrong. With ``id`` or an
     ``Idempotency-Key`` header, the same request again answers 200 with that execution;
@@ -124,10 +124,12 @@ async def start_execution(
         timeout=body.timeout_seconds,
     )
     row = await handle.status_row()
-    if not handle.created:
-        response.status_code = 200
     kind = await Kinds(app).of(row.workflow, row.version)
-    return StartedExecution(**execution_json(row, kind).model_dump(), created=handle.created)
+    shown = execution_json(row, kind).model_dump(mode="json")
+    # answered as built: the model was checked when made, and FastAPI would check it again
+    return JSONResponse(
+        {**shown, "created": handle.created}, status_code=201 if handle.created else 200
+    )
 
 
 def _label_filter(labels: list[str]) -> dict[str, str]:

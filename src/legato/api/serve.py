@@ -34,6 +34,7 @@ class ApiServer:
             log_config=None,
             access_log=False,
             lifespan="off",
+            http="httptools",  # parses requests in C: a third of h11's cost per request
             timeout_graceful_shutdown=5,
         )
         self._server = _Server(config)
@@ -83,7 +84,10 @@ class _Server(uvicorn.Server):
 
 def _bind(settings: ApiSettings) -> socket.socket:
     family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP named: asyncio sets TCP_NODELAY only on sockets that say they are TCP, and
+    # without it a kept-alive connection's answers wait 40 ms for delayed ACKs (Nagle)
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((settings.host, settings.port))
