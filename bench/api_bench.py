@@ -49,6 +49,7 @@ from typing import IO, Any
 import aiohttp
 import bench_app
 import pgdb
+from scaling import legato_cli, migrate
 
 import legato
 
@@ -64,13 +65,6 @@ API_LINE = re.compile(r"API serving on (http://\S+?)[\s(]")
 def log(msg: str) -> None:
     """Progress to stderr; stdout carries only the JSON lines."""
     print(f"[api_bench] {msg}", file=sys.stderr, flush=True)
-
-
-def legato_cli() -> str:
-    cli = Path(sys.executable).with_name("legato")
-    if not cli.exists():
-        sys.exit(f"{cli} not found: run this with the project's venv (.venv/bin/python)")
-    return str(cli)
 
 
 @dataclass
@@ -152,6 +146,12 @@ class Processes:
             log(f"--- {p.name} (exit {p.popen.poll()}) log tail ---\n{p.tail()}")
 
 
+def start_server(procs: Processes, url: str) -> str:
+    """``legato dev --no-worker`` serving the API on a free port; its address."""
+    args = ["dev", APP_MODULE, "--db", url, "--no-worker", "--http", "127.0.0.1:0"]
+    return procs.api_address(procs.spawn("server", args))
+
+
 @contextmanager
 def fresh_database(kind: str, pg_server: str) -> Iterator[str]:
     if kind == "postgres":
@@ -173,12 +173,6 @@ def processes() -> Iterator[Processes]:
             raise
         finally:
             procs.stop()
-
-
-def migrate(url: str) -> None:
-    subprocess.run(
-        [legato_cli(), "migrate", "--db", url], cwd=REPO_ROOT, check=True, capture_output=True
-    )
 
 
 # --- starts through the API ------------------------------------------------------------------
@@ -227,11 +221,7 @@ def measure_starts(kind: str, pg_server: str, total: int) -> dict[str, Any]:
     with fresh_database(kind, pg_server) as url:
         migrate(url)
         with processes() as procs:
-            server = procs.spawn(
-                "server",
-                ["dev", APP_MODULE, "--db", url, "--no-worker", "--http", "127.0.0.1:0"],
-            )
-            base = procs.api_address(server)
+            base = start_server(procs, url)
             wall, latencies = asyncio.run(post_starts(base, total, CLIENTS))
     return {
         "workload": "W5-starts",
@@ -268,11 +258,7 @@ def measure_worker(kind: str, pg_server: str, remote: bool, n: int, k: int) -> d
     with fresh_database(kind, pg_server) as url:
         migrate(url)
         with processes() as procs:
-            server = procs.spawn(
-                "server",
-                ["dev", APP_MODULE, "--db", url, "--no-worker", "--http", "127.0.0.1:0"],
-            )
-            base = procs.api_address(server)
+            base = start_server(procs, url)
             where = ["--server", base] if remote else ["--db", url]
             procs.spawn("worker", ["worker", APP_MODULE, *where, "--concurrency", "100"])
             wall = asyncio.run(run_w1(url, n, k))

@@ -96,3 +96,18 @@ def json_value(text: str, option: str) -> Any:
         return codec.loads(text)
     except ValueError as exc:
         raise ConfigurationError(f"{source} is not valid JSON: {exc}") from None
+
+
+async def print_result(execution_id: str, result: Coroutine[Any, Any, Any]) -> None:
+    """``legato run --wait``: the output as JSON, or the status, error and cause on stderr and
+    exit code 1 (a local run and one through a server print alike)."""
+    from legato.errors import ExecutionFailedError
+
+    try:
+        output = await result
+    except ExecutionFailedError as exc:
+        err_console.print(f"[red]{exc.status}[/] {execution_id}")
+        err_console.print(f"error: {exc.error_type}")
+        err_console.print(f"cause: {exc.message}")
+        raise typer.Exit(1) from None
+    console.print_json(codec.dumps(output, "output"))

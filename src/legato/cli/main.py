@@ -21,6 +21,7 @@ from legato.cli.common import (
     database_url,
     err_console,
     json_value,
+    print_result,
     run_command,
     setup_logging,
 )
@@ -36,7 +37,7 @@ from legato.cli.start import start as start_cmd
 from legato.client import App, open_store
 from legato.core import codec
 from legato.core.events import Status
-from legato.errors import ExecutionFailedError, LegatoError
+from legato.errors import LegatoError
 
 app_cli = typer.Typer(
     help="Legato: durable workflows for Python.",
@@ -218,14 +219,7 @@ def run_cmd(
             await app.shutdown()  # the client's store: the engine opens its own
             await app.start_engine()
             handle = await app.start(machine, value, id=id, version=version)
-            try:
-                output = await handle.result(timeout=timeout)
-            except ExecutionFailedError as exc:
-                err_console.print(f"[red]{exc.status}[/] {handle.id}")
-                err_console.print(f"error: {exc.error_type}")
-                err_console.print(f"cause: {exc.message}")
-                raise typer.Exit(1) from None
-            console.print_json(codec.dumps(output, "output"))
+            await print_result(handle.id, handle.result(timeout=timeout))
         finally:
             await app.shutdown()
 

@@ -13,15 +13,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import typer
-
 from legato.adapters.http.transport import ApiError
-from legato.cli.common import console, err_console
+from legato.cli.common import console, print_result
 from legato.client import Client
-from legato.core import codec
 from legato.core.definitions import canonical_json, content_hash
 from legato.engine.asl_files import load_definition
-from legato.errors import ExecutionFailedError, LegatoError, RegistrationError
+from legato.errors import LegatoError, RegistrationError
 
 
 async def run_on_server(
@@ -63,14 +60,7 @@ async def run_on_server(
         if not wait:
             console.print(handle.id, highlight=False, soft_wrap=True)
             return
-        try:
-            output = await handle.result(timeout=timeout)
-        except ExecutionFailedError as exc:
-            err_console.print(f"[red]{exc.status}[/] {handle.id}")
-            err_console.print(f"error: {exc.error_type}")
-            err_console.print(f"cause: {exc.message}")
-            raise typer.Exit(1) from None
-        console.print_json(codec.dumps(output, "output"))
+        await print_result(handle.id, handle.result(timeout=timeout))
 
 
 async def _not_code(client: Client, name: str) -> None:
