@@ -47,7 +47,7 @@ EXPECTED_LINES = [
     "$.States.Charge.Next: 'Nowhere' is not a state of the state machine",
     "$.States.Charge.Resource: 'arn:aws:states:::sqs:sendMessage' is the Amazon SQS service "
     "integration (sqs:sendMessage), which Legato does not run; Legato runs Lambda functions "
-    "registered as steps, child executions and registered steps only",
+    "registered as steps, child executions, activities and registered steps only",
     "$.States.Charge.Retry[0].BackoffRate: BackoffRate must be a number >= 1.0",
     "$.States.Orphan: state 'Orphan' is unreachable from StartAt",
 ]
