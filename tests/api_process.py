@@ -1,7 +1,7 @@
 """A ``legato dev`` or ``legato server`` subprocess serving the HTTP API, for tests that call
 it as a remote client would. The port is whatever free one the process took
-(``LEGATO_HTTP=127.0.0.1:0``, set by ``tests/conftest.py``): it is read from the process's
-``API serving on http://...`` log line."""
+(``API_ON``: ``LEGATO_HTTP=127.0.0.1:0``; ``tests/conftest.py`` turns the API off for the
+other tests): it is read from the process's ``API serving on http://...`` log line."""
 
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ E2E = Path(__file__).parent / "e2e"
 LEGATO = [sys.executable, "-m", "legato.cli"]
 _SERVING = re.compile(r"API serving on (http://\S+)")
 Waiter = Callable[..., Awaitable[None]]
+#: the environment of a process that serves the API, on a free port it names in its log
+API_ON = {"LEGATO_HTTP": "127.0.0.1:0"}
 
 
 async def serve_api(
@@ -33,7 +35,7 @@ async def serve_api(
     """Start ``legato ARGS`` (apps from tests/e2e on its path) and wait until it serves; returns
     the process and the address to send requests to (loopback, whatever it is bound to)."""
     path = os.pathsep.join(p for p in (str(E2E), os.environ.get("PYTHONPATH")) if p)
-    environment = {"PYTHONPATH": path, "COLUMNS": "250", **(env or {})}
+    environment = {"PYTHONPATH": path, "COLUMNS": "250", **API_ON, **(env or {})}
     proc = processes.spawn(name, [*LEGATO, *args], env=environment)
     found: list[str] = []
 

@@ -20,9 +20,10 @@ import legato
 import legato.testing
 from legato.core.events import Event, EventType
 
-# Every legato dev / server a test starts serves its API on a free port of its own, so that
-# tests (and test runs) side by side never fight over the default one.
-os.environ.setdefault("LEGATO_HTTP", "127.0.0.1:0")
+# A legato dev / server a test starts serves no HTTP API unless the test asks for one
+# (``tests.api_process.API_ON``: a free port of its own, so tests side by side never fight
+# over the default one); the engine tests do not pay for FastAPI in every process.
+os.environ.setdefault("LEGATO_HTTP", "off")
 from tests.processes import SEED_VARIABLE, Processes, seed_from_environment
 
 Waiter = Callable[[Callable[[], Awaitable[bool]]], Awaitable[None]]

@@ -11,7 +11,8 @@ import httpx
 from pydantic import BaseModel
 
 import legato
-from legato.api import ApiSettings, create_api
+from legato.api.server import create_api
+from legato.api.settings import ApiSettings
 
 ORDER_MACHINE = {
     "StartAt": "Price",

@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.api_process import API_ON
 from tests.conftest import Waiter
 from tests.processes import Processes
 
@@ -25,7 +26,7 @@ async def test_legato_dev_serves_the_executions_api(
     tmp_path: Path, processes: Processes, wait_for: Waiter
 ) -> None:
     env = {"PYTHONPATH": str(E2E), "LEGATO_DB": f"sqlite:///{tmp_path / 'dev.db'}",
-           "COLUMNS": "250"}  # fmt: skip
+           "COLUMNS": "250", **API_ON}  # fmt: skip
     dev = processes.spawn("dev", [*LEGATO, "dev", "cli_app"], env=env)
     found: list[str] = []
 

@@ -16,8 +16,9 @@ import pytest
 from typer.testing import CliRunner, Result
 
 import legato
-from legato.api import ApiSettings, create_api
 from legato.api.keys import KeyCache, hash_key, new_key
+from legato.api.server import create_api
+from legato.api.settings import ApiSettings
 from legato.cli.main import app_cli
 from legato.ports.store import Store
 from tests.api_process import Waiter, serve_api

@@ -18,7 +18,7 @@ from schemathesis.core.result import Ok
 from schemathesis.python import asgi
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from legato.api import create_api
+from legato.api.server import create_api
 from tests.api.apps import make_app
 
 

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 import legato
-from legato.api import create_api
+from legato.api.server import create_api
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 

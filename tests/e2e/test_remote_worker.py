@@ -23,6 +23,7 @@ import pytest
 
 import legato
 from legato.core.events import ExternalTaskFailed, ExternalTaskHeartbeat
+from tests.api_process import API_ON
 from tests.conftest import of_type
 from tests.processes import Processes
 
@@ -52,6 +53,7 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
         "GATE": str(tmp_path / "gate"),
         "COLUMNS": "250",  # log lines unwrapped
         "LEASE_SECONDS": "1.0",
+        **API_ON,
         **extra,
     }
 

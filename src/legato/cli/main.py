@@ -61,7 +61,8 @@ HttpOption = Annotated[
         "--http",
         envvar="LEGATO_HTTP",
         help="serve the HTTP API (and its docs at /docs) on HOST:PORT (port 0: any free one, "
-        "named in the log); off loopback every request needs an API key (legato keys create)",
+        "named in the log; 'off': none); off loopback every request needs an API key "
+        "(legato keys create)",
     ),
 ]
 NoHttpOption = Annotated[bool, typer.Option("--no-http", help="do not serve the HTTP API")]
@@ -76,7 +77,7 @@ RequireKeysOption = Annotated[
 
 
 def _http(bind: str, off: bool, require_keys: bool = False) -> ApiSettings | None:
-    if off:
+    if off or bind.strip().lower() in ("off", "none", ""):  # LEGATO_HTTP=off: as --no-http
         return None
     try:
         host, port = parse_bind(bind)

@@ -15,13 +15,14 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from legato.api.serve import ApiServer
-from legato.api.server import create_api
 from legato.api.settings import ApiSettings
 from legato.client import App
 from legato.client.remote_worker import RemoteWorker
+
+if TYPE_CHECKING:
+    from legato.api.serve import ApiServer
 
 log = logging.getLogger("legato.cli")
 #: loggers whose INFO lines (starting, stopping, what was released) a long-running command
@@ -50,6 +51,9 @@ async def serve_until_stopped(
     try:
         engine = await app.start_engine(orchestrate=orchestrate, work=work, queues=queues)
         if http is not None:
+            from legato.api.serve import ApiServer  # only a process that serves the API
+            from legato.api.server import create_api  # imports FastAPI
+
             api = ApiServer(create_api(app, http), http)
             await api.start()
     except BaseException:
