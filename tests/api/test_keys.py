@@ -16,7 +16,8 @@ import pytest
 from typer.testing import CliRunner, Result
 
 import legato
-from legato.api.keys import KeyCache, hash_key, new_key
+from legato.api.key_secrets import hash_key, new_key
+from legato.api.keys import KeyCache
 from legato.api.server import create_api
 from legato.api.settings import ApiSettings
 from legato.cli.main import app_cli

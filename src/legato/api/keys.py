@@ -21,43 +21,24 @@ read when the cache is due, requests get 503, never a stale answer.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
-import secrets
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any, NamedTuple
+from typing import Any
 
 from fastapi import FastAPI
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from legato.api.key_secrets import REFRESH_SECONDS, hash_key
 from legato.api.problems import MEDIA_TYPE, Problem
 from legato.client import App
 from legato.errors import LegatoError
 
 log = logging.getLogger("legato.api")
 
-KEY_PREFIX = "lgk_"
-REFRESH_SECONDS = 5.0  # a revoked key is refused at most this long after `legato keys revoke`
 MISS_REFRESH_SECONDS = 1.0  # an unknown key reads the keys again at most this often
 OPEN_PATHS = frozenset({"/healthz", "/readyz"})
-
-
-class NewKey(NamedTuple):
-    id: str
-    text: str  # shown once to whoever made it; never stored
-    secret_hash: str
-
-
-def new_key() -> NewKey:
-    key_id = secrets.token_hex(4)
-    text = f"{KEY_PREFIX}{key_id}_{secrets.token_urlsafe(32)}"
-    return NewKey(key_id, text, hash_key(text))
-
-
-def hash_key(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 class KeyCache:

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from legato.api.keys import REFRESH_SECONDS, new_key
+from legato.api.key_secrets import REFRESH_SECONDS, new_key
 from legato.cli.common import DbOption, JsonOption, console, database_url, err_console, run_command
 from legato.client import open_store
 from legato.core import codec
