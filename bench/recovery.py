@@ -16,7 +16,9 @@ start-up counts) to the timestamp of the first ``StepCompleted`` the new process
 says whether the new engine logged that it proved its predecessor dead and took over.
 
 stdout: one JSON line per run, then one summary line per database (medians). Progress and a
-failed run's engine log go to stderr; a run that fails or misses its deadlines exits non-zero.
+failed run's engine log go to stderr; a run that fails, does not take over, or misses the target
+exits non-zero. With ``--smoke`` (CI, on a machine that may be busy) the target is reported but
+does not fail the run: a timing is a figure to read, not a check.
 
     .venv/bin/python bench/recovery.py            # SQLite and PostgreSQL, N=100 K=50, 3 repeats
     .venv/bin/python bench/recovery.py --db sqlite --repeat 5
@@ -271,7 +273,8 @@ def main() -> int:
             if runs:
                 line = summary(kind, runs)
                 print(json.dumps(line), flush=True)
-                ok = ok and line["ok"]
+                met = line["ok"] if not args.smoke else all(r["took_over"] for r in runs)
+                ok = ok and met
     return 0 if ok else 1
 
 
