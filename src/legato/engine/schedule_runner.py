@@ -95,7 +95,7 @@ class ScheduleRunner:
         self.orch = orchestrator
         self.wake_orchestrator = wake_orchestrator
         self.busy = True  # until its first round is done
-        self.fires = 0  # fires recorded by this runner (tests, logs)
+        self.fires = 0  # scheduled fires this runner recorded (not those it lost to a race)
         self._wake = asyncio.Event()
         self._stopping = False
         self._timer: TimerHandle | None = None
@@ -162,7 +162,7 @@ class ScheduleRunner:
         if s.buffered_ms is not None:
             s = await self._buffered(s)
         for _ in range(FIRES_PER_ROUND):
-            if s.next_fire_ms is None or s.paused:
+            if s.next_fire_ms is None or s.paused or self._stopping:
                 return s, None
             now = self.clock.now_ms()
             due = s.next_fire_ms + jitter(s.name, s.next_fire_ms, s.spec.jitter_ms)
@@ -225,7 +225,8 @@ class ScheduleRunner:
         fire = Fire(s.name, s.revision, fire_ms, FireKind.SCHEDULED, new, following,
                     catch.missed, now=now)  # fmt: skip
         done = await self.store.fire_schedule(fire)
-        self.fires += 1
+        if done.outcome is not None:
+            self.fires += 1
         if done.outcome == FireOutcome.STARTED:
             self._started(s, fire_ms, done.execution_id, done.created, "fired")
         elif done.outcome is not None:
