@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 import legato
-from legato.core.schedules import FireOutcome, iso_utc
+from legato.core.schedules import FireOutcome, iso_utc, jitter
 from legato.engine.clock import SkippingClock
 from legato.testing import WorkflowEnvironment
 
@@ -189,6 +189,19 @@ async def test_overlap_cancel_or_terminate_other_stops_the_open_run_then_starts(
             assert run.closed_at == at(minute(n + 1))
         third = await app.get_handle(f"every-minute-{minute(3)}").status()
         assert third.created_at == at(minute(3))
+
+
+async def test_jitter_delays_each_start_by_its_own_fixed_amount(wait_for: Waiter) -> None:
+    app = make_app()
+    app.schedule("jittery", "job", interval=MINUTE, input=1, jitter=timedelta(seconds=30))
+    async with WorkflowEnvironment(app, start=at(START), still_time=True):
+        await until_fires(app, "jittery", 3, wait_for)
+        for f in (await fires(app, "jittery"))[:3]:
+            assert f.execution_id == f"jittery-{iso_utc(f.fire_ms)}"  # named by its fire time
+            status = await app.get_handle(f.execution_id).status()
+            delay = jitter("jittery", f.fire_ms, 30_000)
+            assert 0 <= delay < 30_000
+            assert status.created_at == datetime.fromtimestamp((f.fire_ms + delay) / 1000, tz=UTC)
 
 
 # --- downtime and the catch-up window ------------------------------------------------------------
