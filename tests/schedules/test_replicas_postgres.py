@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -14,10 +13,10 @@ import legato
 from legato.client import open_store
 from legato.core.events import EventType
 from legato.core.schedules import FireOutcome, execution_id
+from tests.conftest import poll
 
-Waiter = Callable[[Callable[[], Awaitable[bool]]], Awaitable[None]]
 SCHEDULES = 8
-BACKLOG_S = 60  # each schedule starts with this many fires due (its catch-up)
+BACKLOG_S = 40  # each schedule starts with this many fires due (its catch-up)
 LIVE_S = 5  # and fires every second for at least this long with both replicas up
 
 
@@ -31,9 +30,7 @@ def make_app(url: str) -> legato.App:
     return app
 
 
-async def test_two_replicas_fire_many_times_and_never_start_a_fire_twice(
-    pg_url: str, wait_for: Waiter
-) -> None:
+async def test_two_replicas_fire_many_times_and_never_start_a_fire_twice(pg_url: str) -> None:
     setup = make_app(pg_url)
     now = datetime.now(UTC)
     begin = now.replace(microsecond=0) - timedelta(seconds=BACKLOG_S)
@@ -72,7 +69,7 @@ async def test_two_replicas_fire_many_times_and_never_start_a_fire_twice(
                     return False
             return True
 
-        await wait_for(caught_up)
+        await poll(caught_up, limit=90.0)  # a loaded machine may take its time
     finally:
         await asyncio.gather(*(app.shutdown() for app in replicas))
     fired = [engine.schedules.fires if engine.schedules else 0 for engine in engines]
@@ -103,4 +100,3 @@ async def test_two_replicas_fire_many_times_and_never_start_a_fire_twice(
     finally:
         await store.close()
     print(f"fires: {total} on {SCHEDULES} schedules, by replica: {fired}")
-

@@ -90,6 +90,10 @@ async def test_a_schedule_across_daylight_saving_changes_in_berlin(
             status = await handle.status()
             # started when it was due, to the millisecond: the clock jumped to the fire
             assert status.created_at == datetime.fromtimestamp(fire.fire_ms / 1000, tz=UTC)
+            assert status.started_by == {
+                "kind": "schedule", "schedule": "berlin", "fire_time": iso_utc(fire.fire_ms),
+                "backfill": False,
+            }  # fmt: skip
 
 
 # --- overlap policies ----------------------------------------------------------------------------
@@ -262,6 +266,10 @@ async def test_a_backfill_starts_a_past_period_in_order(overlap: str, wait_for: 
         assert progress[0] == (0, 6) and progress[-1] == (6, 6)
         assert [done for done, _ in progress] == list(range(7))
         runs = [await app.get_handle(eid).status() for eid in report.started]
+        assert [r.started_by for r in runs] == [
+            {"kind": "schedule", "schedule": "hourly", "fire_time": t, "backfill": True}
+            for t in expected
+        ]
         if overlap == "skip":  # one after another: each started once the one before closed
             for before, after in zip(runs, runs[1:], strict=False):
                 assert before.closed_at is not None and before.closed_at <= after.created_at
@@ -320,6 +328,10 @@ async def test_create_pause_resume_trigger_update_delete(db_url: str, wait_for: 
     await app.start_engine()
     try:
         assert await handle.result() == 5
+        assert (await handle.status()).started_by == {
+            "kind": "schedule", "schedule": "nightly", "fire_time": "2026-01-02T00:00:00Z",
+            "backfill": False, "manual": True,
+        }  # fmt: skip
         await until_fires(app, "nightly", 2, wait_for)
         recorded = await fires(app, "nightly")
         assert recorded[1].execution_id == "nightly-2026-01-02T00:30:00Z"
