@@ -27,6 +27,15 @@ def ms(text: str) -> int:
     return int(at(text).timestamp() * 1000)
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def env_url(request: pytest.FixtureRequest) -> str | None:
+    """The database of a ``WorkflowEnvironment``: its own SQLite file, or a PostgreSQL one."""
+    if request.param == "sqlite":
+        return None
+    url: str = request.getfixturevalue("pg_url")
+    return url
+
+
 def make_app(sleep_seconds: float = 0.0) -> legato.App:
     app = legato.App()
 
@@ -73,11 +82,11 @@ def times(recorded: list[legato.ScheduleFire]) -> list[str]:
     ],
 )  # fmt: skip
 async def test_a_schedule_across_daylight_saving_changes_in_berlin(
-    start: str, cron: str, expected: list[str], wait_for: Waiter
+    start: str, cron: str, expected: list[str], wait_for: Waiter, env_url: str | None
 ) -> None:
     app = make_app()
     app.schedule("berlin", "job", cron=cron, timezone="Europe/Berlin", input=7)
-    async with WorkflowEnvironment(app, start=at(start), still_time=True):
+    async with WorkflowEnvironment(app, start=at(start), still_time=True, url=env_url):
         await until_fires(app, "berlin", 3, wait_for)
         recorded = (await fires(app, "berlin"))[:3]
         assert times(recorded) == expected
@@ -105,11 +114,11 @@ def minute(n: float) -> str:
 
 
 async def run_policy(
-    overlap: str, sleep_seconds: float, count: int, wait_for: Waiter
+    overlap: str, sleep_seconds: float, count: int, wait_for: Waiter, url: str | None
 ) -> tuple[legato.App, list[legato.ScheduleFire], dict[str, legato.ExecutionStatus]]:
     app = make_app(sleep_seconds)
     app.schedule("every-minute", "job", interval=MINUTE, input=1, overlap=overlap)
-    async with WorkflowEnvironment(app, start=at(START), still_time=True):
+    async with WorkflowEnvironment(app, start=at(START), still_time=True, url=url):
         await until_fires(app, "every-minute", count, wait_for)
         recorded = (await fires(app, "every-minute"))[:count]
         statuses = {}
@@ -124,10 +133,10 @@ def outcomes(recorded: list[legato.ScheduleFire]) -> list[tuple[str, str]]:
 
 
 async def test_overlap_skip_records_the_fire_skipped_while_the_run_is_open(
-    wait_for: Waiter,
+    wait_for: Waiter, env_url: str | None
 ) -> None:
     # each run takes 90 s, a fire comes every 60 s: every other fire finds one open
-    _, recorded, _ = await run_policy("skip", 90, 4, wait_for)
+    _, recorded, _ = await run_policy("skip", 90, 4, wait_for, env_url)
     assert outcomes(recorded) == [
         (minute(1), "started"), (minute(2), "skipped_overlap"),
         (minute(3), "started"), (minute(4), "skipped_overlap"),
@@ -135,13 +144,13 @@ async def test_overlap_skip_records_the_fire_skipped_while_the_run_is_open(
 
 
 async def test_overlap_buffer_one_starts_one_waiting_fire_when_the_run_closes(
-    wait_for: Waiter,
+    wait_for: Waiter, env_url: str | None
 ) -> None:
     # runs take 150 s: the 00:02 fire waits (buffered), 00:03 finds it waiting (skipped); the
     # first run closes at 00:03:30 and the 00:02 fire starts then
     app = make_app(150)
     app.schedule("every-minute", "job", interval=MINUTE, input=1, overlap="buffer_one")
-    async with WorkflowEnvironment(app, start=at(START), still_time=True):
+    async with WorkflowEnvironment(app, start=at(START), still_time=True, url=env_url):
 
         async def buffered_started() -> bool:
             recorded = await fires(app, "every-minute")
@@ -160,8 +169,8 @@ async def test_overlap_buffer_one_starts_one_waiting_fire_when_the_run_closes(
         assert status.created_at == at(minute(3.5))  # as soon as the first one closed
 
 
-async def test_overlap_allow_all_starts_every_fire(wait_for: Waiter) -> None:
-    _, recorded, statuses = await run_policy("allow_all", 150, 3, wait_for)
+async def test_overlap_allow_all_starts_every_fire(wait_for: Waiter, env_url: str | None) -> None:
+    _, recorded, statuses = await run_policy("allow_all", 150, 3, wait_for, env_url)
     assert outcomes(recorded) == [(minute(n), "started") for n in (1, 2, 3)]
     # the third started while both others were open
     third = statuses[f"every-minute-{minute(3)}"]
@@ -175,11 +184,11 @@ async def test_overlap_allow_all_starts_every_fire(wait_for: Waiter) -> None:
     [("cancel_other", legato.Status.CANCELLED), ("terminate_other", legato.Status.TERMINATED)],
 )
 async def test_overlap_cancel_or_terminate_other_stops_the_open_run_then_starts(
-    overlap: str, closed_as: legato.Status, wait_for: Waiter
+    overlap: str, closed_as: legato.Status, wait_for: Waiter, env_url: str | None
 ) -> None:
     app = make_app(150)
     app.schedule("every-minute", "job", interval=MINUTE, input=1, overlap=overlap)
-    async with WorkflowEnvironment(app, start=at(START), still_time=True):
+    async with WorkflowEnvironment(app, start=at(START), still_time=True, url=env_url):
 
         async def third_started() -> bool:
             recorded = await fires(app, "every-minute")
