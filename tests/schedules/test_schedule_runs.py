@@ -396,3 +396,16 @@ def test_schedule_rejects_input_and_args_together() -> None:
     app = make_app()
     with pytest.raises(legato.ConfigurationError):
         app.schedule("x", "job", cron="@daily", input=1, args=(2,))
+
+
+async def test_a_state_machine_on_a_schedule_gets_the_input(wait_for: Waiter) -> None:
+    app = legato.App()
+    app.register_state_machine(
+        "echo", {"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}
+    )
+    app.schedule("echoes", "echo", cron="*/10 * * * *", input={"order": 42})
+    async with WorkflowEnvironment(app, start=at(START), still_time=True):
+        await until_fires(app, "echoes", 1, wait_for)
+        (first,) = (await fires(app, "echoes"))[:1]
+        assert first.execution_id == "echoes-2026-01-01T00:10:00Z"
+        assert await app.get_handle(first.execution_id).result() == {"order": 42}
