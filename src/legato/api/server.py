@@ -16,6 +16,7 @@ from legato.api import (
     executions,
     health,
     problems,
+    schedules,
     tokens,
     workers,
     workflows,
@@ -33,11 +34,12 @@ ROUTERS: list[APIRouter] = [
     tokens.router,
     workers.router,
     activities.router,
+    schedules.router,
 ]
 
 DESCRIPTION = """\
 Start, watch and operate Legato executions from any language, register state machine
-definitions, and run steps on remote workers. Errors are RFC 9457 problem details
+definitions, schedule workflows, and run steps on remote workers. Errors are RFC 9457 problem details
 (`application/problem+json`)."""
 
 
