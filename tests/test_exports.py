@@ -7,6 +7,7 @@ import legato
 
 PUBLIC = [
     "App",
+    "BackfillReport",
     "Cancelled",
     "ChildFailed",
     "ChildRef",
@@ -34,9 +35,15 @@ PUBLIC = [
     "LegatoError",
     "NonDeterminismError",
     "NonRetryableError",
+    "OverlapPolicy",
     "PayloadTooLarge",
     "RegistrationError",
     "Retry",
+    "Schedule",
+    "ScheduleAlreadyExists",
+    "ScheduleDef",
+    "ScheduleFire",
+    "ScheduleNotFound",
     "SerializationError",
     "Status",
     "StepContext",

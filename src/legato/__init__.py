@@ -11,8 +11,10 @@ async def checkout(ctx: legato.Context, order_id: str) -> str:
 """
 
 from legato.client import App, Client, ExecutionStatus, Handle
+from legato.client.schedules import BackfillReport, ScheduleDef
 from legato.core.events import Status
 from legato.core.retry import Retry
+from legato.core.schedules import OverlapPolicy
 from legato.engine.context import Context
 from legato.engine.step_context import StepContext, heartbeat, step_context
 from legato.engine.waits import ChildRef
@@ -41,6 +43,8 @@ from legato.errors import (
     NonRetryableError,
     PayloadTooLarge,
     RegistrationError,
+    ScheduleAlreadyExists,
+    ScheduleNotFound,
     SerializationError,
     StepFailed,
     StoreError,
@@ -48,9 +52,11 @@ from legato.errors import (
     WorkflowTimeoutError,
     WorkflowUsageError,
 )
+from legato.ports.schedules import Schedule, ScheduleFire
 
 __all__ = [
     "App",
+    "BackfillReport",
     "Cancelled",
     "ChildFailed",
     "ChildRef",
@@ -78,9 +84,15 @@ __all__ = [
     "LegatoError",
     "NonDeterminismError",
     "NonRetryableError",
+    "OverlapPolicy",
     "PayloadTooLarge",
     "RegistrationError",
     "Retry",
+    "Schedule",
+    "ScheduleAlreadyExists",
+    "ScheduleDef",
+    "ScheduleFire",
+    "ScheduleNotFound",
     "SerializationError",
     "Status",
     "StepContext",

@@ -17,6 +17,8 @@
     ├── ExecutionNotFound           no execution with that id
     ├── ExecutionClosed             a signal (or message) for an execution that has ended
     ├── ExecutionStateError         an operation that does not apply to its status (redrive...)
+    ├── ScheduleNotFound            no schedule of that name
+    ├── ScheduleAlreadyExists       a schedule of that name exists (create)
     ├── InvalidTaskToken            a task token that names no external wait
     ├── TaskTokenClosed             a task token whose wait already ended (completed, timed out)
     ├── ExecutionFailedError        handle.result() of an execution that has no result: FAILED
@@ -166,6 +168,20 @@ class ExecutionStateError(LegatoError):
         super().__init__(f"execution {execution_id!r} ({status}) {why}")
         self.execution_id = execution_id
         self.status = status
+
+
+class ScheduleNotFound(LegatoError):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"no schedule named {name!r}")
+        self.name = name
+
+
+class ScheduleAlreadyExists(LegatoError):
+    """``create_schedule`` of a name that exists: change it with ``update_schedule``."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"a schedule named {name!r} exists already (update it instead)")
+        self.name = name
 
 
 class InvalidTaskToken(LegatoError):

@@ -21,6 +21,7 @@ from typing import Any, TypeVar, overload
 
 from legato.client.handle import ExecutionStatus, Handle
 from legato.client.labels import encode_labels
+from legato.client.schedules import ScheduleDef, ScheduleMethods
 from legato.client.stores import DEFAULT_URL, open_store
 from legato.core import codec, decide, error_names
 from legato.core.definitions import canonical_json, check_name, check_version, content_hash
@@ -52,8 +53,9 @@ DEFAULT_INLINE_PAYLOAD_BYTES = 256 * 1024
 T = TypeVar("T")
 
 
-class App:
-    """A Legato application: its workflows and steps, and the database they run on."""
+class App(ScheduleMethods):
+    """A Legato application: its workflows and steps, and the database they run on (and its
+    schedules: ``legato.client.schedules``)."""
 
     def __init__(
         self,
@@ -89,6 +91,7 @@ class App:
         self._store_open = False
         self._opening: asyncio.Future[Store] | None = None
         self._watcher: ClosedWatcher | None = None
+        self._declared: dict[str, ScheduleDef] = {}  # app.schedule(...)
 
     # --- registration -------------------------------------------------------------------------
     def workflow(
@@ -296,6 +299,12 @@ class App:
             self._store = None
             raise
         self._store_open = True
+        if orchestrate and self._declared:
+            try:
+                await self.apply_declared_schedules()
+            except BaseException:
+                await self.shutdown()
+                raise
         return engine
 
     @property

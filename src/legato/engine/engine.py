@@ -32,6 +32,7 @@ from legato.engine.orchestrator import Orchestrator
 from legato.engine.pause import wait_or_timeout
 from legato.engine.recovery import Recovery
 from legato.engine.registry import Registry
+from legato.engine.schedule_runner import ScheduleRunner
 from legato.engine.stored_machines import StateMachines
 from legato.engine.worker import Worker
 from legato.ports.clock import Clock
@@ -121,6 +122,12 @@ class Engine:
                 self.worker.on_outcome = self.orchestrator.on_local_outcome
             self.orchestrator.on_inbox = self.wake_orchestrator
             self.orchestrator.on_tasks = self._tasks_at
+        self.schedules: ScheduleRunner | None = None
+        if self.orchestrator is not None:
+            self.schedules = ScheduleRunner(
+                store, registry, self.machines, clock, self.orchestrator, self.wake_orchestrator
+            )
+            self.orchestrator.on_closed = self.schedules.closed
         self._loops: list[asyncio.Task[None]] = []
         #: rung when tasks may have become claimable by workers in other processes (remote
         #: workers' long polls through the API wait on it)
@@ -140,6 +147,8 @@ class Engine:
         if self.store.pending_writes():
             return False
         if self.worker is not None and self.worker.active:
+            return False
+        if self.schedules is not None and self.schedules.busy:
             return False
         return self.orchestrator is None or self.orchestrator.idle()
 
@@ -173,6 +182,8 @@ class Engine:
             self._spawn(self._partition_loop(orch))
             self._spawn(self._orchestrator_poll(orch))
             self._spawn(self._take_up_then_claim(orch, first))
+            if self.schedules is not None:
+                self._spawn(self.schedules.run())
         else:
             self._spawn(self._recovery_loop())
             if self.worker is not None:
@@ -277,7 +288,10 @@ class Engine:
     def _set_partitions(
         self, orch: Orchestrator, held: list[int], take_up: bool = True
     ) -> list[int]:
+        before = set(orch.owned)
         new = orch.set_partitions(held)
+        if self.schedules is not None and set(held) != before:
+            self.schedules.wake()  # its schedules are those of the partitions it holds
         if new and take_up:
             orch.spawn(polling.take_up(self.store, orch, new, self._is_registered))
         return new
@@ -338,6 +352,8 @@ class Engine:
         # Ask the loops to end at their next turn (a claim in flight completes cleanly), then
         # cancel what is still waiting; bounded either way, so a stop never hangs.
         self._stopping = True
+        if self.schedules is not None:
+            self.schedules.stop()
         if self._listener is not None:
             self._listener.cancel()
             await asyncio.wait([self._listener], timeout=STOP_TIMEOUT)

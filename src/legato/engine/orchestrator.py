@@ -80,6 +80,8 @@ class Orchestrator:
         # a commit made tasks any worker may claim (remote workers' long polls wait for it);
         # called with the time they become claimable
         self.on_tasks: Callable[[int], None] | None = None
+        # an execution decided here closed or was terminated (the scheduler's waiting fires)
+        self.on_closed: Callable[[str], None] | None = None
         self.owned: set[int] = set()  # partitions this replica holds the lease on
         # When a task of its partitions may pass its start deadline: 0 (now) makes the next
         # sweep read the store (at start, after a takeover); None: no task has one
@@ -425,6 +427,8 @@ class Orchestrator:
             on_tasks(min(at))
 
     def _resolve_waiters(self, execution_id: str, update: ExecutionUpdate) -> None:
+        if self.on_closed is not None:
+            self.on_closed(execution_id)
         for fut in self._waiters.pop(execution_id, []):
             if not fut.done():
                 fut.set_result(update)

@@ -5,7 +5,8 @@ use: ``Executions`` (transitions and reads), ``TaskQueue``, ``Inbox``, ``Members
 (replicas and partition leases), ``Liveness`` (proof that an owner is dead), ``Workers``
 (who serves which steps), ``Lifecycle`` (open, migrate, notifications) and ``Inspection`` (an
 operator's reads: counts, id prefixes, retrying steps), ``Definitions`` (state machine
-definitions, versioned and content-hashed) and ``ApiKeys`` (who may call the HTTP API).
+definitions, versioned and content-hashed), ``ApiKeys`` (who may call the HTTP API) and
+``Schedules`` (schedules and their fires).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from legato.ports.inspection import Inspection
 from legato.ports.lifecycle import Lifecycle
 from legato.ports.liveness import Liveness
 from legato.ports.membership import Membership
+from legato.ports.schedules import Schedules
 from legato.ports.task_queue import TaskQueue
 from legato.ports.workers import Workers
 
@@ -35,6 +37,7 @@ class Store(
     Inspection,
     ApiKeys,
     Definitions,
+    Schedules,
     Protocol,
 ):
     pass

@@ -21,7 +21,7 @@ from typing import Any
 import psycopg
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
-from legato.adapters import definition_rows, sql_scripts
+from legato.adapters import definition_rows, schedule_rows, sql_scripts
 from legato.adapters.postgres import driver
 from legato.adapters.postgres.connection import check_url, redact, translate
 from legato.adapters.postgres.owner_lock import OwnerLock, owner_key
@@ -65,10 +65,11 @@ from legato.ports.executions import ExecutionFilter, ExecutionRow, StartResult, 
 from legato.ports.inspection import RetryingStep
 from legato.ports.liveness import OwnerInfo
 from legato.ports.membership import LeaseHolder, Takeover
+from legato.ports.schedules import Fire, FireResult, Schedule, ScheduleFire
 from legato.ports.workers import WaitingStep
 
 _PACKAGE = "legato.adapters.postgres"
-QUERIES = load_queries(_PACKAGE)
+QUERIES = {**load_queries(_PACKAGE), **load_queries(_PACKAGE, "schedules.sql")}
 _TERMINATE = InboxKind.TERMINATE.value
 log = logging.getLogger("legato.store")
 CONNECT_TIMEOUT = 10.0
@@ -379,6 +380,51 @@ class PostgresStore:
     async def definition_versions(self, name: str) -> list[DefinitionVersion]:
         rows = await self._read("definition_versions", {"name": name})
         return [DefinitionVersion(r[1], r[2], int(r[3])) for r in rows]
+
+    # --- schedules (legato.ports.schedules) -----------------------------------------------------
+    async def insert_schedule(self, schedule: Schedule) -> bool:
+        return await self._write("insert_schedule", schedule_rows.schedule_params(schedule)) == 1
+
+    async def update_schedule(self, schedule: Schedule, expected_revision: int) -> bool:
+        params = {**schedule_rows.schedule_params(schedule), "expected": expected_revision}
+        return await self._write("update_schedule", params) == 1
+
+    async def get_schedule(self, name: str) -> Schedule | None:
+        rows = await self._read("select_schedule", {"name": name})
+        return schedule_rows.schedule_from_row(rows[0]) if rows else None
+
+    async def list_schedules(self, partitions: list[int] | None = None) -> list[Schedule]:
+        if partitions is None:
+            rows = await self._read("list_schedules", None)
+        else:
+            rows = await self._read("schedules_in", {"parts": partitions})
+        return [schedule_rows.schedule_from_row(r) for r in rows]
+
+    async def delete_schedule(self, name: str) -> bool:
+        async def op(conn: Conn) -> bool:
+            await conn.execute(QUERIES["delete_schedule_fires"], {"name": name})
+            cur = await conn.execute(QUERIES["delete_schedule"], {"name": name})
+            return cur.rowcount == 1
+
+        done: bool = await self.writer.submit(op)
+        return done
+
+    async def fire_schedule(self, fire: Fire) -> FireResult:
+        """One transaction (a savepoint of the writer's); an execution it started is told to
+        the orchestrators (``legato_pending``) when it commits."""
+
+        async def op(conn: Conn) -> FireResult:
+            done: FireResult = await driver.run(conn, QUERIES, schedule_rows.fire(fire))
+            if done.created:
+                await conn.execute(QUERIES["notify"], (CHANNEL_PENDING,))
+            return done
+
+        result: FireResult = await self.writer.submit(op)
+        return result
+
+    async def schedule_fires(self, name: str, limit: int) -> list[ScheduleFire]:
+        rows = await self._read("select_fires", {"name": name, "limit": limit})
+        return [schedule_rows.fire_from_row(r) for r in rows]
 
     # --- workers ---------------------------------------------------------------------------------
     async def heartbeat_worker(

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Collection
 from typing import Any
 
-from legato.adapters import definition_rows, sql_scripts
+from legato.adapters import definition_rows, schedule_rows, sql_scripts
 from legato.adapters.rows import (
     event_from_row,
     execution_from_row,
@@ -42,10 +42,11 @@ from legato.ports.executions import ExecutionFilter, ExecutionRow, StartResult, 
 from legato.ports.inspection import RetryingStep
 from legato.ports.liveness import OwnerInfo
 from legato.ports.membership import LeaseHolder, Takeover
+from legato.ports.schedules import Fire, FireResult, Schedule, ScheduleFire
 from legato.ports.workers import WaitingStep
 
 _PACKAGE = "legato.adapters.sqlite"
-QUERIES = load_queries(_PACKAGE)
+QUERIES = {**load_queries(_PACKAGE), **load_queries(_PACKAGE, "schedules.sql")}
 _TERMINATE = InboxKind.TERMINATE.value
 
 
@@ -341,6 +342,49 @@ class SqliteStore:
     async def definition_versions(self, name: str) -> list[DefinitionVersion]:
         rows = self._read("definition_versions", {"name": name})
         return [DefinitionVersion(r[1], r[2], int(r[3])) for r in rows]
+
+    # --- schedules (legato.ports.schedules) -----------------------------------------------------
+    async def insert_schedule(self, schedule: Schedule) -> bool:
+        params = schedule_rows.schedule_params(schedule)
+        done: bool = await self.writer.submit(
+            lambda c: c.execute(QUERIES["insert_schedule"], params).rowcount == 1
+        )
+        return done
+
+    async def update_schedule(self, schedule: Schedule, expected_revision: int) -> bool:
+        params = {**schedule_rows.schedule_params(schedule), "expected": expected_revision}
+        done: bool = await self.writer.submit(
+            lambda c: c.execute(QUERIES["update_schedule"], params).rowcount == 1
+        )
+        return done
+
+    async def get_schedule(self, name: str) -> Schedule | None:
+        rows = self._read("select_schedule", {"name": name})
+        return schedule_rows.schedule_from_row(rows[0]) if rows else None
+
+    async def list_schedules(self, partitions: list[int] | None = None) -> list[Schedule]:
+        if partitions is None:
+            rows = self._read("list_schedules", None)
+        else:
+            rows = self._read("schedules_in", {"parts": partitions})
+        return [schedule_rows.schedule_from_row(r) for r in rows]
+
+    async def delete_schedule(self, name: str) -> bool:
+        def op(conn: sqlite3.Connection) -> bool:
+            conn.execute(QUERIES["delete_schedule_fires"], {"name": name})
+            return conn.execute(QUERIES["delete_schedule"], {"name": name}).rowcount == 1
+
+        done: bool = await self.writer.submit(op)
+        return done
+
+    async def fire_schedule(self, fire: Fire) -> FireResult:
+        script = schedule_rows.fire(fire)
+        done: FireResult = await self.writer.submit(lambda c: driver.run(c, QUERIES, script))
+        return done
+
+    async def schedule_fires(self, name: str, limit: int) -> list[ScheduleFire]:
+        rows = self._read("select_fires", {"name": name, "limit": limit})
+        return [schedule_rows.fire_from_row(r) for r in rows]
 
     # --- workers ---------------------------------------------------------------------------------
     async def heartbeat_worker(
