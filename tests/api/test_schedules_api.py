@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 import legato
+from legato.adapters.http.transport import ApiError
 from legato.errors import ScheduleAlreadyExists, ScheduleNotFound
 from tests.api.apps import serving
 from tests.api_process import Waiter, serve_api
@@ -196,15 +197,18 @@ async def test_the_client_makes_the_same_calls(
         )
         assert (made["args"], made["kwargs"], made["overlap"]) == ([1], {"b": 2}, "allow_all")
         with pytest.raises(ScheduleAlreadyExists):
-            await client.create_schedule("sums", "adder", cron=MONTHLY)
+            await client.create_schedule("sums", "adder", cron=MONTHLY, args=[1])
         assert [s["name"] for s in await client.list_schedules()] == ["sums"]
         times = await client.next_fire_times("sums", 2)
         assert len(times) == 2 and times[0] < times[1]
         assert (await client.get_schedule("sums"))["next_fire_times"][0].startswith(
             times[0].strftime("%Y-%m-%dT%H:%M:%S")
         )
-        changed = await client.update_schedule("sums", kwargs={"b": 3})
-        assert changed["kwargs"] == {"b": 3}
+        changed = await client.update_schedule("sums", args=[1], kwargs={"b": 3})
+        assert (changed["args"], changed["kwargs"]) == ([1], {"b": 3})
+        with pytest.raises(ApiError) as refused:  # the call is given whole: `a` is missing
+            await client.update_schedule("sums", kwargs={"b": 3})
+        assert refused.value.status == 422 and "'a'" in str(refused.value)
         paused = await client.pause_schedule("sums", "quiet, please")
         assert (paused["paused"], paused["note"]) == (True, "quiet, please")
         assert (await client.resume_schedule("sums"))["paused"] is False

@@ -97,13 +97,15 @@ def test_schedules_on_the_database(tmp_path: Path) -> None:
         (["--interval", "soon"], "--interval 'soon' is not a duration"),
         (["--cron", MONTHLY, "--overlap", "sometimes"], "overlap"),
         (["--cron", MONTHLY, "--start-at", "tomorrow"], "not an ISO 8601 time"),
+        (["--cron", MONTHLY, "--args", '["x"]'], "does not fit workflow 'adder'"),
     ],
 )
 def test_an_invalid_schedule_is_one_line_naming_what_is_wrong(
     tmp_path: Path, args: list[str], said: str
 ) -> None:
     db = ["--db", f"sqlite:///{tmp_path / 'legato.db'}"]
-    made = _legato(tmp_path, "schedules", "create", "bad", "adder", "--app", "cli_app", *args, *db)
+    made = _legato(tmp_path, "schedules", "create", "bad", "adder", "--args", "[1]", "--app",
+                   "cli_app", *args, *db)  # fmt: skip
     assert said in _failed(made)
 
 

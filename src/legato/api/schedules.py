@@ -152,11 +152,9 @@ class Backfill(BaseModel):
 
 
 def _invalid(exc: views.InvalidSchedule) -> Problem:
+    paths = exc.paths or [f"$.{exc.field}" if exc.field else "$"]
     return Problem(
-        422,
-        "invalid-schedule",
-        str(exc),
-        errors=[{"path": f"$.{exc.field}" if exc.field else "$", "message": str(exc)}],
+        422, "invalid-schedule", str(exc), errors=[{"path": p, "message": str(exc)} for p in paths]
     )
 
 
@@ -316,14 +314,16 @@ async def backfill_schedule(
         watched = await _backfills(request).watch((name, start, end), run, body.wait_seconds)
     except ConfigurationError as exc:
         raise Problem(400, "bad-request", str(exc)) from None
-    answer = Backfill(
-        name=name,
-        start=body.start,
-        end=body.end,
-        state="running" if watched.report is None else "done",
-        done=watched.done,
-        total=watched.total,
-        report=watched.report,
+    answer = Backfill.model_validate(
+        {
+            "name": name,
+            "from": body.start,
+            "to": body.end,
+            "state": "running" if watched.report is None else "done",
+            "done": watched.done,
+            "total": watched.total,
+            "report": watched.report,
+        }
     )
     return JSONResponse(
         answer.model_dump(mode="json", by_alias=True),

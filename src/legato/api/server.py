@@ -39,8 +39,8 @@ ROUTERS: list[APIRouter] = [
 
 DESCRIPTION = """\
 Start, watch and operate Legato executions from any language, register state machine
-definitions, schedule workflows, and run steps on remote workers. Errors are RFC 9457 problem details
-(`application/problem+json`)."""
+definitions, schedule workflows, and run steps on remote workers. Errors are RFC 9457 problem
+details (`application/problem+json`)."""
 
 
 def create_api(app: App, settings: ApiSettings | None = None) -> FastAPI:

@@ -25,7 +25,7 @@ class Schedules(Protocol):
         """``fields``: the create body's other fields (``api/schedules.py``)."""
         ...
 
-    async def list(self) -> list[dict[str, Any]]: ...
+    async def every(self) -> list[dict[str, Any]]: ...
     async def show(self, name: str, count: int) -> dict[str, Any]:
         """The schedule with its next ``count`` fire times (``next_fire_times``)."""
         ...
@@ -73,7 +73,7 @@ class DbSchedules:
     async def create(self, name: str, workflow: str, fields: dict[str, Any]) -> dict[str, Any]:
         return await views.create(self.app, {"name": name, "workflow": workflow, **fields})
 
-    async def list(self) -> list[dict[str, Any]]:
+    async def every(self) -> list[dict[str, Any]]:
         return await views.listed(self.app)
 
     async def show(self, name: str, count: int) -> dict[str, Any]:
@@ -116,7 +116,7 @@ class HttpSchedules:
         )
         return answer
 
-    async def list(self) -> list[dict[str, Any]]:
+    async def every(self) -> list[dict[str, Any]]:
         return await self.client.list_schedules()
 
     async def show(self, name: str, count: int) -> dict[str, Any]:

@@ -158,7 +158,7 @@ def list_cmd(
 
     async def main() -> None:
         async with open_schedules(db, server, api_key) as schedules:
-            found = await schedules.list()
+            found = await schedules.every()
         if as_json:
             print(codec.dumps({"items": found}, "schedules", indent=2))
             return

@@ -506,4 +506,3 @@ def _definition_error(exc: ApiError, name: str) -> LegatoError:
         for p in exc.body.get("errors") or []
     ]
     return InvalidDefinitionError(problems, f"{name} (refused by the server)")
-

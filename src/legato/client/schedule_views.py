@@ -17,7 +17,9 @@ from typing import Any
 
 from legato.client.app import App
 from legato.client.schedules import DEFAULT_CATCHUP, ScheduleDef
+from legato.core import codec
 from legato.core.durations import epoch_ms, instant
+from legato.core.schedules import policy
 from legato.errors import ConfigurationError, ExecutionNotFound
 from legato.ports.schedules import Schedule
 
@@ -26,11 +28,34 @@ Progress = Callable[[int, int], None]
 
 
 class InvalidSchedule(ConfigurationError):
-    """A schedule's field is wrong: ``field`` names it (as the API's body does)."""
+    """A schedule's field is wrong: ``field`` names it (as the API's body does); ``paths``,
+    the JSON paths of each problem when there are several (a call's arguments)."""
 
-    def __init__(self, field: str | None, message: str) -> None:
+    def __init__(self, field: str | None, message: str, paths: list[str] | None = None) -> None:
         super().__init__(message)
         self.field = field
+        self.paths = paths or []
+
+
+def check_call(app: App, workflow: str, version: str | None, call: Any) -> None:
+    """A code workflow this app registers takes the call (checked against its parameters,
+    as a start's input is): a schedule must not fire runs that cannot start."""
+    if call is None:
+        return
+    args, kwargs = call
+    wf = (
+        app.registry.lookup_workflow(workflow, version)
+        if version is not None
+        else next((w for (n, _), w in reversed(app.registry.workflows.items()) if n == workflow),
+                  None)
+    )  # fmt: skip
+    if wf is None or wf.kind == "state_machine":
+        return
+    problems = wf.arg_schema.check(list(args), dict(kwargs))
+    if problems:
+        said = "; ".join(f"{p.path}: {p.message}" for p in problems)
+        message = f"the input does not fit workflow {workflow!r}: {said}"
+        raise InvalidSchedule("args", message, [p.path for p in problems])
 
 
 def epoch(moment: datetime) -> int:
@@ -160,6 +185,9 @@ async def create(app: App, body: Mapping[str, Any]) -> dict[str, Any]:
         definition = ScheduleDef(
             name=str(body["name"]), paused=bool(body.get("paused", False)), **fields
         )
+        definition.spec()  # the timing first: its problems name their field
+        policy(definition.overlap)
+        check_call(app, definition.workflow, definition.version, call_of(body) or ([], {}))
         made = await app.create_schedule(definition)
     except InvalidSchedule:
         raise
@@ -173,6 +201,16 @@ async def update(app: App, name: str, body: Mapping[str, Any]) -> dict[str, Any]
     changes = _changes(body)
     if changes.get("catchup_window", 0) is None:
         changes["catchup_window"] = DEFAULT_CATCHUP
+    call = call_of(body)
+    if call is not None or "workflow" in body or "version" in body:
+        current = await app.get_schedule(name)
+        stored = codec.loads(current.input)
+        check_call(
+            app,
+            str(body.get("workflow") or current.workflow),
+            body.get("version", current.version),
+            call or (stored[0], stored[1]),
+        )
     try:
         changed = await app.update_schedule(name, **changes)
     except InvalidSchedule:
