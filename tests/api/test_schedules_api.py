@@ -153,8 +153,12 @@ async def test_a_backfill_starts_each_past_fire_once_in_order(
     _, client = api
     await _created(client)
     period = {"from": "2025-01-01T00:00:00Z", "to": "2025-03-15T00:00:00Z"}
-    answer = await client.post("/v1/schedules/monthly/backfill", json=period)
-    while answer.status_code == 202:  # still running: watch on
+    # no wait: the answer is at once, before the backfill has done anything (202, running)
+    first = await client.post("/v1/schedules/monthly/backfill", json={**period, "wait_seconds": 0})
+    assert first.status_code == 202, first.text
+    assert (first.json()["state"], first.json()["report"]) == ("running", None)
+    answer = first
+    while answer.status_code == 202:  # the same request again watches the same backfill
         assert answer.json()["state"] == "running"
         answer = await client.post("/v1/schedules/monthly/backfill", json=period)
     assert answer.status_code == 200, answer.text
