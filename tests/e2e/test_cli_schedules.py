@@ -1,5 +1,5 @@
-"""``legato schedules create|list|show|pause|resume|trigger|delete|backfill``, run as users run
-them (``python -m legato.cli`` subprocesses) on a real SQLite file: on the database
+"""``legato schedules create|list|show|update|pause|resume|trigger|delete|backfill``, run as
+users run them (``python -m legato.cli`` subprocesses) on a real SQLite file: on the database
 (``--db``, ``--app`` for a code workflow) and through a ``legato dev`` serving the API
 (``--server``), which prints the same; a backfill with its progress bar; one-line errors.
 
@@ -71,6 +71,17 @@ def test_schedules_on_the_database(tmp_path: Path) -> None:
     assert "paused: db upgrade" in _ok(_legato(tmp_path, "schedules", "show", "nightly", *db))
     _ok(_legato(tmp_path, "schedules", "resume", "nightly", *db))
     assert "active" in _ok(_legato(tmp_path, "schedules", "show", "nightly", *db))
+
+    changed = _legato(tmp_path, "schedules", "update", "nightly", "--cron", "0 3 * * *",
+                      "--args", "[1]", "--app", "cli_app", "--json", *db)  # fmt: skip
+    updated = json.loads(_ok(changed))
+    assert (updated["cron"], updated["args"], updated["overlap"]) == ("0 3 * * *", [1],
+                                                                       "buffer_one")  # fmt: skip
+    assert all(t.endswith(("T02:00:00Z", "T01:00:00Z")) for t in updated["next_fire_times"])
+    refused = _legato(tmp_path, "schedules", "update", "nightly", "--args", '["x"]', "--app",
+                      "cli_app", *db)  # fmt: skip
+    assert "does not fit workflow 'adder'" in _failed(refused)
+    assert "nothing to change" in _failed(_legato(tmp_path, "schedules", "update", "nightly", *db))
 
     # no engine serves this database: the run is recorded PENDING for the one that will
     execution_id = _ok(_legato(tmp_path, "schedules", "trigger", "nightly", "--app", "cli_app",

@@ -10,6 +10,7 @@ import contextlib
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from typing import Any, Protocol
+from urllib.parse import quote
 
 from legato.cli.common import database_url
 from legato.cli.loading import load_app
@@ -23,6 +24,10 @@ Progress = Callable[[int, int], None]
 class Schedules(Protocol):
     async def create(self, name: str, workflow: str, fields: dict[str, Any]) -> dict[str, Any]:
         """``fields``: the create body's other fields (``api/schedules.py``)."""
+        ...
+
+    async def update(self, name: str, fields: dict[str, Any]) -> dict[str, Any]:
+        """``fields``: the update body's (``api/schedules.py``)."""
         ...
 
     async def every(self) -> list[dict[str, Any]]: ...
@@ -73,6 +78,9 @@ class DbSchedules:
     async def create(self, name: str, workflow: str, fields: dict[str, Any]) -> dict[str, Any]:
         return await views.create(self.app, {"name": name, "workflow": workflow, **fields})
 
+    async def update(self, name: str, fields: dict[str, Any]) -> dict[str, Any]:
+        return await views.update(self.app, name, fields)
+
     async def every(self) -> list[dict[str, Any]]:
         return await views.listed(self.app)
 
@@ -113,6 +121,12 @@ class HttpSchedules:
         body = {"name": name, "workflow": workflow, **fields}
         answer: dict[str, Any] = await self.client.transport.call(
             "POST", "/v1/schedules", json=body
+        )
+        return answer
+
+    async def update(self, name: str, fields: dict[str, Any]) -> dict[str, Any]:
+        answer: dict[str, Any] = await self.client.transport.call(
+            "PATCH", "/v1/schedules/" + quote(name, safe=""), json=fields
         )
         return answer
 

@@ -21,8 +21,15 @@ from rich.text import Text
 
 from legato.cli.backend import ApiKeyOption, ServerOption
 from legato.cli.common import DbOption, JsonOption, console, err_console, json_value, run_command
-from legato.cli.render import STATUS_STYLE
 from legato.cli.schedule_backend import open_schedules
+from legato.cli.schedule_render import (
+    backfill_text,
+    runs_table,
+    schedule_table,
+    spec_text,
+    state_text,
+    when,
+)
 from legato.core import codec
 from legato.errors import ConfigurationError
 
@@ -71,35 +78,79 @@ def _iso(value: datetime) -> str:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
+CronOption = Annotated[
+    str | None,
+    typer.Option(help='a cron expression: 5 fields, or 6 with seconds last; or "@hourly"'),
+]
+IntervalOption = Annotated[str | None, typer.Option(help="or every this long (90s, 5m, 1h)")]
+InputOption = Annotated[
+    str | None,
+    typer.Option(help="JSON (or @FILE): a state machine's input, a workflow's one argument"),
+]
+ArgsOption = Annotated[str | None, typer.Option(help="a JSON list of a workflow's arguments")]
+KwargsOption = Annotated[str | None, typer.Option(help="a JSON object of them by name")]
+CatchupOption = Annotated[
+    str | None,
+    typer.Option(help="after downtime, fires missed within this long still run (e.g. 10m)"),
+]
+JitterOption = Annotated[str | None, typer.Option(help="delay each fire by up to this long")]
+StartOption = Annotated[str | None, typer.Option(help="no fire before this time")]
+EndOption = Annotated[str | None, typer.Option(help="no fire after this time")]
+VersionOption = Annotated[
+    str | None, typer.Option(help="the workflow version (default: the latest when it fires)")
+]
+
+
+def fields_of(
+    *,
+    cron: str | None,
+    interval: str | None,
+    input: str | None,
+    args: str | None,
+    kwargs: str | None,
+    catchup_window: str | None,
+    jitter: str | None,
+    start_at: str | None,
+    end_at: str | None,
+    **given: Any,
+) -> dict[str, Any]:
+    """The options given, as the API's body names them (``api/schedules.py``)."""
+    fields: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
+    if cron is not None:
+        fields["cron"] = cron
+    if interval is not None:
+        fields["interval_seconds"] = duration(interval, "--interval")
+    for key, text in (("input", input), ("args", args), ("kwargs", kwargs)):
+        if text is not None:
+            fields[key] = json_value(text, f"--{key}")
+    if catchup_window is not None:
+        fields["catchup_window_seconds"] = duration(catchup_window, "--catchup-window")
+    if jitter is not None:
+        fields["jitter_seconds"] = duration(jitter, "--jitter")
+    for key, text, option in (("start_at", start_at, "--start-at"), ("end_at", end_at, "--end-at")):
+        if text is not None:
+            fields[key] = _iso(moment(text, option))
+    return fields
+
+
 @schedules_cli.command("create")
 def create_cmd(
     name: NameArgument,
     workflow: Annotated[str, typer.Argument(help="the workflow or state machine it starts")],
-    cron: Annotated[
-        str | None,
-        typer.Option(help='a cron expression: 5 fields, or 6 with seconds last; or "@hourly"'),
-    ] = None,
-    interval: Annotated[str | None, typer.Option(help="or every this long (90s, 5m, 1h)")] = None,
+    cron: CronOption = None,
+    interval: IntervalOption = None,
     timezone: Annotated[str, typer.Option(help="the cron's time zone (IANA)")] = "UTC",
-    input: Annotated[
-        str | None,
-        typer.Option(help="JSON (or @FILE): a state machine's input, a workflow's one argument"),
-    ] = None,
-    args: Annotated[str | None, typer.Option(help="a JSON list of a workflow's arguments")] = None,
-    kwargs: Annotated[str | None, typer.Option(help="a JSON object of them by name")] = None,
+    input: InputOption = None,
+    args: ArgsOption = None,
+    kwargs: KwargsOption = None,
     overlap: Annotated[
         str, typer.Option(help=f"while its last run is open: {', '.join(OVERLAPS)}")
     ] = "skip",
-    catchup_window: Annotated[
-        str | None,
-        typer.Option(help="after downtime, fires missed within this long still run (e.g. 10m)"),
-    ] = None,
-    jitter: Annotated[str | None, typer.Option(help="delay each fire by up to this long")] = None,
-    start_at: Annotated[str | None, typer.Option(help="no fire before this time")] = None,
-    end_at: Annotated[str | None, typer.Option(help="no fire after this time")] = None,
-    version: Annotated[str | None, typer.Option(help="the workflow version (default: latest)")] = (
-        None
-    ),
+    catchup_window: CatchupOption = None,
+    jitter: JitterOption = None,
+    start_at: StartOption = None,
+    end_at: EndOption = None,
+    version: VersionOption = None,
     paused: Annotated[bool, typer.Option("--paused", help="create it paused")] = False,
     note: Annotated[str | None, typer.Option(help="why it is paused")] = None,
     db: DbOption = None,
@@ -111,37 +162,66 @@ def create_cmd(
     """Create a schedule; prints it with its next fire times. Give --cron or --interval."""
 
     async def main() -> None:
-        fields: dict[str, Any] = {"timezone": timezone, "overlap": overlap, "paused": paused}
-        if cron is not None:
-            fields["cron"] = cron
-        if interval is not None:
-            fields["interval_seconds"] = duration(interval, "--interval")
-        if input is not None:
-            fields["input"] = json_value(input, "--input")
-        if args is not None:
-            fields["args"] = json_value(args, "--args")
-        if kwargs is not None:
-            fields["kwargs"] = json_value(kwargs, "--kwargs")
-        if catchup_window is not None:
-            fields["catchup_window_seconds"] = duration(catchup_window, "--catchup-window")
-        if jitter is not None:
-            fields["jitter_seconds"] = duration(jitter, "--jitter")
-        for key, text, option in (
-            ("start_at", start_at, "--start-at"),
-            ("end_at", end_at, "--end-at"),
-        ):
-            if text is not None:
-                fields[key] = _iso(moment(text, option))
-        for key, value in (("version", version), ("note", note)):
-            if value is not None:
-                fields[key] = value
+        fields = fields_of(
+            cron=cron, interval=interval, input=input, args=args, kwargs=kwargs,
+            catchup_window=catchup_window, jitter=jitter, start_at=start_at, end_at=end_at,
+            timezone=timezone, overlap=overlap, paused=paused, version=version, note=note,
+        )  # fmt: skip
         async with open_schedules(db, server, api_key, app_module) as schedules:
             made = await schedules.create(name, workflow, fields)
         if as_json:
             print(codec.dumps(made, "schedule", indent=2))
             return
         console.print(Text.assemble("created schedule ", (name, "bold")), highlight=False)
-        _print_schedule(made)
+        console.print(schedule_table(made))
+
+    run_command(main)
+
+
+@schedules_cli.command("update")
+def update_cmd(
+    name: NameArgument,
+    workflow: Annotated[
+        str | None, typer.Option(help="start this workflow or state machine instead")
+    ] = None,
+    cron: CronOption = None,
+    interval: IntervalOption = None,
+    timezone: Annotated[str | None, typer.Option(help="the cron's time zone (IANA)")] = None,
+    input: InputOption = None,
+    args: ArgsOption = None,
+    kwargs: KwargsOption = None,
+    overlap: Annotated[
+        str | None, typer.Option(help=f"while its last run is open: {', '.join(OVERLAPS)}")
+    ] = None,
+    catchup_window: CatchupOption = None,
+    jitter: JitterOption = None,
+    start_at: StartOption = None,
+    end_at: EndOption = None,
+    version: VersionOption = None,
+    db: DbOption = None,
+    app_module: AppOption = None,
+    as_json: JsonOption = False,
+    server: ServerOption = None,
+    api_key: ApiKeyOption = None,
+) -> None:
+    """Change some of a schedule's fields; the others (and whether it is paused) stay.
+    --input, --args and --kwargs give the whole call; a new timing fires from now on."""
+
+    async def main() -> None:
+        fields = fields_of(
+            cron=cron, interval=interval, input=input, args=args, kwargs=kwargs,
+            catchup_window=catchup_window, jitter=jitter, start_at=start_at, end_at=end_at,
+            workflow=workflow, timezone=timezone, overlap=overlap, version=version,
+        )  # fmt: skip
+        if not fields:
+            raise ConfigurationError("nothing to change: give the options to change")
+        async with open_schedules(db, server, api_key, app_module) as schedules:
+            changed = await schedules.update(name, fields)
+        if as_json:
+            print(codec.dumps(changed, "schedule", indent=2))
+            return
+        console.print(Text.assemble("updated schedule ", (name, "bold")), highlight=False)
+        console.print(schedule_table(changed))
 
     run_command(main)
 
@@ -172,8 +252,8 @@ def list_cmd(
                 Text(s["workflow"]),
                 Text(spec_text(s)),
                 s["overlap"],
-                _state(s),
-                _when(upcoming[0]) if upcoming else "",
+                state_text(s),
+                when(upcoming[0]) if upcoming else "",
             )
         console.print(table)
 
@@ -202,104 +282,13 @@ def show_cmd(
         if as_json:
             print(codec.dumps({**shown, "runs": recent}, "schedule", indent=2))
             return
-        _print_schedule(shown)
+        console.print(schedule_table(shown))
         if recent:
             console.print(runs_table(recent))
         else:
             console.print("no runs yet", highlight=False)
 
     run_command(main)
-
-
-def _print_schedule(s: dict[str, Any]) -> None:
-    table = Table(show_header=False, title=f"Schedule {s['name']}", title_justify="left")
-    table.add_column("field", style="bold")
-    table.add_column("value")
-    version = f" (version {s['version']})" if s.get("version") else ""
-    rows: list[tuple[str, Text | str]] = [
-        ("workflow", Text(f"{s['workflow']}{version}")),
-        ("when", Text(spec_text(s))),
-        ("overlap", s["overlap"]),
-        ("catch-up window", f"{_seconds(s.get('catchup_window_seconds'))}"),
-        ("state", _state(s)),
-        ("input", Text(codec.dumps(_call(s), "input"))),
-    ]
-    if s.get("missed") or s.get("skipped"):
-        rows.append(("missed / skipped", f"{s.get('missed', 0)} / {s.get('skipped', 0)}"))
-    upcoming = s.get("next_fire_times") or []
-    rows.append(("next fires", "\n".join(_when(t, s.get("timezone")) for t in upcoming) or "none"))
-    for key, value in rows:
-        table.add_row(key, value)
-    console.print(table)
-
-
-def _call(s: dict[str, Any]) -> Any:
-    if s.get("kwargs"):
-        return {"args": s.get("args") or [], "kwargs": s["kwargs"]}
-    return s.get("args") or []
-
-
-def spec_text(s: dict[str, Any]) -> str:
-    """``cron "0 1 * * *" in Europe/Berlin``, ``every 5m``; with its start, end and jitter."""
-    if s.get("cron"):
-        said = f'cron "{s["cron"]}" in {s.get("timezone") or "UTC"}'
-    else:
-        said = f"every {_seconds(s.get('interval_seconds'))}"
-    if s.get("start_at"):
-        said += f", from {_when(s['start_at'])}"
-    if s.get("end_at"):
-        said += f", until {_when(s['end_at'])}"
-    if s.get("jitter_seconds"):
-        said += f", jitter up to {_seconds(s['jitter_seconds'])}"
-    return said
-
-
-def _seconds(value: Any) -> str:
-    if value is None:
-        return ""
-    total = float(value)
-    for unit, size in (("d", 86_400.0), ("h", 3600.0), ("m", 60.0), ("s", 1.0)):
-        if total >= size and total % size == 0:
-            return f"{int(total // size)}{unit}"
-    return f"{total:g}s"
-
-
-def _state(s: dict[str, Any]) -> Text:
-    if not s.get("paused"):
-        return Text("active", style="green")
-    note = s.get("note")
-    return Text.assemble(("paused", "yellow"), f": {note}" if note else "")
-
-
-def _when(text: str, zone: str | None = None) -> str:
-    """An API time as the tables show it (UTC), and in the schedule's zone if it has one."""
-    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    shown = value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-    if zone and zone != "UTC":
-        from zoneinfo import ZoneInfo
-
-        try:
-            local = value.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M:%S %Z")
-        except (ValueError, KeyError):
-            return shown
-        shown += f" ({local})"
-    return shown
-
-
-def runs_table(runs: list[dict[str, Any]]) -> Table:
-    table = Table(title="Recent runs")
-    for col in ("fire time", "kind", "outcome", "execution", "status"):
-        table.add_column(col)
-    for r in runs:
-        status = r.get("status") or ""
-        table.add_row(
-            _when(r["fire_time"]),
-            r.get("kind") or "",
-            r["outcome"],
-            Text(r.get("execution_id") or ""),
-            Text(status, style=STATUS_STYLE.get(status, "")),
-        )
-    return table
 
 
 def _done(
@@ -412,19 +401,3 @@ def backfill_cmd(
         console.print(Text(backfill_text(name, report)), highlight=False, soft_wrap=True)
 
     run_command(main)
-
-
-def backfill_text(name: str, answer: dict[str, Any]) -> str:
-    """One line: the fire times the backfill covered, how many runs it started, how many it
-    found started already, and how those runs ended."""
-    report = answer.get("report") or {}
-    statuses: dict[str, int] = {}
-    for status in (report.get("statuses") or {}).values():
-        statuses[status] = statuses.get(status, 0) + 1
-    ended = ", ".join(f"{n} {s}" for s, n in sorted(statuses.items()))
-    said = (
-        f"backfilled {name}: {len(report.get('fire_times') or [])} fire times, "
-        f"{len(report.get('started') or [])} runs started, "
-        f"{len(report.get('existing') or [])} started before"
-    )
-    return said + (f" ({ended})" if ended else "")
