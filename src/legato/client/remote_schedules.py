@@ -40,6 +40,7 @@ def iso(moment: datetime) -> str:
 
 def schedule_body(
     *,
+    workflow: str | None = None,
     cron: str | None = None,
     interval: float | timedelta | None = None,
     timezone: str | None = None,
@@ -58,6 +59,7 @@ def schedule_body(
 ) -> dict[str, Any]:
     """The fields given (None: not given), as the API's create and update bodies name them."""
     body: dict[str, Any] = {
+        "workflow": workflow,
         "cron": cron,
         "interval_seconds": optional_seconds(interval),
         "timezone": timezone,
@@ -115,14 +117,15 @@ class ScheduleCalls:
     ) -> dict[str, Any]:
         """Create a schedule that starts ``workflow`` (a code workflow with ``args``/``kwargs``
         or ``input`` as its one argument; a state machine with ``input``) on a ``cron``
-        expression or every ``interval`` (seconds). Raises ``ApiError`` (409
-        ``schedule-exists``) if the name is taken; 422 names each invalid field."""
+        expression or every ``interval`` (seconds). Raises ``ScheduleAlreadyExists`` if the
+        name is taken by another schedule; ``ApiError`` 422 ``invalid-schedule`` names an
+        invalid field."""
         body = {
             "name": name,
-            "workflow": workflow,
             **schedule_body(
-                cron=cron, interval=interval, timezone=timezone, start_at=start_at,
-                end_at=end_at, jitter=jitter, input=input, args=args, kwargs=kwargs,
+                workflow=workflow, cron=cron, interval=interval, timezone=timezone,
+                start_at=start_at, end_at=end_at, jitter=jitter, input=input, args=args,
+                kwargs=kwargs,
                 has_input=input is not None, overlap=overlap, catchup_window=catchup_window,
                 version=version, paused=paused, note=note,
             ),
@@ -131,15 +134,16 @@ class ScheduleCalls:
         return answer
 
     async def update_schedule(self, name: str, **changes: Any) -> dict[str, Any]:
-        """Change some of a schedule's fields (``create_schedule``'s keyword names); the
-        others, and whether it is paused, stay as they are."""
+        """Change some of a schedule's fields, named as ``create_schedule``'s keywords
+        (``workflow`` too; not ``paused``: ``pause_schedule``); the others, and whether it is
+        paused, stay as they are. ``input``, ``args`` or ``kwargs`` give the whole call."""
         has_input = "input" in changes
         body = schedule_body(**changes, has_input=has_input)
         answer: dict[str, Any] = await self.transport.call("PATCH", _path(name), json=body)
         return answer
 
     async def get_schedule(self, name: str) -> dict[str, Any]:
-        """The schedule with its next fire times; ``ApiError`` 404 ``schedule-not-found``."""
+        """The schedule with its next fire times; raises ``ScheduleNotFound``."""
         answer: dict[str, Any] = await self.transport.call("GET", _path(name))
         return answer
 
