@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from legato.core import codec
 from legato.core.definitions import check_name
 from legato.core.durations import epoch_ms, to_ms
 from legato.core.partitions import partition_of
@@ -36,7 +37,12 @@ from legato.core.schedules import (
 )
 from legato.engine.registry import WorkflowDef
 from legato.engine.schedule_runner import fire_execution, workflow_of
-from legato.errors import ConfigurationError, ScheduleAlreadyExists, ScheduleNotFound
+from legato.errors import (
+    ConfigurationError,
+    ScheduleAlreadyExists,
+    ScheduleNotFound,
+    SerializationError,
+)
 from legato.ports.clock import Clock
 from legato.ports.schedules import Fire, FireResult, Schedule, ScheduleFire
 from legato.ports.store import Store
@@ -346,13 +352,13 @@ class ScheduleMethods:
             handle = self.get_handle(new.id)
             handles.append(handle)
             if one_by_one:
-                await handle.wait_settled(float("inf"))
+                await handle._wait_settled()
                 if on_progress is not None:
                     on_progress(i + 1, len(times))
         statuses: dict[str, str] = {}
         for n, handle in enumerate(handles):
             if not one_by_one:
-                await handle.wait_settled(float("inf"))
+                await handle._wait_settled()
                 if on_progress is not None:
                     on_progress(n + 1, len(times))
             statuses[handle.id] = (await handle.status()).status.value
@@ -378,7 +384,12 @@ class ScheduleMethods:
         what = f"input of workflow {wf.name!r}"
         input_json = wf.signature.encode_args(tuple(args), dict(kwargs), what)
         self.check_payload(input_json, what)
-        wf.signature.decode_args(input_json)  # the workflow must accept it: fail here, not later
+        # the workflow must accept it: refused here, not at every fire
+        raw_args, raw_kwargs = codec.loads(input_json)
+        problems = wf.arg_schema.check(raw_args, raw_kwargs)
+        if problems:
+            listed = "; ".join(f"{p.path}: {p.message}" for p in problems)
+            raise SerializationError(f"{what} is not what it takes: {listed}")
         return input_json
 
     async def _update(self, name: str, changes: dict[str, Any], origin: str | None) -> Schedule:

@@ -146,44 +146,52 @@ class ScheduleRunner:
                 return None
             if schedule.paused:
                 continue
-            at = await self._tend(schedule)
+            s, at = await self._tend(schedule)
+            if s.buffered_ms is not None and s.running:
+                # watched first, then looked at: a run closing in between is not missed
+                self._waiting_on.update(s.running)
+                if await self._all_closed(s):
+                    at = self.clock.now_ms()
             if at is not None:
                 due = at if due is None else min(due, at)
         return due
 
-    async def _tend(self, s: Schedule) -> int | None:
+    async def _tend(self, s: Schedule) -> tuple[Schedule, int | None]:
         """Start its buffered fire if the runs it waits for closed, then fire what is due;
-        returns when it is due next."""
+        returns the schedule as it is now and when it is due next."""
         if s.buffered_ms is not None:
             s = await self._buffered(s)
         for _ in range(FIRES_PER_ROUND):
             if s.next_fire_ms is None or s.paused:
-                return None
+                return s, None
             now = self.clock.now_ms()
             due = s.next_fire_ms + jitter(s.name, s.next_fire_ms, s.spec.jitter_ms)
             if due > now:
-                return due
+                return s, due
             moved = await self._fire_due(s, now)
             if moved is None:
-                return None
+                return s, None
             s = moved
-        return self.clock.now_ms()  # more to do: next round at once
+        return s, self.clock.now_ms()  # more to do: next round at once
+
+    async def _all_closed(self, s: Schedule) -> bool:
+        """None of its runs is PENDING or RUNNING (as the fire's own check says)."""
+        settled = {row.id for row in await self.store.settled_executions(list(s.running))}
+        for eid in s.running:
+            if eid not in settled and await self.store.load_execution(eid) is not None:
+                return False
+        return True
 
     async def _buffered(self, s: Schedule) -> Schedule:
         assert s.buffered_ms is not None
-        if s.running:
-            settled = await self.store.settled_executions(list(s.running))
-            if len(settled) < len(s.running):
-                self._waiting_on.update(s.running)
-                return s
+        if s.running and not await self._all_closed(s):
+            return s
         now = self.clock.now_ms()
         new = await self._execution(s, s.buffered_ms, FireKind.SCHEDULED, now)
         fire = Fire(s.name, s.revision, s.buffered_ms, FireKind.SCHEDULED, new, s.next_fire_ms,
                     from_buffer=True, now=now)  # fmt: skip
         done = await self.store.fire_schedule(fire)
-        if done.outcome is None:
-            self._waiting_on.update(s.running)
-        else:
+        if done.outcome is not None:
             self._started(s, s.buffered_ms, done.execution_id, done.created, "buffered fire")
         return await self.store.get_schedule(s.name) or s
 

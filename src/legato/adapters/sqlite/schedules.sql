@@ -50,9 +50,11 @@ UPDATE schedules SET next_fire_ms = :next_fire_ms, buffered_ms = :buffered_ms,
 WHERE name = :name AND revision = :revision;
 
 -- name: open_executions
+-- The runs that keep a fire waiting or skipped: a SUSPENDED one waits for an operator, not
+-- the schedule (the complement of select_settled_executions).
 SELECT id FROM executions
 WHERE id IN (SELECT value FROM json_each(:ids))
-  AND status NOT IN ('COMPLETED', 'FAILED', 'CANCELLED', 'TIMED_OUT', 'TERMINATED');
+  AND status IN ('PENDING', 'RUNNING');
 
 -- name: insert_fire
 INSERT INTO schedule_fires (schedule, fire_ms, kind, outcome, execution_id, at_ms)
