@@ -135,6 +135,11 @@ async def test_pause_with_a_note_resume_and_trigger(
     execution_id = triggered.json()["execution_id"]
     done = await client.get(f"/v1/executions/{execution_id}", params={"wait": 30})
     assert done.json()["status"] == "COMPLETED" and done.json()["output"] == {"total": 5}
+    fire_time = execution_id.removeprefix("monthly-")
+    assert done.json()["started_by"] == {
+        "kind": "schedule", "schedule": "monthly", "fire_time": fire_time, "backfill": False,
+        "manual": True,
+    }  # fmt: skip
     runs = (await client.get("/v1/schedules/monthly/runs")).json()["items"]
     assert [(r["kind"], r["outcome"], r["execution_id"], r["status"]) for r in runs] == [
         ("manual", "started", execution_id, "COMPLETED")
@@ -177,6 +182,10 @@ async def test_a_backfill_starts_each_past_fire_once_in_order(
     for r in runs:
         got = await client.get(f"/v1/executions/{r['execution_id']}", params={"wait": 30})
         assert got.json()["status"] == "COMPLETED"
+        assert got.json()["started_by"] == {
+            "kind": "schedule", "schedule": "monthly", "fire_time": r["fire_time"],
+            "backfill": True,
+        }  # fmt: skip
 
     # the same period again starts nothing new: every fire is started already
     again = await client.post("/v1/schedules/monthly/backfill", json={**period, "wait_seconds": 30})

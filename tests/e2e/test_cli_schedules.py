@@ -92,6 +92,9 @@ def test_schedules_on_the_database(tmp_path: Path) -> None:
         ("manual", execution_id, "PENDING")
     ]
     assert execution_id in _ok(_legato(tmp_path, "schedules", "show", "nightly", *db))
+    execution = _ok(_legato(tmp_path, "executions", "show", execution_id, *db))
+    fire_time = execution_id.removeprefix("nightly-")
+    assert f"schedule nightly, fire time {fire_time} (triggered by hand)" in execution
 
     _ok(_legato(tmp_path, "schedules", "delete", "nightly", *db))
     gone = _failed(_legato(tmp_path, "schedules", "show", "nightly", *db))
@@ -162,6 +165,12 @@ async def test_the_same_commands_through_the_api_and_a_backfill_with_progress(
         "2025-01-01T00:00:00Z",
     ]
     assert {r["status"] for r in runs["runs"]} == {"COMPLETED"}
+    oldest = runs["runs"][-1]["execution_id"]
+    first = json.loads(_ok(_legato(tmp_path, "executions", "show", oldest, "--json", *api)))
+    assert first["started_by"] == {
+        "kind": "schedule", "schedule": "monthly", "fire_time": "2025-01-01T00:00:00Z",
+        "backfill": True,
+    }  # fmt: skip
     backwards = _legato(tmp_path, "schedules", "backfill", "monthly", "--from", "2025-03-01",
                         "--to", "2025-01-01", *api)  # fmt: skip
     assert "must be after --from" in _failed(backwards)
