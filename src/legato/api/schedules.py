@@ -20,6 +20,7 @@ from legato.api.backfill_jobs import Backfills
 from legato.api.deps import LegatoApp
 from legato.api.problems import Problem, problem_responses
 from legato.client import schedule_views as views
+from legato.core.durations import instant
 from legato.core.events import Status
 from legato.errors import ConfigurationError
 
@@ -231,8 +232,8 @@ async def delete_schedule(name: str, app: LegatoApp) -> Response:
 async def pause_schedule(
     name: str, app: LegatoApp, body: Annotated[PauseBody | None, Body()] = None
 ) -> JSONResponse:
-    await app.pause_schedule(name, body.note if body else None)
-    return JSONResponse(await views.described(app, name))
+    paused = await app.pause_schedule(name, body.note if body else None)
+    return JSONResponse(await views.shown(app, paused))
 
 
 @router.post(
@@ -242,8 +243,7 @@ async def pause_schedule(
     summary="Fire again from the next fire time on",
 )
 async def resume_schedule(name: str, app: LegatoApp) -> JSONResponse:
-    await app.resume_schedule(name)
-    return JSONResponse(await views.described(app, name))
+    return JSONResponse(await views.shown(app, await app.resume_schedule(name)))
 
 
 @router.post(
@@ -267,7 +267,7 @@ async def trigger_schedule(name: str, app: LegatoApp) -> Triggered:
 async def next_fire_times(
     name: str, app: LegatoApp, count: Annotated[int, Query(ge=1, le=MAX_COUNT)] = 5
 ) -> FireTimes:
-    return FireTimes(items=[views.instant_of(t) for t in await app.next_fire_times(name, count)])
+    return FireTimes(items=[instant(t) for t in await app.next_fire_times(name, count)])
 
 
 @router.get(

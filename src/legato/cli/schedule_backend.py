@@ -91,12 +91,10 @@ class DbSchedules:
         return await views.runs(self.app, name, limit)
 
     async def pause(self, name: str, note: str | None) -> dict[str, Any]:
-        await self.app.pause_schedule(name, note)
-        return await views.described(self.app, name)
+        return await views.shown(self.app, await self.app.pause_schedule(name, note))
 
     async def resume(self, name: str) -> dict[str, Any]:
-        await self.app.resume_schedule(name)
-        return await views.described(self.app, name)
+        return await views.shown(self.app, await self.app.resume_schedule(name))
 
     async def trigger(self, name: str) -> str:
         handle = await self.app.trigger_schedule(name)

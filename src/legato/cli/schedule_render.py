@@ -32,7 +32,8 @@ def schedule_table(s: dict[str, Any]) -> Table:
     if s.get("missed") or s.get("skipped"):
         rows.append(("missed / skipped", f"{s.get('missed', 0)} / {s.get('skipped', 0)}"))
     upcoming = s.get("next_fire_times") or []
-    rows.append(("next fires", "\n".join(when(t, s.get("timezone")) for t in upcoming) or "none"))
+    nothing = "none while paused" if s.get("paused") else "none (past its end)"
+    rows.append(("next fires", "\n".join(when(t, s.get("timezone")) for t in upcoming) or nothing))
     for key, value in rows:
         table.add_row(key, value)
     return table

@@ -67,10 +67,6 @@ def iso_ms(ms: int) -> str:
     return instant(ms).isoformat().replace("+00:00", "Z")
 
 
-def instant_of(ms: int) -> datetime:
-    return instant(ms)
-
-
 def _time_ms(value: Any, field: str) -> int | None:
     if value is None:
         return None
@@ -78,10 +74,6 @@ def _time_ms(value: Any, field: str) -> int | None:
         return epoch(datetime.fromisoformat(str(value).replace("Z", "+00:00")))
     except (ValueError, OverflowError):
         raise InvalidSchedule(field, f"{field}: {value!r} is not an ISO 8601 time") from None
-
-
-def _ms(seconds: Any) -> int | None:
-    return None if seconds is None else round(float(seconds) * 1000)
 
 
 def call_of(body: Mapping[str, Any]) -> tuple[list[Any], dict[str, Any]] | None:
