@@ -12,7 +12,6 @@ counts the runs already started as done and goes on from there.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -54,15 +53,22 @@ class Backfills:
         key: Key,
         run: Callable[[Progress], Awaitable[dict[str, Any]]],
         wait_seconds: float,
+        closing: asyncio.Event,
     ) -> Watched:
-        """Start ``run`` for ``key`` unless it runs already; wait until it ends or
-        ``wait_seconds`` pass. Raises what the backfill raised (and forgets it)."""
+        """Start ``run`` for ``key`` unless it runs already; wait until it ends,
+        ``wait_seconds`` pass or the server stops (``closing``). Raises what the backfill
+        raised (and forgets it)."""
         job = self._jobs.get(key)
         if job is None:
             job = self._start(key, run)
-        if not job.task.done() and wait_seconds > 0:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(job.task), wait_seconds)
+        if not job.task.done() and wait_seconds > 0 and not closing.is_set():
+            stop = asyncio.ensure_future(closing.wait())
+            try:
+                await asyncio.wait(
+                    [job.task, stop], timeout=wait_seconds, return_when=asyncio.FIRST_COMPLETED
+                )
+            finally:
+                stop.cancel()
         if not job.task.done():
             return Watched(job.done, job.total, None)
         self._jobs.pop(key, None)

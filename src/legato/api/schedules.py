@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from legato.api.backfill_jobs import Backfills
-from legato.api.deps import LegatoApp
+from legato.api.deps import Closing, LegatoApp
 from legato.api.problems import Problem, problem_responses
 from legato.client import schedule_views as views
 from legato.core.durations import instant
@@ -292,7 +292,7 @@ async def schedule_runs(
     summary="Start the runs of a past period, in order, under its overlap policy",
 )
 async def backfill_schedule(
-    name: str, body: BackfillRequest, request: Request, app: LegatoApp
+    name: str, body: BackfillRequest, request: Request, app: LegatoApp, closing: Closing
 ) -> JSONResponse:
     """Runs on the server; answers 200 with its report once every run is started, or 202
     with its progress after ``wait_seconds``. The same request again watches the same
@@ -311,7 +311,9 @@ async def backfill_schedule(
         return await views.backfill_report(app, name, start, end, progress)
 
     try:
-        watched = await _backfills(request).watch((name, start, end), run, body.wait_seconds)
+        watched = await _backfills(request).watch(
+            (name, start, end), run, body.wait_seconds, closing
+        )
     except ConfigurationError as exc:
         raise Problem(400, "bad-request", str(exc)) from None
     answer = Backfill.model_validate(
