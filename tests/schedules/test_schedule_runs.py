@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 import legato
-from legato.core.schedules import FireOutcome, iso_utc
+from legato.core.schedules import FireOutcome, iso_utc, jitter
 from legato.engine.clock import SkippingClock
 from legato.testing import WorkflowEnvironment
 
@@ -25,6 +25,15 @@ def at(text: str) -> datetime:
 
 def ms(text: str) -> int:
     return int(at(text).timestamp() * 1000)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def env_url(request: pytest.FixtureRequest) -> str | None:
+    """The database of a ``WorkflowEnvironment``: its own SQLite file, or a PostgreSQL one."""
+    if request.param == "sqlite":
+        return None
+    url: str = request.getfixturevalue("pg_url")
+    return url
 
 
 def make_app(sleep_seconds: float = 0.0) -> legato.App:
@@ -73,11 +82,11 @@ def times(recorded: list[legato.ScheduleFire]) -> list[str]:
     ],
 )  # fmt: skip
 async def test_a_schedule_across_daylight_saving_changes_in_berlin(
-    start: str, cron: str, expected: list[str], wait_for: Waiter
+    start: str, cron: str, expected: list[str], wait_for: Waiter, env_url: str | None
 ) -> None:
     app = make_app()
     app.schedule("berlin", "job", cron=cron, timezone="Europe/Berlin", input=7)
-    async with WorkflowEnvironment(app, start=at(start), still_time=True):
+    async with WorkflowEnvironment(app, start=at(start), still_time=True, url=env_url):
         await until_fires(app, "berlin", 3, wait_for)
         recorded = (await fires(app, "berlin"))[:3]
         assert times(recorded) == expected
@@ -90,6 +99,10 @@ async def test_a_schedule_across_daylight_saving_changes_in_berlin(
             status = await handle.status()
             # started when it was due, to the millisecond: the clock jumped to the fire
             assert status.created_at == datetime.fromtimestamp(fire.fire_ms / 1000, tz=UTC)
+            assert status.started_by == {
+                "kind": "schedule", "schedule": "berlin", "fire_time": iso_utc(fire.fire_ms),
+                "backfill": False,
+            }  # fmt: skip
 
 
 # --- overlap policies ----------------------------------------------------------------------------
@@ -101,11 +114,11 @@ def minute(n: float) -> str:
 
 
 async def run_policy(
-    overlap: str, sleep_seconds: float, count: int, wait_for: Waiter
+    overlap: str, sleep_seconds: float, count: int, wait_for: Waiter, url: str | None
 ) -> tuple[legato.App, list[legato.ScheduleFire], dict[str, legato.ExecutionStatus]]:
     app = make_app(sleep_seconds)
     app.schedule("every-minute", "job", interval=MINUTE, input=1, overlap=overlap)
-    async with WorkflowEnvironment(app, start=at(START), still_time=True):
+    async with WorkflowEnvironment(app, start=at(START), still_time=True, url=url):
         await until_fires(app, "every-minute", count, wait_for)
         recorded = (await fires(app, "every-minute"))[:count]
         statuses = {}
@@ -120,10 +133,10 @@ def outcomes(recorded: list[legato.ScheduleFire]) -> list[tuple[str, str]]:
 
 
 async def test_overlap_skip_records_the_fire_skipped_while_the_run_is_open(
-    wait_for: Waiter,
+    wait_for: Waiter, env_url: str | None
 ) -> None:
     # each run takes 90 s, a fire comes every 60 s: every other fire finds one open
-    _, recorded, _ = await run_policy("skip", 90, 4, wait_for)
+    _, recorded, _ = await run_policy("skip", 90, 4, wait_for, env_url)
     assert outcomes(recorded) == [
         (minute(1), "started"), (minute(2), "skipped_overlap"),
         (minute(3), "started"), (minute(4), "skipped_overlap"),
@@ -131,13 +144,13 @@ async def test_overlap_skip_records_the_fire_skipped_while_the_run_is_open(
 
 
 async def test_overlap_buffer_one_starts_one_waiting_fire_when_the_run_closes(
-    wait_for: Waiter,
+    wait_for: Waiter, env_url: str | None
 ) -> None:
     # runs take 150 s: the 00:02 fire waits (buffered), 00:03 finds it waiting (skipped); the
     # first run closes at 00:03:30 and the 00:02 fire starts then
     app = make_app(150)
     app.schedule("every-minute", "job", interval=MINUTE, input=1, overlap="buffer_one")
-    async with WorkflowEnvironment(app, start=at(START), still_time=True):
+    async with WorkflowEnvironment(app, start=at(START), still_time=True, url=env_url):
 
         async def buffered_started() -> bool:
             recorded = await fires(app, "every-minute")
@@ -156,8 +169,8 @@ async def test_overlap_buffer_one_starts_one_waiting_fire_when_the_run_closes(
         assert status.created_at == at(minute(3.5))  # as soon as the first one closed
 
 
-async def test_overlap_allow_all_starts_every_fire(wait_for: Waiter) -> None:
-    _, recorded, statuses = await run_policy("allow_all", 150, 3, wait_for)
+async def test_overlap_allow_all_starts_every_fire(wait_for: Waiter, env_url: str | None) -> None:
+    _, recorded, statuses = await run_policy("allow_all", 150, 3, wait_for, env_url)
     assert outcomes(recorded) == [(minute(n), "started") for n in (1, 2, 3)]
     # the third started while both others were open
     third = statuses[f"every-minute-{minute(3)}"]
@@ -171,11 +184,11 @@ async def test_overlap_allow_all_starts_every_fire(wait_for: Waiter) -> None:
     [("cancel_other", legato.Status.CANCELLED), ("terminate_other", legato.Status.TERMINATED)],
 )
 async def test_overlap_cancel_or_terminate_other_stops_the_open_run_then_starts(
-    overlap: str, closed_as: legato.Status, wait_for: Waiter
+    overlap: str, closed_as: legato.Status, wait_for: Waiter, env_url: str | None
 ) -> None:
     app = make_app(150)
     app.schedule("every-minute", "job", interval=MINUTE, input=1, overlap=overlap)
-    async with WorkflowEnvironment(app, start=at(START), still_time=True):
+    async with WorkflowEnvironment(app, start=at(START), still_time=True, url=env_url):
 
         async def third_started() -> bool:
             recorded = await fires(app, "every-minute")
@@ -189,6 +202,19 @@ async def test_overlap_cancel_or_terminate_other_stops_the_open_run_then_starts(
             assert run.closed_at == at(minute(n + 1))
         third = await app.get_handle(f"every-minute-{minute(3)}").status()
         assert third.created_at == at(minute(3))
+
+
+async def test_jitter_delays_each_start_by_its_own_fixed_amount(wait_for: Waiter) -> None:
+    app = make_app()
+    app.schedule("jittery", "job", interval=MINUTE, input=1, jitter=timedelta(seconds=30))
+    async with WorkflowEnvironment(app, start=at(START), still_time=True):
+        await until_fires(app, "jittery", 3, wait_for)
+        for f in (await fires(app, "jittery"))[:3]:
+            assert f.execution_id == f"jittery-{iso_utc(f.fire_ms)}"  # named by its fire time
+            status = await app.get_handle(f.execution_id).status()
+            delay = jitter("jittery", f.fire_ms, 30_000)
+            assert 0 <= delay < 30_000
+            assert status.created_at == datetime.fromtimestamp((f.fire_ms + delay) / 1000, tz=UTC)
 
 
 # --- downtime and the catch-up window ------------------------------------------------------------
@@ -249,6 +275,10 @@ async def test_a_backfill_starts_a_past_period_in_order(overlap: str, wait_for: 
         assert progress[0] == (0, 6) and progress[-1] == (6, 6)
         assert [done for done, _ in progress] == list(range(7))
         runs = [await app.get_handle(eid).status() for eid in report.started]
+        assert [r.started_by for r in runs] == [
+            {"kind": "schedule", "schedule": "hourly", "fire_time": t, "backfill": True}
+            for t in expected
+        ]
         if overlap == "skip":  # one after another: each started once the one before closed
             for before, after in zip(runs, runs[1:], strict=False):
                 assert before.closed_at is not None and before.closed_at <= after.created_at
@@ -307,6 +337,10 @@ async def test_create_pause_resume_trigger_update_delete(db_url: str, wait_for: 
     await app.start_engine()
     try:
         assert await handle.result() == 5
+        assert (await handle.status()).started_by == {
+            "kind": "schedule", "schedule": "nightly", "fire_time": "2026-01-02T00:00:00Z",
+            "backfill": False, "manual": True,
+        }  # fmt: skip
         await until_fires(app, "nightly", 2, wait_for)
         recorded = await fires(app, "nightly")
         assert recorded[1].execution_id == "nightly-2026-01-02T00:30:00Z"
@@ -362,3 +396,16 @@ def test_schedule_rejects_input_and_args_together() -> None:
     app = make_app()
     with pytest.raises(legato.ConfigurationError):
         app.schedule("x", "job", cron="@daily", input=1, args=(2,))
+
+
+async def test_a_state_machine_on_a_schedule_gets_the_input(wait_for: Waiter) -> None:
+    app = legato.App()
+    app.register_state_machine(
+        "echo", {"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}
+    )
+    app.schedule("echoes", "echo", cron="*/10 * * * *", input={"order": 42})
+    async with WorkflowEnvironment(app, start=at(START), still_time=True):
+        await until_fires(app, "echoes", 1, wait_for)
+        (first,) = (await fires(app, "echoes"))[:1]
+        assert first.execution_id == "echoes-2026-01-01T00:10:00Z"
+        assert await app.get_handle(first.execution_id).result() == {"order": 42}

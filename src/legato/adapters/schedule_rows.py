@@ -105,7 +105,7 @@ _STOP_REASON = "the schedule {name} fired at {fire} and its overlap policy is {p
 
 def fire(f: Fire) -> SqlScript:
     """One fire (``legato.ports.schedules.Fire``) in the caller's transaction."""
-    rows = (yield Query("select_schedule", {"name": f.name})).rows
+    rows = (yield Query("lock_schedule", {"name": f.name})).rows
     if not rows:
         return FireResult(None)
     s = schedule_from_row(rows[0])

@@ -25,11 +25,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import CroniterBadCronError, CroniterBadDateError, croniter
 
+from legato.core import started_by as started
 from legato.errors import ConfigurationError
 
 MAX_CRON_STEPS = 100_000  # wall times looked at in one search: a cron that fires never ends it
@@ -301,14 +302,11 @@ def iso_utc(epoch_ms: int) -> str:
     return text + "Z"
 
 
-def started_by(schedule: str, fire_ms: int, kind: FireKind) -> dict[str, object]:
-    """The ``started_by`` of a fire's execution."""
-    out: dict[str, object] = {
-        "kind": "schedule",
-        "schedule": schedule,
-        "fire_time": iso_utc(fire_ms),
-        "backfill": kind == FireKind.BACKFILL,
-    }
-    if kind == FireKind.MANUAL:
-        out["manual"] = True
-    return out
+def fire_started_by(schedule: str, fire_ms: int, kind: FireKind) -> dict[str, Any]:
+    """The ``started_by`` of a fire's execution (``core/started_by.py``'s shape)."""
+    return started.schedule_fire(
+        schedule,
+        iso_utc(fire_ms),
+        backfill=kind == FireKind.BACKFILL,
+        manual=kind == FireKind.MANUAL,
+    )

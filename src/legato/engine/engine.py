@@ -345,6 +345,8 @@ class Engine:
     async def stop(self) -> None:
         """Graceful (module docstring); bounded by the grace period and a few seconds more."""
         worker, orch = self.worker, self.orchestrator
+        if self.schedules is not None:  # no new runs: first (its fire in hand is finished)
+            self.schedules.stop()
         if worker is not None:
             if orch is not None:  # new steps go to any worker's claim, not to this one
                 orch.stop_placing_locally()
@@ -352,8 +354,6 @@ class Engine:
         # Ask the loops to end at their next turn (a claim in flight completes cleanly), then
         # cancel what is still waiting; bounded either way, so a stop never hangs.
         self._stopping = True
-        if self.schedules is not None:
-            self.schedules.stop()
         if self._listener is not None:
             self._listener.cancel()
             await asyncio.wait([self._listener], timeout=STOP_TIMEOUT)

@@ -18,16 +18,16 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from legato.core import codec, decide
+from legato.core import decide, started_by
 from legato.core.schedules import (
     FireKind,
     FireOutcome,
     catch_up,
     execution_id,
+    fire_started_by,
     iso_utc,
     jitter,
     next_fire,
-    started_by,
 )
 from legato.core.transition import NewExecution
 from legato.engine.orchestrator import Orchestrator, Wake
@@ -61,21 +61,13 @@ async def workflow_of(
 def fire_execution(
     wf: WorkflowDef, schedule: Schedule, fire_ms: int, kind: FireKind, now: int
 ) -> NewExecution:
-    """The PENDING execution a fire starts; its id is the fire's."""
-    trigger = codec.dumps(started_by(schedule.name, fire_ms, kind), "started_by")
-    new = decide.pending_start(
+    """The PENDING execution a fire starts; its id is the fire's, and it records the fire as
+    what started it."""
+    trigger = started_by.encode(fire_started_by(schedule.name, fire_ms, kind))
+    return decide.pending_start(
         execution_id(schedule.name, fire_ms), wf.name, wf.version, schedule.input, now,
-        wf.timeout_ms,
+        wf.timeout_ms, None, trigger,
     )  # fmt: skip
-    return with_started_by(new, trigger)
-
-
-def with_started_by(new: NewExecution, trigger: str) -> NewExecution:
-    """Records what started it (``executions.started_by``)."""
-    fields = getattr(new, "_fields", ())
-    if "started_by" in fields:
-        return new._replace(**{"started_by": trigger})  # type: ignore[arg-type]
-    return new
 
 
 class ScheduleRunner:
@@ -95,7 +87,7 @@ class ScheduleRunner:
         self.orch = orchestrator
         self.wake_orchestrator = wake_orchestrator
         self.busy = True  # until its first round is done
-        self.fires = 0  # fires recorded by this runner (tests, logs)
+        self.fires = 0  # scheduled fires this runner recorded (not those it lost to a race)
         self._wake = asyncio.Event()
         self._stopping = False
         self._timer: TimerHandle | None = None
@@ -140,21 +132,25 @@ class ScheduleRunner:
         self._waiting_on = set()
         if not parts:
             return None
-        due: int | None = None
-        for schedule in await self.store.list_schedules(parts):
-            if self._stopping:
-                return None
-            if schedule.paused:
-                continue
+        schedules = [s for s in await self.store.list_schedules(parts) if not s.paused]
+        # side by side: one schedule's backlog does not hold the others' fires back (and on
+        # SQLite their fires share group commits)
+        tended = await asyncio.gather(*(self._tend_one(s) for s in schedules))
+        due = min((at for at in tended if at is not None), default=None)
+        return None if self._stopping else due
+
+    async def _tend_one(self, schedule: Schedule) -> int | None:
+        try:
             s, at = await self._tend(schedule)
             if s.buffered_ms is not None and s.running:
                 # watched first, then looked at: a run closing in between is not missed
                 self._waiting_on.update(s.running)
                 if await self._all_closed(s):
                     at = self.clock.now_ms()
-            if at is not None:
-                due = at if due is None else min(due, at)
-        return due
+            return at
+        except Exception as exc:
+            log.warning("schedule %s: firing failed (%s); trying again", schedule.name, exc)
+            return self.clock.now_ms() + 1000
 
     async def _tend(self, s: Schedule) -> tuple[Schedule, int | None]:
         """Start its buffered fire if the runs it waits for closed, then fire what is due;
@@ -162,7 +158,7 @@ class ScheduleRunner:
         if s.buffered_ms is not None:
             s = await self._buffered(s)
         for _ in range(FIRES_PER_ROUND):
-            if s.next_fire_ms is None or s.paused:
+            if s.next_fire_ms is None or s.paused or self._stopping:
                 return s, None
             now = self.clock.now_ms()
             due = s.next_fire_ms + jitter(s.name, s.next_fire_ms, s.spec.jitter_ms)
@@ -225,7 +221,8 @@ class ScheduleRunner:
         fire = Fire(s.name, s.revision, fire_ms, FireKind.SCHEDULED, new, following,
                     catch.missed, now=now)  # fmt: skip
         done = await self.store.fire_schedule(fire)
-        self.fires += 1
+        if done.outcome is not None:
+            self.fires += 1
         if done.outcome == FireOutcome.STARTED:
             self._started(s, fire_ms, done.execution_id, done.created, "fired")
         elif done.outcome is not None:

@@ -18,13 +18,13 @@ from legato.core.schedules import (
     ScheduleSpec,
     catch_up,
     execution_id,
+    fire_started_by,
     fire_times,
     fires_between,
     iso_utc,
     jitter,
     next_fire,
     on_fire,
-    started_by,
 )
 from legato.errors import ConfigurationError
 
@@ -229,9 +229,9 @@ def test_a_fire_is_named_by_its_schedule_and_time() -> None:
     at = ms("2026-03-29T01:00:00Z")
     assert execution_id("nightly", at) == "nightly-2026-03-29T01:00:00Z"
     assert iso_utc(at + 5) == "2026-03-29T01:00:00.005Z"
-    assert started_by("nightly", at, FireKind.SCHEDULED) == {
+    assert fire_started_by("nightly", at, FireKind.SCHEDULED) == {
         "kind": "schedule", "schedule": "nightly", "fire_time": "2026-03-29T01:00:00Z",
         "backfill": False,
     }  # fmt: skip
-    assert started_by("nightly", at, FireKind.MANUAL)["manual"] is True
-    assert started_by("nightly", at, FireKind.BACKFILL)["backfill"] is True
+    assert fire_started_by("nightly", at, FireKind.MANUAL)["manual"] is True
+    assert fire_started_by("nightly", at, FireKind.BACKFILL)["backfill"] is True

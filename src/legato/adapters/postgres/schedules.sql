@@ -24,6 +24,15 @@ SELECT name, workflow, version, spec, input, overlap, catchup_window_ms, paused,
     created_at, updated_at
 FROM schedules WHERE name = %(name)s;
 
+-- name: lock_schedule
+-- A fire's first read: the row is locked until the fire commits, so a fire racing it on
+-- another replica reads the revision it leaves (SQLite has one writer: a plain read).
+SELECT name, workflow, version, spec, input, overlap, catchup_window_ms, paused, note,
+    next_fire_ms, buffered_ms, running, missed, skipped, started, revision, origin, partition,
+    created_at, updated_at
+FROM schedules WHERE name = %(name)s
+FOR UPDATE;
+
 -- name: list_schedules
 SELECT name, workflow, version, spec, input, overlap, catchup_window_ms, paused, note,
     next_fire_ms, buffered_ms, running, missed, skipped, started, revision, origin, partition,
