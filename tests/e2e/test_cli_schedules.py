@@ -132,7 +132,13 @@ async def test_the_same_commands_through_the_api_and_a_backfill_with_progress(
     made = _legato(tmp_path, "schedules", "create", "monthly", "adder", "--cron", MONTHLY,
                    "--args", "[1]", "--json", *api)  # fmt: skip
     assert json.loads(_ok(made))["origin"] == "api"
-    for command in (["list", "--json"], ["show", "monthly", "--json"], ["show", "monthly"]):
+    for command in (
+        ["list", "--json"],
+        ["show", "monthly", "--json"],
+        ["show", "monthly"],
+        ["show", "monthly", "--next", "0", "--runs", "0", "--json"],
+        ["show", "monthly", "--next", "12", "--json"],
+    ):
         via_api = _ok(_legato(tmp_path, "schedules", *command, *api))
         via_db = _ok(_legato(tmp_path, "schedules", *command, *db))
         if "--json" in command:

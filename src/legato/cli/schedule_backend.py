@@ -133,7 +133,9 @@ class HttpSchedules:
 
     async def show(self, name: str, count: int) -> dict[str, Any]:
         shown = await self.client.get_schedule(name)
-        if count != len(shown.get("next_fire_times") or []):
+        if count == 0:
+            shown["next_fire_times"] = []
+        elif count != len(shown.get("next_fire_times") or []):
             times = await self.client.next_fire_times(name, count)
             shown["next_fire_times"] = [views.iso_ms(views.epoch(t)) for t in times]
         return shown
