@@ -115,6 +115,8 @@ _STATUS: list[tuple[type[errors.LegatoError], int, str]] = [
     (errors.ExecutionAlreadyExists, 409, "execution-already-exists"),
     (errors.ExecutionClosed, 409, "execution-closed"),
     (errors.ExecutionStateError, 409, "execution-state"),
+    (errors.ScheduleNotFound, 404, "schedule-not-found"),
+    (errors.ScheduleAlreadyExists, 409, "schedule-exists"),
     (errors.InvalidTaskToken, 404, "invalid-task-token"),
     (errors.TaskTokenClosed, 409, "task-token-closed"),
     (errors.InvalidDefinitionError, 422, "invalid-definition"),
@@ -138,6 +140,7 @@ def from_legato_error(exc: errors.LegatoError) -> Problem:
             # the execution's status as `execution_status`: `status` is the problem's HTTP one
             for field, key in (
                 ("execution_id", "execution_id"),
+                ("name", "name"),
                 ("status", "execution_status"),
                 ("token", "token"),
             ):

@@ -16,6 +16,7 @@ from legato.api import (
     executions,
     health,
     problems,
+    schedules,
     tokens,
     workers,
     workflows,
@@ -33,12 +34,13 @@ ROUTERS: list[APIRouter] = [
     tokens.router,
     workers.router,
     activities.router,
+    schedules.router,
 ]
 
 DESCRIPTION = """\
 Start, watch and operate Legato executions from any language, register state machine
-definitions, and run steps on remote workers. Errors are RFC 9457 problem details
-(`application/problem+json`)."""
+definitions, schedule workflows, and run steps on remote workers. Errors are RFC 9457 problem
+details (`application/problem+json`)."""
 
 
 def create_api(app: App, settings: ApiSettings | None = None) -> FastAPI:

@@ -1,5 +1,5 @@
 """``legato``: dev (orchestrator + worker in one process), server, worker, run (a state
-machine), start, migrate, executions, definitions, keys.
+machine), start, migrate, executions, definitions, keys, schedules.
 
 Each group of commands is a module of its own (``executions.py``, ``definitions.py``,
 ``start.py``); what they share (consoles, ``--db``, one-red-line errors) is ``common.py``."""
@@ -32,6 +32,7 @@ from legato.cli.loading import load_app
 from legato.cli.render import execution_table
 from legato.cli.run_file import version_to_run
 from legato.cli.run_remote import run_on_server
+from legato.cli.schedules import schedules_cli
 from legato.cli.serving import serve_remote_until_stopped, serve_until_stopped
 from legato.cli.start import start as start_cmd
 from legato.client import App, open_store
@@ -55,6 +56,7 @@ GraceOption = Annotated[
 ]
 app_cli.add_typer(definitions_cli, name="definitions")
 app_cli.add_typer(keys_cli, name="keys")
+app_cli.add_typer(schedules_cli, name="schedules")
 HttpOption = Annotated[
     str,
     typer.Option(

@@ -29,6 +29,7 @@ from urllib.parse import quote
 from legato.adapters.http.transport import ApiError, Transport
 from legato.client.handle import ExecutionStatus
 from legato.client.outcomes import RUNNING, error_for
+from legato.client.remote_schedules import ScheduleCalls
 from legato.core import codec, error_names
 from legato.core.asl.validate import Problem
 from legato.core.durations import optional_seconds
@@ -194,9 +195,10 @@ def _unfinished(execution: RemoteExecution, seconds: float | None) -> str:
     return f"{said}: it is {st.status.value}{where}"
 
 
-class Client:
+class Client(ScheduleCalls):
     """Legato through a server's HTTP API: ``async with legato.Client(url, api_key=...) as
-    client: handle = await client.start("checkout", order_id)``."""
+    client: handle = await client.start("checkout", order_id)``; schedules with
+    ``create_schedule``, ``list_schedules``, ... (``client/remote_schedules.py``)."""
 
     def __init__(
         self,

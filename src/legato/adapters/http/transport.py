@@ -137,6 +137,10 @@ def error_from_problem(
         made = errors.ExecutionAlreadyExists(eid, "")
     elif kind == "execution-state":
         made = errors.ExecutionStateError(eid, state, "")
+    elif kind == "schedule-not-found":
+        made = errors.ScheduleNotFound(str(body.get("name", "")))
+    elif kind == "schedule-exists":
+        made = errors.ScheduleAlreadyExists(str(body.get("name", "")))
     elif kind == "invalid-task-token":
         made = errors.InvalidTaskToken(token, "")
     elif kind == "task-token-closed":
