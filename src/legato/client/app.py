@@ -28,6 +28,7 @@ from legato.core.definitions import canonical_json, check_name, check_version, c
 from legato.core.durations import optional_seconds, to_ms
 from legato.core.events import Status, SuspendKind
 from legato.core.retry import Retry
+from legato.core.started_by import encode as started_by_json
 from legato.core.subscriptions import Subscription
 from legato.core.transition import ExecutionUpdate, NewExecution
 from legato.engine import messages, operations
@@ -422,13 +423,16 @@ class App:
         connection: Any = None,
         timeout: float | timedelta | None = None,
         labels: Mapping[str, str] | None = None,
+        started_by: Mapping[str, Any] | None = None,
     ) -> Handle[Any]:
         """``start`` with the arguments as a list and a dict (the HTTP API's start: a
-        workflow's own parameters may be named ``id`` or ``timeout``)."""
+        workflow's own parameters may be named ``id`` or ``timeout``). ``started_by``: what
+        started it, recorded with it (``{"kind": "api"}``, a schedule's fire, an event)."""
         what = f"input of workflow {wf.name!r}"
         input_json = wf.signature.encode_args(tuple(args), kwargs, what)
         self.check_payload(input_json, what)
         labels_json = encode_labels(labels)
+        by = started_by_json(started_by)
         # The id is chosen once: a start retried after its commit was cut finds the execution
         # it did record (same id, workflow and input) and returns it (``_handle_for``).
         execution_id = id or str(uuid.uuid4())
@@ -438,12 +442,14 @@ class App:
         timeout_ms = wf.timeout_ms if limit is None else to_ms(limit)
         if connection is not None:  # the caller's transaction: theirs to retry, whole
             done = await self._start_in(
-                connection, wf, execution_id, input_json, timeout_ms, labels_json
+                connection, wf, execution_id, input_json, timeout_ms, labels_json, by
             )
             return self._handle_for(done, wf, execution_id, input_json, labels_json)
 
         async def start(store: Store) -> StartResult:
-            return await self._start(store, wf, execution_id, input_json, timeout_ms, labels_json)
+            return await self._start(
+                store, wf, execution_id, input_json, timeout_ms, labels_json, by
+            )
 
         result = await self._retrying(f"starting execution {execution_id!r}", start)
         return self._handle_for(result, wf, execution_id, input_json, labels_json)
@@ -486,16 +492,17 @@ class App:
         input_json: str,
         timeout_ms: int | None,
         labels: str | None = None,
+        started_by: str | None = None,
     ) -> StartResult:
         if not self.machines.recorded and self.machines.registered:  # once per app
             await self.machines.record(store, self.clock.now_ms())
         orch = self._engine.orchestrator if self._engine else None
         result: StartResult | None = None
         if orch is not None:  # the first decision decodes (validates) the input right here
-            result = await orch.start(wf, execution_id, input_json, timeout_ms, labels)
+            result = await orch.start(wf, execution_id, input_json, timeout_ms, labels, started_by)
         if result is None:  # no engine here, or another replica decides this execution
             wf.signature.decode_args(input_json)  # the workflow must accept it: fail here
-            pending = self._pending(wf, execution_id, input_json, timeout_ms, labels)
+            pending = self._pending(wf, execution_id, input_json, timeout_ms, labels, started_by)
             result = await store.start_execution(pending)
         return result
 
@@ -506,11 +513,12 @@ class App:
         input_json: str,
         timeout_ms: int | None,
         labels: str | None = None,
+        started_by: str | None = None,
     ) -> NewExecution:
         """An execution recorded for whichever engine serves the database to pick up."""
         now = self.clock.now_ms()
         return decide.pending_start(
-            execution_id, wf.name, wf.version, input_json, now, timeout_ms, labels
+            execution_id, wf.name, wf.version, input_json, now, timeout_ms, labels, started_by
         )
 
     async def _start_in(
@@ -521,13 +529,14 @@ class App:
         input_json: str,
         timeout_ms: int | None,
         labels: str | None = None,
+        started_by: str | None = None,
     ) -> StartResult:
         if not self.url.startswith(("postgresql://", "postgres://")):
             raise ConfigurationError("app.start(connection=...) needs a PostgreSQL app")
         from legato.adapters.postgres.store import start_in_transaction
 
         wf.signature.decode_args(input_json)
-        pending = self._pending(wf, execution_id, input_json, timeout_ms, labels)
+        pending = self._pending(wf, execution_id, input_json, timeout_ms, labels, started_by)
         return await start_in_transaction(connection, pending)
 
     def _handle_for(
@@ -561,12 +570,14 @@ class App:
         id: str | None = None,
         timeout: float | timedelta | None = None,
         labels: Mapping[str, str] | None = None,
+        started_by: Mapping[str, Any] | None = None,
     ) -> Handle[Any]:
         """Start a workflow this app has not registered but an engine on its database serves
         (recorded in ``workflow_types``): the execution is recorded PENDING for that engine.
         ``input_json``: ``[args, kwargs]``, already checked by the caller."""
         self.check_payload(input_json, f"input of workflow {workflow!r}")
         labels_json = encode_labels(labels)
+        by = started_by_json(started_by)
         execution_id = id or str(uuid.uuid4())
         limit = optional_seconds(timeout)
         timeout_ms = None if limit is None else to_ms(limit)
@@ -574,7 +585,7 @@ class App:
         async def start(store: Store) -> StartResult:
             now = self.clock.now_ms()
             new = decide.pending_start(
-                execution_id, workflow, version, input_json, now, timeout_ms, labels_json
+                execution_id, workflow, version, input_json, now, timeout_ms, labels_json, by
             )
             return await store.start_execution(new)
 

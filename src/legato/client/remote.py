@@ -88,6 +88,8 @@ class RemoteExecution:
             created_at=_time(body.get("created_at")) or now,
             updated_at=_time(body.get("updated_at")) or now,
             closed_at=_time(body.get("closed_at")),
+            labels=dict(body.get("labels") or {}),
+            started_by=body.get("started_by"),
         )
         kind = body.get("suspend_kind")
         return cls(
@@ -572,4 +574,3 @@ def _definition_error(exc: ApiError, name: str) -> LegatoError:
         for p in exc.body.get("errors") or []
     ]
     return InvalidDefinitionError(problems, f"{name} (refused by the server)")
-

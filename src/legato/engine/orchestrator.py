@@ -219,6 +219,7 @@ class Orchestrator:
         input_json: str,
         timeout_ms: int | None = None,
         labels: str | None = None,
+        started_by: str | None = None,
     ) -> StartResult | None:
         """Record a new execution together with its first decision: one commit. None if
         another replica decides this execution's partition (the caller records it for them)."""
@@ -230,7 +231,7 @@ class Orchestrator:
         activation = inst.start(input_json, now, timeout_ms)
         deadline = None if timeout_ms is None else now + timeout_ms
         basis = Basis(execution_id, 0, now, sticky=False, arm_timeout=deadline)
-        new = decide.start(started, basis, activation, self.placement, labels)
+        new = decide.start(started, basis, activation, self.placement, labels, started_by)
         try:
             result = await self.store.start_execution(new)
         except BaseException:  # not recorded, or not known to be: the caller may try again

@@ -3,8 +3,9 @@
 
 -- name: insert_execution
 INSERT INTO executions (id, workflow, version, status, input, output, error_type, error_message,
-                        current_step, seq, created_at, updated_at, closed_at, partition, labels)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                        current_step, seq, created_at, updated_at, closed_at, partition, labels,
+                        started_by)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
 ON CONFLICT (id) DO NOTHING;
 
 -- name: update_execution
@@ -50,13 +51,15 @@ DELETE FROM timers WHERE execution_id = %s AND timer_id = %s;
 
 -- name: select_settled_executions
 SELECT id, workflow, version, status, input, output, error_type, error_message, reason,
-       suspend_kind, current_step, seq, created_at, updated_at, closed_at, labels
+       suspend_kind, current_step, seq, created_at, updated_at, closed_at, labels,
+       started_by
 FROM executions
 WHERE id IN (SELECT unnest(%s::text[])) AND status NOT IN ('PENDING', 'RUNNING');
 
 -- name: select_execution
 SELECT id, workflow, version, status, input, output, error_type, error_message, reason,
-       suspend_kind, current_step, seq, created_at, updated_at, closed_at, labels
+       suspend_kind, current_step, seq, created_at, updated_at, closed_at, labels,
+       started_by
 FROM executions WHERE id = %s;
 
 -- name: select_history
@@ -66,7 +69,8 @@ FROM history WHERE execution_id = %s ORDER BY seq;
 -- name: list_executions
 -- Newest first, keyset-paged on (created_at, id): the cursor is the last row's pair.
 SELECT id, workflow, version, status, input, output, error_type, error_message, reason,
-       suspend_kind, current_step, seq, created_at, updated_at, closed_at, labels
+       suspend_kind, current_step, seq, created_at, updated_at, closed_at, labels,
+       started_by
 FROM executions
 WHERE (%(status)s::text IS NULL OR status = %(status)s)
   AND (%(workflow)s::text IS NULL OR workflow = %(workflow)s)
@@ -83,7 +87,8 @@ ORDER BY created_at DESC, id DESC LIMIT %(limit)s;
 -- name: list_executions_by_status
 -- The same with a status: on its index (status, created_at).
 SELECT id, workflow, version, status, input, output, error_type, error_message, reason,
-       suspend_kind, current_step, seq, created_at, updated_at, closed_at, labels
+       suspend_kind, current_step, seq, created_at, updated_at, closed_at, labels,
+       started_by
 FROM executions
 WHERE status = %(status)s
   AND (%(workflow)s::text IS NULL OR workflow = %(workflow)s)
@@ -100,7 +105,8 @@ ORDER BY created_at DESC, id DESC LIMIT %(limit)s;
 -- name: list_executions_by_workflow
 -- The same with a workflow (and no status): on its index (workflow, created_at, id).
 SELECT id, workflow, version, status, input, output, error_type, error_message, reason,
-       suspend_kind, current_step, seq, created_at, updated_at, closed_at, labels
+       suspend_kind, current_step, seq, created_at, updated_at, closed_at, labels,
+       started_by
 FROM executions
 WHERE (%(status)s::text IS NULL OR status = %(status)s)
   AND workflow = %(workflow)s
@@ -118,7 +124,7 @@ ORDER BY created_at DESC, id DESC LIMIT %(limit)s;
 -- The same, driven by one of the labels asked for (its index rows are in created_at order).
 SELECT e.id, e.workflow, e.version, e.status, e.input, e.output, e.error_type, e.error_message,
        e.reason, e.suspend_kind, e.current_step, e.seq, e.created_at, e.updated_at, e.closed_at,
-       e.labels
+       e.labels, e.started_by
 FROM execution_labels l JOIN executions e ON e.id = l.execution_id
 WHERE (%(status)s::text IS NULL OR e.status = %(status)s)
   AND (%(workflow)s::text IS NULL OR e.workflow = %(workflow)s)
@@ -145,7 +151,8 @@ WHERE (%(status)s::text IS NULL OR status = %(status)s)
 
 -- name: executions_by_prefix
 SELECT id, workflow, version, status, input, output, error_type, error_message, reason,
-       suspend_kind, current_step, seq, created_at, updated_at, closed_at, labels
+       suspend_kind, current_step, seq, created_at, updated_at, closed_at, labels,
+       started_by
 FROM executions WHERE starts_with(id, %(prefix)s) ORDER BY id LIMIT %(limit)s;
 
 -- A step is retrying while its task waits for the next attempt after a failed one: its last
@@ -168,7 +175,8 @@ ORDER BY t.available_at, t.id LIMIT %(limit)s;
 
 -- name: executions_to_resume
 SELECT id, workflow, version, status, input, output, error_type, error_message, reason,
-       suspend_kind, current_step, seq, created_at, updated_at, closed_at, labels
+       suspend_kind, current_step, seq, created_at, updated_at, closed_at, labels,
+       started_by
 FROM executions
 WHERE status IN ('PENDING', 'RUNNING', 'SUSPENDED')
   AND partition = ANY(%(parts)s)
@@ -176,7 +184,8 @@ ORDER BY created_at;
 
 -- name: pending_executions
 SELECT id, workflow, version, status, input, output, error_type, error_message, reason,
-       suspend_kind, current_step, seq, created_at, updated_at, closed_at, labels
+       suspend_kind, current_step, seq, created_at, updated_at, closed_at, labels,
+       started_by
 FROM executions
 WHERE status = 'PENDING' AND partition = ANY(%(parts)s)
 ORDER BY created_at LIMIT %(limit)s;
@@ -358,8 +367,8 @@ ORDER BY t.step_id;
 WITH g AS (
     INSERT INTO executions (id, workflow, version, status, input, output, error_type,
                             error_message, current_step, seq, created_at, updated_at, closed_at,
-                            partition, labels)
-    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                            partition, labels, started_by)
+    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
     ON CONFLICT (id) DO NOTHING RETURNING 1
 ) SELECT legato_expect_one((SELECT count(*) FROM g));
 
