@@ -72,13 +72,7 @@ class EventTriggers:
         batch_id = uuid.uuid4().hex[:20]
 
         async def write(store: Store) -> list[IngestResult]:
-            batch = await events.plan(app, store, bodies, via, now, batch_id)
-            try:
-                done = await store.ingest(batch.events, batch.dead)
-            except BaseException:
-                batch.recorded(None)
-                raise
-            return batch.finish(done)
+            return await events.ingest(app, store, bodies, via, now, batch_id)
 
         for attempt in range(1, RACE_ATTEMPTS + 1):
             try:
