@@ -144,6 +144,7 @@ async def test_subscriptions_are_managed_and_checked(db_url: str) -> None:
     with pytest.raises(InvalidSubscription, match="filter: not a JSONata expression"):
         await app.create_subscription("x", "t", "on_order", filter="data.(")
     assert [s.name for s in await app.list_subscriptions()] == ["orders"]
+    assert await app.ingest_events([], "test") == []
     assert (await app.get_subscription("orders")).filter == "data.total > 1"
     await app.delete_subscription("orders")
     with pytest.raises(SubscriptionNotFound):

@@ -67,6 +67,8 @@ class EventTriggers:
         self.app = app
 
     async def ingest(self, bodies: Sequence[Raw], via: str) -> list[IngestResult]:
+        if not bodies:
+            return []
         app = self.app
         now = app.clock.now_ms()
         batch_id = uuid.uuid4().hex[:20]
