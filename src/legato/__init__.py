@@ -15,6 +15,7 @@ from legato.client.schedules import BackfillReport, ScheduleDef
 from legato.core.events import Status
 from legato.core.retry import Retry
 from legato.core.schedules import OverlapPolicy
+from legato.core.subscriptions import Subscription
 from legato.engine.context import Context
 from legato.engine.step_context import StepContext, heartbeat, step_context
 from legato.engine.waits import ChildRef
@@ -27,6 +28,7 @@ from legato.errors import (
     DatabaseLockedError,
     DatabaseReadOnlyError,
     DatabaseUnavailableError,
+    EventNotFound,
     ExecutionAlreadyExists,
     ExecutionCancelled,
     ExecutionClosed,
@@ -37,6 +39,8 @@ from legato.errors import (
     ExecutionTerminated,
     ExecutionTimedOut,
     ExternalTaskFailed,
+    InvalidEvent,
+    InvalidSubscription,
     InvalidTaskToken,
     LegatoError,
     NonDeterminismError,
@@ -48,11 +52,14 @@ from legato.errors import (
     SerializationError,
     StepFailed,
     StoreError,
+    SubscriptionExists,
+    SubscriptionNotFound,
     TaskTokenClosed,
     WorkflowTimeoutError,
     WorkflowUsageError,
 )
 from legato.ports.schedules import Schedule, ScheduleFire
+from legato.ports.events import DeadLetter, IngestResult
 
 __all__ = [
     "App",
@@ -68,6 +75,8 @@ __all__ = [
     "DatabaseLockedError",
     "DatabaseReadOnlyError",
     "DatabaseUnavailableError",
+    "DeadLetter",
+    "EventNotFound",
     "ExecutionAlreadyExists",
     "ExecutionCancelled",
     "ExecutionClosed",
@@ -80,6 +89,9 @@ __all__ = [
     "ExecutionTimedOut",
     "ExternalTaskFailed",
     "Handle",
+    "IngestResult",
+    "InvalidEvent",
+    "InvalidSubscription",
     "InvalidTaskToken",
     "LegatoError",
     "NonDeterminismError",
@@ -98,6 +110,9 @@ __all__ = [
     "StepContext",
     "StepFailed",
     "StoreError",
+    "Subscription",
+    "SubscriptionExists",
+    "SubscriptionNotFound",
     "TaskTokenClosed",
     "WorkflowTimeoutError",
     "WorkflowUsageError",

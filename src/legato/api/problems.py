@@ -123,6 +123,11 @@ _STATUS: list[tuple[type[errors.LegatoError], int, str]] = [
     (errors.DefinitionVersionExists, 409, "definition-version-exists"),
     (errors.DefinitionNotFound, 404, "definition-not-found"),
     (errors.PayloadTooLarge, 413, "payload-too-large"),
+    (errors.InvalidEvent, 422, "invalid-event"),
+    (errors.InvalidSubscription, 422, "invalid-subscription"),
+    (errors.SubscriptionExists, 409, "subscription-exists"),
+    (errors.SubscriptionNotFound, 404, "subscription-not-found"),
+    (errors.EventNotFound, 404, "event-not-found"),
     (errors.SerializationError, 422, "invalid-input"),
     (errors.RegistrationError, 404, "not-registered"),
     (errors.ConfigurationError, 400, "bad-request"),
@@ -137,6 +142,14 @@ def from_legato_error(exc: errors.LegatoError) -> Problem:
             extra: dict[str, Any] = {}
             if isinstance(exc, errors.InvalidDefinitionError):
                 extra["errors"] = [{"path": p.path, "message": p.rule} for p in exc.problems]
+            if isinstance(exc, errors.InvalidSubscription):
+                extra["errors"] = [{"path": f"$.{exc.field}", "message": exc.reason}]
+            if isinstance(exc, errors.InvalidEvent):
+                extra["errors"] = [{"path": exc.path, "message": exc.reason}]
+            if isinstance(exc, errors.SubscriptionExists | errors.SubscriptionNotFound):
+                extra["subscription"] = exc.name
+            if isinstance(exc, errors.EventNotFound):
+                extra.update(event_source=exc.source, event_id=exc.event_id)
             # the execution's status as `execution_status`: `status` is the problem's HTTP one
             for field, key in (
                 ("execution_id", "execution_id"),

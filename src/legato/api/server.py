@@ -13,6 +13,7 @@ from fastapi import APIRouter, FastAPI
 from legato.api import (
     activities,
     definitions,
+    events,
     executions,
     health,
     problems,
@@ -35,6 +36,7 @@ ROUTERS: list[APIRouter] = [
     workers.router,
     activities.router,
     schedules.router,
+    events.router,
 ]
 
 DESCRIPTION = """\

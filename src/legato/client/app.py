@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar, overload
 
+from legato.client.event_triggers import EventDetail, EventTriggers
 from legato.client.handle import ExecutionStatus, Handle
 from legato.client.labels import encode_labels
 from legato.client.schedules import ScheduleDef, ScheduleMethods
@@ -29,6 +30,7 @@ from legato.core.durations import optional_seconds, to_ms
 from legato.core.events import Status, SuspendKind
 from legato.core.retry import Retry
 from legato.core.started_by import encode as started_by_json
+from legato.core.subscriptions import Subscription
 from legato.core.transition import ExecutionUpdate, NewExecution
 from legato.engine import messages, operations
 from legato.engine.clock import SystemClock
@@ -46,6 +48,7 @@ from legato.errors import (
 )
 from legato.ports.clock import Clock
 from legato.ports.definitions import DefinitionSummary, DefinitionVersion, Put, StoredDefinition
+from legato.ports.events import DeadLetter, IngestResult
 from legato.ports.executions import ExecutionFilter, ExecutionRow, StartResult
 from legato.ports.store import Store
 
@@ -93,6 +96,7 @@ class App(ScheduleMethods):
         self._opening: asyncio.Future[Store] | None = None
         self._watcher: ClosedWatcher | None = None
         self._declared: dict[str, ScheduleDef] = {}  # app.schedule(...)
+        self._events = EventTriggers(self)
 
     # --- registration -------------------------------------------------------------------------
     def workflow(
@@ -742,6 +746,73 @@ class App(ScheduleMethods):
         return [
             ExecutionStatus.from_row(r) for r in await self._retrying("listing executions", rows)
         ]
+
+    # --- events and subscriptions (client/event_triggers.py) ----------------------------------
+    async def ingest_events(
+        self, bodies: Sequence[bytes | str | Mapping[str, Any]], via: str
+    ) -> list[IngestResult]:
+        """Take a batch of CloudEvents (JSON bodies, or decoded objects), one result per body,
+        in order: each event not seen before (dedupe on ``source`` + ``id``) starts each
+        matching subscription's workflow once; bodies that are not events, and events whose
+        filter or transform failed, become dead letters. Returns once the whole batch is
+        committed (one transaction); raises only if the database cannot be written, so a
+        broker consumer acknowledges after it returns. ``via``: where the batch came from
+        (``"http"``, ``"nats:SUBJECT"``...), kept with the events and dead letters."""
+        return await self._events.ingest(bodies, via)
+
+    async def publish_event(
+        self,
+        type: str,
+        data: Any = None,
+        *,
+        source: str = "legato-cli",
+        id: str | None = None,
+        subject: str | None = None,
+        via: str = "app",
+    ) -> IngestResult:
+        """Ingest one event made here (``id``: a new UUID unless given; ``time``: now)."""
+        return await self._events.publish(type, data, source, id, subject, via)
+
+    async def create_subscription(
+        self,
+        name: str,
+        event_type: str,
+        workflow: Callable[..., Any] | str,
+        *,
+        version: str | None = None,
+        filter: str | None = None,
+        transform: str | None = None,
+    ) -> Subscription:
+        """Start ``workflow`` (a registered function, or the name of a workflow or state
+        machine) for each event of ``event_type`` whose JSONata ``filter`` over the event
+        (``{id, source, type, subject, time, data}``) is truthy, with the JSONata
+        ``transform``'s result as its input (default: the event's ``data``). The same
+        subscription again is no change; another under the name is ``SubscriptionExists``."""
+        if not isinstance(workflow, str):
+            wf = self.registry.workflow_for(workflow)
+            workflow = wf.name
+        sub = Subscription(name, event_type, workflow, version, filter, transform)
+        return await self._events.create_subscription(sub)
+
+    async def get_subscription(self, name: str) -> Subscription:
+        """Raises ``SubscriptionNotFound``."""
+        return await self._events.get_subscription(name)
+
+    async def list_subscriptions(self) -> list[Subscription]:
+        return await self._events.list_subscriptions()
+
+    async def delete_subscription(self, name: str) -> None:
+        """Raises ``SubscriptionNotFound``; executions it started are left as they are."""
+        await self._events.delete_subscription(name)
+
+    async def get_event(self, source: str, id: str) -> EventDetail:
+        """An event as recorded, with the executions it started and their status; raises
+        ``EventNotFound``."""
+        return await self._events.get_event(source, id)
+
+    async def dead_letters(self, limit: int = 100, cursor: str | None = None) -> list[DeadLetter]:
+        """Newest first; ``cursor``: ``dead_letter_cursor`` of the last of the previous page."""
+        return await self._events.dead_letters(limit, cursor)
 
     @property
     def stats(self) -> dict[str, int]:

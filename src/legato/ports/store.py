@@ -7,6 +7,7 @@ use: ``Executions`` (transitions and reads), ``TaskQueue``, ``Inbox``, ``Members
 operator's reads: counts, id prefixes, retrying steps), ``Definitions`` (state machine
 definitions, versioned and content-hashed), ``ApiKeys`` (who may call the HTTP API) and
 ``Schedules`` (schedules and their fires).
+``Events`` (events that start workflows, subscriptions, dead letters).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Protocol
 
 from legato.ports.api_keys import ApiKeys
 from legato.ports.definitions import Definitions
+from legato.ports.events import Events
 from legato.ports.executions import Executions
 from legato.ports.inbox import Inbox
 from legato.ports.inspection import Inspection
@@ -38,6 +40,7 @@ class Store(
     ApiKeys,
     Definitions,
     Schedules,
+    Events,
     Protocol,
 ):
     pass

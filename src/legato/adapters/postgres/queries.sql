@@ -622,3 +622,48 @@ ON CONFLICT (name, version) DO UPDATE SET kind = excluded.kind,
 -- name: select_workflow_types
 SELECT name, version, kind, args_schema, code_hash, seen_at
 FROM workflow_types ORDER BY name, version;
+
+-- Events, subscriptions and dead letters (adapters/event_store_rows.py).
+
+-- name: insert_events
+INSERT INTO events (source, id, type, subject, time, data, received_at, via, execution_ids)
+SELECT r->>0, r->>1, r->>2, r->>3, r->>4, r->>5, (r->>6)::bigint, r->>7, r->>8
+FROM jsonb_array_elements(%(rows)s::jsonb) AS r
+ON CONFLICT (source, id) DO NOTHING
+RETURNING source, id;
+
+-- name: existing_executions
+SELECT id FROM executions WHERE id = ANY(%(ids)s);
+
+-- name: insert_dead_letter
+INSERT INTO dead_letters (id, received_at, via, reason, body, subscription, event_source,
+                          event_id)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
+ON CONFLICT (id) DO NOTHING;
+
+-- name: select_event
+SELECT source, id, type, subject, time, data, received_at, via, execution_ids
+FROM events WHERE source = %(source)s AND id = %(id)s;
+
+-- name: dead_letters_page
+SELECT id, received_at, via, reason, body, subscription, event_source, event_id
+FROM dead_letters
+WHERE %(at)s::bigint IS NULL OR (received_at, id) < (%(at)s::bigint, %(id)s::text)
+ORDER BY received_at DESC, id DESC LIMIT %(limit)s;
+
+-- name: insert_subscription
+INSERT INTO subscriptions (name, event_type, workflow, version, filter, transform, created_at)
+VALUES (%(name)s, %(event_type)s, %(workflow)s, %(version)s, %(filter)s, %(transform)s,
+        %(now)s)
+ON CONFLICT (name) DO NOTHING;
+
+-- name: select_subscription
+SELECT name, event_type, workflow, version, filter, transform, created_at
+FROM subscriptions WHERE name = %(name)s;
+
+-- name: list_subscriptions
+SELECT name, event_type, workflow, version, filter, transform, created_at
+FROM subscriptions ORDER BY name;
+
+-- name: delete_subscription
+DELETE FROM subscriptions WHERE name = %(name)s;

@@ -550,3 +550,49 @@ ON CONFLICT (name, version) DO UPDATE SET kind = excluded.kind,
 -- name: select_workflow_types
 SELECT name, version, kind, args_schema, code_hash, seen_at
 FROM workflow_types ORDER BY name, version;
+
+-- Events, subscriptions and dead letters (adapters/event_store_rows.py).
+
+-- name: insert_events
+INSERT INTO events (source, id, type, subject, time, data, received_at, via, execution_ids)
+SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'),
+       json_extract(value, '$[3]'), json_extract(value, '$[4]'), json_extract(value, '$[5]'),
+       json_extract(value, '$[6]'), json_extract(value, '$[7]'), json_extract(value, '$[8]')
+FROM json_each(:rows) WHERE true
+ON CONFLICT (source, id) DO NOTHING
+RETURNING source, id;
+
+-- name: existing_executions
+SELECT id FROM executions WHERE id IN (SELECT value FROM json_each(:ids));
+
+-- name: insert_dead_letter
+INSERT INTO dead_letters (id, received_at, via, reason, body, subscription, event_source,
+                          event_id)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (id) DO NOTHING;
+
+-- name: select_event
+SELECT source, id, type, subject, time, data, received_at, via, execution_ids
+FROM events WHERE source = :source AND id = :id;
+
+-- name: dead_letters_page
+SELECT id, received_at, via, reason, body, subscription, event_source, event_id
+FROM dead_letters
+WHERE :at IS NULL OR (received_at, id) < (:at, :id)
+ORDER BY received_at DESC, id DESC LIMIT :limit;
+
+-- name: insert_subscription
+INSERT INTO subscriptions (name, event_type, workflow, version, filter, transform, created_at)
+VALUES (:name, :event_type, :workflow, :version, :filter, :transform, :now)
+ON CONFLICT (name) DO NOTHING;
+
+-- name: select_subscription
+SELECT name, event_type, workflow, version, filter, transform, created_at
+FROM subscriptions WHERE name = :name;
+
+-- name: list_subscriptions
+SELECT name, event_type, workflow, version, filter, transform, created_at
+FROM subscriptions ORDER BY name;
+
+-- name: delete_subscription
+DELETE FROM subscriptions WHERE name = :name;
