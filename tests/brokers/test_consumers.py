@@ -1,0 +1,177 @@
+"""Each broker consumer's plumbing, on the real brokers with a recording ``ingest`` of the same
+signature as ``App.ingest_events``: batches are fetched and acknowledged only after ingest
+returns; a batch ingest refused is delivered again; a stop records and acks the batch in hand;
+a connection cut (the broker gone for a while) is ridden through without losing a message."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Any
+
+import pytest
+
+from legato.adapters.bus import EventSource, open_source
+from legato.core.backoff import Backoff
+from legato.errors import ConfigurationError, DatabaseUnavailableError
+from tests.brokers.brokers import BROKERS, Broker, require
+from tests.conftest import poll
+from tests.tcp_proxy import CuttableProxy
+
+QUICK = Backoff(initial=0.05, factor=2.0, cap=0.5, jitter=True)
+
+
+def events(count: int, tag: str = "e") -> list[bytes]:
+    return [
+        json.dumps({"id": f"{tag}-{n}", "source": "test", "type": "t", "data": n}).encode()
+        for n in range(count)
+    ]
+
+
+class Recorder:
+    """``ingest`` that records what it was given; ``refuse`` calls raise as a database that
+    cannot be written; ``gate``, when set, holds each call until it is opened."""
+
+    def __init__(self) -> None:
+        self.bodies: list[bytes] = []
+        self.vias: set[str] = set()
+        self.calls = 0
+        self.refuse = 0
+        self.refused: list[bytes] = []
+        self.gate: asyncio.Event | None = None
+        self.entered = asyncio.Event()
+
+    async def __call__(self, bodies: Sequence[bytes], via: str) -> list[Any]:
+        self.calls += 1
+        self.entered.set()
+        if self.gate is not None:
+            await self.gate.wait()
+        if self.refuse:
+            self.refuse -= 1
+            self.refused.extend(bodies)
+            raise DatabaseUnavailableError("the test's database is down")
+        self.bodies.extend(bodies)
+        self.vias.add(via)
+        return []
+
+    def ids(self) -> set[str]:
+        return {json.loads(b)["id"] for b in self.bodies}
+
+
+@pytest.fixture(params=sorted(BROKERS))
+async def broker(request: pytest.FixtureRequest) -> AsyncIterator[Broker]:
+    require(request.param)
+    made = BROKERS[request.param]()
+    yield made
+    await made.cleanup()
+
+
+def started(url: str, ingest: Recorder) -> EventSource[Any]:
+    source = open_source(url)
+    source.backoff = QUICK
+    source.start(ingest)
+    return source
+
+
+def received(recorder: Recorder, count: int) -> Callable[[], Awaitable[bool]]:
+    async def check() -> bool:
+        return len(recorder.ids()) >= count
+
+    return check
+
+
+async def drained(broker: Broker) -> None:
+    async def nothing_left() -> bool:
+        return await broker.unacknowledged() == 0
+
+    await poll(nothing_left, limit=30)
+
+
+async def test_batches_are_ingested_then_acknowledged(broker: Broker) -> None:
+    await broker.publish(events(600))
+    recorder = Recorder()
+    source = started(broker.url(batch=100, wait_ms=200), recorder)
+    try:
+        await poll(received(recorder, 600), limit=30)
+    finally:
+        await source.stop()
+    assert recorder.ids() == {f"e-{n}" for n in range(600)}
+    assert recorder.vias == {source.via}
+    assert recorder.calls < 600  # batched: more than one message per ingest
+    assert source.counters.messages >= 600
+    await drained(broker)
+
+
+async def test_a_refused_batch_is_delivered_again(broker: Broker) -> None:
+    recorder = Recorder()
+    recorder.refuse = 2
+    source = started(broker.url(batch=50, wait_ms=200), recorder)
+    try:
+        await broker.publish(events(120))
+        await poll(received(recorder, 120), limit=30)
+    finally:
+        await source.stop()
+    assert recorder.refused, "ingest was refused at least once"
+    assert {json.loads(b)["id"] for b in recorder.refused} <= recorder.ids()
+    assert source.counters.ingest_failures == 2
+    await drained(broker)
+
+
+async def test_a_stop_records_and_acknowledges_the_batch_in_hand(broker: Broker) -> None:
+    recorder = Recorder()
+    recorder.gate = asyncio.Event()
+    source = started(broker.url(batch=500, wait_ms=200), recorder)
+    await broker.publish(events(20))
+    await asyncio.wait_for(recorder.entered.wait(), 30)
+    stopping = asyncio.ensure_future(source.stop())
+    await asyncio.sleep(0)  # the stop is asked for while ingest holds the batch
+    recorder.gate.set()
+    await stopping
+    assert recorder.bodies, "the batch in hand was recorded"
+    held = len(recorder.ids())
+    # what was recorded was acknowledged: the broker holds only what came after the batch
+    assert await broker.unacknowledged() == 20 - held
+
+
+async def test_a_lost_connection_is_ridden_through(broker: Broker) -> None:
+    proxy = CuttableProxy(broker.host, broker.port)
+    port = await proxy.start()
+    recorder = Recorder()
+    options: dict[str, str | int] = {"batch": 20, "wait_ms": 200}
+    source = started(broker.url(port=port, **options), recorder)
+    try:
+        await asyncio.wait_for(source.connected.wait(), 30)
+        await broker.publish(events(100, "a"))
+        await poll(received(recorder, 30), limit=30)
+        proxy.cut()
+        await broker.publish(events(100, "b"))  # published while the consumer is cut off
+        await poll(lambda: _true(not source.connected.is_set() or proxy.refused > 0), limit=30)
+        proxy.restore()
+        await poll(received(recorder, 200), limit=60)
+    finally:
+        await source.stop()
+        await proxy.close()
+    assert recorder.ids() == {f"{t}-{n}" for t in "ab" for n in range(100)}
+    assert source.counters.reconnects >= 1
+    await drained(broker)
+
+
+async def _true(value: bool) -> bool:
+    return value
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "kafka://127.0.0.1:9092",
+        "nats://127.0.0.1:4222?stream=S&color=blue",
+        "redis://127.0.0.1:6379/0?batch=0",
+        "amqp://guest:secret@127.0.0.1:5672/?batch=many",
+    ],
+)
+def test_a_bad_url_is_refused_naming_what(url: str) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        open_source(url)
+    assert "secret" not in str(caught.value)
+    print(caught.value)
