@@ -19,7 +19,6 @@ from __future__ import annotations
 import logging
 
 import nats
-import nats.errors
 import nats.js.errors
 from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
@@ -88,7 +87,7 @@ class NatsSource(EventSource[Msg]):
         batch: Batch[Msg] = Batch()
         try:
             messages = await sub.fetch(self.batch_size, timeout=self.wait_seconds)
-        except nats.errors.TimeoutError:
+        except TimeoutError:  # nats.errors.TimeoutError, FetchTimeoutError: nothing came
             if not nc.is_connected:
                 raise ConnectionError("the connection to NATS was lost") from None
             return batch
