@@ -13,6 +13,7 @@ async def checkout(ctx: legato.Context, order_id: str) -> str:
 from legato.client import App, Client, ExecutionStatus, Handle
 from legato.core.events import Status
 from legato.core.retry import Retry
+from legato.core.subscriptions import Subscription
 from legato.engine.context import Context
 from legato.engine.step_context import StepContext, heartbeat, step_context
 from legato.engine.waits import ChildRef
@@ -25,6 +26,7 @@ from legato.errors import (
     DatabaseLockedError,
     DatabaseReadOnlyError,
     DatabaseUnavailableError,
+    EventNotFound,
     ExecutionAlreadyExists,
     ExecutionCancelled,
     ExecutionClosed,
@@ -35,6 +37,8 @@ from legato.errors import (
     ExecutionTerminated,
     ExecutionTimedOut,
     ExternalTaskFailed,
+    InvalidEvent,
+    InvalidSubscription,
     InvalidTaskToken,
     LegatoError,
     NonDeterminismError,
@@ -44,10 +48,13 @@ from legato.errors import (
     SerializationError,
     StepFailed,
     StoreError,
+    SubscriptionExists,
+    SubscriptionNotFound,
     TaskTokenClosed,
     WorkflowTimeoutError,
     WorkflowUsageError,
 )
+from legato.ports.events import DeadLetter, IngestResult
 
 __all__ = [
     "App",
@@ -62,6 +69,8 @@ __all__ = [
     "DatabaseLockedError",
     "DatabaseReadOnlyError",
     "DatabaseUnavailableError",
+    "DeadLetter",
+    "EventNotFound",
     "ExecutionAlreadyExists",
     "ExecutionCancelled",
     "ExecutionClosed",
@@ -74,6 +83,9 @@ __all__ = [
     "ExecutionTimedOut",
     "ExternalTaskFailed",
     "Handle",
+    "IngestResult",
+    "InvalidEvent",
+    "InvalidSubscription",
     "InvalidTaskToken",
     "LegatoError",
     "NonDeterminismError",
@@ -86,6 +98,9 @@ __all__ = [
     "StepContext",
     "StepFailed",
     "StoreError",
+    "Subscription",
+    "SubscriptionExists",
+    "SubscriptionNotFound",
     "TaskTokenClosed",
     "WorkflowTimeoutError",
     "WorkflowUsageError",

@@ -17,6 +17,11 @@
     ├── ExecutionNotFound           no execution with that id
     ├── ExecutionClosed             a signal (or message) for an execution that has ended
     ├── ExecutionStateError         an operation that does not apply to its status (redrive...)
+    ├── InvalidEvent                an event that is not a CloudEvent (reason, JSON path)
+    ├── InvalidSubscription         a subscription with a bad name or JSONata expression
+    ├── SubscriptionExists          a subscription of that name exists (with other content)
+    ├── SubscriptionNotFound        no subscription of that name
+    ├── EventNotFound               no event with that source and id
     ├── InvalidTaskToken            a task token that names no external wait
     ├── TaskTokenClosed             a task token whose wait already ended (completed, timed out)
     ├── ExecutionFailedError        handle.result() of an execution that has no result: FAILED
@@ -166,6 +171,45 @@ class ExecutionStateError(LegatoError):
         super().__init__(f"execution {execution_id!r} ({status}) {why}")
         self.execution_id = execution_id
         self.status = status
+
+
+class InvalidEvent(LegatoError):
+    """An event that is not a structured-mode CloudEvent: bad JSON, or a required attribute
+    missing or not a string. ``path`` is the JSON path of the field (``$`` for the whole)."""
+
+    def __init__(self, reason: str, path: str = "$") -> None:
+        super().__init__(f"invalid event: {path}: {reason}")
+        self.reason = reason
+        self.path = path
+
+
+class InvalidSubscription(LegatoError):
+    """A subscription that cannot be stored: ``field`` names what is wrong (``name``,
+    ``filter``, ``transform``, ``workflow``...)."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"invalid subscription: {field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+class SubscriptionExists(LegatoError):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"subscription {name!r} exists already with other content")
+        self.name = name
+
+
+class SubscriptionNotFound(LegatoError):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"no subscription named {name!r}")
+        self.name = name
+
+
+class EventNotFound(LegatoError):
+    def __init__(self, source: str, event_id: str) -> None:
+        super().__init__(f"no event with source {source!r} and id {event_id!r}")
+        self.source = source
+        self.event_id = event_id
 
 
 class InvalidTaskToken(LegatoError):

@@ -42,6 +42,12 @@ async def test_start_get_and_wait_for_a_code_workflow(any_db_url: str) -> None:
         assert done["status"] == "COMPLETED"
         assert done["output"] == {"customer": "acme", "total": 5, "rush": False}
         assert done["closed_at"] is not None and done["error"] is None
+        assert done["started_by"] == {"kind": "api"}  # what started it is recorded with it
+        started_in_code = await _app.start("order", "acme", ITEMS)
+        assert (await started_in_code.status()).started_by is None
+        got = await client.get(f"/v1/executions/{started_in_code.id}")
+        assert got.json()["started_by"] is None
+        assert (await _app.get_handle(body["id"]).status()).started_by == {"kind": "api"}
 
 
 async def test_input_not_fitting_the_schema_is_422_naming_the_field(any_db_url: str) -> None:

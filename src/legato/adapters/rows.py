@@ -33,6 +33,7 @@ def execution_from_row(row: tuple[Any, ...]) -> ExecutionRow:
         updated_at=row[13],
         closed_at=row[14],
         labels=row[15] if len(row) > 15 else None,
+        started_by=row[16] if len(row) > 16 else None,
     )
 
 

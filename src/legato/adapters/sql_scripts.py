@@ -26,6 +26,15 @@ class Query:
 
 
 @dataclass(frozen=True, slots=True)
+class Many:
+    """One named query run for each of ``rows`` (``executemany``: pipelined on PostgreSQL, one
+    round trip); its ``Result`` has no rows and the summed row count."""
+
+    name: str
+    rows: list[Any]
+
+
+@dataclass(frozen=True, slots=True)
 class Script:
     """Raw SQL of a migration file."""
 
@@ -38,7 +47,7 @@ class Result:
     rowcount: int = 0
 
 
-Step = Query | Script
+Step = Query | Many | Script
 SqlScript = Generator[Step, Result, Any]
 
 

@@ -175,7 +175,7 @@ def execution_insert_row(new: NewExecution) -> tuple[Any, ...]:
     return (
         tr.execution_id, new.workflow, new.version, u.status.value, new.input, u.output,
         u.error_type, u.error_message, u.current_step, len(tr.events), tr.now, tr.now,
-        u.closed_at, new.partition, new.labels,
+        u.closed_at, new.partition, new.labels, new.started_by,
     )  # fmt: skip
 
 

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 
 from legato.client import App
 from legato.client.labels import decode_labels
-from legato.core import codec
+from legato.core import codec, started_by
 from legato.core.durations import instant
 from legato.core.events import Status
 from legato.ports.executions import ExecutionRow
@@ -40,6 +40,11 @@ class Execution(BaseModel):
     input: Any = None
     output: Any = None
     labels: dict[str, str] = Field(default_factory=dict)
+    started_by: dict[str, Any] | None = Field(
+        default=None,
+        description="what started it: {kind: api}, {kind: schedule, schedule, fire_time, "
+        "backfill}, {kind: event, subscription, source, id, type}; null: code or the CLI",
+    )
     created_at: datetime
     updated_at: datetime
     closed_at: datetime | None = None
@@ -109,6 +114,7 @@ def execution_json(row: ExecutionRow, kind: Kind | None) -> Execution:
         input=_input(row.input, kind),
         output=output,
         labels=decode_labels(row.labels),
+        started_by=started_by.decode(row.started_by),
         created_at=instant(row.created_at),
         updated_at=instant(row.updated_at),
         closed_at=None if row.closed_at is None else instant(row.closed_at),

@@ -121,6 +121,11 @@ _STATUS: list[tuple[type[errors.LegatoError], int, str]] = [
     (errors.DefinitionVersionExists, 409, "definition-version-exists"),
     (errors.DefinitionNotFound, 404, "definition-not-found"),
     (errors.PayloadTooLarge, 413, "payload-too-large"),
+    (errors.InvalidEvent, 422, "invalid-event"),
+    (errors.InvalidSubscription, 422, "invalid-subscription"),
+    (errors.SubscriptionExists, 409, "subscription-exists"),
+    (errors.SubscriptionNotFound, 404, "subscription-not-found"),
+    (errors.EventNotFound, 404, "event-not-found"),
     (errors.SerializationError, 422, "invalid-input"),
     (errors.RegistrationError, 404, "not-registered"),
     (errors.ConfigurationError, 400, "bad-request"),
@@ -135,6 +140,8 @@ def from_legato_error(exc: errors.LegatoError) -> Problem:
             extra: dict[str, Any] = {}
             if isinstance(exc, errors.InvalidDefinitionError):
                 extra["errors"] = [{"path": p.path, "message": p.rule} for p in exc.problems]
+            if isinstance(exc, errors.InvalidSubscription):
+                extra["errors"] = [{"path": f"$.{exc.field}", "message": exc.reason}]
             # the execution's status as `execution_status`: `status` is the problem's HTTP one
             for field, key in (
                 ("execution_id", "execution_id"),

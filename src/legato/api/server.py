@@ -13,6 +13,7 @@ from fastapi import APIRouter, FastAPI
 from legato.api import (
     activities,
     definitions,
+    events,
     executions,
     health,
     problems,
@@ -33,6 +34,7 @@ ROUTERS: list[APIRouter] = [
     tokens.router,
     workers.router,
     activities.router,
+    events.router,
 ]
 
 DESCRIPTION = """\

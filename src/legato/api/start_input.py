@@ -17,7 +17,7 @@ import jsonschema
 from legato.api.problems import Problem
 from legato.client import App
 from legato.client.handle import Handle
-from legato.core import codec
+from legato.core import codec, started_by
 from legato.core.arg_schema import ArgProblem
 from legato.ports.executions import WorkflowType
 
@@ -67,7 +67,8 @@ async def resolve_start(
             (w for (n, _), w in reversed(app.registry.workflows.items()) if n == workflow), None
         )
     )
-    options: dict[str, Any] = {"id": execution_id, "labels": labels, "timeout": timeout}
+    options: dict[str, Any] = {"id": execution_id, "labels": labels, "timeout": timeout,
+                               "started_by": started_by.API}  # fmt: skip
     if wf is not None and wf.kind == "state_machine":
         if args or kwargs:
             raise _invalid_request("a state machine takes input, not args or kwargs")
@@ -89,10 +90,8 @@ async def resolve_start(
     # a state machine stored in the database (or nothing: App.start says it is not registered)
     if args or kwargs:
         raise _invalid_request("a state machine takes input, not args or kwargs")
-    if version is not None:
-        options["version"] = version
-    handle: Handle[Any] = await app.start(workflow, input, **options)
-    return handle
+    stored = await app.workflow_def(workflow, version)
+    return await app.start_call(stored, [input], {}, **options)
 
 
 async def _served(app: App, workflow: str, version: str | None) -> WorkflowType | None:

@@ -23,6 +23,7 @@ def status_json(r: ExecutionStatus) -> dict[str, Any]:
         "created_at": r.created_at.isoformat(),
         "updated_at": r.updated_at.isoformat(),
         "closed_at": r.closed_at.isoformat() if r.closed_at else None,
+        "started_by": r.started_by,
     }
 
 

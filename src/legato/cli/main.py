@@ -26,6 +26,7 @@ from legato.cli.common import (
     setup_logging,
 )
 from legato.cli.definitions import definitions_cli, name_of
+from legato.cli.events import events_cli, subscriptions_cli
 from legato.cli.executions import executions_cli
 from legato.cli.keys import keys_cli
 from legato.cli.loading import load_app
@@ -55,6 +56,8 @@ GraceOption = Annotated[
 ]
 app_cli.add_typer(definitions_cli, name="definitions")
 app_cli.add_typer(keys_cli, name="keys")
+app_cli.add_typer(events_cli, name="events")
+app_cli.add_typer(subscriptions_cli, name="subscriptions")
 HttpOption = Annotated[
     str,
     typer.Option(

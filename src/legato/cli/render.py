@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from legato.client import ExecutionStatus
-from legato.core import codec
+from legato.core import codec, started_by
 from legato.core.durations import instant
 from legato.core.event_rows import to_row
 from legato.core.events import Event
@@ -106,6 +106,7 @@ def execution_table(
         ("status", f"[{STATUS_STYLE.get(r.status.value, '')}]{r.status.value}[/]"),
         ("current step", r.current_step or ""),
         ("started", _time(r.created_at)),
+        ("started by", escape(started_by.describe(r.started_by))),
         ("updated", _time(r.updated_at)),
         ("closed", _time(r.closed_at)),
     ]

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar, overload
 
+from legato.client.event_triggers import EventDetail, EventTriggers
 from legato.client.handle import ExecutionStatus, Handle
 from legato.client.labels import encode_labels
 from legato.client.stores import DEFAULT_URL, open_store
@@ -27,6 +28,8 @@ from legato.core.definitions import canonical_json, check_name, check_version, c
 from legato.core.durations import optional_seconds, to_ms
 from legato.core.events import Status, SuspendKind
 from legato.core.retry import Retry
+from legato.core.started_by import encode as started_by_json
+from legato.core.subscriptions import Subscription
 from legato.core.transition import ExecutionUpdate, NewExecution
 from legato.engine import messages, operations
 from legato.engine.clock import SystemClock
@@ -44,6 +47,7 @@ from legato.errors import (
 )
 from legato.ports.clock import Clock
 from legato.ports.definitions import DefinitionSummary, DefinitionVersion, Put, StoredDefinition
+from legato.ports.events import DeadLetter, IngestResult
 from legato.ports.executions import ExecutionFilter, ExecutionRow, StartResult
 from legato.ports.store import Store
 
@@ -89,6 +93,7 @@ class App:
         self._store_open = False
         self._opening: asyncio.Future[Store] | None = None
         self._watcher: ClosedWatcher | None = None
+        self._events = EventTriggers(self)
 
     # --- registration -------------------------------------------------------------------------
     def workflow(
@@ -418,13 +423,16 @@ class App:
         connection: Any = None,
         timeout: float | timedelta | None = None,
         labels: Mapping[str, str] | None = None,
+        started_by: Mapping[str, Any] | None = None,
     ) -> Handle[Any]:
         """``start`` with the arguments as a list and a dict (the HTTP API's start: a
-        workflow's own parameters may be named ``id`` or ``timeout``)."""
+        workflow's own parameters may be named ``id`` or ``timeout``). ``started_by``: what
+        started it, recorded with it (``{"kind": "api"}``, a schedule's fire, an event)."""
         what = f"input of workflow {wf.name!r}"
         input_json = wf.signature.encode_args(tuple(args), kwargs, what)
         self.check_payload(input_json, what)
         labels_json = encode_labels(labels)
+        by = started_by_json(started_by)
         # The id is chosen once: a start retried after its commit was cut finds the execution
         # it did record (same id, workflow and input) and returns it (``_handle_for``).
         execution_id = id or str(uuid.uuid4())
@@ -434,12 +442,14 @@ class App:
         timeout_ms = wf.timeout_ms if limit is None else to_ms(limit)
         if connection is not None:  # the caller's transaction: theirs to retry, whole
             done = await self._start_in(
-                connection, wf, execution_id, input_json, timeout_ms, labels_json
+                connection, wf, execution_id, input_json, timeout_ms, labels_json, by
             )
             return self._handle_for(done, wf, execution_id, input_json, labels_json)
 
         async def start(store: Store) -> StartResult:
-            return await self._start(store, wf, execution_id, input_json, timeout_ms, labels_json)
+            return await self._start(
+                store, wf, execution_id, input_json, timeout_ms, labels_json, by
+            )
 
         result = await self._retrying(f"starting execution {execution_id!r}", start)
         return self._handle_for(result, wf, execution_id, input_json, labels_json)
@@ -482,16 +492,17 @@ class App:
         input_json: str,
         timeout_ms: int | None,
         labels: str | None = None,
+        started_by: str | None = None,
     ) -> StartResult:
         if not self.machines.recorded and self.machines.registered:  # once per app
             await self.machines.record(store, self.clock.now_ms())
         orch = self._engine.orchestrator if self._engine else None
         result: StartResult | None = None
         if orch is not None:  # the first decision decodes (validates) the input right here
-            result = await orch.start(wf, execution_id, input_json, timeout_ms, labels)
+            result = await orch.start(wf, execution_id, input_json, timeout_ms, labels, started_by)
         if result is None:  # no engine here, or another replica decides this execution
             wf.signature.decode_args(input_json)  # the workflow must accept it: fail here
-            pending = self._pending(wf, execution_id, input_json, timeout_ms, labels)
+            pending = self._pending(wf, execution_id, input_json, timeout_ms, labels, started_by)
             result = await store.start_execution(pending)
         return result
 
@@ -502,11 +513,12 @@ class App:
         input_json: str,
         timeout_ms: int | None,
         labels: str | None = None,
+        started_by: str | None = None,
     ) -> NewExecution:
         """An execution recorded for whichever engine serves the database to pick up."""
         now = self.clock.now_ms()
         return decide.pending_start(
-            execution_id, wf.name, wf.version, input_json, now, timeout_ms, labels
+            execution_id, wf.name, wf.version, input_json, now, timeout_ms, labels, started_by
         )
 
     async def _start_in(
@@ -517,13 +529,14 @@ class App:
         input_json: str,
         timeout_ms: int | None,
         labels: str | None = None,
+        started_by: str | None = None,
     ) -> StartResult:
         if not self.url.startswith(("postgresql://", "postgres://")):
             raise ConfigurationError("app.start(connection=...) needs a PostgreSQL app")
         from legato.adapters.postgres.store import start_in_transaction
 
         wf.signature.decode_args(input_json)
-        pending = self._pending(wf, execution_id, input_json, timeout_ms, labels)
+        pending = self._pending(wf, execution_id, input_json, timeout_ms, labels, started_by)
         return await start_in_transaction(connection, pending)
 
     def _handle_for(
@@ -557,12 +570,14 @@ class App:
         id: str | None = None,
         timeout: float | timedelta | None = None,
         labels: Mapping[str, str] | None = None,
+        started_by: Mapping[str, Any] | None = None,
     ) -> Handle[Any]:
         """Start a workflow this app has not registered but an engine on its database serves
         (recorded in ``workflow_types``): the execution is recorded PENDING for that engine.
         ``input_json``: ``[args, kwargs]``, already checked by the caller."""
         self.check_payload(input_json, f"input of workflow {workflow!r}")
         labels_json = encode_labels(labels)
+        by = started_by_json(started_by)
         execution_id = id or str(uuid.uuid4())
         limit = optional_seconds(timeout)
         timeout_ms = None if limit is None else to_ms(limit)
@@ -570,7 +585,7 @@ class App:
         async def start(store: Store) -> StartResult:
             now = self.clock.now_ms()
             new = decide.pending_start(
-                execution_id, workflow, version, input_json, now, timeout_ms, labels_json
+                execution_id, workflow, version, input_json, now, timeout_ms, labels_json, by
             )
             return await store.start_execution(new)
 
@@ -722,6 +737,73 @@ class App:
         return [
             ExecutionStatus.from_row(r) for r in await self._retrying("listing executions", rows)
         ]
+
+    # --- events and subscriptions (client/event_triggers.py) ----------------------------------
+    async def ingest_events(
+        self, bodies: Sequence[bytes | str | Mapping[str, Any]], via: str
+    ) -> list[IngestResult]:
+        """Take a batch of CloudEvents (JSON bodies, or decoded objects), one result per body,
+        in order: each event not seen before (dedupe on ``source`` + ``id``) starts each
+        matching subscription's workflow once; bodies that are not events, and events whose
+        filter or transform failed, become dead letters. Returns once the whole batch is
+        committed (one transaction); raises only if the database cannot be written, so a
+        broker consumer acknowledges after it returns. ``via``: where the batch came from
+        (``"http"``, ``"nats:SUBJECT"``...), kept with the events and dead letters."""
+        return await self._events.ingest(bodies, via)
+
+    async def publish_event(
+        self,
+        type: str,
+        data: Any = None,
+        *,
+        source: str = "legato-cli",
+        id: str | None = None,
+        subject: str | None = None,
+        via: str = "app",
+    ) -> IngestResult:
+        """Ingest one event made here (``id``: a new UUID unless given; ``time``: now)."""
+        return await self._events.publish(type, data, source, id, subject, via)
+
+    async def create_subscription(
+        self,
+        name: str,
+        event_type: str,
+        workflow: Callable[..., Any] | str,
+        *,
+        version: str | None = None,
+        filter: str | None = None,
+        transform: str | None = None,
+    ) -> Subscription:
+        """Start ``workflow`` (a registered function, or the name of a workflow or state
+        machine) for each event of ``event_type`` whose JSONata ``filter`` over the event
+        (``{id, source, type, subject, time, data}``) is truthy, with the JSONata
+        ``transform``'s result as its input (default: the event's ``data``). The same
+        subscription again is no change; another under the name is ``SubscriptionExists``."""
+        if not isinstance(workflow, str):
+            wf = self.registry.workflow_for(workflow)
+            workflow = wf.name
+        sub = Subscription(name, event_type, workflow, version, filter, transform)
+        return await self._events.create_subscription(sub)
+
+    async def get_subscription(self, name: str) -> Subscription:
+        """Raises ``SubscriptionNotFound``."""
+        return await self._events.get_subscription(name)
+
+    async def list_subscriptions(self) -> list[Subscription]:
+        return await self._events.list_subscriptions()
+
+    async def delete_subscription(self, name: str) -> None:
+        """Raises ``SubscriptionNotFound``; executions it started are left as they are."""
+        await self._events.delete_subscription(name)
+
+    async def get_event(self, source: str, id: str) -> EventDetail:
+        """An event as recorded, with the executions it started and their status; raises
+        ``EventNotFound``."""
+        return await self._events.get_event(source, id)
+
+    async def dead_letters(self, limit: int = 100, cursor: str | None = None) -> list[DeadLetter]:
+        """Newest first; ``cursor``: ``dead_letter_cursor`` of the last of the previous page."""
+        return await self._events.dead_letters(limit, cursor)
 
     @property
     def stats(self) -> dict[str, int]:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from legato.client.labels import decode_labels
 from legato.client.outcomes import RUNNING, error_for
-from legato.core import codec
+from legato.core import codec, started_by
 from legato.core.durations import instant, optional_seconds
 from legato.core.events import CLOSED_STATUSES, Event, Status, SuspendKind
 from legato.core.transition import ExecutionUpdate
@@ -50,6 +50,8 @@ class ExecutionStatus:
     updated_at: datetime
     closed_at: datetime | None
     labels: dict[str, str] = field(default_factory=dict)
+    #: what started it (``legato.core.started_by``), None for code, the CLI or a parent
+    started_by: dict[str, Any] | None = None
 
     @classmethod
     def from_row(cls, row: ExecutionRow) -> ExecutionStatus:
@@ -69,6 +71,7 @@ class ExecutionStatus:
             ts(row.updated_at) or datetime.now(UTC),
             ts(row.closed_at),
             decode_labels(row.labels),
+            started_by.decode(row.started_by),
         )
 
 

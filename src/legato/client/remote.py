@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -88,6 +88,8 @@ class RemoteExecution:
             created_at=_time(body.get("created_at")) or now,
             updated_at=_time(body.get("updated_at")) or now,
             closed_at=_time(body.get("closed_at")),
+            labels=dict(body.get("labels") or {}),
+            started_by=body.get("started_by"),
         )
         kind = body.get("suspend_kind")
         return cls(
@@ -473,6 +475,74 @@ class Client:
         )
 
 
+    # --- events and subscriptions ---------------------------------------------------------------
+    async def send_events(self, events: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """``POST /v1/events``: CloudEvents, one request (one transaction); one result per event
+        ``{status, source, id, execution_ids, reason}``. An invalid event is ``ApiError``
+        (422 ``invalid-event``) and nothing is taken."""
+        body = {"events": [_json(dict(e), "event") for e in events]}
+        answer = await self.transport.call("POST", "/v1/events", json=body)
+        results: list[dict[str, Any]] = answer["results"]
+        return results
+
+    async def publish_event(
+        self,
+        type: str,
+        data: Any = None,
+        *,
+        source: str = "legato-cli",
+        id: str | None = None,
+        subject: str | None = None,
+    ) -> dict[str, Any]:
+        """One event made here (``id``: a new UUID unless given, so a retried request is the
+        same event); its result."""
+        event: dict[str, Any] = {"specversion": "1.0", "id": id or str(uuid.uuid4()),
+                                 "source": source, "type": type, "data": data}  # fmt: skip
+        if subject is not None:
+            event["subject"] = subject
+        (result,) = await self.send_events([event])
+        return result
+
+    async def get_event(self, source: str, id: str) -> dict[str, Any]:
+        """An event with the executions it started and their status."""
+        params = {"source": source, "id": id}
+        answer: dict[str, Any] = await self.transport.call("GET", "/v1/events", params=params)
+        return answer
+
+    async def create_subscription(
+        self,
+        name: str,
+        event_type: str,
+        workflow: str,
+        *,
+        version: str | None = None,
+        filter: str | None = None,
+        transform: str | None = None,
+    ) -> dict[str, Any]:
+        body = {"name": name, "event_type": event_type, "workflow": workflow,
+                "version": version, "filter": filter, "transform": transform}  # fmt: skip
+        answer: dict[str, Any] = await self.transport.call("POST", "/v1/subscriptions", json=body)
+        return answer
+
+    async def list_subscriptions(self) -> list[dict[str, Any]]:
+        body = await self.transport.call("GET", "/v1/subscriptions")
+        items: list[dict[str, Any]] = body.get("items", [])
+        return items
+
+    async def get_subscription(self, name: str) -> dict[str, Any]:
+        answer: dict[str, Any] = await self.transport.call("GET", _path("subscriptions", name))
+        return answer
+
+    async def delete_subscription(self, name: str) -> None:
+        await self.transport.call("DELETE", _path("subscriptions", name))
+
+    async def dead_letters(self, limit: int = 100, cursor: str | None = None) -> dict[str, Any]:
+        """``{items: [...], next_cursor}``, newest first."""
+        params: dict[str, Any] = {"limit": limit, **({"cursor": cursor} if cursor else {})}
+        answer: dict[str, Any] = await self.transport.call("GET", "/v1/dead-letters",
+                                                           params=params)  # fmt: skip
+        return answer
+
 def _json(value: Any, what: str) -> Any:
     """A value as plain JSON (models, dataclasses, datetimes encoded as ``App`` would)."""
     return codec.loads(codec.dumps(value, what))
@@ -504,4 +574,3 @@ def _definition_error(exc: ApiError, name: str) -> LegatoError:
         for p in exc.body.get("errors") or []
     ]
     return InvalidDefinitionError(problems, f"{name} (refused by the server)")
-

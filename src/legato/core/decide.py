@@ -180,11 +180,12 @@ def start(
     activation: Activation,
     placement: Placement,
     labels: str | None = None,
+    started_by: str | None = None,
 ) -> NewExecution:
     """A new execution recorded together with its first decision: one commit. ``labels``: a
-    JSON object of strings, or None."""
+    JSON object of strings, or None; ``started_by``: a JSON object saying what started it."""
     tr = _assemble(basis, [started], NOTHING, activation, placement)
-    return _new_execution(started, tr, labels)
+    return _new_execution(started, tr, labels, started_by)
 
 
 def pending_start(
@@ -195,10 +196,11 @@ def pending_start(
     now: int,
     timeout_ms: int | None = None,
     labels: str | None = None,
+    started_by: str | None = None,
 ) -> NewExecution:
     """An execution recorded PENDING, for whichever engine serves the database to decide."""
     started = ExecutionStarted(now, workflow, input_json, version, timeout_ms=timeout_ms)
-    return _pending(execution_id, started, labels)
+    return _pending(execution_id, started, labels, started_by)
 
 
 def suspend(
@@ -219,14 +221,20 @@ def suspend(
 
 
 def _pending(
-    execution_id: str, started: ExecutionStarted, labels: str | None = None
+    execution_id: str,
+    started: ExecutionStarted,
+    labels: str | None = None,
+    started_by: str | None = None,
 ) -> NewExecution:
     tr = Transition(execution_id, 0, started.ts, (started,), ExecutionUpdate(Status.PENDING, None))
-    return _new_execution(started, tr, labels)
+    return _new_execution(started, tr, labels, started_by)
 
 
 def _new_execution(
-    started: ExecutionStarted, tr: Transition, labels: str | None = None
+    started: ExecutionStarted,
+    tr: Transition,
+    labels: str | None = None,
+    started_by: str | None = None,
 ) -> NewExecution:
     eid = tr.execution_id
     return NewExecution(
@@ -238,6 +246,7 @@ def _new_execution(
         tr,
         partition_of(eid),
         labels,
+        started_by,
     )
 
 

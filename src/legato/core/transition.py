@@ -101,6 +101,7 @@ class NewExecution(NamedTuple):
     transition: Transition  # events from seq 1, and what the first decision did
     partition: int
     labels: str | None = None  # a JSON object of strings (``app.start(labels=...)``), or None
+    started_by: str | None = None  # JSON: what started it (``{"kind": "api"}``...), or None
 
 
 class ChildStart(NamedTuple):

@@ -14,7 +14,7 @@ import logging
 import random
 from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from legato.core import decide, error_names
 from legato.core.admit import MessageArrived, StepOutcome, TimerDue, admit
@@ -23,7 +23,7 @@ from legato.core.events import ExecutionStarted
 from legato.core.messages import InboxKind, InboxRow, reason_of
 from legato.core.outcome import Outcome
 from legato.core.partitions import partition_of
-from legato.core.transition import ExecutionUpdate, Task, Transition
+from legato.core.transition import ExecutionUpdate, NewExecution, Task, Transition
 from legato.engine import loader, operations
 from legato.engine.dispatch import Dispatcher
 from legato.engine.instance import WorkflowInstance
@@ -38,6 +38,13 @@ from legato.ports.inbox import Inbox
 from legato.ports.task_queue import TaskQueue
 
 log = logging.getLogger("legato.orchestrator")
+
+
+class PreparedStart(NamedTuple):
+    """A new execution decided here and recorded by someone else's transaction."""
+
+    new: NewExecution
+    instance: WorkflowInstance
 
 
 class OrchestratorStore(Executions, TaskQueue, Inbox, Definitions, Protocol):
@@ -212,6 +219,7 @@ class Orchestrator:
         input_json: str,
         timeout_ms: int | None = None,
         labels: str | None = None,
+        started_by: str | None = None,
     ) -> StartResult | None:
         """Record a new execution together with its first decision: one commit. None if
         another replica decides this execution's partition (the caller records it for them)."""
@@ -223,7 +231,7 @@ class Orchestrator:
         activation = inst.start(input_json, now, timeout_ms)
         deadline = None if timeout_ms is None else now + timeout_ms
         basis = Basis(execution_id, 0, now, sticky=False, arm_timeout=deadline)
-        new = decide.start(started, basis, activation, self.placement, labels)
+        new = decide.start(started, basis, activation, self.placement, labels, started_by)
         try:
             result = await self.store.start_execution(new)
         except BaseException:  # not recorded, or not known to be: the caller may try again
@@ -234,6 +242,40 @@ class Orchestrator:
         else:
             inst.close()
         return result
+
+    def prepare_start(
+        self,
+        wf: WorkflowDef,
+        execution_id: str,
+        input_json: str,
+        timeout_ms: int | None,
+        started_by: str | None,
+    ) -> PreparedStart | None:
+        """``start``'s new execution with its first decision, for the caller to record in a
+        transaction of its own (an event ingest's); then ``start_recorded``. None if another
+        replica decides this execution's partition, or this one is stopping."""
+        if self._stopped or not self.owns(execution_id):
+            return None
+        now = self.clock.now_ms()
+        inst = WorkflowInstance(wf, self.registry, execution_id)
+        started = ExecutionStarted(now, wf.name, input_json, wf.version, timeout_ms=timeout_ms)
+        try:
+            activation = inst.start(input_json, now, timeout_ms)
+        except Exception:  # recorded PENDING instead: the engine reports it the usual way
+            inst.close()
+            return None
+        deadline = None if timeout_ms is None else now + timeout_ms
+        basis = Basis(execution_id, 0, now, sticky=False, arm_timeout=deadline)
+        new = decide.start(started, basis, activation, self.placement, None, started_by)
+        return PreparedStart(new, inst)
+
+    def start_recorded(self, prepared: PreparedStart, created: bool) -> None:
+        """After the transaction of a ``prepare_start``: its instance goes on (cached, its
+        local steps run), or is dropped (not written: a duplicate, or the transaction failed)."""
+        if created and not self._stopped:
+            self._after_commit(prepared.instance, prepared.new.transition)
+        else:
+            prepared.instance.close()
 
     # --- decisions ----------------------------------------------------------------------------
     def _make_ready(self, execution_id: str) -> None:

@@ -42,6 +42,7 @@ class ExecutionRow:
     updated_at: int
     closed_at: int | None
     labels: str | None = None  # a JSON object of strings, or None
+    started_by: str | None = None  # JSON: what started it (API, schedule, event), or None
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,8 @@ use: ``Executions`` (transitions and reads), ``TaskQueue``, ``Inbox``, ``Members
 (replicas and partition leases), ``Liveness`` (proof that an owner is dead), ``Workers``
 (who serves which steps), ``Lifecycle`` (open, migrate, notifications) and ``Inspection`` (an
 operator's reads: counts, id prefixes, retrying steps), ``Definitions`` (state machine
-definitions, versioned and content-hashed) and ``ApiKeys`` (who may call the HTTP API).
+definitions, versioned and content-hashed), ``ApiKeys`` (who may call the HTTP API) and
+``Events`` (events that start workflows, subscriptions, dead letters).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Protocol
 
 from legato.ports.api_keys import ApiKeys
 from legato.ports.definitions import Definitions
+from legato.ports.events import Events
 from legato.ports.executions import Executions
 from legato.ports.inbox import Inbox
 from legato.ports.inspection import Inspection
@@ -35,6 +37,7 @@ class Store(
     Inspection,
     ApiKeys,
     Definitions,
+    Events,
     Protocol,
 ):
     pass

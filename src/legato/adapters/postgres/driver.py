@@ -8,7 +8,7 @@ from typing import Any
 
 import psycopg
 
-from legato.adapters.sql_scripts import Query, Result, SqlScript
+from legato.adapters.sql_scripts import Many, Query, Result, SqlScript
 
 
 async def run(
@@ -21,6 +21,10 @@ async def run(
                 cur = await conn.execute(queries[step.name], step.params)
                 rows = await cur.fetchall() if cur.description is not None else []
                 result = Result(rows, cur.rowcount)
+            elif isinstance(step, Many):
+                async with conn.cursor() as many:
+                    await many.executemany(queries[step.name], step.rows)
+                    result = Result([], many.rowcount)
             else:
                 await conn.execute(step.sql.encode())
                 result = Result()

@@ -3,8 +3,9 @@
 
 -- name: insert_execution
 INSERT INTO executions (id, workflow, version, status, input, output, error_type, error_message,
-                        current_step, seq, created_at, updated_at, closed_at, partition, labels)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                        current_step, seq, created_at, updated_at, closed_at, partition, labels,
+                        started_by)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
 ON CONFLICT (id) DO NOTHING;
 
 -- name: update_execution
@@ -50,13 +51,15 @@ DELETE FROM timers WHERE execution_id = %s AND timer_id = %s;
 
 -- name: select_settled_executions
 SELECT id, workflow, version, status, input, output, error_type, error_message, reason,
-       suspend_kind, current_step, seq, created_at, updated_at, closed_at, labels
+       suspend_kind, current_step, seq, created_at, updated_at, closed_at, labels,
+       started_by
 FROM executions
 WHERE id IN (SELECT unnest(%s::text[])) AND status NOT IN ('PENDING', 'RUNNING');
 
 -- name: select_execution
 SELECT id, workflow, version, status, input, output, error_type, error_message, reason,
-       suspend_kind, current_step, seq, created_at, updated_at, closed_at, labels
+       suspend_kind, current_step, seq, created_at, updated_at, closed_at, labels,
+       started_by
 FROM executions WHERE id = %s;
 
 -- name: select_history
@@ -66,7 +69,8 @@ FROM history WHERE execution_id = %s ORDER BY seq;
 -- name: list_executions
 -- Newest first, keyset-paged on (created_at, id): the cursor is the last row's pair.
 SELECT id, workflow, version, status, input, output, error_type, error_message, reason,
-       suspend_kind, current_step, seq, created_at, updated_at, closed_at, labels
+       suspend_kind, current_step, seq, created_at, updated_at, closed_at, labels,
+       started_by
 FROM executions
 WHERE (%(status)s::text IS NULL OR status = %(status)s)
   AND (%(workflow)s::text IS NULL OR workflow = %(workflow)s)
@@ -83,7 +87,8 @@ ORDER BY created_at DESC, id DESC LIMIT %(limit)s;
 -- name: list_executions_by_status
 -- The same with a status: on its index (status, created_at).
 SELECT id, workflow, version, status, input, output, error_type, error_message, reason,
-       suspend_kind, current_step, seq, created_at, updated_at, closed_at, labels
+       suspend_kind, current_step, seq, created_at, updated_at, closed_at, labels,
+       started_by
 FROM executions
 WHERE status = %(status)s
   AND (%(workflow)s::text IS NULL OR workflow = %(workflow)s)
@@ -100,7 +105,8 @@ ORDER BY created_at DESC, id DESC LIMIT %(limit)s;
 -- name: list_executions_by_workflow
 -- The same with a workflow (and no status): on its index (workflow, created_at, id).
 SELECT id, workflow, version, status, input, output, error_type, error_message, reason,
-       suspend_kind, current_step, seq, created_at, updated_at, closed_at, labels
+       suspend_kind, current_step, seq, created_at, updated_at, closed_at, labels,
+       started_by
 FROM executions
 WHERE (%(status)s::text IS NULL OR status = %(status)s)
   AND workflow = %(workflow)s
@@ -118,7 +124,7 @@ ORDER BY created_at DESC, id DESC LIMIT %(limit)s;
 -- The same, driven by one of the labels asked for (its index rows are in created_at order).
 SELECT e.id, e.workflow, e.version, e.status, e.input, e.output, e.error_type, e.error_message,
        e.reason, e.suspend_kind, e.current_step, e.seq, e.created_at, e.updated_at, e.closed_at,
-       e.labels
+       e.labels, e.started_by
 FROM execution_labels l JOIN executions e ON e.id = l.execution_id
 WHERE (%(status)s::text IS NULL OR e.status = %(status)s)
   AND (%(workflow)s::text IS NULL OR e.workflow = %(workflow)s)
@@ -145,7 +151,8 @@ WHERE (%(status)s::text IS NULL OR status = %(status)s)
 
 -- name: executions_by_prefix
 SELECT id, workflow, version, status, input, output, error_type, error_message, reason,
-       suspend_kind, current_step, seq, created_at, updated_at, closed_at, labels
+       suspend_kind, current_step, seq, created_at, updated_at, closed_at, labels,
+       started_by
 FROM executions WHERE starts_with(id, %(prefix)s) ORDER BY id LIMIT %(limit)s;
 
 -- A step is retrying while its task waits for the next attempt after a failed one: its last
@@ -168,7 +175,8 @@ ORDER BY t.available_at, t.id LIMIT %(limit)s;
 
 -- name: executions_to_resume
 SELECT id, workflow, version, status, input, output, error_type, error_message, reason,
-       suspend_kind, current_step, seq, created_at, updated_at, closed_at, labels
+       suspend_kind, current_step, seq, created_at, updated_at, closed_at, labels,
+       started_by
 FROM executions
 WHERE status IN ('PENDING', 'RUNNING', 'SUSPENDED')
   AND partition = ANY(%(parts)s)
@@ -176,7 +184,8 @@ ORDER BY created_at;
 
 -- name: pending_executions
 SELECT id, workflow, version, status, input, output, error_type, error_message, reason,
-       suspend_kind, current_step, seq, created_at, updated_at, closed_at, labels
+       suspend_kind, current_step, seq, created_at, updated_at, closed_at, labels,
+       started_by
 FROM executions
 WHERE status = 'PENDING' AND partition = ANY(%(parts)s)
 ORDER BY created_at LIMIT %(limit)s;
@@ -358,8 +367,8 @@ ORDER BY t.step_id;
 WITH g AS (
     INSERT INTO executions (id, workflow, version, status, input, output, error_type,
                             error_message, current_step, seq, created_at, updated_at, closed_at,
-                            partition, labels)
-    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                            partition, labels, started_by)
+    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
     ON CONFLICT (id) DO NOTHING RETURNING 1
 ) SELECT legato_expect_one((SELECT count(*) FROM g));
 
@@ -613,3 +622,48 @@ ON CONFLICT (name, version) DO UPDATE SET kind = excluded.kind,
 -- name: select_workflow_types
 SELECT name, version, kind, args_schema, code_hash, seen_at
 FROM workflow_types ORDER BY name, version;
+
+-- Events, subscriptions and dead letters (adapters/event_store_rows.py).
+
+-- name: insert_events
+INSERT INTO events (source, id, type, subject, time, data, received_at, via, execution_ids)
+SELECT r->>0, r->>1, r->>2, r->>3, r->>4, r->>5, (r->>6)::bigint, r->>7, r->>8
+FROM jsonb_array_elements(%(rows)s::jsonb) AS r
+ON CONFLICT (source, id) DO NOTHING
+RETURNING source, id;
+
+-- name: existing_executions
+SELECT id FROM executions WHERE id = ANY(%(ids)s);
+
+-- name: insert_dead_letter
+INSERT INTO dead_letters (id, received_at, via, reason, body, subscription, event_source,
+                          event_id)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
+ON CONFLICT (id) DO NOTHING;
+
+-- name: select_event
+SELECT source, id, type, subject, time, data, received_at, via, execution_ids
+FROM events WHERE source = %(source)s AND id = %(id)s;
+
+-- name: dead_letters_page
+SELECT id, received_at, via, reason, body, subscription, event_source, event_id
+FROM dead_letters
+WHERE %(at)s::bigint IS NULL OR (received_at, id) < (%(at)s::bigint, %(id)s::text)
+ORDER BY received_at DESC, id DESC LIMIT %(limit)s;
+
+-- name: insert_subscription
+INSERT INTO subscriptions (name, event_type, workflow, version, filter, transform, created_at)
+VALUES (%(name)s, %(event_type)s, %(workflow)s, %(version)s, %(filter)s, %(transform)s,
+        %(now)s)
+ON CONFLICT (name) DO NOTHING;
+
+-- name: select_subscription
+SELECT name, event_type, workflow, version, filter, transform, created_at
+FROM subscriptions WHERE name = %(name)s;
+
+-- name: list_subscriptions
+SELECT name, event_type, workflow, version, filter, transform, created_at
+FROM subscriptions ORDER BY name;
+
+-- name: delete_subscription
+DELETE FROM subscriptions WHERE name = %(name)s;

@@ -21,7 +21,7 @@ from typing import Any
 import psycopg
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
-from legato.adapters import definition_rows, sql_scripts
+from legato.adapters import definition_rows, event_store_rows, sql_scripts
 from legato.adapters.postgres import driver
 from legato.adapters.postgres.connection import check_url, redact, translate
 from legato.adapters.postgres.owner_lock import OwnerLock, owner_key
@@ -34,6 +34,7 @@ from legato.adapters.postgres.writer import (
     FinishTask,
     PgWriter,
     start,
+    start_channels,
 )
 from legato.adapters.rows import (
     event_from_row,
@@ -52,6 +53,7 @@ from legato.core.backoff import RECONNECT
 from legato.core.events import Event, Status
 from legato.core.messages import InboxKind, InboxMessage, InboxRow
 from legato.core.owners import provable
+from legato.core.subscriptions import Subscription
 from legato.core.transition import NewExecution, Task, Transition
 from legato.errors import (
     ConfigurationError,
@@ -61,6 +63,7 @@ from legato.errors import (
 )
 from legato.ports.api_keys import ApiKey
 from legato.ports.definitions import DefinitionSummary, DefinitionVersion, Put, StoredDefinition
+from legato.ports.events import DeadLetter, EventIngest, Ingested, StoredEvent
 from legato.ports.executions import ExecutionFilter, ExecutionRow, StartResult, WorkflowType
 from legato.ports.inspection import RetryingStep
 from legato.ports.liveness import OwnerInfo
@@ -379,6 +382,46 @@ class PostgresStore:
     async def definition_versions(self, name: str) -> list[DefinitionVersion]:
         rows = await self._read("definition_versions", {"name": name})
         return [DefinitionVersion(r[1], r[2], int(r[3])) for r in rows]
+
+    # --- events (legato.ports.events) ---------------------------------------------------------
+    async def ingest(self, events: list[EventIngest], dead: list[DeadLetter]) -> Ingested:
+        script = event_store_rows.ingest(events, dead)
+
+        async def op(conn: Conn) -> Ingested:
+            done, starts = await driver.run(conn, QUERIES, script)
+            for channel in start_channels(starts):  # PENDING ones, tasks no worker holds yet
+                await conn.execute(QUERIES["notify"], (channel,))
+            ingested: Ingested = done
+            return ingested
+
+        done: Ingested = await self.writer.submit(op)
+        return done
+
+    async def put_subscription(self, sub: Subscription) -> bool:
+        params = event_store_rows.subscription_params(sub)
+        return await self._write("insert_subscription", params) == 1
+
+    async def get_subscription(self, name: str) -> Subscription | None:
+        rows = await self._read("select_subscription", {"name": name})
+        return event_store_rows.subscription_from_row(rows[0]) if rows else None
+
+    async def list_subscriptions(self) -> list[Subscription]:
+        rows = await self._read("list_subscriptions", None)
+        return [event_store_rows.subscription_from_row(r) for r in rows]
+
+    async def delete_subscription(self, name: str) -> bool:
+        return await self._write("delete_subscription", {"name": name}) == 1
+
+    async def get_event(self, source: str, event_id: str) -> StoredEvent | None:
+        rows = await self._read("select_event", {"source": source, "id": event_id})
+        return event_store_rows.event_from_row(rows[0]) if rows else None
+
+    async def dead_letters(
+        self, limit: int, before: tuple[int, str] | None = None
+    ) -> list[DeadLetter]:
+        at, last = before if before is not None else (None, None)
+        rows = await self._read("dead_letters_page", {"at": at, "id": last, "limit": limit})
+        return [event_store_rows.dead_letter_from_row(r) for r in rows]
 
     # --- workers ---------------------------------------------------------------------------------
     async def heartbeat_worker(

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -324,12 +324,21 @@ def _all_done(batch: list[_Job], recorded: set[tuple[Any, ...]]) -> list[_Result
     return out
 
 
+def start_channels(starts: list[NewExecution]) -> list[str]:
+    """``notify_channels`` of executions recorded together (an event ingest's starts)."""
+    return _channels(starts)
+
+
 def notify_channels(batch: list[_Job]) -> list[str]:
     """Who should hear of this commit: workers, when it leaves tasks any of them may claim;
     orchestrators, when a client started, redrove or resumed an execution or an inbox may
     have a new message. Delivered only if it commits."""
+    return _channels([job for job, _ in batch])
+
+
+def _channels(jobs: Sequence[Job]) -> list[str]:
     channels = set()
-    for job, _ in batch:
+    for job in jobs:
         if isinstance(job, FinishTask):
             channels.add(CHANNEL_DONE)
         if isinstance(job, NewExecution):

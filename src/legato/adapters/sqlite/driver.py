@@ -7,7 +7,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from legato.adapters.sql_scripts import Query, Result, SqlScript
+from legato.adapters.sql_scripts import Many, Query, Result, SqlScript
 from legato.core import codec
 
 
@@ -26,6 +26,9 @@ def run(conn: sqlite3.Connection, queries: dict[str, str], script: SqlScript) ->
             if isinstance(step, Query):
                 cur = conn.execute(queries[step.name], bind(step.params))
                 result = Result(cur.fetchall(), cur.rowcount)
+            elif isinstance(step, Many):
+                cur = conn.executemany(queries[step.name], [bind(r) for r in step.rows])
+                result = Result([], cur.rowcount)
             else:
                 for statement in step.sql.split(";"):
                     if statement.strip():

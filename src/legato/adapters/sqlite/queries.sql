@@ -2,8 +2,9 @@
 
 -- name: insert_execution
 INSERT INTO executions (id, workflow, version, status, input, output, error_type, error_message,
-                        current_step, seq, created_at, updated_at, closed_at, partition, labels)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        current_step, seq, created_at, updated_at, closed_at, partition, labels,
+                        started_by)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (id) DO NOTHING;
 
 -- name: update_execution
@@ -48,13 +49,15 @@ DELETE FROM timers WHERE execution_id = ? AND timer_id = ?;
 
 -- name: select_settled_executions
 SELECT id, workflow, version, status, input, output, error_type, error_message, reason,
-       suspend_kind, current_step, seq, created_at, updated_at, closed_at, labels
+       suspend_kind, current_step, seq, created_at, updated_at, closed_at, labels,
+       started_by
 FROM executions
 WHERE id IN (SELECT value FROM json_each(?)) AND status NOT IN ('PENDING', 'RUNNING');
 
 -- name: select_execution
 SELECT id, workflow, version, status, input, output, error_type, error_message, reason,
-       suspend_kind, current_step, seq, created_at, updated_at, closed_at, labels
+       suspend_kind, current_step, seq, created_at, updated_at, closed_at, labels,
+       started_by
 FROM executions WHERE id = ?;
 
 -- name: select_history
@@ -64,7 +67,8 @@ FROM history WHERE execution_id = ? ORDER BY seq;
 -- name: list_executions
 -- Newest first, keyset-paged on (created_at, id): the cursor is the last row's pair.
 SELECT id, workflow, version, status, input, output, error_type, error_message, reason,
-       suspend_kind, current_step, seq, created_at, updated_at, closed_at, labels
+       suspend_kind, current_step, seq, created_at, updated_at, closed_at, labels,
+       started_by
 FROM executions
 WHERE (:status IS NULL OR status = :status)
   AND (:workflow IS NULL OR workflow = :workflow)
@@ -84,7 +88,8 @@ ORDER BY created_at DESC, id DESC LIMIT :limit;
 -- name: list_executions_by_status
 -- The same with a status: on its index (status, created_at).
 SELECT id, workflow, version, status, input, output, error_type, error_message, reason,
-       suspend_kind, current_step, seq, created_at, updated_at, closed_at, labels
+       suspend_kind, current_step, seq, created_at, updated_at, closed_at, labels,
+       started_by
 FROM executions
 WHERE status = :status
   AND (:workflow IS NULL OR workflow = :workflow)
@@ -104,7 +109,8 @@ ORDER BY created_at DESC, id DESC LIMIT :limit;
 -- name: list_executions_by_workflow
 -- The same with a workflow (and no status): on its index (workflow, created_at, id).
 SELECT id, workflow, version, status, input, output, error_type, error_message, reason,
-       suspend_kind, current_step, seq, created_at, updated_at, closed_at, labels
+       suspend_kind, current_step, seq, created_at, updated_at, closed_at, labels,
+       started_by
 FROM executions
 WHERE (:status IS NULL OR status = :status)
   AND workflow = :workflow
@@ -125,7 +131,7 @@ ORDER BY created_at DESC, id DESC LIMIT :limit;
 -- The same, driven by one of the labels asked for (its index rows are in created_at order).
 SELECT e.id, e.workflow, e.version, e.status, e.input, e.output, e.error_type, e.error_message,
        e.reason, e.suspend_kind, e.current_step, e.seq, e.created_at, e.updated_at, e.closed_at,
-       e.labels
+       e.labels, e.started_by
 FROM execution_labels l JOIN executions e ON e.id = l.execution_id
 WHERE (:status IS NULL OR e.status = :status)
   AND (:workflow IS NULL OR e.workflow = :workflow)
@@ -154,7 +160,8 @@ WHERE (:status IS NULL OR status = :status) AND (:workflow IS NULL OR workflow =
 
 -- name: executions_by_prefix
 SELECT id, workflow, version, status, input, output, error_type, error_message, reason,
-       suspend_kind, current_step, seq, created_at, updated_at, closed_at, labels
+       suspend_kind, current_step, seq, created_at, updated_at, closed_at, labels,
+       started_by
 FROM executions WHERE id GLOB :pattern ORDER BY id LIMIT :limit;
 
 -- A step is retrying while its task waits for the next attempt after a failed one: its last
@@ -177,7 +184,8 @@ ORDER BY t.available_at, t.id LIMIT :limit;
 
 -- name: executions_to_resume
 SELECT id, workflow, version, status, input, output, error_type, error_message, reason,
-       suspend_kind, current_step, seq, created_at, updated_at, closed_at, labels
+       suspend_kind, current_step, seq, created_at, updated_at, closed_at, labels,
+       started_by
 FROM executions
 WHERE status IN ('PENDING', 'RUNNING', 'SUSPENDED')
   AND partition IN (SELECT value FROM json_each(:parts))
@@ -256,7 +264,8 @@ DELETE FROM timers WHERE execution_id = :eid;
 
 -- name: pending_executions
 SELECT id, workflow, version, status, input, output, error_type, error_message, reason,
-       suspend_kind, current_step, seq, created_at, updated_at, closed_at, labels
+       suspend_kind, current_step, seq, created_at, updated_at, closed_at, labels,
+       started_by
 FROM executions
 WHERE status = 'PENDING' AND partition IN (SELECT value FROM json_each(:parts))
 ORDER BY created_at LIMIT :limit;
@@ -538,3 +547,49 @@ ON CONFLICT (name, version) DO UPDATE SET kind = excluded.kind,
 -- name: select_workflow_types
 SELECT name, version, kind, args_schema, code_hash, seen_at
 FROM workflow_types ORDER BY name, version;
+
+-- Events, subscriptions and dead letters (adapters/event_store_rows.py).
+
+-- name: insert_events
+INSERT INTO events (source, id, type, subject, time, data, received_at, via, execution_ids)
+SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'),
+       json_extract(value, '$[3]'), json_extract(value, '$[4]'), json_extract(value, '$[5]'),
+       json_extract(value, '$[6]'), json_extract(value, '$[7]'), json_extract(value, '$[8]')
+FROM json_each(:rows) WHERE true
+ON CONFLICT (source, id) DO NOTHING
+RETURNING source, id;
+
+-- name: existing_executions
+SELECT id FROM executions WHERE id IN (SELECT value FROM json_each(:ids));
+
+-- name: insert_dead_letter
+INSERT INTO dead_letters (id, received_at, via, reason, body, subscription, event_source,
+                          event_id)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (id) DO NOTHING;
+
+-- name: select_event
+SELECT source, id, type, subject, time, data, received_at, via, execution_ids
+FROM events WHERE source = :source AND id = :id;
+
+-- name: dead_letters_page
+SELECT id, received_at, via, reason, body, subscription, event_source, event_id
+FROM dead_letters
+WHERE :at IS NULL OR (received_at, id) < (:at, :id)
+ORDER BY received_at DESC, id DESC LIMIT :limit;
+
+-- name: insert_subscription
+INSERT INTO subscriptions (name, event_type, workflow, version, filter, transform, created_at)
+VALUES (:name, :event_type, :workflow, :version, :filter, :transform, :now)
+ON CONFLICT (name) DO NOTHING;
+
+-- name: select_subscription
+SELECT name, event_type, workflow, version, filter, transform, created_at
+FROM subscriptions WHERE name = :name;
+
+-- name: list_subscriptions
+SELECT name, event_type, workflow, version, filter, transform, created_at
+FROM subscriptions ORDER BY name;
+
+-- name: delete_subscription
+DELETE FROM subscriptions WHERE name = :name;

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Collection
 from typing import Any
 
-from legato.adapters import definition_rows, sql_scripts
+from legato.adapters import definition_rows, event_store_rows, sql_scripts
 from legato.adapters.rows import (
     event_from_row,
     execution_from_row,
@@ -34,10 +34,12 @@ from legato.adapters.transition_rows import execution_insert_row, label_rows
 from legato.core import codec
 from legato.core.events import Event, Status
 from legato.core.messages import InboxKind, InboxMessage, InboxRow
+from legato.core.subscriptions import Subscription
 from legato.core.transition import NewExecution, Task, Transition
 from legato.errors import DatabaseReadOnlyError, DefinitionVersionExists, StoreError
 from legato.ports.api_keys import ApiKey
 from legato.ports.definitions import DefinitionSummary, DefinitionVersion, Put, StoredDefinition
+from legato.ports.events import DeadLetter, EventIngest, Ingested, StoredEvent
 from legato.ports.executions import ExecutionFilter, ExecutionRow, StartResult, WorkflowType
 from legato.ports.inspection import RetryingStep
 from legato.ports.liveness import OwnerInfo
@@ -341,6 +343,46 @@ class SqliteStore:
     async def definition_versions(self, name: str) -> list[DefinitionVersion]:
         rows = self._read("definition_versions", {"name": name})
         return [DefinitionVersion(r[1], r[2], int(r[3])) for r in rows]
+
+    # --- events (legato.ports.events) ---------------------------------------------------------
+    async def ingest(self, events: list[EventIngest], dead: list[DeadLetter]) -> Ingested:
+        script = event_store_rows.ingest(events, dead)
+        done: tuple[Ingested, list[NewExecution]] = await self.writer.submit(
+            lambda c: driver.run(c, QUERIES, script)
+        )
+        return done[0]
+
+    async def put_subscription(self, sub: Subscription) -> bool:
+        params = event_store_rows.subscription_params(sub)
+        created: bool = await self.writer.submit(
+            lambda c: c.execute(QUERIES["insert_subscription"], params).rowcount == 1
+        )
+        return created
+
+    async def get_subscription(self, name: str) -> Subscription | None:
+        rows = self._read("select_subscription", {"name": name})
+        return event_store_rows.subscription_from_row(rows[0]) if rows else None
+
+    async def list_subscriptions(self) -> list[Subscription]:
+        rows = self._read("list_subscriptions", None)
+        return [event_store_rows.subscription_from_row(r) for r in rows]
+
+    async def delete_subscription(self, name: str) -> bool:
+        deleted: bool = await self.writer.submit(
+            lambda c: c.execute(QUERIES["delete_subscription"], {"name": name}).rowcount == 1
+        )
+        return deleted
+
+    async def get_event(self, source: str, event_id: str) -> StoredEvent | None:
+        rows = self._read("select_event", {"source": source, "id": event_id})
+        return event_store_rows.event_from_row(rows[0]) if rows else None
+
+    async def dead_letters(
+        self, limit: int, before: tuple[int, str] | None = None
+    ) -> list[DeadLetter]:
+        at, last = before if before is not None else (None, None)
+        rows = self._read("dead_letters_page", {"at": at, "id": last, "limit": limit})
+        return [event_store_rows.dead_letter_from_row(r) for r in rows]
 
     # --- workers ---------------------------------------------------------------------------------
     async def heartbeat_worker(

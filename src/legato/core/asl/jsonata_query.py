@@ -26,7 +26,7 @@ import threading
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Literal, Protocol, overload
 
 import jsonata  # type: ignore[import-untyped]
 
@@ -137,6 +137,21 @@ def evaluate_assign(
     return result
 
 
+def evaluate_on(expression: str, focus: JSON, *, field: str) -> tuple[bool, JSON]:
+    """A plain JSONata expression (no ``{% %}``) over ``focus`` as its input (``$``): used by
+    event subscriptions, whose filter and transform read the event itself. Returns
+    ``(False, None)`` when the result is undefined (a path to nothing), else ``(True, value)``;
+    a failure raises ``States.QueryEvaluationError`` naming ``field``. Same functions and step
+    budget as a state's expressions; no ``$states``, no random source."""
+    scope = getattr(_PLAIN, "scope", None)
+    if scope is None:  # its frame of functions is built once per thread, not per event
+        scope = _PLAIN.scope = _Scope(None, {}, None)
+    return scope.evaluate("{%" + expression + "%}", field, focus, True)
+
+
+_PLAIN = threading.local()
+
+
 class _Compiled(Protocol):
     """The part of ``jsonata.Jsonata`` used here: the parsed tree and its evaluator."""
 
@@ -181,7 +196,17 @@ class _Scope:
             return [self.template(item, f"{field}[{i}]") for i, item in enumerate(value)]
         return value
 
-    def evaluate(self, expression: str, field: str) -> JSON:
+    @overload
+    def evaluate(self, expression: str, field: str) -> JSON: ...
+
+    @overload
+    def evaluate(
+        self, expression: str, field: str, focus: JSON, undefined_ok: Literal[True]
+    ) -> tuple[bool, JSON]: ...
+
+    def evaluate(
+        self, expression: str, field: str, focus: JSON = None, undefined_ok: bool = False
+    ) -> JSON | tuple[bool, JSON]:
         current = jsonata.Jsonata.CURRENT
         previous = getattr(current, "jsonata", None)
         try:
@@ -190,7 +215,12 @@ class _Scope:
             frame = jsonata.Jsonata.Frame(self._shared())
             # the library looks both hooks up at every step; a None here ends the search early
             frame.bindings.update(__evaluate_entry=_Budget(), __evaluate_exit=None)
-            raw: object = runner.eval(runner.ast, None, frame)
+            given = _from_json(focus)
+            if focus is not None:
+                frame.bindings["$"] = given
+            raw: object = runner.eval(runner.ast, None if focus is None else given, frame)
+            if undefined_ok:
+                return (False, None) if raw is None else (True, _to_json(raw))
             if raw is None:
                 raise _error(expression, field, "returned nothing (undefined).")
             return _to_json(raw)
@@ -342,6 +372,17 @@ def _no_eval(*_: object) -> object:
 
 _FUNCTIONS = dict(partition=_partition, range=_range, hash=_hash, parse=_parse, eval=_no_eval)
 _BUILTINS = {name: jsonata.Jsonata.JLambda(function) for name, function in _FUNCTIONS.items()}
+
+
+def _from_json(value: JSON) -> object:
+    """A JSON value as the library's input: a JSON null is its null, not undefined."""
+    if value is None:
+        return _NULL
+    if isinstance(value, dict):
+        return {key: _from_json(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_from_json(item) for item in value]
+    return value
 
 
 def _to_json(value: object) -> JSON:
