@@ -35,7 +35,7 @@ def test_redis_passes_its_own_query_parameters_on() -> None:
 def test_rabbitmq_prefetch_follows_the_batch() -> None:
     source = open_source("amqp://guest:guest@127.0.0.1:5672/vh?queue=q&batch=10&heartbeat=30")
     assert isinstance(source, RabbitMqSource)
-    assert (source.queue, source.batch_size, source.prefetch) == ("q", 10, 20)
+    assert (source.queue, source.batch_size, source.prefetch) == ("q", 10, 40)
     assert source.source.driver_url == "amqp://guest:guest@127.0.0.1:5672/vh?heartbeat=30"
     assert source.via == "rabbitmq:q"
 
