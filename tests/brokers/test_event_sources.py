@@ -77,6 +77,8 @@ async def test_an_event_delivered_twice_starts_once_and_poison_is_dead_lettered(
         await drained(broker)
         started = await executions(app)
         assert len(started) == 1
+        cause = {"kind": "event", "subscription": "orders", "source": "shop", "id": "o-1"}
+        assert started[0].started_by == {**cause, "type": EVENT_TYPE}
         detail = await app.get_event("shop", "o-1")
         assert [row.id for row in detail.executions] == [started[0].id]
         assert await app.get_handle(started[0].id).result(timeout=30) == {"order": 1}
