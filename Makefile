@@ -36,12 +36,14 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python bench/asl_bench.py
 	$(BIN)/python bench/recovery.py
 	$(BIN)/python bench/api_bench.py
+	$(BIN)/python bench/trigger_bench.py
 
 bench-smoke: $(BENCH_STAMP)
 	$(BIN)/python bench/run.py --smoke
 	$(BIN)/python bench/asl_bench.py --smoke
 	$(BIN)/python bench/recovery.py --smoke
 	$(BIN)/python bench/api_bench.py --smoke
+	$(BIN)/python bench/trigger_bench.py --smoke
 
 clean:
 	rm -rf $(VENV) .legato .pytest_cache .mypy_cache

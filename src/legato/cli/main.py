@@ -7,6 +7,7 @@ Each group of commands is a module of its own (``executions.py``, ``definitions.
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -92,6 +93,22 @@ def _http(bind: str, off: bool, require_keys: bool = False) -> ApiSettings | Non
 
 
 DEFAULT_BIND = f"{DEFAULT_HOST}:{DEFAULT_PORT}"
+EVENT_SOURCES_VARIABLE = "LEGATO_EVENT_SOURCES"
+EventSourceOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--event-source",
+        help="consume events from a broker (repeatable): nats://HOST:PORT?stream=S&subjects="
+        "events.>&durable=D, redis://HOST:PORT/DB?stream=S&group=G or amqp://USER:PASS@HOST:"
+        f"PORT/?queue=Q; default: {EVENT_SOURCES_VARIABLE} (comma-separated)",
+    ),
+]
+
+
+def _event_sources(app: App, given: list[str] | None) -> None:
+    """``--event-source`` URLs, else ``LEGATO_EVENT_SOURCES``'s, added to the app's own."""
+    urls = given or [u.strip() for u in os.environ.get(EVENT_SOURCES_VARIABLE, "").split(",")]
+    app.event_sources.extend(u for u in urls if u)
 
 
 @app_cli.command()
@@ -107,6 +124,7 @@ def dev(
     http: HttpOption = DEFAULT_BIND,
     no_http: NoHttpOption = False,
     require_keys: RequireKeysOption = False,
+    event_source: EventSourceOption = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Run the orchestrator and a worker in one process (SQLite by default), and the HTTP API."""
@@ -117,6 +135,7 @@ def dev(
         app.configure(
             url=database_url(db, app.url), concurrency=concurrency, grace_seconds=grace_seconds
         )
+        _event_sources(app, event_source)
         to_start: tuple[str, list[Any]] | None = None
         if start:
             to_start = (start, _json_list(input))
@@ -246,11 +265,12 @@ def server(
     http: HttpOption = DEFAULT_BIND,
     no_http: NoHttpOption = False,
     require_keys: RequireKeysOption = False,
+    event_source: EventSourceOption = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Run the orchestrator role: decide the executions of the partitions this replica leases,
-    and serve the HTTP API. Run as many as you like against one database; they share the
-    partitions."""
+    and serve the HTTP API, and consume the event sources. Run as many as you like against one
+    database; they share the partitions (and the sources' consumers)."""
     setup_logging(verbose, serving=True)
 
     async def main() -> None:
@@ -258,6 +278,7 @@ def server(
         app.configure(url=database_url(db, app.url), grace_seconds=grace_seconds)
         if lease_seconds is not None:
             app.configure(lease_seconds=lease_seconds)
+        _event_sources(app, event_source)
         api = _http(http, no_http, require_keys)
         err_console.print(f"Legato server on {app.url}")
         await serve_until_stopped(app, orchestrate=True, work=False, http=api)

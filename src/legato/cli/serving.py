@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("legato.cli")
 #: loggers whose INFO lines (starting, stopping, what was released) a long-running command
 #: always writes, verbose or not
-LIFECYCLE_LOGGERS = ("legato.cli", "legato.engine", "legato.worker", "legato.api")
+LIFECYCLE_LOGGERS = ("legato.cli", "legato.engine", "legato.worker", "legato.api", "legato.events")
 EXIT_AT_ONCE = 130  # the shell's code for "ended by SIGINT"
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar, overload
 
+from legato.client.event_sources import EventSources
 from legato.client.event_triggers import EventDetail, EventTriggers
 from legato.client.handle import ExecutionStatus, Handle
 from legato.client.labels import encode_labels
@@ -97,6 +98,7 @@ class App(ScheduleMethods):
         self._watcher: ClosedWatcher | None = None
         self._declared: dict[str, ScheduleDef] = {}  # app.schedule(...)
         self._events = EventTriggers(self)
+        self.event_sources = EventSources()
 
     # --- registration -------------------------------------------------------------------------
     def workflow(
@@ -166,6 +168,16 @@ class App(ScheduleMethods):
         from legato.engine.statemachine import read_definition
 
         return self.machines.register(name, str(version), read_definition(definition))
+
+    def event_source(self, url: str) -> None:
+        """Consume events from a broker while this app runs an orchestrating engine (``async
+        with app``, ``legato dev``, ``legato server``): each message is a CloudEvent that
+        starts the subscriptions it matches, acknowledged once that is committed. ``url``:
+        ``nats://HOST:PORT?stream=S&subjects=events.>&durable=D`` (JetStream),
+        ``redis://HOST:PORT/DB?stream=S&group=G`` (a consumer group) or
+        ``amqp://USER:PASS@HOST:PORT/?queue=Q`` (RabbitMQ); see ``docs/ARCHITECTURE.md``,
+        "Event sources". Raises ``ConfigurationError`` for a URL it cannot use."""
+        self.event_sources.add(url)
 
     # --- definitions stored in the database -----------------------------------------------------
     async def push_definition(
@@ -310,6 +322,8 @@ class App(ScheduleMethods):
             except BaseException:
                 await self.shutdown()
                 raise
+        if orchestrate:  # what the sources start is picked up here at once
+            self.event_sources.start(self.ingest_events)
         return engine
 
     @property
@@ -328,6 +342,7 @@ class App(ScheduleMethods):
         await self.shutdown()
 
     async def shutdown(self) -> None:
+        await self.event_sources.stop(self.grace_seconds)  # first: the batch in hand is recorded
         if self._watcher is not None:
             await self._watcher.stop()
             self._watcher = None
