@@ -58,8 +58,8 @@ from legato.errors import (
     WorkflowTimeoutError,
     WorkflowUsageError,
 )
-from legato.ports.schedules import Schedule, ScheduleFire
 from legato.ports.events import DeadLetter, IngestResult
+from legato.ports.schedules import Schedule, ScheduleFire
 
 __all__ = [
     "App",

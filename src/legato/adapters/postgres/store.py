@@ -21,8 +21,7 @@ from typing import Any
 import psycopg
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
-from legato.adapters import definition_rows, schedule_rows, sql_scripts
-from legato.adapters import definition_rows, event_store_rows, sql_scripts
+from legato.adapters import definition_rows, event_store_rows, schedule_rows, sql_scripts
 from legato.adapters.postgres import driver
 from legato.adapters.postgres.connection import check_url, redact, translate
 from legato.adapters.postgres.owner_lock import OwnerLock, owner_key

@@ -12,8 +12,7 @@ import time
 from collections.abc import Callable, Collection
 from typing import Any
 
-from legato.adapters import definition_rows, schedule_rows, sql_scripts
-from legato.adapters import definition_rows, event_store_rows, sql_scripts
+from legato.adapters import definition_rows, event_store_rows, schedule_rows, sql_scripts
 from legato.adapters.rows import (
     event_from_row,
     execution_from_row,
