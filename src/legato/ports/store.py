@@ -5,9 +5,9 @@ use: ``Executions`` (transitions and reads), ``TaskQueue``, ``Inbox``, ``Members
 (replicas and partition leases), ``Liveness`` (proof that an owner is dead), ``Workers``
 (who serves which steps), ``Lifecycle`` (open, migrate, notifications) and ``Inspection`` (an
 operator's reads: counts, id prefixes, retrying steps), ``Definitions`` (state machine
-definitions, versioned and content-hashed), ``ApiKeys`` (who may call the HTTP API) and
-``Schedules`` (schedules and their fires).
-``Events`` (events that start workflows, subscriptions, dead letters).
+definitions, versioned and content-hashed), ``ApiKeys`` (who may call the HTTP API),
+``Schedules`` (schedules and their fires) and ``Events`` (events that start workflows,
+subscriptions, dead letters).
 """
 
 from __future__ import annotations
