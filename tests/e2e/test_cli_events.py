@@ -114,3 +114,30 @@ async def test_the_same_commands_through_a_server(
     _ok(await _legato("subscriptions", "delete", "sums", env=env))
     gone = await _legato("subscriptions", "delete", "sums", env=env)
     assert gone.exit_code == 1 and "no subscription named 'sums'" in gone.stderr
+    async with legato.Client(server) as client:  # the server's problems as App's errors
+        with pytest.raises(legato.SubscriptionNotFound) as missing:
+            await client.get_subscription("sums")
+        assert missing.value.name == "sums"
+        made = await client.create_subscription("sums", "numbers", "adder", transform="data.a")
+        assert made["workflow"] == "adder" and made["transform"] == "data.a"
+        with pytest.raises(legato.SubscriptionExists):
+            await client.create_subscription("sums", "other", "adder")
+        with pytest.raises(legato.InvalidSubscription) as bad:
+            await client.create_subscription("x", "numbers", "adder", filter="data.(")
+        assert bad.value.field == "filter"
+        with pytest.raises(legato.EventNotFound) as unknown:
+            await client.get_event("test", "nope")
+        assert (unknown.value.source, unknown.value.event_id) == ("test", "nope")
+        with pytest.raises(legato.InvalidEvent) as invalid:
+            await client.send_events([{"id": "1", "source": "s", "type": "t"}, {"id": "2"}])
+        assert invalid.value.path == "$.events[1].source"
+        results = await client.send_events(
+            [{"id": "n-2", "source": "test", "type": "numbers", "data": {"a": 1}},
+             {"id": "n-3", "source": "test", "type": "numbers", "data": {"a": "x"}}]
+        )  # fmt: skip
+        assert [r["status"] for r in results] == ["started", "dead_letter"]
+        assert await client.get_handle(results[0]["execution_ids"][0]).result(timeout=30) == 2
+        letters = await client.dead_letters(limit=10)
+        assert [d["event_id"] for d in letters["items"]] == ["n-3"]
+        assert [s["name"] for s in await client.list_subscriptions()] == ["sums"]
+        await client.delete_subscription("sums")

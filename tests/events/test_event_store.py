@@ -6,14 +6,20 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+import psycopg
 import pytest
 
+from legato.adapters import event_store_rows
+from legato.adapters.postgres import driver as pg_driver
+from legato.adapters.postgres.store import QUERIES as PG_QUERIES
+from legato.adapters.sql_scripts import Many, SqlScript
+from legato.adapters.transition_rows import execution_insert_row
 from legato.client import open_store
 from legato.core import decide
 from legato.core.events import Status
 from legato.core.subscriptions import Subscription
 from legato.core.transition import NewExecution
-from legato.ports.events import DeadLetter, EventIngest, StoredEvent
+from legato.ports.events import DeadLetter, EventIngest, IngestRaced, StoredEvent
 from legato.ports.store import Store
 
 
@@ -101,3 +107,36 @@ async def test_a_large_batch_is_one_call(store: Store) -> None:
     assert (await store.ingest(batch, [])).new == [True] * 500
     assert (await store.ingest(batch[:10], [])).new == [False] * 10
     assert await store.count_executions(Status.PENDING) == 500
+
+
+async def test_an_execution_started_meanwhile_rolls_the_batch_back(pg_url: str) -> None:
+    """Between the look for existing ids and the insert, another transaction starts one of the
+    ids (PostgreSQL, read committed): the script raises ``IngestRaced`` before writing any of
+    the starts' other rows, so the caller rolls back and plans again."""
+
+    def racing(script: SqlScript) -> SqlScript:
+        step = next(script)
+        try:
+            while True:
+                if isinstance(step, Many) and step.name == "insert_execution":
+                    with psycopg.connect(pg_url, autocommit=True) as other:
+                        other.execute(PG_QUERIES["insert_execution"],
+                                      execution_insert_row(_start("raced")))  # fmt: skip
+                step = script.send((yield step))
+        except StopIteration as stop:
+            return stop.value
+
+    script = event_store_rows.ingest([_ingest("shop", "r", ["raced", "calm"])], [])
+    async with await psycopg.AsyncConnection.connect(pg_url) as conn:
+        with pytest.raises(IngestRaced, match="1 execution"):
+            async with conn.transaction():
+                await pg_driver.run(conn, PG_QUERIES, racing(script))
+    store = open_store(pg_url)
+    await store.open()
+    try:
+        assert await store.get_event("shop", "r") is None
+        assert await store.load_execution("calm") is None
+        assert await store.load_execution("raced") is not None  # the other's
+        assert await store.load_history("raced") == []  # and nothing of ours
+    finally:
+        await store.close()

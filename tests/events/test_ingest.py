@@ -144,6 +144,7 @@ async def test_subscriptions_are_managed_and_checked(db_url: str) -> None:
     with pytest.raises(InvalidSubscription, match="filter: not a JSONata expression"):
         await app.create_subscription("x", "t", "on_order", filter="data.(")
     assert [s.name for s in await app.list_subscriptions()] == ["orders"]
+    assert await app.ingest_events([], "test") == []
     assert (await app.get_subscription("orders")).filter == "data.total > 1"
     await app.delete_subscription("orders")
     with pytest.raises(SubscriptionNotFound):
@@ -155,16 +156,36 @@ async def test_subscriptions_are_managed_and_checked(db_url: str) -> None:
     await app.shutdown()
 
 
-async def test_publish_event_and_an_engine_elsewhere(db_url: str) -> None:
+async def test_publish_event_and_an_engine_elsewhere(any_db_url: str) -> None:
     """An app without the workflow (a CLI) records the start PENDING for the engine that
     serves it, found through the workflow types that engine recorded."""
-    app, seen = _app(db_url)
+    app, seen = _app(any_db_url)
     async with app:
         await app.create_subscription("orders", "order.placed", "on_order")
-    client = legato.App(db_url)
+    client = legato.App(any_db_url)
     result = await client.publish_event("order.placed", {"total": 7}, source="cli", id="p-1")
     assert result.status == "started" and result.source == "cli" and result.event_id == "p-1"
     await client.shutdown()
     async with app:
         assert await app.get_handle(result.execution_ids[0]).result() == {"total": 7}
     assert seen == [{"total": 7}]
+
+
+async def test_a_running_engine_takes_up_what_another_process_ingested(any_db_url: str) -> None:
+    """Recorded PENDING by a process without the workflow, the start reaches the engine that
+    serves it (PostgreSQL: the commit's notification; SQLite: its poll)."""
+    app, seen = _app(any_db_url)
+    async with app:
+        await app.create_subscription("orders", "order.placed", "on_order")
+        client = legato.App(any_db_url)
+        try:
+            results = await client.ingest_events(
+                [_event(f"r-{i}", {"total": i}) for i in range(20)], "elsewhere"
+            )
+        finally:
+            await client.shutdown()
+        for result in results:
+            assert await app.get_handle(result.execution_ids[0]).result(timeout=30) == {
+                "total": int(str(result.event_id).removeprefix("r-"))
+            }
+    assert len(seen) == 20

@@ -142,6 +142,12 @@ def from_legato_error(exc: errors.LegatoError) -> Problem:
                 extra["errors"] = [{"path": p.path, "message": p.rule} for p in exc.problems]
             if isinstance(exc, errors.InvalidSubscription):
                 extra["errors"] = [{"path": f"$.{exc.field}", "message": exc.reason}]
+            if isinstance(exc, errors.InvalidEvent):
+                extra["errors"] = [{"path": exc.path, "message": exc.reason}]
+            if isinstance(exc, errors.SubscriptionExists | errors.SubscriptionNotFound):
+                extra["subscription"] = exc.name
+            if isinstance(exc, errors.EventNotFound):
+                extra.update(event_source=exc.source, event_id=exc.event_id)
             # the execution's status as `execution_status`: `status` is the problem's HTTP one
             for field, key in (
                 ("execution_id", "execution_id"),

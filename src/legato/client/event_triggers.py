@@ -8,6 +8,7 @@ for). ``ingest`` is the one entry for events from anywhere (HTTP, a broker consu
 from __future__ import annotations
 
 import base64
+import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,6 +33,8 @@ if TYPE_CHECKING:
     from legato.client.app import App
 
 RACE_ATTEMPTS = 3  # an ingest that lost a race for an execution id is planned again
+LOGGED_LETTERS = 5  # dead letters of one batch logged one by one
+log = logging.getLogger("legato.events")
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,18 +70,14 @@ class EventTriggers:
         self.app = app
 
     async def ingest(self, bodies: Sequence[Raw], via: str) -> list[IngestResult]:
+        if not bodies:
+            return []
         app = self.app
         now = app.clock.now_ms()
         batch_id = uuid.uuid4().hex[:20]
 
         async def write(store: Store) -> list[IngestResult]:
-            batch = await events.plan(app, store, bodies, via, now, batch_id)
-            try:
-                done = await store.ingest(batch.events, batch.dead)
-            except BaseException:
-                batch.recorded(None)
-                raise
-            return batch.finish(done)
+            return await events.ingest(app, store, bodies, via, now, batch_id)
 
         for attempt in range(1, RACE_ATTEMPTS + 1):
             try:
@@ -89,6 +88,12 @@ class EventTriggers:
                     raise
         if any(r.status == "started" for r in results):
             app._wake()
+        letters = [r for r in results if r.reason is not None]
+        for r in letters[:LOGGED_LETTERS]:  # an operator learns of them without looking
+            log.warning("dead letter from %s: event %s %s: %s", via, r.source, r.event_id,
+                        r.reason)  # fmt: skip
+        if len(letters) > LOGGED_LETTERS:
+            log.warning("... and %d more dead letters from %s", len(letters) - LOGGED_LETTERS, via)
         return results
 
     async def create_subscription(self, sub: Subscription) -> Subscription:

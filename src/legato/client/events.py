@@ -213,11 +213,24 @@ class _Batch:
         return out
 
 
-async def plan(
+async def ingest(
     app: App, store: Store, bodies: Sequence[Raw], via: str, now: int, batch_id: str
-) -> _Batch:
-    """Parse, route and build the starts of a batch (no writes)."""
+) -> list[IngestResult]:
+    """Plan the batch, record it in one transaction, hand its starts on; what each body did.
+    Starts decided here are dropped if anything fails before the commit is known."""
     batch = _Batch(app, via, now, batch_id)
+    try:
+        await plan(batch, store, bodies)
+        done = await store.ingest(batch.events, batch.dead)
+    except BaseException:
+        batch.recorded(None)
+        raise
+    return batch.finish(done)
+
+
+async def plan(batch: _Batch, store: Store, bodies: Sequence[Raw]) -> None:
+    """Parse, route and build the starts of a batch (no writes)."""
+    app = batch.app
     parsed: list[CloudEvent | InvalidEvent] = []
     for body in bodies:
         try:
@@ -242,4 +255,3 @@ async def plan(
             reason = f"event {p.source!r} {p.id!r}: {exc}"
             batch.dead.append(batch.letter(reason, body_text(body), None, p))
             batch.results.append(IngestResult("dead_letter", p.id, p.source, [], reason))
-    return batch

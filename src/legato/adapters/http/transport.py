@@ -145,6 +145,20 @@ def error_from_problem(
         made = errors.DatabaseUnavailableError(detail)
     elif kind == "not-registered":
         made = errors.RegistrationError(detail)
+    elif kind == "subscription-not-found":
+        made = errors.SubscriptionNotFound(str(body.get("subscription", "")))
+    elif kind == "subscription-exists":
+        made = errors.SubscriptionExists(str(body.get("subscription", "")))
+    elif kind == "event-not-found":
+        source, event_id = str(body.get("event_source", "")), str(body.get("event_id", ""))
+        made = errors.EventNotFound(source, event_id)
+    elif kind in ("invalid-event", "invalid-subscription"):
+        where = (body.get("errors") or [{}])[0]
+        path, reason = str(where.get("path", "$")), str(where.get("message", detail))
+        if kind == "invalid-event":
+            made = errors.InvalidEvent(reason, path)
+        else:
+            made = errors.InvalidSubscription(path.removeprefix("$."), reason)
     elif status == 401:
         return Unauthorized(status, kind, detail, body)
     else:
