@@ -188,8 +188,14 @@ async def test_a_backfill_starts_each_past_fire_once_in_order(
         }  # fmt: skip
 
     # the same period again starts nothing new: every fire is started already
-    again = await client.post("/v1/schedules/monthly/backfill", json={**period, "wait_seconds": 30})
+    again = await client.post("/v1/schedules/monthly/backfill", json=period)
+    seen = []
+    while again.status_code == 202:  # answered as it moves on: past what the last answer said
+        seen.append(again.json()["done"])
+        watch = {**period, "seen_done": seen[-1], "wait_seconds": 30}
+        again = await client.post("/v1/schedules/monthly/backfill", json=watch)
     assert again.status_code == 200 and again.json()["total"] == 3
+    assert seen == sorted(set(seen))  # each answer saw it further on
     assert len((await client.get("/v1/schedules/monthly/runs")).json()["items"]) == 3
 
     backwards = await client.post(
