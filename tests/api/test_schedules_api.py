@@ -80,6 +80,10 @@ async def test_create_list_get_update_delete(api: tuple[legato.App, httpx.AsyncC
                                                                           "buffer_one")  # fmt: skip
     hourly = [_when(t) for t in body["next_fire_times"]]
     assert all((b - a).total_seconds() == 3600 for a, b in zip(hourly, hourly[1:], strict=False))
+    same = await client.patch("/v1/schedules/monthly", json={"workflow": None, "overlap": None})
+    assert same.status_code == 200 and (same.json()["workflow"], same.json()["overlap"]) == (
+        "priced", "buffer_one",
+    )  # fmt: skip
     three = (await client.get("/v1/schedules/monthly/next", params={"count": 3})).json()
     assert three["items"] == body["next_fire_times"][:3]
 
