@@ -1,6 +1,6 @@
 """``api/backfill_jobs.Backfills``: one job per (schedule, period), watched by as many requests
-as ask; its progress while it runs, its report once (then forgotten), what it raised once;
-a server that stops answers the watchers at once."""
+as ask; each answered as soon as it moves (past what the watcher has seen), its report once
+(then forgotten), what it raised once; a server that stops answers the watchers at once."""
 
 from __future__ import annotations
 
@@ -44,8 +44,11 @@ async def test_requests_watch_one_job_until_it_reports_once() -> None:
     assert (watched.done, watched.total, watched.report) == (1, 3, None)
     assert jobs.running() == 1 and run.runs == 1  # asked again: the same job
     run.step()
+    moved = await jobs.watch(KEY, run, 5, closing, seen=1)  # answered as it moves past 1
+    assert (moved.done, moved.report) == (2, None)
+    assert (await jobs.watch(KEY, run, 0.01, closing, seen=1)).done == 2  # past it already
     run.step()
-    done = await jobs.watch(KEY, run, 5, closing)
+    done = await jobs.watch(KEY, run, 5, closing, seen=2)
     assert (done.done, done.total, done.report) == (3, 3, {"started": ["a", "b", "c"]})
     # told once, forgotten: asked again, it runs again (its starts are idempotent)
     again = await jobs.watch(KEY, run, 0, closing)
@@ -54,7 +57,9 @@ async def test_requests_watch_one_job_until_it_reports_once() -> None:
     assert run.runs == 2
     for _ in range(3):
         run.step()
-    assert (await jobs.watch(KEY, run, 5, closing)).report is not None
+    while (await jobs.watch(KEY, run, 5, closing)).report is None:
+        pass
+    assert run.runs == 2
 
 
 async def test_what_a_backfill_raised_is_answered_once() -> None:
@@ -80,4 +85,6 @@ async def test_a_stopping_server_answers_its_watchers_at_once() -> None:
     for _ in range(3):
         run.step()
     closing.clear()
-    assert (await jobs.watch(KEY, run, 5, closing)).report == {"started": ["a", "b", "c"]}
+    while (watched := await jobs.watch(KEY, run, 5, closing, seen=watched.done)).report is None:
+        pass
+    assert watched.report == {"started": ["a", "b", "c"]} and run.runs == 1

@@ -80,6 +80,10 @@ async def test_create_list_get_update_delete(api: tuple[legato.App, httpx.AsyncC
                                                                           "buffer_one")  # fmt: skip
     hourly = [_when(t) for t in body["next_fire_times"]]
     assert all((b - a).total_seconds() == 3600 for a, b in zip(hourly, hourly[1:], strict=False))
+    same = await client.patch("/v1/schedules/monthly", json={"workflow": None, "overlap": None})
+    assert same.status_code == 200 and (same.json()["workflow"], same.json()["overlap"]) == (
+        "priced", "buffer_one",
+    )  # fmt: skip
     three = (await client.get("/v1/schedules/monthly/next", params={"count": 3})).json()
     assert three["items"] == body["next_fire_times"][:3]
 
@@ -188,8 +192,14 @@ async def test_a_backfill_starts_each_past_fire_once_in_order(
         }  # fmt: skip
 
     # the same period again starts nothing new: every fire is started already
-    again = await client.post("/v1/schedules/monthly/backfill", json={**period, "wait_seconds": 30})
+    again = await client.post("/v1/schedules/monthly/backfill", json=period)
+    seen = []
+    while again.status_code == 202:  # answered as it moves on: past what the last answer said
+        seen.append(again.json()["done"])
+        watch = {**period, "seen_done": seen[-1], "wait_seconds": 30}
+        again = await client.post("/v1/schedules/monthly/backfill", json=watch)
     assert again.status_code == 200 and again.json()["total"] == 3
+    assert seen == sorted(set(seen))  # each answer saw it further on
     assert len((await client.get("/v1/schedules/monthly/runs")).json()["items"]) == 3
 
     backwards = await client.post(

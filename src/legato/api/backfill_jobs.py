@@ -1,19 +1,19 @@
 """Backfills the server runs in the background, watched by the requests that asked for them.
 
 A backfill takes as long as its runs take (with ``skip``, each run must close before the next
-starts): far longer than one request. ``POST /v1/schedules/{name}/backfill`` starts it here
-(or, for the same schedule and period, finds the one running), waits at most ``wait_seconds``
-and answers its progress; asking again watches on. The job is forgotten once a request has
-been told how it ended. Nothing here needs to be durable: every start a backfill makes is
-idempotent on (schedule, fire time), so a backfill asked for again after a server restart
-counts the runs already started as done and goes on from there.
+starts): far longer than one request. ``POST /v1/schedules/{name}/backfill`` starts it here (or,
+for the same schedule and period, finds the one running), waits until it moves on (at most
+``wait_seconds``) and answers its progress; asking again watches on. The job is forgotten once a
+request has been told how it ended. Nothing here needs to be durable: every start a backfill
+makes is idempotent on (schedule, fire time), so a backfill asked for again after a server
+restart counts the runs already started as done and goes on from there.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 Key = tuple[str, int, int]  # schedule, from ms, to ms
@@ -25,9 +25,12 @@ class Job:
     task: asyncio.Task[dict[str, Any]]
     done: int = 0
     total: int | None = None
+    moved: asyncio.Event = field(default_factory=asyncio.Event)  # set (and replaced) on progress
 
     def progress(self, done: int, total: int) -> None:
         self.done, self.total = done, total
+        self.moved.set()
+        self.moved = asyncio.Event()
 
 
 @dataclass(frozen=True)
@@ -54,21 +57,25 @@ class Backfills:
         run: Callable[[Progress], Awaitable[dict[str, Any]]],
         wait_seconds: float,
         closing: asyncio.Event,
+        seen: int | None = None,
     ) -> Watched:
-        """Start ``run`` for ``key`` unless it runs already; wait until it ends,
-        ``wait_seconds`` pass or the server stops (``closing``). Raises what the backfill
-        raised (and forgets it)."""
+        """Start ``run`` for ``key`` unless it runs already; wait until it moves on (past
+        ``seen`` fire times done, if given: the watcher's last answer), ends, ``wait_seconds``
+        pass or the server stops (``closing``), so a progress bar moves as the backfill does.
+        Raises what the backfill raised (and forgets it)."""
         job = self._jobs.get(key)
         if job is None:
             job = self._start(key, run)
-        if not job.task.done() and wait_seconds > 0 and not closing.is_set():
-            stop = asyncio.ensure_future(closing.wait())
+        moved_already = seen is not None and job.done != seen
+        if not (job.task.done() or moved_already or wait_seconds <= 0 or closing.is_set()):
+            waits = [asyncio.ensure_future(closing.wait()), asyncio.ensure_future(job.moved.wait())]
             try:
                 await asyncio.wait(
-                    [job.task, stop], timeout=wait_seconds, return_when=asyncio.FIRST_COMPLETED
+                    [job.task, *waits], timeout=wait_seconds, return_when=asyncio.FIRST_COMPLETED
                 )
             finally:
-                stop.cancel()
+                for w in waits:
+                    w.cancel()
         if not job.task.done():
             return Watched(job.done, job.total, None)
         self._jobs.pop(key, None)

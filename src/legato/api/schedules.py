@@ -137,7 +137,12 @@ class BackfillRequest(BaseModel):
         default=10.0,
         ge=0,
         le=MAX_WAIT_SECONDS,
-        description="answer once it ended, or after this long with its progress",
+        description="answer once it moved on or ended, or after this long with its progress",
+    )
+    seen_done: int | None = Field(
+        default=None,
+        ge=0,
+        description="the done count of the last answer: answer at once if it is past that",
     )
 
 
@@ -295,8 +300,9 @@ async def backfill_schedule(
     name: str, body: BackfillRequest, request: Request, app: LegatoApp, closing: Closing
 ) -> JSONResponse:
     """Runs on the server; answers 200 with its report once every run is started, or 202
-    with its progress after ``wait_seconds``. The same request again watches the same
-    backfill (or, once it ended, starts it again: runs already started count as done)."""
+    with its progress as soon as it moved on (or after ``wait_seconds``). The same request
+    again watches the same backfill (or, once it ended, starts it again: runs already
+    started count as done)."""
     start, end = views.epoch(body.start), views.epoch(body.end)
     if end <= start:
         raise Problem(
@@ -312,7 +318,7 @@ async def backfill_schedule(
 
     try:
         watched = await _backfills(request).watch(
-            (name, start, end), run, body.wait_seconds, closing
+            (name, start, end), run, body.wait_seconds, closing, body.seen_done
         )
     except ConfigurationError as exc:
         raise Problem(400, "bad-request", str(exc)) from None

@@ -2,11 +2,12 @@
 (times ISO 8601 in UTC; durations in seconds). A mixin of ``legato.Client`` so the client
 module keeps one job per part.
 
-A backfill runs on the server (it may take as long as its runs take, far longer than a
-request): ``backfill_schedule`` asks for it and then watches it, one long poll at a time
-(``POST .../backfill`` again with the same period attaches to the running one), reporting
-progress as it goes. Every start of a backfill is idempotent on (schedule, fire time), so a
-server restarted meanwhile only means asking again: the runs already started count as done.
+A backfill runs on the server (it may take as long as its runs take, far longer than a request):
+``backfill_schedule`` asks for it and then watches it, one long poll at a time (``POST
+.../backfill`` again with the same period attaches to the running one; each answers as soon as
+the backfill moved past what the last said), reporting progress as it goes. Every start of a
+backfill is idempotent on (schedule, fire time), so a server restarted meanwhile only means
+asking again: the runs already started count as done.
 """
 
 from __future__ import annotations
@@ -194,7 +195,11 @@ class ScheduleCalls:
         """Start the runs the schedule would have started in ``[start, end)``, in order and
         under its overlap policy, on the server; returns its report once every run is
         started (``on_progress(done, total)`` as they are)."""
-        body = {"from": iso(start), "to": iso(end), "wait_seconds": BACKFILL_POLL_SECONDS}
+        body: dict[str, Any] = {
+            "from": iso(start),
+            "to": iso(end),
+            "wait_seconds": BACKFILL_POLL_SECONDS,
+        }
         timeout = BACKFILL_POLL_SECONDS + self.timeout
         while True:
             answer: dict[str, Any] = await self.transport.call(
@@ -204,3 +209,4 @@ class ScheduleCalls:
                 on_progress(int(answer.get("done") or 0), int(answer["total"]))
             if answer.get("state") == "done":
                 return answer
+            body["seen_done"] = int(answer.get("done") or 0)  # answered when it moves past

@@ -189,7 +189,15 @@ async def create(app: App, body: Mapping[str, Any]) -> dict[str, Any]:
 
 
 async def update(app: App, name: str, body: Mapping[str, Any]) -> dict[str, Any]:
-    """Change the fields a body gives (``UpdateSchedule``); the others stay."""
+    """Change the fields a body gives (``UpdateSchedule``); the others stay. A null clears a
+    field that may be empty (``version``: the latest; ``cron`` or ``interval_seconds`` when the
+    other is given; the bounds, the jitter, the note); the catch-up window goes back to its
+    default; a null ``workflow``, ``timezone`` or ``overlap`` changes nothing."""
+    body = {
+        k: v
+        for k, v in body.items()
+        if v is not None or k not in ("workflow", "timezone", "overlap")
+    }
     changes = _changes(body)
     if changes.get("catchup_window", 0) is None:
         changes["catchup_window"] = DEFAULT_CATCHUP
