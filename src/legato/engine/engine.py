@@ -133,6 +133,7 @@ class Engine:
         #: workers' long polls through the API wait on it)
         self.tasks_ready = Doorbell()
         self._orchestrator_wake = asyncio.Event()
+        self._polls_asked = self._polls_done = 0  # wake_orchestrator's asks; those polled
         self._stopping = False
         self._partition_wake = asyncio.Event()
         self._last_balance = time.monotonic()
@@ -149,6 +150,8 @@ class Engine:
         if self.worker is not None and self.worker.active:
             return False
         if self.schedules is not None and self.schedules.busy:
+            return False
+        if self._polls_asked != self._polls_done:  # what this process wrote is not read yet
             return False
         return self.orchestrator is None or self.orchestrator.idle()
 
@@ -237,14 +240,22 @@ class Engine:
                 if sweep:
                     last_timer_sweep = now
                 until = self.clock.now_ms() - TIMER_LAG_MS if sweep else None
-                await polling.poll(self.store, orch, until)
+                asked = self._polls_asked
+                try:
+                    await polling.poll(self.store, orch, until)
+                finally:
+                    self._polls_done = asked
                 failures = 0
             except Exception as exc:
                 failures += 1
                 log.warning("polling the store failed (%s); retrying with backoff", exc)
 
     def wake_orchestrator(self) -> None:
-        """Poll the store now: this process wrote something the orchestrator should see."""
+        """Poll the store now: this process wrote something the orchestrator should see
+        (an inbox message, a PENDING execution). Until that poll is done the engine is not
+        idle, so a time-skipping clock does not jump past what the write will cause."""
+        if self.orchestrator is not None:  # only an orchestrating engine polls
+            self._polls_asked += 1
         self._orchestrator_wake.set()
 
     async def _is_registered(self, name: str, version: str) -> bool:
