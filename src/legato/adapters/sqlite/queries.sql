@@ -201,7 +201,8 @@ LIMIT :limit;
 
 -- name: due_timers
 SELECT t.execution_id, t.timer_id, t.fire_at
-FROM timers t JOIN executions e ON e.id = t.execution_id
+-- CROSS JOIN: driven by the due timers (timers_due), never by the RUNNING executions
+FROM timers t CROSS JOIN executions e ON e.id = t.execution_id
 WHERE t.fire_at <= :until AND e.status = 'RUNNING'
   AND e.partition IN (SELECT value FROM json_each(:parts))
 ORDER BY t.fire_at LIMIT :limit;
@@ -380,7 +381,9 @@ WHERE id = :eid AND status NOT IN ('COMPLETED', 'FAILED', 'CANCELLED', 'TIMED_OU
 
 -- name: select_inbox
 SELECT i.id, i.execution_id, i.kind, i.name, i.ref, i.payload, i.created_at
-FROM inbox i JOIN executions e ON e.id = i.execution_id
+-- CROSS JOIN: driven by the inbox (nearly always small), never by the RUNNING executions (many:
+-- scanning them took 19 ms a poll at 10,000)
+FROM inbox i CROSS JOIN executions e ON e.id = i.execution_id
 WHERE (e.status = 'RUNNING' OR (i.kind = :terminate AND e.status IN ('PENDING', 'SUSPENDED'))) AND e.partition IN (SELECT value FROM json_each(:parts))
 ORDER BY i.id LIMIT :limit;
 
