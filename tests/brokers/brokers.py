@@ -12,6 +12,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
@@ -208,7 +209,10 @@ class RabbitBroker(Broker):
         return f"amqp://guest:guest@{self.host}:{port or self.port}/?{query}"
 
     async def _open(self) -> Any:
-        if self._connection is None or self._connection.is_closed:
+        stale = self._channel is None or self._channel.is_closed  # a restarted broker's
+        if self._connection is None or self._connection.is_closed or stale:
+            if self._connection is not None and not self._connection.is_closed:
+                await self._connection.close()
             self._connection = await aio_pika.connect(
                 f"amqp://guest:guest@{self.host}:{self.port}/"
             )
@@ -253,7 +257,12 @@ BROKERS: dict[str, type[Broker]] = {
 
 class PrivateServer:
     """A broker process of this test's own, on a free port, with its data in a temp dir:
-    ``restart()`` stops it gracefully and starts it again on the same port and data."""
+    ``restart()`` stops it gracefully and starts it again on the same port and data.
+
+    RabbitMQ is a node of its own (``legato-test-PORT@localhost``, its own config, data, logs
+    and Erlang distribution port); Debian's ``rabbitmq-server`` runs it as the ``rabbitmq``
+    user, so its folder is given to that user, and it is stopped with ``rabbitmqctl stop``
+    (the wrapper's processes do not pass a signal on to the node)."""
 
     def __init__(self, kind: str, data: Path, processes: Processes) -> None:
         self.kind = kind
@@ -261,19 +270,54 @@ class PrivateServer:
         self.port = free_port()
         self.processes = processes
         self.proc: subprocess.Popen[bytes] | None = None
+        self.node = f"legato-test-{self.port}@localhost"
         data.mkdir(parents=True, exist_ok=True)
+        if kind == "rabbitmq":
+            self._rabbitmq_folder()
+
+    def _rabbitmq_folder(self) -> None:
+        if os.geteuid() != 0:
+            why = "a private RabbitMQ node needs root (rabbitmq-server runs it as 'rabbitmq')"
+            if REQUIRED:
+                pytest.fail(f"{why} (LEGATO_REQUIRE_SERVICES=1)")
+            pytest.skip(reason=why)
+        (self.data / "mnesia").mkdir(exist_ok=True)
+        (self.data / "log").mkdir(exist_ok=True)
+        (self.data / "rabbitmq.conf").write_text(f"listeners.tcp.local = {HOST}:{self.port}\n")
+        (self.data / "enabled_plugins").write_text("[].\n")
+        # the node's user must reach its folder: pytest's tmp_path parents are root's alone
+        for folder in [*reversed(self.data.parents), self.data]:
+            if str(folder).startswith(tempfile.gettempdir() + "/"):
+                folder.chmod(folder.stat().st_mode | 0o711)
+        subprocess.run(["chown", "-R", "rabbitmq:rabbitmq", str(self.data)], check=True)
 
     def args(self) -> list[str]:
         if self.kind == "nats":
             binary = shutil.which("nats-server") or "/usr/sbin/nats-server"
             return [binary, "-a", HOST, "-p", str(self.port), "-js", "-sd", str(self.data)]
+        if self.kind == "rabbitmq":
+            return [shutil.which("rabbitmq-server") or "/usr/sbin/rabbitmq-server"]
         binary = shutil.which("redis-server") or "/usr/bin/redis-server"
         return [binary, "--bind", HOST, "--port", str(self.port), "--save", "", "--appendonly",
                 "yes", "--appendfsync", "always", "--dir", str(self.data)]  # fmt: skip
 
+    def env(self) -> dict[str, str] | None:
+        if self.kind != "rabbitmq":
+            return None
+        return {
+            "RABBITMQ_NODENAME": self.node,
+            "RABBITMQ_NODE_PORT": str(self.port),
+            "RABBITMQ_DIST_PORT": str(free_port()),
+            "RABBITMQ_CONFIG_FILE": str(self.data / "rabbitmq.conf"),
+            "RABBITMQ_ENABLED_PLUGINS_FILE": str(self.data / "enabled_plugins"),
+            "RABBITMQ_MNESIA_BASE": str(self.data / "mnesia"),
+            "RABBITMQ_LOG_BASE": str(self.data / "log"),
+            "RABBITMQ_FEATURE_FLAGS_FILE": str(self.data / "feature_flags"),
+        }
+
     async def start(self) -> None:
-        self.proc = self.processes.spawn(f"{self.kind}-server", self.args())
-        for _ in range(300):  # bounded: 30 s
+        self.proc = self.processes.spawn(f"{self.kind}-server", self.args(), env=self.env())
+        for _ in range(600):  # bounded: 60 s (a RabbitMQ node takes seconds)
             if self.proc.poll() is not None:
                 pytest.fail(f"{self.kind} server exited:\n{self.processes.log_of(self.proc)}")
             if reachable(self.port):
@@ -285,9 +329,15 @@ class PrivateServer:
         proc = self.proc
         if proc is None or proc.poll() is not None:
             return
-        proc.send_signal(signal.SIGTERM)
+        if self.kind == "rabbitmq":
+            await asyncio.to_thread(
+                subprocess.run, ["rabbitmqctl", "-n", self.node, "stop"], capture_output=True,
+                timeout=60, check=False,
+            )  # fmt: skip
+        else:
+            proc.send_signal(signal.SIGTERM)
         for _ in range(300):
-            if proc.poll() is not None:
+            if proc.poll() is not None and not reachable(self.port):
                 return
             await asyncio.sleep(0.1)
         proc.kill()

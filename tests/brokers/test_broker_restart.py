@@ -1,6 +1,7 @@
-"""A broker restarted mid-stream loses no event: a NATS server and a Redis server of the test's
-own (a free port, data in tmp_path; the shared ones are left alone) are stopped and started
-again while a consumer reads; every event published before and after reaches ingest."""
+"""A broker restarted mid-stream loses no event: a NATS server, a Redis server and a RabbitMQ
+node of the test's own (a free port, data in tmp_path; the shared ones are left alone) are
+stopped and started again while a consumer reads; every event published before and after
+reaches ingest."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from tests.conftest import poll
 from tests.processes import Processes
 
 
-@pytest.fixture(params=["nats", "redis"])
+@pytest.fixture(params=["nats", "redis", "rabbitmq"])
 async def private(
     request: pytest.FixtureRequest, tmp_path: Path, processes: Processes
 ) -> AsyncIterator[tuple[PrivateServer, Broker]]:
