@@ -280,7 +280,10 @@ class PrivateServer:
             why = "a private RabbitMQ node needs root (rabbitmq-server runs it as 'rabbitmq')"
             if REQUIRED:
                 pytest.fail(f"{why} (LEGATO_REQUIRE_SERVICES=1)")
-            pytest.skip(reason=why)
+            pytest.skip(
+                reason=f"{why}; run the tests as root to restart a RabbitMQ node mid-stream "
+                "(LEGATO_REQUIRE_SERVICES=1 makes this a failure, as in CI)"
+            )
         (self.data / "mnesia").mkdir(exist_ok=True)
         (self.data / "log").mkdir(exist_ok=True)
         (self.data / "rabbitmq.conf").write_text(f"listeners.tcp.local = {HOST}:{self.port}\n")

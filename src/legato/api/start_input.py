@@ -60,13 +60,7 @@ async def resolve_start(
     labels: dict[str, str] | None,
     timeout: float | timedelta | None,
 ) -> Handle[Any]:
-    wf = (
-        app.registry.lookup_workflow(workflow, version)
-        if version is not None
-        else next(
-            (w for (n, _), w in reversed(app.registry.workflows.items()) if n == workflow), None
-        )
-    )
+    wf = app.registry.registered(workflow, version)
     options: dict[str, Any] = {"id": execution_id, "labels": labels, "timeout": timeout,
                                "started_by": started_by.API}  # fmt: skip
     if wf is not None and wf.kind == "state_machine":

@@ -496,12 +496,9 @@ class App(ScheduleMethods):
 
     async def _workflow_named(self, name: str, version: str | None) -> WorkflowDef:
         """Registered (the latest registered version, or the one asked for), else stored."""
-        if version is None and any(n == name for n, _ in self.registry.workflows):
-            return self.registry.workflow_named(name)
-        if version is not None:
-            wf = self.registry.lookup_workflow(name, version)
-            if wf is not None:
-                return wf
+        wf = self.registry.registered(name, version)
+        if wf is not None:
+            return wf
 
         async def stored(store: Store) -> WorkflowDef:
             return await self.machines.for_start(store, name, version)

@@ -43,12 +43,7 @@ def check_call(app: App, workflow: str, version: str | None, call: Any) -> None:
     if call is None:
         return
     args, kwargs = call
-    wf = (
-        app.registry.lookup_workflow(workflow, version)
-        if version is not None
-        else next((w for (n, _), w in reversed(app.registry.workflows.items()) if n == workflow),
-                  None)
-    )  # fmt: skip
+    wf = app.registry.registered(workflow, version)
     if wf is None or wf.kind == "state_machine":
         return
     problems = wf.arg_schema.check(list(args), dict(kwargs))

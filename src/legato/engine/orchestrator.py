@@ -227,23 +227,41 @@ class Orchestrator:
         another replica decides this execution's partition (the caller records it for them)."""
         if not self.owns(execution_id):
             return None
+        prepared = self._decide_start(wf, execution_id, input_json, timeout_ms, labels, started_by)
+        try:
+            result = await self.store.start_execution(prepared.new)
+        except BaseException:  # not recorded, or not known to be: the caller may try again
+            prepared.instance.close()
+            raise
+        if result.created:
+            self._after_commit(prepared.instance, prepared.new.transition)
+        else:
+            prepared.instance.close()
+        return result
+
+    def _decide_start(
+        self,
+        wf: WorkflowDef,
+        execution_id: str,
+        input_json: str,
+        timeout_ms: int | None,
+        labels: str | None,
+        started_by: str | None,
+    ) -> PreparedStart:
+        """A new execution and its first decision, not recorded yet; raises what the
+        workflow's first activation raises (its input does not decode)."""
         now = self.clock.now_ms()
         inst = WorkflowInstance(wf, self.registry, execution_id)
         started = ExecutionStarted(now, wf.name, input_json, wf.version, timeout_ms=timeout_ms)
-        activation = inst.start(input_json, now, timeout_ms)
+        try:
+            activation = inst.start(input_json, now, timeout_ms)
+        except BaseException:
+            inst.close()
+            raise
         deadline = None if timeout_ms is None else now + timeout_ms
         basis = Basis(execution_id, 0, now, sticky=False, arm_timeout=deadline)
         new = decide.start(started, basis, activation, self.placement, labels, started_by)
-        try:
-            result = await self.store.start_execution(new)
-        except BaseException:  # not recorded, or not known to be: the caller may try again
-            inst.close()
-            raise
-        if result.created:
-            self._after_commit(inst, new.transition)
-        else:
-            inst.close()
-        return result
+        return PreparedStart(new, inst)
 
     def prepare_start(
         self,
@@ -258,18 +276,10 @@ class Orchestrator:
         replica decides this execution's partition, or this one is stopping."""
         if self._stopped or not self.owns(execution_id):
             return None
-        now = self.clock.now_ms()
-        inst = WorkflowInstance(wf, self.registry, execution_id)
-        started = ExecutionStarted(now, wf.name, input_json, wf.version, timeout_ms=timeout_ms)
         try:
-            activation = inst.start(input_json, now, timeout_ms)
+            return self._decide_start(wf, execution_id, input_json, timeout_ms, None, started_by)
         except Exception:  # recorded PENDING instead: the engine reports it the usual way
-            inst.close()
             return None
-        deadline = None if timeout_ms is None else now + timeout_ms
-        basis = Basis(execution_id, 0, now, sticky=False, arm_timeout=deadline)
-        new = decide.start(started, basis, activation, self.placement, None, started_by)
-        return PreparedStart(new, inst)
 
     def start_recorded(self, prepared: PreparedStart, created: bool) -> None:
         """After the transaction of a ``prepare_start``: its instance goes on (cached, its

@@ -162,13 +162,25 @@ class Registry:
 
     def workflow_named(self, name: str) -> WorkflowDef:
         """The most recently registered version of a workflow name."""
-        found = [wf for (n, _), wf in self.workflows.items() if n == name]
-        if not found:
+        found = self.registered(name)
+        if found is None:
             known = ", ".join(sorted({n for n, _ in self.workflows})) or "none"
             raise RegistrationError(
                 f"no workflow named {name!r} is registered (registered: {known})"
             )
-        return found[-1]
+        return found
+
+    def registered(self, name: str, version: str | None = None) -> WorkflowDef | None:
+        """That version of a workflow name, or (``version`` None) its most recently
+        registered one; None if it is not registered (a start then looks for a stored state
+        machine)."""
+        if version is not None:
+            return self.workflows.get((name, version))
+        found = None
+        for (n, _), wf in self.workflows.items():
+            if n == name:
+                found = wf
+        return found
 
     def lookup_workflow(self, name: str, version: str) -> WorkflowDef | None:
         return self.workflows.get((name, version))

@@ -49,13 +49,8 @@ async def workflow_of(
 ) -> WorkflowDef:
     """What a schedule starts: the registered workflow (that version, or the latest
     registered), else the stored state machine (that version, or its latest)."""
-    if version is None and any(n == name for n, _ in registry.workflows):
-        return registry.workflow_named(name)
-    if version is not None:
-        wf = registry.lookup_workflow(name, version)
-        if wf is not None:
-            return wf
-    return await machines.for_start(store, name, version)
+    wf = registry.registered(name, version)
+    return wf if wf is not None else await machines.for_start(store, name, version)
 
 
 def fire_execution(

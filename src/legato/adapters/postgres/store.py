@@ -33,8 +33,8 @@ from legato.adapters.postgres.writer import (
     Conn,
     FinishTask,
     PgWriter,
+    channels_for,
     start,
-    start_channels,
 )
 from legato.adapters.rows import (
     event_from_row,
@@ -434,7 +434,7 @@ class PostgresStore:
 
         async def op(conn: Conn) -> Ingested:
             done, starts = await driver.run(conn, QUERIES, script)
-            for channel in start_channels(starts):  # PENDING ones, tasks no worker holds yet
+            for channel in channels_for(starts):  # PENDING ones, tasks no worker holds yet
                 await conn.execute(QUERIES["notify"], (channel,))
             ingested: Ingested = done
             return ingested

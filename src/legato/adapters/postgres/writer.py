@@ -324,19 +324,16 @@ def _all_done(batch: list[_Job], recorded: set[tuple[Any, ...]]) -> list[_Result
     return out
 
 
-def start_channels(starts: list[NewExecution]) -> list[str]:
-    """``notify_channels`` of executions recorded together (an event ingest's starts)."""
-    return _channels(starts)
-
-
 def notify_channels(batch: list[_Job]) -> list[str]:
-    """Who should hear of this commit: workers, when it leaves tasks any of them may claim;
+    """Who should hear of this commit (``channels_for`` its jobs)."""
+    return channels_for([job for job, _ in batch])
+
+
+def channels_for(jobs: Sequence[Job]) -> list[str]:
+    """Who should hear of these writes: workers, when they leave tasks any of them may claim;
     orchestrators, when a client started, redrove or resumed an execution or an inbox may
-    have a new message. Delivered only if it commits."""
-    return _channels([job for job, _ in batch])
-
-
-def _channels(jobs: Sequence[Job]) -> list[str]:
+    have a new message (an event ingest's starts are ``NewExecution`` jobs too). Delivered
+    only if it commits."""
     channels = set()
     for job in jobs:
         if isinstance(job, FinishTask):
