@@ -23,6 +23,7 @@ from legato.api.execution_json import (
 )
 from legato.api.problems import Problem, problem_responses
 from legato.api.start_input import resolve_start
+from legato.client import App
 from legato.client.labels import MAX_KEY, MAX_LABELS, MAX_VALUE, label_problems
 from legato.core.asl.aws_history import aws_events, state_types
 from legato.core.durations import epoch_ms
@@ -110,6 +111,11 @@ async def start_execution(
     422 ``invalid-input`` names each field that is wrong. With ``id`` or an
     ``Idempotency-Key`` header, the same request again answers 200 with that execution;
     another input under the same id or key is 409."""
+    return await start_answer(app, body, idempotency_key)
+
+
+async def start_answer(app: App, body: StartRequest, idempotency_key: str | None) -> JSONResponse:
+    """The start itself, shared by the route and its fast path (``legato.api.fast_start``)."""
     execution_id = body.id or (_key_id(idempotency_key) if idempotency_key else None)
     handle = await resolve_start(
         app,
@@ -123,7 +129,8 @@ async def start_execution(
         labels=body.labels,
         timeout=body.timeout_seconds,
     )
-    row = await handle.status_row()
+    # a new execution is answered as its start committed it: no read back
+    row = handle.started_row or await handle.status_row()
     kind = await Kinds(app).of(row.workflow, row.version)
     shown = execution_json(row, kind).model_dump(mode="json")
     # answered as built: the model was checked when made, and FastAPI would check it again

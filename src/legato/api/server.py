@@ -7,8 +7,10 @@ Each resource is a router module of its own (``health``, ``definitions``, ``exec
 from __future__ import annotations
 
 import asyncio
+import os
 
 from fastapi import APIRouter, FastAPI
+from fastapi.telemetry import TelemetryConfig
 
 from legato.api import (
     activities,
@@ -23,6 +25,7 @@ from legato.api import (
     workflows,
 )
 from legato.api.body_limit import BodyLimit
+from legato.api.fast_start import StartFastPath
 from legato.api.keys import RequireKeys, document, store_cache
 from legato.api.settings import ApiSettings
 from legato.client import App
@@ -45,9 +48,17 @@ definitions, schedule workflows, and run steps on remote workers. Errors are RFC
 details (`application/problem+json`)."""
 
 
+def _telemetry() -> TelemetryConfig:
+    """FastAPI's own OpenTelemetry spans and metrics, only when an exporter is configured:
+    otherwise it would ask OpenTelemetry's providers on every request for nothing."""
+    on = bool(os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"))
+    return {"tracing": on, "metrics": False, "logs": False}
+
+
 def create_api(app: App, settings: ApiSettings | None = None) -> FastAPI:
     settings = settings or ApiSettings()
     api = FastAPI(
+        telemetry=_telemetry(),
         title="Legato",
         version="1",
         description=DESCRIPTION,
@@ -61,6 +72,7 @@ def create_api(app: App, settings: ApiSettings | None = None) -> FastAPI:
     problems.install(api)
     for router in ROUTERS:
         api.include_router(router)
+    api.add_middleware(StartFastPath, api=api)  # innermost: behind the limit and the keys
     api.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     if settings.keys_required:  # outermost: a request without a key learns nothing else
         api.state.keys = store_cache(app)

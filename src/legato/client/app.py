@@ -50,7 +50,12 @@ from legato.errors import (
 from legato.ports.clock import Clock
 from legato.ports.definitions import DefinitionSummary, DefinitionVersion, Put, StoredDefinition
 from legato.ports.events import DeadLetter, IngestResult
-from legato.ports.executions import ExecutionFilter, ExecutionRow, StartResult
+from legato.ports.executions import (
+    ExecutionFilter,
+    ExecutionRow,
+    StartResult,
+    new_execution_row,
+)
 from legato.ports.store import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -525,6 +530,8 @@ class App(ScheduleMethods):
             wf.signature.decode_args(input_json)  # the workflow must accept it: fail here
             pending = self._pending(wf, execution_id, input_json, timeout_ms, labels, started_by)
             result = await store.start_execution(pending)
+            if result.created:
+                result = StartResult(True, row=new_execution_row(pending))
         return result
 
     def _pending(
@@ -580,6 +587,7 @@ class App(ScheduleMethods):
                 raise ExecutionAlreadyExists(execution_id, "with other labels")
         handle: Handle[Any] = Handle(self, execution_id, wf)
         handle.created = result.created
+        handle.started_row = result.row
         return handle
 
     async def start_served(

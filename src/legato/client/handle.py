@@ -82,6 +82,9 @@ class Handle(Generic[R]):
         self._workflow = workflow
         #: False when ``start`` found this execution already recorded (same id and input)
         self.created = True
+        #: the row a new execution's start committed (None if it existed, or for a handle
+        #: made later): what the start answers with, without reading it back
+        self.started_row: ExecutionRow | None = None
 
     def __repr__(self) -> str:
         return f"Handle({self.id!r})"

@@ -9,10 +9,10 @@ decisions made about it; nothing outside this class changes its state.
 
 from __future__ import annotations
 
-import random
 import secrets
 import traceback
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from random import Random
 from typing import Any
 
 from legato.core.asl.errors import StatesError
@@ -85,7 +85,7 @@ class WorkflowInstance:
         self.execution_id = execution_id
         self._registry = registry
         self._scheduler = Scheduler()
-        self._rng = random.Random(execution_id)
+        self._rng: Random | None = None  # seeded on first use: seeding costs
         self._now_ms = 0
         self._seq = 0  # last history seq this instance has seen or written
         self._next_id = 1
@@ -276,10 +276,18 @@ class WorkflowInstance:
         return self._scheduler.gather(*aws)
 
     def random(self) -> float:
-        return self._rng.random()
+        return self._seeded().random()
 
     def random_bits(self, k: int) -> int:
-        return self._rng.getrandbits(k)
+        return self._seeded().getrandbits(k)
+
+    def _seeded(self) -> Random:
+        """The execution's own generator, seeded with its id: the same values on every replay.
+        Made when first asked for, since seeding costs as much as a small decision and most
+        workflows never ask."""
+        if self._rng is None:
+            self._rng = Random(self.execution_id)
+        return self._rng
 
     def _reserve_id(self) -> int:
         """A number for a timer that belongs to the previous command (no event of its own)."""

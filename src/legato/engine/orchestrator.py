@@ -33,7 +33,12 @@ from legato.engine.sticky_cache import StickyCache
 from legato.engine.stored_machines import StateMachines
 from legato.ports.clock import Clock
 from legato.ports.definitions import Definitions
-from legato.ports.executions import Executions, StaleTransition, StartResult
+from legato.ports.executions import (
+    Executions,
+    StaleTransition,
+    StartResult,
+    new_execution_row,
+)
 from legato.ports.inbox import Inbox
 from legato.ports.task_queue import TaskQueue
 
@@ -235,8 +240,8 @@ class Orchestrator:
             raise
         if result.created:
             self._after_commit(prepared.instance, prepared.new.transition)
-        else:
-            prepared.instance.close()
+            return StartResult(True, row=new_execution_row(prepared.new))
+        prepared.instance.close()
         return result
 
     def _decide_start(

@@ -49,6 +49,20 @@ class ExecutionRow:
 class StartResult:
     created: bool
     existing: ExecutionRow | None = None
+    #: created: the row as the start wrote it (set by the caller that made the execution)
+    row: ExecutionRow | None = None
+
+
+def new_execution_row(new: NewExecution) -> ExecutionRow:
+    """The executions row a start writes for ``new`` (``insert_execution``'s columns): what
+    the store holds once it commits."""
+    tr = new.transition
+    u = tr.update
+    return ExecutionRow(
+        tr.execution_id, new.workflow, new.version, u.status, new.input, u.output,
+        u.error_type, u.error_message, None, None, u.current_step,
+        len(tr.events), tr.now, tr.now, u.closed_at, new.labels, new.started_by,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
