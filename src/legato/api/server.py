@@ -12,10 +12,12 @@ from fastapi import APIRouter, FastAPI
 
 from legato.api import (
     activities,
+    cluster,
     definitions,
     events,
     executions,
     health,
+    metrics,
     problems,
     schedules,
     tokens,
@@ -37,6 +39,8 @@ ROUTERS: list[APIRouter] = [
     activities.router,
     schedules.router,
     events.router,
+    metrics.router,
+    cluster.router,
 ]
 
 DESCRIPTION = """\
