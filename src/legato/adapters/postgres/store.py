@@ -85,7 +85,7 @@ _TERMINATE = InboxKind.TERMINATE.value
 # 100,000 executions, against 1 ms planned with the values).
 PLANNED_PER_CALL = frozenset({"list_executions", "list_executions_by_status",
                               "list_executions_by_workflow", "list_executions_labelled",
-                              "count_executions"})  # fmt: skip
+                              "list_executions_by_status_first", "count_executions"})  # fmt: skip
 log = logging.getLogger("legato.store")
 CONNECT_TIMEOUT = 10.0
 
@@ -286,8 +286,11 @@ class PostgresStore:
         filters: ExecutionFilter | None = None,
         cursor: str | None = None,
     ) -> list[ExecutionRow]:
-        name, params = list_query(status, workflow, limit, filters, cursor)
-        return [execution_from_row(r) for r in await self._read(name, params)]
+        for name, params in list_query(status, workflow, limit, filters, cursor):
+            rows = await self._read(name, params)
+            if len(rows) == limit:
+                break
+        return [execution_from_row(r) for r in rows]
 
     async def record_workflow_types(self, types: list[WorkflowType], now: int) -> None:
         rows = [workflow_type_params(t, now) for t in types]
