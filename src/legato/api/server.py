@@ -14,10 +14,12 @@ from fastapi.telemetry import TelemetryConfig
 
 from legato.api import (
     activities,
+    cluster,
     definitions,
     events,
     executions,
     health,
+    metrics,
     problems,
     schedules,
     tokens,
@@ -40,6 +42,8 @@ ROUTERS: list[APIRouter] = [
     activities.router,
     schedules.router,
     events.router,
+    metrics.router,
+    cluster.router,
 ]
 
 DESCRIPTION = """\

@@ -120,6 +120,32 @@ WHERE (%(status)s::text IS NULL OR status = %(status)s)
   AND (%(c_at)s::bigint IS NULL OR created_at < %(c_at)s OR id < %(c_id)s)
 ORDER BY created_at DESC, id DESC LIMIT %(limit)s;
 
+-- name: list_executions_by_status_first
+-- With labels and a status: the newest (scan) executions of the status (on its index), then
+-- the other filters. A full page found there is the page; else the store asks
+-- list_executions_labelled (adapters/rows.py, list_query).
+SELECT id, workflow, version, status, input, output, error_type, error_message, reason,
+       suspend_kind, current_step, seq, created_at, updated_at, closed_at, labels,
+       started_by
+FROM (
+    SELECT id, workflow, version, status, input, output, error_type, error_message, reason,
+           suspend_kind, current_step, seq, created_at, updated_at, closed_at, labels,
+           started_by
+    FROM executions
+    WHERE status = %(status)s
+      AND created_at >= coalesce(%(started_after)s::bigint, 0)
+      AND created_at < coalesce(%(started_before)s::bigint, 9223372036854775807)
+      AND created_at <= coalesce(%(c_at)s::bigint, 9223372036854775807)
+      AND (%(c_at)s::bigint IS NULL OR created_at < %(c_at)s OR id < %(c_id)s)
+    ORDER BY created_at DESC, id DESC LIMIT %(scan)s
+) AS newest
+WHERE (%(workflow)s::text IS NULL OR workflow = %(workflow)s)
+  AND (%(version)s::text IS NULL OR version = %(version)s)
+  AND (%(closed_after)s::bigint IS NULL OR closed_at >= %(closed_after)s)
+  AND (%(closed_before)s::bigint IS NULL OR closed_at < %(closed_before)s)
+  AND (%(labels)s::jsonb IS NULL OR labels::jsonb @> %(labels)s::jsonb)
+ORDER BY created_at DESC, id DESC LIMIT %(limit)s;
+
 -- name: list_executions_labelled
 -- The same, driven by one of the labels asked for (its index rows are in created_at order).
 SELECT e.id, e.workflow, e.version, e.status, e.input, e.output, e.error_type, e.error_message,
@@ -172,6 +198,36 @@ WHERE t.state = 'ready' AND e.status = 'RUNNING'
   AND (%(eid)s::text IS NULL OR t.execution_id = %(eid)s)
   AND (t.available_at > %(now)s OR t.lease_owner IS NULL OR t.lease_expires_at < %(now)s)
 ORDER BY t.available_at, t.id LIMIT %(limit)s;
+
+-- The operator's view of queues and processes (/v1/queues, /v1/cluster, /metrics' gauges),
+-- read when asked. The tasks table holds only outstanding work, so the aggregate is over that.
+-- Ready: may start now and no live lease holds it (a claim would take it); running: held under
+-- a live lease and due; scheduled: due later (a retry's backoff), held or not.
+
+-- name: queue_stats
+SELECT queue,
+       count(*) FILTER (WHERE available_at <= %(now)s
+                          AND (lease_owner IS NULL OR lease_expires_at < %(now)s)),
+       min(available_at) FILTER (WHERE available_at <= %(now)s
+                                   AND (lease_owner IS NULL OR lease_expires_at < %(now)s)),
+       count(*) FILTER (WHERE available_at <= %(now)s AND lease_owner IS NOT NULL
+                          AND lease_expires_at >= %(now)s),
+       count(*) FILTER (WHERE available_at > %(now)s)
+FROM tasks WHERE state = 'ready'
+GROUP BY queue ORDER BY queue;
+
+-- name: live_replicas
+SELECT owner, max(heartbeat_at), sum(parts) FROM (
+    SELECT id AS owner, heartbeat_at, 0 AS parts FROM replicas
+    UNION ALL
+    SELECT owner, 0, 1 FROM partitions WHERE owner IS NOT NULL AND lease_expires_at >= %(now)s
+) AS seen
+GROUP BY owner HAVING max(heartbeat_at) >= %(live_since)s OR sum(parts) > 0
+ORDER BY owner;
+
+-- name: live_workers
+SELECT id, queues, steps, heartbeat_at, expires_at FROM workers
+WHERE expires_at >= %(now)s ORDER BY id;
 
 -- name: executions_to_resume
 SELECT id, workflow, version, status, input, output, error_type, error_message, reason,

@@ -127,6 +127,35 @@ WHERE (:status IS NULL OR status = :status)
   AND (:c_at IS NULL OR created_at < :c_at OR id < :c_id)
 ORDER BY created_at DESC, id DESC LIMIT :limit;
 
+-- name: list_executions_by_status_first
+-- With labels and a status: the newest (scan) executions of the status (on its index), then
+-- the other filters. A full page found there is the page; else the store asks
+-- list_executions_labelled (adapters/rows.py, list_query).
+SELECT id, workflow, version, status, input, output, error_type, error_message, reason,
+       suspend_kind, current_step, seq, created_at, updated_at, closed_at, labels,
+       started_by
+FROM (
+    SELECT id, workflow, version, status, input, output, error_type, error_message, reason,
+           suspend_kind, current_step, seq, created_at, updated_at, closed_at, labels,
+           started_by
+    FROM executions
+    WHERE status = :status
+      AND created_at >= coalesce(:started_after, 0)
+      AND created_at < coalesce(:started_before, 9223372036854775807)
+      AND created_at <= coalesce(:c_at, 9223372036854775807)
+      AND (:c_at IS NULL OR created_at < :c_at OR id < :c_id)
+    ORDER BY created_at DESC, id DESC LIMIT :scan
+) AS newest
+WHERE (:workflow IS NULL OR workflow = :workflow)
+  AND (:version IS NULL OR version = :version)
+  AND (:closed_after IS NULL OR closed_at >= :closed_after)
+  AND (:closed_before IS NULL OR closed_at < :closed_before)
+  AND (:labels IS NULL OR NOT EXISTS (
+      SELECT 1 FROM json_each(:labels) m WHERE NOT EXISTS (
+          SELECT 1 FROM json_each(coalesce(labels, '{}')) x
+          WHERE x.key = m.key AND x.value = m.value)))
+ORDER BY created_at DESC, id DESC LIMIT :limit;
+
 -- name: list_executions_labelled
 -- The same, driven by one of the labels asked for (its index rows are in created_at order).
 SELECT e.id, e.workflow, e.version, e.status, e.input, e.output, e.error_type, e.error_message,
@@ -181,6 +210,36 @@ WHERE t.state = 'ready' AND e.status = 'RUNNING'
   AND (:eid IS NULL OR t.execution_id = :eid)
   AND (t.available_at > :now OR t.lease_owner IS NULL OR t.lease_expires_at < :now)
 ORDER BY t.available_at, t.id LIMIT :limit;
+
+-- The operator's view of queues and processes (/v1/queues, /v1/cluster, /metrics' gauges),
+-- read when asked. The tasks table holds only outstanding work, so the aggregate is over that.
+-- Ready: may start now and no live lease holds it (a claim would take it); running: held under
+-- a live lease and due; scheduled: due later (a retry's backoff), held or not.
+
+-- name: queue_stats
+SELECT queue,
+       sum(CASE WHEN available_at <= :now AND (lease_owner IS NULL OR lease_expires_at < :now)
+           THEN 1 ELSE 0 END),
+       min(CASE WHEN available_at <= :now AND (lease_owner IS NULL OR lease_expires_at < :now)
+           THEN available_at END),
+       sum(CASE WHEN available_at <= :now AND lease_owner IS NOT NULL
+                     AND lease_expires_at >= :now THEN 1 ELSE 0 END),
+       sum(CASE WHEN available_at > :now THEN 1 ELSE 0 END)
+FROM tasks WHERE state = 'ready'
+GROUP BY queue ORDER BY queue;
+
+-- name: live_replicas
+SELECT owner, max(heartbeat_at), sum(parts) FROM (
+    SELECT id AS owner, heartbeat_at, 0 AS parts FROM replicas
+    UNION ALL
+    SELECT owner, 0, 1 FROM partitions WHERE owner IS NOT NULL AND lease_expires_at >= :now
+) AS seen
+GROUP BY owner HAVING max(heartbeat_at) >= :live_since OR sum(parts) > 0
+ORDER BY owner;
+
+-- name: live_workers
+SELECT id, queues, steps, heartbeat_at, expires_at FROM workers
+WHERE expires_at >= :now ORDER BY id;
 
 -- name: executions_to_resume
 SELECT id, workflow, version, status, input, output, error_type, error_message, reason,
