@@ -15,6 +15,7 @@ from legato.api import (
     definitions,
     events,
     executions,
+    graphs,
     health,
     problems,
     schedules,
@@ -30,6 +31,7 @@ from legato.client import App
 ROUTERS: list[APIRouter] = [
     health.router,
     definitions.router,
+    graphs.router,
     executions.router,
     workflows.router,
     tokens.router,
