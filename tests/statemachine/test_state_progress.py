@@ -222,17 +222,17 @@ async def test_running_then_failed_then_redriven() -> None:
     assert redriven["Charge"].retries == 1 and redriven["Charge"].entered == 1
 
 
-async def test_waiting_to_retry_is_retried_and_a_stopped_state_failed() -> None:
+async def test_waiting_to_retry_is_retried_and_a_stopped_state_failed(db_url: str) -> None:
     machine: dict[str, Any] = {
         "StartAt": "Charge",
         "States": {"Charge": {
             "Type": "Task", "Resource": "charge", "End": True,
             "Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 3600}]}},
     }  # fmt: skip
-    app = App()
+    app = App(db_url)  # the wall clock: the retry waits its hour
     app.registry.add_step(failing(10), "charge", None, None, None, None)
     app.register_state_machine("slow", machine)
-    async with WorkflowEnvironment(app, still_time=True):
+    async with app:
         handle = await app.start("slow", {})
         for _ in range(500):  # until the first attempt failed and its retry waits
             history = await handle.history()

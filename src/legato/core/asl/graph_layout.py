@@ -15,6 +15,7 @@ graph gives the same numbers, in pixels, top-left origin.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -148,7 +149,7 @@ def layout(g: Graph) -> Layout:
         children.setdefault((node.parent, node.branch), []).append(node)
     scoped = _Scopes(g, children)
     top = scoped.scope(None, None, markers=True)
-    out = Layout(top.width, top.height)
+    out = Layout(math.ceil(top.width), math.ceil(top.height))
     top.emit(out, 0.0, 0.0)
     return out
 

@@ -57,6 +57,7 @@ WORDS = {
 EDGE = "#64748b"
 CATCH = "#ea580c"
 LEGEND_H = 36.0
+BEND = 14.0
 
 
 def to_svg(
@@ -223,17 +224,21 @@ def _edge(e: PlacedEdge) -> str:
 
 
 def _path(points: tuple[tuple[float, float], ...]) -> str:
-    """Straight through two points; through more, a smooth curve (each bend's corner rounded
-    by a quadratic curve whose control point is the bend)."""
-    (x0, y0), rest = points[0], points[1:]
-    if len(rest) == 1:
-        return f"M{_n(x0)},{_n(y0)} L{_n(rest[0][0])},{_n(rest[0][1])}"
-    d = [f"M{_n(x0)},{_n(y0)}"]
-    for i in range(len(rest) - 1):
-        bend, after = rest[i], rest[i + 1]
-        mid = ((bend[0] + after[0]) / 2, (bend[1] + after[1]) / 2)
-        end = mid if i < len(rest) - 2 else after
-        d.append(f"Q{_n(bend[0])},{_n(bend[1])} {_n(end[0])},{_n(end[1])}")
+    """A polyline through the points, each bend rounded (radius up to ``BEND``): it goes
+    through the middle of every edge label, which sits on a bend."""
+    d = [f"M{_n(points[0][0])},{_n(points[0][1])}"]
+    for i in range(1, len(points) - 1):
+        (ax, ay), (bx, by), (cx, cy) = points[i - 1], points[i], points[i + 1]
+        ab = ((bx - ax) ** 2 + (by - ay) ** 2) ** 0.5
+        bc = ((cx - bx) ** 2 + (cy - by) ** 2) ** 0.5
+        r = min(BEND, ab / 2, bc / 2)
+        if r <= 0.5:
+            d.append(f"L{_n(bx)},{_n(by)}")
+            continue
+        p1 = (bx - (bx - ax) * r / ab, by - (by - ay) * r / ab)
+        p2 = (bx + (cx - bx) * r / bc, by + (cy - by) * r / bc)
+        d.append(f"L{_n(p1[0])},{_n(p1[1])} Q{_n(bx)},{_n(by)} {_n(p2[0])},{_n(p2[1])}")
+    d.append(f"L{_n(points[-1][0])},{_n(points[-1][1])}")
     return " ".join(d)
 
 
