@@ -4,12 +4,13 @@ machines run on the engine (``run_state_machine``), then their histories read ba
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import pytest
 
 from legato import App, ExecutionFailedError
-from legato.core.asl.state_progress import progress, statuses
+from legato.core.asl.state_progress import progress, statuses, taken
 from legato.core.events import Event, TimerStarted
 from legato.testing import WorkflowEnvironment, run_state_machine
 
@@ -97,6 +98,7 @@ async def test_a_caught_error_then_a_fail_state() -> None:
     assert (found["Charge"], found["Tell"], found["Stop"], found["Ship"]) == (
         "caught", "succeeded", "failed", "not_reached"
     )  # fmt: skip
+    assert taken(history) == {("Check", "Charge"), ("Charge", "Tell"), ("Tell", "Stop")}
 
 
 async def test_a_choice_with_no_match_fails() -> None:
@@ -246,3 +248,35 @@ async def test_waiting_to_retry_is_retried_and_a_stopped_state_failed(db_url: st
         stopped = progress(machine, await handle.history())
     assert (waiting["Charge"].status, waiting["Charge"].retries) == ("retried", 1)
     assert stopped["Charge"].status == "failed"
+
+
+async def test_a_parallel_retried_as_a_whole() -> None:
+    machine = json.loads(json.dumps(PARALLEL))
+    machine["States"]["Both"]["Retry"] = [{"ErrorEquals": ["Boom"], "IntervalSeconds": 1}]
+    history = await _run(machine, {}, good=ok, bad=failing(1))
+    found = progress(machine, history)
+    assert (found["Both"].status, found["Both"].retries) == ("retried", 1)
+    assert (found["Bad"].status, found["Bad"].entered) == ("retried", 2)  # failed, then ok
+    assert statuses(found)["Done"] == "succeeded"
+
+
+async def test_a_child_execution_task_caught() -> None:
+    machine: dict[str, Any] = {
+        "StartAt": "Child",
+        "States": {
+            "Child": {"Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync",
+                      "Parameters": {"StateMachineArn": "inner", "Input": {}},
+                      "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Handled"}],
+                      "Next": "Done"},
+            "Handled": {"Type": "Pass", "End": True},
+            "Done": {"Type": "Succeed"},
+        },
+    }  # fmt: skip
+    app = App()
+    app.register_state_machine(
+        "inner", {"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "Nope"}}}
+    )
+    run = await run_state_machine(machine, {}, app=app)
+    assert statuses(progress(machine, run.history)) == {
+        "Child": "caught", "Handled": "succeeded", "Done": "not_reached"
+    }  # fmt: skip

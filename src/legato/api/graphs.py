@@ -29,7 +29,7 @@ from legato.core.asl.graph import graph
 from legato.core.asl.graph_layout import Layout, layout
 from legato.core.asl.graph_svg import to_svg
 from legato.core.asl.graph_text import to_dot, to_mermaid
-from legato.core.asl.state_progress import StateProgress, progress, statuses
+from legato.core.asl.state_progress import StateProgress, progress, statuses, taken
 from legato.core.definitions import canonical_json
 from legato.errors import DefinitionNotFound
 
@@ -73,6 +73,7 @@ class GraphEdge(BaseModel):
     target: str
     kind: str
     label: str | None
+    taken: bool | None = None  # an execution's: it went this way
 
 
 class Route(BaseModel):
@@ -135,7 +136,10 @@ async def drawn(definition: dict[str, Any]) -> tuple[StateGraph, Layout]:
 
 
 def graph_json(
-    g: StateGraph, laid: Layout, found: dict[str, StateProgress] | None = None
+    g: StateGraph,
+    laid: Layout,
+    found: dict[str, StateProgress] | None = None,
+    went: set[tuple[str, str]] | None = None,
 ) -> dict[str, Any]:
     shape = g.as_json()
     placed = laid.as_json()
@@ -143,6 +147,9 @@ def graph_json(
         state.update(placed["states"][state["id"]])
         if found is not None:
             state["progress"] = found[state["id"]].as_json()
+    if went is not None:
+        for edge in shape["edges"]:
+            edge["taken"] = (edge["source"], edge["target"]) in went
     drawing = {"width": placed["width"], "height": placed["height"], "routes": placed["edges"],
                "lanes": placed["lanes"], "markers": placed["markers"]}  # fmt: skip
     return {**shape, "layout": drawing}
@@ -193,15 +200,17 @@ async def execution_graph(
     handle = app.get_handle(execution_id)
     row = await handle.status_row()
     definition = await _definition_of(app, row.workflow, row.version, execution_id)
-    found = progress(definition, await handle.history())
+    history = await handle.history()
+    found = progress(definition, history)
     g, laid = await drawn(definition)
     if format == "svg":
         title = f"{execution_id}: {row.workflow} (version {row.version}), {row.status.value}"
         notes = {name: _note(p) for name, p in found.items() if _note(p)}
-        return Response(to_svg(laid, statuses(found), title, notes), media_type=SVG)
+        svg = to_svg(laid, statuses(found), title, notes, taken(history))
+        return Response(svg, media_type=SVG)
     return ExecutionGraph(
         execution_id=row.id, status=row.status.value, name=row.workflow, version=row.version,
-        **graph_json(g, laid, found),
+        **graph_json(g, laid, found, taken(history)),
     )  # fmt: skip
 
 

@@ -8,8 +8,9 @@ What the web UI relies on (it styles and updates the drawing by these names):
   ``g`` too (class ``state group``), drawn as a frame behind its lanes (``rect class="lane"``).
   State groups are never nested in one another, so a rule for one state's class never reaches
   another's. STATUS is one of ``state_progress.STATUSES``, or ``none`` for a definition;
-- each transition is ``<path class="edge e-KIND">`` (``data-source``, ``data-target``), its
-  words in a ``<g class="edge-label">``; the start and end markers are ``g.marker``;
+- each transition is ``<path class="edge e-KIND">`` (``data-source``, ``data-target``; class
+  ``taken`` once an execution took it), its words in a ``<g class="edge-label">``; the start
+  and end markers are ``g.marker``;
 - with statuses, a ``g.legend`` of the colours under the graph.
 
 Colours are presentation attributes: any CSS rule of the page overrides them, and the file
@@ -18,7 +19,7 @@ looks right opened alone. Pure: a string out of the layout.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from xml.sax.saxutils import escape, quoteattr
 
 from legato.core.asl.graph_layout import (
@@ -54,7 +55,8 @@ WORDS = {
     "caught": "error caught",
     "retried": "retried",
 }
-EDGE = "#64748b"
+EDGE = "#94a3b8"
+TAKEN = "#334155"
 CATCH = "#ea580c"
 LEGEND_H = 36.0
 BEND = 14.0
@@ -65,9 +67,13 @@ def to_svg(
     statuses: Mapping[str, str] | None = None,
     title: str | None = None,
     notes: Mapping[str, str] | None = None,
+    taken: Collection[tuple[str, str]] = (),
 ) -> str:
     """The SVG text. ``statuses`` maps state names to their progress (absent: not_reached);
-    None draws a definition. ``notes`` add a line to a state's tooltip (``<title>``)."""
+    None draws a definition. ``notes`` add a line to a state's tooltip (``<title>``).
+    ``taken`` transitions (source, target) are drawn darker (class ``taken``); with statuses,
+    the start marker's edge is taken once the first state was reached, an end marker's once its
+    state succeeded."""
     height = layout.height + (LEGEND_H if statuses is not None else 0.0)
     out = [
         '<svg xmlns="http://www.w3.org/2000/svg" class="legato-graph" '
@@ -84,6 +90,9 @@ def to_svg(
         f'<marker id="legato-arrow-catch" viewBox="0 0 10 10" refX="9" refY="5" '
         f'markerWidth="7" markerHeight="7" orient="auto-start-reverse">'
         f'<path d="M0,0 L10,5 L0,10 z" fill="{CATCH}"/></marker>'
+        f'<marker id="legato-arrow-taken" viewBox="0 0 10 10" refX="9" refY="5" '
+        f'markerWidth="4.5" markerHeight="4.5" orient="auto-start-reverse">'
+        f'<path d="M0,0 L10,5 L0,10 z" fill="{TAKEN}"/></marker>'
         "</defs>"
     )
     out.append('<rect class="background" width="100%" height="100%" fill="#ffffff"/>')
@@ -109,7 +118,14 @@ def to_svg(
                 f'fill="#64748b">{escape(lane.title)}</text></g>'
             )
     for e in layout.edges:
-        out.append(_edge(e))
+        went = (e.source, e.target) in taken if e.source and e.target else False
+        if statuses is not None and e.source is None and e.target is not None:
+            went = status_of(e.target) != "not_reached"
+        elif statuses is not None and e.target is None and e.source is not None:
+            ended = status_of(e.source)
+            fail = layout.states[e.source].node.type == "Fail"
+            went = ended in ("succeeded", "retried") or (fail and ended == "failed")
+        out.append(_edge(e, went))
     for e in layout.edges:
         if e.label and e.label_at:
             out.append(_label(e))
@@ -206,20 +222,21 @@ def _choice_shape(b: Box, fill: str, stroke: str) -> str:
     return f'<polygon points="{text}" fill="{fill}" stroke="{stroke}" stroke-width="1.5"/>'
 
 
-def _edge(e: PlacedEdge) -> str:
+def _edge(e: PlacedEdge, went: bool) -> str:
     if len(e.points) < 2:
         return ""
     catch = "catch" in e.kinds and len(e.kinds) == 1
-    classes = " ".join(f"e-{k}" for k in e.kinds)
+    classes = " ".join(f"e-{k}" for k in e.kinds) + (" taken" if went else "")
     ends = "".join(
         f" data-{k}={quoteattr(v)}" for k, v in (("source", e.source), ("target", e.target)) if v
     )
-    colour = CATCH if catch else EDGE
+    colour = CATCH if catch else (TAKEN if went else EDGE)
     dash = ' stroke-dasharray="5 4"' if catch else ""
-    arrow = "legato-arrow-catch" if catch else "legato-arrow"
+    arrow = "legato-arrow-catch" if catch else ("legato-arrow-taken" if went else "legato-arrow")
     return (
         f'<path class="edge {classes}"{ends} d="{_path(e.points)}" fill="none" '
-        f'stroke="{colour}" stroke-width="1.5"{dash} marker-end="url(#{arrow})"/>'
+        f'stroke="{colour}" stroke-width="{2.5 if went else 1.5}"{dash} '
+        f'marker-end="url(#{arrow})"/>'
     )
 
 

@@ -10,9 +10,10 @@ A state is one of ``STATUSES``:
   execution failed on, a Fail state, a Choice no rule matched, and a Parallel or Map the error
   came out of), or it was still in it when the execution closed (cancelled, terminated, timed
   out, or a sibling branch failed the whole Parallel);
-- ``caught``: left through one of its Catchers (it is drawn with the catch edge taken);
+- ``caught``: left through one of its Catchers;
 - ``retried``: succeeded, or still running, after at least one failed attempt was tried
-  again: by its Retry, or by a redrive that entered it again.
+  again: by its Retry, by the Retry of the Parallel it is in, or by a redrive that entered it
+  again.
 
 When a state is entered more than once (a loop, a Map's items), the first that applies of
 failed, running (``retried`` if it was retried), caught, retried and succeeded is the state's.
@@ -102,6 +103,7 @@ class _Visit:
     caught: bool = False
     failed: bool = False
     starts: int = 0  # a Parallel's attempts: its first branch started again
+    round: int = 0  # in a Parallel: which of its attempts this entry belongs to
 
 
 def progress(definition: Mapping[str, Any], history: Sequence[Event]) -> dict[str, StateProgress]:
@@ -115,6 +117,18 @@ def progress(definition: Mapping[str, Any], history: Sequence[Event]) -> dict[st
 
 def statuses(found: Mapping[str, StateProgress]) -> dict[str, str]:
     return {name: p.status for name, p in found.items()}
+
+
+def taken(history: Sequence[Event]) -> set[tuple[str, str]]:
+    """The transitions the execution took (live history): a state left and, as the very next
+    command, the state it went to."""
+    live = live_history(history)
+    entered = {e.ref: e.state for e in live if isinstance(e, StateEntered)}
+    return {
+        (e.state, entered[e.ref + 1])
+        for e in live
+        if isinstance(e, StateExited) and e.ref + 1 in entered
+    }
 
 
 class _Tracker:
@@ -183,6 +197,8 @@ class _Tracker:
             visit.failed = True
         if parent is not None and self.first_branch.get(parent.state) == e.state:
             parent.starts += 1
+        if parent is not None:
+            visit.round = parent.starts
         self.visits.setdefault(e.state, []).append(visit)
         self.owner[e.ref] = visit
 
@@ -251,6 +267,10 @@ class _Tracker:
             visits = self.visits.get(node.id, [])
             kinds = [self._status(v) for v in visits]
             retries = sum(v.retries + max(0, v.starts - 1) for v in visits)
+            for i, v in enumerate(visits):  # failed in a Parallel's attempt that was retried
+                if kinds[i] == "failed" and v.parent is not None and v.parent.starts > v.round:
+                    kinds[i] = "retried-away"
+                    retries += 1
             retries += redriven.get(node.id, 0)
             error = next((v.error for v in reversed(visits) if v.error), None)
             if not visits:
@@ -261,7 +281,7 @@ class _Tracker:
                 status = "retried" if retries else "running"
             elif "caught" in kinds:
                 status = "caught"
-            else:
+            else:  # succeeded; or failed, and its Parallel tried it again
                 status = "retried" if retries else "succeeded"
             out[node.id] = StateProgress(status, len(visits), retries, error)
         return out

@@ -89,3 +89,16 @@ def test_names_and_labels_are_escaped() -> None:
     words = [t.text for t in root.iter(f"{NS}text")]
     assert 'Say "<hello>" & bye' in words and '$.a == "<&>" · Default' in words
     assert root.findtext(f"{NS}title") == 'a "title" <x>'
+
+
+def test_the_way_an_execution_went_is_drawn_darker() -> None:
+    laid = layout(graph(ORDER))
+    given = {"Validate order": "succeeded", "Is it big?": "succeeded", "Charge card": "caught",
+             "Tell customer": "succeeded", "Declined": "failed"}  # fmt: skip
+    went = {("Validate order", "Is it big?"), ("Is it big?", "Charge card"),
+            ("Charge card", "Tell customer"), ("Tell customer", "Declined")}  # fmt: skip
+    root = ET.fromstring(to_svg(laid, given, taken=went))
+    edges = [p for p in root.iter(f"{NS}path") if "edge" in (p.get("class") or "").split()]
+    marked = {(p.get("data-source"), p.get("data-target")) for p in edges
+              if "taken" in (p.get("class") or "").split()}  # fmt: skip
+    assert marked == went | {(None, "Validate order"), ("Declined", None)}
