@@ -12,6 +12,8 @@ import sys
 from typing import Any
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from legato.core.asl.graph import graph
 from legato.core.asl.graph_layout import MAX_LINES, WRAP, Box, Layout, layout, wrap
@@ -155,3 +157,61 @@ def test_a_malformed_definition_still_lays_out_what_it_has() -> None:
                                                     "B": "nonsense"}}))  # fmt: skip
     assert list(laid.states) == ["A"] and laid.width > 0
     assert layout(graph({})).states == {}
+
+
+@st.composite
+def machines(draw: st.DrawFn, depth: int = 0) -> dict[str, Any]:
+    """Valid machines: states that go to any state of their scope (loops included) through
+    Next, Choice rules, Default and Catchers, with Parallel and Map groups inside."""
+    prefix = draw(st.text("abc", min_size=1, max_size=2)) + f"{depth}_"
+    count = draw(st.integers(1, 6))
+    names = [f"{prefix}{i}" for i in range(count)]
+    states: dict[str, Any] = {}
+    for i, name in enumerate(names):
+        later = names[i + 1 :]
+        anywhere = st.sampled_from(names)
+        kind = draw(st.sampled_from(["Pass", "Choice", "Parallel"] if depth < 2 else ["Pass"]))
+        if i == count - 1:
+            states[name] = {"Type": "Succeed"}
+        elif kind == "Choice":
+            rules = [{"Variable": "$.x", "NumericEquals": n, "Next": draw(anywhere)}
+                     for n in range(draw(st.integers(1, 3)))]  # fmt: skip
+            states[name] = {"Type": "Choice", "Choices": rules, "Default": later[0]}
+        elif kind == "Parallel":
+            branches = [draw(machines(depth + 1)) for _ in range(draw(st.integers(1, 3)))]
+            states[name] = {
+                "Type": "Parallel",
+                "Branches": branches,
+                "Next": later[0],
+                "Catch": [{"ErrorEquals": ["States.ALL"], "Next": draw(anywhere)}],
+            }
+        else:
+            states[name] = {"Type": "Pass", "Next": later[0]}
+    return {"StartAt": names[0], "States": states}
+
+
+def _unique(machine: dict[str, Any], seen: set[str] | None = None) -> bool:
+    seen = set() if seen is None else seen
+    for name, state in machine["States"].items():
+        if name in seen:
+            return False
+        seen.add(name)
+        for branch in state.get("Branches", []):
+            if not _unique(branch, seen):
+                return False
+    return True
+
+
+@settings(max_examples=60, deadline=None)
+@given(machines())
+def test_any_machine_lays_out_without_overlaps(machine: dict[str, Any]) -> None:
+    assume(_unique(machine) and validate(machine) == [])
+    laid = layout(graph(machine))
+    placed = list(laid.states.values())
+    for a, b in itertools.combinations(placed, 2):
+        if (a.node.parent, a.node.branch) == (b.node.parent, b.node.branch):
+            assert not _overlap(a.box, b.box)
+        if a.node.parent == b.node.id:
+            assert _inside(a.box, b.box)
+    for e in laid.edges:
+        assert len(e.points) >= 2 and (e.label is None or e.label_at is not None)
