@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from legato import App, ExecutionFailedError
 from legato.core.asl.state_progress import progress, statuses, taken
 from legato.core.events import Event, TimerStarted
+from legato.core.export import import_history
 from legato.testing import WorkflowEnvironment, run_state_machine
 
 
@@ -280,3 +283,30 @@ async def test_a_child_execution_task_caught() -> None:
     assert statuses(progress(machine, run.history)) == {
         "Child": "caught", "Handled": "succeeded", "Done": "not_reached"
     }  # fmt: skip
+
+
+GOLDEN = Path(__file__).parent.parent / "golden"
+
+
+@pytest.mark.parametrize(
+    ("history", "machine", "expected"),
+    [
+        ("payment", "payment", {"Charge": ("retried", 1, 1, "GatewayBusy"),
+                                "Ship": ("caught", 1, 1, "CarrierDown"),
+                                "ShipLater": ("succeeded", 1, 0, None),
+                                "Shipped": ("not_reached", 0, 0, None)}),
+        ("family__2", "refusal", {"Check": ("succeeded", 1, 0, None),
+                                  "Refuse": ("failed", 1, 0, None),
+                                  "Accept": ("not_reached", 0, 0, None)}),
+        ("stocking", "stocking", {"Lines": ("succeeded", 1, 0, None),
+                                  "Stock": ("succeeded", 3, 0, None)}),
+    ],
+)  # fmt: skip
+def test_recorded_histories(
+    history: str, machine: str, expected: dict[str, tuple[str, int, int, str | None]]
+) -> None:
+    """The golden histories (``tests/golden``): the recorded history format, read as is."""
+    data = json.loads((GOLDEN / "histories" / f"{history}.json").read_text())
+    definition = yaml.safe_load((GOLDEN / "machines" / f"{machine}.asl.yaml").read_text())
+    found = progress(definition, import_history(data)[3])
+    assert {k: (p.status, p.entered, p.retries, p.error) for k, p in found.items()} == expected
