@@ -201,7 +201,7 @@ async def execution_graph(
     row = await handle.status_row()
     definition = await _definition_of(app, row.workflow, row.version, execution_id)
     history = await handle.history()
-    found = progress(definition, history)
+    found = await asyncio.to_thread(progress, definition, history)  # a long history: ~4 µs/event
     g, laid = await drawn(definition)
     if format == "svg":
         title = f"{execution_id}: {row.workflow} (version {row.version}), {row.status.value}"

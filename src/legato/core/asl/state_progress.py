@@ -146,6 +146,9 @@ class _Tracker:
             into = self.catch_to if e.kind == "catch" else self.normal_to
             into.setdefault(e.source, set()).add(e.target)
         self.visits: dict[str, list[_Visit]] = {}
+        self.open: dict[str, dict[int, _Visit]] = {}  # entries not left nor failed, by ref
+        self.retrying: dict[int, _Visit] = {}  # entries waiting for their next attempt
+        self.seen: dict[int, str] = {}  # an entry's status, once worked out
         self.owner: dict[int, _Visit] = {}  # command ref -> the entry that issued it
         self.entered_at: dict[int, str] = {}  # StateEntered ref -> state
         self.attempt_kind: dict[int, type[Event]] = {}
@@ -190,8 +193,8 @@ class _Tracker:
         parent_state = self.parents.get(e.state)
         parent = None
         if parent_state is not None:
-            open_ = [v for v in self.visits.get(parent_state, []) if not v.exited and not v.failed]
-            parent = open_[-1] if open_ else None
+            inside = self.open.get(parent_state)
+            parent = next(reversed(inside.values())) if inside else None
         visit = _Visit(e.state, e.ref, parent)
         if self.types.get(e.state) == "Fail":
             visit.failed = True
@@ -200,6 +203,8 @@ class _Tracker:
         if parent is not None:
             visit.round = parent.starts
         self.visits.setdefault(e.state, []).append(visit)
+        if not visit.failed:
+            self.open.setdefault(e.state, {})[e.ref] = visit
         self.owner[e.ref] = visit
 
     def _attempt(self, e: StepScheduled | ChildScheduled | ExternalTaskStarted) -> None:
@@ -218,7 +223,7 @@ class _Tracker:
                     self.owner[ref] = earlier
                     return
                 break
-        waiting = [v for vs in self.visits.values() for v in vs if v.pending == "retry"]
+        waiting = list(self.retrying.values())
         if len(waiting) > 1 and isinstance(e, StepScheduled):
             named = [v for v in waiting if self._step_of(v.state) == e.name]
             waiting = named or waiting
@@ -226,6 +231,7 @@ class _Tracker:
             visit = waiting[0]
             visit.attempts += 1
             visit.pending = None
+            del self.retrying[visit.ref]
             self.owner[ref] = visit
 
     def _failed(self, visit: _Visit, error: str) -> None:
@@ -239,23 +245,29 @@ class _Tracker:
             visit.used[i] += 1
             visit.retries += 1
             visit.pending = "retry"
+            self.retrying[visit.ref] = visit
         elif policies.first_match(_list(state.get("Catch")), error) is not None:
             visit.pending = "catch"
         else:
             visit.pending = "fail"
             visit.failed = True
+            self.open.get(visit.state, {}).pop(visit.ref, None)
 
     def _exit(self, e: StateExited) -> None:
-        open_ = [v for v in self.visits.get(e.state, []) if not v.exited and not v.failed]
-        if not open_:
+        inside = self.open.get(e.state)
+        if not inside:
             return
         after = self.entered_at.get(e.ref + 1)  # the next state, entered in the same breath
         by_catch = (after is not None and after in self.catch_to.get(e.state, set())
                     and after not in self.normal_to.get(e.state, set()))  # fmt: skip
-        catching = [v for v in open_ if v.pending == "catch"]
-        visit = (catching or open_)[0] if by_catch else next(
-            (v for v in open_ if v.pending != "catch"), open_[0]
-        )  # fmt: skip
+        first = next(iter(inside.values()))
+        if by_catch:
+            visit = next((v for v in inside.values() if v.pending == "catch"), first)
+        else:
+            visit = first if first.pending != "catch" else next(
+                (v for v in inside.values() if v.pending != "catch"), first
+            )  # fmt: skip
+        del inside[visit.ref]
         visit.exited = True
         visit.caught = by_catch or visit.pending == "catch"
         visit.pending = None
@@ -287,6 +299,12 @@ class _Tracker:
         return out
 
     def _status(self, v: _Visit) -> str:
+        known = self.seen.get(v.ref)
+        if known is None:
+            known = self.seen[v.ref] = self._work_out(v)
+        return known
+
+    def _work_out(self, v: _Visit) -> str:
         if v.exited:
             return "caught" if v.caught else "succeeded"
         if v.failed or v.ref == self.cause or self.types.get(v.state) in _SYNC:
