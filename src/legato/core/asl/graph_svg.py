@@ -11,7 +11,8 @@ What the web UI relies on (it styles and updates the drawing by these names):
 - each transition is ``<path class="edge e-KIND">`` (``data-source``, ``data-target``; class
   ``taken`` once an execution took it), its words in a ``<g class="edge-label">``; the start
   and end markers are ``g.marker``;
-- with statuses, a ``g.legend`` of the colours under the graph.
+- with statuses, a ``g.legend`` of the colours under the graph;
+- a white ``rect.background`` behind it all (a page may make it transparent).
 
 Colours are presentation attributes: any CSS rule of the page overrides them, and the file
 looks right opened alone. Pure: a string out of the layout.
@@ -58,7 +59,9 @@ WORDS = {
 EDGE = "#94a3b8"
 TAKEN = "#334155"
 CATCH = "#ea580c"
-LEGEND_H = 36.0
+ARROWS = {"legato-arrow": EDGE, "legato-arrow-catch": CATCH, "legato-arrow-taken": TAKEN}
+LEGEND_ROW = 22.0
+MIN_WIDTH = 240.0  # an execution's drawing: room for its legend in two rows
 BEND = 14.0
 
 
@@ -74,27 +77,18 @@ def to_svg(
     ``taken`` transitions (source, target) are drawn darker (class ``taken``); with statuses,
     the start marker's edge is taken once the first state was reached, an end marker's once its
     state succeeded."""
-    height = layout.height + (LEGEND_H if statuses is not None else 0.0)
+    width = max(layout.width, MIN_WIDTH if statuses is not None else 0.0)
+    legend = _legend(layout.height, width) if statuses is not None else None
+    height = layout.height + (legend[1] if legend else 0.0)
     out = [
         '<svg xmlns="http://www.w3.org/2000/svg" class="legato-graph" '
-        f'viewBox="0 0 {_n(layout.width)} {_n(height)}" width="{_n(layout.width)}" '
+        f'viewBox="0 0 {_n(width)} {_n(height)}" width="{_n(width)}" '
         f'height="{_n(height)}" font-family={quoteattr(FONT)} font-size="13">',
     ]
     if title:
         out.append(f"<title>{escape(title)}</title>")
-    out.append(
-        "<defs>"
-        f'<marker id="legato-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
-        f'markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" '
-        f'fill="{EDGE}"/></marker>'
-        f'<marker id="legato-arrow-catch" viewBox="0 0 10 10" refX="9" refY="5" '
-        f'markerWidth="7" markerHeight="7" orient="auto-start-reverse">'
-        f'<path d="M0,0 L10,5 L0,10 z" fill="{CATCH}"/></marker>'
-        f'<marker id="legato-arrow-taken" viewBox="0 0 10 10" refX="9" refY="5" '
-        f'markerWidth="4.5" markerHeight="4.5" orient="auto-start-reverse">'
-        f'<path d="M0,0 L10,5 L0,10 z" fill="{TAKEN}"/></marker>'
-        "</defs>"
-    )
+    out.append("<defs>" + "".join(_arrow(name, colour) for name, colour in ARROWS.items())
+               + "</defs>")  # fmt: skip
     out.append('<rect class="background" width="100%" height="100%" fill="#ffffff"/>')
 
     def status_of(name: str) -> str:
@@ -145,8 +139,8 @@ def to_svg(
             f'cy="{_n(m.center[1])}" r="{_n(m.radius)}" fill="{fill}" stroke="#0f172a" '
             f'stroke-width="1.5"/>{inner}</g>'
         )
-    if statuses is not None:
-        out.append(_legend(layout.height, layout.width))
+    if legend:
+        out.append(legend[0])
     out.append("</svg>")
     return "\n".join(out) + "\n"
 
@@ -275,19 +269,32 @@ def _label(e: PlacedEdge) -> str:
     )
 
 
-def _legend(top: float, width: float) -> str:
+def _legend(top: float, width: float) -> tuple[str, float]:
+    """The statuses' colours in rows as wide as the drawing; and their height."""
     parts = ['<g class="legend">']
-    x, y = 14.0, top + 10
+    x, y = 14.0, top + 4
     for status, word in WORDS.items():
+        step = 19 + text_width(word, LABEL_CHAR_W) + 16
+        if x > 14 and x + step - 16 > width - 14:
+            x, y = 14.0, y + LEGEND_ROW
         fill, stroke, _ = PALETTE[status]
         parts.append(
             f'<rect x="{_n(x)}" y="{_n(y)}" width="14" height="14" rx="3" fill="{fill}" '
             f'stroke="{stroke}"/><text x="{_n(x + 19)}" y="{_n(y + 11)}" font-size="11" '
             f'fill="#334155">{escape(word)}</text>'
         )
-        x += 19 + text_width(word, LABEL_CHAR_W) + 16
+        x += step
     parts.append("</g>")
-    return "".join(parts)
+    return "".join(parts), y + LEGEND_ROW + 8 - top
+
+
+def _arrow(name: str, colour: str) -> str:
+    """An arrowhead of a fixed size, whatever the line's width."""
+    return (
+        f'<marker id="{name}" viewBox="0 0 10 10" refX="9" refY="5" markerUnits="userSpaceOnUse" '
+        f'markerWidth="10" markerHeight="10" orient="auto-start-reverse">'
+        f'<path d="M0,0 L10,5 L0,10 z" fill="{colour}"/></marker>'
+    )
 
 
 def _rect(
