@@ -310,3 +310,36 @@ def test_recorded_histories(
     definition = yaml.safe_load((GOLDEN / "machines" / f"{machine}.asl.yaml").read_text())
     found = progress(definition, import_history(data)[3])
     assert {k: (p.status, p.entered, p.retries, p.error) for k, p in found.items()} == expected
+
+
+async def test_a_task_token_refused_then_retried_then_sent() -> None:
+    machine: dict[str, Any] = {
+        "StartAt": "Ask",
+        "States": {
+            "Ask": {"Type": "Task",
+                    "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+                    "Parameters": {"FunctionName": "ask", "Payload": {"token.$": "$$.Task.Token"}},
+                    "Retry": [{"ErrorEquals": ["Rejected"], "IntervalSeconds": 1}],
+                    "Next": "Done"},
+            "Done": {"Type": "Succeed"},
+        },
+    }  # fmt: skip
+    app = App()
+    tokens: asyncio.Queue[str] = asyncio.Queue()
+
+    @app.step(name="ask")
+    def ask(event: dict[str, Any]) -> str:
+        tokens.put_nowait(event["token"])
+        return "asked"
+
+    app.register_state_machine("ask", machine)
+    async with WorkflowEnvironment(app):
+        handle = await app.start("ask", {})
+        await app.send_task_failure(await asyncio.wait_for(tokens.get(), 10), "Rejected", "no")
+        await app.send_task_success(await asyncio.wait_for(tokens.get(), 10), {"ok": True})
+        await handle.result(timeout=10)
+        found = progress(machine, await handle.history())
+    assert (found["Ask"].status, found["Ask"].retries, found["Ask"].error) == (
+        "retried", 1, "Rejected"
+    )  # fmt: skip
+    assert found["Done"].status == "succeeded"
