@@ -79,8 +79,8 @@ def test_mermaid_and_dot_to_a_file(order: Path, tmp_path: Path) -> None:
     assert "wrote" in result.stdout and str(target) in result.stdout.replace("\n", "")
     mermaid = target.read_text(encoding="utf-8")
     assert "flowchart TD" in mermaid and 'subgraph s3["Ship (Parallel)"]' in mermaid
-    assert 's5("Mail #quot;receipt#quot; #lt;now#gt;")' in mermaid
-    assert 's1 -->|"$.total #gt; 100"| s2' in mermaid and 's2 -.->|"Rejected"| s6' in mermaid
+    assert 's5("Mail &quot;receipt&quot; &lt;now&gt;")' in mermaid
+    assert 's1 -->|"$.total &gt; 100"| s2' in mermaid and 's2 -.->|"Rejected"| s6' in mermaid
 
     dot = runner.invoke(app_cli, ["definitions", "graph", str(order), "-f", "dot"])
     assert dot.exit_code == 0, dot.output

@@ -53,7 +53,7 @@ def test_mermaid_has_every_state_edge_and_subgraph() -> None:
     assert f'  {ids["Done"]}(["Done"])' in text
     assert f'subgraph {ids["Fulfil"]}["Fulfil (Parallel)"]' in text
     assert f'subgraph {ids["Each line"]}_0["for each item"]' in text
-    assert f'{ids["Is it big?"]} -->|"$.total #gt; 100"| {ids["Ask a manager"]}' in text
+    assert f'{ids["Is it big?"]} -->|"$.total &gt; 100"| {ids["Ask a manager"]}' in text
     assert f'{ids["Charge card"]} -.->|"CardDeclined"| {ids["Tell customer"]}' in text
     assert f"{ids['Charge card']} --> {ids['Fulfil']}" in text  # to the subgraph
     assert f"m_start --> {ids['Validate order']}" in text and f"{ids['Done']} --> m_end" in text
@@ -69,4 +69,4 @@ def test_mermaid_statuses_and_escapes() -> None:
     assert f'{ids["Get status"]} -.->|"Busy"| {ids["Get status"]}' in text
     odd = to_mermaid(graph({"StartAt": 'a "b" <c> | #d', "States": {
         'a "b" <c> | #d': {"Type": "Succeed"}}}))  # fmt: skip
-    assert 's0(["a #quot;b#quot; #lt;c#gt; #124; #35;d"])' in odd
+    assert 's0(["a &quot;b&quot; &lt;c&gt; | #d"])' in odd
