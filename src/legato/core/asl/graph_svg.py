@@ -23,12 +23,12 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from xml.sax.saxutils import escape, quoteattr
 
+from legato.core.asl.graph_layers import Box
 from legato.core.asl.graph_layout import (
     HEADER,
     LABEL_CHAR_W,
     LABEL_H,
     LINE_H,
-    Box,
     Lane,
     Layout,
     PlacedEdge,

@@ -16,7 +16,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from legato.core.asl.graph import graph
-from legato.core.asl.graph_layout import MAX_LINES, WRAP, Box, Layout, layout, wrap
+from legato.core.asl.graph_layers import Box
+from legato.core.asl.graph_layout import MAX_LINES, WRAP, Layout, layout, wrap
 from legato.core.asl.validate import validate
 from tests.unit.core.asl.machines_drawn import MACHINES, ORDER, POLL
 
