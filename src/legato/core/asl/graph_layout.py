@@ -281,6 +281,10 @@ class _Scopes:
             routed = routes.get((source, target), Routed([], None))
             route = [(x + dx, y + dy) for x, y in routed.points]
             points = _clip(route, boxes[source], boxes[target])
+            if len(points) >= 2 and source == _START:  # markers are circles, not boxes
+                points[0] = _on_circle(boxes[source].center, points[1])
+            if len(points) >= 2 and target == _END:
+                points[-1] = _on_circle(boxes[target].center, points[-2])
             edges = pairs.get((source, target), [])
             label = labels.get((source, target))
             at = None if routed.label is None else routed.label.moved(dx, dy).center
@@ -332,6 +336,13 @@ def _border(box: Box, toward: Point) -> Point:
     sy = (box.height / 2) / abs(dy) if dy else float("inf")
     s = min(sx, sy, 1.0)
     return (cx + dx * s, cy + dy * s)
+
+
+def _on_circle(center: Point, toward: Point) -> Point:
+    """Where the line from a marker's center toward a point leaves the marker."""
+    dx, dy = toward[0] - center[0], toward[1] - center[1]
+    length = math.hypot(dx, dy) or 1.0
+    return (center[0] + dx * MARKER_R / length, center[1] + dy * MARKER_R / length)
 
 
 def _r(value: float) -> float:

@@ -5,6 +5,7 @@ their lines, and the same numbers every time."""
 from __future__ import annotations
 
 import itertools
+import math
 import json
 import os
 import subprocess
@@ -109,6 +110,11 @@ def test_the_start_and_end_markers() -> None:
     assert all(end.center[1] > p.box.y for p in laid.states.values())
     ends = {e.source for e in laid.edges if e.target is None}
     assert ends == {"Done", "Declined"}  # Fulfil's inner end states end their branch only
+    for e in laid.edges:  # lines meet the markers' circles
+        for marker, point in ((start, e.points[0]), (end, e.points[-1])):
+            if (e.source is None and marker is start) or (e.target is None and marker is end):
+                distance = math.dist(marker.center, point)
+                assert abs(distance - marker.radius) < 0.01
 
 
 def test_the_json_shape() -> None:
