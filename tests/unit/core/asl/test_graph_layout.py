@@ -5,8 +5,8 @@ their lines, and the same numbers every time."""
 from __future__ import annotations
 
 import itertools
-import math
 import json
+import math
 import os
 import subprocess
 import sys
