@@ -98,6 +98,9 @@ def test_mermaid_and_dot_to_a_file(order: Path, tmp_path: Path) -> None:
         ("{", "{file}: $: invalid JSON"),
         ('{"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}}}',
          "{file}: $.States.A.Next: 'B' is not a state of the state machine"),
+        ('{"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}, "C": {"Type": "Nope"}}}',
+         "{file}: $.States.A.Next: 'B' is not a state of the state machine (and 2 more: "
+         "legato definitions validate {file})"),
     ],
 )  # fmt: skip
 def test_a_bad_file_is_one_clear_line(tmp_path: Path, text: str | None, expected: str) -> None:
