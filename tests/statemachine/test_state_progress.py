@@ -296,7 +296,7 @@ GOLDEN = Path(__file__).parent.parent / "golden"
                                 "ShipLater": ("succeeded", 1, 0, None),
                                 "Shipped": ("not_reached", 0, 0, None)}),
         ("family__2", "refusal", {"Check": ("succeeded", 1, 0, None),
-                                  "Refuse": ("failed", 1, 0, None),
+                                  "Refuse": ("failed", 1, 0, "NegativeTotal"),
                                   "Accept": ("not_reached", 0, 0, None)}),
         ("stocking", "stocking", {"Lines": ("succeeded", 1, 0, None),
                                   "Stock": ("succeeded", 3, 0, None)}),
@@ -343,3 +343,27 @@ async def test_a_task_token_refused_then_retried_then_sent() -> None:
         "retried", 1, "Rejected"
     )  # fmt: skip
     assert found["Done"].status == "succeeded"
+
+
+async def test_a_map_retried_as_a_whole() -> None:
+    machine = json.loads(json.dumps(MAP))
+    each = machine["States"]["Each"]
+    each["ItemProcessor"]["States"]["Work"].pop("Retry")
+    each["Retry"] = [{"ErrorEquals": ["Boom"], "IntervalSeconds": 1}]
+    history = await _run(machine, {"items": [1, 2, 3]}, work=failing(1))
+    found = progress(machine, history)
+    assert (found["Each"].status, found["Each"].retries, found["Each"].error) == (
+        "retried", 1, "Boom"
+    )  # fmt: skip
+    assert found["Work"].status == "retried" and 4 <= found["Work"].entered <= 6
+
+
+async def test_a_fail_state_in_a_branch_fails_its_parallel_with_its_error() -> None:
+    machine = json.loads(json.dumps(PARALLEL))
+    machine["States"]["Both"]["Branches"][1]["States"]["Bad"] = {"Type": "Fail", "Error": "Nope"}
+    machine["States"]["Both"]["Catch"][0]["ErrorEquals"] = ["Nope"]
+    history = await _run(machine, {}, good=ok)
+    found = progress(machine, history)
+    assert (found["Both"].status, found["Both"].error) == ("caught", "Nope")
+    assert (found["Bad"].status, found["Bad"].error) == ("failed", "Nope")
+    assert statuses(found)["Recover"] == "succeeded"

@@ -12,8 +12,8 @@ A state is one of ``STATUSES``:
   out, or a sibling branch failed the whole Parallel);
 - ``caught``: left through one of its Catchers;
 - ``retried``: succeeded, or still running, after at least one failed attempt was tried
-  again: by its Retry, by the Retry of the Parallel it is in, or by a redrive that entered it
-  again.
+  again: by its Retry, by the Retry of the Parallel or Map it is in, or by a redrive that
+  entered it again.
 
 When a state is entered more than once (a loop, a Map's items), the first that applies of
 failed, running (``retried`` if it was retried), caught, retried and succeeded is the state's.
@@ -23,9 +23,11 @@ How the history tells it (``engine/statemachine`` records a ``StateEntered`` and
 a Task's first attempt is the command right after its ``StateEntered`` (the interpreter does
 not yield in between); a later attempt belongs to the entry waiting to retry, by the step's
 name when several wait. Whether a failed attempt is retried, caught or fails the state is
-decided as the interpreter decides it, with the same ``policies`` on the error name. A state
-left through a Catcher is one whose next state entered (the very next command) is a Catch
-target. Pure: the definition and the events in, a status per state out.
+decided as the interpreter decides it, with the same ``policies`` on the error name; an error
+no Retry or Catch handled fails the Parallel or Map around it, whose own Retry and Catch then
+apply (a Map that tolerates failed items is left alone: the history does not say how many it
+tolerated). A state left through a Catcher is one whose next state entered (the very next
+command) is a Catch target. Pure: the definition and the events in, a status per state out.
 """
 
 from __future__ import annotations
@@ -67,7 +69,8 @@ from legato.core.events import (
 from legato.core.redrive import live_history
 
 STATUSES = ("not_reached", "running", "succeeded", "failed", "caught", "retried")
-_SYNC = ("Pass", "Choice", "Succeed", "Fail")  # entered and left with no wait in between
+_SYNC = ("Pass", "Choice", "Succeed", "Fail")
+_GROUPS = ("Parallel", "Map")  # entered and left with no wait in between
 _CLOSES = (ExecutionCompleted, ExecutionFailed, ExecutionCancelled, ExecutionTerminated,
            ExecutionTimedOut)  # fmt: skip
 _ATTEMPTS = (StepScheduled, ChildScheduled, ExternalTaskStarted)
@@ -102,8 +105,10 @@ class _Visit:
     exited: bool = False
     caught: bool = False
     failed: bool = False
-    starts: int = 0  # a Parallel's attempts: its first branch started again
-    round: int = 0  # in a Parallel: which of its attempts this entry belongs to
+    rounds: int = 0  # a Parallel's or Map's attempts: its branches or items run again
+    round: int = 0  # in a Parallel or Map: which of its attempts this entry belongs to
+    stopped: bool = False  # its Parallel or Map failed and was tried again without it
+    inner: list[_Visit] = field(default_factory=list)  # the entries that ran inside it
 
 
 def progress(definition: Mapping[str, Any], history: Sequence[Event]) -> dict[str, StateProgress]:
@@ -137,9 +142,7 @@ class _Tracker:
         self.states = states
         self.types = {n.id: n.type for n in g.states}
         self.parents = {n.id: n.parent for n in g.states}
-        self.first_branch = {
-            e.source: e.target for e in reversed(g.edges) if e.kind in ("branch",)
-        }  # a Parallel's first branch's start (edges are listed branch by branch)
+        self.starts = {n.id for n in g.states if n.start and n.parent is not None}
         self.catch_to: dict[str, set[str]] = {}
         self.normal_to: dict[str, set[str]] = {}
         for e in g.edges:
@@ -196,16 +199,23 @@ class _Tracker:
             inside = self.open.get(parent_state)
             parent = next(reversed(inside.values())) if inside else None
         visit = _Visit(e.state, e.ref, parent)
-        if self.types.get(e.state) == "Fail":
-            visit.failed = True
-        if parent is not None and self.first_branch.get(parent.state) == e.state:
-            parent.starts += 1
+        if parent is not None and parent.pending == "retry" and e.state in self.starts:
+            parent.rounds += 1  # its Retry runs its branches (or items) again
+            parent.pending = None
+            self.retrying.pop(parent.ref, None)
+            self._stop(parent.inner)
         if parent is not None:
-            visit.round = parent.starts
+            visit.round = parent.rounds
+            parent.inner.append(visit)
         self.visits.setdefault(e.state, []).append(visit)
-        if not visit.failed:
-            self.open.setdefault(e.state, {})[e.ref] = visit
         self.owner[e.ref] = visit
+        if self.types.get(e.state) == "Fail":
+            error = self.states.get(e.state, {}).get("Error")
+            visit.failed = True
+            visit.error = error if isinstance(error, str) else None
+            self._propagate(visit, visit.error or "")
+        else:
+            self.open.setdefault(e.state, {})[e.ref] = visit
 
     def _attempt(self, e: StepScheduled | ChildScheduled | ExternalTaskStarted) -> None:
         ref = e.ref
@@ -223,7 +233,7 @@ class _Tracker:
                     self.owner[ref] = earlier
                     return
                 break
-        waiting = list(self.retrying.values())
+        waiting = [v for v in self.retrying.values() if self.types.get(v.state) not in _GROUPS]
         if len(waiting) > 1 and isinstance(e, StepScheduled):
             named = [v for v in waiting if self._step_of(v.state) == e.name]
             waiting = named or waiting
@@ -252,6 +262,30 @@ class _Tracker:
             visit.pending = "fail"
             visit.failed = True
             self.open.get(visit.state, {}).pop(visit.ref, None)
+            self._propagate(visit, error)
+
+    def _stop(self, visits: list[_Visit]) -> None:
+        """Entries of an attempt that is over: none of them will be left any more."""
+        for v in visits:
+            if not v.exited and not v.failed and not v.stopped:
+                v.stopped = True
+                self.open.get(v.state, {}).pop(v.ref, None)
+                self.retrying.pop(v.ref, None)
+                self._stop(v.inner)
+
+    def _propagate(self, visit: _Visit, error: str) -> None:
+        """An error no Retry or Catch of the state handled fails the Parallel or Map it runs
+        in (the first one of a round: the others were stopped with it), unless the Map
+        tolerates failed items (how many it tolerates is not in the history)."""
+        parent = visit.parent
+        if parent is None or parent.exited or parent.failed or parent.pending is not None:
+            return
+        if parent.rounds != visit.round:  # from an attempt of the parent's that is over
+            return
+        fields = self.states.get(parent.state, {})
+        if any(key.startswith("ToleratedFailure") for key in fields):
+            return
+        self._failed(parent, error)
 
     def _exit(self, e: StateExited) -> None:
         inside = self.open.get(e.state)
@@ -278,11 +312,11 @@ class _Tracker:
         for node in self.g.states:
             visits = self.visits.get(node.id, [])
             kinds = [self._status(v) for v in visits]
-            retries = sum(v.retries + max(0, v.starts - 1) for v in visits)
-            for i, v in enumerate(visits):  # failed in a Parallel's attempt that was retried
-                if kinds[i] == "failed" and v.parent is not None and v.parent.starts > v.round:
+            retries = sum(v.retries for v in visits)
+            for i, v in enumerate(visits):  # failed in an attempt its Parallel or Map retried
+                if kinds[i] == "failed" and v.parent is not None and v.parent.rounds > v.round:
                     kinds[i] = "retried-away"
-                    retries += 1
+                    retries += 1 if v.failed else 0  # the others were only stopped with it
             retries += redriven.get(node.id, 0)
             error = next((v.error for v in reversed(visits) if v.error), None)
             if not visits:
@@ -307,7 +341,7 @@ class _Tracker:
     def _work_out(self, v: _Visit) -> str:
         if v.exited:
             return "caught" if v.caught else "succeeded"
-        if v.failed or v.ref == self.cause or self.types.get(v.state) in _SYNC:
+        if v.failed or v.stopped or v.ref == self.cause or self.types.get(v.state) in _SYNC:
             return "failed"
         if self.closed or (v.parent is not None and self._status(v.parent) != "running"):
             return "failed"  # stopped: the execution closed, or its Parallel or Map did
