@@ -12,8 +12,8 @@ import pytest
 import yaml
 
 from legato import App, ExecutionFailedError
-from legato.core.asl.state_progress import progress, statuses, taken
-from legato.core.events import Event, TimerStarted
+from legato.core.asl.state_progress import STATUSES, progress, statuses, taken
+from legato.core.events import Event, StateEntered, TimerStarted
 from legato.core.export import import_history
 from legato.testing import WorkflowEnvironment, run_state_machine
 
@@ -367,3 +367,21 @@ async def test_a_fail_state_in_a_branch_fails_its_parallel_with_its_error() -> N
     assert (found["Both"].status, found["Both"].error) == ("caught", "Nope")
     assert (found["Bad"].status, found["Bad"].error) == ("failed", "Nope")
     assert statuses(found)["Recover"] == "succeeded"
+
+
+RECORDED = [("payment", "payment"), ("packing", "packing"), ("stocking", "stocking"),
+            ("family__2", "refusal")]  # fmt: skip
+
+
+@pytest.mark.parametrize(("history", "machine"), RECORDED)
+def test_every_prefix_of_a_history_reads(history: str, machine: str) -> None:
+    """What a live view polls: the history so far. Each prefix gives a status to every state,
+    and a state is reached exactly when the prefix entered it."""
+    data = json.loads((GOLDEN / "histories" / f"{history}.json").read_text())
+    definition = yaml.safe_load((GOLDEN / "machines" / f"{machine}.asl.yaml").read_text())
+    events = import_history(data)[3]
+    for n in range(len(events) + 1):
+        found = progress(definition, events[:n])
+        entered = {e.state for e in events[:n] if isinstance(e, StateEntered)}
+        assert all(p.status in STATUSES for p in found.values())
+        assert {k for k, p in found.items() if p.status != "not_reached"} == entered
