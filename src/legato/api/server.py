@@ -18,6 +18,7 @@ from legato.api import (
     definitions,
     events,
     executions,
+    graphs,
     health,
     metrics,
     problems,
@@ -35,6 +36,7 @@ from legato.client import App
 ROUTERS: list[APIRouter] = [
     health.router,
     definitions.router,
+    graphs.router,
     executions.router,
     workflows.router,
     tokens.router,
