@@ -19,6 +19,7 @@ from legato.api import (
     problems,
     schedules,
     tokens,
+    ui,
     workers,
     workflows,
 )
@@ -37,6 +38,7 @@ ROUTERS: list[APIRouter] = [
     activities.router,
     schedules.router,
     events.router,
+    ui.router,  # the web UI: its page and assets, not in the schema
 ]
 
 DESCRIPTION = """\

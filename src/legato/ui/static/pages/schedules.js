@@ -1,0 +1,40 @@
+// Schedules with their next fire times.
+
+import { get } from "../api.js";
+import { empty, h, link, localTime, relative, table, when } from "../dom.js";
+
+function spec(s) {
+  if (s.cron) return h("span", {}, h("code", {}, s.cron), s.timezone ? h("span", { class: "muted" }, ` ${s.timezone}`) : null);
+  if (s.interval_seconds) return `every ${s.interval_seconds} s`;
+  return "";
+}
+
+function nextTimes(s) {
+  const times = s.next_fire_times || [];
+  if (s.paused) return h("span", { class: "badge st-SUSPENDED" }, "paused");
+  if (!times.length) return h("span", { class: "muted" }, "none");
+  return h("div", { class: "next" },
+    h("div", {}, h("strong", {}, relative(times[0])), h("span", { class: "muted" }, ` — ${localTime(times[0])}`)),
+    times.length > 1 ? h("ul", { class: "later" }, times.slice(1).map((t) => h("li", {}, localTime(t)))) : null);
+}
+
+export async function render({ root, every }) {
+  const body = h("div", { id: "schedules" });
+  root.replaceChildren(h("div", { class: "page-head" }, h("h1", {}, "Schedules")),
+    h("section", { class: "panel flush" }, body));
+  const load = async () => {
+    const { items } = await get("/v1/schedules");
+    body.replaceChildren(items.length ? table([
+      { title: "Name", cell: (s) => h("strong", {}, s.name) },
+      { title: "Workflow", cell: (s) => link(`/executions?workflow=${encodeURIComponent(s.workflow)}`, s.workflow) },
+      { title: "When", cell: spec },
+      { title: "Next fire times", cell: nextTimes },
+      { title: "Overlap", cell: (s) => s.overlap },
+      { title: "Started", cell: (s) => String(s.started ?? "") },
+      { title: "Running", cell: (s) => (s.running || []).map((id) => link(`/executions/${encodeURIComponent(id)}`, id)) },
+      { title: "Created", cell: (s) => when(s.created_at) },
+    ], items) : empty("No schedule yet."));
+  };
+  await load();
+  every(load, 5000);
+}

@@ -1,0 +1,210 @@
+"""The web UI in a real browser (Debian's chromium, driven by Playwright) against a real
+``legato dev`` process and worker processes on a SQLite file.
+
+A ``checkout`` state machine fails in its ``charge`` Task; its page draws ``Charge`` as
+failed; ``legato dev`` is restarted (same port, same database) with the fixed step registered,
+the Redrive button is clicked, and the page (open all along) shows the execution completed
+with ``Charge`` succeeded. The list is filtered by status and by label. A screenshot of every page is kept
+under ``test-output/screenshots/`` (or ``$LEGATO_TEST_OUTPUT/screenshots``).
+
+Every wait is on a condition (Playwright's ``expect``, or the API's ``?wait=``); the
+processes' logs are printed if the test fails.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.api_process import serve_api
+from tests.conftest import Waiter
+from tests.processes import Processes
+
+playwright_api = pytest.importorskip("playwright.async_api")
+Browser = playwright_api.Browser
+Page = playwright_api.Page
+expect = playwright_api.expect
+
+CHROMIUM = Path("/usr/bin/chromium")
+REQUIRED = os.environ.get("LEGATO_REQUIRE_SERVICES") == "1"
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = Path(os.environ.get("LEGATO_TEST_OUTPUT", ROOT / "test-output")) / "screenshots"
+WAIT_MS = 30_000
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Any]:
+    if not CHROMIUM.exists():
+        message = f"{CHROMIUM} is missing: apt-get install chromium (as .ci/run does)"
+        if REQUIRED:
+            pytest.fail(message)
+        pytest.skip(message)
+    async with playwright_api.async_playwright() as pw:
+        found = await pw.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        try:
+            yield found
+        finally:
+            await found.close()
+
+
+async def shot(page: Any, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def dev(
+    processes: Processes, wait_for: Waiter, app: str, db: str, port: int
+) -> tuple[subprocess.Popen[bytes], str]:
+    """``legato dev APP`` on the database and the port given."""
+    env = {"LEGATO_DB": db, "LEGATO_HTTP": f"127.0.0.1:{port}"}
+    return await serve_api(processes, wait_for, ["dev", app], env=env, name="dev")
+
+
+async def stopped(proc: subprocess.Popen[bytes], wait_for: Waiter) -> None:
+    proc.terminate()
+
+    async def exited() -> bool:
+        return proc.poll() is not None
+
+    await wait_for(exited)
+
+
+async def settled(client: httpx.AsyncClient, execution_id: str, status: str) -> dict[str, Any]:
+    """The execution once closed (the API long-polls); it must have ended ``status``."""
+    for _ in range(6):
+        found = (await client.get(f"/v1/executions/{execution_id}", params={"wait": 20})).json()
+        if found["status"] not in ("PENDING", "RUNNING"):
+            break
+    assert found["status"] == status, found
+    return dict(found)
+
+
+async def test_a_failed_state_machine_is_seen_failed_and_redriven_from_the_ui(
+    tmp_path: Path, processes: Processes, wait_for: Waiter, browser: Any
+) -> None:
+    db = f"sqlite:///{tmp_path / 'ui.db'}"
+    port = free_port()
+    broken, url = await dev(processes, wait_for, "ui_app:broken", db, port)
+    async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+        started = await client.post("/v1/executions", json={
+            "workflow": "checkout", "id": "order-1", "input": {"order": "o-1", "amount": 30},
+            "labels": {"team": "shop", "region": "eu"}})  # fmt: skip
+        assert started.status_code == 201, started.text
+        greeted = await client.post("/v1/executions", json={
+            "workflow": "greeting", "id": "greet-ann", "args": ["ann"],
+            "labels": {"team": "ops"}})  # fmt: skip
+        assert greeted.status_code == 201, greeted.text
+        waiting = await client.post("/v1/executions", json={
+            "workflow": "approval", "id": "approve-7", "args": ["o-7"]})  # fmt: skip
+        assert waiting.status_code == 201, waiting.text
+        failed = await settled(client, "order-1", "FAILED")
+        assert "payment gateway refused" in failed["error"]["message"]
+        await settled(client, "greet-ann", "COMPLETED")
+
+        page = await browser.new_page(viewport={"width": 1360, "height": 900})
+        await page.goto(url + "/")
+        rows = page.locator("#executions tbody tr")
+        await expect(page.locator('#executions tr[data-id="order-1"] .badge')).to_have_text(
+            "failed", timeout=WAIT_MS
+        )
+        await shot(page, "executions")
+
+        # filter by status: only the failed one is listed
+        await page.select_option("select[name=status]", "FAILED")
+        await expect(page).to_have_url(re.compile(r"status=FAILED"))
+        await expect(rows).to_have_count(1)
+        await expect(rows.first).to_have_attribute("data-id", "order-1")
+        await shot(page, "executions-failed")
+
+        # filter by label (the status filter cleared): only the ops team's execution
+        await page.click("text=Clear")
+        await expect(rows).to_have_count(4, timeout=WAIT_MS)  # 3 started, 1 child
+        await page.fill("input[name=label]", "team=ops")
+        await page.click("form.filters button.primary")
+        await expect(page).to_have_url(re.compile(r"label=team%3Dops"))
+        await expect(rows).to_have_count(1)
+        await expect(rows.first).to_have_attribute("data-id", "greet-ann")
+        await shot(page, "executions-label")
+
+        # the failed execution's page: Charge drawn failed, the error shown
+        await page.goto(url + "/executions")
+        await page.click('#executions a[href="/executions/order-1"]')
+        await expect(page).to_have_url(url + "/executions/order-1")
+        charge = page.locator('#graph g.state[data-state="Charge"]')
+        await expect(charge).to_have_class(re.compile(r"\bs-failed\b"), timeout=WAIT_MS)
+        await expect(page.locator('#graph g.state[data-state="Price"]')).to_have_class(
+            re.compile(r"\bs-succeeded\b")
+        )
+        await expect(page.locator('#graph g.state[data-state="Ship"]')).to_have_class(
+            re.compile(r"\bs-not_reached\b")
+        )
+        await expect(page.locator("#error")).to_contain_text("payment gateway refused")
+        await expect(page.locator("#history tr[data-type=ExecutionFailed]")).to_have_count(1)
+        await shot(page, "execution-failed")
+
+        # the fixed step is registered (legato dev restarted with it), the page redrives
+        await stopped(broken, wait_for)
+        _, again = await dev(processes, wait_for, "ui_app:fixed", db, port)
+        assert again == url
+        await page.click("button[data-action=redrive]")
+        await expect(page.locator(".page-head .badge")).to_have_text("completed", timeout=WAIT_MS)
+        await expect(charge).to_have_class(re.compile(r"\bs-(succeeded|retried)\b"))
+        await expect(page.locator('#graph g.state[data-state="Ship"]')).to_have_class(
+            re.compile(r"\bs-succeeded\b")
+        )
+        await expect(page.locator("#history tr[data-type=ExecutionRedriven]")).to_have_count(1)
+        await expect(page.locator("button[data-action=redrive]")).to_be_disabled()
+        await shot(page, "execution-redriven")
+        assert (await client.get("/v1/executions/order-1")).json()["output"]["charged"] == {
+            "order": "o-1", "paid": 30}  # fmt: skip
+
+        # a code workflow: its timeline of a step, a timer and a child
+        await page.goto(url + "/executions/greet-ann")
+        await expect(page.locator("svg.timeline g.span")).to_have_count(3, timeout=WAIT_MS)
+        await expect(page.locator('svg.timeline g.k-step[data-name="shout"]')).to_have_class(
+            re.compile(r"\bs-succeeded\b")
+        )
+        await page.locator("#history details[data-seq]").first.click()
+        await shot(page, "execution-code")
+
+        # a signal sent from the page ends the waiting one
+        await page.goto(url + "/executions/approve-7")
+        await page.click("button[data-action=signal]")
+        await page.fill("dialog input[name=name]", "decision")
+        await page.fill("dialog textarea[name=payload]", '{"approved": true}')
+        await shot(page, "execution-signal")
+        await page.click("dialog button[type=submit]")
+        await expect(page.locator(".page-head .badge")).to_have_text("completed", timeout=WAIT_MS)
+        await expect(page.locator("#history tr[data-type=SignalReceived]")).to_have_count(1)
+
+        await page.goto(url + "/definitions")
+        await expect(page.locator('#definitions a[href="/definitions/checkout"]')).to_be_visible()
+        await shot(page, "definitions")
+        await page.click('#definitions a[href="/definitions/checkout"]')
+        await expect(page.locator('#graph g.state[data-state="Charge"]')).to_be_visible()
+        await expect(page.locator("#versions tbody tr")).to_have_count(1)
+        await shot(page, "definition")
+
+        for name, path in [("schedules", "/schedules"), ("dead-letters", "/dead-letters"),
+                           ("queues", "/queues"), ("cluster", "/cluster")]:  # fmt: skip
+            await page.goto(url + path)
+            await expect(page.locator(f"#{name}")).not_to_be_empty(timeout=WAIT_MS)
+            await expect(page.locator(".error-box")).to_have_count(0)
+            await shot(page, name)
+        await page.close()
