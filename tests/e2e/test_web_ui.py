@@ -4,8 +4,8 @@
 A ``checkout`` state machine fails in its ``charge`` Task; its page draws ``Charge`` as
 failed; ``legato dev`` is restarted (same port, same database) with the fixed step registered,
 the Redrive button is clicked, and the page (open all along) shows the execution completed
-with ``Charge`` succeeded. The list is filtered by status and by label. A screenshot of every page is kept
-under ``test-output/screenshots/`` (or ``$LEGATO_TEST_OUTPUT/screenshots``).
+with ``Charge`` succeeded. The list is filtered by status and by label. A screenshot of every
+page is kept under ``test-output/screenshots/`` (or ``$LEGATO_TEST_OUTPUT/screenshots``).
 
 Every wait is on a condition (Playwright's ``expect``, or the API's ``?wait=``); the
 processes' logs are printed if the test fails.

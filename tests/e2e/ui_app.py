@@ -28,7 +28,7 @@ def make_app(charge: Charge) -> legato.App:
     app = legato.App()
     app.step(name="charge", retry=legato.Retry.none())(charge)
 
-    @app.step
+    @app.step(name="shout")
     async def shout(name: str) -> str:
         return f"HELLO {name.upper()}"
 

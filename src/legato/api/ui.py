@@ -17,11 +17,11 @@ from fastapi.responses import FileResponse, Response
 from legato.api.problems import Problem
 
 STATIC = Path(__file__).resolve().parent.parent / "ui" / "static"
-#: the paths the browser routes (``{...}``: any one path segment)
+#: the paths the browser routes (``{name}``: one path segment, ``{name:path}``: the rest)
 PAGES = (
     "/",
     "/executions",
-    "/executions/{execution_id}",
+    "/executions/{execution_id:path}",  # a child's id has a slash: parent/3
     "/definitions",
     "/definitions/{name}",
     "/schedules",
@@ -57,8 +57,11 @@ def is_ui_path(path: str) -> bool:
     parts = path.rstrip("/").split("/") if path != "/" else [""]
     for page in PAGES:
         shape = page.rstrip("/").split("/") if page != "/" else [""]
-        if len(shape) == len(parts) and all(
-            s == p or (s.startswith("{") and p) for s, p in zip(shape, parts, strict=True)
+        given = parts
+        if shape[-1].endswith(":path}") and len(parts) >= len(shape):
+            given = [*parts[: len(shape) - 1], "/".join(parts[len(shape) - 1 :])]
+        if len(shape) == len(given) and all(
+            s == p or (s.startswith("{") and p) for s, p in zip(shape, given, strict=True)
         ):
             return True
     return False

@@ -8,7 +8,7 @@ import { errorBox, h, panel } from "./dom.js";
 const ROUTES = [
   [/^\/$/, "executions", "./pages/executions.js"],
   [/^\/executions\/?$/, "executions", "./pages/executions.js"],
-  [/^\/executions\/([^/]+)$/, "executions", "./pages/execution.js"],
+  [/^\/executions\/(.+)$/, "executions", "./pages/execution.js"], // a child id has a "/"
   [/^\/definitions\/?$/, "definitions", "./pages/definitions.js"],
   [/^\/definitions\/([^/]+)$/, "definitions", "./pages/definition.js"],
   [/^\/schedules\/?$/, "schedules", "./pages/schedules.js"],

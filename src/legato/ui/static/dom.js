@@ -117,8 +117,8 @@ function tree(value, depth) {
   return h("details", { class: "j-node", open: depth < 2 },
     h("summary", {}, h("span", { class: "j-punct" }, open),
       h("span", { class: "j-sum" }, ` ${entries.length} ${Array.isArray(value) ? "items" : "keys"} `),
-      h("span", { class: "j-punct" }, close)),
-    body);
+      h("span", { class: "j-punct j-shut" }, close)),
+    body, h("span", { class: "j-punct j-end" }, close));
 }
 
 // A JSON value, pretty and collapsible (nested objects open two levels deep).

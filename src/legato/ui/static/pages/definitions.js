@@ -2,7 +2,7 @@
 // workflows the connected engines serve.
 
 import { get } from "../api.js";
-import { empty, h, link, panel, table, when } from "../dom.js";
+import { empty, h, link, payloadCell, table, when } from "../dom.js";
 
 export async function render({ root, every }) {
   const machines = h("div", { id: "definitions" });
@@ -19,12 +19,19 @@ export async function render({ root, every }) {
       { title: "First stored", cell: (d) => when(d.created_at) },
       { title: "", cell: (d) => link(`/executions?workflow=${encodeURIComponent(d.name)}`, "executions →") },
     ], defs.items) : empty("No state machine is stored yet (legato definitions push FILE)."));
-    const shownCode = workflows.items.filter((w) => w.kind !== "state_machine");
-    code.replaceChildren(shownCode.length ? table([
-      { title: "Name", cell: (w) => w.name },
-      { title: "Versions", cell: (w) => (w.versions || []).map((v) => (typeof v === "object" ? v.version : v)).join(", ") },
-      { title: "", cell: (w) => link(`/executions?workflow=${encodeURIComponent(w.name)}`, "executions →") },
-    ], shownCode) : empty("No code workflow is served by the engines this server knows of."));
+    const byName = new Map();
+    for (const w of workflows.items.filter((one) => one.kind !== "state_machine")) {
+      if (!byName.has(w.name)) byName.set(w.name, []);
+      byName.get(w.name).push(w);
+    }
+    const grouped = [...byName.entries()].map(([name, all]) => ({ name, all, latest: all[all.length - 1] }));
+    code.replaceChildren(grouped.length ? table([
+      { title: "Name", cell: (g) => h("strong", {}, g.name) },
+      { title: "Versions", cell: (g) => g.all.map((w) => w.version).join(", ") },
+      { title: "Arguments (JSON Schema)", class: "wide", cell: (g) => payloadCell(g.latest.args_schema) },
+      { title: "Code hash", cell: (g) => h("code", { title: g.latest.code_hash }, g.latest.code_hash.slice(0, 12)) },
+      { title: "", cell: (g) => link(`/executions?workflow=${encodeURIComponent(g.name)}`, "executions →") },
+    ], grouped) : empty("No code workflow is served by the engines this server knows of."));
   };
   await load();
   every(load, 5000);

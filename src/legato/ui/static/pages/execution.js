@@ -24,7 +24,7 @@ function facts(e) {
     ["Closed", e.closed_at ? h("span", {}, localTime(e.closed_at), ` — took ${duration(end - start)}`) : h("span", { class: "muted" }, "still open")],
     ["Updated", when(e.updated_at)],
   ];
-  if (e.current_step) rows.push(["Current step", e.current_step]);
+  if (e.current_step) rows.push([OPEN.has(e.status) ? "Current step" : "Last step", e.current_step]);
   if (e.reason) rows.push(["Reason", e.reason]);
   if (Object.keys(e.labels || {}).length) rows.push(["Labels", chips(e.labels)]);
   if (e.started_by) rows.push(["Started by", Object.entries(e.started_by).map(([k, v]) => `${k}: ${v}`).join(", ")]);

@@ -51,6 +51,7 @@ export function spans(events) {
       case "ChildScheduled":
         open("child", e, `${e.name} → ${meta.child_id}`, meta.wait ? "waited for" : "not waited for");
         byRef.get(`child:${e.ref}`).waits = !!meta.wait;
+        byRef.get(`child:${e.ref}`).child = meta.child_id;
         break;
       case "ChildStarted": {
         const span = byRef.get(`child:${e.ref}`);
@@ -94,7 +95,8 @@ export function timeline(events, closedAt) {
   items.forEach((item, i) => {
     const y = i * ROW + 4;
     const row = s("g", { class: `span k-${item.kind} s-${item.state}`, "data-kind": item.kind, "data-name": item.label });
-    row.append(s("text", { x: 8, y: y + 15, class: "span-label" }, `${item.kind === "step" ? "" : `${item.kind} `}${item.label}`));
+    const label = s("text", { x: 8, y: y + 15, class: "span-label" }, `${item.kind === "step" ? "" : `${item.kind} `}${item.label}`);
+    row.append(item.child ? s("a", { href: `/executions/${encodeURIComponent(item.child)}`, "data-nav": "" }, label) : label);
     if (item.kind === "signal") {
       row.append(s("circle", { cx: x(item.start), cy: y + 10, r: 6 }));
     } else {
