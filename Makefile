@@ -37,6 +37,7 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python bench/recovery.py
 	$(BIN)/python bench/api_bench.py
 	$(BIN)/python bench/trigger_bench.py
+	$(BIN)/python bench/ui_bench.py
 
 bench-smoke: $(BENCH_STAMP)
 	$(BIN)/python bench/run.py --smoke
@@ -44,6 +45,7 @@ bench-smoke: $(BENCH_STAMP)
 	$(BIN)/python bench/recovery.py --smoke
 	$(BIN)/python bench/api_bench.py --smoke
 	$(BIN)/python bench/trigger_bench.py --smoke
+	$(BIN)/python bench/ui_bench.py --smoke
 
 clean:
 	rm -rf $(VENV) .legato .pytest_cache .mypy_cache

@@ -19,7 +19,7 @@ from legato.core.events import (
 )
 from legato.core.partitions import partition_of
 from legato.core.transition import ExecutionUpdate, NewExecution, Task, TaskRetry, Transition
-from legato.ports.inspection import RetryingStep
+from legato.ports.inspection import QueueStats, ReplicaSeen, RetryingStep, WorkerSeen
 from legato.ports.store import Store
 
 LEASE = 30_000
@@ -162,3 +162,39 @@ async def test_executions_by_prefix(store: Store, prefix: str, expected: list[st
     assert [r.id for r in found] == expected
     if len(expected) > 1:
         assert [r.id for r in await store.executions_by_prefix(prefix, limit=2)] == expected[:2]
+
+
+async def test_queue_stats_tell_ready_running_and_scheduled_tasks_apart(store: Store) -> None:
+    await _start(store, "a", leased=False, now=1)  # any worker's: ready from 1
+    await _start(store, "b", now=5)  # held by "me" until 5 + LEASE
+    await _start(store, "c")
+    await _retry(store, "c", now=100, delay=1_000)  # its next attempt: from 1_100, any worker
+    await _start(store, "d", now=2)  # held until 2 + LEASE
+
+    assert await store.queue_stats(now=500) == [
+        QueueStats("default", ready=1, oldest_ready_at=1, running=2, scheduled=1)
+    ]
+    # past every lease and the retry's time: all four may be claimed
+    assert await store.queue_stats(now=40_000) == [
+        QueueStats("default", ready=4, oldest_ready_at=1, running=0, scheduled=0)
+    ]
+
+
+async def test_queue_stats_of_an_empty_queue_table(store: Store) -> None:
+    assert await store.queue_stats(now=1) == []
+
+
+async def test_live_replicas_and_workers(store: Store) -> None:
+    now, live = 100_000, 30_000
+    await store.heartbeat_replica("engine:old:1:a", now - 3 * live, live, leaving=False)
+    await store.heartbeat_replica("engine:here:2:b", now, live, leaving=False)
+    assert len(await store.balance_partitions("engine:here:2:b", now, live, 10)) == 10
+    assert await store.live_replicas(now, live) == [ReplicaSeen("engine:here:2:b", now, 10)]
+
+    await store.heartbeat_worker("remote:x:3:c", ["q"], ["s"], now, 5_000, leaving=False)
+    await store.heartbeat_worker("engine:here:2:b", ["default"], ["a", "b"], now, live, False)
+    assert await store.live_workers(now + 5_000) == [
+        WorkerSeen("engine:here:2:b", ["default"], ["a", "b"], now, now + live),
+        WorkerSeen("remote:x:3:c", ["q"], ["s"], now, now + 5_000),
+    ]
+    assert [w.owner for w in await store.live_workers(now + 5_001)] == ["engine:here:2:b"]

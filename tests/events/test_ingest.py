@@ -9,6 +9,7 @@ import json
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 
 import legato
 from legato.client.event_triggers import dead_letter_cursor
@@ -93,6 +94,7 @@ async def test_what_cannot_be_acted_on_is_a_dead_letter_with_the_reason(any_db_u
         await app.create_subscription("failing", "order.placed", "on_order",
                                       filter="data.total + 'x'")  # fmt: skip
         await app.create_subscription("typed", "order.placed", "typed", transform="data.total")
+        counted = _dead_letters_counted("test")
         results = await app.ingest_events(
             [b"\xff not utf-8", "{broken", {"id": "1", "source": "s"},
              _event("e1", {"total": "many"}), _event("e2", {"total": 3}),
@@ -115,6 +117,7 @@ async def test_what_cannot_be_acted_on_is_a_dead_letter_with_the_reason(any_db_u
         assert await app.get_handle(results[4].execution_ids[0]).result() == 3
         letters = await app.dead_letters(limit=100)
         assert len(letters) == 6
+        assert _dead_letters_counted("test") - counted == 6  # /metrics' counter: the rows
         by_reason = {d.reason: d for d in letters}
         assert any(d.body == "{broken" for d in letters)
         typed = next(d for r, d in by_reason.items() if "does not fit" in r)
@@ -127,6 +130,7 @@ async def test_what_cannot_be_acted_on_is_a_dead_letter_with_the_reason(any_db_u
         again = await app.ingest_events([_event("e1", {"total": "many"})], "test")
         assert again[0].status == "duplicate"  # its dead letters are not written twice
         assert len(await app.dead_letters()) == 6
+        assert _dead_letters_counted("test") - counted == 6
 
 
 async def test_subscriptions_are_managed_and_checked(db_url: str) -> None:
@@ -189,3 +193,8 @@ async def test_a_running_engine_takes_up_what_another_process_ingested(any_db_ur
                 "total": int(str(result.event_id).removeprefix("r-"))
             }
     assert len(seen) == 20
+
+
+def _dead_letters_counted(via: str) -> float:
+    """``legato_dead_letters_total{via}`` in the process's registry (other tests count too)."""
+    return REGISTRY.get_sample_value("legato_dead_letters_total", {"via": via}) or 0.0

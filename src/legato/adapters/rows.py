@@ -12,7 +12,7 @@ from legato.core.events import Event, Status, StepRetryScheduled, SuspendKind
 from legato.core.messages import InboxKind, InboxMessage, InboxRow
 from legato.core.transition import Task
 from legato.ports.executions import ExecutionFilter, ExecutionRow, WorkflowType, parse_cursor
-from legato.ports.inspection import RetryingStep
+from legato.ports.inspection import QueueStats, ReplicaSeen, RetryingStep, WorkerSeen
 
 
 def execution_from_row(row: tuple[Any, ...]) -> ExecutionRow:
@@ -64,6 +64,23 @@ def retrying_from_row(r: tuple[Any, ...]) -> RetryingStep:
         failed_at=event.ts,
         next_attempt_at=r[4],
     )
+
+
+def queue_stats_from_row(r: tuple[Any, ...]) -> QueueStats:
+    """Columns: queue, ready, oldest ready available_at, running, scheduled (sums are NULL-free
+    because the group has a row; PostgreSQL's come back as ``int`` or ``Decimal``)."""
+    return QueueStats(str(r[0]), int(r[1]), None if r[2] is None else int(r[2]), int(r[3]),
+                      int(r[4]))  # fmt: skip
+
+
+def replica_from_row(r: tuple[Any, ...]) -> ReplicaSeen:
+    """Columns: owner, last heartbeat (0: a lease holder with no heartbeat row), partitions."""
+    return ReplicaSeen(str(r[0]), int(r[1]), int(r[2]))
+
+
+def worker_from_row(r: tuple[Any, ...]) -> WorkerSeen:
+    """Columns: id, queues and steps (JSON arrays), heartbeat_at, expires_at."""
+    return WorkerSeen(str(r[0]), list(loads(r[1])), list(loads(r[2])), int(r[3]), int(r[4]))
 
 
 def inbox_from_row(r: tuple[Any, ...]) -> InboxRow:

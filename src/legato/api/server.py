@@ -12,10 +12,12 @@ from fastapi import APIRouter, FastAPI
 
 from legato.api import (
     activities,
+    cluster,
     definitions,
     events,
     executions,
     health,
+    metrics,
     problems,
     schedules,
     tokens,
@@ -38,6 +40,8 @@ ROUTERS: list[APIRouter] = [
     activities.router,
     schedules.router,
     events.router,
+    metrics.router,
+    cluster.router,
     ui.router,  # the web UI: its page and assets, not in the schema
 ]
 

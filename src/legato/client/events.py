@@ -20,6 +20,7 @@ from legato.core.cloudevents import CloudEvent, Raw, parse_event
 from legato.core.events import JSON
 from legato.core.subscriptions import RouteFailed, Subscription, event_execution_id, route
 from legato.core.transition import NewExecution
+from legato.engine import metrics
 from legato.engine.orchestrator import PreparedStart
 from legato.engine.registry import WorkflowDef
 from legato.errors import DefinitionNotFound, InvalidEvent, LegatoError
@@ -225,6 +226,9 @@ async def ingest(
     except BaseException:
         batch.recorded(None)
         raise
+    # the rows written: every body that is not an event, and the failures of the new events
+    failed = sum(len(e.failures) for e, new in zip(batch.events, done.new, strict=True) if new)
+    metrics.dead_letters(via, len(batch.dead) + failed)
     return batch.finish(done)
 
 

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from legato.core.admit import TimerDue
 from legato.core.transition import Task, Transition
+from legato.engine import metrics
 from legato.engine.local_steps import LocalSteps
 from legato.ports.clock import Clock
 
@@ -42,7 +43,11 @@ class Dispatcher:
             self.arm_timer(tr.execution_id, timer_id, fire_at)
 
     def arm_timer(self, execution_id: str, timer_id: int, fire_at: int) -> None:
-        self.clock.call_at(fire_at, lambda: self.deliver(execution_id, TimerDue(timer_id)))
+        def due() -> None:
+            metrics.timer_fired(self.clock.now_ms() - fire_at)
+            self.deliver(execution_id, TimerDue(timer_id))
+
+        self.clock.call_at(fire_at, due)
 
     def _run_later(self, local: LocalSteps, task: Task) -> None:
         local.hold(task)

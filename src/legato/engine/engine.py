@@ -25,7 +25,7 @@ from legato.core.backoff import RECONNECT
 from legato.core.durations import to_ms
 from legato.core.owners import owner_id
 from legato.core.partitions import fair_share
-from legato.engine import polling
+from legato.engine import metrics, polling
 from legato.engine.clock import SkippingClock
 from legato.engine.doorbell import Doorbell
 from legato.engine.orchestrator import Orchestrator
@@ -84,6 +84,7 @@ class Engine:
         machines: StateMachines | None = None,
     ) -> None:
         self.store = store
+        store.observe_commits(metrics.commit)  # its batches and their latency, for /metrics
         self.registry = registry
         self.machines = machines or StateMachines(registry)
         self.clock = clock

@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable
 from legato.core import decide, redrive
 from legato.core.events import CLOSED_STATUSES, Event, ExecutionRedriven, Status
 from legato.core.transition import ExecutionUpdate, Transition
+from legato.engine import metrics
 from legato.errors import ExecutionClosed, ExecutionNotFound, ExecutionStateError, StoreError
 from legato.ports.executions import ExecutionRow, Executions, StaleTransition
 
@@ -88,6 +89,8 @@ async def _apply(
             return None
         try:
             await store.submit(tr)
+            if tr.closes:  # terminated: no orchestrator decided it, so it is counted here
+                metrics.execution_closed(row.workflow, row.version, tr.update.status)
             return tr.update
         except StaleTransition:
             continue

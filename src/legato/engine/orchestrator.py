@@ -24,7 +24,7 @@ from legato.core.messages import InboxKind, InboxRow, reason_of
 from legato.core.outcome import Outcome
 from legato.core.partitions import partition_of
 from legato.core.transition import ExecutionUpdate, NewExecution, Task, Transition
-from legato.engine import loader, operations
+from legato.engine import loader, metrics, operations
 from legato.engine.dispatch import Dispatcher
 from legato.engine.instance import WorkflowInstance
 from legato.engine.local_steps import LocalSteps
@@ -103,6 +103,7 @@ class Orchestrator:
         self._inbox_seen: set[int] = set()  # inbox rows read from the store, on their way
         self._waiters: dict[str, list[asyncio.Future[ExecutionUpdate]]] = {}
         self._settling: dict[str, list[asyncio.Future[None]]] = {}  # see ``settled``
+        self._starting: set[str] = set()  # PENDING at their first decision (the metrics' start)
         self._jobs: set[asyncio.Task[object]] = set()
         self._stopped = False
 
@@ -347,6 +348,8 @@ class Orchestrator:
         if admitted.timed_out:  # no code runs: it closes TIMED_OUT
             return decide.time_out(basis, admitted, inst.timeout_ms or 0), inst
         if replayed is not None and replayed.pending:
+            if inst.seq == 1:  # only ExecutionStarted: a client's start, not a redrive
+                self._starting.add(execution_id)
             basis = basis._replace(
                 pending=True, arm_timeout=replayed.arm_timeout, rebuild=replayed.rebuild
             )
@@ -427,6 +430,7 @@ class Orchestrator:
         """Forget the instance and let lost inputs come back: leases expire, done tasks and
         due timers are polled again."""
         self.cache.evict(execution_id)
+        self._starting.discard(execution_id)
         self._settle(items)
 
     def _settle(self, items: list[Mail]) -> None:
@@ -443,18 +447,25 @@ class Orchestrator:
 
     def _after_commit(self, inst: WorkflowInstance, tr: Transition) -> None:
         self.transitions += 1
+        eid = inst.execution_id
+        wf = inst.workflow
+        if tr.expected_seq == 0 or (self._starting and eid in self._starting):
+            self._starting.discard(eid)
+            metrics.execution_started(wf.name, wf.version)
+        if tr.task_retries:
+            metrics.retries_in(wf.name, tr)
         if tr.start_deadline is not None:
             self.note_start_deadline(tr.start_deadline)
         if tr.cancel_tasks and self.local is not None:  # our worker stops them now
             self.local.cancel(tr.cancel_tasks)
         inst.seen_up_to(tr.expected_seq + len(tr.events))
-        eid = inst.execution_id
         for child in tr.child_starts:  # decided here if its partition is ours: start it now
             if self.owns(child.new.id):
                 self.deliver(child.new.id, Wake())
         if tr.wakes_inbox and self.on_inbox is not None:
             self.on_inbox()
         if tr.closes:
+            metrics.execution_closed(wf.name, wf.version, tr.update.status)
             self.cache.evict(eid)
             if tr.purge and self._delivering:  # its remaining task rows are gone: forget them
                 prefix = f"{eid}:"

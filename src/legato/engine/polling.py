@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 
 from legato.core.admit import TimerDue
 from legato.core.events import Status
+from legato.engine import metrics
 from legato.engine.orchestrator import Orchestrator, OrchestratorStore, Wake
 
 log = logging.getLogger("legato.orchestrator")
@@ -25,7 +26,9 @@ async def poll(store: OrchestratorStore, orch: Orchestrator, timers_until: int |
     for message in await store.inbox(BATCH, parts):
         orch.deliver_message(message)
     if timers_until is not None:
-        for eid, timer_id, _ in await store.due_timers(timers_until, BATCH, parts):
+        now = orch.clock.now_ms()
+        for eid, timer_id, fire_at in await store.due_timers(timers_until, BATCH, parts):
+            metrics.timer_fired(now - fire_at)  # a lost callback's timer: late by the sweep
             orch.deliver(eid, TimerDue(timer_id))
         await start_deadlines(store, orch, parts)
 

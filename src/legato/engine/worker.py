@@ -19,11 +19,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections.abc import Iterable
 from typing import Protocol
 
 from legato.core.backoff import RECONNECT
 from legato.core.transition import Task
+from legato.engine import metrics
 from legato.engine.attempts import Attempts
 from legato.engine.local_steps import OnOutcome
 from legato.engine.pause import wait_or_timeout
@@ -139,7 +141,10 @@ class Worker:
                 if step is None:
                     await self._give_back(task)
                     return
+                waited = self.clock.now_ms() - task.available_at
+                began = time.perf_counter()
                 outcome = await self.attempts.execute(step, task)
+                metrics.step_attempt(task.name, outcome.ok, time.perf_counter() - began, waited)
             if task.id in self._abandoned:
                 return  # past the grace period: its lease is given back, no outcome
             if self.on_outcome is not None:

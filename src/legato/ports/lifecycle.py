@@ -6,6 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
+#: ``(jobs, seconds)`` of one commit
+CommitObserver = Callable[[int, float], None]
+
 
 class Lifecycle(Protocol):
     async def open(self) -> None:
@@ -46,4 +49,10 @@ class Lifecycle(Protocol):
 
     def commits(self) -> int:
         """Transactions committed so far (for stats and benchmarks)."""
+        ...
+
+    def observe_commits(self, observer: CommitObserver | None) -> None:
+        """Call ``observer(jobs, seconds)`` after each group commit: how many writes it
+        carried and how long the transaction took (the engine's metrics). Called on whatever
+        thread committed, so it must be cheap and thread-safe."""
         ...

@@ -173,6 +173,36 @@ WHERE t.state = 'ready' AND e.status = 'RUNNING'
   AND (t.available_at > %(now)s OR t.lease_owner IS NULL OR t.lease_expires_at < %(now)s)
 ORDER BY t.available_at, t.id LIMIT %(limit)s;
 
+-- The operator's view of queues and processes (/v1/queues, /v1/cluster, /metrics' gauges),
+-- read when asked. The tasks table holds only outstanding work, so the aggregate is over that.
+-- Ready: may start now and no live lease holds it (a claim would take it); running: held under
+-- a live lease and due; scheduled: due later (a retry's backoff), held or not.
+
+-- name: queue_stats
+SELECT queue,
+       count(*) FILTER (WHERE available_at <= %(now)s
+                          AND (lease_owner IS NULL OR lease_expires_at < %(now)s)),
+       min(available_at) FILTER (WHERE available_at <= %(now)s
+                                   AND (lease_owner IS NULL OR lease_expires_at < %(now)s)),
+       count(*) FILTER (WHERE available_at <= %(now)s AND lease_owner IS NOT NULL
+                          AND lease_expires_at >= %(now)s),
+       count(*) FILTER (WHERE available_at > %(now)s)
+FROM tasks WHERE state = 'ready'
+GROUP BY queue ORDER BY queue;
+
+-- name: live_replicas
+SELECT owner, max(heartbeat_at), sum(parts) FROM (
+    SELECT id AS owner, heartbeat_at, 0 AS parts FROM replicas
+    UNION ALL
+    SELECT owner, 0, 1 FROM partitions WHERE owner IS NOT NULL AND lease_expires_at >= %(now)s
+) AS seen
+GROUP BY owner HAVING max(heartbeat_at) >= %(live_since)s OR sum(parts) > 0
+ORDER BY owner;
+
+-- name: live_workers
+SELECT id, queues, steps, heartbeat_at, expires_at FROM workers
+WHERE expires_at >= %(now)s ORDER BY id;
+
 -- name: executions_to_resume
 SELECT id, workflow, version, status, input, output, error_type, error_message, reason,
        suspend_kind, current_step, seq, created_at, updated_at, closed_at, labels,

@@ -42,9 +42,12 @@ from legato.adapters.rows import (
     inbox_from_row,
     inbox_params,
     list_query,
+    queue_stats_from_row,
+    replica_from_row,
     retrying_from_row,
     task_from_row,
     to_stop,
+    worker_from_row,
     workflow_type_from_row,
     workflow_type_params,
 )
@@ -65,7 +68,8 @@ from legato.ports.api_keys import ApiKey
 from legato.ports.definitions import DefinitionSummary, DefinitionVersion, Put, StoredDefinition
 from legato.ports.events import DeadLetter, EventIngest, Ingested, StoredEvent
 from legato.ports.executions import ExecutionFilter, ExecutionRow, StartResult, WorkflowType
-from legato.ports.inspection import RetryingStep
+from legato.ports.inspection import QueueStats, ReplicaSeen, RetryingStep, WorkerSeen
+from legato.ports.lifecycle import CommitObserver
 from legato.ports.liveness import OwnerInfo
 from legato.ports.membership import LeaseHolder, Takeover
 from legato.ports.schedules import Fire, FireResult, Schedule, ScheduleFire
@@ -85,6 +89,7 @@ class PostgresStore:
         self.pool_size = max(pool_size, writers + 2)
         self._pool: AsyncConnectionPool[Conn] | None = None
         self._writer: PgWriter | None = None
+        self._on_commit: CommitObserver | None = None
         self._locks: dict[str, OwnerLock] = {}
 
     @property
@@ -115,6 +120,7 @@ class PostgresStore:
         pool = await self._open_pool()
         await self.migrate()
         self._writer = PgWriter(pool, QUERIES, self.url, self.writers)
+        self._writer.on_commit = self._on_commit
 
     async def open_reader(self) -> None:
         await self._open_pool()
@@ -181,6 +187,11 @@ class PostgresStore:
 
     def commits(self) -> int:
         return self._writer.commits if self._writer else 0
+
+    def observe_commits(self, observer: CommitObserver | None) -> None:
+        self._on_commit = observer  # for a writer made later (at open)
+        if self._writer is not None:
+            self._writer.on_commit = observer
 
     def submit(self, transition: Transition) -> asyncio.Future[None]:
         return self.writer.submit(transition)
@@ -329,6 +340,16 @@ class PostgresStore:
     ) -> list[RetryingStep]:
         params = {"now": now, "limit": limit, "eid": execution_id}
         return [retrying_from_row(r) for r in await self._read("retrying_steps", params)]
+
+    async def queue_stats(self, now: int) -> list[QueueStats]:
+        return [queue_stats_from_row(r) for r in await self._read("queue_stats", {"now": now})]
+
+    async def live_replicas(self, now: int, live_ms: int) -> list[ReplicaSeen]:
+        params = {"now": now, "live_since": now - live_ms}
+        return [replica_from_row(r) for r in await self._read("live_replicas", params)]
+
+    async def live_workers(self, now: int) -> list[WorkerSeen]:
+        return [worker_from_row(r) for r in await self._read("live_workers", {"now": now})]
 
     # --- inbox -----------------------------------------------------------------------------------
     async def send(self, message: InboxMessage) -> bool:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -73,6 +74,7 @@ class PgWriter:
         self._writers: set[asyncio.Task[None]] = set()
         self.pending = 0
         self.commits = 0
+        self.on_commit: Callable[[int, float], None] | None = None  # (jobs, seconds)
         self.paths: Counter[str] = Counter()  # batches by write path (docs/ARCHITECTURE.md)
 
     def submit(self, job: Job) -> asyncio.Future[Any]:
@@ -104,6 +106,7 @@ class PgWriter:
                     fut.set_result(value)
 
     async def _commit(self, batch: list[_Job]) -> list[_Result]:
+        began = time.perf_counter()
         try:
             async with self.pool.connection() as conn:
                 results = None
@@ -116,6 +119,8 @@ class PgWriter:
                 if results is None:  # ops need their answers mid-way; or a guard fell short
                     results = await self._one_by_one(conn, batch)
             self.commits += 1
+            if self.on_commit is not None:
+                self.on_commit(len(batch), time.perf_counter() - began)
             return results
         except (psycopg.Error, OSError) as exc:
             err = translate(exc, self.url)

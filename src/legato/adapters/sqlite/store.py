@@ -19,9 +19,12 @@ from legato.adapters.rows import (
     inbox_from_row,
     inbox_params,
     list_query,
+    queue_stats_from_row,
+    replica_from_row,
     retrying_from_row,
     task_from_row,
     to_stop,
+    worker_from_row,
     workflow_type_from_row,
     workflow_type_params,
 )
@@ -41,7 +44,8 @@ from legato.ports.api_keys import ApiKey
 from legato.ports.definitions import DefinitionSummary, DefinitionVersion, Put, StoredDefinition
 from legato.ports.events import DeadLetter, EventIngest, Ingested, StoredEvent
 from legato.ports.executions import ExecutionFilter, ExecutionRow, StartResult, WorkflowType
-from legato.ports.inspection import RetryingStep
+from legato.ports.inspection import QueueStats, ReplicaSeen, RetryingStep, WorkerSeen
+from legato.ports.lifecycle import CommitObserver
 from legato.ports.liveness import OwnerInfo
 from legato.ports.membership import LeaseHolder, Takeover
 from legato.ports.schedules import Fire, FireResult, Schedule, ScheduleFire
@@ -158,6 +162,9 @@ class SqliteStore:
 
     def commits(self) -> int:
         return self.writer.commits
+
+    def observe_commits(self, observer: CommitObserver | None) -> None:
+        self.writer.on_commit = observer
 
     def submit(self, transition: Transition) -> asyncio.Future[None]:
         return self.writer.submit(transition)
@@ -297,6 +304,16 @@ class SqliteStore:
     ) -> list[RetryingStep]:
         params = {"now": now, "limit": limit, "eid": execution_id}
         return [retrying_from_row(r) for r in self._read("retrying_steps", params)]
+
+    async def queue_stats(self, now: int) -> list[QueueStats]:
+        return [queue_stats_from_row(r) for r in self._read("queue_stats", {"now": now})]
+
+    async def live_replicas(self, now: int, live_ms: int) -> list[ReplicaSeen]:
+        params = {"now": now, "live_since": now - live_ms}
+        return [replica_from_row(r) for r in self._read("live_replicas", params)]
+
+    async def live_workers(self, now: int) -> list[WorkerSeen]:
+        return [worker_from_row(r) for r in self._read("live_workers", {"now": now})]
 
     # --- inbox -----------------------------------------------------------------------------------
     async def send(self, message: InboxMessage) -> bool:

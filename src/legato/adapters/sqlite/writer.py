@@ -11,6 +11,7 @@ import asyncio
 import queue
 import sqlite3
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -44,6 +45,7 @@ class Writer:
         self._gathering: list[_Job] = []
         self.pending = 0  # jobs submitted and not yet resolved (read by idle detection)
         self.commits = 0
+        self.on_commit: Callable[[int, float], None] | None = None  # (jobs, seconds)
         self.paths: Counter[str] = Counter()  # batches by write path (docs/ARCHITECTURE.md)
 
     def start(self, conn: sqlite3.Connection) -> None:
@@ -114,12 +116,15 @@ class Writer:
     def _commit(self, batch: list[_Job]) -> list[tuple[Any, BaseException | None]]:
         conn = self._conn
         assert conn is not None
+        began = time.perf_counter()
         try:
             results = self._transaction(conn, batch, careful=False)
             if results is None:  # a transition was stale: redo the batch one by one
                 results = self._transaction(conn, batch, careful=True)
                 assert results is not None
             self.commits += 1
+            if self.on_commit is not None:
+                self.on_commit(len(batch), time.perf_counter() - began)
             return results
         except sqlite3.Error as exc:
             if conn.in_transaction:
