@@ -14,17 +14,19 @@ from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
+from rich.json import JSON
 from rich.logging import RichHandler
 from rich.text import Text
 
+from legato.cli.output import make_console
 from legato.cli.serving import log_lifecycle
 from legato.client import DEFAULT_URL, open_store
 from legato.core import codec
 from legato.errors import ConfigurationError, LegatoError
 from legato.ports.store import Store
 
-console = Console()
-err_console = Console(stderr=True, soft_wrap=True)
+console = make_console()
+err_console = Console(stderr=True, soft_wrap=True)  # logs too: a terminal's width
 T = TypeVar("T")
 
 DbOption = Annotated[
@@ -110,4 +112,4 @@ async def print_result(execution_id: str, result: Coroutine[Any, Any, Any]) -> N
         err_console.print(f"error: {exc.error_type}")
         err_console.print(f"cause: {exc.message}")
         raise typer.Exit(1) from None
-    console.print_json(codec.dumps(output, "output"))
+    console.print(JSON(codec.dumps(output, "output")), soft_wrap=True)

@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from legato.cli.backend import ApiKeyOption, ServerOption, open_backend
 from legato.cli.common import DbOption, JsonOption, console, run_command
+from legato.cli.output import make_console
 from legato.client import Client
 from legato.core import codec
 from legato.core.asl.validate import Problem, count_states, validate
@@ -36,7 +36,7 @@ def name_of(file: Path) -> str:
     return file.name.split(".")[0]
 
 
-_out = Console(soft_wrap=True, highlight=False)
+_out = make_console(soft_wrap=True, highlight=False)
 
 
 @definitions_cli.command("validate")

@@ -489,6 +489,24 @@ class PostgresStore:
         rows = await self._read("dead_letters_page", {"at": at, "id": last, "limit": limit})
         return [event_store_rows.dead_letter_from_row(r) for r in rows]
 
+    async def get_dead_letter(self, letter_id: str) -> DeadLetter | None:
+        rows = await self._read("select_dead_letter", {"id": letter_id})
+        return event_store_rows.dead_letter_from_row(rows[0]) if rows else None
+
+    async def redrive_dead_letter(
+        self, letter_id: str, now: int, event: StoredEvent | None, starts: list[NewExecution]
+    ) -> bool:
+        script = event_store_rows.redrive_letter(letter_id, now, event, starts)
+
+        async def op(conn: Conn) -> bool:
+            redriven, written = await driver.run(conn, QUERIES, script)
+            for channel in channels_for(written):  # PENDING ones, tasks no worker holds yet
+                await conn.execute(QUERIES["notify"], (channel,))
+            return bool(redriven)
+
+        done: bool = await self.writer.submit(op)
+        return done
+
     # --- workers ---------------------------------------------------------------------------------
     async def heartbeat_worker(
         self,

@@ -444,6 +444,19 @@ class SqliteStore:
         rows = self._read("dead_letters_page", {"at": at, "id": last, "limit": limit})
         return [event_store_rows.dead_letter_from_row(r) for r in rows]
 
+    async def get_dead_letter(self, letter_id: str) -> DeadLetter | None:
+        rows = self._read("select_dead_letter", {"id": letter_id})
+        return event_store_rows.dead_letter_from_row(rows[0]) if rows else None
+
+    async def redrive_dead_letter(
+        self, letter_id: str, now: int, event: StoredEvent | None, starts: list[NewExecution]
+    ) -> bool:
+        script = event_store_rows.redrive_letter(letter_id, now, event, starts)
+        done: tuple[bool, list[NewExecution]] = await self.writer.submit(
+            lambda c: driver.run(c, QUERIES, script)
+        )
+        return done[0]
+
     # --- workers ---------------------------------------------------------------------------------
     async def heartbeat_worker(
         self,
