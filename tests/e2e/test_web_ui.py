@@ -201,10 +201,48 @@ async def test_a_failed_state_machine_is_seen_failed_and_redriven_from_the_ui(
         await expect(page.locator("#versions tbody tr")).to_have_count(1)
         await shot(page, "definition")
 
-        for name, path in [("schedules", "/schedules"), ("dead-letters", "/dead-letters"),
-                           ("queues", "/queues"), ("cluster", "/cluster")]:  # fmt: skip
-            await page.goto(url + path)
-            await expect(page.locator(f"#{name}")).not_to_be_empty(timeout=WAIT_MS)
-            await expect(page.locator(".error-box")).to_have_count(0)
-            await shot(page, name)
+        # schedules with their next fire times
+        made = await client.post("/v1/schedules", json={
+            "name": "nightly-greeting", "workflow": "greeting", "cron": "0 3 * * *",
+            "timezone": "Europe/Paris", "args": ["night"]})  # fmt: skip
+        assert made.status_code == 201, made.text
+        await page.goto(url + "/schedules")
+        await expect(page.locator("#schedules tbody tr")).to_have_count(1, timeout=WAIT_MS)
+        await expect(page.locator("#schedules .next li")).to_have_count(4)
+        await shot(page, "schedules")
+
+        # a dead letter (the subscription's filter fails), redriven once the filter is fixed
+        signup = {"specversion": "1.0", "id": "u-1", "source": "signup",
+                  "type": "user.signed_up", "data": {"name": "bo"}}  # fmt: skip
+        sub = {"name": "signups", "event_type": "user.signed_up", "workflow": "greeting"}
+        made = await client.post("/v1/subscriptions", json={**sub, "filter": "data.name + 'x'"})
+        assert made.status_code == 201, made.text
+        assert (await client.post("/v1/events", json=signup)).status_code == 202
+        await page.goto(url + "/dead-letters")
+        letter = page.locator("#dead-letters tbody tr")
+        await expect(letter).to_have_count(1, timeout=WAIT_MS)
+        await expect(letter).to_contain_text("filter")
+        await shot(page, "dead-letters")
+        assert (await client.delete("/v1/subscriptions/signups")).status_code == 204
+        fixed = {**sub, "filter": "data.name = 'bo'", "transform": "data.name"}
+        assert (await client.post("/v1/subscriptions", json=fixed)).status_code == 201
+        await letter.locator("button[data-action=redrive]").click()
+        await expect(page.locator(".flash.ok")).to_contain_text("redriven", timeout=WAIT_MS)
+        started = letter.locator(".redriven a")
+        await expect(started).to_have_count(1)
+        await started.click()
+        await expect(page.locator(".page-head .badge")).to_have_text("completed", timeout=WAIT_MS)
+        await expect(page.locator("#picture")).to_contain_text("shout")
+
+        # queues, and the live replica and workers
+        await page.goto(url + "/queues")
+        await expect(page.locator('#queues tr[data-queue="default"]')).to_be_visible(
+            timeout=WAIT_MS
+        )
+        await shot(page, "queues")
+        await page.goto(url + "/cluster")
+        await expect(page.locator("#replicas tbody tr")).to_have_count(1, timeout=WAIT_MS)
+        await expect(page.locator("#workers tbody tr").first).to_contain_text("shout")
+        await shot(page, "cluster")
+        await expect(page.locator(".error-box")).to_have_count(0)
         await page.close()

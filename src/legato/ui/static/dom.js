@@ -153,30 +153,3 @@ export function table(columns, rows, attrs = {}) {
     h("tbody", {}, rows.map((row) => h("tr", row.__attrs || {},
       columns.map((c) => h("td", { class: c.class }, c.cell(row)))))));
 }
-
-// A value of an API row shown by its field's name: *_at / *_time a time, *_seconds a duration.
-export function fieldValue(name, value) {
-  if (value === null || value === undefined) return h("span", { class: "muted" }, "—");
-  if (/(_at|_time|_seen)$/.test(name) && typeof value !== "object") return when(value);
-  if (/_seconds$/.test(name) && typeof value === "number") return duration(value * 1000);
-  if (/_ms$/.test(name) && typeof value === "number") return duration(value);
-  if (Array.isArray(value) && value.every((v) => typeof v !== "object")) return value.join(", ");
-  if (typeof value === "object") return payloadCell(value);
-  return String(value);
-}
-
-export function titleOf(name) {
-  const words = name.replace(/_/g, " ");
-  return words.charAt(0).toUpperCase() + words.slice(1);
-}
-
-// A table of whatever fields the rows have (for API shapes that may grow).
-export function autoTable(rows, { first = [], link: linkOf } = {}) {
-  const names = [];
-  for (const row of rows) for (const k of Object.keys(row)) if (!names.includes(k)) names.push(k);
-  const ordered = [...first.filter((n) => names.includes(n)), ...names.filter((n) => !first.includes(n))];
-  return table(ordered.map((n) => ({
-    title: titleOf(n),
-    cell: (row) => (linkOf && linkOf[n] ? linkOf[n](row) : fieldValue(n, row[n])),
-  })), rows);
-}

@@ -1,12 +1,15 @@
-// Task queues: how many tasks wait, and how long the oldest ready one has waited.
+// Task queues: the tasks that could start now (depth), how long the oldest of them has
+// waited, what runs, what waits for later, and the live workers serving each queue.
 
 import { get } from "../api.js";
-import { autoTable, duration, empty, h } from "../dom.js";
+import { duration, empty, h, table } from "../dom.js";
+
+const SLOW_SECONDS = 60; // an oldest ready task older than this is shown as a warning
 
 function age(q) {
-  const seconds = q.oldest_ready_age_seconds ?? q.oldest_age_seconds ?? q.oldest_task_age_seconds;
-  if (seconds === null || seconds === undefined) return h("span", { class: "muted" }, "—");
-  return h("span", { class: seconds > 60 ? "err-text" : "" }, duration(seconds * 1000));
+  if (!q.depth) return h("span", { class: "muted" }, "—");
+  const text = duration(q.oldest_ready_age_seconds * 1000);
+  return h("span", { class: q.oldest_ready_age_seconds > SLOW_SECONDS ? "err-text" : "" }, text);
 }
 
 export async function render({ root, every }) {
@@ -14,11 +17,17 @@ export async function render({ root, every }) {
   root.replaceChildren(h("div", { class: "page-head" }, h("h1", {}, "Queues")),
     h("section", { class: "panel flush" }, body));
   const load = async () => {
-    const found = await get("/v1/queues");
-    const items = Array.isArray(found) ? found : found.items || found.queues || [];
-    body.replaceChildren(items.length
-      ? autoTable(items, { first: ["name", "depth", "running"], link: { oldest_ready_age_seconds: age, oldest_age_seconds: age } })
-      : empty("No queue has tasks."));
+    const { queues } = await get("/v1/queues");
+    body.replaceChildren(queues.length ? table([
+      { title: "Queue", cell: (q) => h("strong", {}, q.name) },
+      { title: "Depth (ready)", class: "num-strong", cell: (q) => String(q.depth) },
+      { title: "Oldest ready task waited", cell: age },
+      { title: "Running", class: "num-strong", cell: (q) => String(q.running) },
+      { title: "Scheduled later", class: "num-strong", cell: (q) => String(q.scheduled) },
+      { title: "Workers", class: "num-strong", cell: (q) => (q.workers
+        ? String(q.workers) : h("span", { class: "err-text", title: "no live worker serves it" }, "0")) },
+    ], queues.map((q) => Object.assign(q, { __attrs: { "data-queue": q.name } })))
+      : empty("No queue has tasks or workers."));
   };
   await load();
   every(load);
