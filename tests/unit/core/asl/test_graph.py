@@ -47,11 +47,11 @@ def test_states_with_parents_start_and_end() -> None:
     assert g.states == [
         Node("Check", "Check", "Choice", None, True, False),
         Node("Fan", "Fan", "Parallel", None, False, False),
-        Node("A", "A", "Pass", "Fan", True, True),
-        Node("B1", "B1", "Pass", "Fan", True, False),
-        Node("B2", "B2", "Succeed", "Fan", False, True),
+        Node("A", "A", "Pass", "Fan", True, True, 0),
+        Node("B1", "B1", "Pass", "Fan", True, False, 1),
+        Node("B2", "B2", "Succeed", "Fan", False, True, 1),
         Node("Each", "Each", "Map", None, False, True),
-        Node("Item", "Item", "Pass", "Each", True, True),
+        Node("Item", "Item", "Pass", "Each", True, True, 0),
         Node("Bad", "Bad", "Fail", None, False, True),
     ]
 
@@ -59,12 +59,12 @@ def test_states_with_parents_start_and_end() -> None:
 def test_every_kind_of_edge() -> None:
     assert sorted(graph(MACHINE).edges, key=lambda e: (e.source, e.target)) == [
         Edge("B1", "B2", "next"),
-        Edge("Check", "Bad", "default"),
-        Edge("Check", "Fan", "choice"),
+        Edge("Check", "Bad", "default", "Default"),
+        Edge("Check", "Fan", "choice", "$.ok == true"),
         Edge("Each", "Item", "iterator"),
         Edge("Fan", "A", "branch"),
         Edge("Fan", "B1", "branch"),
-        Edge("Fan", "Bad", "catch"),
+        Edge("Fan", "Bad", "catch", "States.ALL"),
         Edge("Fan", "Each", "next"),
     ]
 
@@ -83,9 +83,10 @@ def test_the_legacy_iterator_and_the_json_shape() -> None:
     shape = graph(machine).as_json()
     assert shape["start"] == "M"
     assert shape["states"][1] == {
-        "id": "I", "name": "I", "type": "Pass", "parent": "M", "start": True, "end": True
+        "id": "I", "name": "I", "type": "Pass", "parent": "M", "start": True, "end": True,
+        "branch": 0,
     }  # fmt: skip
-    assert shape["edges"] == [{"source": "M", "target": "I", "kind": "iterator"}]
+    assert shape["edges"] == [{"source": "M", "target": "I", "kind": "iterator", "label": None}]
 
 
 def test_malformed_parts_are_left_out() -> None:

@@ -9,7 +9,6 @@ import {
 import { timeline } from "./timeline.js";
 
 const REDRIVABLE = new Set(["FAILED", "CANCELLED", "TIMED_OUT"]);
-const PROGRESS = ["not_reached", "running", "succeeded", "retried", "caught", "failed"];
 
 function facts(e) {
   const start = toDate(e.created_at);
@@ -142,11 +141,6 @@ function historyTable(events, openSeqs) {
     h("tbody", {}, rows));
 }
 
-function legend() {
-  return h("div", { class: "legend" }, PROGRESS.map((p) =>
-    h("span", { class: `key s-${p}` }, h("i"), p.replace("_", " "))));
-}
-
 export async function render({ root, params, every, current }) {
   const [id] = params;
   const path = `/v1/executions/${seg(id)}`;
@@ -180,7 +174,7 @@ export async function render({ root, params, every, current }) {
   let graphText = "";
   const draw = async (events) => {
     if (e.kind === "state_machine") {
-      if (!picture.firstChild) picture.append(h("h2", {}, "Graph"), legend(), graphBox);
+      if (!picture.firstChild) picture.append(h("h2", {}, "Graph"), graphBox); // the SVG has its legend
       try {
         const svg = await getText(`${path}/graph`, { format: "svg" }, "image/svg+xml");
         if (svg !== graphText) {
