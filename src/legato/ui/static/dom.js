@@ -126,12 +126,25 @@ export function jsonView(value) {
   return h("div", { class: "json" }, tree(value === undefined ? null : value, 0));
 }
 
+// A <details> whose content is built when first opened: a long history stays cheap to draw.
+export function lazyDetails(attrs, summary, build) {
+  const box = h("details", attrs, h("summary", {}, summary));
+  let built = false;
+  const fill = () => {
+    if (built || !box.open) return;
+    built = true;
+    append(box, [build()]);
+  };
+  box.addEventListener("toggle", fill);
+  fill();
+  return box;
+}
+
 // A payload in a table cell: a one-line preview that opens into the full view.
 export function payloadCell(value) {
   if (value === undefined || value === null) return h("span", { class: "muted" }, "—");
   if (typeof value !== "object") return h("code", { class: "inline" }, preview(value));
-  return h("details", { class: "payload" }, h("summary", {}, h("code", {}, preview(value))),
-    jsonView(value));
+  return lazyDetails({ class: "payload" }, h("code", {}, preview(value)), () => jsonView(value));
 }
 
 export function panel(title, ...children) {

@@ -4,7 +4,8 @@
 
 import { ApiError, get, getText, post, seg } from "../api.js";
 import {
-  OPEN, badge, chips, duration, empty, errorBox, h, jsonView, link, localTime, panel, toDate, when,
+  OPEN, badge, chips, duration, empty, errorBox, h, jsonView, lazyDetails, link, localTime, panel,
+  toDate, when,
 } from "../dom.js";
 import { timeline } from "./timeline.js";
 
@@ -122,11 +123,13 @@ function historyTable(events, openSeqs) {
     const meta = Object.fromEntries(Object.entries(ev.meta || {}).filter(([k]) => k !== "traceback"));
     const hasMeta = Object.keys(meta).length > 0;
     const details = ev.payload !== null || hasMeta
-      ? h("details", { class: "payload", open: openSeqs.has(ev.seq), "data-seq": ev.seq },
-        h("summary", {}, h("code", {}, JSON.stringify(ev.payload ?? meta).slice(0, 100))),
-        ev.payload !== null ? h("div", {}, h("div", { class: "sub" }, "payload"), jsonView(ev.payload)) : null,
-        hasMeta ? h("div", {}, h("div", { class: "sub" }, "details"), jsonView(meta)) : null,
-        ev.meta && ev.meta.traceback ? h("pre", { class: "trace" }, ev.meta.traceback) : null)
+      ? lazyDetails({ class: "payload", open: openSeqs.has(ev.seq), "data-seq": ev.seq },
+        h("code", {}, JSON.stringify(ev.payload ?? meta).slice(0, 100)),
+        () => [
+          ev.payload !== null ? h("div", {}, h("div", { class: "sub" }, "payload"), jsonView(ev.payload)) : null,
+          hasMeta ? h("div", {}, h("div", { class: "sub" }, "details"), jsonView(meta)) : null,
+          ev.meta && ev.meta.traceback ? h("pre", { class: "trace" }, ev.meta.traceback) : null,
+        ])
       : h("span", { class: "muted" }, "—");
     return h("tr", { "data-type": ev.type },
       h("td", { class: "num" }, ev.seq),
