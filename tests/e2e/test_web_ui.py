@@ -24,7 +24,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.api_process import serve_api
+from tests.api_process import LEGATO, serve_api
 from tests.conftest import Waiter
 from tests.processes import Processes
 
@@ -246,3 +246,32 @@ async def test_a_failed_state_machine_is_seen_failed_and_redriven_from_the_ui(
         await shot(page, "cluster")
         await expect(page.locator(".error-box")).to_have_count(0)
         await page.close()
+
+
+async def test_a_server_that_requires_keys_asks_for_one(
+    tmp_path: Path, processes: Processes, wait_for: Waiter, browser: Any
+) -> None:
+    db = f"sqlite:///{tmp_path / 'keys.db'}"
+    env = {"LEGATO_DB": db}
+    _, url = await serve_api(processes, wait_for, ["dev", "ui_app:fixed", "--require-keys"],
+                             env=env, name="dev")  # fmt: skip
+    made = subprocess.run([*LEGATO, "keys", "create", "--db", db], capture_output=True,
+                          text=True, check=True)  # fmt: skip
+    key = made.stdout.strip()
+    async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+        started = await client.post("/v1/executions", headers={"Authorization": f"Bearer {key}"},
+                                    json={"workflow": "greeting", "id": "g-1", "args": ["cy"]})  # fmt: skip
+        assert started.status_code == 201, started.text
+    page = await browser.new_page(viewport={"width": 1360, "height": 900})
+    await page.goto(url + "/executions")
+    await expect(page.locator("input[name=key]")).to_be_visible(timeout=WAIT_MS)
+    await shot(page, "api-key")
+    await page.fill("input[name=key]", "lgk_00000000_wrong")
+    await page.click("text=Use this key")
+    await expect(page.locator("input[name=key]")).to_be_visible()  # refused: asked again
+    await page.fill("input[name=key]", key)
+    await page.click("text=Use this key")
+    await expect(page.locator('#executions tr[data-id="g-1"]')).to_be_visible(timeout=WAIT_MS)
+    await page.reload()  # kept in the browser
+    await expect(page.locator('#executions tr[data-id="g-1"]')).to_be_visible(timeout=WAIT_MS)
+    await page.close()

@@ -42,7 +42,10 @@ async function request(method, path, { query, body, accept } = {}) {
     } catch {
       // not a problem document: keep the status text
     }
-    throw new ApiError(response.status, problem);
+    const error = new ApiError(response.status, problem);
+    // whichever page asked, the shell asks for a key (app.js)
+    if (response.status === 401) window.dispatchEvent(new CustomEvent("legato:key-needed", { detail: error }));
+    throw error;
   }
   if (response.status === 204) return null;
   const type = response.headers.get("Content-Type") || "";

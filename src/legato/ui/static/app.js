@@ -59,7 +59,17 @@ document.addEventListener("visibilitychange", () => {
   }
 });
 
+function stopRefreshing() {
+  generation += 1;
+  for (const one of [...refreshers]) {
+    clearTimeout(one.timer);
+    refreshers.delete(one);
+  }
+  return generation;
+}
+
 function keyForm(root, error) {
+  stopRefreshing();
   const input = h("input", { type: "password", name: "key", placeholder: "lgk_…", required: true, size: 40 });
   root.replaceChildren(panel("An API key is needed",
     h("p", {}, "This server requires an API key (", h("code", {}, "legato keys create"),
@@ -76,12 +86,7 @@ function keyForm(root, error) {
 }
 
 async function show() {
-  generation += 1;
-  const view = generation;
-  for (const one of [...refreshers]) {
-    clearTimeout(one.timer);
-    refreshers.delete(one);
-  }
+  const view = stopRefreshing();
   const root = document.getElementById("view");
   const path = location.pathname;
   const found = ROUTES.find(([pattern]) => pattern.test(path));
@@ -108,8 +113,7 @@ async function show() {
     await page.render(context);
   } catch (error) {
     if (view !== generation) return;
-    if (error instanceof ApiError && error.status === 401) keyForm(root, error);
-    else root.replaceChildren(errorBox(error));
+    if (!(error instanceof ApiError && error.status === 401)) root.replaceChildren(errorBox(error));
   }
 }
 
@@ -121,4 +125,5 @@ document.addEventListener("click", (event) => {
   if (a.getAttribute("href") !== location.pathname + location.search) navigate(a.getAttribute("href"));
 });
 window.addEventListener("popstate", show);
+window.addEventListener("legato:key-needed", (event) => keyForm(document.getElementById("view"), event.detail));
 show();
