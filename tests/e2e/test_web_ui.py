@@ -259,8 +259,10 @@ async def test_a_server_that_requires_keys_asks_for_one(
                           text=True, check=True)  # fmt: skip
     key = made.stdout.strip()
     async with httpx.AsyncClient(base_url=url, timeout=60) as client:
-        started = await client.post("/v1/executions", headers={"Authorization": f"Bearer {key}"},
-                                    json={"workflow": "greeting", "id": "g-1", "args": ["cy"]})  # fmt: skip
+        start = {"workflow": "greeting", "id": "g-1", "args": ["cy"]}
+        started = await client.post(
+            "/v1/executions", headers={"Authorization": f"Bearer {key}"}, json=start
+        )
         assert started.status_code == 201, started.text
     page = await browser.new_page(viewport={"width": 1360, "height": 900})
     await page.goto(url + "/executions")
