@@ -1,6 +1,6 @@
 """``/v1/definitions``: state machine definitions stored in the database, versioned and
-content-hashed (``legato.ports.definitions``); validation without storing; a definition's
-graph for drawing it.
+content-hashed (``legato.ports.definitions``); validation without storing. A definition's
+graph (``/v1/definitions/{name}/graph``) is in ``graphs``.
 
 A body is the definition as JSON or YAML (by ``Content-Type``). Storing the same content again
 answers the version it already is (200, ``created: false``); a version given that exists with
@@ -17,9 +17,7 @@ from pydantic import BaseModel
 
 from legato.api.deps import LegatoApp
 from legato.api.problems import Problem, problem_responses
-from legato.core import codec
 from legato.core.asl.definition import parse_definition
-from legato.core.asl.graph import graph
 from legato.core.asl.validate import count_states, validate
 from legato.core.definitions import check_name, check_version
 from legato.core.events import JSON
@@ -89,29 +87,6 @@ class Validation(BaseModel):
     valid: bool
     states: int
     problems: list[PathProblem]
-
-
-class GraphState(BaseModel):
-    id: str
-    name: str
-    type: str
-    parent: str | None
-    start: bool
-    end: bool
-
-
-class GraphEdge(BaseModel):
-    source: str
-    target: str
-    kind: str
-
-
-class Graph(BaseModel):
-    name: str
-    version: str
-    start: str | None
-    states: list[GraphState]
-    edges: list[GraphEdge]
 
 
 async def _definition(request: Request) -> dict[str, JSON]:
@@ -211,11 +186,3 @@ async def versions(name: str, app: LegatoApp) -> Versions:
 async def one_version(name: str, version: str, app: LegatoApp) -> Definition:
     """One version of a definition."""
     return Definition(**(await app.get_definition(name, version)).as_json())
-
-
-@router.get("/{name}/graph", response_model=Graph, responses=problem_responses(404))
-async def definition_graph(name: str, app: LegatoApp, version: str | None = None) -> Graph:
-    """A definition's states (nested ones with their ``parent``) and the edges between them."""
-    stored = await app.get_definition(name, version)
-    shape = graph(codec.loads(stored.definition)).as_json()
-    return Graph(name=stored.name, version=stored.version, **shape)

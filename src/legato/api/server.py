@@ -16,6 +16,7 @@ from legato.api import (
     definitions,
     events,
     executions,
+    graphs,
     health,
     metrics,
     problems,
@@ -33,6 +34,7 @@ from legato.client import App
 ROUTERS: list[APIRouter] = [
     health.router,
     definitions.router,
+    graphs.router,
     executions.router,
     workflows.router,
     tokens.router,
