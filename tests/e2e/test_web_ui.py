@@ -142,6 +142,17 @@ async def test_a_failed_state_machine_is_seen_failed_and_redriven_from_the_ui(
         await expect(rows.first).to_have_attribute("data-id", "greet-ann")
         await shot(page, "executions-label")
 
+        # live: an execution started meanwhile shows up without a reload
+        more = {"workflow": "greeting", "id": "greet-cy", "args": ["cy"], "labels": {"team": "ops"}}
+        assert (await client.post("/v1/executions", json=more)).status_code == 201
+        await expect(rows).to_have_count(2, timeout=WAIT_MS)
+        await expect(rows.first).to_have_attribute("data-id", "greet-cy")  # newest first
+
+        # by workflow, through the link on a definition's row
+        await page.goto(url + "/executions?workflow=checkout")
+        await expect(rows).to_have_count(1, timeout=WAIT_MS)
+        await expect(rows.first).to_have_attribute("data-id", "order-1")
+
         # the failed execution's page: Charge drawn failed, the error shown
         await page.goto(url + "/executions")
         await page.click('#executions a[href="/executions/order-1"]')
