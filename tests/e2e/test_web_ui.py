@@ -182,6 +182,12 @@ async def test_a_failed_state_machine_is_seen_failed_and_redriven_from_the_ui(
         await expect(page.locator("#history tr[data-type=ExecutionRedriven]")).to_have_count(1)
         await expect(page.locator("button[data-action=redrive]")).to_be_disabled()
         await shot(page, "execution-redriven")
+        await charge.click()  # the history of that state only
+        await expect(page.locator('#history tr[data-state="Ship"]').first).to_be_hidden()
+        await expect(page.locator("#history tr[data-type=StepFailed]")).to_be_visible()
+        await shot(page, "execution-state-history")
+        await page.click(".only-bar button")
+        await expect(page.locator('#history tr[data-state="Ship"]').first).to_be_visible()
         assert (await client.get("/v1/executions/order-1")).json()["output"]["charged"] == {
             "order": "o-1", "paid": 30}  # fmt: skip
 

@@ -116,10 +116,31 @@ function eventClass(type) {
   return found ? EVENT_CLASS[found] : "";
 }
 
+// The state each event happened in: from a StateEntered to its StateExited (a state
+// machine's events; in a Parallel's branches, the one entered last).
+function statesOf(events) {
+  const open = [];
+  return events.map((ev) => {
+    if (ev.type === "StateEntered") {
+      const again = open.indexOf(ev.name); // entered again (a redrive, a retry of a branch)
+      if (again >= 0) open.splice(again, 1);
+      open.push(ev.name);
+    }
+    const state = open.length ? open[open.length - 1] : null;
+    if (ev.type === "StateExited") {
+      const at = open.lastIndexOf(ev.name);
+      if (at >= 0) open.splice(at, 1);
+      return ev.name;
+    }
+    return state;
+  });
+}
+
 function historyTable(events, openSeqs) {
   if (!events.length) return empty("No events yet.");
   const t0 = events[0].ts;
-  const rows = events.map((ev) => {
+  const states = statesOf(events);
+  const rows = events.map((ev, i) => {
     const meta = Object.fromEntries(Object.entries(ev.meta || {}).filter(([k]) => k !== "traceback"));
     const hasMeta = Object.keys(meta).length > 0;
     const details = ev.payload !== null || hasMeta
@@ -131,7 +152,7 @@ function historyTable(events, openSeqs) {
           ev.meta && ev.meta.traceback ? h("pre", { class: "trace" }, ev.meta.traceback) : null,
         ])
       : h("span", { class: "muted" }, "—");
-    return h("tr", { "data-type": ev.type },
+    return h("tr", { "data-type": ev.type, "data-state": states[i] ?? undefined },
       h("td", { class: "num" }, ev.seq),
       h("td", { class: "num", title: localTime(ev.ts) }, `+${duration(ev.ts - t0) || "0 ms"}`),
       h("td", {}, h("span", { class: `ev ${eventClass(ev.type)}` }, ev.type)),
@@ -173,6 +194,24 @@ export async function render({ root, params, every, current }) {
   root.replaceChildren(h("p", { class: "crumbs" }, link("/executions", "Executions"), " / ", h("span", { class: "mono" }, id)),
     head, flashBox, factsBox, errorSlot, picture, io, historyBox);
 
+  // a click on a state of the graph shows only the history of that state
+  let only = null;
+  const onlyBar = h("div", { class: "only-bar", hidden: true });
+  const showOnly = (state) => {
+    only = state;
+    for (const row of historyBox.querySelectorAll("#history tbody tr")) {
+      row.hidden = only !== null && row.dataset.state !== only;
+    }
+    for (const g of graphBox.querySelectorAll("g.state")) g.classList.toggle("selected", g.dataset.state === only);
+    onlyBar.hidden = only === null;
+    onlyBar.replaceChildren("Events of state ", h("strong", {}, only ?? ""), " ",
+      h("button", { type: "button", onclick: () => showOnly(null) }, "Show all"));
+  };
+  graphBox.addEventListener("click", (event) => {
+    const g = event.target.closest("g.state");
+    if (g && !g.classList.contains("group")) showOnly(g.dataset.state === only ? null : g.dataset.state);
+  });
+
   let shown = "";
   let graphText = "";
   const draw = async (events) => {
@@ -184,7 +223,10 @@ export async function render({ root, params, every, current }) {
           graphText = svg;
           const doc = new DOMParser().parseFromString(svg, "image/svg+xml");
           const el = doc.documentElement;
-          if (el && el.nodeName === "svg") graphBox.replaceChildren(document.importNode(el, true));
+          if (el && el.nodeName === "svg") {
+            graphBox.replaceChildren(document.importNode(el, true));
+            showOnly(only);
+          }
           else graphBox.replaceChildren(errorBox(new Error("the graph could not be read")));
         }
       } catch (error) {
@@ -211,7 +253,8 @@ export async function render({ root, params, every, current }) {
       panel("Output", e.status === "COMPLETED" ? jsonView(e.output) : empty(OPEN.has(e.status) ? "Not finished yet." : "No output.")),
     );
     const openSeqs = new Set([...historyBox.querySelectorAll("details[data-seq][open]")].map((d) => Number(d.dataset.seq)));
-    historyBox.replaceChildren(h("h2", {}, `History (${events.length} events)`), historyTable(events, openSeqs));
+    historyBox.replaceChildren(h("h2", {}, `History (${events.length} events)`), onlyBar, historyTable(events, openSeqs));
+    showOnly(only);
   };
   await refresh();
   every(async () => {
