@@ -262,6 +262,20 @@ async def test_a_failed_state_machine_is_seen_failed_and_redriven_from_the_ui(
         await expect(page.locator("#workers tbody tr").first).to_contain_text("shout")
         await shot(page, "cluster")
         await expect(page.locator(".error-box")).to_have_count(0)
+
+        # cursor paging: 52 executions are a page of 50 and an older page of 2
+        for i in range(52):
+            start = {"workflow": "wrap", "id": f"batch-{i:02}", "args": [str(i)],
+                     "labels": {"batch": "b"}}  # fmt: skip
+            assert (await client.post("/v1/executions", json=start)).status_code == 201
+        await page.goto(url + "/executions?label=batch%3Db")
+        await expect(rows).to_have_count(50, timeout=WAIT_MS)
+        await page.click("text=Older →")
+        await expect(page).to_have_url(re.compile(r"cursor="))
+        await expect(rows).to_have_count(2)
+        await expect(rows.first).to_have_attribute("data-id", "batch-01")
+        await page.click("text=← Newest")
+        await expect(rows).to_have_count(50)
         await page.close()
 
 
