@@ -217,6 +217,11 @@ async def test_a_failed_state_machine_is_seen_failed_and_redriven_from_the_ui(
         await expect(page.locator('#graph g.state[data-state="Charge"]')).to_be_visible()
         await expect(page.locator("#versions tbody tr")).to_have_count(1)
         await shot(page, "definition")
+        async with page.expect_download() as downloading:
+            await page.click("button[data-format=mermaid]")
+        saved = tmp_path / "checkout.mmd"
+        await (await downloading.value).save_as(saved)
+        assert "Charge" in saved.read_text()
 
         # schedules with their next fire times
         made = await client.post("/v1/schedules", json={

@@ -3,6 +3,19 @@
 import { get, getText, seg } from "../api.js";
 import { errorBox, h, jsonView, link, panel, table, when } from "../dom.js";
 
+const EXPORTS = [["svg", "svg", "SVG"], ["dot", "dot", "Graphviz"], ["mermaid", "mmd", "Mermaid"]];
+
+// Fetched (with the API key, if any) and handed to the browser as a file.
+async function download(name, version, format, ext) {
+  const text = await getText(`/v1/definitions/${seg(name)}/graph`, { format, version }, "*/*");
+  const url = URL.createObjectURL(new Blob([text], { type: "text/plain" }));
+  const a = h("a", { href: url, download: `${name}-v${version}.${ext}` });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
 export async function render({ root, params, query }) {
   const [name] = params;
   const version = query.get("version") || undefined;
@@ -15,7 +28,10 @@ export async function render({ root, params, query }) {
     h("p", { class: "crumbs" }, link("/definitions", "Definitions"), " / ", name),
     h("div", { class: "page-head" }, h("h1", {}, name), h("span", { class: "tag" }, `version ${shown.version}`),
       link(`/executions?workflow=${seg(name)}`, "Its executions →")),
-    h("section", { class: "panel" }, h("h2", {}, "Graph"), graph),
+    h("section", { class: "panel" }, h("div", { class: "panel-head" }, h("h2", {}, "Graph"),
+      h("span", { class: "exports" }, "Download ", EXPORTS.map(([format, ext, label]) =>
+        h("button", { type: "button", "data-format": format, onclick: () => download(name, shown.version, format, ext) }, label)))),
+    graph),
     h("div", { class: "columns" },
       panel("Versions", table([
         { title: "Version", cell: (v) => (v.version === shown.version ? h("strong", {}, v.version) : link(`/definitions/${seg(name)}?version=${seg(v.version)}`, v.version)) },
