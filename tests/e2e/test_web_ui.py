@@ -210,6 +210,18 @@ async def test_a_failed_state_machine_is_seen_failed_and_redriven_from_the_ui(
         await expect(page.locator(".page-head .badge")).to_have_text("completed", timeout=WAIT_MS)
         await expect(page.locator("#history tr[data-type=SignalReceived]")).to_have_count(1)
 
+        # terminated from its page, with a reason
+        stuck = {"workflow": "approval", "id": "approve-8", "args": ["o-8"]}
+        assert (await client.post("/v1/executions", json=stuck)).status_code == 201
+        await page.goto(url + "/executions/approve-8")
+        await page.click("button[data-action=terminate]")
+        await page.fill("dialog input[name=reason]", "order withdrawn")
+        await page.click("dialog button[type=submit]")
+        await expect(page.locator(".page-head .badge")).to_have_text("terminated", timeout=WAIT_MS)
+        await expect(page.locator(".flash.ok")).to_have_text("Terminated.")
+        await expect(page.locator("button[data-action=signal]")).to_be_disabled()
+        assert (await client.get("/v1/executions/approve-8")).json()["reason"] == "order withdrawn"
+
         await page.goto(url + "/definitions")
         await expect(page.locator('#definitions a[href="/definitions/checkout"]')).to_be_visible()
         await shot(page, "definitions")

@@ -17,7 +17,7 @@ function facts(e) {
   const rows = [
     ["Workflow", e.kind === "state_machine"
       ? link(`/definitions/${seg(e.workflow)}?version=${seg(e.version)}`, e.workflow)
-      : e.workflow],
+      : link(`/executions?workflow=${seg(e.workflow)}`, e.workflow)],
     ["Version", e.version],
     ["Kind", e.kind === "state_machine" ? "state machine" : e.kind === "code" ? "code workflow" : "unknown"],
     ["Started", h("span", {}, localTime(e.created_at), " (", when(e.created_at), ")")],
@@ -57,10 +57,10 @@ function dialog(title, fields, submit) {
 }
 
 function actions(e, path, refresh, flash) {
-  const act = async (what, body) => {
+  const act = async (what, body, done) => {
     try {
       await post(`${path}/${what}`, body);
-      flash(`${what} sent`, "ok");
+      flash(done, "ok");
     } catch (error) {
       flash(error.message, "bad");
     }
@@ -71,7 +71,8 @@ function actions(e, path, refresh, flash) {
       ? "Terminate ends the execution at once: no more of its code runs."
       : "Cancel asks the execution to stop: its code sees Cancelled and may clean up."),
     h("label", { class: "stack" }, "Reason (optional)", h("input", { name: "reason", size: 50 })),
-  ], async (form) => act(what, { reason: form.elements.reason.value || null }));
+  ], async (form) => act(what, { reason: form.elements.reason.value || null },
+    what === "terminate" ? "Terminated." : "Cancellation requested: its code sees Cancelled."));
   const signal = () => dialog("Send signal", [
     h("label", { class: "stack" }, "Signal name", h("input", { name: "name", required: true, size: 40 })),
     h("label", { class: "stack" }, "Payload (JSON, optional)", h("textarea", { name: "payload", rows: 5, cols: 50, class: "mono" })),
@@ -85,15 +86,16 @@ function actions(e, path, refresh, flash) {
         throw new Error(`the payload is not JSON: ${error.message}`);
       }
     }
-    await act(`signals/${seg(form.elements.name.value.trim())}`, { payload });
+    const name = form.elements.name.value.trim();
+    await act(`signals/${seg(name)}`, { payload }, `Signal "${name}" sent.`);
   });
   const open = OPEN.has(e.status);
   return h("div", { class: "actions" },
     h("button", { onclick: signal, disabled: !open, "data-action": "signal" }, "Signal…"),
     h("button", { onclick: withReason("cancel", "Cancel"), disabled: !open, "data-action": "cancel" }, "Cancel…"),
     h("button", { onclick: withReason("terminate", "Terminate"), disabled: !open, class: "danger", "data-action": "terminate" }, "Terminate…"),
-    h("button", { onclick: () => act("redrive"), disabled: !REDRIVABLE.has(e.status), class: "primary", "data-action": "redrive", title: "Continue from where it failed, with the code now registered" }, "Redrive"),
-    h("button", { onclick: () => act("resume"), disabled: e.status !== "SUSPENDED", "data-action": "resume", title: "Retry a suspended execution with the code now running" }, "Resume"));
+    h("button", { onclick: () => act("redrive", undefined, "Redriven: it goes on from where it failed."), disabled: !REDRIVABLE.has(e.status), class: "primary", "data-action": "redrive", title: "Continue from where it failed, with the code now registered" }, "Redrive"),
+    h("button", { onclick: () => act("resume", undefined, "Resumed with the code now running."), disabled: e.status !== "SUSPENDED", "data-action": "resume", title: "Retry a suspended execution with the code now running" }, "Resume"));
 }
 
 function failure(e, events) {

@@ -3,7 +3,7 @@
 
 import { get } from "../api.js";
 import {
-  STATUSES, badge, chips, duration, empty, errorBox, h, link, panel, table, toDate, when,
+  STATUSES, badge, chips, duration, empty, errorBox, h, link, localTime, panel, table, toDate, when,
 } from "../dom.js";
 
 const PAGE_SIZE = 50;
@@ -52,7 +52,7 @@ function rows(items) {
     { title: "Status", cell: (e) => badge(e.status) },
     { title: "Workflow", cell: (e) => h("span", {}, e.workflow, h("span", { class: "muted" }, ` v${e.version}`)) },
     { title: "Labels", cell: (e) => chips(e.labels) },
-    { title: "Started", cell: (e) => when(e.created_at) },
+    { title: "Started", cell: (e) => h("span", { class: "stamp" }, localTime(e.created_at), h("span", { class: "muted" }, when(e.created_at))) },
     { title: "Took", cell: (e) => (e.closed_at ? closedIn(e) : h("span", { class: "muted" }, "open")) },
     {
       title: "Where",
