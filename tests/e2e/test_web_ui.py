@@ -29,8 +29,6 @@ from tests.conftest import Waiter
 from tests.processes import Processes
 
 playwright_api = pytest.importorskip("playwright.async_api")
-Browser = playwright_api.Browser
-Page = playwright_api.Page
 expect = playwright_api.expect
 
 CHROMIUM = Path("/usr/bin/chromium")
