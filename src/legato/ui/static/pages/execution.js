@@ -176,7 +176,8 @@ export async function render({ root, params, every, current }) {
   } catch (error) {
     if (error instanceof ApiError && error.status === 404) {
       root.replaceChildren(h("div", { class: "page-head" }, h("h1", {}, "Execution not found")),
-        panel(null, h("p", {}, "No execution has the id ", h("code", {}, id), "."), link("/executions", "← All executions")));
+        panel(null, h("p", {}, "No execution with the id ", h("code", {}, id), " was found."),
+          h("p", { class: "muted" }, error.message), link("/executions", "← All executions")));
       return;
     }
     throw error;
