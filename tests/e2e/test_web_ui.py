@@ -146,6 +146,13 @@ async def test_a_failed_state_machine_is_seen_failed_and_redriven_from_the_ui(
         await expect(rows).to_have_count(2, timeout=WAIT_MS)
         await expect(rows.first).to_have_attribute("data-id", "greet-cy")  # newest first
 
+        # by start time: none before 2000; every one so far in the last 15 minutes
+        await page.goto(url + "/executions?since=custom&to=2000-01-01T00%3A00")
+        await expect(page.locator(".empty")).to_have_text("No execution matches these filters.")
+        await page.select_option("select[name=since]", "15m")
+        await page.click("form.filters button.primary")
+        await expect(rows).to_have_count(6, timeout=WAIT_MS)  # 4 started, 2 children
+
         # by workflow, through the link on a definition's row
         await page.goto(url + "/executions?workflow=checkout")
         await expect(rows).to_have_count(1, timeout=WAIT_MS)
