@@ -28,6 +28,7 @@ from legato.api import (
 )
 from legato.api.body_limit import BodyLimit
 from legato.api.keys import RequireKeys, document, store_cache
+from legato.api.path_ids import KeepEncodedSlashes
 from legato.api.settings import ApiSettings
 from legato.client import App
 
@@ -70,6 +71,7 @@ def create_api(app: App, settings: ApiSettings | None = None) -> FastAPI:
     for router in ROUTERS:
         api.include_router(router)
     api.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    api.add_middleware(KeepEncodedSlashes)  # a child's id (parent/3) in a path
     if settings.keys_required:  # outermost: a request without a key learns nothing else
         api.state.keys = store_cache(app)
         api.add_middleware(RequireKeys, cache=api.state.keys)
