@@ -116,6 +116,8 @@ async def test_a_failed_state_machine_is_seen_failed_and_redriven_from_the_ui(
         await settled(client, "greet-ann", "COMPLETED")
 
         page = await browser.new_page(viewport={"width": 1360, "height": 900})
+        errors: list[Any] = []
+        page.on("pageerror", lambda error: errors.append(error))  # one the page did not catch
         await page.goto(url + "/")
         rows = page.locator("#executions tbody tr")
         await expect(page.locator('#executions tr[data-id="order-1"] .badge')).to_have_text(
@@ -303,6 +305,7 @@ async def test_a_failed_state_machine_is_seen_failed_and_redriven_from_the_ui(
         await page.click("text=← Newest")
         await expect(rows).to_have_count(50)
         await page.close()
+        assert not errors, errors
 
 
 async def test_a_server_that_requires_keys_asks_for_one(
