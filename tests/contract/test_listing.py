@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from legato.adapters import rows
 from legato.adapters.postgres import PostgresStore
 from legato.client import open_store
 from legato.core import decide
@@ -172,3 +173,24 @@ async def test_labels_of_many_starts_committed_together(store: Store) -> None:
         assert paths is not None and paths["pipeline"] >= 1
     odd = await store.list_executions(limit=100, filters=ExecutionFilter(labels={"group": "1"}))
     assert [r.id for r in odd] == [f"g{i:02}" for i in range(39, 0, -2)]
+
+
+@pytest.mark.parametrize("scan", [2, 5, 100])
+async def test_labels_with_a_status_page_the_same_whichever_query_finds_them(
+    store: Store, scan: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The newest ``scan`` rows of the status are looked at first; a page not full there is
+    asked of the label-driven query. Every page size and scan length lists the same rows."""
+    monkeypatch.setattr(rows, "STATUS_FIRST_SCAN", scan)
+    for i in range(12):
+        label = '{"region":"eu"}' if i % 3 else '{"region":"us"}'
+        await _start(store, f"x{i:02d}", 1_000 + i, labels=label)
+        if i % 2:
+            await _close(store, f"x{i:02d}", 2_000 + i)
+    eu_pending = [f"x{i:02d}" for i in reversed(range(12)) if i % 3 and not i % 2]
+    assert eu_pending == ["x10", "x08", "x04", "x02"]
+    eu_done = [f"x{i:02d}" for i in reversed(range(12)) if i % 3 and i % 2]
+    for size in (1, 2, 3, 10):
+        for status, expected in ((Status.PENDING, eu_pending), (Status.COMPLETED, eu_done)):
+            eu = ExecutionFilter(labels={"region": "eu"})
+            assert await _all_pages(store, size, status=status, filters=eu) == expected

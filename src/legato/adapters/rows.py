@@ -100,16 +100,27 @@ def to_stop(asked: list[str], renewed: Sequence[Sequence[Any]]) -> list[str]:
     return [task_id for task_id in asked if task_id not in kept]
 
 
+#: rows of a status a labelled list looks at first (``list_executions_by_status_first``)
+STATUS_FIRST_SCAN = 2_000
+
+
 def list_query(
     status: Status | None,
     workflow: str | None,
     limit: int,
     filters: ExecutionFilter | None,
     cursor: str | None,
-) -> tuple[str, dict[str, Any]]:
-    """The query and its parameters: ``list_executions_labelled`` (driven by the first
-    label's index rows), ``_by_status``, ``_by_workflow`` (on those columns' indexes), or
-    ``list_executions`` (newest first on ``executions_newest``)."""
+) -> list[tuple[str, dict[str, Any]]]:
+    """The queries to ask in turn, each with its parameters, until one returns a full page
+    (``limit`` rows) or the last has answered: ``list_executions_labelled`` (driven by the
+    first label's index rows), ``_by_status``, ``_by_workflow`` (on those columns' indexes),
+    or ``list_executions`` (newest first on ``executions_newest``).
+
+    With labels and a status, the newest ``STATUS_FIRST_SCAN`` executions of the status are
+    looked at first: a rare status with a common label (TIMED_OUT in region eu) would make the
+    label-driven query read every execution of the label, and neither database knows which is
+    rarer (SQLite keeps no statistics of values). A full page found among those rows is the
+    page, as both orders are newest first; otherwise the label-driven query answers."""
     f = filters or ExecutionFilter()
     c_at, c_id = parse_cursor(cursor) if cursor else (None, None)
     labels = dict(f.labels or {})
@@ -128,12 +139,15 @@ def list_query(
     }
     if not labels:  # the query whose index serves the filter given
         if status is not None:
-            return "list_executions_by_status", params
+            return [("list_executions_by_status", params)]
         if workflow is not None:
-            return "list_executions_by_workflow", params
-        return "list_executions", params
+            return [("list_executions_by_workflow", params)]
+        return [("list_executions", params)]
     key, value = next(iter(labels.items()))
-    return "list_executions_labelled", {**params, "key": key, "value": value}
+    labelled = ("list_executions_labelled", {**params, "key": key, "value": value})
+    if status is None:
+        return [labelled]
+    return [("list_executions_by_status_first", {**params, "scan": STATUS_FIRST_SCAN}), labelled]
 
 
 def workflow_type_params(t: WorkflowType, now: int) -> dict[str, Any]:

@@ -120,6 +120,32 @@ WHERE (%(status)s::text IS NULL OR status = %(status)s)
   AND (%(c_at)s::bigint IS NULL OR created_at < %(c_at)s OR id < %(c_id)s)
 ORDER BY created_at DESC, id DESC LIMIT %(limit)s;
 
+-- name: list_executions_by_status_first
+-- With labels and a status: the newest (scan) executions of the status (on its index), then
+-- the other filters. A full page found there is the page; else the store asks
+-- list_executions_labelled (adapters/rows.py, list_query).
+SELECT id, workflow, version, status, input, output, error_type, error_message, reason,
+       suspend_kind, current_step, seq, created_at, updated_at, closed_at, labels,
+       started_by
+FROM (
+    SELECT id, workflow, version, status, input, output, error_type, error_message, reason,
+           suspend_kind, current_step, seq, created_at, updated_at, closed_at, labels,
+           started_by
+    FROM executions
+    WHERE status = %(status)s
+      AND created_at >= coalesce(%(started_after)s::bigint, 0)
+      AND created_at < coalesce(%(started_before)s::bigint, 9223372036854775807)
+      AND created_at <= coalesce(%(c_at)s::bigint, 9223372036854775807)
+      AND (%(c_at)s::bigint IS NULL OR created_at < %(c_at)s OR id < %(c_id)s)
+    ORDER BY created_at DESC, id DESC LIMIT %(scan)s
+) AS newest
+WHERE (%(workflow)s::text IS NULL OR workflow = %(workflow)s)
+  AND (%(version)s::text IS NULL OR version = %(version)s)
+  AND (%(closed_after)s::bigint IS NULL OR closed_at >= %(closed_after)s)
+  AND (%(closed_before)s::bigint IS NULL OR closed_at < %(closed_before)s)
+  AND (%(labels)s::jsonb IS NULL OR labels::jsonb @> %(labels)s::jsonb)
+ORDER BY created_at DESC, id DESC LIMIT %(limit)s;
+
 -- name: list_executions_labelled
 -- The same, driven by one of the labels asked for (its index rows are in created_at order).
 SELECT e.id, e.workflow, e.version, e.status, e.input, e.output, e.error_type, e.error_message,

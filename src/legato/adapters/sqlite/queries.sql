@@ -127,6 +127,35 @@ WHERE (:status IS NULL OR status = :status)
   AND (:c_at IS NULL OR created_at < :c_at OR id < :c_id)
 ORDER BY created_at DESC, id DESC LIMIT :limit;
 
+-- name: list_executions_by_status_first
+-- With labels and a status: the newest (scan) executions of the status (on its index), then
+-- the other filters. A full page found there is the page; else the store asks
+-- list_executions_labelled (adapters/rows.py, list_query).
+SELECT id, workflow, version, status, input, output, error_type, error_message, reason,
+       suspend_kind, current_step, seq, created_at, updated_at, closed_at, labels,
+       started_by
+FROM (
+    SELECT id, workflow, version, status, input, output, error_type, error_message, reason,
+           suspend_kind, current_step, seq, created_at, updated_at, closed_at, labels,
+           started_by
+    FROM executions
+    WHERE status = :status
+      AND created_at >= coalesce(:started_after, 0)
+      AND created_at < coalesce(:started_before, 9223372036854775807)
+      AND created_at <= coalesce(:c_at, 9223372036854775807)
+      AND (:c_at IS NULL OR created_at < :c_at OR id < :c_id)
+    ORDER BY created_at DESC, id DESC LIMIT :scan
+) AS newest
+WHERE (:workflow IS NULL OR workflow = :workflow)
+  AND (:version IS NULL OR version = :version)
+  AND (:closed_after IS NULL OR closed_at >= :closed_after)
+  AND (:closed_before IS NULL OR closed_at < :closed_before)
+  AND (:labels IS NULL OR NOT EXISTS (
+      SELECT 1 FROM json_each(:labels) m WHERE NOT EXISTS (
+          SELECT 1 FROM json_each(coalesce(labels, '{}')) x
+          WHERE x.key = m.key AND x.value = m.value)))
+ORDER BY created_at DESC, id DESC LIMIT :limit;
+
 -- name: list_executions_labelled
 -- The same, driven by one of the labels asked for (its index rows are in created_at order).
 SELECT e.id, e.workflow, e.version, e.status, e.input, e.output, e.error_type, e.error_message,

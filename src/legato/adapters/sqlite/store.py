@@ -246,8 +246,11 @@ class SqliteStore:
         filters: ExecutionFilter | None = None,
         cursor: str | None = None,
     ) -> list[ExecutionRow]:
-        name, params = list_query(status, workflow, limit, filters, cursor)
-        return [execution_from_row(r) for r in self._read(name, params)]
+        for name, params in list_query(status, workflow, limit, filters, cursor):
+            rows = self._read(name, params)
+            if len(rows) == limit:
+                break
+        return [execution_from_row(r) for r in rows]
 
     async def record_workflow_types(self, types: list[WorkflowType], now: int) -> None:
         rows = [workflow_type_params(t, now) for t in types]
