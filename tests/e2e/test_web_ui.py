@@ -210,6 +210,7 @@ async def test_a_failed_state_machine_is_seen_failed_and_redriven_from_the_ui(
         await expect(page).to_have_url(url + "/executions/greet-ann%2F3")
         await expect(page.locator(".page-head h1")).to_have_text("greet-ann/3")
         await expect(page.locator(".page-head .badge")).to_have_text("completed")
+        await expect(page.locator('dl.facts a[href="/executions/greet-ann"]')).to_be_visible()
 
         # a signal sent from the page ends the waiting one
         await page.goto(url + "/executions/approve-7")
@@ -220,6 +221,15 @@ async def test_a_failed_state_machine_is_seen_failed_and_redriven_from_the_ui(
         await page.click("dialog button[type=submit]")
         await expect(page.locator(".page-head .badge")).to_have_text("completed", timeout=WAIT_MS)
         await expect(page.locator("#history tr[data-type=SignalReceived]")).to_have_count(1)
+
+        # cancelled from its page: its code sees Cancelled; a cancelled one may be redriven
+        waiting = {"workflow": "approval", "id": "approve-9", "args": ["o-9"]}
+        assert (await client.post("/v1/executions", json=waiting)).status_code == 201
+        await page.goto(url + "/executions/approve-9")
+        await page.click("button[data-action=cancel]")
+        await page.click("dialog button[type=submit]")
+        await expect(page.locator(".page-head .badge")).to_have_text("cancelled", timeout=WAIT_MS)
+        await expect(page.locator("button[data-action=redrive]")).to_be_enabled()
 
         # terminated from its page, with a reason
         stuck = {"workflow": "approval", "id": "approve-8", "args": ["o-8"]}

@@ -11,7 +11,7 @@ import { timeline } from "./timeline.js";
 
 const REDRIVABLE = new Set(["FAILED", "CANCELLED", "TIMED_OUT"]);
 
-function facts(e) {
+function facts(e, events) {
   const start = toDate(e.created_at);
   const end = toDate(e.closed_at);
   const rows = [
@@ -24,6 +24,8 @@ function facts(e) {
     ["Closed", e.closed_at ? h("span", {}, localTime(e.closed_at), ` — took ${duration(end - start)}`) : h("span", { class: "muted" }, "still open")],
     ["Updated", when(e.updated_at)],
   ];
+  const parent = events.length && events[0].meta ? events[0].meta.parent_id : null;
+  if (parent) rows.push(["Parent", link(`/executions/${seg(parent)}`, h("span", { class: "mono" }, parent))]);
   if (e.current_step) rows.push([OPEN.has(e.status) ? "Current step" : "Last step", e.current_step]);
   if (e.reason) rows.push(["Reason", e.reason]);
   if (Object.keys(e.labels || {}).length) rows.push(["Labels", chips(e.labels)]);
@@ -248,7 +250,7 @@ export async function render({ root, params, every, current }) {
     if (!current()) return;
     shown = stamp;
     head.replaceChildren(h("h1", { class: "mono" }, id), badge(e.status), actions(e, path, refresh, flash));
-    factsBox.replaceChildren(h("h2", {}, "Overview"), facts(e));
+    factsBox.replaceChildren(h("h2", {}, "Overview"), facts(e, events));
     errorSlot.replaceChildren(failure(e, events) || "");
     await draw(events);
     io.replaceChildren(
