@@ -223,8 +223,8 @@ async def test_a_failed_state_machine_is_seen_failed_and_redriven_from_the_ui(
         await expect(page.locator("#history tr[data-type=SignalReceived]")).to_have_count(1)
 
         # cancelled from its page: its code sees Cancelled; a cancelled one may be redriven
-        waiting = {"workflow": "approval", "id": "approve-9", "args": ["o-9"]}
-        assert (await client.post("/v1/executions", json=waiting)).status_code == 201
+        pending = {"workflow": "approval", "id": "approve-9", "args": ["o-9"]}
+        assert (await client.post("/v1/executions", json=pending)).status_code == 201
         await page.goto(url + "/executions/approve-9")
         await page.click("button[data-action=cancel]")
         await page.click("dialog button[type=submit]")
