@@ -178,8 +178,10 @@ async def test_a_failed_state_machine_is_seen_failed_and_redriven_from_the_ui(
 
         # the fixed step is registered (legato dev restarted with it), the page redrives
         await stopped(broken, wait_for)
+        await expect(page.locator("#live")).to_have_text("reconnecting…", timeout=WAIT_MS)
         _, again = await dev(processes, wait_for, "ui_app:fixed", db, port)
         assert again == url
+        await expect(page.locator("#live")).to_have_text("live", timeout=WAIT_MS)
         await page.click("button[data-action=redrive]")
         await expect(page.locator(".page-head .badge")).to_have_text("completed", timeout=WAIT_MS)
         await expect(charge).to_have_class(re.compile(r"\bs-(succeeded|retried)\b"))

@@ -37,9 +37,15 @@ function every(view, refresh, ms = DEFAULT_EVERY_MS) {
       return;
     }
     one.running = true;
+    const live = document.getElementById("live");
     try {
       await refresh();
+      live.classList.remove("offline");
+      live.textContent = "live";
     } catch (error) {
+      // the server restarting, or the network: say so, and keep trying
+      live.classList.add("offline");
+      live.textContent = "reconnecting…";
       console.warn("refresh failed", error);
     } finally {
       one.running = false;

@@ -77,9 +77,12 @@ const ROW = 26;
 const LEFT = 220;
 const WIDTH = 900;
 
+const MOST = 200; // spans drawn; the history below has them all
+
 export function timeline(events, closedAt) {
-  const items = spans(events);
-  if (!items.length) return h("p", { class: "empty" }, "No steps, timers, signals or children yet.");
+  const all = spans(events);
+  if (!all.length) return h("p", { class: "empty" }, "No steps, timers, signals or children yet.");
+  const items = all.slice(0, MOST);
   const t0 = events[0].ts;
   const tEnd = Math.max(closedAt || Date.now(), ...items.map((i) => i.end || i.start), t0 + 1);
   const scale = (WIDTH - LEFT - 20) / (tEnd - t0);
@@ -107,5 +110,6 @@ export function timeline(events, closedAt) {
     row.append(s("title", {}, `${item.label}: ${item.state}${item.retries ? ` after ${item.retries} retr${item.retries > 1 ? "ies" : "y"}` : ""}, ${took}${item.detail ? `\n${item.detail}` : ""}`));
     svg.append(row);
   });
-  return svg;
+  if (all.length === items.length) return svg;
+  return h("div", {}, svg, h("p", { class: "muted" }, `The first ${MOST} of ${all.length}: the history below has every event.`));
 }
