@@ -118,6 +118,8 @@ async def test_a_failed_state_machine_is_seen_failed_and_redriven_from_the_ui(
         page = await browser.new_page(viewport={"width": 1360, "height": 900})
         errors: list[Any] = []
         page.on("pageerror", lambda error: errors.append(error))  # one the page did not catch
+        console: list[str] = []
+        page.on("console", lambda message: console.append(message.text))
         await page.goto(url + "/")
         rows = page.locator("#executions tbody tr")
         await expect(page.locator('#executions tr[data-id="order-1"] .badge')).to_have_text(
@@ -318,6 +320,8 @@ async def test_a_failed_state_machine_is_seen_failed_and_redriven_from_the_ui(
         await expect(rows).to_have_count(50)
         await page.close()
         assert not errors, errors
+        refused = [m for m in console if "Security Policy" in m]  # blocked by the page's CSP
+        assert not refused, refused
 
 
 async def test_a_server_that_requires_keys_asks_for_one(
