@@ -9,6 +9,7 @@ routes are still open (they hold no data): the page asks for a key when the API 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from fastapi import APIRouter
@@ -50,21 +51,18 @@ SECURITY_HEADERS = {
 router = APIRouter(include_in_schema=False)
 
 
+def _pattern(page: str) -> str:
+    """A page's path as a regular expression (a trailing slash allowed)."""
+    one = re.sub(r"\{[a-z_]+\}", "[^/]+", re.sub(r"\{[a-z_]+:path\}", ".+", page))
+    return one.rstrip("/") + "/?"
+
+
+_UI_PATH = re.compile("|".join([re.escape(ASSET_PREFIX) + ".*", *map(_pattern, PAGES)]))
+
+
 def is_ui_path(path: str) -> bool:
     """Whether ``path`` is the page or one of its assets (open when keys are required)."""
-    if path.startswith(ASSET_PREFIX):
-        return True
-    parts = path.rstrip("/").split("/") if path != "/" else [""]
-    for page in PAGES:
-        shape = page.rstrip("/").split("/") if page != "/" else [""]
-        given = parts
-        if shape[-1].endswith(":path}") and len(parts) >= len(shape):
-            given = [*parts[: len(shape) - 1], "/".join(parts[len(shape) - 1 :])]
-        if len(shape) == len(given) and all(
-            s == p or (s.startswith("{") and p) for s, p in zip(shape, given, strict=True)
-        ):
-            return True
-    return False
+    return _UI_PATH.fullmatch(path) is not None
 
 
 def _file(path: Path) -> Response:
