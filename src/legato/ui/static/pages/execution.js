@@ -231,8 +231,9 @@ export async function render({ root, params, every, current }) {
           if (el && el.nodeName === "svg") {
             graphBox.replaceChildren(document.importNode(el, true));
             showOnly(only);
+          } else {
+            graphBox.replaceChildren(errorBox(new Error("the graph could not be read")));
           }
-          else graphBox.replaceChildren(errorBox(new Error("the graph could not be read")));
         }
       } catch (error) {
         graphBox.replaceChildren(errorBox(new Error(`No graph: ${error.message}`)));
