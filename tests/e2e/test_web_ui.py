@@ -166,6 +166,7 @@ async def test_a_failed_state_machine_is_seen_failed_and_redriven_from_the_ui(
         await page.goto(url + "/executions")
         await page.click('#executions a[href="/executions/order-1"]')
         await expect(page).to_have_url(url + "/executions/order-1")
+        await expect(page).to_have_title("order-1 · Legato")
         charge = page.locator('#graph g.state[data-state="Charge"]')
         await expect(charge).to_have_class(re.compile(r"\bs-failed\b"), timeout=WAIT_MS)
         await expect(page.locator('#graph g.state[data-state="Price"]')).to_have_class(

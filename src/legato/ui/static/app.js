@@ -103,8 +103,10 @@ async function show() {
     root.replaceChildren(panel("Not found", h("p", {}, `No page at ${path}.`)));
     return;
   }
-  const [pattern, , module] = found;
+  const [pattern, section, module] = found;
   const params = pattern.exec(path).slice(1).map(decodeURIComponent);
+  const heading = document.querySelector(`nav a[data-section="${section}"]`).textContent;
+  document.title = `${params.length ? params[0] : heading} · Legato`;
   const context = {
     root,
     params,
