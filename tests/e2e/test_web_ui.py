@@ -270,6 +270,13 @@ async def test_a_failed_state_machine_is_seen_failed_and_redriven_from_the_ui(
         await expect(page.locator("#schedules tbody tr")).to_have_count(1, timeout=WAIT_MS)
         await expect(page.locator("#schedules .next li")).to_have_count(4)
         await shot(page, "schedules")
+        await page.click("#schedules button[data-action=pause]")
+        await expect(page.locator("#schedules .badge")).to_have_text("paused")
+        await page.click("#schedules button[data-action=resume]")
+        await expect(page.locator("#schedules .next li")).to_have_count(4)
+        await page.click("#schedules button[data-action=trigger]")
+        await page.click(".flash.ok a")  # the run it started
+        await expect(page.locator(".page-head .badge")).to_have_text("completed", timeout=WAIT_MS)
 
         # a dead letter (the subscription's filter fails), redriven once the filter is fixed
         signup = {"specversion": "1.0", "id": "u-1", "source": "signup",

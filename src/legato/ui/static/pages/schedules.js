@@ -1,6 +1,6 @@
 // Schedules with their next fire times.
 
-import { get } from "../api.js";
+import { get, post, seg } from "../api.js";
 import { empty, h, link, localTime, relative, table, when } from "../dom.js";
 
 function spec(s) {
@@ -20,8 +20,22 @@ function nextTimes(s) {
 
 export async function render({ root, every }) {
   const body = h("div", { id: "schedules" });
-  root.replaceChildren(h("div", { class: "page-head" }, h("h1", {}, "Schedules")),
+  const flash = h("div", { class: "flash", role: "status" });
+  root.replaceChildren(h("div", { class: "page-head" }, h("h1", {}, "Schedules")), flash,
     h("section", { class: "panel flush" }, body));
+  const act = (s, what) => async () => {
+    try {
+      const done = await post(`/v1/schedules/${seg(s.name)}/${what}`);
+      flash.className = "flash ok";
+      flash.replaceChildren(what === "trigger"
+        ? h("span", {}, `${s.name} started `, link(`/executions/${encodeURIComponent(done.execution_id)}`, done.execution_id))
+        : `${s.name} ${what === "pause" ? "paused" : "resumed"}.`);
+    } catch (error) {
+      flash.className = "flash bad";
+      flash.textContent = `${s.name}: ${error.message}`;
+    }
+    await load();
+  };
   const load = async () => {
     const { items } = await get("/v1/schedules");
     body.replaceChildren(items.length ? table([
@@ -33,6 +47,9 @@ export async function render({ root, every }) {
       { title: "Started", cell: (s) => String(s.started ?? "") },
       { title: "Running", cell: (s) => (s.running || []).map((id) => link(`/executions/${encodeURIComponent(id)}`, id)) },
       { title: "Created", cell: (s) => when(s.created_at) },
+      { title: "", cell: (s) => h("span", { class: "buttons" },
+        h("button", { onclick: act(s, s.paused ? "resume" : "pause"), "data-action": s.paused ? "resume" : "pause" }, s.paused ? "Resume" : "Pause"),
+        h("button", { onclick: act(s, "trigger"), "data-action": "trigger", title: "Start a run now" }, "Run now")) },
     ], items) : empty("No schedule yet."));
   };
   await load();
