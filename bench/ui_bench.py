@@ -43,6 +43,7 @@ import pgdb
 import psycopg
 
 import legato
+from legato.api.serve import freeze_startup_heap
 from legato.api.server import create_api
 from legato.client import open_store
 from legato.core import codec
@@ -187,6 +188,8 @@ async def run_on(url: str, db: str, args: argparse.Namespace) -> list[dict[str, 
             conn.execute("ANALYZE")
     app = legato.App(url)
     api = create_api(app)
+    await app.store_ready()
+    freeze_startup_heap()  # as `legato server` does once it serves
     lines: list[dict[str, Any]] = []
     try:
         transport = httpx.ASGITransport(app=api)

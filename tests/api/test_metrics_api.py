@@ -14,7 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 import legato
 from legato.api.server import create_api
-from tests.conftest import Waiter
+from tests.conftest import StatusWaiter, Waiter
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -169,3 +169,31 @@ async def test_queues_cluster_and_their_gauges(any_db_url: str, wait_for: Waiter
         assert value(samples, "legato_queue_oldest_ready_age_seconds", queue="elsewhere") >= 0
         assert value(samples, "legato_partitions_held", replica=engine.owner) == 64
         assert (await waiting.status()).status == legato.Status.RUNNING
+
+
+async def test_a_start_another_process_recorded_counts_once_and_a_redrive_not(
+    any_db_url: str, wait_status: StatusWaiter, wait_for: Waiter
+) -> None:
+    async with serving(any_db_url) as (_app, client):
+        elsewhere = make_app(any_db_url)  # no engine: its start is recorded PENDING
+        try:
+            before = await scrape(client)
+            pending = await elsewhere.start("metered", "from-elsewhere")
+            await wait_status(pending, legato.Status.COMPLETED)
+            broken = await elsewhere.start("metered_broken")
+            await wait_status(broken, legato.Status.FAILED)
+            await elsewhere.redrive(broken.id)  # PENDING again: not a start, it closes again
+            failed = {"workflow": "metered_broken", "version": "1", "status": "FAILED"}
+
+            async def closed_twice() -> bool:
+                now = await scrape(client)
+                return delta(before, now, "legato_executions_closed_total", **failed) == 2
+
+            await wait_for(closed_twice)
+        finally:
+            await elsewhere.shutdown()
+        after = await scrape(client)
+
+    started = "legato_executions_started_total"
+    assert delta(before, after, started, workflow="metered", version="1") == 1
+    assert delta(before, after, started, workflow="metered_broken", version="1") == 1

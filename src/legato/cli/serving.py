@@ -51,11 +51,12 @@ async def serve_until_stopped(
     try:
         engine = await app.start_engine(orchestrate=orchestrate, work=work, queues=queues)
         if http is not None:
-            from legato.api.serve import ApiServer  # only a process that serves the API
+            from legato.api.serve import ApiServer, freeze_startup_heap  # a server only
             from legato.api.server import create_api  # imports FastAPI
 
             api = ApiServer(create_api(app, http), http)
             await api.start()
+            freeze_startup_heap()
     except BaseException:
         await app.shutdown()
         raise
