@@ -18,7 +18,7 @@ from typing import Annotated, Any, Protocol
 
 import typer
 
-from legato.cli.common import database_url, reading
+from legato.cli.common import database_url, locate, reading
 from legato.cli.lookup import find_execution
 from legato.client import App, Client, ExecutionStatus
 from legato.core import codec
@@ -107,17 +107,28 @@ class Backend(Protocol):
 
 @contextlib.asynccontextmanager
 async def open_backend(
-    db: str | None, server: str | None, api_key: str | None, app: App | None = None
+    db: str | None,
+    server: str | None,
+    api_key: str | None,
+    app: App | None = None,
+    app_module: str | None = None,
+    *,
+    starting: bool = False,
 ) -> AsyncIterator[Backend]:
-    """``--server`` (or ``$LEGATO_SERVER``): the API; else the database (``--db``), with
-    ``app`` (``--app``) to start executions of its workflows."""
+    """``--server`` (or ``$LEGATO_SERVER``): the API; else the database (``common.locate``:
+    ``--db``, ``$LEGATO_DB``, the app's), with ``app`` (``--app``) to start executions of its
+    workflows (``starting``: the database need not exist yet)."""
     if server and db:
         raise ConfigurationError("give --db or --server, not both")
     if server:
         async with Client(server, api_key=api_key) as client:
             yield HttpBackend(client)
     else:
-        yield DbBackend(db, app)
+        # a start records its execution (creating the database as App.start does); anything
+        # else needs the database to be there
+        app_url = None if app is None else app.url
+        url = database_url(db, app_url) if starting else locate(db, app_module, app_url=app_url)
+        yield DbBackend(url, app)
 
 
 def _now_ms() -> int:
