@@ -113,21 +113,20 @@ async def open_backend(
     app: App | None = None,
     app_module: str | None = None,
     *,
-    starting: bool = False,
+    creating: bool = False,
 ) -> AsyncIterator[Backend]:
     """``--server`` (or ``$LEGATO_SERVER``): the API; else the database (``common.locate``:
     ``--db``, ``$LEGATO_DB``, the app's), with ``app`` (``--app``) to start executions of its
-    workflows (``starting``: the database need not exist yet)."""
+    workflows (``creating``: a command that writes, a start or a push, makes the database if
+    it is not there yet, as ``App`` does)."""
     if server and db:
         raise ConfigurationError("give --db or --server, not both")
     if server:
         async with Client(server, api_key=api_key) as client:
             yield HttpBackend(client)
     else:
-        # a start records its execution (creating the database as App.start does); anything
-        # else needs the database to be there
         app_url = None if app is None else app.url
-        url = database_url(db, app_url) if starting else locate(db, app_module, app_url=app_url)
+        url = database_url(db, app_url) if creating else locate(db, app_module, app_url=app_url)
         yield DbBackend(url, app)
 
 

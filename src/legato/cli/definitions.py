@@ -107,7 +107,7 @@ def push_cmd(
 
     async def main() -> None:
         definition = load_definition(file)
-        async with open_backend(db, server, api_key) as backend:
+        async with open_backend(db, server, api_key, creating=True) as backend:
             put = await backend.push_definition(name or name_of(file), definition, version)
         if as_json:
             print(codec.dumps(put, "definition", indent=2))
