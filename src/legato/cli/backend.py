@@ -32,6 +32,7 @@ ServerOption = Annotated[
     typer.Option(
         "--server",
         envvar="LEGATO_SERVER",
+        metavar="URL",
         help="a Legato server's URL (http://host:8233): go through its HTTP API instead of "
         "the database",
     ),
@@ -41,6 +42,7 @@ ApiKeyOption = Annotated[
     typer.Option(
         "--api-key",
         envvar="LEGATO_API_KEY",
+        metavar="KEY",
         help="the API key for --server (legato keys create)",
         show_default=False,
     ),

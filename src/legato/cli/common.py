@@ -34,6 +34,7 @@ DbOption = Annotated[
     str | None,
     typer.Option(
         "--db",
+        metavar="URL",
         help="database URL (default: $LEGATO_DB, else the app's, else " + DEFAULT_URL + ")",
     ),
 ]
@@ -44,6 +45,7 @@ AppOption = Annotated[
     str | None,
     typer.Option(
         "--app",
+        metavar="APP",
         help="MODULE, MODULE:NAME or FILE.py whose legato.App names the database (when neither "
         "--db nor $LEGATO_DB says)",
     ),

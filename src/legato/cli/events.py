@@ -7,15 +7,17 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from legato.cli.backend import ApiKeyOption, ServerOption
 from legato.cli.common import DbOption, JsonOption, console, database_url, json_value, run_command
-from legato.cli.output import make_console
+from legato.cli.output import make_console, moment
 from legato.cli.render import STATUS_STYLE
 from legato.client import App, Client
 from legato.client.event_triggers import dead_letter_cursor, subscription_json
@@ -206,8 +208,9 @@ def dead_letters(
         body = d["body"] if len(d["body"]) <= BODY_SHOWN else d["body"][:BODY_SHOWN] + "…"
         reason = escape(d["reason"])
         if d.get("redriven_at"):
-            reason += f"\n[green]redriven {d['redriven_at']}[/]"
-        table.add_row(escape(d["id"]), d["received_at"], escape(d["via"]), reason,
+            reason += f"\n[green]redriven {moment(datetime.fromisoformat(d['redriven_at']))}[/]"
+        received = moment(datetime.fromisoformat(d["received_at"]))
+        table.add_row(escape(d["id"]), received, escape(d["via"]), reason,
                       escape(d["subscription"] or ""), escape(event), escape(body))  # fmt: skip
     console.print(table)
     if page["next_cursor"]:
@@ -238,9 +241,9 @@ def redrive(
         return
     started = letter["redriven_to"] or []
     if started:
-        _out.print(f"redriven {letter_id}: started {', '.join(started)}")
+        _out.print(Text(f"redriven {letter_id}: started {', '.join(started)}"))
     else:
-        _out.print(f"redriven {letter_id}: it started no execution")
+        _out.print(Text(f"redriven {letter_id}: it started no execution"))
 
 
 @subscriptions_cli.command("create")

@@ -40,7 +40,9 @@ executions_cli = typer.Typer(
     no_args_is_help=True,
 )
 
-IdArgument = Annotated[str, typer.Argument(help="an execution id, or its first characters")]
+IdArgument = Annotated[
+    str, typer.Argument(metavar="ID", help="an execution id, or its first characters")
+]
 LimitOption = Annotated[int, typer.Option(help="list at most this many")]
 
 
@@ -212,7 +214,7 @@ def executions_signal(
     )
 
 
-WholeId = Annotated[str, typer.Argument(help="the execution's whole id")]
+WholeId = Annotated[str, typer.Argument(metavar="ID", help="the execution's whole id")]
 ReasonOption = Annotated[str | None, typer.Option(help="why (recorded in its history)")]
 
 

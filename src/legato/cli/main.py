@@ -93,6 +93,9 @@ app_cli.add_typer(keys_cli, name="keys")
 app_cli.add_typer(schedules_cli, name="schedules")
 app_cli.add_typer(events_cli, name="events")
 app_cli.add_typer(subscriptions_cli, name="subscriptions")
+AppArgument = Annotated[
+    str, typer.Argument(metavar="APP", help="MODULE, MODULE:NAME or FILE.py holding a legato.App")
+]
 HttpOption = Annotated[
     str,
     typer.Option(
@@ -145,7 +148,10 @@ def _event_sources(app: App, given: list[str] | None) -> None:
 
 @app_cli.command()
 def dev(
-    app_module: Annotated[str, typer.Argument(help="module[:attribute] holding a legato.App")],
+    app_module: Annotated[
+        str,
+        typer.Argument(metavar="APP", help="MODULE, MODULE:NAME or FILE.py holding a legato.App"),
+    ],
     db: DbOption = None,
     start: Annotated[str | None, typer.Option(help="start this workflow once running")] = None,
     input: Annotated[str, typer.Option(help="JSON list of arguments for --start")] = "[]",
@@ -177,11 +183,9 @@ def dev(
                 raise LegatoError(f"module {app_module!r} defines no EXAMPLE = (workflow, [args])")
             to_start = (spec[0], list(spec[1]))
         names = sorted({f"{n} v{v}" for n, v in app.registry.workflows})
-        console.print(f"[bold]Legato dev[/] on [cyan]{app.url}[/]")
-        console.print(
-            f"workflows: {', '.join(names) or 'none'}; steps: "
-            f"{', '.join(sorted(app.registry.steps)) or 'none'}"
-        )
+        console.print(Text.assemble(("Legato dev", "bold"), " on ", (app.url, "cyan")))
+        steps = ", ".join(sorted(app.registry.steps)) or "none"
+        console.print(Text(f"workflows: {', '.join(names) or 'none'}; steps: {steps}"))
         api = _http(http, no_http, require_keys)
         console.print("press Ctrl-C to stop")
 
@@ -226,20 +230,24 @@ async def _waiting(app: App, execution_id: str) -> Any:
     result = asyncio.ensure_future(handle.result())
     began = time.monotonic()
     last = ""
-    with console.status("", spinner="dots") if console.is_terminal else nullcontext() as live:
-        while not result.done():
-            st = await handle.status()
-            if st.status.value not in ("PENDING", "RUNNING"):
-                break
-            step = f", at step {st.current_step}" if st.current_step else ""
-            line = f"waiting for {execution_id}: {st.status.value}{step}"
-            if live is not None:
-                live.update(Text(f"{line} ({span(int((time.monotonic() - began) * 1000))})"))
-            elif line != last:
-                console.print(Text(line), soft_wrap=True)
-            last = line
-            await asyncio.wait({result}, timeout=PROGRESS_EVERY)
-    return await result
+    try:
+        with console.status("") if console.is_terminal else nullcontext() as live:
+            while not result.done():
+                st = await handle.status()
+                if st.status not in (Status.PENDING, Status.RUNNING):
+                    break
+                step = f", at step {st.current_step}" if st.current_step else ""
+                line = f"waiting for {execution_id}: {st.status.value}{step}"
+                if live is not None:
+                    waited = span(int((time.monotonic() - began) * 1000))
+                    live.update(Text(f"{line} ({waited})"))
+                elif line != last:
+                    console.print(Text(line), soft_wrap=True)
+                last = line
+                await asyncio.wait({result}, timeout=PROGRESS_EVERY)
+        return await result
+    finally:
+        result.cancel()  # a look at its status failed: the wait ends with it
 
 
 def _json_list(text: str) -> list[Any]:
@@ -319,7 +327,10 @@ app_cli.command("start")(start_cmd)
 
 @app_cli.command()
 def server(
-    app_module: Annotated[str, typer.Argument(help="module[:attribute] holding a legato.App")],
+    app_module: Annotated[
+        str,
+        typer.Argument(metavar="APP", help="MODULE, MODULE:NAME or FILE.py holding a legato.App"),
+    ],
     db: DbOption = None,
     lease_seconds: Annotated[
         float | None, typer.Option(help="partition and task lease (default: the app's)")
@@ -351,7 +362,10 @@ def server(
 
 @app_cli.command("worker")
 def worker_cmd(
-    app_module: Annotated[str, typer.Argument(help="module[:attribute] holding a legato.App")],
+    app_module: Annotated[
+        str,
+        typer.Argument(metavar="APP", help="MODULE, MODULE:NAME or FILE.py holding a legato.App"),
+    ],
     db: DbOption = None,
     concurrency: Annotated[int, typer.Option(help="steps run at once")] = 100,
     queue: Annotated[list[str] | None, typer.Option(help="queues to serve (default: all)")] = None,
