@@ -232,8 +232,11 @@ def test_every_help_text_is_plain_and_wrapped() -> None:
         result = runner.invoke(app_cli, [*path, "-h"], env={"COLUMNS": "80"})
         assert result.exit_code == 0, (path, result.output)
         text = result.output
-        for artefact in ("``", "[/", "[bold", "\x1b", "╭", "│"):
+        for artefact in ("``", "[/", "[bold", "\x1b", "╭", "│", "…"):
             assert artefact not in text, (path, artefact, text)
+        cut = [line for line in text.splitlines() if line.rstrip().endswith("...")
+               and "[ARGS]" not in line]  # fmt: skip
+        assert not cut, (path, cut)  # a summary in a list of commands is whole
         assert max(len(line) for line in text.splitlines()) <= 80, (path, text)
 
 

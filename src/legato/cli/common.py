@@ -146,8 +146,8 @@ async def print_result(execution_id: str, result: Coroutine[Any, Any, Any]) -> N
     try:
         output = await result
     except ExecutionFailedError as exc:
-        err_console.print(f"[red]{exc.status}[/] {execution_id}")
-        err_console.print(f"error: {exc.error_type}")
-        err_console.print(f"cause: {exc.message}")
+        err_console.print(Text.assemble((str(exc.status), "red"), f" {execution_id}"))
+        err_console.print(Text(f"error: {exc.error_type}"))  # Text: a message is not markup
+        err_console.print(Text(f"cause: {exc.message}"))
         raise typer.Exit(1) from None
     console.print(JSON(codec.dumps(output, "output")), soft_wrap=True)

@@ -17,7 +17,7 @@ from rich.text import Text
 
 from legato.cli.backend import ApiKeyOption, ServerOption
 from legato.cli.common import DbOption, JsonOption, console, database_url, json_value, run_command
-from legato.cli.output import make_console, moment
+from legato.cli.output import HelpGroup, make_console, moment
 from legato.cli.render import STATUS_STYLE
 from legato.client import App, Client
 from legato.client.event_triggers import dead_letter_cursor, subscription_json
@@ -25,10 +25,12 @@ from legato.core import codec
 from legato.errors import ConfigurationError
 
 events_cli = typer.Typer(
+    cls=HelpGroup,
     help="Send events that start workflows; show an event and its executions; dead letters.",
     no_args_is_help=True,
 )
 subscriptions_cli = typer.Typer(
+    cls=HelpGroup,
     help="Which events start which workflows: create, list, delete.", no_args_is_help=True
 )
 _out = make_console(soft_wrap=True, highlight=False)
@@ -164,6 +166,7 @@ def show(
 
 
 dead_letters_cli = typer.Typer(
+    cls=HelpGroup,
     help="What could not be acted on (listed with no command), and redrive ID.",
 )
 events_cli.add_typer(dead_letters_cli, name="dead-letters")

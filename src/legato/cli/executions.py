@@ -29,6 +29,7 @@ from legato.cli.common import (
     reading,
     run_command,
 )
+from legato.cli.output import HelpGroup
 from legato.cli.render import execution_table, executions_table, history_table, retrying_table
 from legato.core import codec
 from legato.core.events import Status
@@ -36,6 +37,7 @@ from legato.core.export import export_history
 from legato.errors import LegatoError
 
 executions_cli = typer.Typer(
+    cls=HelpGroup,
     help="Inspect and operate executions: list, show, signal, cancel, terminate, redrive, resume.",
     no_args_is_help=True,
 )
@@ -232,7 +234,7 @@ def _act(
     async def main() -> None:
         async with open_backend(db, server, api_key, app_module=app_module) as backend:
             await act(backend)
-        console.print(what, highlight=False)
+        console.print(Text(what), soft_wrap=True)  # ids and names are not markup
 
     run_command(main)
 

@@ -17,7 +17,7 @@ from rich.table import Table
 
 from legato.api.key_secrets import REFRESH_SECONDS, new_key
 from legato.cli.common import DbOption, JsonOption, console, database_url, err_console, run_command
-from legato.cli.output import moment
+from legato.cli.output import HelpGroup, moment
 from legato.client import open_store
 from legato.core import codec
 from legato.core.durations import instant
@@ -26,6 +26,7 @@ from legato.ports.api_keys import ApiKey
 from legato.ports.store import Store
 
 keys_cli = typer.Typer(
+    cls=HelpGroup,
     help="API keys for the HTTP API: create (shown once), list, revoke.", no_args_is_help=True
 )
 

@@ -36,7 +36,7 @@ from legato.cli.events import events_cli, subscriptions_cli
 from legato.cli.executions import executions_cli
 from legato.cli.keys import keys_cli
 from legato.cli.loading import load_app, load_module
-from legato.cli.output import span, use_utc
+from legato.cli.output import HelpGroup, span, use_utc
 from legato.cli.render import execution_table
 from legato.cli.run_file import version_to_run
 from legato.cli.run_remote import run_on_server
@@ -49,6 +49,7 @@ from legato.core.events import Status
 from legato.errors import LegatoError
 
 app_cli = typer.Typer(
+    cls=HelpGroup,
     help="Legato: durable workflows for Python.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -191,7 +192,7 @@ def dev(
 
         async def on_ready(address: str | None) -> None:
             if address is not None:  # the web UI is served at / of the API
-                console.print(f"UI: {address}/", highlight=False, soft_wrap=True)
+                console.print(Text(f"UI: {address}/"), soft_wrap=True)
             if to_start is None:
                 return
             name, args = to_start
@@ -354,7 +355,7 @@ def server(
             app.configure(lease_seconds=lease_seconds)
         _event_sources(app, event_source)
         api = _http(http, no_http, require_keys)
-        err_console.print(f"Legato server on {app.url}")
+        err_console.print(Text(f"Legato server on {app.url}"))
         await serve_until_stopped(app, orchestrate=True, work=False, http=api)
 
     run_command(main)
@@ -400,11 +401,11 @@ def worker_cmd(
         if server:
             if db:
                 raise LegatoError("give --db or --server, not both")
-            err_console.print(f"Legato remote worker for {server}, concurrency {concurrency}")
+            err_console.print(Text(f"Legato remote worker for {server}, concurrency {concurrency}"))
             await serve_remote_until_stopped(app, server, api_key=api_key, queues=queue or None)
             return
         app.configure(url=database_url(db, app.url))
-        err_console.print(f"Legato worker on {app.url}, concurrency {concurrency}")
+        err_console.print(Text(f"Legato worker on {app.url}, concurrency {concurrency}"))
         await serve_until_stopped(app, orchestrate=False, work=True, queues=queue or None)
 
     run_command(main)

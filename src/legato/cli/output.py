@@ -15,6 +15,7 @@ from typing import Any
 from rich.console import Console, ConsoleDimensions
 from rich.measure import Measurement
 from rich.table import Table
+from typer.core import TyperGroup
 
 UNBOUNDED = 100_000  # columns of a console that is not a terminal: nothing is wrapped or cut
 
@@ -101,3 +102,18 @@ def span(ms: int) -> str:
             parts.append(f"{seconds // size}{unit}")
             seconds %= size
     return " ".join(parts[:2])
+
+
+class HelpGroup(TyperGroup):
+    """A group whose list of commands gives each one's first sentence whole, wrapped, rather
+    than cut to the terminal's width with '...'."""
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit=10_000)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
