@@ -11,11 +11,13 @@ import json
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import psycopg
 import pytest
 from typer.testing import CliRunner
 
@@ -120,6 +122,9 @@ def test_ids_times_durations_and_brackets_read_whole(shop: tuple[Path, str, str]
     utc = _ok(legato_cmd(folder, "--utc", "executions", "list", "--app", "shop.py",
                          env=_env(TZ="Europe/Berlin")))  # fmt: skip
     assert re.search(r"\d\d:\d\d:\d\d\.\d{3} UTC", utc) and "CET" not in utc
+    also = _ok(legato_cmd(folder, "executions", "list", "--utc", "--app", "shop.py",
+                          env=_env(TZ="Europe/Berlin")))  # fmt: skip
+    assert " UTC" in also and "CET" not in also
     shown = _ok(legato_cmd(folder, "executions", "show", eid[:8], "--app", "./shop.py"))
     assert "card [declined] for [bold]o-1[/bold]" in shown
     assert re.search(r"duration\s+│ \d+(ms|s)\b", shown) or re.search(r"duration\s+\d", shown)
@@ -174,6 +179,17 @@ def test_an_unmigrated_database_is_one_line(tmp_path: Path, pg_url: str) -> None
     _one_line_error(legato_cmd(tmp_path, "executions", "list", "--db", "sqlite:///empty.db"),
                     "database empty.db has no Legato schema", "legato migrate")  # fmt: skip
     _one_line_error(legato_cmd(tmp_path, "executions", "retrying", "--db", "sqlite:///empty.db"),
+                    "has no Legato schema")  # fmt: skip
+    older = tmp_path / "older.db"
+    assert legato_cmd(tmp_path, "migrate", "--db", f"sqlite:///{older}").returncode == 0
+    with sqlite3.connect(older) as conn:  # as if migrated by an older Legato
+        conn.execute("DELETE FROM schema_migrations WHERE version = (SELECT max(version) "
+                     "FROM schema_migrations)")  # fmt: skip
+    said = legato_cmd(tmp_path, "executions", "show", "x", "--db", f"sqlite:///{older}")
+    _one_line_error(said, "older.db is at schema version", "this Legato needs", "legato migrate")
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("DROP TABLE schema_migrations")
+    _one_line_error(legato_cmd(tmp_path, "executions", "list", "--db", pg_url),
                     "has no Legato schema")  # fmt: skip
     missing = pg_url.rsplit("/", 1)[0] + "/legato_no_such_database"
     _one_line_error(legato_cmd(tmp_path, "executions", "list", "--db", missing),

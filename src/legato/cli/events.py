@@ -17,7 +17,7 @@ from rich.text import Text
 
 from legato.cli.backend import ApiKeyOption, ServerOption
 from legato.cli.common import DbOption, JsonOption, console, database_url, json_value, run_command
-from legato.cli.output import HelpGroup, make_console, moment
+from legato.cli.output import HelpGroup, UtcOption, make_console, moment
 from legato.cli.render import STATUS_STYLE
 from legato.client import App, Client
 from legato.client.event_triggers import dead_letter_cursor, subscription_json
@@ -181,6 +181,7 @@ def dead_letters(
     server: ServerOption = None,
     api_key: ApiKeyOption = None,
     as_json: JsonOption = False,
+    utc: UtcOption = False,
 ) -> None:
     """What could not be acted on, newest first: the reason, where it came from, the body;
     legato events dead-letters redrive ID ingests one again."""

@@ -29,7 +29,7 @@ from legato.cli.common import (
     reading,
     run_command,
 )
-from legato.cli.output import HelpGroup
+from legato.cli.output import HelpGroup, UtcOption
 from legato.cli.render import execution_table, executions_table, history_table, retrying_table
 from legato.core import codec
 from legato.core.events import Status
@@ -89,6 +89,7 @@ def executions_list(
     as_json: JsonOption = False,
     server: ServerOption = None,
     api_key: ApiKeyOption = None,
+    utc: UtcOption = False,
 ) -> None:
     """List executions, newest first, and how many more there are beyond --limit."""
 
@@ -114,6 +115,7 @@ def executions_show(
     as_json: JsonOption = False,
     server: ServerOption = None,
     api_key: ApiKeyOption = None,
+    utc: UtcOption = False,
 ) -> None:
     """One execution: its status, output or error, its retrying steps, and the steps that wait
     for a worker that serves them.
@@ -149,6 +151,7 @@ def executions_history(
     as_json: JsonOption = False,
     server: ServerOption = None,
     api_key: ApiKeyOption = None,
+    utc: UtcOption = False,
 ) -> None:
     """An execution's event history; --json exports it for legato.testing.replay."""
 
@@ -167,7 +170,10 @@ def executions_history(
 @executions_cli.command("retrying")
 def executions_retrying(
     db: DbOption = None,
-    app_module: AppOption = None, limit: LimitOption = 50, as_json: JsonOption = False
+    app_module: AppOption = None,
+    limit: LimitOption = 50,
+    as_json: JsonOption = False,
+    utc: UtcOption = False,
 ) -> None:
     """Every step waiting for its next attempt after a failed one.
 

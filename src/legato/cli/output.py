@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import os
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
+import typer
 from rich.console import Console, ConsoleDimensions
 from rich.measure import Measurement
 from rich.table import Table
@@ -78,6 +79,23 @@ _zone: list[bool] = [bool(os.environ.get(UTC_VARIABLE))]  # set once by ``legato
 def use_utc(utc: bool) -> None:
     """``legato --utc`` (or ``$LEGATO_UTC``): times in UTC rather than local time."""
     _zone[0] = utc or bool(os.environ.get(UTC_VARIABLE))
+
+
+def _utc_given(given: bool) -> None:
+    if given:
+        use_utc(True)
+
+
+#: ``--utc`` on a command that shows times (also ``legato --utc COMMAND``)
+UtcOption = Annotated[
+    bool,
+    typer.Option(
+        "--utc",
+        callback=_utc_given,
+        expose_value=False,
+        help="times in UTC (default: local time, its zone named; or LEGATO_UTC=1)",
+    ),
+]
 
 
 def moment(value: datetime | None) -> str:
