@@ -214,6 +214,14 @@ def test_an_app_that_cannot_be_loaded_is_named(tmp_path: Path, app: str, said: s
     _one_line_error(legato_cmd(tmp_path, "dev", app, "--no-http"), said)
 
 
+def test_a_file_named_like_a_standard_module_is_that_file(tmp_path: Path) -> None:
+    (tmp_path / "queue.py").write_text('import legato\napp = legato.App("sqlite:///q.db")\n')
+    script = Path(sys.executable).with_name("legato")  # as installed: the folder is not on the path
+    done = subprocess.run([str(script), "migrate", "--app", "./queue.py"], cwd=tmp_path,
+                          env=_env(), capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert _ok(done).startswith("q.db: applied migrations")  # not the standard library's queue
+
+
 def test_version_and_short_help(tmp_path: Path) -> None:
     assert _ok(legato_cmd(tmp_path, "--version")) == f"legato {legato_version()}\n"
     assert "Usage: legato [OPTIONS] COMMAND" in _ok(legato_cmd(tmp_path, "-h"))

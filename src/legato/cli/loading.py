@@ -6,6 +6,7 @@ would)."""
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import os
 import sys
 import traceback
@@ -23,18 +24,20 @@ def _is_path(name: str) -> bool:
 def load_module(spec: str) -> ModuleType:
     """The module ``spec`` names (before any ``:attribute``), imported once."""
     name = spec.partition(":")[0]
+    path: Path | None = None
     if _is_path(name):
-        path = Path(name)
+        path = Path(name).resolve()
         if not path.is_file():
             raise ConfigurationError(f"no file {name!r} (an app is MODULE, MODULE:NAME or FILE.py)")
-        folder = str(path.resolve().parent)
-        if folder not in sys.path:
-            sys.path.insert(0, folder)
+        if str(path.parent) not in sys.path:
+            sys.path.insert(0, str(path.parent))
         name = path.stem
     elif os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())
     try:
-        return importlib.import_module(name)
+        if path is None:
+            return importlib.import_module(name)
+        return _from_file(name, path)
     except ModuleNotFoundError as exc:
         if exc.name == name:
             raise ConfigurationError(
@@ -51,6 +54,24 @@ def load_module(spec: str) -> ModuleType:
         raise ConfigurationError(
             f"importing {name!r} failed: {type(exc).__name__}: {said}"
         ) from None
+
+
+def _from_file(name: str, path: Path) -> ModuleType:
+    """The file imported as module ``name`` (the file itself, even where a module of that
+    name exists elsewhere on the path, the standard library's included)."""
+    loaded = sys.modules.get(name)
+    if loaded is not None and getattr(loaded, "__file__", None) == str(path):
+        return loaded
+    found = importlib.util.spec_from_file_location(name, path)
+    assert found is not None and found.loader is not None
+    module = importlib.util.module_from_spec(found)
+    sys.modules[name] = module  # as an import would: what it imports may import it back
+    try:
+        found.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    return module
 
 
 def load_app(spec: str) -> App:
