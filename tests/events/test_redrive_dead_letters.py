@@ -64,8 +64,10 @@ async def test_a_fixed_dead_letter_is_redriven_once(any_db_url: str) -> None:
         again = await after.redrive_dead_letter(letter.id)
         assert again.redriven_at == redriven[0].redriven_at and again.redriven_to == [eid]
         status = await after.get_handle(eid).status()
-        assert status.started_by == {"kind": "event", "subscription": "orders",
-                                     "source": "shop", "id": "e1", "type": "order.placed"}  # fmt: skip
+        assert status.started_by == {
+            "kind": "event", "subscription": "orders", "source": "shop", "id": "e1",
+            "type": "order.placed",
+        }  # fmt: skip
         detail = await after.get_event("shop", "e1")
         assert [r.id for r in detail.executions] == [eid]
         listed = (await after.dead_letters())[0]

@@ -14,7 +14,7 @@ from rich.text import Text
 
 from legato.cli.backend import ApiKeyOption, ServerOption, open_backend
 from legato.cli.common import DbOption, JsonOption, console, run_command
-from legato.cli.output import make_console
+from legato.cli.output import HelpGroup, make_console
 from legato.client import Client
 from legato.core import codec
 from legato.core.asl.validate import Problem, count_states, validate
@@ -22,6 +22,7 @@ from legato.engine.asl_files import load_definition
 from legato.errors import InvalidDefinitionError
 
 definitions_cli = typer.Typer(
+    cls=HelpGroup,
     help="Check state machine definitions, store them as versions, read them back.",
     no_args_is_help=True,
 )
@@ -107,7 +108,7 @@ def push_cmd(
 
     async def main() -> None:
         definition = load_definition(file)
-        async with open_backend(db, server, api_key) as backend:
+        async with open_backend(db, server, api_key, creating=True) as backend:
             put = await backend.push_definition(name or name_of(file), definition, version)
         if as_json:
             print(codec.dumps(put, "definition", indent=2))

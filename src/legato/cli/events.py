@@ -7,15 +7,17 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from legato.cli.backend import ApiKeyOption, ServerOption
 from legato.cli.common import DbOption, JsonOption, console, database_url, json_value, run_command
-from legato.cli.output import make_console
+from legato.cli.output import HelpGroup, UtcOption, make_console, moment
 from legato.cli.render import STATUS_STYLE
 from legato.client import App, Client
 from legato.client.event_triggers import dead_letter_cursor, subscription_json
@@ -23,10 +25,12 @@ from legato.core import codec
 from legato.errors import ConfigurationError
 
 events_cli = typer.Typer(
+    cls=HelpGroup,
     help="Send events that start workflows; show an event and its executions; dead letters.",
     no_args_is_help=True,
 )
 subscriptions_cli = typer.Typer(
+    cls=HelpGroup,
     help="Which events start which workflows: create, list, delete.", no_args_is_help=True
 )
 _out = make_console(soft_wrap=True, highlight=False)
@@ -162,6 +166,7 @@ def show(
 
 
 dead_letters_cli = typer.Typer(
+    cls=HelpGroup,
     help="What could not be acted on (listed with no command), and redrive ID.",
 )
 events_cli.add_typer(dead_letters_cli, name="dead-letters")
@@ -176,6 +181,7 @@ def dead_letters(
     server: ServerOption = None,
     api_key: ApiKeyOption = None,
     as_json: JsonOption = False,
+    utc: UtcOption = False,
 ) -> None:
     """What could not be acted on, newest first: the reason, where it came from, the body;
     legato events dead-letters redrive ID ingests one again."""
@@ -206,8 +212,9 @@ def dead_letters(
         body = d["body"] if len(d["body"]) <= BODY_SHOWN else d["body"][:BODY_SHOWN] + "…"
         reason = escape(d["reason"])
         if d.get("redriven_at"):
-            reason += f"\n[green]redriven {d['redriven_at']}[/]"
-        table.add_row(escape(d["id"]), d["received_at"], escape(d["via"]), reason,
+            reason += f"\n[green]redriven {moment(datetime.fromisoformat(d['redriven_at']))}[/]"
+        received = moment(datetime.fromisoformat(d["received_at"]))
+        table.add_row(escape(d["id"]), received, escape(d["via"]), reason,
                       escape(d["subscription"] or ""), escape(event), escape(body))  # fmt: skip
     console.print(table)
     if page["next_cursor"]:
@@ -238,9 +245,9 @@ def redrive(
         return
     started = letter["redriven_to"] or []
     if started:
-        _out.print(f"redriven {letter_id}: started {', '.join(started)}")
+        _out.print(Text(f"redriven {letter_id}: started {', '.join(started)}"))
     else:
-        _out.print(f"redriven {letter_id}: it started no execution")
+        _out.print(Text(f"redriven {letter_id}: it started no execution"))
 
 
 @subscriptions_cli.command("create")

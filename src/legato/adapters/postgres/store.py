@@ -131,6 +131,33 @@ class PostgresStore:
         self._writer.on_commit = self._on_commit
 
     async def open_reader(self) -> None:
+        """For tools that only read (CLI): a database that is not there, refuses us, or lacks
+        migrations is said at once (the pool would wait for it as for one restarting)."""
+        if self._pool is not None:
+            return
+        try:
+            conn = await psycopg.AsyncConnection.connect(
+                self.url, autocommit=True, connect_timeout=int(CONNECT_TIMEOUT)
+            )
+        except psycopg.OperationalError as exc:
+            said = " ".join(line.strip() for line in str(exc).strip().splitlines())
+            why = said.rpartition("FATAL:")[2].strip() or said
+            if "does not exist" in why or "authentication failed" in why:
+                raise StoreError(f"database {redact(self.url)}: {why}") from exc
+            raise DatabaseUnavailableError(
+                f"cannot reach database {redact(self.url)}: {why}"
+            ) from exc
+        async with conn:
+            try:
+                cur = await conn.execute(QUERIES["applied_migrations"])
+                applied: list[int] | None = [r[0] for r in await cur.fetchall()]
+            except psycopg.errors.UndefinedTable:
+                applied = None
+            except psycopg.Error as exc:
+                raise translate(exc, self.url) from exc
+        problem = sql_scripts.unmigrated(applied, load_migrations(_PACKAGE), redact(self.url))
+        if problem is not None:
+            raise StoreError(problem)
         await self._open_pool()
 
     async def close_reader(self) -> None:

@@ -88,7 +88,18 @@ class SqliteStore:
         if self._reader is None:
             if not self.path.exists():
                 raise StoreError(f"no database at {self.path}")
-            self._reader = connect(self.path, writer=False)
+            reader = connect(self.path, writer=False)
+            try:
+                applied: list[int] | None = [
+                    r[0] for r in reader.execute(QUERIES["applied_migrations"]).fetchall()
+                ]
+            except sqlite3.OperationalError:  # no schema_migrations table
+                applied = None
+            problem = sql_scripts.unmigrated(applied, load_migrations(_PACKAGE), str(self.path))
+            if problem is not None:
+                reader.close()
+                raise StoreError(problem)
+            self._reader = reader
 
     async def close_reader(self) -> None:
         if self._reader is not None:
