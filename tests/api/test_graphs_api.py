@@ -194,6 +194,9 @@ async def test_an_executions_graph_shows_the_failure_then_the_redrive(db_url: st
             "Prepare": "succeeded", "Charge": "failed", "Done": "not_reached"
         }  # fmt: skip
         assert progress["Charge"]["error"] == "CardReaderDown"
+        assert [(e["source"], e["target"]) for e in g["edges"] if e["taken"]] == [
+            ("Prepare", "Charge")
+        ]  # fmt: skip
 
         svg = await client.get(f"/v1/executions/{eid}/graph", params={"format": "svg"})
         drawn = _svg_states(svg.text)

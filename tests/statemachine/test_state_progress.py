@@ -4,13 +4,17 @@ machines run on the engine (``run_state_machine``), then their histories read ba
 from __future__ import annotations
 
 import asyncio
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from legato import App, ExecutionFailedError
-from legato.core.asl.state_progress import progress, statuses
+from legato.core.asl.state_progress import progress, statuses, taken
 from legato.core.events import Event, TimerStarted
+from legato.core.export import import_history
 from legato.testing import WorkflowEnvironment, run_state_machine
 
 
@@ -97,6 +101,7 @@ async def test_a_caught_error_then_a_fail_state() -> None:
     assert (found["Charge"], found["Tell"], found["Stop"], found["Ship"]) == (
         "caught", "succeeded", "failed", "not_reached"
     )  # fmt: skip
+    assert taken(history) == {("Check", "Charge"), ("Charge", "Tell"), ("Tell", "Stop")}
 
 
 async def test_a_choice_with_no_match_fails() -> None:
@@ -222,17 +227,17 @@ async def test_running_then_failed_then_redriven() -> None:
     assert redriven["Charge"].retries == 1 and redriven["Charge"].entered == 1
 
 
-async def test_waiting_to_retry_is_retried_and_a_stopped_state_failed() -> None:
+async def test_waiting_to_retry_is_retried_and_a_stopped_state_failed(db_url: str) -> None:
     machine: dict[str, Any] = {
         "StartAt": "Charge",
         "States": {"Charge": {
             "Type": "Task", "Resource": "charge", "End": True,
             "Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 3600}]}},
     }  # fmt: skip
-    app = App()
+    app = App(db_url)  # the wall clock: the retry waits its hour
     app.registry.add_step(failing(10), "charge", None, None, None, None)
     app.register_state_machine("slow", machine)
-    async with WorkflowEnvironment(app, still_time=True):
+    async with app:
         handle = await app.start("slow", {})
         for _ in range(500):  # until the first attempt failed and its retry waits
             history = await handle.history()
@@ -246,3 +251,95 @@ async def test_waiting_to_retry_is_retried_and_a_stopped_state_failed() -> None:
         stopped = progress(machine, await handle.history())
     assert (waiting["Charge"].status, waiting["Charge"].retries) == ("retried", 1)
     assert stopped["Charge"].status == "failed"
+
+
+async def test_a_parallel_retried_as_a_whole() -> None:
+    machine = json.loads(json.dumps(PARALLEL))
+    machine["States"]["Both"]["Retry"] = [{"ErrorEquals": ["Boom"], "IntervalSeconds": 1}]
+    history = await _run(machine, {}, good=ok, bad=failing(1))
+    found = progress(machine, history)
+    assert (found["Both"].status, found["Both"].retries) == ("retried", 1)
+    assert (found["Bad"].status, found["Bad"].entered) == ("retried", 2)  # failed, then ok
+    assert statuses(found)["Done"] == "succeeded"
+
+
+async def test_a_child_execution_task_caught() -> None:
+    machine: dict[str, Any] = {
+        "StartAt": "Child",
+        "States": {
+            "Child": {"Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync",
+                      "Parameters": {"StateMachineArn": "inner", "Input": {}},
+                      "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Handled"}],
+                      "Next": "Done"},
+            "Handled": {"Type": "Pass", "End": True},
+            "Done": {"Type": "Succeed"},
+        },
+    }  # fmt: skip
+    app = App()
+    app.register_state_machine(
+        "inner", {"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "Nope"}}}
+    )
+    run = await run_state_machine(machine, {}, app=app)
+    assert statuses(progress(machine, run.history)) == {
+        "Child": "caught", "Handled": "succeeded", "Done": "not_reached"
+    }  # fmt: skip
+
+
+GOLDEN = Path(__file__).parent.parent / "golden"
+
+
+@pytest.mark.parametrize(
+    ("history", "machine", "expected"),
+    [
+        ("payment", "payment", {"Charge": ("retried", 1, 1, "GatewayBusy"),
+                                "Ship": ("caught", 1, 1, "CarrierDown"),
+                                "ShipLater": ("succeeded", 1, 0, None),
+                                "Shipped": ("not_reached", 0, 0, None)}),
+        ("family__2", "refusal", {"Check": ("succeeded", 1, 0, None),
+                                  "Refuse": ("failed", 1, 0, None),
+                                  "Accept": ("not_reached", 0, 0, None)}),
+        ("stocking", "stocking", {"Lines": ("succeeded", 1, 0, None),
+                                  "Stock": ("succeeded", 3, 0, None)}),
+    ],
+)  # fmt: skip
+def test_recorded_histories(
+    history: str, machine: str, expected: dict[str, tuple[str, int, int, str | None]]
+) -> None:
+    """The golden histories (``tests/golden``): the recorded history format, read as is."""
+    data = json.loads((GOLDEN / "histories" / f"{history}.json").read_text())
+    definition = yaml.safe_load((GOLDEN / "machines" / f"{machine}.asl.yaml").read_text())
+    found = progress(definition, import_history(data)[3])
+    assert {k: (p.status, p.entered, p.retries, p.error) for k, p in found.items()} == expected
+
+
+async def test_a_task_token_refused_then_retried_then_sent() -> None:
+    machine: dict[str, Any] = {
+        "StartAt": "Ask",
+        "States": {
+            "Ask": {"Type": "Task",
+                    "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+                    "Parameters": {"FunctionName": "ask", "Payload": {"token.$": "$$.Task.Token"}},
+                    "Retry": [{"ErrorEquals": ["Rejected"], "IntervalSeconds": 1}],
+                    "Next": "Done"},
+            "Done": {"Type": "Succeed"},
+        },
+    }  # fmt: skip
+    app = App()
+    tokens: asyncio.Queue[str] = asyncio.Queue()
+
+    @app.step(name="ask")
+    def ask(event: dict[str, Any]) -> str:
+        tokens.put_nowait(event["token"])
+        return "asked"
+
+    app.register_state_machine("ask", machine)
+    async with WorkflowEnvironment(app):
+        handle = await app.start("ask", {})
+        await app.send_task_failure(await asyncio.wait_for(tokens.get(), 10), "Rejected", "no")
+        await app.send_task_success(await asyncio.wait_for(tokens.get(), 10), {"ok": True})
+        await handle.result(timeout=10)
+        found = progress(machine, await handle.history())
+    assert (found["Ask"].status, found["Ask"].retries, found["Ask"].error) == (
+        "retried", 1, "Rejected"
+    )  # fmt: skip
+    assert found["Done"].status == "succeeded"

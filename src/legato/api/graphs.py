@@ -12,6 +12,7 @@ are kept (a version never changes): polling an execution's graph costs its histo
 
 from __future__ import annotations
 
+import asyncio
 from functools import lru_cache
 from typing import Annotated, Any
 
@@ -29,7 +30,7 @@ from legato.core.asl.graph import graph
 from legato.core.asl.graph_layout import Layout, layout
 from legato.core.asl.graph_svg import to_svg
 from legato.core.asl.graph_text import to_dot, to_mermaid
-from legato.core.asl.state_progress import StateProgress, progress, statuses
+from legato.core.asl.state_progress import StateProgress, progress, statuses, taken
 from legato.core.definitions import canonical_json
 from legato.errors import DefinitionNotFound
 
@@ -73,6 +74,7 @@ class GraphEdge(BaseModel):
     target: str
     kind: str
     label: str | None
+    taken: bool | None = None  # an execution's: it went this way
 
 
 class Route(BaseModel):
@@ -129,12 +131,16 @@ def _drawn(canonical: str) -> tuple[StateGraph, Layout]:
     return g, layout(g)
 
 
-def drawn(definition: dict[str, Any]) -> tuple[StateGraph, Layout]:
-    return _drawn(canonical_json(definition))
+async def drawn(definition: dict[str, Any]) -> tuple[StateGraph, Layout]:
+    """Laying out a large machine takes a while (~0.5 s for 200 states): not on the loop."""
+    return await asyncio.to_thread(_drawn, canonical_json(definition))
 
 
 def graph_json(
-    g: StateGraph, laid: Layout, found: dict[str, StateProgress] | None = None
+    g: StateGraph,
+    laid: Layout,
+    found: dict[str, StateProgress] | None = None,
+    went: set[tuple[str, str]] | None = None,
 ) -> dict[str, Any]:
     shape = g.as_json()
     placed = laid.as_json()
@@ -142,6 +148,9 @@ def graph_json(
         state.update(placed["states"][state["id"]])
         if found is not None:
             state["progress"] = found[state["id"]].as_json()
+    if went is not None:
+        for edge in shape["edges"]:
+            edge["taken"] = (edge["source"], edge["target"]) in went
     drawing = {"width": placed["width"], "height": placed["height"], "routes": placed["edges"],
                "lanes": placed["lanes"], "markers": placed["markers"]}  # fmt: skip
     return {**shape, "layout": drawing}
@@ -163,7 +172,7 @@ async def definition_graph(
     edges between them (Choice and Catch edges with a ``label``) and where to draw them."""
     stored = await app.get_definition(name, version)
     definition = codec.loads(stored.definition)
-    g, laid = drawn(definition)
+    g, laid = await drawn(definition)
     title = f"{stored.name} (version {stored.version})"
     if format == "svg":
         return Response(to_svg(laid, title=title), media_type=SVG)
@@ -192,15 +201,17 @@ async def execution_graph(
     handle = app.get_handle(execution_id)
     row = await handle.status_row()
     definition = await _definition_of(app, row.workflow, row.version, execution_id)
-    found = progress(definition, await handle.history())
-    g, laid = drawn(definition)
+    history = await handle.history()
+    found = await asyncio.to_thread(progress, definition, history)  # a long history: ~4 µs/event
+    g, laid = await drawn(definition)
     if format == "svg":
         title = f"{execution_id}: {row.workflow} (version {row.version}), {row.status.value}"
         notes = {name: _note(p) for name, p in found.items() if _note(p)}
-        return Response(to_svg(laid, statuses(found), title, notes), media_type=SVG)
+        svg = to_svg(laid, statuses(found), title, notes, taken(history))
+        return Response(svg, media_type=SVG)
     return ExecutionGraph(
         execution_id=row.id, status=row.status.value, name=row.workflow, version=row.version,
-        **graph_json(g, laid, found),
+        **graph_json(g, laid, found, taken(history)),
     )  # fmt: skip
 
 

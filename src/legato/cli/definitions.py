@@ -1,10 +1,12 @@
 """``legato definitions``: check state machine definitions, store them in the database as
-versions (``push``), and read them back (``list``, ``show``). Pushing the same content again
-changes nothing; a version never changes once stored."""
+versions (``push``), read them back (``list``, ``show``) and draw them offline (``graph``).
+Pushing the same content again changes nothing; a version never changes once stored."""
 
 from __future__ import annotations
 
+import sys
 from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -13,10 +15,14 @@ from rich.table import Table
 from rich.text import Text
 
 from legato.cli.backend import ApiKeyOption, ServerOption, open_backend
-from legato.cli.common import DbOption, JsonOption, console, run_command
+from legato.cli.common import DbOption, JsonOption, console, fail, run_command
 from legato.cli.output import HelpGroup, make_console
 from legato.client import Client
 from legato.core import codec
+from legato.core.asl.graph import graph
+from legato.core.asl.graph_layout import layout
+from legato.core.asl.graph_svg import to_svg
+from legato.core.asl.graph_text import to_dot, to_mermaid
 from legato.core.asl.validate import Problem, count_states, validate
 from legato.engine.asl_files import load_definition
 from legato.errors import InvalidDefinitionError
@@ -184,3 +190,59 @@ def show_cmd(
 def _when(rfc3339: str) -> str:
     """An API time as the tables show times."""
     return datetime.fromisoformat(rfc3339).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+class GraphFormat(StrEnum):
+    svg = "svg"
+    mermaid = "mermaid"
+    dot = "dot"
+
+
+@definitions_cli.command("graph")
+def graph_cmd(
+    file: Annotated[Path, typer.Argument(help="a definition in JSON or YAML")],
+    format: Annotated[
+        GraphFormat, typer.Option("--format", "-f", help="svg, mermaid or dot (Graphviz)")
+    ] = GraphFormat.svg,
+    out: Annotated[
+        Path | None, typer.Option("--output", "-o", help="write it to this file (default: stdout)")
+    ] = None,
+) -> None:
+    """Draw a definition offline: an SVG that opens in any browser, Mermaid (for Markdown) or
+    Graphviz dot. Parallel and Map states are drawn as groups, Choice and Catch edges labelled."""
+    try:
+        definition = load_definition(file)
+    except InvalidDefinitionError as exc:
+        fail(_first_problem(exc.problems, file))
+    problems = validate(definition)
+    if problems:
+        fail(_first_problem(problems, file))
+    g = graph(definition)
+    title = name_of(file)
+    if format is GraphFormat.svg:
+        text = to_svg(layout(g), title=title)
+    elif format is GraphFormat.mermaid:
+        text = to_mermaid(g, title=title)
+    else:
+        text = to_dot(g, title=title)
+    if out is None:
+        sys.stdout.write(text)
+        return
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        fail(f"cannot write {out}: {exc.strerror or exc}")
+    _out.print(Text.assemble("wrote ", (str(out), "bold"), f" ({format.value})"))
+
+
+def _first_problem(problems: list[Problem], file: Path) -> str:
+    """One line: the first problem with its JSON path (a file that cannot be read names
+    itself), and how many more ``legato definitions validate`` would list."""
+    first = problems[0]
+    where = first.rule if first.path == "$" and str(file) in first.rule else (
+        f"{file}: {first.path}: {first.rule}"
+    )  # fmt: skip
+    more = len(problems) - 1
+    if more:
+        where += f" (and {more} more: legato definitions validate {file})"
+    return where

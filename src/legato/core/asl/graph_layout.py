@@ -15,18 +15,13 @@ graph gives the same numbers, in pixels, top-left origin.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from grandalf.graphs import Edge as GEdge
-from grandalf.graphs import Graph as GGraph
-from grandalf.graphs import Vertex
-from grandalf.layouts import SugiyamaLayout
-
 from legato.core.asl.graph import Edge, Graph, Node
-
-Point = tuple[float, float]
+from legato.core.asl.graph_layers import Box, Item, Point, Routed, layered
 
 CHAR_W = 7.4  # average advance of a 13px sans-serif character, bold included
 LINE_H = 16.0
@@ -34,7 +29,6 @@ WRAP = 24  # characters per line of a state's name
 MAX_LINES = 3
 STATE_H = 34.0  # a one-line state: its name and, below it, its type
 MIN_W, MAX_W = 120.0, 240.0
-X_GAP, Y_GAP = 36.0, 54.0  # between states of a layer; between layers (edge labels go there)
 HEADER = 38.0  # a group's title
 PAD = 14.0  # inside a group, and around a lane
 LANE_GAP = 16.0
@@ -44,21 +38,6 @@ LABEL_CHAR_W = CHAR_W * 0.85  # edge labels are 11px
 LABEL_MAX = 36  # characters of an edge label drawn (the whole label is its tooltip)
 MARKER_R = 9.0
 GROUPS = ("Parallel", "Map")
-
-
-@dataclass(frozen=True, slots=True)
-class Box:
-    x: float
-    y: float
-    width: float
-    height: float
-
-    @property
-    def center(self) -> Point:
-        return (self.x + self.width / 2, self.y + self.height / 2)
-
-    def moved(self, dx: float, dy: float) -> Box:
-        return Box(self.x + dx, self.y + dy, self.width, self.height)
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +127,7 @@ def layout(g: Graph) -> Layout:
         children.setdefault((node.parent, node.branch), []).append(node)
     scoped = _Scopes(g, children)
     top = scoped.scope(None, None, markers=True)
-    out = Layout(top.width, top.height)
+    out = Layout(math.ceil(top.width), math.ceil(top.height))
     top.emit(out, 0.0, 0.0)
     return out
 
@@ -204,35 +183,6 @@ class _Placed:
             scope.emit(out, dx + x, dy + y)
 
 
-@dataclass(slots=True)
-class _Item:
-    """A node of one scope's layered layout: a state, a group or a marker."""
-
-    key: str
-    width: float
-    height: float
-    xy: Point = (0.0, 0.0)  # its center, set by the layout
-
-    # grandalf reads a vertex's size and writes its center through ``view``
-    @property
-    def w(self) -> float:
-        return self.width
-
-    @property
-    def h(self) -> float:
-        return self.height
-
-
-class _Route:
-    points: list[Point]
-
-    def __init__(self) -> None:
-        self.points = []
-
-    def setpath(self, pts: list[Point]) -> None:
-        self.points = list(pts)
-
-
 _START, _END = "\x00start", "\x00end"  # marker keys: no state name has a NUL
 
 
@@ -248,7 +198,7 @@ class _Scopes:
     def scope(self, parent: str | None, branch: int | None, markers: bool = False) -> _Placed:
         members = self.children.get((parent, branch), [])
         ids = {n.id for n in members}
-        items: dict[str, _Item] = {}
+        items: dict[str, Item] = {}
         groups: dict[str, list[tuple[_Placed, int]]] = {}
         for node in members:
             inner = sorted(self.branches.get(node.id, []))
@@ -260,26 +210,26 @@ class _Scopes:
                     text_width(node.name) + 90,
                 )
                 height = HEADER + LANE_TITLE + max(s.height for s, _ in lanes) + PAD
-                items[node.id] = _Item(node.id, width, height)
+                items[node.id] = Item(node.id, width, height)
             else:
                 lines = wrap(node.name)
                 typed = text_width(f"{node.type} · not reached", LABEL_CHAR_W)
                 width = max(MIN_W, min(MAX_W, max(typed, *map(text_width, lines)) + 28))
                 if node.type == "Choice":  # its pointed ends hold no text
                     width += 24
-                items[node.id] = _Item(node.id, width, STATE_H + LINE_H * (len(lines) - 1) + 8)
+                items[node.id] = Item(node.id, width, STATE_H + LINE_H * (len(lines) - 1) + 8)
         pairs: dict[tuple[str, str], list[Edge]] = {}
         for e in self.g.edges:
             if e.source in ids and e.target in ids and e.kind not in ("branch", "iterator"):
                 pairs.setdefault((e.source, e.target), []).append(e)
         links = list(pairs)
         if markers and members:
-            items[_START] = _Item(_START, 2 * MARKER_R, 2 * MARKER_R)
+            items[_START] = Item(_START, 2 * MARKER_R, 2 * MARKER_R)
             start = self.g.start if self.g.start in ids else members[0].id
             links.insert(0, (_START, start))
             ends = [n.id for n in members if n.end]
             if ends:
-                items[_END] = _Item(_END, 2 * MARKER_R, 2 * MARKER_R)
+                items[_END] = Item(_END, 2 * MARKER_R, 2 * MARKER_R)
                 links += [(end, _END) for end in ends]
         labels: dict[tuple[str, str], str] = {}
         for pair, edges in pairs.items():
@@ -287,17 +237,19 @@ class _Scopes:
             if words:
                 labels[pair] = " · ".join(dict.fromkeys(words))
         roots = [_START] if markers else [n.id for n in members if n.start]
-        routes = _layered(items, links, roots, labels)
+        sizes = {pair: (text_width(label_text(words), LABEL_CHAR_W) + 10, LABEL_H)
+                 for pair, words in labels.items()}  # fmt: skip
+        routes = layered(items, links, roots, sizes)
         return self._place(members, items, groups, pairs, links, routes, labels)
 
     def _place(
         self,
         members: Sequence[Node],
-        items: dict[str, _Item],
+        items: dict[str, Item],
         groups: dict[str, list[tuple[_Placed, int]]],
         pairs: dict[tuple[str, str], list[Edge]],
         links: Sequence[tuple[str, str]],
-        routes: dict[tuple[str, str], _Routed],
+        routes: dict[tuple[str, str], Routed],
         labels: dict[tuple[str, str], str],
     ) -> _Placed:
         boxes = {k: Box(i.xy[0] - i.width / 2, i.xy[1] - i.height / 2, i.width, i.height)
@@ -326,9 +278,13 @@ class _Scopes:
             if key in boxes:
                 placed.markers.append(Marker(kind, boxes[key].center, MARKER_R))
         for source, target in links:
-            routed = routes.get((source, target), _Routed([], None))
+            routed = routes.get((source, target), Routed([], None))
             route = [(x + dx, y + dy) for x, y in routed.points]
             points = _clip(route, boxes[source], boxes[target])
+            if len(points) >= 2 and source == _START:  # markers are circles, not boxes
+                points[0] = _on_circle(boxes[source].center, points[1])
+            if len(points) >= 2 and target == _END:
+                points[-1] = _on_circle(boxes[target].center, points[-2])
             edges = pairs.get((source, target), [])
             label = labels.get((source, target))
             at = None if routed.label is None else routed.label.moved(dx, dy).center
@@ -355,84 +311,8 @@ class _Scopes:
             x += scope.width + LANE_GAP
 
 
-@dataclass(slots=True)
-class _Routed:
-    points: list[Point]  # center of the source, the bends, center of the target
-    label: Box | None  # where the edge's words go (a bend of the route: its center)
-
-
 def label_text(label: str) -> str:
     return label if len(label) <= LABEL_MAX else label[: LABEL_MAX - 1] + "…"
-
-
-def _layered(
-    items: dict[str, _Item],
-    links: Sequence[tuple[str, str]],
-    roots: Sequence[str],
-    labels: dict[tuple[str, str], str],
-) -> dict[tuple[str, str], _Routed]:
-    """grandalf's Sugiyama layout of one scope, component by component side by side: sets each
-    item's center; returns each link's route. A labelled link goes through a node of its own,
-    the size of its words (as dagre does): the layering gives the words their own place."""
-    nodes = dict(items)
-    hops: dict[tuple[str, str], list[tuple[str, str]]] = {}
-    loops: list[tuple[str, str]] = []
-    for n, (source, target) in enumerate(links):
-        if source == target:
-            loops.append((source, target))
-        elif (source, target) in labels:
-            key = f"\x00label{n}"
-            words = label_text(labels[(source, target)])
-            nodes[key] = _Item(key, text_width(words, LABEL_CHAR_W) + 10, LABEL_H)
-            hops[(source, target)] = [(source, key), (key, target)]
-        else:
-            hops[(source, target)] = [(source, target)]
-    vertices = {key: Vertex(key) for key in nodes}
-    for key, v in vertices.items():
-        v.view = nodes[key]
-    gedges: dict[tuple[str, str], Any] = {}
-    for pieces in hops.values():
-        for a, b in pieces:
-            e = GEdge(vertices[a], vertices[b])
-            e.view = _Route()
-            gedges[(a, b)] = e
-    graph = GGraph(list(vertices.values()), list(gedges.values()))
-    offset = 0.0
-    for component in graph.C:
-        sug = SugiyamaLayout(component)
-        sug.xspace, sug.yspace = X_GAP, Y_GAP
-        mine = list(component.sV)
-        chosen = [v for v in mine if v.data in roots] or [v for v in mine if not v.e_in()]
-        sug.init_all(roots=chosen or mine[:1])
-        sug.draw(3)
-        left = min(v.view.xy[0] - v.view.w / 2 for v in mine)
-        for v in mine:
-            v.view.xy = (v.view.xy[0] - left + offset, v.view.xy[1])
-        for e in component.sE:
-            e.view.points = [(x - left + offset, y) for x, y in e.view.points]
-        offset = max(v.view.xy[0] + v.view.w / 2 for v in mine) + X_GAP
-    routes: dict[tuple[str, str], _Routed] = {}
-    for pair, pieces in hops.items():
-        points = list(gedges[pieces[0]].view.points)
-        for piece in pieces[1:]:
-            points += list(gedges[piece].view.points)[1:]
-        label = None
-        if len(pieces) > 1:
-            item = nodes[pieces[0][1]]
-            label = Box(item.xy[0] - item.width / 2, item.xy[1] - item.height / 2,
-                        item.width, item.height)  # fmt: skip
-        routes[pair] = _Routed(points, label)
-    for key, _ in loops:  # a state that goes back to itself: a loop on its right side
-        item = items[key]
-        (x, y), w, h = item.xy, item.width / 2, item.height / 4
-        bends = [(x + w, y - h), (x + w + 28, y - h), (x + w + 28, y + h), (x + w, y + h)]
-        label = None
-        if (key, key) in labels:
-            words = label_text(labels[(key, key)])
-            width = text_width(words, LABEL_CHAR_W) + 10
-            label = Box(x + w + 32, y - LABEL_H / 2, width, LABEL_H)
-        routes[(key, key)] = _Routed(bends, label)
-    return routes
 
 
 def _clip(route: list[Point], source: Box, target: Box) -> list[Point]:
@@ -456,6 +336,13 @@ def _border(box: Box, toward: Point) -> Point:
     sy = (box.height / 2) / abs(dy) if dy else float("inf")
     s = min(sx, sy, 1.0)
     return (cx + dx * s, cy + dy * s)
+
+
+def _on_circle(center: Point, toward: Point) -> Point:
+    """Where the line from a marker's center toward a point leaves the marker."""
+    dx, dy = toward[0] - center[0], toward[1] - center[1]
+    length = math.hypot(dx, dy) or 1.0
+    return (center[0] + dx * MARKER_R / length, center[1] + dy * MARKER_R / length)
 
 
 def _r(value: float) -> float:

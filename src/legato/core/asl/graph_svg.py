@@ -8,9 +8,11 @@ What the web UI relies on (it styles and updates the drawing by these names):
   ``g`` too (class ``state group``), drawn as a frame behind its lanes (``rect class="lane"``).
   State groups are never nested in one another, so a rule for one state's class never reaches
   another's. STATUS is one of ``state_progress.STATUSES``, or ``none`` for a definition;
-- each transition is ``<path class="edge e-KIND">`` (``data-source``, ``data-target``), its
-  words in a ``<g class="edge-label">``; the start and end markers are ``g.marker``;
-- with statuses, a ``g.legend`` of the colours under the graph.
+- each transition is ``<path class="edge e-KIND">`` (``data-source``, ``data-target``; class
+  ``taken`` once an execution took it), its words in a ``<g class="edge-label">``; the start
+  and end markers are ``g.marker``;
+- with statuses, a ``g.legend`` of the colours under the graph;
+- a white ``rect.background`` behind it all (a page may make it transparent).
 
 Colours are presentation attributes: any CSS rule of the page overrides them, and the file
 looks right opened alone. Pure: a string out of the layout.
@@ -18,15 +20,15 @@ looks right opened alone. Pure: a string out of the layout.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from xml.sax.saxutils import escape, quoteattr
 
+from legato.core.asl.graph_layers import Box
 from legato.core.asl.graph_layout import (
     HEADER,
     LABEL_CHAR_W,
     LABEL_H,
     LINE_H,
-    Box,
     Lane,
     Layout,
     PlacedEdge,
@@ -54,9 +56,13 @@ WORDS = {
     "caught": "error caught",
     "retried": "retried",
 }
-EDGE = "#64748b"
+EDGE = "#94a3b8"
+TAKEN = "#334155"
 CATCH = "#ea580c"
-LEGEND_H = 36.0
+ARROWS = {"legato-arrow": EDGE, "legato-arrow-catch": CATCH, "legato-arrow-taken": TAKEN}
+LEGEND_ROW = 22.0
+MIN_WIDTH = 240.0  # an execution's drawing: room for its legend in two rows
+BEND = 14.0
 
 
 def to_svg(
@@ -64,27 +70,25 @@ def to_svg(
     statuses: Mapping[str, str] | None = None,
     title: str | None = None,
     notes: Mapping[str, str] | None = None,
+    taken: Collection[tuple[str, str]] = (),
 ) -> str:
     """The SVG text. ``statuses`` maps state names to their progress (absent: not_reached);
-    None draws a definition. ``notes`` add a line to a state's tooltip (``<title>``)."""
-    height = layout.height + (LEGEND_H if statuses is not None else 0.0)
+    None draws a definition. ``notes`` add a line to a state's tooltip (``<title>``).
+    ``taken`` transitions (source, target) are drawn darker (class ``taken``); with statuses,
+    the start marker's edge is taken once the first state was reached, an end marker's once its
+    state succeeded."""
+    width = max(layout.width, MIN_WIDTH if statuses is not None else 0.0)
+    legend = _legend(layout.height, width) if statuses is not None else None
+    height = layout.height + (legend[1] if legend else 0.0)
     out = [
         '<svg xmlns="http://www.w3.org/2000/svg" class="legato-graph" '
-        f'viewBox="0 0 {_n(layout.width)} {_n(height)}" width="{_n(layout.width)}" '
+        f'viewBox="0 0 {_n(width)} {_n(height)}" width="{_n(width)}" '
         f'height="{_n(height)}" font-family={quoteattr(FONT)} font-size="13">',
     ]
     if title:
         out.append(f"<title>{escape(title)}</title>")
-    out.append(
-        "<defs>"
-        f'<marker id="legato-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
-        f'markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" '
-        f'fill="{EDGE}"/></marker>'
-        f'<marker id="legato-arrow-catch" viewBox="0 0 10 10" refX="9" refY="5" '
-        f'markerWidth="7" markerHeight="7" orient="auto-start-reverse">'
-        f'<path d="M0,0 L10,5 L0,10 z" fill="{CATCH}"/></marker>'
-        "</defs>"
-    )
+    out.append("<defs>" + "".join(_arrow(name, colour) for name, colour in ARROWS.items())
+               + "</defs>")  # fmt: skip
     out.append('<rect class="background" width="100%" height="100%" fill="#ffffff"/>')
 
     def status_of(name: str) -> str:
@@ -108,7 +112,14 @@ def to_svg(
                 f'fill="#64748b">{escape(lane.title)}</text></g>'
             )
     for e in layout.edges:
-        out.append(_edge(e))
+        went = (e.source, e.target) in taken if e.source and e.target else False
+        if statuses is not None and e.source is None and e.target is not None:
+            went = status_of(e.target) != "not_reached"
+        elif statuses is not None and e.target is None and e.source is not None:
+            ended = status_of(e.source)
+            fail = layout.states[e.source].node.type == "Fail"
+            went = ended in ("succeeded", "retried") or (fail and ended == "failed")
+        out.append(_edge(e, went))
     for e in layout.edges:
         if e.label and e.label_at:
             out.append(_label(e))
@@ -128,8 +139,8 @@ def to_svg(
             f'cy="{_n(m.center[1])}" r="{_n(m.radius)}" fill="{fill}" stroke="#0f172a" '
             f'stroke-width="1.5"/>{inner}</g>'
         )
-    if statuses is not None:
-        out.append(_legend(layout.height, layout.width))
+    if legend:
+        out.append(legend[0])
     out.append("</svg>")
     return "\n".join(out) + "\n"
 
@@ -205,35 +216,40 @@ def _choice_shape(b: Box, fill: str, stroke: str) -> str:
     return f'<polygon points="{text}" fill="{fill}" stroke="{stroke}" stroke-width="1.5"/>'
 
 
-def _edge(e: PlacedEdge) -> str:
+def _edge(e: PlacedEdge, went: bool) -> str:
     if len(e.points) < 2:
         return ""
     catch = "catch" in e.kinds and len(e.kinds) == 1
-    classes = " ".join(f"e-{k}" for k in e.kinds)
+    classes = " ".join(f"e-{k}" for k in e.kinds) + (" taken" if went else "")
     ends = "".join(
         f" data-{k}={quoteattr(v)}" for k, v in (("source", e.source), ("target", e.target)) if v
     )
-    colour = CATCH if catch else EDGE
+    colour = CATCH if catch else (TAKEN if went else EDGE)
     dash = ' stroke-dasharray="5 4"' if catch else ""
-    arrow = "legato-arrow-catch" if catch else "legato-arrow"
+    arrow = "legato-arrow-catch" if catch else ("legato-arrow-taken" if went else "legato-arrow")
     return (
         f'<path class="edge {classes}"{ends} d="{_path(e.points)}" fill="none" '
-        f'stroke="{colour}" stroke-width="1.5"{dash} marker-end="url(#{arrow})"/>'
+        f'stroke="{colour}" stroke-width="{2.5 if went else 1.5}"{dash} '
+        f'marker-end="url(#{arrow})"/>'
     )
 
 
 def _path(points: tuple[tuple[float, float], ...]) -> str:
-    """Straight through two points; through more, a smooth curve (each bend's corner rounded
-    by a quadratic curve whose control point is the bend)."""
-    (x0, y0), rest = points[0], points[1:]
-    if len(rest) == 1:
-        return f"M{_n(x0)},{_n(y0)} L{_n(rest[0][0])},{_n(rest[0][1])}"
-    d = [f"M{_n(x0)},{_n(y0)}"]
-    for i in range(len(rest) - 1):
-        bend, after = rest[i], rest[i + 1]
-        mid = ((bend[0] + after[0]) / 2, (bend[1] + after[1]) / 2)
-        end = mid if i < len(rest) - 2 else after
-        d.append(f"Q{_n(bend[0])},{_n(bend[1])} {_n(end[0])},{_n(end[1])}")
+    """A polyline through the points, each bend rounded (radius up to ``BEND``): it goes
+    through the middle of every edge label, which sits on a bend."""
+    d = [f"M{_n(points[0][0])},{_n(points[0][1])}"]
+    for i in range(1, len(points) - 1):
+        (ax, ay), (bx, by), (cx, cy) = points[i - 1], points[i], points[i + 1]
+        ab = ((bx - ax) ** 2 + (by - ay) ** 2) ** 0.5
+        bc = ((cx - bx) ** 2 + (cy - by) ** 2) ** 0.5
+        r = min(BEND, ab / 2, bc / 2)
+        if r <= 0.5:
+            d.append(f"L{_n(bx)},{_n(by)}")
+            continue
+        p1 = (bx - (bx - ax) * r / ab, by - (by - ay) * r / ab)
+        p2 = (bx + (cx - bx) * r / bc, by + (cy - by) * r / bc)
+        d.append(f"L{_n(p1[0])},{_n(p1[1])} Q{_n(bx)},{_n(by)} {_n(p2[0])},{_n(p2[1])}")
+    d.append(f"L{_n(points[-1][0])},{_n(points[-1][1])}")
     return " ".join(d)
 
 
@@ -253,19 +269,32 @@ def _label(e: PlacedEdge) -> str:
     )
 
 
-def _legend(top: float, width: float) -> str:
+def _legend(top: float, width: float) -> tuple[str, float]:
+    """The statuses' colours in rows as wide as the drawing; and their height."""
     parts = ['<g class="legend">']
-    x, y = 14.0, top + 10
+    x, y = 14.0, top + 4
     for status, word in WORDS.items():
+        step = 19 + text_width(word, LABEL_CHAR_W) + 16
+        if x > 14 and x + step - 16 > width - 14:
+            x, y = 14.0, y + LEGEND_ROW
         fill, stroke, _ = PALETTE[status]
         parts.append(
             f'<rect x="{_n(x)}" y="{_n(y)}" width="14" height="14" rx="3" fill="{fill}" '
             f'stroke="{stroke}"/><text x="{_n(x + 19)}" y="{_n(y + 11)}" font-size="11" '
             f'fill="#334155">{escape(word)}</text>'
         )
-        x += 19 + text_width(word, LABEL_CHAR_W) + 16
+        x += step
     parts.append("</g>")
-    return "".join(parts)
+    return "".join(parts), y + LEGEND_ROW + 8 - top
+
+
+def _arrow(name: str, colour: str) -> str:
+    """An arrowhead of a fixed size, whatever the line's width."""
+    return (
+        f'<marker id="{name}" viewBox="0 0 10 10" refX="9" refY="5" markerUnits="userSpaceOnUse" '
+        f'markerWidth="10" markerHeight="10" orient="auto-start-reverse">'
+        f'<path d="M0,0 L10,5 L0,10 z" fill="{colour}"/></marker>'
+    )
 
 
 def _rect(

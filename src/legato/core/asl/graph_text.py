@@ -204,9 +204,10 @@ def _mclass(status: str) -> str:
 
 
 def _m(text: str) -> str:
-    """Text inside a Mermaid quoted label: quotes and the characters Mermaid reads as markup
-    become entity codes."""
-    for char, code in (("#", "#35;"), ('"', "#quot;"), ("<", "#lt;"), (">", "#gt;"),
-                       ("|", "#124;"), ("\n", " ")):  # fmt: skip
+    """Text inside a Mermaid quoted label. Mermaid draws labels as HTML: ``<now>`` would be a
+    tag, so ``&``, ``<``, ``>`` and the quote become HTML entities (Mermaid's own ``#quot;``
+    codes come out garbled in edge labels of Mermaid 11)."""
+    for char, code in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&quot;"),
+                       ("\n", " ")):  # fmt: skip
         text = text.replace(char, code)
     return text

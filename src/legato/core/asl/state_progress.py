@@ -10,9 +10,10 @@ A state is one of ``STATUSES``:
   execution failed on, a Fail state, a Choice no rule matched, and a Parallel or Map the error
   came out of), or it was still in it when the execution closed (cancelled, terminated, timed
   out, or a sibling branch failed the whole Parallel);
-- ``caught``: left through one of its Catchers (it is drawn with the catch edge taken);
+- ``caught``: left through one of its Catchers;
 - ``retried``: succeeded, or still running, after at least one failed attempt was tried
-  again: by its Retry, or by a redrive that entered it again.
+  again: by its Retry, by the Retry of the Parallel it is in, or by a redrive that entered it
+  again.
 
 When a state is entered more than once (a loop, a Map's items), the first that applies of
 failed, running (``retried`` if it was retried), caught, retried and succeeded is the state's.
@@ -102,6 +103,7 @@ class _Visit:
     caught: bool = False
     failed: bool = False
     starts: int = 0  # a Parallel's attempts: its first branch started again
+    round: int = 0  # in a Parallel: which of its attempts this entry belongs to
 
 
 def progress(definition: Mapping[str, Any], history: Sequence[Event]) -> dict[str, StateProgress]:
@@ -115,6 +117,18 @@ def progress(definition: Mapping[str, Any], history: Sequence[Event]) -> dict[st
 
 def statuses(found: Mapping[str, StateProgress]) -> dict[str, str]:
     return {name: p.status for name, p in found.items()}
+
+
+def taken(history: Sequence[Event]) -> set[tuple[str, str]]:
+    """The transitions the execution took (live history): a state left and, as the very next
+    command, the state it went to."""
+    live = live_history(history)
+    entered = {e.ref: e.state for e in live if isinstance(e, StateEntered)}
+    return {
+        (e.state, entered[e.ref + 1])
+        for e in live
+        if isinstance(e, StateExited) and e.ref + 1 in entered
+    }
 
 
 class _Tracker:
@@ -132,6 +146,9 @@ class _Tracker:
             into = self.catch_to if e.kind == "catch" else self.normal_to
             into.setdefault(e.source, set()).add(e.target)
         self.visits: dict[str, list[_Visit]] = {}
+        self.open: dict[str, dict[int, _Visit]] = {}  # entries not left nor failed, by ref
+        self.retrying: dict[int, _Visit] = {}  # entries waiting for their next attempt
+        self.seen: dict[int, str] = {}  # an entry's status, once worked out
         self.owner: dict[int, _Visit] = {}  # command ref -> the entry that issued it
         self.entered_at: dict[int, str] = {}  # StateEntered ref -> state
         self.attempt_kind: dict[int, type[Event]] = {}
@@ -176,14 +193,18 @@ class _Tracker:
         parent_state = self.parents.get(e.state)
         parent = None
         if parent_state is not None:
-            open_ = [v for v in self.visits.get(parent_state, []) if not v.exited and not v.failed]
-            parent = open_[-1] if open_ else None
+            inside = self.open.get(parent_state)
+            parent = next(reversed(inside.values())) if inside else None
         visit = _Visit(e.state, e.ref, parent)
         if self.types.get(e.state) == "Fail":
             visit.failed = True
         if parent is not None and self.first_branch.get(parent.state) == e.state:
             parent.starts += 1
+        if parent is not None:
+            visit.round = parent.starts
         self.visits.setdefault(e.state, []).append(visit)
+        if not visit.failed:
+            self.open.setdefault(e.state, {})[e.ref] = visit
         self.owner[e.ref] = visit
 
     def _attempt(self, e: StepScheduled | ChildScheduled | ExternalTaskStarted) -> None:
@@ -202,7 +223,7 @@ class _Tracker:
                     self.owner[ref] = earlier
                     return
                 break
-        waiting = [v for vs in self.visits.values() for v in vs if v.pending == "retry"]
+        waiting = list(self.retrying.values())
         if len(waiting) > 1 and isinstance(e, StepScheduled):
             named = [v for v in waiting if self._step_of(v.state) == e.name]
             waiting = named or waiting
@@ -210,6 +231,7 @@ class _Tracker:
             visit = waiting[0]
             visit.attempts += 1
             visit.pending = None
+            del self.retrying[visit.ref]
             self.owner[ref] = visit
 
     def _failed(self, visit: _Visit, error: str) -> None:
@@ -223,23 +245,29 @@ class _Tracker:
             visit.used[i] += 1
             visit.retries += 1
             visit.pending = "retry"
+            self.retrying[visit.ref] = visit
         elif policies.first_match(_list(state.get("Catch")), error) is not None:
             visit.pending = "catch"
         else:
             visit.pending = "fail"
             visit.failed = True
+            self.open.get(visit.state, {}).pop(visit.ref, None)
 
     def _exit(self, e: StateExited) -> None:
-        open_ = [v for v in self.visits.get(e.state, []) if not v.exited and not v.failed]
-        if not open_:
+        inside = self.open.get(e.state)
+        if not inside:
             return
         after = self.entered_at.get(e.ref + 1)  # the next state, entered in the same breath
         by_catch = (after is not None and after in self.catch_to.get(e.state, set())
                     and after not in self.normal_to.get(e.state, set()))  # fmt: skip
-        catching = [v for v in open_ if v.pending == "catch"]
-        visit = (catching or open_)[0] if by_catch else next(
-            (v for v in open_ if v.pending != "catch"), open_[0]
-        )  # fmt: skip
+        first = next(iter(inside.values()))
+        if by_catch:
+            visit = next((v for v in inside.values() if v.pending == "catch"), first)
+        else:
+            visit = first if first.pending != "catch" else next(
+                (v for v in inside.values() if v.pending != "catch"), first
+            )  # fmt: skip
+        del inside[visit.ref]
         visit.exited = True
         visit.caught = by_catch or visit.pending == "catch"
         visit.pending = None
@@ -251,6 +279,10 @@ class _Tracker:
             visits = self.visits.get(node.id, [])
             kinds = [self._status(v) for v in visits]
             retries = sum(v.retries + max(0, v.starts - 1) for v in visits)
+            for i, v in enumerate(visits):  # failed in a Parallel's attempt that was retried
+                if kinds[i] == "failed" and v.parent is not None and v.parent.starts > v.round:
+                    kinds[i] = "retried-away"
+                    retries += 1
             retries += redriven.get(node.id, 0)
             error = next((v.error for v in reversed(visits) if v.error), None)
             if not visits:
@@ -261,12 +293,18 @@ class _Tracker:
                 status = "retried" if retries else "running"
             elif "caught" in kinds:
                 status = "caught"
-            else:
+            else:  # succeeded; or failed, and its Parallel tried it again
                 status = "retried" if retries else "succeeded"
             out[node.id] = StateProgress(status, len(visits), retries, error)
         return out
 
     def _status(self, v: _Visit) -> str:
+        known = self.seen.get(v.ref)
+        if known is None:
+            known = self.seen[v.ref] = self._work_out(v)
+        return known
+
+    def _work_out(self, v: _Visit) -> str:
         if v.exited:
             return "caught" if v.caught else "succeeded"
         if v.failed or v.ref == self.cause or self.types.get(v.state) in _SYNC:
