@@ -69,8 +69,9 @@ def free_port() -> int:
 async def dev(
     processes: Processes, wait_for: Waiter, app: str, db: str, port: int
 ) -> tuple[subprocess.Popen[bytes], str]:
-    """``legato dev APP`` on the database and the port given."""
-    env = {"LEGATO_DB": db, "LEGATO_HTTP": f"127.0.0.1:{port}"}
+    """``legato dev APP`` on the database and the port given (``gated`` opens on ``gate``)."""
+    gate = Path(db.removeprefix("sqlite:///")).parent / "gate"
+    env = {"LEGATO_DB": db, "LEGATO_HTTP": f"127.0.0.1:{port}", "UI_GATE": str(gate)}
     return await serve_api(processes, wait_for, ["dev", app], env=env, name="dev")
 
 
@@ -202,6 +203,20 @@ async def test_a_failed_state_machine_is_seen_failed_and_redriven_from_the_ui(
         await expect(page.locator('#history tr[data-state="Ship"]').first).to_be_visible()
         assert (await client.get("/v1/executions/order-1")).json()["output"]["charged"] == {
             "order": "o-1", "paid": 30}  # fmt: skip
+
+        # a running state machine's graph follows it: Hold running, then (the gate open) done
+        gated = {"workflow": "gated", "id": "gated-1", "input": {"n": 1}}
+        assert (await client.post("/v1/executions", json=gated)).status_code == 201
+        await page.goto(url + "/executions/gated-1")
+        hold = page.locator('#graph g.state[data-state="Hold"]')
+        await expect(hold).to_have_class(re.compile(r"\bs-running\b"), timeout=WAIT_MS)
+        await expect(page.locator('#graph g.state[data-state="Done"]')).to_have_class(
+            re.compile(r"\bs-not_reached\b")
+        )
+        await shot(page, "execution-running")
+        (tmp_path / "gate").touch()
+        await expect(hold).to_have_class(re.compile(r"\bs-succeeded\b"), timeout=WAIT_MS)
+        await expect(page.locator(".page-head .badge")).to_have_text("completed")
 
         # a code workflow: its timeline of a step, a timer and a child
         await page.goto(url + "/executions/greet-ann")

@@ -1,11 +1,15 @@
 """The app of the browser tests, before and after a fix: ``legato dev ui_app:broken`` serves
 the ``checkout`` state machine, whose Task ``charge`` fails (the payment gateway refuses),
-and the code workflows ``greeting`` (a step, a timer and a child) and ``approval`` (waits for
-a signal); ``ui_app:fixed`` is the same app with ``charge`` fixed."""
+``gated`` (its Task ``hold`` runs until the file ``$UI_GATE`` exists), and the code workflows
+``greeting`` (a step, a timer and a child) and ``approval`` (waits for a signal);
+``ui_app:fixed`` is the same app with ``charge`` fixed."""
 
 from __future__ import annotations
 
+import asyncio
+import os
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import legato
@@ -21,12 +25,26 @@ CHECKOUT = {
         "Ship": {"Type": "Pass", "Result": "shipped", "ResultPath": "$.shipping", "End": True},
     },
 }  # fmt: skip
+GATED = {
+    "StartAt": "Hold",
+    "States": {
+        "Hold": {"Type": "Task", "Resource": "hold", "Next": "Done"},
+        "Done": {"Type": "Succeed"},
+    },
+}
 Charge = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 
 
 def make_app(charge: Charge) -> legato.App:
     app = legato.App()
     app.step(name="charge", retry=legato.Retry.none())(charge)
+
+    @app.step(name="hold")
+    async def hold(data: Any) -> Any:
+        gate = Path(os.environ["UI_GATE"])
+        while not gate.exists():
+            await asyncio.sleep(0.05)
+        return data
 
     @app.step(name="shout")
     async def shout(name: str) -> str:
@@ -47,6 +65,7 @@ def make_app(charge: Charge) -> legato.App:
         return {"order": order, "decision": await ctx.wait_for_signal("decision")}
 
     app.register_state_machine("checkout", CHECKOUT)
+    app.register_state_machine("gated", GATED)
     return app
 
 
