@@ -20,6 +20,8 @@ PUBLIC = [
     "DatabaseReadOnlyError",
     "DatabaseUnavailableError",
     "DeadLetter",
+    "DeadLetterNotFound",
+    "DeadLetterStillFails",
     "EventNotFound",
     "ExecutionAlreadyExists",
     "ExecutionCancelled",

@@ -24,6 +24,8 @@
     ├── SubscriptionExists          a subscription of that name exists (with other content)
     ├── SubscriptionNotFound        no subscription of that name
     ├── EventNotFound               no event with that source and id
+    ├── DeadLetterNotFound          no dead letter with that id
+    ├── DeadLetterStillFails        a dead letter redriven fails again (the reason)
     ├── InvalidTaskToken            a task token that names no external wait
     ├── TaskTokenClosed             a task token whose wait already ended (completed, timed out)
     ├── ExecutionFailedError        handle.result() of an execution that has no result: FAILED
@@ -226,6 +228,22 @@ class EventNotFound(LegatoError):
         super().__init__(f"no event with source {source!r} and id {event_id!r}")
         self.source = source
         self.event_id = event_id
+
+
+class DeadLetterNotFound(LegatoError):
+    def __init__(self, letter_id: str) -> None:
+        super().__init__(f"no dead letter with id {letter_id!r}")
+        self.letter_id = letter_id
+
+
+class DeadLetterStillFails(LegatoError):
+    """A redriven dead letter failed again (its filter, transform or input; a body that is
+    still not an event): nothing was started, the dead letter stays as it was."""
+
+    def __init__(self, letter_id: str, reason: str) -> None:
+        super().__init__(f"dead letter {letter_id!r} fails again: {reason}")
+        self.letter_id = letter_id
+        self.reason = reason
 
 
 class InvalidTaskToken(LegatoError):

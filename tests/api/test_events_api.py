@@ -164,3 +164,25 @@ async def test_dead_letters_page_with_a_cursor(client: httpx.AsyncClient) -> Non
         if cursor is None:
             break
     assert sorted(seen) == ["0", "1", "2", "3", "4"] and len(set(seen)) == 5
+
+
+async def test_a_dead_letter_is_redriven_once(client: httpx.AsyncClient, app: legato.App) -> None:
+    await app.create_subscription("broken", "order.placed", "on_order", filter="data.total + 'x'")
+    await app.ingest_events([json.dumps(_event("e-9"))], "test")
+    (letter,) = (await client.get("/v1/dead-letters")).json()["items"]
+    assert letter["redriven_at"] is None and letter["redriven_to"] is None
+    path = f"/v1/dead-letters/{letter['id']}/redrive"
+    fails = await client.post(path)
+    assert fails.status_code == 422 and fails.json()["type"].endswith("dead-letter-fails")
+    assert "filter failed" in fails.json()["detail"] and fails.json()["dead_letter"] == letter["id"]
+    await app.delete_subscription("broken")
+    await app.create_subscription("broken", "order.placed", "on_order", filter="data.total > 1")
+    done = await client.post(path)
+    assert done.status_code == 200, done.text
+    eid = event_execution_id("broken", SOURCE, "e-9")
+    assert done.json()["redriven_to"] == [eid] and done.json()["redriven_at"]
+    assert await app.get_handle(eid).result(timeout=20) == {"total": 10}
+    again = await client.post(path)
+    assert again.status_code == 200 and again.json() == done.json()
+    missing = await client.post("/v1/dead-letters/nope/redrive")
+    assert missing.status_code == 404 and missing.json()["type"].endswith("dead-letter-not-found")

@@ -83,7 +83,7 @@ def test_executions_list_show_and_history(any_db_url: str) -> None:
     [
         (["executions", "show", "missing"], "no database at"),
         (["executions", "list", "--status", "bogus"], "unknown status 'bogus'"),
-        (["dev", "no_such_module_here"], "cannot import app module 'no_such_module_here'"),
+        (["dev", "no_such_module_here"], "no module named 'no_such_module_here' here"),
     ],
 )
 def test_errors_are_one_clear_line(tmp_path: Path, args: list[str], message: str) -> None:

@@ -87,6 +87,33 @@ async def test_events_and_subscriptions_on_the_database(db_url: str) -> None:
     assert unknown.exit_code == 1 and "workflow 'nope'" in unknown.stderr
 
 
+async def test_a_dead_letter_redriven_from_the_command_line(db_url: str) -> None:
+    app = _app(db_url)
+    async with app:
+        await app.create_subscription("broken", "order.placed", "echo", filter="$number('x')")
+        await app.publish_event("order.placed", {"n": 1}, source="shop", id="e-1")
+    (letter,) = json.loads(_ok(await _legato("events", "dead-letters", "--json", "--db",
+                                             db_url)))["items"]  # fmt: skip
+    assert letter["id"] in _ok(await _legato("events", "dead-letters", "--db", db_url))
+    again = await _legato("events", "dead-letters", "redrive", letter["id"], "--db", db_url)
+    assert again.exit_code == 1 and "fails again" in again.stderr and "filter failed" in (
+        again.stderr
+    )
+    _ok(await _legato("subscriptions", "delete", "broken", "--db", db_url))
+    _ok(await _legato("subscriptions", "create", "broken", "--type", "order.placed",
+                      "--workflow", "echo", "--transform", "data.n", "--db", db_url))  # fmt: skip
+    eid = event_execution_id("broken", "shop", "e-1")
+    done = _ok(await _legato("events", "dead-letters", "redrive", letter["id"], "--db", db_url))
+    assert done.strip() == f"redriven {letter['id']}: started {eid}"
+    twice = json.loads(_ok(await _legato("events", "dead-letters", "redrive", letter["id"],
+                                         "--json", "--db", db_url)))  # fmt: skip
+    assert twice["redriven_to"] == [eid] and twice["redriven_at"]
+    async with app:
+        assert await app.get_handle(eid).result(timeout=20) == 1
+    table = _ok(await _legato("events", "dead-letters", "--db", db_url))
+    assert "redriven" in table
+
+
 @pytest.mark.timeout(180)
 async def test_the_same_commands_through_a_server(
     any_db_url: str, processes: Processes, wait_for: Waiter
@@ -139,5 +166,15 @@ async def test_the_same_commands_through_a_server(
         assert await client.get_handle(results[0]["execution_ids"][0]).result(timeout=30) == 2
         letters = await client.dead_letters(limit=10)
         assert [d["event_id"] for d in letters["items"]] == ["n-3"]
+        letter_id = letters["items"][0]["id"]
+        with pytest.raises(legato.DeadLetterStillFails) as still:
+            await client.redrive_dead_letter(letter_id)  # "x" is still not an int
+        assert still.value.letter_id == letter_id and "does not fit" in still.value.reason
+        with pytest.raises(legato.DeadLetterNotFound):
+            await client.redrive_dead_letter("nope")
+        redrive = await _legato("events", "dead-letters", "redrive", letter_id, env=env)
+        assert redrive.exit_code == 1 and f"dead letter {letter_id!r} fails again" in (
+            redrive.stderr
+        )
         assert [s["name"] for s in await client.list_subscriptions()] == ["sums"]
         await client.delete_subscription("sums")

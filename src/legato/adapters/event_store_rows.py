@@ -37,7 +37,12 @@ def event_from_row(row: tuple[Any, ...]) -> StoredEvent:
 
 
 def dead_letter_from_row(row: tuple[Any, ...]) -> DeadLetter:
-    return DeadLetter(row[0], int(row[1]), row[2], row[3], row[4], row[5], row[6], row[7])
+    """``id, received_at, via, reason, body, subscription, event_source, event_id,
+    redriven_at, redriven_to``."""
+    redriven = None if row[8] is None else int(row[8])
+    to = None if row[9] is None else list(codec.loads(row[9]))
+    return DeadLetter(row[0], int(row[1]), row[2], row[3], row[4], row[5], row[6], row[7],
+                      redriven, to)  # fmt: skip
 
 
 def dead_letter_row(d: DeadLetter) -> tuple[Any, ...]:
@@ -66,7 +71,16 @@ def ingest(
             if is_new:
                 starts += e.starts
                 letters += [dead_letter_row(d) for d in e.failures]
-    if starts:  # an id started before (by hand, or an event since forgotten) is done already
+    starts = yield from _write_starts(starts)
+    if letters:
+        yield Many("insert_dead_letter", letters)
+    return Ingested(new, [n.id for n in starts]), starts
+
+
+def _write_starts(starts: list[NewExecution]) -> Generator[Step, Result, list[NewExecution]]:
+    """Insert the executions of ``starts`` not started before (by hand, or by an event since
+    forgotten: done already); the ones written."""
+    if starts:
         found = yield Query("existing_executions", {"ids": [n.id for n in starts]})
         exists = {r[0] for r in found.rows}
         starts = [n for n in starts if n.id not in exists]
@@ -80,6 +94,24 @@ def ingest(
         labels = label_rows(starts)
         if labels:
             yield Many("insert_label", labels)
-    if letters:
-        yield Many("insert_dead_letter", letters)
-    return Ingested(new, [n.id for n in starts]), starts
+    return starts
+
+
+def redrive_letter(
+    letter_id: str, now: int, event: StoredEvent | None, starts: list[NewExecution]
+) -> Generator[Step, Result, tuple[bool, list[NewExecution]]]:
+    """``Events.redrive_dead_letter``: whether it was redriven now, and the executions
+    written (on PostgreSQL the caller then notifies whom they concern)."""
+    ids = codec.dumps([n.id for n in starts], "execution ids")
+    marked = yield Query("mark_dead_letter_redriven", {"id": letter_id, "now": now, "to": ids})
+    if marked.rowcount != 1:
+        return False, []
+    if event is not None:
+        rows = codec.dumps([_event_row(event)], "events")
+        if not (yield Query("insert_events", {"rows": rows})).rows:
+            return True, []  # that event is recorded: it started what it starts already
+    written = yield from _write_starts(starts)
+    if event is None:  # the letter's event is recorded: it names these executions too
+        for n in written:
+            yield Query("add_event_execution", {"letter": letter_id, "execution_id": n.id})
+    return True, written

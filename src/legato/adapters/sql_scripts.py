@@ -148,6 +148,24 @@ def migrate(
     return done
 
 
+def unmigrated(applied: list[int] | None, migrations: list[Migration], where: str) -> str | None:
+    """Why a database a tool only reads cannot be read (``applied``: its migrations, None
+    without the table), or None: it has every migration of this Legato."""
+    newest = migrations[-1].version
+    missing = sorted({m.version for m in migrations} - set(applied or ()))
+    if not applied:
+        return (
+            f"database {where} has no Legato schema: it was never migrated "
+            "(legato migrate, or an engine's start, creates it)"
+        )
+    if missing:
+        return (
+            f"database {where} is at schema version {max(applied)}, this Legato needs "
+            f"{newest}: run legato migrate"
+        )
+    return None
+
+
 def check_applied(
     applied: dict[int, tuple[str, str]], migrations: list[Migration], where: str
 ) -> None:

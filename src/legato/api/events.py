@@ -125,6 +125,8 @@ class DeadLetterOut(BaseModel):
     subscription: str | None
     event_source: str | None
     event_id: str | None
+    redriven_at: str | None = Field(description="when it was redriven; null: not redriven")
+    redriven_to: list[str] | None = Field(description="the executions its redrive started")
 
 
 class DeadLetterPage(BaseModel):
@@ -256,3 +258,17 @@ async def dead_letters(
     next_cursor = dead_letter_cursor(found[-1]) if len(found) == limit else None
     return DeadLetterPage(items=[DeadLetterOut(**d.as_json()) for d in found],
                           next_cursor=next_cursor)  # fmt: skip
+
+
+@router.post(
+    "/v1/dead-letters/{letter_id}/redrive",
+    response_model=DeadLetterOut,
+    responses=problem_responses(404, 422),
+)
+async def redrive_dead_letter(letter_id: str, app: LegatoApp) -> DeadLetterOut:
+    """Ingest the dead letter's event again as it would be now: through the subscription it
+    failed on (fixed since, or its workflow registered since), or, for a body that was not an
+    event, through every subscription of its type. The letter is marked redriven with the
+    executions it started, in the same transaction; once only (a repeat answers the letter as
+    it is). 422 ``dead-letter-fails`` with the reason, and nothing written, if it fails again."""
+    return DeadLetterOut(**(await app.redrive_dead_letter(letter_id)).as_json())

@@ -21,6 +21,7 @@ from legato.api.execution_json import (
     StartedExecution,
     execution_json,
 )
+from legato.api.path_ids import EXECUTION_ID, SEGMENT
 from legato.api.problems import Problem, problem_responses
 from legato.api.start_input import resolve_start
 from legato.client import App
@@ -210,7 +211,7 @@ async def _answer(app: LegatoApp, row: ExecutionRow) -> Execution:
 
 
 @router.get(
-    "/{execution_id}",
+    f"/{EXECUTION_ID}",
     response_model=Execution,
     responses=problem_responses(404),
     summary="An execution (?wait= long-polls until it is closed or suspended)",
@@ -229,7 +230,7 @@ async def get_execution(
 
 
 @router.get(
-    "/{execution_id}/history",
+    f"/{EXECUTION_ID}/history",
     response_model=HistoryEvents,
     responses=problem_responses(404, 409),
     summary="Its history: Legato's events, or (?format=aws) Step Functions' shape",
@@ -258,7 +259,7 @@ async def get_history(
 
 
 @router.post(
-    "/{execution_id}/signals/{name}",
+    f"/{EXECUTION_ID}/signals/{{name:{SEGMENT}}}",
     status_code=202,
     response_model=Accepted,
     responses=problem_responses(404, 409),
@@ -275,7 +276,7 @@ async def signal(
 
 
 @router.post(
-    "/{execution_id}/cancel",
+    f"/{EXECUTION_ID}/cancel",
     status_code=202,
     response_model=Accepted,
     responses=problem_responses(404, 409),
@@ -289,7 +290,7 @@ async def cancel(
 
 
 @router.post(
-    "/{execution_id}/terminate",
+    f"/{EXECUTION_ID}/terminate",
     response_model=Execution,
     responses=problem_responses(404, 409),
     summary="End it at once: TERMINATED",
@@ -302,7 +303,7 @@ async def terminate(
 
 
 @router.post(
-    "/{execution_id}/redrive",
+    f"/{EXECUTION_ID}/redrive",
     response_model=Execution,
     responses=problem_responses(404, 409),
     summary="Continue a failed execution from where it failed",
@@ -313,7 +314,7 @@ async def redrive(execution_id: str, app: LegatoApp) -> Execution:
 
 
 @router.post(
-    "/{execution_id}/resume",
+    f"/{EXECUTION_ID}/resume",
     response_model=Execution,
     responses=problem_responses(404, 409),
     summary="Retry a SUSPENDED execution with the code now running",

@@ -21,6 +21,7 @@ from pydantic import BaseModel
 
 from legato.api.deps import LegatoApp
 from legato.api.execution_json import Kinds
+from legato.api.path_ids import EXECUTION_ID
 from legato.api.problems import Problem, problem_responses
 from legato.client import App
 from legato.core import codec
@@ -183,7 +184,7 @@ async def definition_graph(
 
 
 @router.get(
-    "/v1/executions/{execution_id}/graph",
+    f"/v1/executions/{EXECUTION_ID}/graph",
     response_model=ExecutionGraph,
     responses={**_TEXT_RESPONSES, **problem_responses(404, 409)},
     summary="A state machine execution's graph, each state with its progress",

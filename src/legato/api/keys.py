@@ -6,7 +6,8 @@ bytes) makes it unguessable. The database keeps only the SHA-256 of the whole te
 hash can be looked up.
 
 When the server requires keys (``ApiSettings.keys_required``: any bind off loopback, or
-``--require-keys``), ``RequireKeys`` asks every request but ``/healthz`` and ``/readyz`` for
+``--require-keys``), ``RequireKeys`` asks every request but ``/healthz``, ``/readyz`` and the
+web UI's page and assets (they hold no data: the page asks for a key) for
 ``Authorization: Bearer KEY`` and answers 401 ``unauthorized`` (with ``WWW-Authenticate:
 Bearer``) when it is missing or not a key it accepts, without ever saying which keys exist.
 
@@ -32,6 +33,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from legato.api.key_secrets import REFRESH_SECONDS, hash_key
 from legato.api.problems import MEDIA_TYPE, Problem
+from legato.api.ui import is_ui_path
 from legato.client import App
 from legato.errors import LegatoError
 
@@ -107,14 +109,16 @@ class KeyCache:
 
 
 class RequireKeys:
-    """ASGI middleware: every request but the health checks carries a key the cache accepts."""
+    """ASGI middleware: every request but the health checks and the UI page carries a key."""
 
     def __init__(self, app: ASGIApp, cache: KeyCache) -> None:
         self.app = app
         self.cache = cache
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope.get("path") in OPEN_PATHS:
+        if scope["type"] != "http" or (
+            scope.get("path") in OPEN_PATHS or is_ui_path(scope.get("path", ""))
+        ):
             await self.app(scope, receive, send)
             return
         refused = await self._refusal(scope)

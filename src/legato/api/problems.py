@@ -128,6 +128,8 @@ _STATUS: list[tuple[type[errors.LegatoError], int, str]] = [
     (errors.SubscriptionExists, 409, "subscription-exists"),
     (errors.SubscriptionNotFound, 404, "subscription-not-found"),
     (errors.EventNotFound, 404, "event-not-found"),
+    (errors.DeadLetterNotFound, 404, "dead-letter-not-found"),
+    (errors.DeadLetterStillFails, 422, "dead-letter-fails"),
     (errors.SerializationError, 422, "invalid-input"),
     (errors.RegistrationError, 404, "not-registered"),
     (errors.ConfigurationError, 400, "bad-request"),
@@ -148,6 +150,10 @@ def from_legato_error(exc: errors.LegatoError) -> Problem:
                 extra["errors"] = [{"path": exc.path, "message": exc.reason}]
             if isinstance(exc, errors.SubscriptionExists | errors.SubscriptionNotFound):
                 extra["subscription"] = exc.name
+            if isinstance(exc, errors.DeadLetterNotFound | errors.DeadLetterStillFails):
+                extra["dead_letter"] = exc.letter_id
+            if isinstance(exc, errors.DeadLetterStillFails):
+                extra["reason"] = exc.reason
             if isinstance(exc, errors.EventNotFound):
                 extra.update(event_source=exc.source, event_id=exc.event_id)
             # the execution's status as `execution_status`: `status` is the problem's HTTP one

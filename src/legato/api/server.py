@@ -24,12 +24,14 @@ from legato.api import (
     problems,
     schedules,
     tokens,
+    ui,
     workers,
     workflows,
 )
 from legato.api.body_limit import BodyLimit
 from legato.api.fast_start import StartFastPath
 from legato.api.keys import RequireKeys, document, store_cache
+from legato.api.path_ids import KeepEncodedSlashes
 from legato.api.settings import ApiSettings
 from legato.client import App
 
@@ -46,6 +48,7 @@ ROUTERS: list[APIRouter] = [
     events.router,
     metrics.router,
     cluster.router,
+    ui.router,  # the web UI: its page and assets, not in the schema
 ]
 
 DESCRIPTION = """\
@@ -80,6 +83,7 @@ def create_api(app: App, settings: ApiSettings | None = None) -> FastAPI:
         api.include_router(router)
     api.add_middleware(StartFastPath, api=api)  # innermost: behind the limit and the keys
     api.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    api.add_middleware(KeepEncodedSlashes)  # a child's id (parent/3) in a path
     if settings.keys_required:  # outermost: a request without a key learns nothing else
         api.state.keys = store_cache(app)
         api.add_middleware(RequireKeys, cache=api.state.keys)

@@ -18,7 +18,7 @@ from typing import Annotated, Any, Protocol
 
 import typer
 
-from legato.cli.common import database_url, reading
+from legato.cli.common import database_url, locate, reading
 from legato.cli.lookup import find_execution
 from legato.client import App, Client, ExecutionStatus
 from legato.core import codec
@@ -32,6 +32,7 @@ ServerOption = Annotated[
     typer.Option(
         "--server",
         envvar="LEGATO_SERVER",
+        metavar="URL",
         help="a Legato server's URL (http://host:8233): go through its HTTP API instead of "
         "the database",
     ),
@@ -41,6 +42,7 @@ ApiKeyOption = Annotated[
     typer.Option(
         "--api-key",
         envvar="LEGATO_API_KEY",
+        metavar="KEY",
         help="the API key for --server (legato keys create)",
         show_default=False,
     ),
@@ -107,17 +109,27 @@ class Backend(Protocol):
 
 @contextlib.asynccontextmanager
 async def open_backend(
-    db: str | None, server: str | None, api_key: str | None, app: App | None = None
+    db: str | None,
+    server: str | None,
+    api_key: str | None,
+    app: App | None = None,
+    app_module: str | None = None,
+    *,
+    creating: bool = False,
 ) -> AsyncIterator[Backend]:
-    """``--server`` (or ``$LEGATO_SERVER``): the API; else the database (``--db``), with
-    ``app`` (``--app``) to start executions of its workflows."""
+    """``--server`` (or ``$LEGATO_SERVER``): the API; else the database (``common.locate``:
+    ``--db``, ``$LEGATO_DB``, the app's), with ``app`` (``--app``) to start executions of its
+    workflows (``creating``: a command that writes, a start or a push, makes the database if
+    it is not there yet, as ``App`` does)."""
     if server and db:
         raise ConfigurationError("give --db or --server, not both")
     if server:
         async with Client(server, api_key=api_key) as client:
             yield HttpBackend(client)
     else:
-        yield DbBackend(db, app)
+        app_url = None if app is None else app.url
+        url = database_url(db, app_url) if creating else locate(db, app_module, app_url=app_url)
+        yield DbBackend(url, app)
 
 
 def _now_ms() -> int:

@@ -14,33 +14,73 @@ from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
+from rich.json import JSON
 from rich.logging import RichHandler
 from rich.text import Text
 
+from legato.cli.loading import load_app
+from legato.cli.output import make_console
 from legato.cli.serving import log_lifecycle
 from legato.client import DEFAULT_URL, open_store
 from legato.core import codec
 from legato.errors import ConfigurationError, LegatoError
 from legato.ports.store import Store
 
-console = Console()
-err_console = Console(stderr=True, soft_wrap=True)
+console = make_console()
+err_console = Console(stderr=True, soft_wrap=True)  # logs too: a terminal's width
 T = TypeVar("T")
 
 DbOption = Annotated[
     str | None,
     typer.Option(
         "--db",
+        metavar="URL",
         help="database URL (default: $LEGATO_DB, else the app's, else " + DEFAULT_URL + ")",
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="machine-readable output")]
 
 
+AppOption = Annotated[
+    str | None,
+    typer.Option(
+        "--app",
+        metavar="APP",
+        help="MODULE, MODULE:NAME or FILE.py whose legato.App names the database (when neither "
+        "--db nor $LEGATO_DB says)",
+    ),
+]
+
+
 def database_url(db: str | None, app_url: str | None = None) -> str:
     """``--db``, else ``$LEGATO_DB``, else the app's URL (commands given an app), else the
     default file."""
     return db or os.environ.get("LEGATO_DB") or app_url or DEFAULT_URL
+
+
+def locate(db: str | None, app_module: str | None = None, *, app_url: str | None = None) -> str:
+    """The database a command uses (``database_url``; ``--app``'s URL), which must exist: a
+    SQLite file that is not there is one error line saying where the URL came from and how to
+    name another, never a new empty database."""
+    if app_module is not None and app_url is None and not db and not os.environ.get("LEGATO_DB"):
+        app_url = load_app(app_module).url
+    url = database_url(db, app_url)
+    if not url.startswith("sqlite:///") or Path(url.removeprefix("sqlite:///")).exists():
+        return url
+    where = url.removeprefix("sqlite:///")
+    if db:
+        how = "(--db): check the path; legato migrate --db URL creates a database"
+    elif os.environ.get("LEGATO_DB"):
+        how = "($LEGATO_DB): check the path; legato migrate creates a database"
+    elif app_url is not None:
+        app = app_module or "APP"
+        how = f"(the app's): legato dev {app} or legato migrate --app {app} creates it"
+    else:
+        how = (
+            "(the default): give --db URL, set LEGATO_DB=URL, or --app MODULE to use your "
+            "app's database"
+        )
+    raise ConfigurationError(f"no database at {where} {how}")
 
 
 def setup_logging(verbose: bool, *, serving: bool = False) -> None:
@@ -106,8 +146,8 @@ async def print_result(execution_id: str, result: Coroutine[Any, Any, Any]) -> N
     try:
         output = await result
     except ExecutionFailedError as exc:
-        err_console.print(f"[red]{exc.status}[/] {execution_id}")
-        err_console.print(f"error: {exc.error_type}")
-        err_console.print(f"cause: {exc.message}")
+        err_console.print(Text.assemble((str(exc.status), "red"), f" {execution_id}"))
+        err_console.print(Text(f"error: {exc.error_type}"))  # Text: a message is not markup
+        err_console.print(Text(f"cause: {exc.message}"))
         raise typer.Exit(1) from None
-    console.print_json(codec.dumps(output, "output"))
+    console.print(JSON(codec.dumps(output, "output")), soft_wrap=True)

@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from legato.cli.backend import ApiKeyOption, ServerOption, open_backend
 from legato.cli.common import DbOption, JsonOption, console, fail, run_command
+from legato.cli.output import HelpGroup, make_console
 from legato.client import Client
 from legato.core import codec
 from legato.core.asl.graph import graph
@@ -28,6 +28,7 @@ from legato.engine.asl_files import load_definition
 from legato.errors import InvalidDefinitionError
 
 definitions_cli = typer.Typer(
+    cls=HelpGroup,
     help="Check state machine definitions, store them as versions, read them back.",
     no_args_is_help=True,
 )
@@ -42,7 +43,7 @@ def name_of(file: Path) -> str:
     return file.name.split(".")[0]
 
 
-_out = Console(soft_wrap=True, highlight=False)
+_out = make_console(soft_wrap=True, highlight=False)
 
 
 @definitions_cli.command("validate")
@@ -113,7 +114,7 @@ def push_cmd(
 
     async def main() -> None:
         definition = load_definition(file)
-        async with open_backend(db, server, api_key) as backend:
+        async with open_backend(db, server, api_key, creating=True) as backend:
             put = await backend.push_definition(name or name_of(file), definition, version)
         if as_json:
             print(codec.dumps(put, "definition", indent=2))

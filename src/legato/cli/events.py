@@ -7,15 +7,17 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from legato.cli.backend import ApiKeyOption, ServerOption
 from legato.cli.common import DbOption, JsonOption, console, database_url, json_value, run_command
+from legato.cli.output import HelpGroup, UtcOption, make_console, moment
 from legato.cli.render import STATUS_STYLE
 from legato.client import App, Client
 from legato.client.event_triggers import dead_letter_cursor, subscription_json
@@ -23,13 +25,15 @@ from legato.core import codec
 from legato.errors import ConfigurationError
 
 events_cli = typer.Typer(
+    cls=HelpGroup,
     help="Send events that start workflows; show an event and its executions; dead letters.",
     no_args_is_help=True,
 )
 subscriptions_cli = typer.Typer(
+    cls=HelpGroup,
     help="Which events start which workflows: create, list, delete.", no_args_is_help=True
 )
-_out = Console(soft_wrap=True, highlight=False)
+_out = make_console(soft_wrap=True, highlight=False)
 T = TypeVar("T")
 BODY_SHOWN = 80  # characters of a dead letter's body in the table
 
@@ -161,16 +165,28 @@ def show(
     console.print(table)
 
 
-@events_cli.command("dead-letters")
+dead_letters_cli = typer.Typer(
+    cls=HelpGroup,
+    help="What could not be acted on (listed with no command), and redrive ID.",
+)
+events_cli.add_typer(dead_letters_cli, name="dead-letters")
+
+
+@dead_letters_cli.callback(invoke_without_command=True)
 def dead_letters(
+    ctx: typer.Context,
     limit: Annotated[int, typer.Option("--limit", min=1, max=1000)] = 50,
     cursor: Annotated[str | None, typer.Option("--cursor", help="the page after this")] = None,
     db: DbOption = None,
     server: ServerOption = None,
     api_key: ApiKeyOption = None,
     as_json: JsonOption = False,
+    utc: UtcOption = False,
 ) -> None:
-    """What could not be acted on, newest first: the reason, where it came from, the body."""
+    """What could not be acted on, newest first: the reason, where it came from, the body;
+    legato events dead-letters redrive ID ingests one again."""
+    if ctx.invoked_subcommand is not None:
+        return
 
     async def on_app(app: App) -> dict[str, Any]:
         found = await app.dead_letters(limit, cursor)
@@ -188,16 +204,50 @@ def dead_letters(
         _out.print("no dead letters")
         return
     table = Table(title="Dead letters")
+    table.add_column("id", no_wrap=True)
     for column in ("received", "via", "reason", "subscription", "event", "body"):
         table.add_column(column, overflow="fold")
     for d in page["items"]:
         event = f"{d['event_source']} {d['event_id']}" if d["event_source"] else ""
         body = d["body"] if len(d["body"]) <= BODY_SHOWN else d["body"][:BODY_SHOWN] + "…"
-        table.add_row(d["received_at"], escape(d["via"]), escape(d["reason"]),
+        reason = escape(d["reason"])
+        if d.get("redriven_at"):
+            reason += f"\n[green]redriven {moment(datetime.fromisoformat(d['redriven_at']))}[/]"
+        received = moment(datetime.fromisoformat(d["received_at"]))
+        table.add_row(escape(d["id"]), received, escape(d["via"]), reason,
                       escape(d["subscription"] or ""), escape(event), escape(body))  # fmt: skip
     console.print(table)
     if page["next_cursor"]:
         _out.print(f"more: --cursor {page['next_cursor']}")
+
+
+@dead_letters_cli.command("redrive")
+def redrive(
+    letter_id: Annotated[str, typer.Argument(metavar="ID", help="the dead letter's id")],
+    db: DbOption = None,
+    server: ServerOption = None,
+    api_key: ApiKeyOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Ingest a dead letter's event again, as it would be now (after the subscription's filter
+    or transform was fixed, or its workflow registered): the executions it starts, once. If it
+    fails again, the reason, and nothing is written."""
+
+    async def on_app(app: App) -> dict[str, Any]:
+        return (await app.redrive_dead_letter(letter_id)).as_json()
+
+    async def on_client(client: Client) -> dict[str, Any]:
+        return await client.redrive_dead_letter(letter_id)
+
+    letter = _on(db, server, api_key, on_app, on_client)
+    if as_json:
+        _print_json(letter)
+        return
+    started = letter["redriven_to"] or []
+    if started:
+        _out.print(Text(f"redriven {letter_id}: started {', '.join(started)}"))
+    else:
+        _out.print(Text(f"redriven {letter_id}: it started no execution"))
 
 
 @subscriptions_cli.command("create")

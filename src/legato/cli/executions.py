@@ -19,14 +19,17 @@ from rich.text import Text
 from legato.cli.as_json import retrying_json, status_json
 from legato.cli.backend import ApiKeyOption, Backend, ServerOption, open_backend
 from legato.cli.common import (
+    AppOption,
     DbOption,
     JsonOption,
     console,
     err_console,
     json_value,
+    locate,
     reading,
     run_command,
 )
+from legato.cli.output import HelpGroup, UtcOption
 from legato.cli.render import execution_table, executions_table, history_table, retrying_table
 from legato.core import codec
 from legato.core.events import Status
@@ -34,11 +37,14 @@ from legato.core.export import export_history
 from legato.errors import LegatoError
 
 executions_cli = typer.Typer(
+    cls=HelpGroup,
     help="Inspect and operate executions: list, show, signal, cancel, terminate, redrive, resume.",
     no_args_is_help=True,
 )
 
-IdArgument = Annotated[str, typer.Argument(help="an execution id, or its first characters")]
+IdArgument = Annotated[
+    str, typer.Argument(metavar="ID", help="an execution id, or its first characters")
+]
 LimitOption = Annotated[int, typer.Option(help="list at most this many")]
 
 
@@ -70,6 +76,7 @@ def _more(count: int | None, json_output: bool) -> None:
 @executions_cli.command("list")
 def executions_list(
     db: DbOption = None,
+    app_module: AppOption = None,
     status: Annotated[
         str | None,
         typer.Option(
@@ -82,13 +89,14 @@ def executions_list(
     as_json: JsonOption = False,
     server: ServerOption = None,
     api_key: ApiKeyOption = None,
+    utc: UtcOption = False,
 ) -> None:
     """List executions, newest first, and how many more there are beyond --limit."""
 
     async def main() -> None:
         wanted = _status(status)
         _check_limit(limit)
-        async with open_backend(db, server, api_key) as backend:
+        async with open_backend(db, server, api_key, app_module=app_module) as backend:
             listed = await backend.list_executions(wanted, workflow, limit)
         if as_json:
             print(codec.dumps([status_json(r) for r in listed.rows], "executions", indent=2))
@@ -103,9 +111,11 @@ def executions_list(
 def executions_show(
     execution_id: IdArgument,
     db: DbOption = None,
+    app_module: AppOption = None,
     as_json: JsonOption = False,
     server: ServerOption = None,
     api_key: ApiKeyOption = None,
+    utc: UtcOption = False,
 ) -> None:
     """One execution: its status, output or error, its retrying steps, and the steps that wait
     for a worker that serves them.
@@ -115,7 +125,7 @@ def executions_show(
     rolling deploy) waits, and is named."""
 
     async def main() -> None:
-        async with open_backend(db, server, api_key) as backend:
+        async with open_backend(db, server, api_key, app_module=app_module) as backend:
             shown = await backend.show(execution_id)
         if as_json:
             out = status_json(shown.status)
@@ -137,14 +147,16 @@ def executions_show(
 def executions_history(
     execution_id: IdArgument,
     db: DbOption = None,
+    app_module: AppOption = None,
     as_json: JsonOption = False,
     server: ServerOption = None,
     api_key: ApiKeyOption = None,
+    utc: UtcOption = False,
 ) -> None:
     """An execution's event history; --json exports it for legato.testing.replay."""
 
     async def main() -> None:
-        async with open_backend(db, server, api_key) as backend:
+        async with open_backend(db, server, api_key, app_module=app_module) as backend:
             h = await backend.history(execution_id)
         if as_json:
             exported = export_history(h.execution_id, h.workflow, h.version, h.events)
@@ -157,7 +169,11 @@ def executions_history(
 
 @executions_cli.command("retrying")
 def executions_retrying(
-    db: DbOption = None, limit: LimitOption = 50, as_json: JsonOption = False
+    db: DbOption = None,
+    app_module: AppOption = None,
+    limit: LimitOption = 50,
+    as_json: JsonOption = False,
+    utc: UtcOption = False,
 ) -> None:
     """Every step waiting for its next attempt after a failed one.
 
@@ -167,7 +183,7 @@ def executions_retrying(
     async def main() -> None:
         _check_limit(limit)
         now = _now_ms()
-        async with reading(db) as store:
+        async with reading(locate(db, app_module)) as store:
             found = await store.retrying_steps(now, limit + 1)  # one more: are there more?
         steps, more = found[:limit], len(found) > limit
         if as_json:
@@ -186,6 +202,7 @@ def executions_signal(
     name: Annotated[str, typer.Argument(help="the signal's name (ctx.wait_for_signal(NAME))")],
     payload: Annotated[str | None, typer.Option(help="the signal's JSON payload, or @FILE")] = None,
     db: DbOption = None,
+    app_module: AppOption = None,
     server: ServerOption = None,
     api_key: ApiKeyOption = None,
 ) -> None:
@@ -195,6 +212,7 @@ def executions_signal(
     signals sent before the workflow waits are kept in order."""
     _act(
         db,
+        app_module,
         server,
         api_key,
         f"sent signal {name!r} to {execution_id}",
@@ -204,12 +222,13 @@ def executions_signal(
     )
 
 
-WholeId = Annotated[str, typer.Argument(help="the execution's whole id")]
+WholeId = Annotated[str, typer.Argument(metavar="ID", help="the execution's whole id")]
 ReasonOption = Annotated[str | None, typer.Option(help="why (recorded in its history)")]
 
 
 def _act(
     db: str | None,
+    app_module: str | None,
     server: str | None,
     api_key: str | None,
     what: str,
@@ -219,9 +238,9 @@ def _act(
     it carries it out; or through the server's API), and say what was done."""
 
     async def main() -> None:
-        async with open_backend(db, server, api_key) as backend:
+        async with open_backend(db, server, api_key, app_module=app_module) as backend:
             await act(backend)
-        console.print(what, highlight=False)
+        console.print(Text(what), soft_wrap=True)  # ids and names are not markup
 
     run_command(main)
 
@@ -231,6 +250,7 @@ def executions_cancel(
     execution_id: WholeId,
     reason: ReasonOption = None,
     db: DbOption = None,
+    app_module: AppOption = None,
     server: ServerOption = None,
     api_key: ApiKeyOption = None,
 ) -> None:
@@ -238,6 +258,7 @@ def executions_cancel(
     clean up or compensate), its running steps are told; it ends CANCELLED."""
     _act(
         db,
+        app_module,
         server,
         api_key,
         f"asked {execution_id} to cancel",
@@ -250,6 +271,7 @@ def executions_terminate(
     execution_id: WholeId,
     reason: ReasonOption = None,
     db: DbOption = None,
+    app_module: AppOption = None,
     server: ServerOption = None,
     api_key: ApiKeyOption = None,
 ) -> None:
@@ -257,6 +279,7 @@ def executions_terminate(
     results are dropped."""
     _act(
         db,
+        app_module,
         server,
         api_key,
         f"terminated {execution_id}",
@@ -268,6 +291,7 @@ def executions_terminate(
 def executions_redrive(
     execution_id: WholeId,
     db: DbOption = None,
+    app_module: AppOption = None,
     server: ServerOption = None,
     api_key: ApiKeyOption = None,
 ) -> None:
@@ -275,6 +299,7 @@ def executions_redrive(
     the engine runs now: the failed step runs again with a fresh retry budget."""
     _act(
         db,
+        app_module,
         server,
         api_key,
         f"redriven {execution_id}: the engine goes on with it",
@@ -286,6 +311,7 @@ def executions_redrive(
 def executions_resume(
     execution_id: WholeId,
     db: DbOption = None,
+    app_module: AppOption = None,
     server: ServerOption = None,
     api_key: ApiKeyOption = None,
 ) -> None:
@@ -293,6 +319,7 @@ def executions_resume(
     that code still does not match its history)."""
     _act(
         db,
+        app_module,
         server,
         api_key,
         f"resumed {execution_id}: the engine replays it",

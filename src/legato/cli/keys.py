@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import AsyncIterator
-from datetime import UTC
 from typing import Annotated, Any
 
 import typer
@@ -18,6 +17,7 @@ from rich.table import Table
 
 from legato.api.key_secrets import REFRESH_SECONDS, new_key
 from legato.cli.common import DbOption, JsonOption, console, database_url, err_console, run_command
+from legato.cli.output import HelpGroup, moment
 from legato.client import open_store
 from legato.core import codec
 from legato.core.durations import instant
@@ -26,6 +26,7 @@ from legato.ports.api_keys import ApiKey
 from legato.ports.store import Store
 
 keys_cli = typer.Typer(
+    cls=HelpGroup,
     help="API keys for the HTTP API: create (shown once), list, revoke.", no_args_is_help=True
 )
 
@@ -46,7 +47,7 @@ def _now_ms() -> int:
 
 @keys_cli.command("create")
 def keys_create(
-    name: Annotated[str, typer.Option(help="what the key is for (shown in `keys list`)")] = "",
+    name: Annotated[str, typer.Option(help="what the key is for (shown in legato keys list)")] = "",
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -95,7 +96,7 @@ def keys_list(db: DbOption = None, as_json: JsonOption = False) -> None:
 
 @keys_cli.command("revoke")
 def keys_revoke(
-    key_id: Annotated[str, typer.Argument(help="the key's id (from `keys list`)")],
+    key_id: Annotated[str, typer.Argument(help="the key's id (from legato keys list)")],
     db: DbOption = None,
 ) -> None:
     """Revoke a key: servers refuse it within a few seconds (the time they cache keys)."""
@@ -118,7 +119,7 @@ def keys_revoke(
 
 
 def _time(ms: int | None) -> str:
-    return "" if ms is None else instant(ms).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    return "" if ms is None else moment(instant(ms))
 
 
 def _key_json(k: ApiKey) -> dict[str, Any]:

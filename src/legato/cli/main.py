@@ -8,20 +8,25 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sys
+import time
+from contextlib import nullcontext
+from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.text import Text
 
 from legato.api.settings import DEFAULT_HOST, DEFAULT_PORT, ApiSettings, parse_bind
 from legato.cli.backend import ApiKeyOption, ServerOption
 from legato.cli.common import (
+    AppOption,
     DbOption,
     console,
     database_url,
     err_console,
     json_value,
+    locate,
     print_result,
     run_command,
     setup_logging,
@@ -30,7 +35,8 @@ from legato.cli.definitions import definitions_cli, name_of
 from legato.cli.events import events_cli, subscriptions_cli
 from legato.cli.executions import executions_cli
 from legato.cli.keys import keys_cli
-from legato.cli.loading import load_app
+from legato.cli.loading import load_app, load_module
+from legato.cli.output import HelpGroup, span, use_utc
 from legato.cli.render import execution_table
 from legato.cli.run_file import version_to_run
 from legato.cli.run_remote import run_on_server
@@ -43,10 +49,37 @@ from legato.core.events import Status
 from legato.errors import LegatoError
 
 app_cli = typer.Typer(
+    cls=HelpGroup,
     help="Legato: durable workflows for Python.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # help is plain text: docstrings rewrapped, brackets literal
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _version(asked: bool) -> None:
+    if asked:
+        print(f"legato {package_version('legato')}")
+        raise typer.Exit()
+
+
+@app_cli.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="print the version"),
+    ] = False,
+    utc: Annotated[
+        bool,
+        typer.Option(
+            "--utc", help="show times in UTC (default: local time, its zone named; or LEGATO_UTC=1)"
+        ),
+    ] = False,
+) -> None:
+    use_utc(utc)
+
+
 app_cli.add_typer(executions_cli, name="executions")
 GraceOption = Annotated[
     float,
@@ -61,6 +94,9 @@ app_cli.add_typer(keys_cli, name="keys")
 app_cli.add_typer(schedules_cli, name="schedules")
 app_cli.add_typer(events_cli, name="events")
 app_cli.add_typer(subscriptions_cli, name="subscriptions")
+AppArgument = Annotated[
+    str, typer.Argument(metavar="APP", help="MODULE, MODULE:NAME or FILE.py holding a legato.App")
+]
 HttpOption = Annotated[
     str,
     typer.Option(
@@ -113,7 +149,10 @@ def _event_sources(app: App, given: list[str] | None) -> None:
 
 @app_cli.command()
 def dev(
-    app_module: Annotated[str, typer.Argument(help="module[:attribute] holding a legato.App")],
+    app_module: Annotated[
+        str,
+        typer.Argument(metavar="APP", help="MODULE, MODULE:NAME or FILE.py holding a legato.App"),
+    ],
     db: DbOption = None,
     start: Annotated[str | None, typer.Option(help="start this workflow once running")] = None,
     input: Annotated[str, typer.Option(help="JSON list of arguments for --start")] = "[]",
@@ -140,25 +179,25 @@ def dev(
         if start:
             to_start = (start, _json_list(input))
         elif example:
-            spec = getattr(sys.modules[app_module.partition(":")[0]], "EXAMPLE", None)
+            spec = getattr(load_module(app_module), "EXAMPLE", None)
             if spec is None:
                 raise LegatoError(f"module {app_module!r} defines no EXAMPLE = (workflow, [args])")
             to_start = (spec[0], list(spec[1]))
         names = sorted({f"{n} v{v}" for n, v in app.registry.workflows})
-        console.print(f"[bold]Legato dev[/] on [cyan]{app.url}[/]")
-        console.print(
-            f"workflows: {', '.join(names) or 'none'}; steps: "
-            f"{', '.join(sorted(app.registry.steps)) or 'none'}"
-        )
+        console.print(Text.assemble(("Legato dev", "bold"), " on ", (app.url, "cyan")))
+        steps = ", ".join(sorted(app.registry.steps)) or "none"
+        console.print(Text(f"workflows: {', '.join(names) or 'none'}; steps: {steps}"))
         api = _http(http, no_http, require_keys)
         console.print("press Ctrl-C to stop")
 
-        async def on_ready() -> None:
+        async def on_ready(address: str | None) -> None:
+            if address is not None:  # the web UI is served at / of the API
+                console.print(Text(f"UI: {address}/"), soft_wrap=True)
             if to_start is None:
                 return
             name, args = to_start
             handle = await app.start(name, *args)
-            console.print(f"started execution [bold]{handle.id}[/] of {name}")
+            console.print(Text.assemble("started execution ", (handle.id, "bold"), f" of {name}"))
             asyncio.get_running_loop().create_task(_report(app, handle.id))
 
         await serve_until_stopped(app, orchestrate=True, work=worker, on_ready=on_ready, http=api)
@@ -169,14 +208,47 @@ def dev(
 async def _report(app: App, execution_id: str) -> None:
     handle = app.get_handle(execution_id)
     try:
-        result = await handle.result()
+        result = await _waiting(app, execution_id)
         text = codec.dumps(result, "result")
-        console.print(f"execution [bold]{execution_id}[/] [green]COMPLETED[/]: {text}")
-    except LegatoError as exc:
-        console.print(f"execution [bold]{execution_id}[/] [red]did not complete[/]: {exc}")
+        said = Text.assemble("execution ", (execution_id, "bold"), " ", ("COMPLETED", "green"))
+        console.print(Text.assemble(said, f": {text}"), soft_wrap=True)
+    except LegatoError as exc:  # Text: an error's [brackets] are its own, not markup
+        said = Text.assemble("execution ", (execution_id, "bold"), " ", ("did not complete", "red"))
+        console.print(Text.assemble(said, f": {exc}"), soft_wrap=True)
     status = await handle.status()
     output = (await handle.status_row()).output if status.status == Status.COMPLETED else None
     console.print(execution_table(status, output))
+
+
+PROGRESS_EVERY = 0.5  # seconds between two looks at an execution `dev --start` waits for
+
+
+async def _waiting(app: App, execution_id: str) -> Any:
+    """Its result, with a progress line meanwhile: on a terminal one line updated in place
+    (status, current step, time waited); otherwise a line each time the status or step
+    changes."""
+    handle = app.get_handle(execution_id)
+    result = asyncio.ensure_future(handle.result())
+    began = time.monotonic()
+    last = ""
+    try:
+        with console.status("") if console.is_terminal else nullcontext() as live:
+            while not result.done():
+                st = await handle.status()
+                if st.status not in (Status.PENDING, Status.RUNNING):
+                    break
+                step = f", at step {st.current_step}" if st.current_step else ""
+                line = f"waiting for {execution_id}: {st.status.value}{step}"
+                if live is not None:
+                    waited = span(int((time.monotonic() - began) * 1000))
+                    live.update(Text(f"{line} ({waited})"))
+                elif line != last:
+                    console.print(Text(line), soft_wrap=True)
+                last = line
+                await asyncio.wait({result}, timeout=PROGRESS_EVERY)
+        return await result
+    finally:
+        result.cancel()  # a look at its status failed: the wait ends with it
 
 
 def _json_list(text: str) -> list[Any]:
@@ -256,7 +328,10 @@ app_cli.command("start")(start_cmd)
 
 @app_cli.command()
 def server(
-    app_module: Annotated[str, typer.Argument(help="module[:attribute] holding a legato.App")],
+    app_module: Annotated[
+        str,
+        typer.Argument(metavar="APP", help="MODULE, MODULE:NAME or FILE.py holding a legato.App"),
+    ],
     db: DbOption = None,
     lease_seconds: Annotated[
         float | None, typer.Option(help="partition and task lease (default: the app's)")
@@ -280,7 +355,7 @@ def server(
             app.configure(lease_seconds=lease_seconds)
         _event_sources(app, event_source)
         api = _http(http, no_http, require_keys)
-        err_console.print(f"Legato server on {app.url}")
+        err_console.print(Text(f"Legato server on {app.url}"))
         await serve_until_stopped(app, orchestrate=True, work=False, http=api)
 
     run_command(main)
@@ -288,7 +363,10 @@ def server(
 
 @app_cli.command("worker")
 def worker_cmd(
-    app_module: Annotated[str, typer.Argument(help="module[:attribute] holding a legato.App")],
+    app_module: Annotated[
+        str,
+        typer.Argument(metavar="APP", help="MODULE, MODULE:NAME or FILE.py holding a legato.App"),
+    ],
     db: DbOption = None,
     concurrency: Annotated[int, typer.Option(help="steps run at once")] = 100,
     queue: Annotated[list[str] | None, typer.Option(help="queues to serve (default: all)")] = None,
@@ -323,33 +401,41 @@ def worker_cmd(
         if server:
             if db:
                 raise LegatoError("give --db or --server, not both")
-            err_console.print(f"Legato remote worker for {server}, concurrency {concurrency}")
+            err_console.print(Text(f"Legato remote worker for {server}, concurrency {concurrency}"))
             await serve_remote_until_stopped(app, server, api_key=api_key, queues=queue or None)
             return
         app.configure(url=database_url(db, app.url))
-        err_console.print(f"Legato worker on {app.url}, concurrency {concurrency}")
+        err_console.print(Text(f"Legato worker on {app.url}, concurrency {concurrency}"))
         await serve_until_stopped(app, orchestrate=False, work=True, queues=queue or None)
 
     run_command(main)
 
 
 @app_cli.command()
-def migrate(db: DbOption = None) -> None:
-    """Bring the database schema up to date (``legato dev`` does this at start-up)."""
+def migrate(db: DbOption = None, app_module: AppOption = None) -> None:
+    """Bring the database schema up to date, creating the database if it is named (legato dev
+    and legato server do this at start-up). The database is --db, else $LEGATO_DB, else the
+    --app's; with none of them, the default file if it exists."""
 
     async def main() -> None:
-        store = open_store(database_url(db))
+        named = db or os.environ.get("LEGATO_DB") or app_module
+        url = database_url(db, load_app(app_module).url if app_module else None)
+        if not named:
+            url = locate(None)  # the default: migrated if it is there, never made unasked
+        store = open_store(url)
         try:
             applied = await store.migrate()
         finally:
             await store.close()
+        where = url.removeprefix("sqlite:///")
         if applied:
-            console.print(f"applied migrations {', '.join(map(str, applied))}")
+            said = f"{where}: applied migrations {', '.join(map(str, applied))}"
         else:
-            console.print("the schema is up to date")
+            said = f"{where}: the schema is up to date"
+        console.print(Text(said), soft_wrap=True)
 
     run_command(main)
 
 
 def main() -> None:
-    app_cli()
+    app_cli(prog_name="legato")

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from legato.cli.output import moment, span
 from legato.client import ExecutionStatus
 from legato.core import codec, started_by
 from legato.core.durations import instant
@@ -27,37 +27,40 @@ STATUS_STYLE = {
 }
 
 
-def _time(value: datetime | None) -> str:
-    return "" if value is None else value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+_time = moment
+
+
+def _status(r: ExecutionStatus) -> Text:
+    return Text(r.status.value, style=STATUS_STYLE.get(r.status.value, ""))
+
+
+def took(r: ExecutionStatus, now: datetime | None = None) -> str:
+    """How long it ran (closed), or has run so far."""
+    end = r.closed_at or now or datetime.now(UTC)
+    ran = span(int((end - r.created_at).total_seconds() * 1000))
+    return ran if r.closed_at else f"{ran} so far"
 
 
 def executions_table(rows: list[ExecutionStatus]) -> Table:
+    """Ids whole (their column never wraps; the others give way): one can be copied."""
     table = Table(title="Executions")
-    for col in ("id", "workflow", "version", "status", "current step", "started", "closed"):
+    table.add_column("id", no_wrap=True)
+    for col in ("workflow", "version", "status", "current step"):
         table.add_column(col)
-    for r in rows:
-        style = STATUS_STYLE.get(r.status.value, "")
+    table.add_column("started", no_wrap=True)
+    table.add_column("duration")
+    now = datetime.now(UTC)
+    for r in rows:  # Text: ids, names and steps are not markup
         table.add_row(
-            r.id,
-            r.workflow,
-            r.version,
-            f"[{style}]{r.status.value}[/]",
-            r.current_step or "",
+            Text(r.id),
+            Text(r.workflow),
+            Text(r.version),
+            _status(r),
+            Text(r.current_step or ""),
             _time(r.created_at),
-            _time(r.closed_at),
+            took(r, now),
         )
     return table
-
-
-def span(ms: int) -> str:
-    """A duration as an operator reads it: the two largest units (``1h 5m``, ``42s``)."""
-    seconds = max(ms, 0) // 1000
-    parts: list[str] = []
-    for unit, size in (("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1)):
-        if seconds >= size or (unit == "s" and not parts):
-            parts.append(f"{seconds // size}{unit}")
-            seconds %= size
-    return " ".join(parts[:2])
 
 
 def next_attempt(s: RetryingStep, now_ms: int) -> str:
@@ -75,7 +78,7 @@ def last_error(s: RetryingStep) -> str:
 def retrying_table(steps: list[RetryingStep], now_ms: int) -> Table:
     table = Table(title="Steps waiting for their next attempt")
     table.add_column("execution", no_wrap=True)
-    table.add_column("step")
+    table.add_column("step", no_wrap=True)
     table.add_column("attempt", no_wrap=True)
     table.add_column("last error", ratio=1)
     table.add_column("next attempt", no_wrap=True)
@@ -87,7 +90,7 @@ def retrying_table(steps: list[RetryingStep], now_ms: int) -> Table:
             Text(s.step),
             f"{s.attempt} failed",
             Text(last_error(s)),
-            f"#{s.attempt + 1} {when}\n{_time(instant(s.next_attempt_at))[:19]}",
+            f"#{s.attempt + 1} {when}\n{_time(instant(s.next_attempt_at))}",
         )
     return table
 
@@ -98,17 +101,19 @@ def execution_table(
     retrying: Sequence[RetryingStep] = (),
     now_ms: int = 0,
 ) -> Table:
-    table = Table(show_header=False, title=f"Execution {r.id}")
-    table.add_column("field", style="bold")
+    table = Table(show_header=False, title=Text(f"Execution {r.id}"))
+    table.add_column("field", style="bold", no_wrap=True)
     table.add_column("value")
-    rows = [
+    rows: list[tuple[str, str | Text]] = [  # Text: none of it is markup
+        ("id", r.id),
         ("workflow", f"{r.workflow} (version {r.version})"),
-        ("status", f"[{STATUS_STYLE.get(r.status.value, '')}]{r.status.value}[/]"),
+        ("status", _status(r)),
         ("current step", r.current_step or ""),
         ("started", _time(r.created_at)),
-        ("started by", escape(started_by.describe(r.started_by))),
+        ("started by", started_by.describe(r.started_by)),
         ("updated", _time(r.updated_at)),
         ("closed", _time(r.closed_at)),
+        ("duration", took(r)),
     ]
     if output is not None:
         rows.append(("output", output))
@@ -120,22 +125,24 @@ def execution_table(
         rows.append(
             (
                 "retrying",
-                escape(
-                    f"{step.step} (step {step.step_id}): attempt {step.attempt} failed with "
-                    f"{last_error(step)}; attempt {step.attempt + 1} at "
-                    f"{next_attempt(step, now_ms)}"
-                ),
+                f"{step.step} (step {step.step_id}): attempt {step.attempt} failed with "
+                f"{last_error(step)}; attempt {step.attempt + 1} at "
+                f"{next_attempt(step, now_ms)}",
             )
         )
     for k, v in rows:
-        table.add_row(k, v)
+        table.add_row(k, v if isinstance(v, Text) else Text(v))
     return table
 
 
 def history_table(execution_id: str, events: list[Event]) -> Table:
-    table = Table(title=f"History of {execution_id}")
-    for col in ("seq", "time", "event", "ref", "name", "details"):
-        table.add_column(col)
+    table = Table(title=Text(f"History of {execution_id}"))
+    table.add_column("seq", no_wrap=True)
+    table.add_column("time", no_wrap=True)
+    table.add_column("event", no_wrap=True)  # event names are never cut
+    table.add_column("ref", no_wrap=True)
+    table.add_column("name")
+    table.add_column("details", ratio=1, overflow="fold")
     for e in events:
         row = to_row(e)
         details = dict(row.meta)
@@ -148,7 +155,7 @@ def history_table(execution_id: str, events: list[Event]) -> Table:
             _time(instant(e.ts)),
             row.type,
             "" if row.ref is None else str(row.ref),
-            row.name or "",
-            text if len(text) < 120 else text[:117] + "...",
+            Text(row.name or ""),
+            Text(text if len(text) < 120 else text[:117] + "..."),
         )
     return table

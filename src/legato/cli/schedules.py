@@ -21,6 +21,7 @@ from rich.text import Text
 
 from legato.cli.backend import ApiKeyOption, ServerOption
 from legato.cli.common import DbOption, JsonOption, console, err_console, json_value, run_command
+from legato.cli.output import HelpGroup
 from legato.cli.schedule_backend import open_schedules
 from legato.cli.schedule_render import (
     backfill_text,
@@ -34,6 +35,7 @@ from legato.core import codec
 from legato.errors import ConfigurationError
 
 schedules_cli = typer.Typer(
+    cls=HelpGroup,
     help="Schedules: start workflows on a cron expression or an interval; pause, resume, "
     "trigger, backfill.",
     no_args_is_help=True,

@@ -42,11 +42,11 @@ async def serve_until_stopped(
     orchestrate: bool,
     work: bool,
     queues: list[str] | None = None,
-    on_ready: Callable[[], Coroutine[Any, Any, None]] | None = None,
+    on_ready: Callable[[str | None], Coroutine[Any, Any, None]] | None = None,
     http: ApiSettings | None = None,
 ) -> None:
     """``http``: also serve the HTTP API there, from when the engine runs until the stop
-    begins."""
+    begins; ``on_ready`` is told its address (None: no API)."""
     api: ApiServer | None = None
     try:
         engine = await app.start_engine(orchestrate=orchestrate, work=work, queues=queues)
@@ -62,7 +62,7 @@ async def serve_until_stopped(
         raise
     try:
         if on_ready is not None:
-            await on_ready()
+            await on_ready(None if api is None else api.settings.address)
         await _until_signalled(app)
     finally:
         if api is not None:

@@ -62,7 +62,7 @@ def start(
         app = load_app(app_module) if app_module else None
         if app is not None:
             check_input(app.registry.workflow_named(workflow), args, kwargs)
-        async with open_backend(db, server, api_key, app) as backend:
+        async with open_backend(db, server, api_key, app, creating=True) as backend:
             try:
                 started = await backend.start(workflow, args, kwargs, id)
             except pydantic.ValidationError as exc:  # what check_input did not foresee

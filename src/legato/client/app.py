@@ -834,6 +834,14 @@ class App(ScheduleMethods):
         """Newest first; ``cursor``: ``dead_letter_cursor`` of the last of the previous page."""
         return await self._events.dead_letters(limit, cursor)
 
+    async def redrive_dead_letter(self, letter_id: str) -> DeadLetter:
+        """Ingest a dead letter's event again, as it would be now (the subscription it failed
+        on, or every one of its type for a body that was not an event), and mark the letter
+        redriven with the executions it started; the letter as it is then. Once only: a
+        letter redriven already is returned as it is. ``DeadLetterNotFound``;
+        ``DeadLetterStillFails`` (nothing written) if it fails again."""
+        return await self._events.redrive_dead_letter(letter_id)
+
     @property
     def stats(self) -> dict[str, int]:
         """Counters for tests and benchmarks: replays, transitions, commits."""

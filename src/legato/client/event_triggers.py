@@ -20,6 +20,7 @@ from legato.core.cloudevents import Raw
 from legato.core.durations import instant
 from legato.core.subscriptions import Subscription, check_subscription
 from legato.errors import (
+    DeadLetterNotFound,
     EventNotFound,
     InvalidSubscription,
     SubscriptionExists,
@@ -157,6 +158,34 @@ class EventTriggers:
             return await store.dead_letters(limit, before)
 
         return await self.app._retrying("listing dead letters", rows)
+
+    async def redrive_dead_letter(self, letter_id: str) -> DeadLetter:
+        """Ingest the letter's event again (``events.redrive_plan``) and mark the letter
+        redriven, in one transaction; a letter redriven already is answered as it is."""
+        app = self.app
+
+        async def redrive(store: Store) -> DeadLetter:
+            letter = await store.get_dead_letter(letter_id)
+            if letter is None:
+                raise DeadLetterNotFound(letter_id)
+            if letter.redriven_at is None:
+                now = app.clock.now_ms()
+                event, starts = await events.redrive_plan(app, store, letter, now)
+                await store.redrive_dead_letter(letter_id, now, event, starts)
+                letter = await store.get_dead_letter(letter_id)
+                assert letter is not None
+            return letter
+
+        for attempt in range(1, RACE_ATTEMPTS + 1):
+            try:
+                done = await app._retrying(f"redriving dead letter {letter_id!r}", redrive)
+                break
+            except IngestRaced:
+                if attempt == RACE_ATTEMPTS:
+                    raise
+        if done.redriven_to:
+            app._wake()
+        return done
 
     async def publish(
         self,

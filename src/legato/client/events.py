@@ -23,7 +23,7 @@ from legato.core.transition import NewExecution
 from legato.engine import metrics
 from legato.engine.orchestrator import PreparedStart
 from legato.engine.registry import WorkflowDef
-from legato.errors import DefinitionNotFound, InvalidEvent, LegatoError
+from legato.errors import DeadLetterStillFails, DefinitionNotFound, InvalidEvent, LegatoError
 from legato.ports.events import (
     DeadLetter,
     EventIngest,
@@ -259,3 +259,38 @@ async def plan(batch: _Batch, store: Store, bodies: Sequence[Raw]) -> None:
             reason = f"event {p.source!r} {p.id!r}: {exc}"
             batch.dead.append(batch.letter(reason, body_text(body), None, p))
             batch.results.append(IngestResult("dead_letter", p.id, p.source, [], reason))
+
+
+async def redrive_plan(
+    app: App, store: Store, letter: DeadLetter, now: int
+) -> tuple[StoredEvent | None, list[NewExecution]]:
+    """What redriving ``letter`` writes: the starts its event makes now (PENDING, for whichever
+    engine decides them), through the letter's subscription as it is now, or (a body that was
+    not an event) through every subscription of its type with the event itself to record.
+    ``DeadLetterStillFails`` if it fails again: a body that is still not an event, a
+    subscription deleted since, a filter, transform or input that fails."""
+    try:
+        event = parse_event(letter.body)
+    except InvalidEvent as exc:
+        raise DeadLetterStillFails(letter.id, str(exc)) from None
+    batch = _Batch(app, letter.via, now, f"redrive-{letter.id}")
+    batch.orchestrator = None  # PENDING: the engine that decides its partition picks it up
+    if letter.subscription is not None:
+        sub = await store.get_subscription(letter.subscription)
+        if sub is None:
+            reason = f"subscription {letter.subscription!r} no longer exists"
+            raise DeadLetterStillFails(letter.id, reason)
+        subs = [sub]
+    else:
+        subs = [s for s in await store.list_subscriptions() if s.event_type == event.type]
+    targets = {sub.name: await resolve(app, store, sub) for sub in subs}
+    try:
+        batch.add(letter.body, event, subs, targets)
+    except LegatoError as exc:  # its data is not JSON
+        raise DeadLetterStillFails(letter.id, str(exc)) from None
+    (planned,) = batch.events
+    if planned.failures:
+        reasons = "; ".join(d.reason for d in planned.failures)
+        raise DeadLetterStillFails(letter.id, reasons)
+    recorded = None if letter.subscription is not None else planned.event
+    return recorded, planned.starts

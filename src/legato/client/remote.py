@@ -545,6 +545,12 @@ class Client(ScheduleCalls):
                                                            params=params)  # fmt: skip
         return answer
 
+    async def redrive_dead_letter(self, letter_id: str) -> dict[str, Any]:
+        """The dead letter after its redrive (``redriven_at``, ``redriven_to``)."""
+        path = f"/v1/dead-letters/{quote(letter_id, safe='')}/redrive"
+        answer: dict[str, Any] = await self.transport.call("POST", path)
+        return answer
+
 def _json(value: Any, what: str) -> Any:
     """A value as plain JSON (models, dataclasses, datetimes encoded as ``App`` would)."""
     return codec.loads(codec.dumps(value, what))

@@ -52,12 +52,16 @@ class DeadLetter:
     subscription: str | None = None
     event_source: str | None = None
     event_id: str | None = None
+    redriven_at: int | None = None  # epoch ms; None: not redriven
+    redriven_to: list[str] | None = None  # the executions its redrive started
 
     def as_json(self) -> dict[str, Any]:
+        redriven = None if self.redriven_at is None else instant(self.redriven_at).isoformat()
         return {"id": self.id, "received_at": instant(self.received_at).isoformat(),
                 "via": self.via, "reason": self.reason, "body": self.body,
                 "subscription": self.subscription, "event_source": self.event_source,
-                "event_id": self.event_id}  # fmt: skip
+                "event_id": self.event_id, "redriven_at": redriven,
+                "redriven_to": self.redriven_to}  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,4 +136,16 @@ class Events(Protocol):
         self, limit: int, before: tuple[int, str] | None = None
     ) -> list[DeadLetter]:
         """Newest first, on ``(received_at, id)``; ``before``: the last of the previous page."""
+        ...
+
+    async def get_dead_letter(self, letter_id: str) -> DeadLetter | None: ...
+
+    async def redrive_dead_letter(
+        self, letter_id: str, now: int, event: StoredEvent | None, starts: list[NewExecution]
+    ) -> bool:
+        """In one transaction: mark the dead letter redriven (at ``now``, to ``starts``' ids)
+        and write ``starts`` (an id that exists counts as started, not written again), with
+        ``event`` (a body that was not an event before) unless its ``(source, id)`` is
+        recorded: then nothing is started. The starts' ids are added to their event's
+        ``execution_ids``. False, and nothing written, if it was redriven already."""
         ...

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 import legato
-from legato.cli.render import span
+from legato.cli.output import span
 from legato.cli.start import arguments, check_input
 from legato.errors import ConfigurationError, LegatoError
 
@@ -83,14 +83,15 @@ def test_input_the_workflow_rejects(args: list[Any], kwargs: dict[str, Any], mes
 @pytest.mark.parametrize(
     ("ms", "text"),
     [
-        (0, "0s"),
-        (999, "0s"),
+        (0, "0ms"),
+        (999, "999ms"),
+        (1_000, "1s"),
         (42_000, "42s"),
         (3_599_000, "59m 59s"),
         (3_600_000, "1h"),
         (3_725_000, "1h 2m"),
         (90_061_000, "1d 1h"),
-        (-5, "0s"),
+        (-5, "0ms"),
     ],
 )
 def test_span(ms: int, text: str) -> None:

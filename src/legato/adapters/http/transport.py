@@ -156,6 +156,11 @@ def error_from_problem(
     elif kind == "event-not-found":
         source, event_id = str(body.get("event_source", "")), str(body.get("event_id", ""))
         made = errors.EventNotFound(source, event_id)
+    elif kind == "dead-letter-not-found":
+        made = errors.DeadLetterNotFound(str(body.get("dead_letter", "")))
+    elif kind == "dead-letter-fails":
+        made = errors.DeadLetterStillFails(str(body.get("dead_letter", "")),
+                                           str(body.get("reason", detail)))  # fmt: skip
     elif kind in ("invalid-event", "invalid-subscription"):
         where = (body.get("errors") or [{}])[0]
         path, reason = str(where.get("path", "$")), str(where.get("message", detail))

@@ -131,6 +131,33 @@ class PostgresStore:
         self._writer.on_commit = self._on_commit
 
     async def open_reader(self) -> None:
+        """For tools that only read (CLI): a database that is not there, refuses us, or lacks
+        migrations is said at once (the pool would wait for it as for one restarting)."""
+        if self._pool is not None:
+            return
+        try:
+            conn = await psycopg.AsyncConnection.connect(
+                self.url, autocommit=True, connect_timeout=int(CONNECT_TIMEOUT)
+            )
+        except psycopg.OperationalError as exc:
+            said = " ".join(line.strip() for line in str(exc).strip().splitlines())
+            why = said.rpartition("FATAL:")[2].strip() or said
+            if "does not exist" in why or "authentication failed" in why:
+                raise StoreError(f"database {redact(self.url)}: {why}") from exc
+            raise DatabaseUnavailableError(
+                f"cannot reach database {redact(self.url)}: {why}"
+            ) from exc
+        async with conn:
+            try:
+                cur = await conn.execute(QUERIES["applied_migrations"])
+                applied: list[int] | None = [r[0] for r in await cur.fetchall()]
+            except psycopg.errors.UndefinedTable:
+                applied = None
+            except psycopg.Error as exc:
+                raise translate(exc, self.url) from exc
+        problem = sql_scripts.unmigrated(applied, load_migrations(_PACKAGE), redact(self.url))
+        if problem is not None:
+            raise StoreError(problem)
         await self._open_pool()
 
     async def close_reader(self) -> None:
@@ -500,6 +527,24 @@ class PostgresStore:
         at, last = before if before is not None else (None, None)
         rows = await self._read("dead_letters_page", {"at": at, "id": last, "limit": limit})
         return [event_store_rows.dead_letter_from_row(r) for r in rows]
+
+    async def get_dead_letter(self, letter_id: str) -> DeadLetter | None:
+        rows = await self._read("select_dead_letter", {"id": letter_id})
+        return event_store_rows.dead_letter_from_row(rows[0]) if rows else None
+
+    async def redrive_dead_letter(
+        self, letter_id: str, now: int, event: StoredEvent | None, starts: list[NewExecution]
+    ) -> bool:
+        script = event_store_rows.redrive_letter(letter_id, now, event, starts)
+
+        async def op(conn: Conn) -> bool:
+            redriven, written = await driver.run(conn, QUERIES, script)
+            for channel in channels_for(written):  # PENDING ones, tasks no worker holds yet
+                await conn.execute(QUERIES["notify"], (channel,))
+            return bool(redriven)
+
+        done: bool = await self.writer.submit(op)
+        return done
 
     # --- workers ---------------------------------------------------------------------------------
     async def heartbeat_worker(

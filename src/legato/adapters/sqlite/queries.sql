@@ -635,10 +635,25 @@ SELECT source, id, type, subject, time, data, received_at, via, execution_ids
 FROM events WHERE source = :source AND id = :id;
 
 -- name: dead_letters_page
-SELECT id, received_at, via, reason, body, subscription, event_source, event_id
+SELECT id, received_at, via, reason, body, subscription, event_source, event_id,
+       redriven_at, redriven_to
 FROM dead_letters
 WHERE :at IS NULL OR (received_at, id) < (:at, :id)
 ORDER BY received_at DESC, id DESC LIMIT :limit;
+
+-- name: select_dead_letter
+SELECT id, received_at, via, reason, body, subscription, event_source, event_id,
+       redriven_at, redriven_to
+FROM dead_letters WHERE id = :id;
+
+-- name: mark_dead_letter_redriven
+UPDATE dead_letters SET redriven_at = :now, redriven_to = :to
+WHERE id = :id AND redriven_at IS NULL;
+
+-- name: add_event_execution
+-- A dead letter's event names the execution its redrive started.
+UPDATE events SET execution_ids = json_insert(execution_ids, '$[#]', :execution_id)
+WHERE (source, id) IN (SELECT event_source, event_id FROM dead_letters WHERE id = :letter);
 
 -- name: insert_subscription
 INSERT INTO subscriptions (name, event_type, workflow, version, filter, transform, created_at)

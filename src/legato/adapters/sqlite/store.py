@@ -88,7 +88,18 @@ class SqliteStore:
         if self._reader is None:
             if not self.path.exists():
                 raise StoreError(f"no database at {self.path}")
-            self._reader = connect(self.path, writer=False)
+            reader = connect(self.path, writer=False)
+            try:
+                applied: list[int] | None = [
+                    r[0] for r in reader.execute(QUERIES["applied_migrations"]).fetchall()
+                ]
+            except sqlite3.OperationalError:  # no schema_migrations table
+                applied = None
+            problem = sql_scripts.unmigrated(applied, load_migrations(_PACKAGE), str(self.path))
+            if problem is not None:
+                reader.close()
+                raise StoreError(problem)
+            self._reader = reader
 
     async def close_reader(self) -> None:
         if self._reader is not None:
@@ -446,6 +457,19 @@ class SqliteStore:
         at, last = before if before is not None else (None, None)
         rows = self._read("dead_letters_page", {"at": at, "id": last, "limit": limit})
         return [event_store_rows.dead_letter_from_row(r) for r in rows]
+
+    async def get_dead_letter(self, letter_id: str) -> DeadLetter | None:
+        rows = self._read("select_dead_letter", {"id": letter_id})
+        return event_store_rows.dead_letter_from_row(rows[0]) if rows else None
+
+    async def redrive_dead_letter(
+        self, letter_id: str, now: int, event: StoredEvent | None, starts: list[NewExecution]
+    ) -> bool:
+        script = event_store_rows.redrive_letter(letter_id, now, event, starts)
+        done: tuple[bool, list[NewExecution]] = await self.writer.submit(
+            lambda c: driver.run(c, QUERIES, script)
+        )
+        return done[0]
 
     # --- workers ---------------------------------------------------------------------------------
     async def heartbeat_worker(
