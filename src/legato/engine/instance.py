@@ -15,6 +15,7 @@ import traceback
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
+from legato.core import trace_context
 from legato.core.asl.errors import StatesError
 from legato.core.commands import (
     CancelExecution,
@@ -104,6 +105,10 @@ class WorkflowInstance:
         self._saga = Saga()
         self.timeout_ms: int | None = None  # the execution timeout, from its start
         self.redrive_count = 0  # $$.Execution.RedriveCount
+        self.started_at = 0  # ExecutionStarted's time (its span starts there)
+        # ExecutionStarted's traceparent: the trace it runs in (``core.trace_context``)
+        self.started_in: str | None = None
+        self.traceparent: str | None = None  # its own span's, when not derived from its id
 
     # --- what decisions read ---------------------------------------------------------------
     @property
@@ -308,8 +313,17 @@ class WorkflowInstance:
         return command_id, True
 
     # --- activations --------------------------------------------------------------------------
-    def start(self, input_json: str | None, ts: int, timeout_ms: int | None = None) -> Activation:
-        self._now_ms = ts
+    def start(
+        self,
+        input_json: str | None,
+        ts: int,
+        timeout_ms: int | None = None,
+        traceparent: str | None = None,
+    ) -> Activation:
+        self._now_ms = self.started_at = ts
+        if traceparent is not None:
+            self.started_in = traceparent
+            self.traceparent = trace_context.own_traceparent(self.execution_id, traceparent)
         self.timeout_ms = timeout_ms
         ctx = Context(self)
         args, kwargs = self.workflow.signature.decode_args(input_json) if input_json else ([], {})
@@ -452,7 +466,7 @@ class WorkflowInstance:
 
     def _replay_start(self, started: ExecutionStarted) -> Activation:
         try:
-            return self.start(started.input, started.ts, started.timeout_ms)
+            return self.start(started.input, started.ts, started.timeout_ms, started.traceparent)
         except NonDeterminismError:
             raise
         except Exception as exc:  # the code's signature no longer takes the input

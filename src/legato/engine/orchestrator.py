@@ -24,7 +24,7 @@ from legato.core.messages import InboxKind, InboxRow, reason_of
 from legato.core.outcome import Outcome
 from legato.core.partitions import partition_of
 from legato.core.transition import ExecutionUpdate, NewExecution, Task, Transition
-from legato.engine import loader, operations
+from legato.engine import loader, log_events, operations, tracing
 from legato.engine.dispatch import Dispatcher
 from legato.engine.instance import WorkflowInstance
 from legato.engine.local_steps import LocalSteps
@@ -252,14 +252,19 @@ class Orchestrator:
         workflow's first activation raises (its input does not decode)."""
         now = self.clock.now_ms()
         inst = WorkflowInstance(wf, self.registry, execution_id)
-        started = ExecutionStarted(now, wf.name, input_json, wf.version, timeout_ms=timeout_ms)
+        traced = tracing.current_traceparent()  # the caller's span, if any: its trace
+        started = ExecutionStarted(
+            now, wf.name, input_json, wf.version, timeout_ms=timeout_ms, traceparent=traced
+        )
         try:
-            activation = inst.start(input_json, now, timeout_ms)
+            activation = inst.start(input_json, now, timeout_ms, traced)
         except BaseException:
             inst.close()
             raise
         deadline = None if timeout_ms is None else now + timeout_ms
-        basis = Basis(execution_id, 0, now, sticky=False, arm_timeout=deadline)
+        basis = Basis(
+            execution_id, 0, now, sticky=False, arm_timeout=deadline, traceparent=inst.traceparent
+        )
         new = decide.start(started, basis, activation, self.placement, labels, started_by)
         return PreparedStart(new, inst)
 
@@ -343,6 +348,7 @@ class Orchestrator:
             replayed is not None and replayed.resumed,
             inst.reports_to_parent,
             inst.has_children,
+            traceparent=inst.traceparent,
         )
         if admitted.timed_out:  # no code runs: it closes TIMED_OUT
             return decide.time_out(basis, admitted, inst.timeout_ms or 0), inst
@@ -401,6 +407,8 @@ class Orchestrator:
             if inst is not None:
                 self._after_commit(inst, tr)
             else:  # suspended
+                if log_events.EXECUTIONS.isEnabledFor(log_events.INFO):
+                    log_events.committed(tr, None, None, None)
                 self.cache.evict(eid)
                 self._resolve_waiters(tr.execution_id, tr.update)
             self._settle(items)
@@ -443,6 +451,12 @@ class Orchestrator:
 
     def _after_commit(self, inst: WorkflowInstance, tr: Transition) -> None:
         self.transitions += 1
+        if log_events.EXECUTIONS.isEnabledFor(log_events.INFO):
+            wf = inst.workflow
+            log_events.committed(tr, wf.name, wf.version, inst.traceparent)
+        if self.local is not None and tr.task_inserts:
+            wf = inst.workflow
+            log_events.unserved(tr, wf.name, wf.version, inst.traceparent, self.local.steps)
         if tr.start_deadline is not None:
             self.note_start_deadline(tr.start_deadline)
         if tr.cancel_tasks and self.local is not None:  # our worker stops them now
@@ -455,6 +469,8 @@ class Orchestrator:
         if tr.wakes_inbox and self.on_inbox is not None:
             self.on_inbox()
         if tr.closes:
+            if tracing.tracer() is not None:
+                self._closed_span(inst, tr)
             self.cache.evict(eid)
             if tr.purge and self._delivering:  # its remaining task rows are gone: forget them
                 prefix = f"{eid}:"
@@ -465,6 +481,15 @@ class Orchestrator:
         self.dispatch.committed(tr)
         if self.on_tasks is not None and (tr.task_inserts or tr.task_retries or tr.unpark):
             self._claimable(tr)
+
+    def _closed_span(self, inst: WorkflowInstance, tr: Transition) -> None:
+        u = tr.update
+        error = f"{u.error_type}: {u.error_message}" if u.error_type else u.reason
+        wf = inst.workflow
+        tracing.execution_closed(
+            inst.execution_id, wf.name, wf.version, inst.started_in, inst.started_at,
+            u.closed_at or tr.now, u.status, error,
+        )  # fmt: skip
 
     def _claimable(self, tr: Transition) -> None:
         """Tell ``on_tasks`` when the tasks of a commit that no local worker holds can be
@@ -496,10 +521,12 @@ class Orchestrator:
         new, lost = set(held) - self.owned, self.owned - set(held)
         self.owned = set(held)
         if lost:
-            log.info("partitions lost or given away: %s", sorted(lost))
+            released = {"event": "partitions.released", "partitions": sorted(lost)}
+            log.info("partitions lost or given away: %s", sorted(lost), extra=released)
             self.cache.evict_where(lambda eid: partition_of(eid) in lost)
         if new:
-            log.info("partitions taken: %s", sorted(new))
+            taken = {"event": "partitions.taken", "partitions": sorted(new)}
+            log.info("partitions taken: %s", sorted(new), extra=taken)
             self.start_deadline = 0  # theirs are not known here: read them at the next sweep
         return sorted(new)
 

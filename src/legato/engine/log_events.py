@@ -1,0 +1,160 @@
+"""The log lines the engine writes about executions, from what their transitions committed.
+
+Each is a stdlib ``logging`` record (the engine does not depend on how an application
+configures logging) with a human message and the fields as ``extra``: ``event`` (a stable
+name such as ``execution.failed``), ``execution_id``, ``workflow``, ``version``, ``step``,
+``attempt``, ``trace_id`` and what the event adds (``error``, ``reason``,
+``next_attempt_at``). ``legato.cli.logs`` renders them as JSON lines or for a terminal;
+an application's own handlers find the fields on the record.
+
+Thousands of transitions a second pass here, so the caller checks ``EXECUTIONS.isEnabledFor``
+(a cached dict lookup) before anything is built: below INFO nothing is.
+
+INFO: an execution started, completed, failed, cancelled, terminated, timed out, resumed,
+redriven; a step failed (its retries exhausted, or not retryable) or will be retried.
+WARNING: an execution suspended (it waits for an operator); a step no worker of this process
+has, in a process that runs steps. DEBUG: each step scheduled and completed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
+from legato.core import trace_context
+from legato.core.events import (
+    ExecutionCancelled,
+    ExecutionCompleted,
+    ExecutionFailed,
+    ExecutionRedriven,
+    ExecutionResumed,
+    ExecutionStarted,
+    ExecutionSuspended,
+    ExecutionTerminated,
+    ExecutionTimedOut,
+    StepCompleted,
+    StepFailed,
+    StepRetryScheduled,
+    StepScheduled,
+)
+from legato.core.transition import Transition
+
+EXECUTIONS = logging.getLogger("legato.executions")
+INFO, DEBUG, WARNING = logging.INFO, logging.DEBUG, logging.WARNING
+
+
+def iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds")
+
+
+class ExecutionLog:
+    """The fields every line about one execution carries."""
+
+    __slots__ = ("fields",)
+
+    def __init__(
+        self, execution_id: str, workflow: str | None, version: str | None, traceparent: str | None
+    ) -> None:
+        self.fields: dict[str, object] = {
+            "execution_id": execution_id,
+            "workflow": workflow,
+            "version": version,
+            "trace_id": trace_context.trace_id_of(execution_id, traceparent),
+        }
+
+    def emit(
+        self,
+        level: int,
+        event: str,
+        message: str,
+        step: str | None = None,
+        attempt: int | None = None,
+        **more: object,
+    ) -> None:
+        if EXECUTIONS.isEnabledFor(level):
+            extra: Mapping[str, object] = {
+                "event": event,
+                **self.fields,
+                "step": step,
+                "attempt": attempt,
+                **more,
+            }
+            EXECUTIONS.log(level, message, extra=extra)
+
+
+def committed(
+    tr: Transition, workflow: str | None, version: str | None, traceparent: str | None
+) -> None:
+    """The lines a committed transition is worth (the caller checked INFO is enabled)."""
+    eid = tr.execution_id
+    out = ExecutionLog(eid, workflow, version, traceparent)
+    debug = EXECUTIONS.isEnabledFor(DEBUG)
+    for e in tr.events:
+        match e:
+            case ExecutionStarted():
+                out.emit(INFO, "execution.started", f"execution {eid} started",
+                         parent_id=e.parent_id)  # fmt: skip
+            case ExecutionCompleted():
+                out.emit(INFO, "execution.completed", f"execution {eid} completed")
+            case ExecutionFailed():
+                out.emit(INFO, "execution.failed", f"execution {eid} failed: {e.error_type}",
+                         error=e.error_type, error_message=e.message)  # fmt: skip
+            case ExecutionCancelled():
+                out.emit(INFO, "execution.cancelled", f"execution {eid} cancelled",
+                         reason=e.reason)  # fmt: skip
+            case ExecutionTerminated():
+                out.emit(INFO, "execution.terminated", f"execution {eid} terminated",
+                         reason=e.reason)  # fmt: skip
+            case ExecutionTimedOut():
+                out.emit(INFO, "execution.timed_out", f"execution {eid} timed out",
+                         timeout_ms=e.timeout_ms)  # fmt: skip
+            case ExecutionSuspended():
+                out.emit(WARNING, "execution.suspended",
+                         f"execution {eid} suspended: {e.reason}", tr.update.current_step,
+                         reason=e.reason, kind=str(e.kind))  # fmt: skip
+            case ExecutionResumed():
+                out.emit(INFO, "execution.resumed", f"execution {eid} resumed")
+            case ExecutionRedriven():
+                out.emit(INFO, "execution.redriven", f"execution {eid} redriven",
+                         count=e.count)  # fmt: skip
+            case StepRetryScheduled():
+                out.emit(
+                    INFO, "step.retry_scheduled",
+                    f"step {e.name} of {eid} failed ({e.error_type}), attempt {e.attempt}; "
+                    f"retrying in {e.delay_ms / 1000:g}s",
+                    e.name, e.attempt, error=e.error_type, error_message=e.message,
+                    next_attempt=e.attempt + 1, next_attempt_at=iso(tr.now + e.delay_ms),
+                )  # fmt: skip
+            case StepFailed():
+                out.emit(INFO, "step.failed",
+                         f"step {e.name} of {eid} failed ({e.error_type}), attempt {e.attempt}",
+                         e.name, e.attempt, error=e.error_type,
+                         error_message=e.message)  # fmt: skip
+            case StepScheduled() if debug:
+                out.emit(DEBUG, "step.scheduled", f"step {e.name} of {eid} scheduled", e.name,
+                         queue=e.queue)  # fmt: skip
+            case StepCompleted() if debug:
+                out.emit(DEBUG, "step.completed", f"step {e.name} of {eid} completed", e.name,
+                         e.attempt)  # fmt: skip
+            case _:
+                pass
+
+
+def unserved(
+    tr: Transition,
+    workflow: str | None,
+    version: str | None,
+    traceparent: str | None,
+    local_steps: frozenset[str],
+) -> None:
+    """In a process that runs steps: a new task for a step its worker lacks waits for another
+    worker, maybe forever (a typo, a step not registered yet). Tasks for steps it has are
+    leased to it already, so on the hot path this is one attribute check per task."""
+    for t in tr.task_inserts:
+        if t.lease_owner is None and t.name not in local_steps:
+            ExecutionLog(tr.execution_id, workflow, version, traceparent).emit(
+                WARNING, "step.not_registered",
+                f"step {t.name!r} is not registered in this process's worker: execution "
+                f"{tr.execution_id} waits for a worker that has it", t.name, queue=t.queue,
+            )  # fmt: skip
