@@ -1,0 +1,165 @@
+"""The engine's log lines as ``legato.cli.logs`` renders them: the JSON lines of a step that
+fails, is retried and succeeds, field by field; the console form; the levels."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+import pytest
+import typer
+
+import legato
+from legato.cli import logs
+from legato.core import trace_context
+
+pytestmark = pytest.mark.timeout(60)
+
+
+@pytest.fixture
+def captured() -> Iterator[io.StringIO]:
+    """The ``legato`` loggers at INFO into a JSON handler, as ``legato server`` has them."""
+    stream = io.StringIO()
+    handler = logs.handler("json", stream)
+    legato_log = logging.getLogger("legato")
+    before = legato_log.level
+    legato_log.addHandler(handler)
+    legato_log.setLevel(logging.INFO)
+    try:
+        yield stream
+    finally:
+        legato_log.removeHandler(handler)
+        legato_log.setLevel(before)
+
+
+def _lines(stream: io.StringIO) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in stream.getvalue().splitlines()]
+
+
+def _app(url: str) -> legato.App:
+    app = legato.App(url)
+    calls: list[int] = []
+
+    @app.step(name="charge", retry=legato.Retry(max_attempts=3, initial=0.01, backoff=1))
+    async def charge(amount: int) -> int:
+        calls.append(amount)
+        if len(calls) == 1:
+            raise ConnectionError("payment provider timed out")
+        return amount
+
+    @app.workflow(name="checkout", version="7")
+    async def checkout(ctx: legato.Context, amount: int) -> int:
+        return int(await ctx.step(charge, amount))
+
+    return app
+
+
+async def test_the_json_lines_of_a_failing_then_retried_step(
+    db_url: str, captured: io.StringIO
+) -> None:
+    app = _app(db_url)
+    async with app:
+        handle = await app.start("checkout", 30, id="order-1")
+        assert await handle.result(timeout=30) == 30
+    lines = [line for line in _lines(captured) if line.get("execution_id") == "order-1"]
+    events = [line["event"] for line in lines]
+    assert events == ["execution.started", "step.retry_scheduled", "execution.completed"]
+    trace_id = trace_context.root_trace_id("order-1")
+    for line in lines:  # every line about the execution carries these
+        assert {k: line[k] for k in ("execution_id", "workflow", "version", "trace_id")} == {
+            "execution_id": "order-1",
+            "workflow": "checkout",
+            "version": "7",
+            "trace_id": trace_id,
+        }
+        assert {"step", "attempt", "level", "logger", "timestamp", "message"} <= line.keys()
+        assert line["logger"] == "legato.executions"
+    retry = lines[1]
+    assert retry["level"] == "info"
+    assert (retry["step"], retry["attempt"], retry["next_attempt"]) == ("charge", 1, 2)
+    assert retry["error"] == "ConnectionError"
+    assert retry["error_message"] == "payment provider timed out"
+    assert datetime.fromisoformat(retry["next_attempt_at"]).utcoffset() is not None
+    assert "charge" in retry["message"] and "attempt 1" in retry["message"]
+    assert lines[0]["step"] is None and lines[2]["attempt"] is None
+
+
+async def test_debug_adds_each_step_and_a_final_failure_is_logged(
+    db_url: str, captured: io.StringIO
+) -> None:
+    logging.getLogger("legato").setLevel(logging.DEBUG)
+    app = legato.App(db_url)
+
+    @app.step(name="boom", retry=legato.Retry(max_attempts=1))
+    async def boom() -> None:
+        raise ValueError("no")
+
+    @app.workflow(name="fails")
+    async def fails(ctx: legato.Context) -> None:
+        await ctx.step(boom)
+
+    async with app:
+        handle = await app.start("fails", id="f-1")
+        with pytest.raises(legato.ExecutionFailedError):
+            await handle.result(timeout=30)
+    lines = [line for line in _lines(captured) if line.get("execution_id") == "f-1"]
+    assert [line["event"] for line in lines] == [
+        "execution.started",
+        "step.scheduled",
+        "step.failed",
+        "execution.failed",
+    ]
+    assert lines[1]["level"] == "debug" and lines[1]["step"] == "boom"
+    assert (lines[2]["step"], lines[2]["attempt"], lines[2]["error"]) == ("boom", 1, "ValueError")
+    assert lines[3]["error"] == "ValueError"
+
+
+def test_a_plain_record_is_a_json_line_and_the_console_puts_the_message_first() -> None:
+    as_json, as_text = io.StringIO(), io.StringIO()
+    log = logging.getLogger("legato.test_logs")
+    log.propagate = False
+    for fmt, stream in (("json", as_json), ("console", as_text)):
+        log.handlers = [logs.handler(fmt, stream)]
+        log.warning("partitions taken: %s", [1, 2], extra={"event": "partitions.taken"})
+        log.warning("no name [brackets] %d", 3)
+    named, plain = _lines(as_json)
+    assert named["event"] == "partitions.taken" and named["message"] == "partitions taken: [1, 2]"
+    assert plain["event"] == "no name [brackets] 3" and "message" not in plain
+    first, second = as_text.getvalue().splitlines()
+    assert "partitions taken: [1, 2]" in first and "name=partitions.taken" in first
+    assert "no name [brackets] 3" in second and "\x1b[" not in first  # no colours off a tty
+
+
+@pytest.mark.parametrize(
+    ("verbose", "serving", "env", "level"),
+    [
+        (0, True, None, logging.INFO),
+        (1, True, None, logging.DEBUG),
+        (0, False, None, logging.WARNING),
+        (1, False, None, logging.INFO),
+        (2, False, None, logging.DEBUG),
+        (1, True, "warning", logging.WARNING),
+    ],
+)
+def test_levels(
+    verbose: int, serving: bool, env: str | None, level: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if env is None:
+        monkeypatch.delenv(logs.LEVEL_VARIABLE, raising=False)
+    else:
+        monkeypatch.setenv(logs.LEVEL_VARIABLE, env)
+    assert logs.level_for(verbose, serving) == level
+
+
+def test_an_unknown_format_or_level_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(typer.BadParameter, match="log format 'xml'"):
+        logs.format_for("xml")
+    monkeypatch.setenv(logs.FORMAT_VARIABLE, "JSON")
+    assert logs.format_for(None) == "json"
+    monkeypatch.setenv(logs.LEVEL_VARIABLE, "loud")
+    with pytest.raises(typer.BadParameter, match="not a log level"):
+        logs.level_for(0, True)

@@ -1,0 +1,180 @@
+"""Traces exported to an in-memory exporter: an execution's span is the parent of its step
+attempts' spans and of its children's execution spans, in one trace; an execution started in
+a caller's span joins the caller's trace; a task claimed by a worker elsewhere carries its
+execution's context (both dialects)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Iterator
+
+import pytest
+from opentelemetry import trace
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import StatusCode
+
+import legato
+from legato.client import open_store
+from legato.core import trace_context
+from legato.core.events import ExecutionStarted
+from tests.conftest import Waiter
+
+pytestmark = pytest.mark.timeout(60)
+
+
+@pytest.fixture(scope="module")
+def exporter() -> Iterator[InMemorySpanExporter]:
+    """The process's tracer provider can be set once: the first test module that needs one
+    sets it; each test reads its own spans (``spans`` clears them first)."""
+    provider = trace.get_tracer_provider()
+    if not isinstance(provider, TracerProvider):
+        provider = TracerProvider()
+        trace.set_tracer_provider(provider)
+    memory = InMemorySpanExporter()
+    processor = SimpleSpanProcessor(memory)
+    provider.add_span_processor(processor)
+    yield memory
+    memory.shutdown()  # the processor stays registered; a shut-down exporter drops spans
+
+
+@pytest.fixture
+def spans(exporter: InMemorySpanExporter) -> InMemorySpanExporter:
+    exporter.clear()
+    return exporter
+
+
+def _id(hex_id: str) -> int:
+    return int(hex_id, 16)
+
+
+def _named(spans: InMemorySpanExporter, name: str) -> list[ReadableSpan]:
+    return [s for s in spans.get_finished_spans() if s.name == name]
+
+
+def _emitted(spans: InMemorySpanExporter, name: str) -> Callable[[], Awaitable[bool]]:
+    async def check() -> bool:
+        return len(_named(spans, name)) == 1
+
+    return check
+
+
+def _app(url: str) -> legato.App:
+    app = legato.App(url)
+    failures: dict[str, int] = {}
+
+    @app.step(name="flaky", retry=legato.Retry(max_attempts=3, initial=0.01, backoff=1))
+    async def flaky(x: int) -> int:
+        failures[f"{x}"] = failures.get(f"{x}", 0) + 1
+        if failures[f"{x}"] == 1:
+            raise ConnectionError("first attempt fails")
+        return x * x
+
+    @app.workflow(name="kid")
+    async def kid(ctx: legato.Context, x: int) -> int:
+        return int(await ctx.step(flaky, x))
+
+    @app.workflow(name="parent")
+    async def parent(ctx: legato.Context) -> int:
+        return int(await ctx.child("kid", 3)) + 1
+
+    return app
+
+
+async def test_execution_spans_parent_their_step_attempts_and_children(
+    any_db_url: str, spans: InMemorySpanExporter, wait_for: Waiter
+) -> None:
+    app = _app(any_db_url)
+    async with app:
+        handle = await app.start("parent", id="p")
+        assert await handle.result(timeout=30) == 10
+        await wait_for(_emitted(spans, "execution parent"))
+
+    trace_id = _id(trace_context.root_trace_id("p"))
+    (parent,) = _named(spans, "execution parent")
+    assert parent.context is not None
+    assert (parent.context.trace_id, parent.context.span_id) == (
+        trace_id,
+        _id(trace_context.span_id("p")),
+    )
+    assert parent.parent is None  # started outside any trace: the root
+    assert parent.attributes is not None and parent.attributes["legato.status"] == "COMPLETED"
+
+    (child,) = _named(spans, "execution kid")
+    assert child.context is not None and child.parent is not None
+    assert child.context.trace_id == trace_id
+    assert child.context.span_id == _id(trace_context.span_id("p/1"))
+    assert child.parent.span_id == parent.context.span_id
+
+    attempts = sorted(_named(spans, "step flaky"), key=lambda s: s.start_time or 0)
+    assert [(s.attributes or {}).get("legato.attempt") for s in attempts] == [1, 2]
+    for attempt in attempts:
+        assert attempt.context is not None and attempt.parent is not None
+        assert attempt.context.trace_id == trace_id
+        assert attempt.parent.span_id == child.context.span_id
+        assert (attempt.attributes or {})["legato.execution_id"] == "p/1"
+    assert attempts[0].status.status_code == StatusCode.ERROR
+    assert "ConnectionError" in (attempts[0].status.description or "")
+    assert attempts[1].status.status_code == StatusCode.UNSET
+    # the execution span covers its steps
+    assert parent.start_time is not None and parent.end_time is not None
+    assert parent.start_time <= (attempts[0].start_time or 0)
+    assert parent.end_time >= (attempts[1].end_time or 0)
+
+
+async def test_an_execution_started_in_a_span_joins_its_trace(
+    db_url: str, spans: InMemorySpanExporter, wait_for: Waiter
+) -> None:
+    app = _app(db_url)
+    tracer = trace.get_tracer("tests")
+    async with app:
+        with tracer.start_as_current_span("request") as request:
+            handle = await app.start("kid", 4, id="k")
+        assert await handle.result(timeout=30) == 16
+        await wait_for(_emitted(spans, "execution kid"))
+        history = await handle.history()
+    caller = request.get_span_context()
+    (execution,) = _named(spans, "execution kid")
+    assert execution.context is not None and execution.parent is not None
+    assert execution.context.trace_id == caller.trace_id
+    assert execution.parent.span_id == caller.span_id
+    assert execution.context.span_id == _id(trace_context.span_id("k"))
+    for attempt in _named(spans, "step flaky"):
+        assert attempt.context is not None and attempt.parent is not None
+        assert attempt.context.trace_id == caller.trace_id
+        assert attempt.parent.span_id == execution.context.span_id
+    # the history records the trace it was started in
+    started = history[0]
+    assert isinstance(started, ExecutionStarted)
+    parsed = trace_context.parse(started.traceparent)
+    assert parsed is not None and _id(parsed[0]) == caller.trace_id
+
+
+async def test_a_claimed_task_carries_its_execution_context(
+    any_db_url: str, spans: InMemorySpanExporter
+) -> None:
+    """No worker in the deciding process: the task waits in the store for a claim, as a
+    worker elsewhere (or over HTTP) makes it, and the claim hands over the context."""
+    app = _app(any_db_url)
+    tracer = trace.get_tracer("tests")
+    engine = await app.start_engine(orchestrate=True, work=False)
+    try:
+        with tracer.start_as_current_span("request") as request:
+            await app.start("kid", 5, id="remote")
+        store = open_store(any_db_url)
+        await store.open()
+        try:  # the first decision is committed by the time start returns
+            claimed = await store.claim_tasks(
+                "worker:test", ["default"], ["flaky"], engine.clock.now_ms(), 30_000, 10
+            )
+        finally:
+            await store.close()
+    finally:
+        await app.shutdown()
+    (task,) = claimed
+    caller = request.get_span_context()
+    assert task.traceparent == trace_context.format_traceparent(
+        f"{caller.trace_id:032x}", trace_context.span_id("remote"), f"{caller.trace_flags:02x}"
+    )
+    assert json.loads(task.args)[0] == [5]
