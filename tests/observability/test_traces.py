@@ -16,9 +16,14 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import StatusCode
 
 import legato
+from legato.api.serve import ApiServer
+from legato.api.server import create_api
+from legato.api.settings import ApiSettings
 from legato.client import open_store
+from legato.client.remote_worker import RemoteWorker
 from legato.core import trace_context
 from legato.core.events import ExecutionStarted
+from tests.api.apps import serving
 from tests.conftest import Waiter
 
 pytestmark = pytest.mark.timeout(60)
@@ -178,3 +183,72 @@ async def test_a_claimed_task_carries_its_execution_context(
         f"{caller.trace_id:032x}", trace_context.span_id("remote"), f"{caller.trace_flags:02x}"
     )
     assert json.loads(task.args)[0] == [5]
+
+
+async def test_a_remote_worker_runs_the_attempt_in_its_execution_span(
+    db_url: str, spans: InMemorySpanExporter, wait_for: Waiter
+) -> None:
+    """Over HTTP: the claimed task's ``traceparent`` (``WireTask``) parents the attempt."""
+    server = _app(db_url)
+    await server.start_engine(orchestrate=True, work=False)
+    api = ApiServer(create_api(server), ApiSettings(port=0))
+    await api.start()
+    worker = RemoteWorker(_app(db_url), api.settings.address)
+    await worker.start()
+    try:
+        with trace.get_tracer("tests").start_as_current_span("request") as request:
+            handle = await server.start("kid", 6, id="over-http")
+        assert await handle.result(timeout=30) == 36
+        await wait_for(_emitted(spans, "execution kid"))
+    finally:
+        await worker.stop()
+        await api.stop()
+        await server.shutdown()
+    caller = request.get_span_context()
+    attempts = _named(spans, "step flaky")
+    assert len(attempts) == 2
+    for attempt in attempts:
+        assert attempt.context is not None and attempt.parent is not None
+        assert attempt.context.trace_id == caller.trace_id
+        assert attempt.parent.span_id == _id(trace_context.span_id("over-http"))
+
+
+async def test_the_api_starts_in_the_callers_trace_and_its_history_names_it(
+    db_url: str, spans: InMemorySpanExporter
+) -> None:
+    async with serving(db_url) as (_app, client):
+        caller = trace_context.format_traceparent("ab" * 16, "cd" * 8)
+        traced = await client.post(
+            "/v1/executions",
+            json={"workflow": "order", "kwargs": {"customer": "c", "items": []}, "id": "t-1"},
+            headers={"traceparent": caller},
+        )
+        assert traced.status_code == 201, traced.text
+        plain = await client.post(
+            "/v1/executions",
+            json={"workflow": "order", "kwargs": {"customer": "c", "items": []}, "id": "t-2"},
+            headers={"traceparent": "not a traceparent"},  # ignored, as W3C asks
+        )
+        assert plain.status_code == 201, plain.text
+        for eid in ("t-1", "t-2"):
+            done = await client.get(f"/v1/executions/{eid}", params={"wait": 20})
+            assert done.json()["status"] == "COMPLETED"
+        one = (await client.get("/v1/executions/t-1/history")).json()["events"]
+        two = (await client.get("/v1/executions/t-2/history")).json()["events"]
+    # started in the caller's trace: in its span, or in the span the server made for the
+    # request from the header (FastAPI traces its requests itself once a provider is set)
+    assert len(one) > 2 and {e["trace_id"] for e in one} == {"ab" * 16}
+    started_in = trace_context.parse(one[0]["meta"]["traceparent"])
+    assert started_in is not None and started_in[0] == "ab" * 16
+    exported = spans.get_finished_spans()
+    (execution,) = [s for s in exported if s.name == "execution order" and s.context and
+                    s.context.span_id == _id(trace_context.span_id("t-1"))]  # fmt: skip
+    assert execution.parent is not None and execution.parent.trace_id == _id("ab" * 16)
+    assert execution.parent.span_id in {_id("cd" * 8)} | {
+        s.context.span_id for s in exported if s.context
+    }
+    # an invalid header is ignored: one trace id throughout, the one it was started in
+    started = trace_context.parse(two[0]["meta"].get("traceparent"))
+    expected = started[0] if started else trace_context.root_trace_id("t-2")
+    assert started is None or started[0] != "ab" * 16
+    assert {e["trace_id"] for e in two} == {expected}

@@ -24,10 +24,12 @@ from legato.api.execution_json import (
 from legato.api.problems import Problem, problem_responses
 from legato.api.start_input import resolve_start
 from legato.client.labels import MAX_KEY, MAX_LABELS, MAX_VALUE, label_problems
+from legato.core import trace_context
 from legato.core.asl.aws_history import aws_events, state_types
 from legato.core.durations import epoch_ms
-from legato.core.events import Status
+from legato.core.events import ExecutionStarted, Status
 from legato.core.export import export_history
+from legato.engine import tracing
 from legato.ports.executions import BadCursor, ExecutionFilter, ExecutionRow, cursor_after
 
 router = APIRouter(prefix="/v1/executions", tags=["executions"])
@@ -66,7 +68,9 @@ class ExecutionPage(BaseModel):
 
 
 class HistoryEvents(BaseModel):
-    events: list[dict[str, Any]]
+    events: list[dict[str, Any]] = Field(
+        description="each with the execution's trace_id (its OpenTelemetry trace)"
+    )
 
 
 class Reason(BaseModel):
@@ -105,24 +109,32 @@ async def start_execution(
     idempotency_key: Annotated[
         str | None, Header(alias="Idempotency-Key", min_length=1, max_length=256)
     ] = None,
+    traceparent: Annotated[
+        str | None,
+        Header(
+            max_length=256,
+            description="W3C trace context: the execution's span is a child of this one",
+        ),
+    ] = None,
 ) -> JSONResponse:
     """Input is checked against the workflow's argument schema before anything is written:
     422 ``invalid-input`` names each field that is wrong. With ``id`` or an
     ``Idempotency-Key`` header, the same request again answers 200 with that execution;
     another input under the same id or key is 409."""
     execution_id = body.id or (_key_id(idempotency_key) if idempotency_key else None)
-    handle = await resolve_start(
-        app,
-        body.workflow,
-        body.version,
-        body.args,
-        body.kwargs,
-        body.input,
-        "input" in body.model_fields_set,
-        execution_id=execution_id,
-        labels=body.labels,
-        timeout=body.timeout_seconds,
-    )
+    with tracing.started_in(traceparent):
+        handle = await resolve_start(
+            app,
+            body.workflow,
+            body.version,
+            body.args,
+            body.kwargs,
+            body.input,
+            "input" in body.model_fields_set,
+            execution_id=execution_id,
+            labels=body.labels,
+            timeout=body.timeout_seconds,
+        )
     row = await handle.status_row()
     kind = await Kinds(app).of(row.workflow, row.version)
     shown = execution_json(row, kind).model_dump(mode="json")
@@ -237,7 +249,10 @@ async def get_history(
     events = await handle.history()
     if format == "legato":
         exported = export_history(row.id, row.workflow, row.version, events)
-        return HistoryEvents(events=exported["events"])
+        first = events[0] if events else None
+        started_in = first.traceparent if isinstance(first, ExecutionStarted) else None
+        trace_id = trace_context.trace_id_of(row.id, started_in)
+        return HistoryEvents(events=[{**e, "trace_id": trace_id} for e in exported["events"]])
     if await Kinds(app).of(row.workflow, row.version) != "state_machine":
         raise Problem(
             409,

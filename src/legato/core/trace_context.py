@@ -69,5 +69,7 @@ def of(execution_id: str, own: str | None) -> str:
 
 
 def trace_id_of(execution_id: str, own: str | None) -> str:
+    """The execution's trace id; ``own``: its own traceparent or the one it was started in
+    (the same trace), or None."""
     parsed = parse(own)
     return parsed[0] if parsed is not None else root_trace_id(execution_id)

@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from opentelemetry import trace
-from opentelemetry.context import Context
+from opentelemetry.context import Context, attach, detach
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.id_generator import IdGenerator, RandomIdGenerator
 from opentelemetry.trace import (
@@ -101,6 +101,23 @@ def current_traceparent() -> str | None:
     return trace_context.format_traceparent(
         f"{ctx.trace_id:032x}", f"{ctx.span_id:016x}", f"{int(ctx.trace_flags):02x}"
     )
+
+
+@contextmanager
+def started_in(traceparent: str | None) -> Iterator[None]:
+    """Executions started inside are started in the trace ``traceparent`` names (a request's
+    W3C header), as if its span were current; an invalid or absent one changes nothing, and
+    so does a span current already (a server that traces its requests, as FastAPI does with
+    a tracer provider set, made it from the same header)."""
+    current = trace.get_current_span().get_span_context()
+    if current.is_valid or trace_context.parse(traceparent) is None:
+        yield
+        return
+    token = attach(_remote(traceparent))
+    try:
+        yield
+    finally:
+        detach(token)
 
 
 def _remote(traceparent: str | None) -> Context:
