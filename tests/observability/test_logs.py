@@ -16,6 +16,7 @@ import typer
 import legato
 from legato.cli import logs
 from legato.core import trace_context
+from tests.conftest import StatusWaiter
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -163,3 +164,46 @@ def test_an_unknown_format_or_level_is_refused(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv(logs.LEVEL_VARIABLE, "loud")
     with pytest.raises(typer.BadParameter, match="not a log level"):
         logs.level_for(0, True)
+
+
+async def test_an_operators_redrive_and_termination_are_logged(
+    db_url: str, captured: io.StringIO, wait_status: StatusWaiter
+) -> None:
+    app = legato.App(db_url)
+    fixed: list[bool] = []
+
+    @app.step(name="fragile", retry=legato.Retry(max_attempts=1))
+    async def fragile() -> str:
+        if not fixed:
+            raise ValueError("not yet")
+        return "fine"
+
+    @app.workflow(name="mended")
+    async def mended(ctx: legato.Context) -> str:
+        return str(await ctx.step(fragile))
+
+    @app.workflow(name="waits")
+    async def waits(ctx: legato.Context) -> object:
+        return await ctx.wait_for_signal("never")
+
+    async with app:
+        failed = await app.start("mended", id="m-1")
+        await wait_status(failed, legato.Status.FAILED)
+        fixed.append(True)
+        redriven = await app.redrive("m-1")
+        assert await redriven.result(timeout=30) == "fine"
+        stuck = await app.start("waits", id="w-1")
+        await wait_status(stuck, legato.Status.RUNNING)
+        await app.terminate("w-1", reason="by hand")
+    mended_events = [ln["event"] for ln in _lines(captured) if ln.get("execution_id") == "m-1"]
+    assert mended_events == [
+        "execution.started",
+        "step.failed",
+        "execution.failed",
+        "execution.redriven",
+        "execution.completed",
+    ]
+    (terminated,) = [ln for ln in _lines(captured) if ln.get("event") == "execution.terminated"]
+    assert terminated["execution_id"] == "w-1" and terminated["reason"] == "by hand"
+    assert terminated["workflow"] == "waits"
+    assert terminated["trace_id"] == trace_context.root_trace_id("w-1")

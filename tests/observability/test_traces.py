@@ -252,3 +252,34 @@ async def test_the_api_starts_in_the_callers_trace_and_its_history_names_it(
     expected = started[0] if started else trace_context.root_trace_id("t-2")
     assert started is None or started[0] != "ab" * 16
     assert {e["trace_id"] for e in two} == {expected}
+
+
+async def test_a_terminated_and_a_failed_execution_have_their_spans(
+    db_url: str, spans: InMemorySpanExporter, wait_for: Waiter
+) -> None:
+    """A termination is committed by the operator's process, not by a decision: its span is
+    emitted there; a failure marks the span as an error."""
+    app = legato.App(db_url)
+
+    @app.workflow(name="waits")
+    async def waits(ctx: legato.Context) -> object:
+        return await ctx.wait_for_signal("never")
+
+    @app.workflow(name="breaks")
+    async def breaks(ctx: legato.Context) -> None:
+        raise ValueError("broken")
+
+    async with app:
+        await app.start("waits", id="w-2")
+        await app.terminate("w-2", reason="by hand")
+        broken = await app.start("breaks", id="b-1")
+        with pytest.raises(legato.ExecutionFailedError):
+            await broken.result(timeout=30)
+        await wait_for(_emitted(spans, "execution breaks"))
+    (terminated,) = _named(spans, "execution waits")
+    assert terminated.context is not None
+    assert terminated.context.span_id == _id(trace_context.span_id("w-2"))
+    assert (terminated.attributes or {})["legato.status"] == "TERMINATED"
+    (failed,) = _named(spans, "execution breaks")
+    assert failed.status.status_code == StatusCode.ERROR
+    assert "ValueError" in (failed.status.description or "")

@@ -48,7 +48,7 @@ if TYPE_CHECKING:
 
 OTLP_ENDPOINT = "OTEL_EXPORTER_OTLP_ENDPOINT"
 #: closing statuses whose span is marked as an error
-FAILED = frozenset({ExecStatus.FAILED, ExecStatus.TIMED_OUT, ExecStatus.TERMINATED})
+FAILED = frozenset({ExecStatus.FAILED, ExecStatus.TIMED_OUT})
 
 _CHOSEN: contextvars.ContextVar[tuple[int, int] | None] = contextvars.ContextVar(
     "legato_chosen_span_ids", default=None
@@ -77,6 +77,9 @@ class _ChosenIds(RandomIdGenerator):
 
 class _State:
     tracer: Tracer | None = None  # once a provider is set (it cannot be unset)
+    # what ``get_tracer_provider`` returns while none is set: compared by identity, since an
+    # ``isinstance`` on its ABCs costs microseconds, and this is asked once per step attempt
+    unset = trace.get_tracer_provider()
 
 
 def tracer() -> Tracer | None:
@@ -84,7 +87,9 @@ def tracer() -> Tracer | None:
     if _State.tracer is not None:
         return _State.tracer
     provider = trace.get_tracer_provider()
-    if isinstance(provider, ProxyTracerProvider | trace.NoOpTracerProvider):
+    if provider is _State.unset or isinstance(provider, ProxyTracerProvider):
+        return None
+    if isinstance(provider, trace.NoOpTracerProvider):
         return None
     if isinstance(provider, TracerProvider) and not isinstance(provider.id_generator, _ChosenIds):
         provider.id_generator = _ChosenIds(provider.id_generator)
