@@ -16,7 +16,7 @@ import typer
 import legato
 from legato.cli import logs
 from legato.core import trace_context
-from tests.conftest import StatusWaiter
+from tests.conftest import StatusWaiter, Waiter
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -207,3 +207,31 @@ async def test_an_operators_redrive_and_termination_are_logged(
     assert terminated["execution_id"] == "w-1" and terminated["reason"] == "by hand"
     assert terminated["workflow"] == "waits"
     assert terminated["trace_id"] == trace_context.root_trace_id("w-1")
+
+
+async def test_a_step_this_process_will_not_run_is_a_warning(
+    db_url: str, captured: io.StringIO, wait_for: Waiter
+) -> None:
+    app = legato.App(db_url)
+
+    @app.step(name="elsewhere", queue="gpu")
+    async def elsewhere() -> None:
+        return None
+
+    @app.workflow(name="needs_gpu")
+    async def needs_gpu(ctx: legato.Context) -> None:
+        await ctx.step(elsewhere)
+
+    await app.start_engine(queues=["default"])
+    try:
+        await app.start("needs_gpu", id="g-1")
+
+        async def warned() -> bool:
+            return any(ln.get("event") == "step.not_served" for ln in _lines(captured))
+
+        await wait_for(warned)
+    finally:
+        await app.shutdown()
+    (line,) = [ln for ln in _lines(captured) if ln.get("event") == "step.not_served"]
+    assert line["level"] == "warning" and line["execution_id"] == "g-1"
+    assert (line["step"], line["queue"]) == ("elsewhere", "gpu")

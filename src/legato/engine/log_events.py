@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from legato.core import trace_context
+from legato.core.asl.resources import ACTIVITY_PREFIX
 from legato.core.events import (
     ExecutionCancelled,
     ExecutionCompleted,
@@ -147,14 +148,25 @@ def unserved(
     version: str | None,
     traceparent: str | None,
     local_steps: frozenset[str],
+    local_queues: frozenset[str],
 ) -> None:
-    """In a process that runs steps: a new task for a step its worker lacks waits for another
-    worker, maybe forever (a typo, a step not registered yet). Tasks for steps it has are
-    leased to it already, so on the hot path this is one attribute check per task."""
+    """In a process that runs steps: a new task its worker will not run (a step it lacks, a
+    queue it does not serve) waits for another worker, maybe forever (a typo, a step not
+    deployed yet). A Step Functions activity (``activity:NAME``) waits for its poller."""
     for t in tr.task_inserts:
-        if t.lease_owner is None and t.name not in local_steps:
-            ExecutionLog(tr.execution_id, workflow, version, traceparent).emit(
+        if t.lease_owner is not None or t.name.startswith(ACTIVITY_PREFIX):
+            continue
+        out = ExecutionLog(tr.execution_id, workflow, version, traceparent)
+        if t.name not in local_steps:
+            out.emit(
                 WARNING, "step.not_registered",
                 f"step {t.name!r} is not registered in this process's worker: execution "
                 f"{tr.execution_id} waits for a worker that has it", t.name, queue=t.queue,
+            )  # fmt: skip
+        elif t.queue not in local_queues:
+            out.emit(
+                WARNING, "step.not_served",
+                f"step {t.name!r} is on queue {t.queue!r}, which this process's worker does "
+                f"not serve: execution {tr.execution_id} waits for a worker that does", t.name,
+                queue=t.queue,
             )  # fmt: skip

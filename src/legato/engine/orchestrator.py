@@ -454,9 +454,15 @@ class Orchestrator:
         if log_events.EXECUTIONS.isEnabledFor(log_events.INFO):
             wf = inst.workflow
             log_events.committed(tr, wf.name, wf.version, inst.traceparent)
-        if self.local is not None and tr.task_inserts:
-            wf = inst.workflow
-            log_events.unserved(tr, wf.name, wf.version, inst.traceparent, self.local.steps)
+        if self.local is not None:  # its steps are pre-leased to it: one check per task
+            for task in tr.task_inserts:
+                if task.lease_owner is None:
+                    wf = inst.workflow
+                    local = self.local
+                    log_events.unserved(
+                        tr, wf.name, wf.version, inst.traceparent, local.steps, local.queues
+                    )
+                    break
         if tr.start_deadline is not None:
             self.note_start_deadline(tr.start_deadline)
         if tr.cancel_tasks and self.local is not None:  # our worker stops them now
