@@ -235,3 +235,27 @@ async def test_a_step_this_process_will_not_run_is_a_warning(
     (line,) = [ln for ln in _lines(captured) if ln.get("event") == "step.not_served"]
     assert line["level"] == "warning" and line["execution_id"] == "g-1"
     assert (line["step"], line["queue"]) == ("elsewhere", "gpu")
+
+
+async def test_an_execution_recorded_pending_is_logged_started_by_the_engine_that_runs_it(
+    db_url: str, captured: io.StringIO
+) -> None:
+    """A child is recorded PENDING by its parent's transition; the engine that takes it up
+    says it started, with the child's fields."""
+    app = legato.App(db_url)
+
+    @app.workflow(name="kid", version="3")
+    async def kid(ctx: legato.Context, x: int) -> int:
+        return x + 1
+
+    @app.workflow(name="parent")
+    async def parent(ctx: legato.Context) -> int:
+        return int(await ctx.child("kid", 1))
+
+    async with app:
+        handle = await app.start("parent", id="pa")
+        assert await handle.result(timeout=30) == 2
+    child = [ln for ln in _lines(captured) if ln.get("execution_id") == "pa/1"]
+    assert [ln["event"] for ln in child] == ["execution.started", "execution.completed"]
+    assert (child[0]["workflow"], child[0]["version"]) == ("kid", "3")
+    assert child[0]["trace_id"] == trace_context.root_trace_id("pa")  # its parent's trace

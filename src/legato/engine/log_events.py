@@ -91,6 +91,11 @@ def committed(
     eid = tr.execution_id
     out = ExecutionLog(eid, workflow, version, traceparent)
     debug = EXECUTIONS.isEnabledFor(DEBUG)
+    if tr.expected_seq == 1 and not tr.update.progress_only:
+        # the first decision of an execution recorded PENDING elsewhere (a child, a
+        # schedule's fire, an event, a start by a process without an engine): its
+        # ExecutionStarted was committed alone, by whoever started it
+        out.emit(INFO, "execution.started", f"execution {eid} started")
     for e in tr.events:
         match e:
             case ExecutionStarted():
