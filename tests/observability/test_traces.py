@@ -24,7 +24,7 @@ from legato.client.remote_worker import RemoteWorker
 from legato.core import trace_context
 from legato.core.events import ExecutionStarted
 from tests.api.apps import serving
-from tests.conftest import Waiter
+from tests.conftest import StatusWaiter, Waiter
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -283,3 +283,39 @@ async def test_a_terminated_and_a_failed_execution_have_their_spans(
     (failed,) = _named(spans, "execution breaks")
     assert failed.status.status_code == StatusCode.ERROR
     assert "ValueError" in (failed.status.description or "")
+
+
+async def test_a_redriven_run_has_a_span_of_its_own_inside_the_executions(
+    db_url: str, spans: InMemorySpanExporter, wait_status: StatusWaiter, wait_for: Waiter
+) -> None:
+    app = legato.App(db_url)
+    fixed: list[bool] = []
+
+    @app.step(name="fragile", retry=legato.Retry(max_attempts=1))
+    async def fragile() -> str:
+        if not fixed:
+            raise ValueError("not yet")
+        return "fine"
+
+    @app.workflow(name="mended")
+    async def mended(ctx: legato.Context) -> str:
+        return str(await ctx.step(fragile))
+
+    async with app:
+        failed = await app.start("mended", id="r-1")
+        await wait_status(failed, legato.Status.FAILED)
+        fixed.append(True)
+        redriven = await app.redrive("r-1")
+        assert await redriven.result(timeout=30) == "fine"
+        await wait_for(_emitted(spans, "execution mended (redrive 1)"))
+    (first,) = _named(spans, "execution mended")
+    (again,) = _named(spans, "execution mended (redrive 1)")
+    assert first.context is not None and again.context is not None and again.parent is not None
+    assert first.context.span_id == _id(trace_context.span_id("r-1"))
+    assert first.status.status_code == StatusCode.ERROR
+    assert again.context.span_id == _id(trace_context.span_id("r-1", 1))
+    assert again.parent.span_id == first.context.span_id
+    assert again.context.trace_id == first.context.trace_id
+    attempts = _named(spans, "step fragile")
+    assert len(attempts) == 2
+    assert {a.parent.span_id for a in attempts if a.parent} == {first.context.span_id}

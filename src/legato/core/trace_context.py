@@ -33,9 +33,11 @@ def root_trace_id(execution_id: str) -> str:
     return _digest(execution_id, 16, b"legato-trace")
 
 
-def span_id(execution_id: str) -> str:
-    """The span id of the execution's own span (16 hex digits)."""
-    return _digest(execution_id, 8, b"legato-span")
+def span_id(execution_id: str, redrive: int = 0) -> str:
+    """The span id of the execution's own span (16 hex digits); ``redrive``: of the span of
+    its run after that redrive (a child of the execution's span: a span is emitted once)."""
+    key = execution_id if not redrive else f"{execution_id}\x00redrive {redrive}"
+    return _digest(key, 8, b"legato-span")
 
 
 def format_traceparent(trace_id: str, parent_span_id: str, flags: str = SAMPLED) -> str:

@@ -106,6 +106,7 @@ class WorkflowInstance:
         self.timeout_ms: int | None = None  # the execution timeout, from its start
         self.redrive_count = 0  # $$.Execution.RedriveCount
         self.started_at = 0  # ExecutionStarted's time (its span starts there)
+        self.redriven_at: int | None = None  # the last ExecutionRedriven's (its run's span)
         # ExecutionStarted's traceparent: the trace it runs in (``core.trace_context``)
         self.started_in: str | None = None
         self.traceparent: str | None = None  # its own span's, when not derived from its id
@@ -437,7 +438,9 @@ class WorkflowInstance:
         """Re-run the code over a recorded history; returns the commands the history lacks
         (issued by code that ran after the last recorded transition)."""
         # what runs anew (after a redrive) sees how many there were, whatever it replaces
-        self.redrive_count = sum(1 for e in history if isinstance(e, ExecutionRedriven))
+        redrives = [e for e in history if isinstance(e, ExecutionRedriven)]
+        self.redrive_count = len(redrives)
+        self.redriven_at = redrives[-1].ts if redrives else None
         history = live_history(history)  # without what a redrive voided
         for event in history:
             if isinstance(event, COMMAND_EVENTS):

@@ -492,9 +492,11 @@ class Orchestrator:
         u = tr.update
         error = f"{u.error_type}: {u.error_message}" if u.error_type else u.reason
         wf = inst.workflow
+        redriven = inst.redriven_at is not None and inst.redrive_count > 0
+        started = inst.redriven_at if inst.redriven_at is not None else inst.started_at
         tracing.execution_closed(
-            inst.execution_id, wf.name, wf.version, inst.started_in, inst.started_at,
-            u.closed_at or tr.now, u.status, error,
+            inst.execution_id, wf.name, wf.version, inst.started_in, started,
+            u.closed_at or tr.now, u.status, error, inst.redrive_count if redriven else 0,
         )  # fmt: skip
 
     def _claimable(self, tr: Transition) -> None:

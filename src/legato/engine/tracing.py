@@ -147,21 +147,27 @@ def execution_closed(
     closed_ms: int,
     status: str,
     error: str | None = None,
+    redrive: int = 0,
 ) -> None:
-    """Emit the execution's span, from its start to its close (see the module docstring)."""
+    """Emit the execution's span, from its start to its close (see the module docstring).
+    ``redrive``: the execution closed again after that many redrives, and ``started_ms`` is
+    the last redrive's time: that run's span, a child of the execution's (emitted at its
+    first close, under the execution's span id: a span id is emitted once)."""
     t = tracer()
     if t is None:
         return
     own = trace_context.own_traceparent(execution_id, started_in)
     ids = (
         int(trace_context.trace_id_of(execution_id, own), 16),
-        int(trace_context.span_id(execution_id), 16),
+        int(trace_context.span_id(execution_id, redrive), 16),
     )
+    name = f"execution {workflow}" if not redrive else f"execution {workflow} (redrive {redrive})"
+    parent = started_in if not redrive else trace_context.of(execution_id, own)
     token = _CHOSEN.set(ids)
     try:
         span = t.start_span(
-            f"execution {workflow}",
-            context=_remote(started_in),
+            name,
+            context=_remote(parent),
             kind=SpanKind.INTERNAL,
             start_time=started_ms * 1_000_000,
             attributes={
@@ -169,6 +175,7 @@ def execution_closed(
                 "legato.workflow": workflow,
                 "legato.version": version,
                 "legato.status": status,
+                "legato.redrive": redrive,
             },
         )
     finally:
