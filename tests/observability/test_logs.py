@@ -259,3 +259,30 @@ async def test_an_execution_recorded_pending_is_logged_started_by_the_engine_tha
     assert [ln["event"] for ln in child] == ["execution.started", "execution.completed"]
     assert (child[0]["workflow"], child[0]["version"]) == ("kid", "3")
     assert child[0]["trace_id"] == trace_context.root_trace_id("pa")  # its parent's trace
+
+
+async def test_a_suspension_is_a_warning_with_the_executions_fields(
+    db_url: str, captured: io.StringIO, wait_status: StatusWaiter
+) -> None:
+    """Its version is not registered in the app that runs it: it waits for an operator."""
+    old = legato.App(db_url)
+
+    @old.workflow(name="versioned", version="1")
+    async def v1(ctx: legato.Context) -> object:
+        return await ctx.wait_for_signal("go")
+
+    async with old:
+        await old.start("versioned", id="s-1")
+    new = legato.App(db_url)
+
+    @new.workflow(name="versioned", version="2")
+    async def v2(ctx: legato.Context) -> object:
+        return await ctx.wait_for_signal("go")
+
+    async with new:
+        await new.get_handle("s-1").signal("go", 1)
+        await wait_status(new.get_handle("s-1"), legato.Status.SUSPENDED)
+    (line,) = [ln for ln in _lines(captured) if ln.get("event") == "execution.suspended"]
+    assert line["level"] == "warning" and line["execution_id"] == "s-1"
+    assert (line["workflow"], line["version"]) == ("versioned", "1")
+    assert "not registered" in line["reason"] and line["kind"] == "unregistered"

@@ -406,9 +406,7 @@ class Orchestrator:
         if error is None:
             if inst is not None:
                 self._after_commit(inst, tr)
-            else:  # suspended
-                if log_events.EXECUTIONS.isEnabledFor(log_events.INFO):
-                    log_events.committed(tr, None, None, None)
+            else:  # suspended (``loader`` said so)
                 self.cache.evict(eid)
                 self._resolve_waiters(tr.execution_id, tr.update)
             self._settle(items)
