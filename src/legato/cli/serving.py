@@ -105,6 +105,7 @@ async def _until_signalled(app: App) -> None:
             "%s: stopping gracefully (grace period %gs); a second signal exits at once",
             sig.name,
             app.grace_seconds,
+            extra={"event": "stopping", "signal": sig.name},
         )
         stop.set()
 

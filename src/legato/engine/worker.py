@@ -259,14 +259,16 @@ class Worker:
         running = dict(self._running)
         if running:
             n = len(running)
-            log.info("stopping: waiting up to %gs for %d running %s", grace, n, _steps(n))
+            log.info("stopping: waiting up to %gs for %d running %s", grace, n, _steps(n),
+                     extra={"event": "worker.stopping", "running": n})  # fmt: skip
             done, late = await asyncio.wait(set(running), timeout=max(grace, 0.0))
             if done:
                 log.info("stopping: %d %s finished", len(done), _steps(len(done)))
             if late:
                 await self._abandon({t: running[t] for t in late}, grace)
         else:
-            log.info("stopping: no steps running")
+            log.info("stopping: no steps running",
+                     extra={"event": "worker.stopping", "running": 0})  # fmt: skip
         if self._reported:
             self._all_committed.clear()  # set by release() once the last one is committed
             n = len(self._reported)
@@ -315,7 +317,8 @@ class Worker:
         except Exception as exc:
             log.warning("could not give task leases back (%s); they will expire", exc)
         else:
-            log.info("released %d task %s", released, "lease" if released == 1 else "leases")
+            log.info("released %d task %s", released, "lease" if released == 1 else "leases",
+                     extra={"event": "tasks.released", "tasks": released})  # fmt: skip
         self._leased.clear()
 
 
