@@ -319,3 +319,35 @@ async def test_a_redriven_run_has_a_span_of_its_own_inside_the_executions(
     attempts = _named(spans, "step fragile")
     assert len(attempts) == 2
     assert {a.parent.span_id for a in attempts if a.parent} == {first.context.span_id}
+
+
+async def test_spans_a_steps_code_starts_are_children_of_its_attempt(
+    db_url: str, spans: InMemorySpanExporter, wait_for: Waiter
+) -> None:
+    """An async step runs in its attempt's context; a sync one in a thread, with a copy."""
+    app = legato.App(db_url)
+    tracer = trace.get_tracer("tests")
+
+    @app.step(name="fetch")
+    async def fetch() -> int:
+        with tracer.start_as_current_span("http get"):
+            return 1
+
+    @app.step(name="crunch")
+    def crunch() -> int:
+        with tracer.start_as_current_span("numpy"):
+            return 2
+
+    @app.workflow(name="both")
+    async def both(ctx: legato.Context) -> int:
+        return int(await ctx.step(fetch)) + int(await ctx.step(crunch))
+
+    async with app:
+        assert await (await app.start("both", id="c-1")).result(timeout=30) == 3
+        await wait_for(_emitted(spans, "execution both"))
+    for step, inner in (("step fetch", "http get"), ("step crunch", "numpy")):
+        (attempt,) = _named(spans, step)
+        (own,) = _named(spans, inner)
+        assert attempt.context is not None and own.parent is not None
+        assert own.parent.span_id == attempt.context.span_id
+        assert own.context is not None and own.context.trace_id == attempt.context.trace_id
