@@ -107,13 +107,22 @@ async def test_debug_adds_each_step_and_a_final_failure_is_logged(
         handle = await app.start("fails", id="f-1")
         with pytest.raises(legato.ExecutionFailedError):
             await handle.result(timeout=30)
-    lines = [line for line in _lines(captured) if line.get("execution_id") == "f-1"]
+    about = [line for line in _lines(captured) if line.get("execution_id") == "f-1"]
+    lines = [line for line in about if line["logger"] == "legato.executions"]
     assert [line["event"] for line in lines] == [
         "execution.started",
         "step.scheduled",
         "step.failed",
         "execution.failed",
     ]
+    # the worker's own lines about the attempt, with the same fields
+    ran = [line for line in about if line["logger"] == "legato.worker"]
+    assert [(ln["event"], ln["step"], ln["attempt"]) for ln in ran] == [
+        ("step.started", "boom", 1),
+        ("step.finished", "boom", 1),
+    ]
+    assert ran[1]["error"] == "ValueError"
+    assert {ln["trace_id"] for ln in about} == {trace_context.root_trace_id("f-1")}
     assert lines[1]["level"] == "debug" and lines[1]["step"] == "boom"
     assert (lines[2]["step"], lines[2]["attempt"], lines[2]["error"]) == ("boom", 1, "ValueError")
     assert lines[3]["error"] == "ValueError"

@@ -28,7 +28,7 @@ from legato.core import codec, error_names
 from legato.core.durations import to_ms
 from legato.core.outcome import Outcome
 from legato.core.transition import Task
-from legato.engine import tracing
+from legato.engine import log_events, tracing
 from legato.engine.registry import StepDef
 from legato.engine.step_context import StepContext, bind
 from legato.errors import Cancelled, NonRetryableError, SerializationError
@@ -234,7 +234,8 @@ class Attempts:
                     del self._heartbeat_writes[task.id]
         except Exception:
             self._heartbeat_writes.pop(task.id, None)
-            log.exception("could not record heartbeat of %s", task.id)
+            extra = log_events.task_fields("step.heartbeat_failed", task)
+            log.exception("could not record heartbeat of %s", task.id, extra=extra)
 
 
 def _failure(exc: BaseException, non_retryable: bool) -> Outcome:

@@ -39,7 +39,7 @@ from legato.core.events import (
     StepRetryScheduled,
     StepScheduled,
 )
-from legato.core.transition import Transition
+from legato.core.transition import Task, Transition
 
 EXECUTIONS = logging.getLogger("legato.executions")
 INFO, DEBUG, WARNING = logging.INFO, logging.DEBUG, logging.WARNING
@@ -82,6 +82,38 @@ class ExecutionLog:
                 **more,
             }
             EXECUTIONS.log(level, message, extra=extra)
+
+
+def fields(
+    event: str,
+    execution_id: str,
+    traceparent: str | None = None,
+    *,
+    workflow: str | None = None,
+    version: str | None = None,
+    step: str | None = None,
+    attempt: int | None = None,
+) -> dict[str, object]:
+    """The ``extra`` of any other line about an execution (an engine's error, a worker's
+    step), with the same keys; None where the writer does not know (a worker knows the step,
+    not the workflow). Built only for lines that are written (warnings, errors, DEBUG under a
+    level check)."""
+    return {
+        "event": event,
+        "execution_id": execution_id,
+        "workflow": workflow,
+        "version": version,
+        "step": step,
+        "attempt": attempt,
+        "trace_id": trace_context.trace_id_of(execution_id, traceparent),
+    }
+
+
+def task_fields(event: str, task: Task) -> dict[str, object]:
+    """``fields`` of a line about a step attempt, from its task."""
+    return fields(
+        event, task.execution_id, task.traceparent, step=task.name, attempt=task.attempt
+    )
 
 
 def committed(

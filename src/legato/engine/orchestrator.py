@@ -165,10 +165,10 @@ class Orchestrator:
         try:
             why = reason_of(row.payload)
             update = await operations.terminate(self.store, eid, why, self.clock.now_ms())
-            log.info("terminated execution %s: %s", eid, row.payload)
-            self.closed_elsewhere(eid, update)
+            self.closed_elsewhere(eid, update)  # ``operations`` logged it
         except Exception as exc:  # closed meanwhile, or the store: the poll tries again
-            log.info("terminating %s did not happen: %s", eid, exc)
+            extra = log_events.fields("execution.terminate_failed", eid)
+            log.info("terminating %s did not happen: %s", eid, exc, extra=extra)
         finally:
             self._inbox_seen.discard(row.id)
 
@@ -319,7 +319,10 @@ class Orchestrator:
             try:
                 tr, inst = self._decide(execution_id, items)
             except Exception:
-                log.exception("deciding %s failed; its inputs will be redelivered", execution_id)
+                extra = log_events.fields("execution.decision_failed", execution_id)
+                log.exception(
+                    "deciding %s failed; its inputs will be redelivered", execution_id, extra=extra
+                )
                 self._drop(execution_id, items)
                 self._next(execution_id)
                 continue
@@ -375,7 +378,10 @@ class Orchestrator:
                 self.store, self.registry, execution_id, self.clock.now_ms(), wake, self.machines
             )
         except Exception:
-            log.exception("replaying %s failed; its inputs will be redelivered", execution_id)
+            extra = log_events.fields("execution.replay_failed", execution_id)
+            log.exception(
+                "replaying %s failed; its inputs will be redelivered", execution_id, extra=extra
+            )
             loaded = None
         if self._stopped:
             return
@@ -411,12 +417,14 @@ class Orchestrator:
                 self._resolve_waiters(tr.execution_id, tr.update)
             self._settle(items)
         elif isinstance(error, StaleTransition):
-            log.info("execution %s moved on elsewhere; reloading", eid)
+            extra = log_events.fields("execution.stale", eid)
+            log.info("execution %s moved on elsewhere; reloading", eid, extra=extra)
             self._drop(eid, items)
         else:
             log.error(
-                "committing a transition of %s failed: %s; inputs will be redelivered", eid, error
-            )
+                "committing a transition of %s failed: %s; inputs will be redelivered", eid, error,
+                extra=log_events.fields("execution.commit_failed", eid),
+            )  # fmt: skip
             self._drop(eid, items)
         self._next(eid)
 
@@ -555,7 +563,9 @@ class Orchestrator:
                 task.id, task.attempt, self.placement.owner, result.outcome.to_json()
             )
         except Exception:
-            log.exception("could not record the outcome of %s; it will run again", task.id)
+            extra = log_events.task_fields("step.outcome_not_recorded", task)
+            log.exception("could not record the outcome of %s; it will run again", task.id,
+                          extra=extra)  # fmt: skip
         finally:
             if self.local is not None:
                 self.local.release(task.id)

@@ -23,7 +23,9 @@ from collections.abc import Iterable
 from typing import Protocol
 
 from legato.core.backoff import RECONNECT
+from legato.core.outcome import Outcome
 from legato.core.transition import Task
+from legato.engine import log_events
 from legato.engine.attempts import Attempts
 from legato.engine.local_steps import OnOutcome
 from legato.engine.pause import wait_or_timeout
@@ -118,7 +120,8 @@ class Worker:
             if task.id not in wanted or ctx is None or ctx.cancelled:
                 continue
             ctx.cancelled = True
-            log.info("asking step %s of execution %s to stop", task.name, task.execution_id)
+            log.info("asking step %s of execution %s to stop", task.name, task.execution_id,
+                     extra=log_events.task_fields("step.cancelling", task))  # fmt: skip
             step = self.registry.steps.get(task.name)
             if step is not None and step.is_async:
                 t.cancel()
@@ -139,7 +142,12 @@ class Worker:
                 if step is None:
                     await self._give_back(task)
                     return
+                debug = log.isEnabledFor(logging.DEBUG)
+                if debug:
+                    _starts(task)
                 outcome = await self.attempts.execute(step, task)
+                if debug:
+                    _finished(task, outcome)
             if task.id in self._abandoned:
                 return  # past the grace period: its lease is given back, no outcome
             if self.on_outcome is not None:
@@ -166,6 +174,7 @@ class Worker:
             "that serves it",
             task.name,
             task.id,
+            extra=log_events.task_fields("step.not_registered", task),
         )
         try:
             await self.tasks.release_tasks(self.owner, [task.id])
@@ -328,3 +337,17 @@ def _steps(n: int) -> str:
 
 def _outcomes(n: int) -> str:
     return "outcome" if n == 1 else "outcomes"
+
+
+def _starts(task: Task) -> None:
+    extra = log_events.task_fields("step.started", task)
+    log.debug("step %s of %s: attempt %d starts", task.name, task.execution_id, task.attempt,
+              extra=extra)  # fmt: skip
+
+
+def _finished(task: Task, outcome: Outcome) -> None:
+    how = "succeeded" if outcome.ok else f"failed ({outcome.error_type})"
+    extra = log_events.task_fields("step.finished", task)
+    extra["error"] = None if outcome.ok else outcome.error_type
+    log.debug("step %s of %s: attempt %d %s", task.name, task.execution_id, task.attempt, how,
+              extra=extra)  # fmt: skip
