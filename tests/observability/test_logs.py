@@ -16,6 +16,7 @@ import typer
 import legato
 from legato.cli import logs
 from legato.core import trace_context
+from legato.core.partitions import PARTITIONS
 from tests.conftest import StatusWaiter, Waiter
 
 pytestmark = pytest.mark.timeout(60)
@@ -295,3 +296,28 @@ async def test_a_suspension_is_a_warning_with_the_executions_fields(
     assert line["level"] == "warning" and line["execution_id"] == "s-1"
     assert (line["workflow"], line["version"]) == ("versioned", "1")
     assert "not registered" in line["reason"] and line["kind"] == "unregistered"
+
+
+async def test_another_engine_on_the_database_is_said(pg_url: str, captured: io.StringIO) -> None:
+    """Two orchestrating engines on one PostgreSQL database: the second finds the first at
+    its first balance and says so (the first holds every partition until its next balance
+    gives it a share)."""
+    first, second = legato.App(pg_url), legato.App(pg_url)
+    await first.start_engine(work=False)
+    try:
+        await second.start_engine(work=False)
+        await second.shutdown()
+    finally:
+        await first.shutdown()
+    joined = [ln for ln in _lines(captured) if ln.get("event") == "replicas.joined"]
+    assert joined and joined[0]["replicas"] == 2 and joined[0]["logger"] == "legato.engine"
+    taken = [ln for ln in _lines(captured) if ln.get("event") == "partitions.taken"]
+    assert taken and len(taken[0]["partitions"]) == PARTITIONS
+    released = [ln for ln in _lines(captured) if ln.get("event") == "partitions.released"]
+    assert released and all(isinstance(ln["partitions"], list) for ln in released)
+    assert [ln["event"] for ln in _lines(captured) if ln["event"].startswith("engine.")] == [
+        "engine.started",
+        "engine.started",
+        "engine.stopped",
+        "engine.stopped",
+    ]
