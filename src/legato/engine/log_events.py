@@ -12,8 +12,11 @@ Thousands of transitions a second pass here, so the caller checks ``EXECUTIONS.i
 
 INFO: an execution started, completed, failed, cancelled, terminated, timed out, resumed,
 redriven; a step failed (its retries exhausted, or not retryable) or will be retried.
-WARNING: an execution suspended (it waits for an operator); a step no worker of this process
-has, in a process that runs steps. DEBUG: each step scheduled and completed.
+WARNING: an execution suspended (it waits for an operator: ``loader``); a step no worker of
+this process will run, in a process that runs steps. DEBUG: each step scheduled and completed
+(and, from the worker that runs it, each attempt started and finished). The engine's other
+lines about an execution (a decision that failed, a worker's attempt) carry the same keys
+through ``fields`` and ``task_fields``.
 """
 
 from __future__ import annotations
