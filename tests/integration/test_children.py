@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 import legato
+from legato.core import trace_context
 from legato.core.event_rows import to_row
 from legato.core.events import ChildCompleted, ChildFailed, ChildScheduled, EventType
 from tests.conftest import of_type
@@ -49,7 +50,9 @@ async def test_a_child_completes_and_the_parent_gets_its_result(any_db_url: str)
     assert [e.child_id for e in scheduled] == ["p/1", "p/2", "p/3"]
     assert sorted(e.ref for e in of_type(history, ChildCompleted)) == [1, 2, 3]
     assert child.status == legato.Status.COMPLETED
-    assert to_row(child_history[0]).meta == {"version": "1", "parent_id": "p", "parent_ref": 1}
+    parent_span = trace_context.of("p", None)  # the child runs in its parent's span
+    meta = {"version": "1", "parent_id": "p", "parent_ref": 1, "traceparent": parent_span}
+    assert to_row(child_history[0]).meta == meta
 
 
 async def test_a_failed_child_raises_in_the_parent_and_can_be_caught(any_db_url: str) -> None:

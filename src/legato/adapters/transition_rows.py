@@ -113,17 +113,23 @@ def insert_rows(trs: list[Transition]) -> list[tuple[str, Rows]]:
         for i, e in enumerate(tr.events)
     ]
     # insert_task's columns are a Task's first ten fields (id ... lease_expires_at), then now;
-    # a task with a start deadline (rare: its transition says so) has it too, in a statement
+    # a task with a start deadline or a trace context (rare: its transition says so, or its
+    # first task's traceparent: an execution's tasks share it) has those too, in a statement
     # of its own
-    tasks = [(*t[:10], tr.now) for tr in trs if tr.start_deadline is None for t in tr.task_inserts]
+    tasks = [
+        (*t[:10], tr.now)
+        for tr in trs
+        if tr.start_deadline is None and not (tr.task_inserts and tr.task_inserts[0].traceparent)
+        for t in tr.task_inserts
+    ]
     deadlines: Rows = []
     for tr in trs:
-        if tr.start_deadline is not None:
+        if tr.start_deadline is not None or (tr.task_inserts and tr.task_inserts[0].traceparent):
             for t in tr.task_inserts:
-                if t.start_by is None:
+                if t.start_by is None and t.traceparent is None:
                     tasks.append((*t[:10], tr.now))
                 else:
-                    deadlines.append((*t[:10], tr.now, t.start_by))
+                    deadlines.append((*t[:10], tr.now, t.start_by, t.traceparent))
     timers = [(tr.execution_id, tid, at) for tr in trs for tid, at in tr.timer_inserts]
     children = [_child_params(tr, c) for tr in trs for c in tr.child_starts]
     return [

@@ -26,10 +26,12 @@ from legato.api.problems import Problem, problem_responses
 from legato.api.start_input import resolve_start
 from legato.client import App
 from legato.client.labels import MAX_KEY, MAX_LABELS, MAX_VALUE, label_problems
+from legato.core import trace_context
 from legato.core.asl.aws_history import aws_events, state_types
 from legato.core.durations import epoch_ms
-from legato.core.events import Status
+from legato.core.events import ExecutionStarted, Status
 from legato.core.export import export_history
+from legato.engine import tracing
 from legato.ports.executions import BadCursor, ExecutionFilter, ExecutionRow, cursor_after
 
 router = APIRouter(prefix="/v1/executions", tags=["executions"])
@@ -68,7 +70,9 @@ class ExecutionPage(BaseModel):
 
 
 class HistoryEvents(BaseModel):
-    events: list[dict[str, Any]]
+    events: list[dict[str, Any]] = Field(
+        description="each with the execution's trace_id (its OpenTelemetry trace)"
+    )
 
 
 class Reason(BaseModel):
@@ -107,29 +111,39 @@ async def start_execution(
     idempotency_key: Annotated[
         str | None, Header(alias="Idempotency-Key", min_length=1, max_length=256)
     ] = None,
+    traceparent: Annotated[
+        str | None,
+        Header(
+            max_length=256,
+            description="W3C trace context: the execution's span is a child of this one",
+        ),
+    ] = None,
 ) -> JSONResponse:
     """Input is checked against the workflow's argument schema before anything is written:
     422 ``invalid-input`` names each field that is wrong. With ``id`` or an
     ``Idempotency-Key`` header, the same request again answers 200 with that execution;
     another input under the same id or key is 409."""
-    return await start_answer(app, body, idempotency_key)
+    return await start_answer(app, body, idempotency_key, traceparent)
 
 
-async def start_answer(app: App, body: StartRequest, idempotency_key: str | None) -> JSONResponse:
+async def start_answer(
+    app: App, body: StartRequest, idempotency_key: str | None, traceparent: str | None = None
+) -> JSONResponse:
     """The start itself, shared by the route and its fast path (``legato.api.fast_start``)."""
     execution_id = body.id or (_key_id(idempotency_key) if idempotency_key else None)
-    handle = await resolve_start(
-        app,
-        body.workflow,
-        body.version,
-        body.args,
-        body.kwargs,
-        body.input,
-        "input" in body.model_fields_set,
-        execution_id=execution_id,
-        labels=body.labels,
-        timeout=body.timeout_seconds,
-    )
+    with tracing.started_in(traceparent):
+        handle = await resolve_start(
+            app,
+            body.workflow,
+            body.version,
+            body.args,
+            body.kwargs,
+            body.input,
+            "input" in body.model_fields_set,
+            execution_id=execution_id,
+            labels=body.labels,
+            timeout=body.timeout_seconds,
+        )
     # a new execution is answered as its start committed it: no read back
     row = handle.started_row or await handle.status_row()
     kind = await Kinds(app).of(row.workflow, row.version)
@@ -245,7 +259,10 @@ async def get_history(
     events = await handle.history()
     if format == "legato":
         exported = export_history(row.id, row.workflow, row.version, events)
-        return HistoryEvents(events=exported["events"])
+        first = events[0] if events else None
+        started_in = first.traceparent if isinstance(first, ExecutionStarted) else None
+        trace_id = trace_context.trace_id_of(row.id, started_in)
+        return HistoryEvents(events=[{**e, "trace_id": trace_id} for e in exported["events"]])
     if await Kinds(app).of(row.workflow, row.version) != "state_machine":
         raise Problem(
             409,

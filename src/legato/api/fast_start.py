@@ -8,10 +8,10 @@ same ``start_answer`` as the route. It sits inside the API-key and body-limit la
 guarded as every route is.
 
 Anything out of the ordinary is not decided here: a body that does not parse or validate, a
-bad ``Idempotency-Key``, another media type goes to the FastAPI route with the body it sent,
-which answers exactly as it always has. An error raised by the start itself is answered by the
-application's own exception handlers (``legato.api.problems``), as the route's would be. The
-route stays in the OpenAPI schema: it is the same operation.
+bad ``Idempotency-Key`` or ``traceparent``, another media type goes to the FastAPI route with
+the body it sent, which answers exactly as it always has. An error raised by the start itself
+is answered by the application's own exception handlers (``legato.api.problems``), as the
+route's would be. The route stays in the OpenAPI schema: it is the same operation.
 """
 
 from __future__ import annotations
@@ -49,16 +49,22 @@ class StartFastPath:
             return
         json_body = False
         key: str | None = None
+        traceparent: str | None = None
         for name, value in scope["headers"]:
             if name == b"content-type":
                 json_body = value.split(b";", 1)[0].strip().lower() == b"application/json"
             elif name == b"idempotency-key":
                 key = value.decode("latin-1")
+            elif name == b"traceparent":
+                traceparent = value.decode("latin-1")
         body, more = await _read_body(receive)
         if more:  # the client went away before it finished sending
             return
         start: StartRequest | None = None
-        if json_body and (key is None or 1 <= len(key) <= MAX_KEY):
+        headers_ok = (key is None or 1 <= len(key) <= MAX_KEY) and (
+            traceparent is None or len(traceparent) <= MAX_KEY
+        )
+        if json_body and headers_ok:
             try:
                 start = StartRequest.model_validate_json(body)
             except ValidationError:
@@ -68,7 +74,7 @@ class StartFastPath:
             return
         request = Request(scope)
         try:
-            response: Response = await start_answer(self.api.state.legato, start, key)
+            response: Response = await start_answer(self.api.state.legato, start, key, traceparent)
         except Exception as exc:
             handler = self._handler_for(exc)
             if handler is None:

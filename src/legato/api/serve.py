@@ -69,8 +69,9 @@ class ApiServer:
         if keys is not None:
             await warn_if_keyless(keys, self.settings.address)
         log.info(
-            "API serving on %s (docs at %s/docs)", self.settings.address, self.settings.address
-        )
+            "API serving on %s (docs at %s/docs)", self.settings.address, self.settings.address,
+            extra={"event": "server.started", "address": self.settings.address},
+        )  # fmt: skip
 
     async def stop(self) -> None:
         if self._task is None:
@@ -83,7 +84,7 @@ class ApiServer:
             await self._task
         finally:
             self._task = None
-        log.info("API stopped")
+        log.info("API stopped", extra={"event": "server.stopped"})
 
 
 class _Server(uvicorn.Server):

@@ -7,7 +7,6 @@ Each resource is a router module of its own (``health``, ``definitions``, ``exec
 from __future__ import annotations
 
 import asyncio
-import os
 
 from fastapi import APIRouter, FastAPI
 from fastapi.telemetry import TelemetryConfig
@@ -58,10 +57,11 @@ details (`application/problem+json`)."""
 
 
 def _telemetry() -> TelemetryConfig:
-    """FastAPI's own OpenTelemetry spans and metrics, only when an exporter is configured:
-    otherwise it would ask OpenTelemetry's providers on every request for nothing."""
-    on = bool(os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"))
-    return {"tracing": on, "metrics": False, "logs": False}
+    """FastAPI's own OpenTelemetry: a span per request once a tracer provider is set (an
+    execution started by the request joins its trace, ``engine/tracing.py``); not its metrics
+    or logs, which would ask OpenTelemetry's providers on every request for nothing
+    (``/metrics`` is prometheus-client's)."""
+    return {"tracing": True, "metrics": False, "logs": False}
 
 
 def create_api(app: App, settings: ApiSettings | None = None) -> FastAPI:

@@ -69,6 +69,11 @@ class WireTask(BaseModel):
     lease_owner: str | None
     lease_expires_at: int | None
     heartbeat_details: str | None = None
+    traceparent: str | None = Field(
+        None,
+        description="W3C traceparent of the execution's span, the parent of the attempt's "
+        "(null: the execution is the root of its own trace, derived from its id)",
+    )
 
 
 class ClaimRequest(BaseModel):
@@ -205,6 +210,7 @@ def _wire(task: Task) -> dict[str, Any]:
         "lease_owner": task.lease_owner,
         "lease_expires_at": task.lease_expires_at,
         "heartbeat_details": task.heartbeat_details,
+        "traceparent": task.traceparent,
     }
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import os
 from collections.abc import AsyncIterator, Callable, Coroutine
 from pathlib import Path
@@ -15,12 +14,11 @@ from typing import Annotated, Any, NoReturn, TypeVar
 import typer
 from rich.console import Console
 from rich.json import JSON
-from rich.logging import RichHandler
 from rich.text import Text
 
+from legato.cli import logs
 from legato.cli.loading import load_app
 from legato.cli.output import make_console
-from legato.cli.serving import log_lifecycle
 from legato.client import DEFAULT_URL, open_store
 from legato.core import codec
 from legato.errors import ConfigurationError, LegatoError
@@ -83,15 +81,10 @@ def locate(db: str | None, app_module: str | None = None, *, app_url: str | None
     raise ConfigurationError(f"no database at {where} {how}")
 
 
-def setup_logging(verbose: bool, *, serving: bool = False) -> None:
-    """``serving``: a long-running command always logs its lifecycle (how it stops)."""
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(message)s",
-        handlers=[RichHandler(console=err_console, show_path=False)],
-    )
-    if serving:
-        log_lifecycle()
+def setup_logging(verbose: int, log_format: str | None = None, *, serving: bool = False) -> None:
+    """``serving``: a long-running command logs at INFO, and always its lifecycle (how it
+    stops); see ``legato.cli.logs``."""
+    logs.configure(verbose, log_format, serving=serving)
 
 
 def run_command(main: Callable[[], Coroutine[Any, Any, T]]) -> T:

@@ -7,6 +7,7 @@ Each group of commands is a module of its own (``executions.py``, ``definitions.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import time
 from contextlib import nullcontext
@@ -24,7 +25,6 @@ from legato.cli.common import (
     DbOption,
     console,
     database_url,
-    err_console,
     json_value,
     locate,
     print_result,
@@ -36,6 +36,7 @@ from legato.cli.events import events_cli, subscriptions_cli
 from legato.cli.executions import executions_cli
 from legato.cli.keys import keys_cli
 from legato.cli.loading import load_app, load_module
+from legato.cli.logs import LogFormatOption, VerboseOption
 from legato.cli.output import HelpGroup, span, use_utc
 from legato.cli.render import execution_table
 from legato.cli.run_file import version_to_run
@@ -48,6 +49,7 @@ from legato.core import codec
 from legato.core.events import Status
 from legato.errors import LegatoError
 
+log = logging.getLogger("legato.cli")
 app_cli = typer.Typer(
     cls=HelpGroup,
     help="Legato: durable workflows for Python.",
@@ -164,10 +166,11 @@ def dev(
     no_http: NoHttpOption = False,
     require_keys: RequireKeysOption = False,
     event_source: EventSourceOption = None,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    verbose: VerboseOption = 0,
+    log_format: LogFormatOption = None,
 ) -> None:
     """Run the orchestrator and a worker in one process (SQLite by default), and the HTTP API."""
-    setup_logging(verbose, serving=True)
+    setup_logging(verbose, log_format, serving=True)
 
     async def main() -> None:
         app = load_app(app_module)
@@ -278,7 +281,8 @@ def run_cmd(
     id: Annotated[str | None, typer.Option(help="execution id (default: a new one)")] = None,
     db: DbOption = None,
     timeout: Annotated[float | None, typer.Option(help="seconds to wait at most")] = None,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    verbose: VerboseOption = 0,
+    log_format: LogFormatOption = None,
     server: ServerOption = None,
     api_key: ApiKeyOption = None,
 ) -> None:
@@ -288,7 +292,7 @@ def run_cmd(
     the end and prints its output (or its error and cause, exit code 1); without, it records
     the execution for the engine that serves the database and prints its id. With --server,
     the file is pushed to that server and run there (--wait awaits it)."""
-    setup_logging(verbose)
+    setup_logging(verbose, log_format)
     machine = name or name_of(file)
 
     async def main() -> None:
@@ -341,12 +345,13 @@ def server(
     no_http: NoHttpOption = False,
     require_keys: RequireKeysOption = False,
     event_source: EventSourceOption = None,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    verbose: VerboseOption = 0,
+    log_format: LogFormatOption = None,
 ) -> None:
     """Run the orchestrator role: decide the executions of the partitions this replica leases,
     and serve the HTTP API, and consume the event sources. Run as many as you like against one
     database; they share the partitions (and the sources' consumers)."""
-    setup_logging(verbose, serving=True)
+    setup_logging(verbose, log_format, serving=True)
 
     async def main() -> None:
         app = load_app(app_module)
@@ -355,7 +360,7 @@ def server(
             app.configure(lease_seconds=lease_seconds)
         _event_sources(app, event_source)
         api = _http(http, no_http, require_keys)
-        err_console.print(Text(f"Legato server on {app.url}"))
+        log.info("Legato server on %s", app.url, extra={"event": "server.starting"})
         await serve_until_stopped(app, orchestrate=True, work=False, http=api)
 
     run_command(main)
@@ -386,12 +391,13 @@ def worker_cmd(
     lease_seconds: Annotated[
         float | None, typer.Option(help="task lease (default: the app's)")
     ] = None,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    verbose: VerboseOption = 0,
+    log_format: LogFormatOption = None,
 ) -> None:
     """Run the app's steps: claim tasks from the database (or, with --server, from a Legato
     server over HTTP), run them, record the outcomes. It claims only the steps the app module
     registers (old and new workers can run side by side during a deploy)."""
-    setup_logging(verbose, serving=True)
+    setup_logging(verbose, log_format, serving=True)
 
     async def main() -> None:
         app = load_app(app_module)
@@ -401,11 +407,13 @@ def worker_cmd(
         if server:
             if db:
                 raise LegatoError("give --db or --server, not both")
-            err_console.print(Text(f"Legato remote worker for {server}, concurrency {concurrency}"))
+            log.info("Legato remote worker for %s, concurrency %d", server, concurrency,
+                     extra={"event": "worker.starting", "server": server})  # fmt: skip
             await serve_remote_until_stopped(app, server, api_key=api_key, queues=queue or None)
             return
         app.configure(url=database_url(db, app.url))
-        err_console.print(Text(f"Legato worker on {app.url}, concurrency {concurrency}"))
+        log.info("Legato worker on %s, concurrency %d", app.url, concurrency,
+                 extra={"event": "worker.starting"})  # fmt: skip
         await serve_until_stopped(app, orchestrate=False, work=True, queues=queue or None)
 
     run_command(main)

@@ -20,20 +20,13 @@ from typing import TYPE_CHECKING, Any
 from legato.api.settings import ApiSettings
 from legato.client import App
 from legato.client.remote_worker import RemoteWorker
+from legato.engine import tracing
 
 if TYPE_CHECKING:
     from legato.api.serve import ApiServer
 
 log = logging.getLogger("legato.cli")
-#: loggers whose INFO lines (starting, stopping, what was released) a long-running command
-#: always writes, verbose or not
-LIFECYCLE_LOGGERS = ("legato.cli", "legato.engine", "legato.worker", "legato.api", "legato.events")
 EXIT_AT_ONCE = 130  # the shell's code for "ended by SIGINT"
-
-
-def log_lifecycle() -> None:
-    for name in LIFECYCLE_LOGGERS:
-        logging.getLogger(name).setLevel(logging.INFO)
 
 
 async def serve_until_stopped(
@@ -48,6 +41,7 @@ async def serve_until_stopped(
     """``http``: also serve the HTTP API there, from when the engine runs until the stop
     begins; ``on_ready`` is told its address (None: no API)."""
     api: ApiServer | None = None
+    export_traces()
     try:
         engine = await app.start_engine(orchestrate=orchestrate, work=work, queues=queues)
         if http is not None:
@@ -76,6 +70,7 @@ async def serve_remote_until_stopped(
 ) -> None:
     """``legato worker --server``: run the app's steps for the server at ``server``, through
     its HTTP API (``legato.client.remote_worker``), until told to stop."""
+    export_traces()
     worker = RemoteWorker(app, server, api_key=api_key, queues=queues)
     await worker.start()
     try:
@@ -83,6 +78,14 @@ async def serve_remote_until_stopped(
     finally:
         await worker.stop()
     _exit_if_threads(worker.threads_left)
+
+
+def export_traces() -> None:
+    """OTLP export of the engine's spans when ``OTEL_EXPORTER_OTLP_ENDPOINT`` is set."""
+    if tracing.configure_from_environment():
+        endpoint = os.environ[tracing.OTLP_ENDPOINT]
+        log.info("exporting traces to %s (OTLP/HTTP)", endpoint,
+                 extra={"event": "traces.exporting", "endpoint": endpoint})  # fmt: skip
 
 
 async def _until_signalled(app: App) -> None:
@@ -103,6 +106,7 @@ async def _until_signalled(app: App) -> None:
             "%s: stopping gracefully (grace period %gs); a second signal exits at once",
             sig.name,
             app.grace_seconds,
+            extra={"event": "stopping", "signal": sig.name},
         )
         stop.set()
 

@@ -33,7 +33,7 @@ from legato.core.retry import Retry
 from legato.core.started_by import encode as started_by_json
 from legato.core.subscriptions import Subscription
 from legato.core.transition import ExecutionUpdate, NewExecution
-from legato.engine import messages, operations
+from legato.engine import messages, operations, tracing
 from legato.engine.clock import SystemClock
 from legato.engine.closed_watch import ClosedWatcher
 from legato.engine.engine import Engine
@@ -546,8 +546,9 @@ class App(ScheduleMethods):
         """An execution recorded for whichever engine serves the database to pick up."""
         now = self.clock.now_ms()
         return decide.pending_start(
-            execution_id, wf.name, wf.version, input_json, now, timeout_ms, labels, started_by
-        )
+            execution_id, wf.name, wf.version, input_json, now, timeout_ms, labels, started_by,
+            tracing.current_traceparent(),
+        )  # fmt: skip
 
     async def _start_in(
         self,
@@ -614,8 +615,9 @@ class App(ScheduleMethods):
         async def start(store: Store) -> StartResult:
             now = self.clock.now_ms()
             new = decide.pending_start(
-                execution_id, workflow, version, input_json, now, timeout_ms, labels_json, by
-            )
+                execution_id, workflow, version, input_json, now, timeout_ms, labels_json, by,
+                tracing.current_traceparent(),
+            )  # fmt: skip
             return await store.start_execution(new)
 
         result = await self._retrying(f"starting execution {execution_id!r}", start)

@@ -72,6 +72,7 @@ class RemoteWorker:
             self.transport.base_url,
             ", ".join(sorted(worker.steps)) or "none",
             ", ".join(sorted(worker.queues)),
+            extra={"event": "worker.started", "owner": worker.owner},
         )
         self._spawn(worker.poll_loop())
         self._spawn(worker.renew_loop())
@@ -98,4 +99,4 @@ class RemoteWorker:
         await worker.leave()
         self.threads_left = worker.attempts.threads_running()
         await self.transport.close()
-        log.info("stopped")
+        log.info("stopped", extra={"event": "worker.stopped", "owner": worker.owner})

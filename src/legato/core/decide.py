@@ -21,7 +21,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import NamedTuple, assert_never
 
-from legato.core import error_names
+from legato.core import error_names, trace_context
 from legato.core.admit import NOTHING, Admitted
 from legato.core.commands import (
     CancelExecution,
@@ -103,6 +103,7 @@ class Basis(NamedTuple):
     pending: bool = False  # its row is PENDING (a start, redrive or resume): make it RUNNING
     arm_timeout: int | None = None  # first decision of a PENDING execution: its deadline
     rebuild: Rebuild | None = None  # first decision after a redrive
+    traceparent: str | None = None  # its span's context, when not derived from its id
 
 
 class Placement(NamedTuple):
@@ -197,9 +198,13 @@ def pending_start(
     timeout_ms: int | None = None,
     labels: str | None = None,
     started_by: str | None = None,
+    traceparent: str | None = None,
 ) -> NewExecution:
-    """An execution recorded PENDING, for whichever engine serves the database to decide."""
-    started = ExecutionStarted(now, workflow, input_json, version, timeout_ms=timeout_ms)
+    """An execution recorded PENDING, for whichever engine serves the database to decide;
+    ``traceparent``: the trace it is started in."""
+    started = ExecutionStarted(
+        now, workflow, input_json, version, timeout_ms=timeout_ms, traceparent=traceparent
+    )
     return _pending(execution_id, started, labels, started_by)
 
 
@@ -272,7 +277,7 @@ def _assemble(
         match cmd:
             case ScheduleStep():
                 events.append(StepScheduled(now, cmd.step_id, cmd.name, cmd.args, cmd.queue))
-                task = _task(eid, cmd, now, placement)
+                task = _task(eid, cmd, now, placement, basis.traceparent)
                 tasks.append(task)
                 if task.lease_owner is not None:
                     local.append(task)
@@ -295,7 +300,7 @@ def _assemble(
                         now, cmd.command_id, cmd.workflow, cmd.input, cmd.child_id, cmd.wait
                     )
                 )
-                children.append(_child_start(eid, cmd, now))
+                children.append(_child_start(eid, cmd, now, basis.traceparent))
                 current = cmd.workflow
             case StartExternalTask():
                 events.append(_external_started(now, cmd))
@@ -350,15 +355,18 @@ def _assemble(
     )
 
 
-def _task(eid: str, cmd: ScheduleStep, now: int, placement: Placement) -> Task:
+def _task(
+    eid: str, cmd: ScheduleStep, now: int, placement: Placement, traceparent: str | None
+) -> Task:
     """A step this process's worker has, on a queue it serves, is leased to it already: it
     runs right after the commit, with no claim round trip (DESIGN.md §5), and has started (no
     start deadline). Others wait for the claim of a worker that has the step."""
     if cmd.queue in placement.local_queues and cmd.name in placement.local_steps:
         return Task(f"{eid}:{cmd.step_id}", eid, cmd.step_id, cmd.name, cmd.queue,
-                    cmd.args, now, 1, placement.owner, now + placement.lease_ms)  # fmt: skip
+                    cmd.args, now, 1, placement.owner, now + placement.lease_ms,
+                    traceparent=traceparent)  # fmt: skip
     return Task(f"{eid}:{cmd.step_id}", eid, cmd.step_id, cmd.name, cmd.queue,
-                cmd.args, now, 0, None, None, None, None, cmd.start_by)  # fmt: skip
+                cmd.args, now, 0, None, None, None, None, cmd.start_by, traceparent)  # fmt: skip
 
 
 def _rebuild(
@@ -374,7 +382,7 @@ def _rebuild(
         timers.append((EXECUTION_TIMEOUT_TIMER, basis.arm_timeout))
     if basis.rebuild is not None:
         for step in basis.rebuild.steps:
-            task = _task(basis.execution_id, step, basis.now, placement)
+            task = _task(basis.execution_id, step, basis.now, placement, basis.traceparent)
             tasks.append(task)
             if task.lease_owner is not None:
                 local.append(task)
@@ -467,11 +475,15 @@ def _external_started(now: int, cmd: StartExternalTask) -> ExternalTaskStarted:
     )
 
 
-def _child_start(parent_id: str, cmd: StartChild, now: int) -> ChildStart:
-    """The child's row and first event, PENDING for the orchestrator that owns it."""
+def _child_start(
+    parent_id: str, cmd: StartChild, now: int, parent_traceparent: str | None
+) -> ChildStart:
+    """The child's row and first event, PENDING for the orchestrator that owns it; it is
+    started in its parent's span (``trace_context``)."""
     started = ExecutionStarted(
         now, cmd.workflow, cmd.input, cmd.version, parent_id=parent_id,
         parent_ref=cmd.command_id, timeout_ms=cmd.timeout_ms,
+        traceparent=trace_context.of(parent_id, parent_traceparent),
     )  # fmt: skip
     new = _pending(cmd.child_id, started)
     return ChildStart(new, parent_id, cmd.command_id, cmd.wait, cmd.close_policy)

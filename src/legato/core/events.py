@@ -143,6 +143,9 @@ class ExecutionStarted(_Recorded):
     parent_id: str | None = field(default=None, metadata=OPTIONAL)
     parent_ref: int | None = field(default=None, metadata=OPTIONAL)  # the parent's command
     timeout_ms: int | None = field(default=None, metadata=OPTIONAL)  # the execution timeout
+    # the W3C traceparent it was started in (a caller's span, its parent execution's): its
+    # trace (``legato.core.trace_context``); None: the root of a trace of its own
+    traceparent: str | None = field(default=None, metadata=OPTIONAL)
 
 
 @event

@@ -32,6 +32,9 @@ class Task(NamedTuple):
     outcome: str | None = None  # the Outcome's JSON once a worker in another process is done
     heartbeat_details: str | None = None
     start_by: int | None = None  # its schedule-to-start deadline: no worker claims it after
+    # its execution's span (``trace_context.own_traceparent``): a step attempt's span is its
+    # child; None when the execution is the root of its own trace (derived from its id)
+    traceparent: str | None = None
 
 
 class TaskRetry(NamedTuple):

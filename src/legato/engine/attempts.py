@@ -28,6 +28,7 @@ from legato.core import codec, error_names
 from legato.core.durations import to_ms
 from legato.core.outcome import Outcome
 from legato.core.transition import Task
+from legato.engine import log_events, tracing
 from legato.engine.registry import StepDef
 from legato.engine.step_context import StepContext, bind
 from legato.errors import Cancelled, NonRetryableError, SerializationError
@@ -79,7 +80,10 @@ class Attempts:
         bind(ctx)
         self.contexts[task.id] = ctx
         try:
-            outcome = await self._attempt(step, task, ctx)
+            if tracing.tracer() is None:
+                outcome = await self._attempt(step, task, ctx)
+            else:
+                outcome = await self._traced(step, task, ctx)
         finally:
             self.contexts.pop(task.id, None)
         if ctx.latest_details is not None:  # the next attempt starts from these
@@ -89,6 +93,17 @@ class Attempts:
             except SerializationError:
                 pass
         return outcome
+
+    async def _traced(self, step: StepDef, task: Task, ctx: StepContext) -> Outcome:
+        """The attempt inside its span (``legato.engine.tracing``), the current span of the
+        step's code."""
+        with tracing.step_attempt(
+            task.execution_id, task.traceparent, task.name, task.attempt, task.step_id
+        ) as span:
+            outcome = await self._attempt(step, task, ctx)
+            if not outcome.ok:
+                tracing.failed(span, outcome.error_type or "Error", outcome.message or "")
+            return outcome
 
     def threads_running(self) -> int:
         """Sync steps whose thread has not returned (cancelled attempts' threads run on)."""
@@ -219,7 +234,8 @@ class Attempts:
                     del self._heartbeat_writes[task.id]
         except Exception:
             self._heartbeat_writes.pop(task.id, None)
-            log.exception("could not record heartbeat of %s", task.id)
+            extra = log_events.task_fields("step.heartbeat_failed", task)
+            log.exception("could not record heartbeat of %s", task.id, extra=extra)
 
 
 def _failure(exc: BaseException, non_retryable: bool) -> Outcome:

@@ -137,6 +137,7 @@ class Engine:
         self._polls_asked = self._polls_done = 0  # wake_orchestrator's asks; those polled
         self._stopping = False
         self._partition_wake = asyncio.Event()
+        self._replicas: int | None = None  # orchestrating engines alive at the last balance
         self._last_balance = time.monotonic()
         self.lease_ms = lease_ms
         self.grace_seconds = grace_seconds
@@ -181,7 +182,13 @@ class Engine:
                 "serving steps %s on queues %s",
                 ", ".join(sorted(self.worker.steps)) or "none",
                 ", ".join(sorted(self.worker.queues)),
+                extra={"event": "worker.started", "owner": self.owner},
             )
+        roles = [r for r, on in (("orchestrator", orch), ("worker", self.worker)) if on]
+        log.info(
+            "engine %s started: %s", self.owner, " and ".join(roles),
+            extra={"event": "engine.started", "owner": self.owner, "roles": roles},
+        )  # fmt: skip
         if orch is not None:
             self._spawn(self._partition_loop(orch))
             self._spawn(self._orchestrator_poll(orch))
@@ -295,7 +302,19 @@ class Engine:
         live = await self.store.heartbeat_replica(self.owner, now, self.lease_ms, leaving=False)
         held = await self.store.balance_partitions(self.owner, now, self.lease_ms, fair_share(live))
         self._last_balance = time.monotonic()
+        self._note_replicas(live)
         return self._set_partitions(orch, held, take_up)
+
+    def _note_replicas(self, live: int) -> None:
+        """Say when other orchestrating engines appear or go: the partitions are re-split."""
+        before, self._replicas = self._replicas, live
+        if live == (before or 1):
+            return
+        event = "replicas.joined" if live > (before or 1) else "replicas.left"
+        log.info(
+            "%d orchestrating engines share this database's partitions (%d before)",
+            live, before or 1, extra={"event": event, "replicas": live},
+        )  # fmt: skip
 
     def _set_partitions(
         self, orch: Orchestrator, held: list[int], take_up: bool = True
@@ -337,7 +356,8 @@ class Engine:
         except Exception as exc:
             log.warning("could not give partitions back (%s); their leases will expire", exc)
         else:
-            log.info("stopping: gave back %d partition leases", len(orch.owned))
+            released = {"event": "partitions.released", "partitions": sorted(orch.owned)}
+            log.info("stopping: gave back %d partition leases", len(orch.owned), extra=released)
         orch.owned.clear()
 
     def _tasks_at(self, at: int) -> None:
@@ -391,7 +411,7 @@ class Engine:
             await worker.leave()
             self.threads_left = worker.attempts.threads_running()
         await self.store.close()
-        log.info("stopped")
+        log.info("stopped", extra={"event": "engine.stopped", "owner": self.owner})
 
     async def _writes_settled(self) -> None:
         deadline = time.monotonic() + STOP_TIMEOUT

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from random import Random
 from typing import Any
 
+from legato.core import trace_context
 from legato.core.asl.errors import StatesError
 from legato.core.commands import (
     CancelExecution,
@@ -104,6 +105,11 @@ class WorkflowInstance:
         self._saga = Saga()
         self.timeout_ms: int | None = None  # the execution timeout, from its start
         self.redrive_count = 0  # $$.Execution.RedriveCount
+        self.started_at = 0  # ExecutionStarted's time (its span starts there)
+        self.redriven_at: int | None = None  # the last ExecutionRedriven's (its run's span)
+        # ExecutionStarted's traceparent: the trace it runs in (``core.trace_context``)
+        self.started_in: str | None = None
+        self.traceparent: str | None = None  # its own span's, when not derived from its id
 
     # --- what decisions read ---------------------------------------------------------------
     @property
@@ -316,8 +322,17 @@ class WorkflowInstance:
         return command_id, True
 
     # --- activations --------------------------------------------------------------------------
-    def start(self, input_json: str | None, ts: int, timeout_ms: int | None = None) -> Activation:
-        self._now_ms = ts
+    def start(
+        self,
+        input_json: str | None,
+        ts: int,
+        timeout_ms: int | None = None,
+        traceparent: str | None = None,
+    ) -> Activation:
+        self._now_ms = self.started_at = ts
+        if traceparent is not None:
+            self.started_in = traceparent
+            self.traceparent = trace_context.own_traceparent(self.execution_id, traceparent)
         self.timeout_ms = timeout_ms
         ctx = Context(self)
         args, kwargs = self.workflow.signature.decode_args(input_json) if input_json else ([], {})
@@ -431,7 +446,9 @@ class WorkflowInstance:
         """Re-run the code over a recorded history; returns the commands the history lacks
         (issued by code that ran after the last recorded transition)."""
         # what runs anew (after a redrive) sees how many there were, whatever it replaces
-        self.redrive_count = sum(1 for e in history if isinstance(e, ExecutionRedriven))
+        redrives = [e for e in history if isinstance(e, ExecutionRedriven)]
+        self.redrive_count = len(redrives)
+        self.redriven_at = redrives[-1].ts if redrives else None
         history = live_history(history)  # without what a redrive voided
         for event in history:
             if isinstance(event, COMMAND_EVENTS):
@@ -460,7 +477,7 @@ class WorkflowInstance:
 
     def _replay_start(self, started: ExecutionStarted) -> Activation:
         try:
-            return self.start(started.input, started.ts, started.timeout_ms)
+            return self.start(started.input, started.ts, started.timeout_ms, started.traceparent)
         except NonDeterminismError:
             raise
         except Exception as exc:  # the code's signature no longer takes the input

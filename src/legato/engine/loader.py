@@ -8,11 +8,10 @@ history); or nothing, when there is nothing to decide.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from typing import Protocol
 
-from legato.core import decide, redrive
+from legato.core import decide, redrive, trace_context
 from legato.core.commands import Command
 from legato.core.decide import Rebuild
 from legato.core.events import (
@@ -24,14 +23,13 @@ from legato.core.events import (
     SuspendKind,
 )
 from legato.core.transition import Transition
+from legato.engine import log_events
 from legato.engine.instance import WorkflowInstance
 from legato.engine.registry import Registry
 from legato.engine.stored_machines import StateMachines
 from legato.errors import NonDeterminismError
 from legato.ports.definitions import Definitions
 from legato.ports.executions import ExecutionRow, Executions
-
-log = logging.getLogger("legato.orchestrator")
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +84,11 @@ async def load(
         missing = inst.replay(history)
     except NonDeterminismError as exc:
         inst.close()
-        return _suspension(row, now, SuspendKind.NON_DETERMINISM, str(exc), wf.code_hash)
+        first = history[0] if history else None
+        started_in = first.traceparent if isinstance(first, ExecutionStarted) else None
+        return _suspension(
+            row, now, SuspendKind.NON_DETERMINISM, str(exc), wf.code_hash, started_in
+        )
     inst.seen_up_to(row.seq)
     resumed = row.status == Status.SUSPENDED or isinstance(last, ExecutionSuspended)
     if row.status != Status.PENDING:
@@ -121,7 +123,17 @@ def _rebuild(history: list[Event], inst: WorkflowInstance) -> Rebuild | None:
 
 
 def _suspension(
-    row: ExecutionRow, now: int, kind: SuspendKind, reason: str, code: str | None = None
+    row: ExecutionRow,
+    now: int,
+    kind: SuspendKind,
+    reason: str,
+    code: str | None = None,
+    started_in: str | None = None,
 ) -> Transition:
-    log.warning("suspending execution %s: %s", row.id, reason)
+    """It waits for an operator: said at WARNING whatever the level of execution lines."""
+    own = trace_context.own_traceparent(row.id, started_in)
+    log_events.ExecutionLog(row.id, row.workflow, row.version, own).emit(
+        log_events.WARNING, "execution.suspended", f"suspending execution {row.id}: {reason}",
+        row.current_step, reason=reason, kind=str(kind),
+    )  # fmt: skip
     return decide.suspend(row.id, row.seq, row.current_step, now, kind, reason, code)

@@ -17,10 +17,10 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from legato.core import decide, redrive
-from legato.core.events import CLOSED_STATUSES, Event, ExecutionRedriven, Status
+from legato.core import decide, redrive, trace_context
+from legato.core.events import CLOSED_STATUSES, Event, ExecutionRedriven, ExecutionStarted, Status
 from legato.core.transition import ExecutionUpdate, Transition
-from legato.engine import metrics
+from legato.engine import log_events, metrics, tracing
 from legato.errors import ExecutionClosed, ExecutionNotFound, ExecutionStateError, StoreError
 from legato.ports.executions import ExecutionRow, Executions, StaleTransition
 
@@ -89,9 +89,35 @@ async def _apply(
             return None
         try:
             await store.submit(tr)
-            if tr.closes:  # terminated: no orchestrator decided it, so it is counted here
-                metrics.execution_closed(row.workflow, row.version, tr.update.status)
-            return tr.update
         except StaleTransition:
             continue
+        if tr.closes:  # terminated: no orchestrator decided it, so it is counted here
+            metrics.execution_closed(row.workflow, row.version, tr.update.status)
+        await _report(store, row, tr)
+        return tr.update
     raise StoreError(f"execution {eid!r} kept changing; try again")
+
+
+async def _report(store: Executions, row: ExecutionRow, tr: Transition) -> None:
+    """Log what an operator did (the engine that owns the execution did not decide it) and,
+    for a termination, emit the execution's span. Rare, so the history is read for the
+    trace the execution was started in, only when there is a line or a span to write."""
+    logs = log_events.EXECUTIONS.isEnabledFor(log_events.INFO)
+    span = tr.closes and tracing.tracer() is not None
+    if not (logs or span):
+        return
+    try:
+        history = await store.load_history(row.id)
+    except StoreError:
+        history = []
+    first = history[0] if history else None
+    started_in = first.traceparent if isinstance(first, ExecutionStarted) else None
+    own = trace_context.own_traceparent(row.id, started_in)
+    if logs:
+        log_events.committed(tr, row.workflow, row.version, own)
+    if span:
+        u = tr.update
+        tracing.execution_closed(
+            row.id, row.workflow, row.version, started_in, row.created_at,
+            u.closed_at or tr.now, u.status, u.reason,
+        )  # fmt: skip

@@ -24,7 +24,7 @@ from legato.core.messages import InboxKind, InboxRow, reason_of
 from legato.core.outcome import Outcome
 from legato.core.partitions import partition_of
 from legato.core.transition import ExecutionUpdate, NewExecution, Task, Transition
-from legato.engine import loader, metrics, operations
+from legato.engine import loader, log_events, metrics, operations, tracing
 from legato.engine.dispatch import Dispatcher
 from legato.engine.instance import WorkflowInstance
 from legato.engine.local_steps import LocalSteps
@@ -171,10 +171,10 @@ class Orchestrator:
         try:
             why = reason_of(row.payload)
             update = await operations.terminate(self.store, eid, why, self.clock.now_ms())
-            log.info("terminated execution %s: %s", eid, row.payload)
-            self.closed_elsewhere(eid, update)
+            self.closed_elsewhere(eid, update)  # ``operations`` logged it
         except Exception as exc:  # closed meanwhile, or the store: the poll tries again
-            log.info("terminating %s did not happen: %s", eid, exc)
+            extra = log_events.fields("execution.terminate_failed", eid)
+            log.info("terminating %s did not happen: %s", eid, exc, extra=extra)
         finally:
             self._inbox_seen.discard(row.id)
 
@@ -258,14 +258,19 @@ class Orchestrator:
         workflow's first activation raises (its input does not decode)."""
         now = self.clock.now_ms()
         inst = WorkflowInstance(wf, self.registry, execution_id)
-        started = ExecutionStarted(now, wf.name, input_json, wf.version, timeout_ms=timeout_ms)
+        traced = tracing.current_traceparent()  # the caller's span, if any: its trace
+        started = ExecutionStarted(
+            now, wf.name, input_json, wf.version, timeout_ms=timeout_ms, traceparent=traced
+        )
         try:
-            activation = inst.start(input_json, now, timeout_ms)
+            activation = inst.start(input_json, now, timeout_ms, traced)
         except BaseException:
             inst.close()
             raise
         deadline = None if timeout_ms is None else now + timeout_ms
-        basis = Basis(execution_id, 0, now, sticky=False, arm_timeout=deadline)
+        basis = Basis(
+            execution_id, 0, now, sticky=False, arm_timeout=deadline, traceparent=inst.traceparent
+        )
         new = decide.start(started, basis, activation, self.placement, labels, started_by)
         return PreparedStart(new, inst)
 
@@ -320,7 +325,10 @@ class Orchestrator:
             try:
                 tr, inst = self._decide(execution_id, items)
             except Exception:
-                log.exception("deciding %s failed; its inputs will be redelivered", execution_id)
+                extra = log_events.fields("execution.decision_failed", execution_id)
+                log.exception(
+                    "deciding %s failed; its inputs will be redelivered", execution_id, extra=extra
+                )
                 self._drop(execution_id, items)
                 self._next(execution_id)
                 continue
@@ -349,6 +357,7 @@ class Orchestrator:
             replayed is not None and replayed.resumed,
             inst.reports_to_parent,
             inst.has_children,
+            traceparent=inst.traceparent,
         )
         if admitted.timed_out:  # no code runs: it closes TIMED_OUT
             return decide.time_out(basis, admitted, inst.timeout_ms or 0), inst
@@ -377,7 +386,10 @@ class Orchestrator:
                 self.store, self.registry, execution_id, self.clock.now_ms(), wake, self.machines
             )
         except Exception:
-            log.exception("replaying %s failed; its inputs will be redelivered", execution_id)
+            extra = log_events.fields("execution.replay_failed", execution_id)
+            log.exception(
+                "replaying %s failed; its inputs will be redelivered", execution_id, extra=extra
+            )
             loaded = None
         if self._stopped:
             return
@@ -408,17 +420,19 @@ class Orchestrator:
         if error is None:
             if inst is not None:
                 self._after_commit(inst, tr)
-            else:  # suspended
+            else:  # suspended (``loader`` said so)
                 self.cache.evict(eid)
                 self._resolve_waiters(tr.execution_id, tr.update)
             self._settle(items)
         elif isinstance(error, StaleTransition):
-            log.info("execution %s moved on elsewhere; reloading", eid)
+            extra = log_events.fields("execution.stale", eid)
+            log.info("execution %s moved on elsewhere; reloading", eid, extra=extra)
             self._drop(eid, items)
         else:
             log.error(
-                "committing a transition of %s failed: %s; inputs will be redelivered", eid, error
-            )
+                "committing a transition of %s failed: %s; inputs will be redelivered", eid, error,
+                extra=log_events.fields("execution.commit_failed", eid),
+            )  # fmt: skip
             self._drop(eid, items)
         self._next(eid)
 
@@ -459,6 +473,18 @@ class Orchestrator:
             metrics.execution_started(wf.name, wf.version)
         if tr.task_retries:
             metrics.retries_in(wf.name, tr)
+        if log_events.EXECUTIONS.isEnabledFor(log_events.INFO):
+            wf = inst.workflow
+            log_events.committed(tr, wf.name, wf.version, inst.traceparent)
+        if self.local is not None:  # its steps are pre-leased to it: one check per task
+            for task in tr.task_inserts:
+                if task.lease_owner is None:
+                    wf = inst.workflow
+                    local = self.local
+                    log_events.unserved(
+                        tr, wf.name, wf.version, inst.traceparent, local.steps, local.queues
+                    )
+                    break
         if tr.start_deadline is not None:
             self.note_start_deadline(tr.start_deadline)
         if tr.cancel_tasks and self.local is not None:  # our worker stops them now
@@ -471,6 +497,8 @@ class Orchestrator:
             self.on_inbox()
         if tr.closes:
             metrics.execution_closed(wf.name, wf.version, tr.update.status)
+            if tracing.tracer() is not None:
+                self._closed_span(inst, tr)
             self.cache.evict(eid)
             if tr.purge and self._delivering:  # its remaining task rows are gone: forget them
                 prefix = f"{eid}:"
@@ -481,6 +509,17 @@ class Orchestrator:
         self.dispatch.committed(tr)
         if self.on_tasks is not None and (tr.task_inserts or tr.task_retries or tr.unpark):
             self._claimable(tr)
+
+    def _closed_span(self, inst: WorkflowInstance, tr: Transition) -> None:
+        u = tr.update
+        error = f"{u.error_type}: {u.error_message}" if u.error_type else u.reason
+        wf = inst.workflow
+        redriven = inst.redriven_at is not None and inst.redrive_count > 0
+        started = inst.redriven_at if inst.redriven_at is not None else inst.started_at
+        tracing.execution_closed(
+            inst.execution_id, wf.name, wf.version, inst.started_in, started,
+            u.closed_at or tr.now, u.status, error, inst.redrive_count if redriven else 0,
+        )  # fmt: skip
 
     def _claimable(self, tr: Transition) -> None:
         """Tell ``on_tasks`` when the tasks of a commit that no local worker holds can be
@@ -512,10 +551,12 @@ class Orchestrator:
         new, lost = set(held) - self.owned, self.owned - set(held)
         self.owned = set(held)
         if lost:
-            log.info("partitions lost or given away: %s", sorted(lost))
+            released = {"event": "partitions.released", "partitions": sorted(lost)}
+            log.info("partitions lost or given away: %s", sorted(lost), extra=released)
             self.cache.evict_where(lambda eid: partition_of(eid) in lost)
         if new:
-            log.info("partitions taken: %s", sorted(new))
+            taken = {"event": "partitions.taken", "partitions": sorted(new)}
+            log.info("partitions taken: %s", sorted(new), extra=taken)
             self.start_deadline = 0  # theirs are not known here: read them at the next sweep
         return sorted(new)
 
@@ -538,7 +579,9 @@ class Orchestrator:
                 task.id, task.attempt, self.placement.owner, result.outcome.to_json()
             )
         except Exception:
-            log.exception("could not record the outcome of %s; it will run again", task.id)
+            extra = log_events.task_fields("step.outcome_not_recorded", task)
+            log.exception("could not record the outcome of %s; it will run again", task.id,
+                          extra=extra)  # fmt: skip
         finally:
             if self.local is not None:
                 self.local.release(task.id)

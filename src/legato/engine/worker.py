@@ -24,8 +24,9 @@ from collections.abc import Iterable
 from typing import Protocol
 
 from legato.core.backoff import RECONNECT
+from legato.core.outcome import Outcome
 from legato.core.transition import Task
-from legato.engine import metrics
+from legato.engine import log_events, metrics
 from legato.engine.attempts import Attempts
 from legato.engine.local_steps import OnOutcome
 from legato.engine.pause import wait_or_timeout
@@ -120,7 +121,8 @@ class Worker:
             if task.id not in wanted or ctx is None or ctx.cancelled:
                 continue
             ctx.cancelled = True
-            log.info("asking step %s of execution %s to stop", task.name, task.execution_id)
+            log.info("asking step %s of execution %s to stop", task.name, task.execution_id,
+                     extra=log_events.task_fields("step.cancelling", task))  # fmt: skip
             step = self.registry.steps.get(task.name)
             if step is not None and step.is_async:
                 t.cancel()
@@ -142,9 +144,14 @@ class Worker:
                     await self._give_back(task)
                     return
                 waited = self.clock.now_ms() - task.available_at
+                debug = log.isEnabledFor(logging.DEBUG)
+                if debug:
+                    _starts(task)
                 began = time.perf_counter()
                 outcome = await self.attempts.execute(step, task)
                 metrics.step_attempt(task.name, outcome.ok, time.perf_counter() - began, waited)
+                if debug:
+                    _finished(task, outcome)
             if task.id in self._abandoned:
                 return  # past the grace period: its lease is given back, no outcome
             if self.on_outcome is not None:
@@ -171,6 +178,7 @@ class Worker:
             "that serves it",
             task.name,
             task.id,
+            extra=log_events.task_fields("step.not_registered", task),
         )
         try:
             await self.tasks.release_tasks(self.owner, [task.id])
@@ -264,14 +272,16 @@ class Worker:
         running = dict(self._running)
         if running:
             n = len(running)
-            log.info("stopping: waiting up to %gs for %d running %s", grace, n, _steps(n))
+            log.info("stopping: waiting up to %gs for %d running %s", grace, n, _steps(n),
+                     extra={"event": "worker.stopping", "running": n})  # fmt: skip
             done, late = await asyncio.wait(set(running), timeout=max(grace, 0.0))
             if done:
                 log.info("stopping: %d %s finished", len(done), _steps(len(done)))
             if late:
                 await self._abandon({t: running[t] for t in late}, grace)
         else:
-            log.info("stopping: no steps running")
+            log.info("stopping: no steps running",
+                     extra={"event": "worker.stopping", "running": 0})  # fmt: skip
         if self._reported:
             self._all_committed.clear()  # set by release() once the last one is committed
             n = len(self._reported)
@@ -320,7 +330,8 @@ class Worker:
         except Exception as exc:
             log.warning("could not give task leases back (%s); they will expire", exc)
         else:
-            log.info("released %d task %s", released, "lease" if released == 1 else "leases")
+            log.info("released %d task %s", released, "lease" if released == 1 else "leases",
+                     extra={"event": "tasks.released", "tasks": released})  # fmt: skip
         self._leased.clear()
 
 
@@ -330,3 +341,17 @@ def _steps(n: int) -> str:
 
 def _outcomes(n: int) -> str:
     return "outcome" if n == 1 else "outcomes"
+
+
+def _starts(task: Task) -> None:
+    extra = log_events.task_fields("step.started", task)
+    log.debug("step %s of %s: attempt %d starts", task.name, task.execution_id, task.attempt,
+              extra=extra)  # fmt: skip
+
+
+def _finished(task: Task, outcome: Outcome) -> None:
+    how = "succeeded" if outcome.ok else f"failed ({outcome.error_type})"
+    extra = log_events.task_fields("step.finished", task)
+    extra["error"] = None if outcome.ok else outcome.error_type
+    log.debug("step %s of %s: attempt %d %s", task.name, task.execution_id, task.attempt, how,
+              extra=extra)  # fmt: skip

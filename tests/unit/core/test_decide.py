@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from legato.core import decide
+from legato.core import decide, trace_context
 from legato.core.admit import NOTHING, Admitted, Retried
 from legato.core.commands import (
     CompleteExecution,
@@ -71,7 +71,11 @@ def step_task(step_id: int, queue: str, local: bool) -> Task:
 
 
 def child_start(wait: bool) -> ChildStart:
-    started = ExecutionStarted(NOW, "kid", "[[1],{}]", "3", parent_id="e", parent_ref=5)
+    # started in its parent's span: the parent's trace (its root one: derived from "e")
+    parent_span = trace_context.of("e", None)
+    started = ExecutionStarted(
+        NOW, "kid", "[[1],{}]", "3", parent_id="e", parent_ref=5, traceparent=parent_span
+    )
     tr = Transition("e/5", 0, NOW, (started,), ExecutionUpdate(Status.PENDING, None))
     new = NewExecution("e/5", "kid", "3", "[[1],{}]", NOW, tr, partition_of("e/5"))
     return ChildStart(new, "e", 5, wait)

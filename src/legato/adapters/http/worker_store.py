@@ -178,4 +178,5 @@ def _task(t: dict[str, Any]) -> Task:
         lease_owner=t["lease_owner"],
         lease_expires_at=t["lease_expires_at"],
         heartbeat_details=t.get("heartbeat_details"),
+        traceparent=t.get("traceparent"),
     )

@@ -29,10 +29,11 @@ INSERT INTO tasks (id, execution_id, step_id, name, queue, args, available_at, a
 VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s);
 
 -- name: insert_task_with_deadline
--- A task with a schedule-to-start deadline (rare: the common insert leaves the column out).
+-- A task with a schedule-to-start deadline or a trace context (rare: the common insert leaves
+-- those columns out).
 INSERT INTO tasks (id, execution_id, step_id, name, queue, args, available_at, attempt,
-                   lease_owner, lease_expires_at, created_at, start_by)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s);
+                   lease_owner, lease_expires_at, created_at, start_by, traceparent)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s);
 
 -- name: delete_task
 DELETE FROM tasks WHERE id = %s AND attempt = %s;
@@ -273,7 +274,7 @@ WHERE id IN (
     FOR UPDATE SKIP LOCKED
 )
 RETURNING id, execution_id, step_id, name, queue, args, available_at, attempt, lease_owner,
-          lease_expires_at, outcome, heartbeat_details;
+          lease_expires_at, outcome, heartbeat_details, start_by, traceparent;
 
 -- name: finish_tasks
 UPDATE tasks AS t SET state = 'done', outcome = f.outcome

@@ -27,10 +27,11 @@ INSERT INTO tasks (id, execution_id, step_id, name, queue, args, available_at, a
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
 
 -- name: insert_task_with_deadline
--- A task with a schedule-to-start deadline (rare: the common insert leaves the column out).
+-- A task with a schedule-to-start deadline or a trace context (rare: the common insert leaves
+-- those columns out).
 INSERT INTO tasks (id, execution_id, step_id, name, queue, args, available_at, attempt,
-                   lease_owner, lease_expires_at, created_at, start_by)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
+                   lease_owner, lease_expires_at, created_at, start_by, traceparent)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
 
 -- name: delete_task
 DELETE FROM tasks WHERE id = ? AND attempt = ?;
@@ -279,7 +280,7 @@ WHERE id IN (
     LIMIT :limit
 )
 RETURNING id, execution_id, step_id, name, queue, args, available_at, attempt, lease_owner,
-          lease_expires_at, outcome, heartbeat_details;
+          lease_expires_at, outcome, heartbeat_details, start_by, traceparent;
 
 -- name: finish_task
 UPDATE tasks SET state = 'done', outcome = ?
