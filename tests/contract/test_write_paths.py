@@ -118,3 +118,23 @@ async def test_a_batch_with_other_operations(store: Store) -> None:
     assert paths == Counter({{"sqlite": "batch", "postgres": "one_by_one"}[dialect(store)]: 1})
     assert [m.name for m in await store.load_inbox(ids[0])] == ["s"]
     assert await statuses(store, ids) == [Status.RUNNING] + [Status.COMPLETED] * (SMALL - 1)
+
+
+async def test_operations_redone_with_a_stale_transition_write_and_answer(store: Store) -> None:
+    """Operations that run a script (a replica's heartbeat, its partitions' leases) in a batch
+    whose stale transition sends it down the slower path are run again there, whole: each
+    answers what it wrote, not None."""
+    ids = await start(store, SMALL)
+    before = Counter(store.writer.paths)
+    beating = asyncio.ensure_future(store.heartbeat_replica("r1", 10, 30_000, leaving=False))
+    balancing = asyncio.ensure_future(store.balance_partitions("r1", 10, 30_000, 4))
+    await asyncio.sleep(0)  # both handed to the writer, not yet written
+    trs = [complete(ids[0]), complete(ids[1], seq=0), complete(ids[2])]
+    results = await asyncio.gather(*(store.submit(tr) for tr in trs), return_exceptions=True)
+    live, held = await beating, await balancing
+    assert isinstance(results[1], StaleTransition) and results[0] is None and results[2] is None
+    if dialect(store) == "sqlite":  # it took the path that runs the operations again
+        assert Counter(store.writer.paths) - before == Counter({"batch": 1, "one_by_one": 1})
+    assert live == 1
+    assert len(held) == 4
+    assert await store.balance_partitions("r1", 11, 30_000, 4) == held  # they were written

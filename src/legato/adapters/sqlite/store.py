@@ -29,6 +29,7 @@ from legato.adapters.rows import (
     workflow_type_params,
 )
 from legato.adapters.sql_files import load_migrations, load_queries
+from legato.adapters.sql_scripts import SqlScript
 from legato.adapters.sqlite import driver
 from legato.adapters.sqlite.connection import connect, path_from_url, translate
 from legato.adapters.sqlite.owner_locks import OwnerLocks
@@ -162,6 +163,12 @@ class SqliteStore:
 
         result: StartResult = await self.writer.submit(op)
         return result
+
+    async def _write_script(self, make: Callable[[], SqlScript]) -> Any:
+        """A script as one writer op, made anew each time the op runs: the writer runs a
+        batch's ops again when a transition in it was stale (``Writer._transaction``), and a
+        script generator that has run once is spent (it would answer None, writing nothing)."""
+        return await self.writer.submit(lambda c: driver.run(c, QUERIES, make()))
 
     notifies = False  # other processes are seen by polling
 
@@ -348,9 +355,8 @@ class SqliteStore:
     async def put_definition(
         self, name: str, version: str | None, definition: str, content_hash: str, now: int
     ) -> Put:
-        script = definition_rows.put_definition(name, version, definition, content_hash, now)
-        done: Put | DefinitionVersionExists = await self.writer.submit(
-            lambda c: driver.run(c, QUERIES, script)
+        done: Put | DefinitionVersionExists = await self._write_script(
+            lambda: definition_rows.put_definition(name, version, definition, content_hash, now)
         )
         if isinstance(done, DefinitionVersionExists):
             raise done
@@ -411,18 +417,17 @@ class SqliteStore:
         return done
 
     async def fire_schedule(self, fire: Fire) -> FireResult:
-        script = schedule_rows.fire(fire)
-        done: FireResult = await self.writer.submit(lambda c: driver.run(c, QUERIES, script))
+        done: FireResult = await self._write_script(lambda: schedule_rows.fire(fire))
         return done
 
     async def schedule_fires(self, name: str, limit: int) -> list[ScheduleFire]:
         rows = self._read("select_fires", {"name": name, "limit": limit})
         return [schedule_rows.fire_from_row(r) for r in rows]
+
     # --- events (legato.ports.events) ---------------------------------------------------------
     async def ingest(self, events: list[EventIngest], dead: list[DeadLetter]) -> Ingested:
-        script = event_store_rows.ingest(events, dead)
-        done: tuple[Ingested, list[NewExecution]] = await self.writer.submit(
-            lambda c: driver.run(c, QUERIES, script)
+        done: tuple[Ingested, list[NewExecution]] = await self._write_script(
+            lambda: event_store_rows.ingest(events, dead)
         )
         return done[0]
 
@@ -465,9 +470,8 @@ class SqliteStore:
     async def redrive_dead_letter(
         self, letter_id: str, now: int, event: StoredEvent | None, starts: list[NewExecution]
     ) -> bool:
-        script = event_store_rows.redrive_letter(letter_id, now, event, starts)
-        done: tuple[bool, list[NewExecution]] = await self.writer.submit(
-            lambda c: driver.run(c, QUERIES, script)
+        done: tuple[bool, list[NewExecution]] = await self._write_script(
+            lambda: event_store_rows.redrive_letter(letter_id, now, event, starts)
         )
         return done[0]
 
@@ -481,8 +485,9 @@ class SqliteStore:
         live_ms: int,
         leaving: bool,
     ) -> None:
-        script = sql_scripts.heartbeat_worker(owner, queues, steps, now, live_ms, leaving)
-        await self.writer.submit(lambda c: driver.run(c, QUERIES, script))
+        await self._write_script(
+            lambda: sql_scripts.heartbeat_worker(owner, queues, steps, now, live_ms, leaving)
+        )
 
     async def waiting_steps(self, execution_id: str, now: int) -> list[WaitingStep]:
         rows = self._read("waiting_steps", {"eid": execution_id, "now": now})
@@ -514,15 +519,17 @@ class SqliteStore:
 
     # --- orchestrator replicas ------------------------------------------------------------------
     async def heartbeat_replica(self, owner: str, now: int, live_ms: int, leaving: bool) -> int:
-        script = sql_scripts.heartbeat_replica(owner, now, live_ms, leaving)
-        live: int = await self.writer.submit(lambda c: driver.run(c, QUERIES, script))
+        live: int = await self._write_script(
+            lambda: sql_scripts.heartbeat_replica(owner, now, live_ms, leaving)
+        )
         return live
 
     async def balance_partitions(
         self, owner: str, now: int, lease_ms: int, target: int
     ) -> list[int]:
-        script = sql_scripts.balance_partitions(owner, now, lease_ms, target)
-        held: list[int] = await self.writer.submit(lambda c: driver.run(c, QUERIES, script))
+        held: list[int] = await self._write_script(
+            lambda: sql_scripts.balance_partitions(owner, now, lease_ms, target)
+        )
         return held
 
     async def release_partitions(self, owner: str, ids: list[int]) -> None:
@@ -541,8 +548,9 @@ class SqliteStore:
         return holders
 
     async def take_over(self, dead: list[str], partitions: bool) -> list[Takeover]:
-        script = sql_scripts.take_over(dead, partitions)
-        taken: list[Takeover] = await self.writer.submit(lambda c: driver.run(c, QUERIES, script))
+        taken: list[Takeover] = await self._write_script(
+            lambda: sql_scripts.take_over(dead, partitions)
+        )
         return taken
 
     # --- liveness (file locks beside the database: owner_locks.py) -------------------------------
