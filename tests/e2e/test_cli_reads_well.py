@@ -258,6 +258,7 @@ def test_every_help_text_is_plain_and_wrapped() -> None:
         text = result.output
         for artefact in ("``", "[/", "[bold", "\x1b", "╭", "│", "…"):
             assert artefact not in text, (path, artefact, text)
+        assert not re.search(r"<[a-z][^>]*>", text), (path, text)  # <str>, <list[str]>...
         cut = [line for line in text.splitlines() if line.rstrip().endswith("...")
                and "[ARGS]" not in line]  # fmt: skip
         assert not cut, (path, cut)  # a summary in a list of commands is whole
