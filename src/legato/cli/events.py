@@ -17,7 +17,8 @@ from rich.text import Text
 
 from legato.cli.backend import ApiKeyOption, ServerOption
 from legato.cli.common import DbOption, JsonOption, console, database_url, json_value, run_command
-from legato.cli.output import HelpGroup, UtcOption, make_console, moment
+from legato.cli.help import HelpGroup
+from legato.cli.output import UtcOption, make_console, moment
 from legato.cli.render import STATUS_STYLE
 from legato.client import App, Client
 from legato.client.event_triggers import dead_letter_cursor, subscription_json

@@ -34,9 +34,10 @@ from legato.cli.common import (
 from legato.cli.definitions import definitions_cli, name_of
 from legato.cli.events import events_cli, subscriptions_cli
 from legato.cli.executions import executions_cli
+from legato.cli.help import HelpGroup
 from legato.cli.keys import keys_cli
 from legato.cli.loading import load_app, load_module
-from legato.cli.output import HelpGroup, span, use_utc
+from legato.cli.output import span, use_utc
 from legato.cli.render import execution_table
 from legato.cli.run_file import version_to_run
 from legato.cli.run_remote import run_on_server
