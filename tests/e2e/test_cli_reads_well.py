@@ -156,6 +156,9 @@ def test_the_database_is_found_or_said_how(shop: tuple[Path, str, str], tmp_path
                     "no database at .legato/legato.db (the default)", "--db URL",
                     "LEGATO_DB", "--app MODULE")  # fmt: skip
     _one_line_error(legato_cmd(tmp_path, "migrate"), "--app MODULE")
+    _one_line_error(legato_cmd(tmp_path, "events", "dead-letters", "--db", "sqlite:///gone.db"),
+                    "no database at gone.db (--db)")  # fmt: skip
+    assert not (tmp_path / "gone.db").exists()
     assert not (tmp_path / ".legato").exists()  # no database made unasked
     via_env = legato_cmd(tmp_path, "executions", "list", "--json",
                          env=_env(LEGATO_DB=f"sqlite:///{folder / 'shop.db'}"))  # fmt: skip
