@@ -26,6 +26,8 @@ from legato.cli.output import make_console
 from legato.cli.render import executions_table, history_table
 from legato.client import ExecutionStatus
 from legato.core.events import Status, StepRetryScheduled
+from tests.api_process import Waiter
+from tests.processes import Processes
 
 SHOP = """
 import legato
@@ -110,6 +112,21 @@ def test_dev_loads_a_file_prints_the_ui_and_a_progress_line(shop: tuple[Path, st
     assert f"waiting for {eid}: RUNNING" in text  # before the result line
     assert text.index("waiting for") < text.index("did not complete")
     assert "card [declined] for [bold]o-1[/bold]" in text  # the message as it is
+
+
+async def test_server_prints_the_ui_address(
+    tmp_path: Path, processes: Processes, wait_for: Waiter
+) -> None:
+    (tmp_path / "shop.py").write_text(SHOP)
+    proc = processes.spawn("server", [sys.executable, "-m", "legato.cli", "server",
+                                      str(tmp_path / "shop.py"), "--http", "127.0.0.1:0",
+                                      "--db", f"sqlite:///{tmp_path / 'server.db'}"])  # fmt: skip
+
+    async def said() -> bool:
+        assert proc.poll() is None, processes.log_of(proc)
+        return bool(re.search(r"^UI: http://127\.0\.0\.1:\d+/$", processes.log_of(proc), re.M))
+
+    await wait_for(said, limit=60)
 
 
 def test_ids_times_durations_and_brackets_read_whole(shop: tuple[Path, str, str]) -> None:

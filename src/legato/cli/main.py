@@ -357,7 +357,12 @@ def server(
         _event_sources(app, event_source)
         api = _http(http, no_http, require_keys)
         err_console.print(Text(f"Legato server on {app.url}"))
-        await serve_until_stopped(app, orchestrate=True, work=False, http=api)
+
+        async def on_ready(address: str | None) -> None:
+            if address is not None:  # the web UI is served at / of the API
+                err_console.print(Text(f"UI: {address}/"))
+
+        await serve_until_stopped(app, orchestrate=True, work=False, http=api, on_ready=on_ready)
 
     run_command(main)
 
