@@ -98,13 +98,14 @@ UtcOption = Annotated[
 ]
 
 
-def moment(value: datetime | None) -> str:
+def moment(value: datetime | None, *, ms: bool = True) -> str:
     """A time as an operator reads it: local time (or UTC with ``--utc``), with its zone,
-    to the millisecond: ``2026-03-29 14:05:09.120 CEST``."""
+    to the millisecond (``ms``): ``2026-03-29 14:05:09.120 CEST``."""
     if value is None:
         return ""
     shown = value.astimezone(UTC) if _zone[0] else value.astimezone()
-    return f"{shown.strftime('%Y-%m-%d %H:%M:%S.%f')[:-3]} {shown.tzname() or ''}".rstrip()
+    text = shown.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] if ms else f"{shown:%Y-%m-%d %H:%M:%S}"
+    return f"{text} {shown.tzname() or ''}".rstrip()
 
 
 def span(ms: int) -> str:
