@@ -150,10 +150,7 @@ def _event_sources(app: App, given: list[str] | None) -> None:
 
 @app_cli.command()
 def dev(
-    app_module: Annotated[
-        str,
-        typer.Argument(metavar="APP", help="MODULE, MODULE:NAME or FILE.py holding a legato.App"),
-    ],
+    app_module: AppArgument,
     db: DbOption = None,
     start: Annotated[str | None, typer.Option(help="start this workflow once running")] = None,
     input: Annotated[str, typer.Option(help="JSON list of arguments for --start")] = "[]",
@@ -329,10 +326,7 @@ app_cli.command("start")(start_cmd)
 
 @app_cli.command()
 def server(
-    app_module: Annotated[
-        str,
-        typer.Argument(metavar="APP", help="MODULE, MODULE:NAME or FILE.py holding a legato.App"),
-    ],
+    app_module: AppArgument,
     db: DbOption = None,
     lease_seconds: Annotated[
         float | None, typer.Option(help="partition and task lease (default: the app's)")
@@ -369,10 +363,7 @@ def server(
 
 @app_cli.command("worker")
 def worker_cmd(
-    app_module: Annotated[
-        str,
-        typer.Argument(metavar="APP", help="MODULE, MODULE:NAME or FILE.py holding a legato.App"),
-    ],
+    app_module: AppArgument,
     db: DbOption = None,
     concurrency: Annotated[int, typer.Option(help="steps run at once")] = 100,
     queue: Annotated[list[str] | None, typer.Option(help="queues to serve (default: all)")] = None,
