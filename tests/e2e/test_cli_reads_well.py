@@ -26,6 +26,8 @@ from legato.cli.output import make_console
 from legato.cli.render import executions_table, history_table
 from legato.client import ExecutionStatus
 from legato.core.events import Status, StepRetryScheduled
+from tests.api_process import Waiter
+from tests.processes import Processes
 
 SHOP = """
 import legato
@@ -112,6 +114,22 @@ def test_dev_loads_a_file_prints_the_ui_and_a_progress_line(shop: tuple[Path, st
     assert "card [declined] for [bold]o-1[/bold]" in text  # the message as it is
 
 
+async def test_server_prints_the_ui_address(
+    tmp_path: Path, processes: Processes, wait_for: Waiter
+) -> None:
+    (tmp_path / "shop.py").write_text(SHOP)
+    proc = processes.spawn("server", [sys.executable, "-m", "legato.cli", "server",
+                                      str(tmp_path / "shop.py"), "--http", "127.0.0.1:0",
+                                      "--db", f"sqlite:///{tmp_path / 'server.db'}"])  # fmt: skip
+
+    async def said() -> bool:
+        assert proc.poll() is None, processes.log_of(proc)
+        logged = processes.log_of(proc)
+        return bool(re.search(r"web UI at http://127\.0\.0\.1:\d+/", logged))
+
+    await wait_for(said, limit=60)
+
+
 def test_ids_times_durations_and_brackets_read_whole(shop: tuple[Path, str, str]) -> None:
     folder, eid, _ = shop
     listed = _ok(legato_cmd(folder, "executions", "list", "--app", "shop"))
@@ -156,6 +174,9 @@ def test_the_database_is_found_or_said_how(shop: tuple[Path, str, str], tmp_path
                     "no database at .legato/legato.db (the default)", "--db URL",
                     "LEGATO_DB", "--app MODULE")  # fmt: skip
     _one_line_error(legato_cmd(tmp_path, "migrate"), "--app MODULE")
+    _one_line_error(legato_cmd(tmp_path, "events", "dead-letters", "--db", "sqlite:///gone.db"),
+                    "no database at gone.db (--db)")  # fmt: skip
+    assert not (tmp_path / "gone.db").exists()
     assert not (tmp_path / ".legato").exists()  # no database made unasked
     via_env = legato_cmd(tmp_path, "executions", "list", "--json",
                          env=_env(LEGATO_DB=f"sqlite:///{folder / 'shop.db'}"))  # fmt: skip
@@ -258,6 +279,7 @@ def test_every_help_text_is_plain_and_wrapped() -> None:
         text = result.output
         for artefact in ("``", "[/", "[bold", "\x1b", "╭", "│", "…"):
             assert artefact not in text, (path, artefact, text)
+        assert not re.search(r"<[a-z][^>]*>", text), (path, text)  # <str>, <list[str]>...
         cut = [line for line in text.splitlines() if line.rstrip().endswith("...")
                and "[ARGS]" not in line]  # fmt: skip
         assert not cut, (path, cut)  # a summary in a list of commands is whole

@@ -140,3 +140,31 @@ async def test_an_execution_started_meanwhile_rolls_the_batch_back(pg_url: str) 
         assert await store.load_history("raced") == []  # and nothing of ours
     finally:
         await store.close()
+
+
+async def test_a_dead_letter_is_redriven_once(store: Store) -> None:
+    letters = [DeadLetter(f"b-{n}", 1000 + n, "test", "not an event", "{broken") for n in (1, 2)]
+    letters.append(DeadLetter("b-3", 1003, "test", "filter failed", "{}", "sub", "shop", "e-0"))
+    await store.ingest([_ingest("shop", "e-0", [])], letters)
+    # a body that is an event now: the event recorded with its start
+    assert await store.redrive_dead_letter("b-1", 2000, _event("shop", "e-1", ["x-1"]),
+                                           [_start("x-1")])  # fmt: skip
+    assert (await store.get_event("shop", "e-1")) is not None
+    assert (await store.load_execution("x-1")) is not None
+    done = await store.get_dead_letter("b-1")
+    assert done is not None and (done.redriven_at, done.redriven_to) == (2000, ["x-1"])
+    # again: nothing more (once only)
+    assert not await store.redrive_dead_letter("b-1", 3000, _event("shop", "e-1", ["x-2"]),
+                                               [_start("x-2")])  # fmt: skip
+    assert (await store.load_execution("x-2")) is None
+    assert (await store.get_dead_letter("b-1")).redriven_at == 2000  # type: ignore[union-attr]
+    # its event recorded already: marked, nothing started
+    assert await store.redrive_dead_letter("b-2", 2000, _event("shop", "e-1", ["x-3"]),
+                                           [_start("x-3")])  # fmt: skip
+    assert (await store.load_execution("x-3")) is None
+    assert (await store.get_dead_letter("b-2")).redriven_to == []  # type: ignore[union-attr]
+    # a subscription's letter: its recorded event names the execution started
+    assert await store.redrive_dead_letter("b-3", 2000, None, [_start("x-4")])
+    recorded = await store.get_event("shop", "e-0")
+    assert recorded is not None and recorded.execution_ids == ["x-4"]
+    assert await store.get_dead_letter("nope") is None

@@ -102,14 +102,14 @@ def redrive_letter(
 ) -> Generator[Step, Result, tuple[bool, list[NewExecution]]]:
     """``Events.redrive_dead_letter``: whether it was redriven now, and the executions
     written (on PostgreSQL the caller then notifies whom they concern)."""
-    ids = codec.dumps([n.id for n in starts], "execution ids")
-    marked = yield Query("mark_dead_letter_redriven", {"id": letter_id, "now": now, "to": ids})
-    if marked.rowcount != 1:
-        return False, []
     if event is not None:
         rows = codec.dumps([_event_row(event)], "events")
         if not (yield Query("insert_events", {"rows": rows})).rows:
-            return True, []  # that event is recorded: it started what it starts already
+            starts = []  # that event is recorded: it started what it starts already
+    ids = codec.dumps([n.id for n in starts], "execution ids")
+    marked = yield Query("mark_dead_letter_redriven", {"id": letter_id, "now": now, "to": ids})
+    if marked.rowcount != 1:  # redriven already (its event, if any, was recorded then)
+        return False, []
     written = yield from _write_starts(starts)
     if event is None:  # the letter's event is recorded: it names these executions too
         for n in written:

@@ -16,7 +16,8 @@ from rich.text import Text
 
 from legato.cli.backend import ApiKeyOption, ServerOption, open_backend
 from legato.cli.common import DbOption, JsonOption, console, fail, run_command
-from legato.cli.output import HelpGroup, make_console
+from legato.cli.help import HelpGroup
+from legato.cli.output import make_console
 from legato.client import Client
 from legato.core import codec
 from legato.core.asl.graph import graph

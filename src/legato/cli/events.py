@@ -16,8 +16,17 @@ from rich.table import Table
 from rich.text import Text
 
 from legato.cli.backend import ApiKeyOption, ServerOption
-from legato.cli.common import DbOption, JsonOption, console, database_url, json_value, run_command
-from legato.cli.output import HelpGroup, UtcOption, make_console, moment
+from legato.cli.common import (
+    DbOption,
+    JsonOption,
+    console,
+    database_url,
+    json_value,
+    locate,
+    run_command,
+)
+from legato.cli.help import HelpGroup
+from legato.cli.output import UtcOption, make_console, moment
 from legato.cli.render import STATUS_STYLE
 from legato.client import App, Client
 from legato.client.event_triggers import dead_letter_cursor, subscription_json
@@ -39,15 +48,18 @@ BODY_SHOWN = 80  # characters of a dead letter's body in the table
 
 
 @contextlib.asynccontextmanager
-async def _backend(db: str | None, server: str | None, key: str | None) -> AsyncIterator[Any]:
-    """The database's ``App`` or a server's ``Client``; the callers use their common calls."""
+async def _backend(
+    db: str | None, server: str | None, key: str | None, creating: bool
+) -> AsyncIterator[Any]:
+    """The database's ``App`` or a server's ``Client``; the callers use their common calls.
+    Only a command that writes (``creating``) makes a database that is not there."""
     if server and db:
         raise ConfigurationError("give --db or --server, not both")
     if server:
         async with Client(server, api_key=key) as client:
             yield client
     else:
-        app = App(database_url(db))
+        app = App(database_url(db) if creating else locate(db))
         try:
             yield app
         finally:
@@ -60,9 +72,11 @@ def _on(
     key: str | None,
     on_app: Callable[[App], Awaitable[T]],
     on_client: Callable[[Client], Awaitable[T]],
+    *,
+    creating: bool = False,
 ) -> T:
     async def main() -> T:
-        async with _backend(db, server, key) as backend:
+        async with _backend(db, server, key, creating) as backend:
             if isinstance(backend, Client):
                 return await on_client(backend)
             return await on_app(backend)
@@ -106,7 +120,7 @@ def send(
             event_type, value, source=source, id=event_id, subject=subject
         )
 
-    result = _on(db, server, api_key, on_app, on_client)
+    result = _on(db, server, api_key, on_app, on_client, creating=True)
     if as_json:
         _print_json(result)
         return
@@ -280,7 +294,7 @@ def create(
         return await client.create_subscription(name, event_type, workflow, version=version,
                                                 filter=filter, transform=transform)  # fmt: skip
 
-    sub = _on(db, server, api_key, on_app, on_client)
+    sub = _on(db, server, api_key, on_app, on_client, creating=True)
     if as_json:
         _print_json(sub)
     else:

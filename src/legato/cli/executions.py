@@ -29,7 +29,8 @@ from legato.cli.common import (
     reading,
     run_command,
 )
-from legato.cli.output import HelpGroup, UtcOption
+from legato.cli.help import HelpGroup
+from legato.cli.output import UtcOption
 from legato.cli.render import execution_table, executions_table, history_table, retrying_table
 from legato.core import codec
 from legato.core.events import Status

@@ -17,7 +17,8 @@ from rich.table import Table
 
 from legato.api.key_secrets import REFRESH_SECONDS, new_key
 from legato.cli.common import DbOption, JsonOption, console, database_url, err_console, run_command
-from legato.cli.output import HelpGroup, moment
+from legato.cli.help import HelpGroup
+from legato.cli.output import moment
 from legato.client import open_store
 from legato.core import codec
 from legato.core.durations import instant

@@ -34,10 +34,11 @@ from legato.cli.common import (
 from legato.cli.definitions import definitions_cli, name_of
 from legato.cli.events import events_cli, subscriptions_cli
 from legato.cli.executions import executions_cli
+from legato.cli.help import HelpGroup
 from legato.cli.keys import keys_cli
 from legato.cli.loading import load_app, load_module
 from legato.cli.logs import LogFormatOption, VerboseOption
-from legato.cli.output import HelpGroup, span, use_utc
+from legato.cli.output import span, use_utc
 from legato.cli.render import execution_table
 from legato.cli.run_file import version_to_run
 from legato.cli.run_remote import run_on_server
@@ -151,10 +152,7 @@ def _event_sources(app: App, given: list[str] | None) -> None:
 
 @app_cli.command()
 def dev(
-    app_module: Annotated[
-        str,
-        typer.Argument(metavar="APP", help="MODULE, MODULE:NAME or FILE.py holding a legato.App"),
-    ],
+    app_module: AppArgument,
     db: DbOption = None,
     start: Annotated[str | None, typer.Option(help="start this workflow once running")] = None,
     input: Annotated[str, typer.Option(help="JSON list of arguments for --start")] = "[]",
@@ -332,10 +330,7 @@ app_cli.command("start")(start_cmd)
 
 @app_cli.command()
 def server(
-    app_module: Annotated[
-        str,
-        typer.Argument(metavar="APP", help="MODULE, MODULE:NAME or FILE.py holding a legato.App"),
-    ],
+    app_module: AppArgument,
     db: DbOption = None,
     lease_seconds: Annotated[
         float | None, typer.Option(help="partition and task lease (default: the app's)")
@@ -361,17 +356,19 @@ def server(
         _event_sources(app, event_source)
         api = _http(http, no_http, require_keys)
         log.info("Legato server on %s", app.url, extra={"event": "server.starting"})
-        await serve_until_stopped(app, orchestrate=True, work=False, http=api)
+
+        async def on_ready(address: str | None) -> None:
+            if address is not None:  # the web UI is served at / of the API
+                log.info("web UI at %s/", address, extra={"event": "server.ui", "url": address})
+
+        await serve_until_stopped(app, orchestrate=True, work=False, http=api, on_ready=on_ready)
 
     run_command(main)
 
 
 @app_cli.command("worker")
 def worker_cmd(
-    app_module: Annotated[
-        str,
-        typer.Argument(metavar="APP", help="MODULE, MODULE:NAME or FILE.py holding a legato.App"),
-    ],
+    app_module: AppArgument,
     db: DbOption = None,
     concurrency: Annotated[int, typer.Option(help="steps run at once")] = 100,
     queue: Annotated[list[str] | None, typer.Option(help="queues to serve (default: all)")] = None,

@@ -1,9 +1,10 @@
-"""Where the CLI writes: consoles that never cut or hard-wrap what a script reads.
+"""How the CLI writes: a stdout console that never cuts or hard-wraps, times and durations.
 
-On a terminal, rich fits tables to its width (ids are never cut: their columns do not wrap,
-the others give way). Piped or redirected, the width is unbounded: a line is as long as what it
-holds, so ``legato ... > file`` or ``| grep`` sees whole ids, whole JSON lines and whole event
-names, whatever ``$COLUMNS`` says.
+On a terminal, rich fits tables to its width; one the terminal is too narrow for is printed as
+wide as its narrowest whole form (ids and event names never cut) and the terminal wraps its
+lines. Piped or redirected, the width is unbounded: a line is as long as what it holds, so
+``legato ... > file`` or ``| grep`` sees whole ids, JSON lines and event names, whatever
+``$COLUMNS`` says. Times are local with their zone named, or UTC (``--utc``, ``LEGATO_UTC``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import typer
 from rich.console import Console, ConsoleDimensions
 from rich.measure import Measurement
 from rich.table import Table
-from typer.core import TyperGroup
 
 UNBOUNDED = 100_000  # columns of a console that is not a terminal: nothing is wrapped or cut
 
@@ -98,13 +98,14 @@ UtcOption = Annotated[
 ]
 
 
-def moment(value: datetime | None) -> str:
+def moment(value: datetime | None, *, ms: bool = True) -> str:
     """A time as an operator reads it: local time (or UTC with ``--utc``), with its zone,
-    to the millisecond: ``2026-03-29 14:05:09.120 CEST``."""
+    to the millisecond (``ms``): ``2026-03-29 14:05:09.120 CEST``."""
     if value is None:
         return ""
     shown = value.astimezone(UTC) if _zone[0] else value.astimezone()
-    return f"{shown.strftime('%Y-%m-%d %H:%M:%S.%f')[:-3]} {shown.tzname() or ''}".rstrip()
+    text = shown.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] if ms else f"{shown:%Y-%m-%d %H:%M:%S}"
+    return f"{text} {shown.tzname() or ''}".rstrip()
 
 
 def span(ms: int) -> str:
@@ -120,18 +121,3 @@ def span(ms: int) -> str:
             parts.append(f"{seconds // size}{unit}")
             seconds %= size
     return " ".join(parts[:2])
-
-
-class HelpGroup(TyperGroup):
-    """A group whose list of commands gives each one's first sentence whole, wrapped, rather
-    than cut to the terminal's width with '...'."""
-
-    def format_commands(self, ctx: Any, formatter: Any) -> None:
-        rows = []
-        for name in self.list_commands(ctx):
-            command = self.get_command(ctx, name)
-            if command is not None and not command.hidden:
-                rows.append((name, command.get_short_help_str(limit=10_000)))
-        if rows:
-            with formatter.section("Commands"):
-                formatter.write_dl(rows)

@@ -3,13 +3,14 @@ shapes, ``client/schedule_views.py``, whichever backend gave them)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from rich.table import Table
 from rich.text import Text
 
+from legato.cli.output import moment
 from legato.cli.render import STATUS_STYLE
 from legato.core import codec
 
@@ -78,15 +79,17 @@ def state_text(s: dict[str, Any]) -> Text:
 
 
 def when(text: str, zone: str | None = None) -> str:
-    """An API time as the tables show it (UTC), and in the schedule's zone if it has one."""
+    """An API time as the tables show it (local, or UTC with ``--utc``), and in the
+    schedule's zone if that reads otherwise."""
     value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    shown = value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    shown = moment(value, ms=False)
     if zone and zone != "UTC":
         try:
             local = value.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M:%S %Z")
         except (ValueError, KeyError):
             return shown
-        shown += f" ({local})"
+        if local != shown:
+            shown += f" ({local})"
     return shown
 
 

@@ -21,7 +21,7 @@ from rich.text import Text
 
 from legato.cli.backend import ApiKeyOption, ServerOption
 from legato.cli.common import DbOption, JsonOption, console, err_console, json_value, run_command
-from legato.cli.output import HelpGroup
+from legato.cli.help import HelpGroup
 from legato.cli.schedule_backend import open_schedules
 from legato.cli.schedule_render import (
     backfill_text,
