@@ -8,12 +8,14 @@ something took.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from collections.abc import Awaitable, Callable, Generator, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+import structlog
 from hypothesis import HealthCheck, settings
 
 import legato
@@ -147,3 +149,29 @@ def wait_event() -> Callable[[legato.Handle[Any], EventType], Awaitable[list[Eve
         return await handle.history()
 
     return wait
+
+
+def _legato_loggers() -> dict[str, logging.Logger]:
+    return {
+        name: lg
+        for name, lg in logging.root.manager.loggerDict.items()
+        if isinstance(lg, logging.Logger) and (name == "legato" or name.startswith("legato."))
+    }
+
+
+@pytest.fixture(autouse=True)
+def _logging_as_a_fresh_process_has_it() -> Iterator[None]:
+    """A command run in this process (typer's CliRunner) configures logging as its own process
+    would (``legato.cli.logs``): a root handler on a stream closed once it returns, and the
+    ``legato`` loggers' levels. Both are put back after each test, so the next one logs as a
+    fresh process does."""
+    root = logging.getLogger()
+    root_level = root.level
+    levels = {name: lg.level for name, lg in _legato_loggers().items()}
+    yield
+    root.setLevel(root_level)
+    for handler in list(root.handlers):
+        if isinstance(handler.formatter, structlog.stdlib.ProcessorFormatter):
+            root.removeHandler(handler)
+    for name, lg in _legato_loggers().items():
+        lg.setLevel(levels.get(name, logging.NOTSET))
