@@ -328,8 +328,12 @@ class StepFailed(LegatoError):
     """A step failed and will not be retried; raised inside the workflow that awaited it.
 
     ``error_type`` is the step exception's class name (or a ``States.*`` name for engine errors
-    such as timeouts), ``message`` its message.
+    such as timeouts), ``message`` its message, ``traceback`` the step's traceback as the
+    worker formatted it (None for an engine error).
     """
+
+    #: the failed attempt's traceback, when the step raised it
+    traceback: str | None = None
 
     def __init__(
         self, step: str, error_type: str, message: str, attempts: int, cause_ref: int | None = None

@@ -71,7 +71,8 @@ def test_run_wait_prints_error_and_cause_and_exits_1(project: Path) -> None:
     )  # fmt: skip
     assert done.returncode == 1
     assert "error: LookupError" in done.stderr
-    assert "cause: no such person" in done.stderr
+    # a function ARN answers as Lambda does: the cause is Lambda's error JSON
+    assert 'cause: {"errorMessage": "no such person", "errorType": "LookupError"' in done.stderr
     assert "Traceback" not in done.stderr
 
 

@@ -242,8 +242,18 @@ def _failure(exc: BaseException, non_retryable: bool) -> Outcome:
     return Outcome(
         ok=False,
         error_type=type(exc).__name__,
-        message=str(exc),
+        message=_message(exc),
         traceback="".join(traceback.format_exception(exc)),
         error_types=tuple(c.__name__ for c in type(exc).__mro__),
         non_retryable=non_retryable,
     )
+
+
+def _message(exc: BaseException) -> str:
+    """The exception's text; one whose ``str()`` is empty but that sets a ``message`` attribute
+    reports that, as the AWS Lambda runtime does for a function's error."""
+    text = str(exc)
+    message = getattr(exc, "message", None)
+    if not text and isinstance(message, str):
+        return message
+    return text

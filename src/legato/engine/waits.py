@@ -77,9 +77,9 @@ class StepWait(NamedTuple):
                 )
         elif type(event) is StepFailed:
             name, ref = self.step.name, event.ref
-            self.fut.fail(
-                StepFailedError(name, event.error_type, event.message, event.attempt, ref)
-            )
+            error = StepFailedError(name, event.error_type, event.message, event.attempt, ref)
+            error.traceback = event.traceback
+            self.fut.fail(error)
         else:
             return False
         return True

@@ -32,10 +32,12 @@ ChildMode: TypeAlias = Literal["fire", "sync", "sync2", "token"]
 
 @dataclass(frozen=True)
 class StepResource:
-    """A step registered in the app under ``name``."""
+    """A step registered in the app under ``name``; ``function`` is the Lambda function ARN
+    when the Resource names it by one (it then behaves as the Lambda function would)."""
 
     name: str
     wait_for_token: bool = False
+    function: str | None = None
 
 
 @dataclass(frozen=True)
@@ -138,7 +140,7 @@ def parse_resource(resource: str) -> Resource:
         return Activity(activity_arn.group(1))
     lambda_arn = _LAMBDA_ARN.match(resource)
     if lambda_arn:
-        return StepResource(lambda_arn.group(1))
+        return StepResource(lambda_arn.group(1), function=resource)
     states_arn = _STATES_ARN.match(resource)
     if states_arn:
         action = states_arn.group(1)

@@ -7,7 +7,9 @@ FunctionName and Payload, a child execution, or an activity that a worker polls 
 the HTTP API. Each attempt is one step call with no retries
 of its own (the state's Retry field decides) and the state's TimeoutSeconds and
 HeartbeatSeconds as its timeouts; a failure becomes a States error named by the step's error
-type (its exception class name, or States.Timeout / States.HeartbeatTimeout).
+type (its exception class name, or States.Timeout / States.HeartbeatTimeout). A step that
+stands for a Lambda function (a function ARN, or lambda:invoke) answers as Lambda does
+(``call_function``).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 from typing import cast
 
 from legato.core import error_names
+from legato.core.asl import lambda_shapes
 from legato.core.asl.errors import StatesError
 from legato.core.asl.resources import (
     Activity,
@@ -60,6 +63,9 @@ async def run_task(run: Run, sd: StateData, scope: Scope) -> Outcome:
         result = await run_child(run, sd, resource, args)
     elif isinstance(resource, LambdaInvoke):
         result = await _lambda_invoke(run, sd, args, timeout, heartbeat)
+    elif resource.function is not None:
+        step = resource.name
+        result, _ = await call_function(run, sd, step, resource.function, args, timeout, heartbeat)
     else:
         result = await call_step(run, sd, resource.name, args, timeout, heartbeat)
     if waiting is not None:
@@ -110,6 +116,50 @@ async def call_step(
         raise StatesError(exc.error_type, exc.message) from None
 
 
+async def call_function(
+    run: Run,
+    sd: StateData,
+    step: str,
+    function: str,
+    payload: JSON,
+    timeout: float | None,
+    heartbeat: float | None,
+) -> tuple[JSON, str]:
+    """One invocation of the Lambda ``function`` that the registered ``step`` stands for, as
+    Lambda answers it (``legato.core.asl.lambda_shapes``): its return value and the
+    invocation's request id. It raises the error named by the
+    exception's class with Lambda's error JSON as its Cause."""
+    request = lambda_shapes.request_id(_invocation(run, sd))
+    try:
+        fut = run.ctx.call_step(
+            step, (payload,), retry=ONE_ATTEMPT, timeout=timeout, heartbeat_timeout=heartbeat
+        )
+    except RegistrationError:
+        raise StatesError(
+            error_names.RUNTIME,
+            f"{sd.name}: no step named {step!r} is registered (register the function with "
+            f"@app.step(name={step!r}))",
+        ) from None
+    try:
+        result = await fut
+    except StepFailed as exc:
+        if exc.error_type.startswith(error_names.PREFIX):  # the engine's (States.Timeout...)
+            raise StatesError(exc.error_type, exc.message) from None
+        cause = lambda_shapes.error_cause(exc.error_type, exc.message, exc.traceback, request)
+        raise StatesError(exc.error_type, cause) from None
+    return cast(JSON, result), request
+
+
+def _invocation(run: Run, sd: StateData) -> str:
+    """What tells one invocation from every other: the execution, the state, when it was
+    entered, the attempt and (in a Map) the item."""
+    state = cast(dict[str, JSON], sd.context["State"])
+    item = cast(dict[str, JSON], sd.context.get("Map") or {}).get("Item")
+    index = item.get("Index") if isinstance(item, dict) else None
+    attempt = state.get("RetryCount", 0)
+    return f"{run.ctx.execution_id}:{sd.name}:{state.get('EnteredTime')}:{attempt}:{index}"
+
+
 async def _lambda_invoke(
     run: Run, sd: StateData, args: JSON, timeout: float | None, heartbeat: float | None
 ) -> JSON:
@@ -120,9 +170,10 @@ async def _lambda_invoke(
         raise StatesError(
             error_names.RUNTIME, f"{sd.name}: lambda:invoke needs a FunctionName in its parameters"
         )
-    step = function_name_of(cast(str, args["FunctionName"]))
+    function = cast(str, args["FunctionName"])
+    step = function_name_of(function)
     payload = args.get("Payload")
-    result = await call_step(run, sd, step, payload, timeout, heartbeat)
+    result, _ = await call_function(run, sd, step, function, payload, timeout, heartbeat)
     return {
         "ExecutedVersion": "$LATEST",
         "Payload": result,

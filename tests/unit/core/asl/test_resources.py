@@ -27,11 +27,25 @@ from legato.core.asl.resources import (
         # Guide "Invoke an AWS Lambda function": a function ARN runs the step of that name.
         (
             "arn:aws:lambda:us-east-1:123456789012:function:AddressFinder",
-            StepResource("AddressFinder"),
+            StepResource(
+                "AddressFinder",
+                function="arn:aws:lambda:us-east-1:123456789012:function:AddressFinder",
+            ),
         ),
-        ("arn:aws:lambda:eu-west-1:123456789012:function:ship-it:prod", StepResource("ship-it")),
-        ("arn:aws:lambda:us-east-1:123456789012:function:f:$LATEST", StepResource("f")),
-        ("arn:aws-cn:lambda:cn-north-1:123456789012:function:f", StepResource("f")),
+        (
+            "arn:aws:lambda:eu-west-1:123456789012:function:ship-it:prod",
+            StepResource(
+                "ship-it", function="arn:aws:lambda:eu-west-1:123456789012:function:ship-it:prod"
+            ),
+        ),
+        (
+            "arn:aws:lambda:us-east-1:123456789012:function:f:$LATEST",
+            StepResource("f", function="arn:aws:lambda:us-east-1:123456789012:function:f:$LATEST"),
+        ),
+        (
+            "arn:aws-cn:lambda:cn-north-1:123456789012:function:f",
+            StepResource("f", function="arn:aws-cn:lambda:cn-north-1:123456789012:function:f"),
+        ),
         # Guide "Discover service integration patterns": Lambda invoke, with a task token.
         ("arn:aws:states:::lambda:invoke", LambdaInvoke(wait_for_token=False)),
         ("arn:aws:states:::lambda:invoke.waitForTaskToken", LambdaInvoke(wait_for_token=True)),

@@ -1,0 +1,111 @@
+"""Lambda-backed Task states answer as AWS Lambda and Step Functions do: a function's error,
+``lambda:invoke``'s response and payload, JSON text returned, a function that does not exist.
+
+Sources: Lambda developer guide, "AWS Lambda function errors in Python"
+(https://docs.aws.amazon.com/lambda/latest/dg/python-exceptions.html); Step Functions developer
+guide, "Invoke Lambda with Step Functions"
+(https://docs.aws.amazon.com/step-functions/latest/dg/connect-lambda.html) and "Handling errors
+in Step Functions workflows"
+(https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html); Lambda API
+reference, "Invoke" (https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import pytest
+
+from legato.testing import run_state_machine
+from tests.statemachine.machines import chain, single
+
+ARN = "arn:aws:lambda:us-east-1:123456789012:function:{}"
+INVOKE = "arn:aws:states:::lambda:invoke"
+
+
+def task(function: str, *, invoke: bool, **more: Any) -> dict[str, Any]:
+    """A Task that runs ``function``: by its ARN as Resource, or through lambda:invoke."""
+    if invoke:
+        params = {"FunctionName": ARN.format(function), "Payload.$": "$"}
+        return {"Type": "Task", "Resource": INVOKE, "Parameters": params, **more}
+    return {"Type": "Task", "Resource": ARN.format(function), **more}
+
+
+BOTH = pytest.mark.parametrize("invoke", [False, True], ids=["function-arn", "lambda-invoke"])
+
+
+# --- item 6: a function's error -------------------------------------------------------------------
+class CustomError(Exception):
+    pass
+
+
+def check_order(event: Any) -> None:
+    validate(event)
+
+
+def validate(event: Any) -> None:
+    raise CustomError("This is a custom error!")
+
+
+@BOTH
+async def test_a_function_error_is_lambdas_error_json(invoke: bool) -> None:
+    """Lambda guide, "AWS Lambda function errors in Python": a handler that raises makes
+    Lambda answer ``{"errorMessage", "errorType", "requestId", "stackTrace"}``, the stack
+    trace one string per frame of the function (the runtime's frames left out). Step
+    Functions guide, "Handling errors": the Task fails with the error type as its Error and
+    that JSON as its Cause, for the function ARN and lambda:invoke alike."""
+    r = await run_state_machine(
+        single(task("CheckOrder", invoke=invoke)), {}, steps={"CheckOrder": check_order}
+    )
+    assert r.error == "CustomError"
+    assert r.cause is not None
+    cause = json.loads(r.cause)
+    assert list(cause) == ["errorMessage", "errorType", "requestId", "stackTrace"]
+    assert cause["errorMessage"] == "This is a custom error!"
+    assert cause["errorType"] == "CustomError"
+    assert uuid.UUID(cause["requestId"])  # a Lambda request id is a UUID
+    assert r.cause == json.dumps(cause)  # as the Python runtime serialises it
+    # traceback.format_list: '  File "...", line N, in NAME\n    SOURCE\n', the handler first
+    first, second = cause["stackTrace"]
+    assert first.startswith(f'  File "{__file__}", line ')
+    assert first.endswith(", in check_order\n    validate(event)\n")
+    assert second.endswith(', in validate\n    raise CustomError("This is a custom error!")\n')
+
+
+class MessageOnly(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__()
+        self.message = message
+
+
+def raise_message_only(event: Any) -> None:
+    raise MessageOnly("set as an attribute")
+
+
+@BOTH
+async def test_an_error_with_an_empty_str_reports_its_message_attribute(invoke: bool) -> None:
+    """Lambda guide, "AWS Lambda function errors in Python": errorMessage is the exception's
+    message; an exception whose ``str()`` is empty but that sets ``message`` reports that."""
+    r = await run_state_machine(
+        single(task("F", invoke=invoke)), {}, steps={"F": raise_message_only}
+    )
+    assert r.error == "MessageOnly"
+    assert json.loads(r.cause or "")["errorMessage"] == "set as an attribute"
+
+
+async def test_a_catcher_gets_the_error_json_as_cause() -> None:
+    """Step Functions guide, "Handling errors": a Catcher whose ErrorEquals names the
+    function's error type catches it; the error output's Cause is Lambda's error JSON."""
+    machine = chain(
+        ("S", task("CheckOrder", invoke=False, Catch=[
+            {"ErrorEquals": ["CustomError"], "Next": "Handled"},
+        ])),  # fmt: skip
+        ("Handled", {"Type": "Pass", "End": True}),
+    )
+    r = await run_state_machine(machine, {}, steps={"CheckOrder": check_order})
+    assert r.status == "COMPLETED", (r.error, r.cause)
+    assert r.output["Error"] == "CustomError"
+    assert json.loads(r.output["Cause"])["errorMessage"] == "This is a custom error!"
+

@@ -1,0 +1,69 @@
+"""Lambda's shapes for Lambda-backed Tasks (legato.core.asl.lambda_shapes)."""
+
+from __future__ import annotations
+
+import traceback
+
+import pytest
+
+from legato.core.asl.lambda_shapes import (
+    request_id,
+    stack_trace,
+)
+
+
+def _format(exc: BaseException) -> str:
+    return "".join(traceback.format_exception(exc))
+
+
+def _inner() -> None:
+    raise KeyError("order")
+
+
+def _outer() -> None:
+    try:
+        _inner()
+    except KeyError as exc:
+        raise ValueError("bad order") from exc
+
+
+def test_stack_trace_is_format_list_of_the_raised_exceptions_frames() -> None:
+    # Lambda guide, "AWS Lambda function errors in Python": stackTrace is the frames as
+    # traceback.format_list writes them, of the exception the handler raised.
+    try:
+        _outer()
+    except ValueError as exc:
+        text = _format(exc)
+        expected = traceback.format_list(traceback.extract_tb(exc.__traceback__))
+    frames = stack_trace(text)
+    assert frames == expected  # the chained KeyError's frames are not the raised error's
+    assert frames[-1].endswith('raise ValueError("bad order") from exc\n')
+
+
+def test_stack_trace_leaves_out_the_runner_frames() -> None:
+    text = (
+        "Traceback (most recent call last):\n"
+        '  File "/srv/legato/engine/attempts.py", line 129, in _attempt\n'
+        "    result = await self._call(step, args, kwargs, ctx, limits)\n"
+        '  File "/usr/lib/python3.11/concurrent/futures/thread.py", line 58, in run\n'
+        "    result = self.fn(*self.args, **self.kwargs)\n"
+        "             ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^\n"
+        '  File "/var/task/lambda_function.py", line 6, in lambda_handler\n'
+        '    raise CustomError("This is a custom error!")\n'
+        "CustomError: This is a custom error!\n"
+    )
+    assert stack_trace(text) == [
+        '  File "/var/task/lambda_function.py", line 6, in lambda_handler\n'
+        '    raise CustomError("This is a custom error!")\n'
+    ]
+
+
+@pytest.mark.parametrize("text", [None, "", "LookupError: no such person"])
+def test_no_traceback_is_an_empty_stack_trace(text: str | None) -> None:
+    assert stack_trace(text) == []
+
+
+def test_request_ids_are_uuids_stable_per_key() -> None:
+    assert request_id("e:S:t:0:None") == request_id("e:S:t:0:None")
+    assert request_id("e:S:t:0:None") != request_id("e:S:t:1:None")
+
