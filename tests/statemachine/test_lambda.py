@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -108,4 +109,77 @@ async def test_a_catcher_gets_the_error_json_as_cause() -> None:
     assert r.status == "COMPLETED", (r.error, r.cause)
     assert r.output["Error"] == "CustomError"
     assert json.loads(r.output["Cause"])["errorMessage"] == "This is a custom error!"
+
+
+# --- item 7: lambda:invoke's response and payload -------------------------------------------------
+def echo(event: Any) -> Any:
+    return event
+
+
+async def test_lambda_invoke_returns_the_invoke_response_shape() -> None:
+    """Step Functions guide, "Invoke Lambda with Step Functions": the function's output is
+    nested in Lambda's response metadata: ExecutedVersion "$LATEST", Payload, SdkHttpMetadata
+    (HttpHeaders Connection keep-alive, Content-Length, Content-Type application/json, Date,
+    X-Amz-Executed-Version, x-amzn-Remapped-Content-Length 0, x-amzn-RequestId,
+    X-Amzn-Trace-Id; HttpStatusCode 200), SdkResponseMetadata {RequestId}, StatusCode 200.
+    The guide's example is dated Fri, 26 Mar 2021 07:42:02 GMT; the run starts then."""
+    start = datetime(2021, 3, 26, 7, 42, 2, tzinfo=UTC)
+    state = {"Type": "Task", "Resource": INVOKE,
+             "Parameters": {"FunctionName": "echo", "Payload": {"a": 1}}}  # fmt: skip
+    r = await run_state_machine(single(state), {}, steps={"echo": echo}, start=start)
+    assert r.status == "COMPLETED", (r.error, r.cause)
+    out = r.output
+    assert list(out) == [
+        "ExecutedVersion", "Payload", "SdkHttpMetadata", "SdkResponseMetadata", "StatusCode",
+    ]  # fmt: skip
+    assert out["ExecutedVersion"] == "$LATEST"
+    assert out["Payload"] == {"a": 1}
+    assert out["StatusCode"] == 200
+    request = out["SdkResponseMetadata"]["RequestId"]
+    assert out["SdkResponseMetadata"] == {"RequestId": str(uuid.UUID(request))}
+    meta = out["SdkHttpMetadata"]
+    assert meta["HttpStatusCode"] == 200
+    headers = meta["HttpHeaders"]
+    trace = headers.pop("X-Amzn-Trace-Id")
+    assert headers == {
+        "Connection": "keep-alive",
+        "Content-Length": str(len(json.dumps({"a": 1}).encode())),  # the payload's JSON bytes
+        "Content-Type": "application/json",
+        "Date": "Fri, 26 Mar 2021 07:42:02 GMT",
+        "X-Amz-Executed-Version": "$LATEST",
+        "x-amzn-Remapped-Content-Length": "0",
+        "x-amzn-RequestId": request,
+    }
+    assert trace.startswith("Root=1-")
+    every = {**headers, "X-Amzn-Trace-Id": trace}
+    assert meta["AllHttpHeaders"] == {k: [v] for k, v in every.items()}
+
+
+@pytest.mark.parametrize(
+    ("params", "event"),
+    [
+        ({"Payload": "{}"}, {}),  # JSON text reaches the function decoded
+        ({"Payload": "0.0"}, 0.0),
+        ({"Payload": '{"order": [1, 2]}'}, {"order": [1, 2]}),
+        ({}, {}),  # no Payload: the function is invoked with an empty event
+        ({"Payload": None}, {}),
+        ({"Payload": {"a": "b"}}, {"a": "b"}),
+    ],
+)
+async def test_lambda_invoke_payload_reaches_the_function_decoded(
+    params: dict[str, Any], event: Any
+) -> None:
+    """Lambda API, "Invoke": Payload is the JSON the function gets as its event (text, so a
+    string that holds JSON is that JSON); Lambda invokes with ``{}`` when there is none."""
+    seen: list[Any] = []
+
+    def record(e: Any) -> str:
+        seen.append(e)
+        return "ok"
+
+    state = {"Type": "Task", "Resource": INVOKE, "Parameters": {"FunctionName": "f", **params}}
+    r = await run_state_machine(single(state), {}, steps={"f": record})
+    assert r.status == "COMPLETED", (r.error, r.cause)
+    assert seen == [event]
+    assert type(seen[0]) is type(event)
 

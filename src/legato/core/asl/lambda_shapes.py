@@ -7,13 +7,24 @@ and comes out the shapes AWS gives them:
 * a function's error as Lambda's error JSON, the ``Cause`` Step Functions passes on (Lambda
   developer guide, "AWS Lambda function errors in Python": ``errorMessage``, ``errorType``,
   ``requestId``, ``stackTrace``, the frames as Python's ``traceback.format_list`` writes them,
-  without the runtime's own frames).
+  without the runtime's own frames);
+* ``lambda:invoke``'s result: Lambda's Invoke response with the function's output under
+  ``Payload`` (Step Functions developer guide, "Invoke Lambda with Step Functions");
+* a payload that is JSON text, decoded as the optimised integration decodes
+  it ("The Payload field of the response is parsed from escaped Json to Json", ibid.).
 """
 
 from __future__ import annotations
 
 import json
 import uuid
+from datetime import UTC, datetime
+from email.utils import format_datetime
+from typing import cast
+
+from legato.core.events import JSON
+
+LATEST = "$LATEST"
 
 _TRACEBACK = "Traceback (most recent call last):\n"
 _FRAME = '  File "'
@@ -68,4 +79,58 @@ def error_cause(error_type: str, message: str, traceback: str | None, request: s
             "stackTrace": stack_trace(traceback),
         }
     )
+
+
+def decode_json_text(value: JSON) -> JSON:
+    """A string that holds JSON text, decoded (``"{}"`` is ``{}``, ``"0.0"`` is ``0.0``); any
+    other value as it is."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return cast(JSON, json.loads(value, parse_constant=_no_constant))
+    except ValueError:
+        return value
+
+
+def _no_constant(name: str) -> JSON:
+    raise ValueError(f"{name} is not JSON")
+
+
+def invoke_payload(payload: JSON) -> JSON:
+    """What the function receives from ``lambda:invoke``'s ``Payload``: JSON text decoded, and
+    ``{}`` when there is none (Lambda invokes a function with an empty event then)."""
+    if payload is None:
+        return {}
+    return decode_json_text(payload)
+
+
+def invoke_response(payload: JSON, request: str, now_ms: int) -> dict[str, JSON]:
+    """``lambda:invoke``'s result: Lambda's Invoke response around the function's output
+    (Step Functions developer guide, "Invoke Lambda with Step Functions", the example result).
+    ``Content-Length`` counts the payload's JSON bytes as the Python runtime writes them."""
+    length = str(len(json.dumps(payload).encode()))
+    date = format_datetime(datetime.fromtimestamp(now_ms / 1000, UTC), usegmt=True)
+    seconds = format(now_ms // 1000, "08x")
+    trace = f"Root=1-{seconds}-{uuid.UUID(request).hex[:24]};Sampled=0"
+    headers: dict[str, str] = {
+        "Connection": "keep-alive",
+        "Content-Length": length,
+        "Content-Type": "application/json",
+        "Date": date,
+        "X-Amz-Executed-Version": LATEST,
+        "x-amzn-Remapped-Content-Length": "0",
+        "x-amzn-RequestId": request,
+        "X-Amzn-Trace-Id": trace,
+    }
+    return {
+        "ExecutedVersion": LATEST,
+        "Payload": payload,
+        "SdkHttpMetadata": {
+            "AllHttpHeaders": {k: [v] for k, v in headers.items()},
+            "HttpHeaders": dict(headers),
+            "HttpStatusCode": 200,
+        },
+        "SdkResponseMetadata": {"RequestId": request},
+        "StatusCode": 200,
+    }
 

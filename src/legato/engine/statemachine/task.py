@@ -29,6 +29,7 @@ from legato.core.asl.resources import (
     function_name_of,
     parse_resource,
 )
+from legato.core.durations import epoch_ms
 from legato.core.events import JSON
 from legato.core.retry import Retry
 from legato.engine.statemachine.callbacks import await_token, open_token, run_child
@@ -163,21 +164,18 @@ def _invocation(run: Run, sd: StateData) -> str:
 async def _lambda_invoke(
     run: Run, sd: StateData, args: JSON, timeout: float | None, heartbeat: float | None
 ) -> JSON:
-    """``arn:aws:states:::lambda:invoke``: the result has Lambda's Invoke response shape, the
-    function's return value under ``Payload`` (developer guide, "Invoke an AWS Lambda
-    function with Step Functions")."""
+    """``arn:aws:states:::lambda:invoke``: the function gets ``Payload`` (JSON text decoded,
+    ``{}`` when there is none) and the result has Lambda's Invoke response shape, the
+    function's return value under ``Payload`` (developer guide, "Invoke Lambda with Step
+    Functions")."""
     if not isinstance(args, dict) or not isinstance(args.get("FunctionName"), str):
         raise StatesError(
             error_names.RUNTIME, f"{sd.name}: lambda:invoke needs a FunctionName in its parameters"
         )
     function = cast(str, args["FunctionName"])
+    payload = lambda_shapes.invoke_payload(args.get("Payload"))
     step = function_name_of(function)
-    payload = args.get("Payload")
-    result, _ = await call_function(run, sd, step, function, payload, timeout, heartbeat)
-    return {
-        "ExecutedVersion": "$LATEST",
-        "Payload": result,
-        "SdkHttpMetadata": {"HttpStatusCode": 200},
-        "SdkResponseMetadata": {"RequestId": f"{run.ctx.execution_id}:{sd.name}"},
-        "StatusCode": 200,
-    }
+    result, request = await call_function(
+        run, sd, step, function, payload, timeout, heartbeat
+    )
+    return lambda_shapes.invoke_response(result, request, epoch_ms(run.ctx.now()))

@@ -7,6 +7,8 @@ import traceback
 import pytest
 
 from legato.core.asl.lambda_shapes import (
+    decode_json_text,
+    invoke_payload,
     request_id,
     stack_trace,
 )
@@ -66,4 +68,17 @@ def test_no_traceback_is_an_empty_stack_trace(text: str | None) -> None:
 def test_request_ids_are_uuids_stable_per_key() -> None:
     assert request_id("e:S:t:0:None") == request_id("e:S:t:0:None")
     assert request_id("e:S:t:0:None") != request_id("e:S:t:1:None")
+
+
+@pytest.mark.parametrize(
+    ("value", "decoded"),
+    [("{}", {}), ("0.0", 0.0), ("[1]", [1]), ('"x"', "x"), ("hello", "hello"), ("NaN", "NaN"),
+     ({"a": 1}, {"a": 1}), (3, 3)],
+)  # fmt: skip
+def test_decode_json_text(value: object, decoded: object) -> None:
+    assert decode_json_text(value) == decoded  # type: ignore[arg-type]
+
+
+def test_no_payload_is_an_empty_event() -> None:
+    assert invoke_payload(None) == {}
 
