@@ -183,3 +183,28 @@ async def test_lambda_invoke_payload_reaches_the_function_decoded(
     assert seen == [event]
     assert type(seen[0]) is type(event)
 
+
+# --- item 8: JSON text returned -------------------------------------------------------------------
+@BOTH
+@pytest.mark.parametrize(
+    ("returned", "result"),
+    [
+        (b'{"status": "SHIPPED", "parcels": [1, 2]}', {"status": "SHIPPED", "parcels": [1, 2]}),
+        ('{"status": "SHIPPED"}', {"status": "SHIPPED"}),
+        ("[1, 2]", [1, 2]),
+        ("Hello, AWS Step Functions", "Hello, AWS Step Functions"),  # not JSON: a string
+        ({"already": "json"}, {"already": "json"}),
+    ],
+)
+async def test_json_text_a_function_returns_is_decoded(
+    invoke: bool, returned: Any, result: Any
+) -> None:
+    """Step Functions guide, "Invoke Lambda with Step Functions": "The Payload field of the
+    response is parsed from escaped Json to Json": a function's output that is JSON text
+    (bytes or a string) is the JSON it holds."""
+    r = await run_state_machine(
+        single(task("F", invoke=invoke)), {}, steps={"F": lambda _: returned}
+    )
+    assert r.status == "COMPLETED", (r.error, r.cause)
+    assert (r.output["Payload"] if invoke else r.output) == result
+

@@ -10,7 +10,7 @@ and comes out the shapes AWS gives them:
   without the runtime's own frames);
 * ``lambda:invoke``'s result: Lambda's Invoke response with the function's output under
   ``Payload`` (Step Functions developer guide, "Invoke Lambda with Step Functions");
-* a payload that is JSON text, decoded as the optimised integration decodes
+* a payload or a return value that is JSON text, decoded as the optimised integration decodes
   it ("The Payload field of the response is parsed from escaped Json to Json", ibid.).
 """
 

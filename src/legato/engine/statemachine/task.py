@@ -127,8 +127,8 @@ async def call_function(
     heartbeat: float | None,
 ) -> tuple[JSON, str]:
     """One invocation of the Lambda ``function`` that the registered ``step`` stands for, as
-    Lambda answers it (``legato.core.asl.lambda_shapes``): its return value and the
-    invocation's request id. It raises the error named by the
+    Lambda answers it (``legato.core.asl.lambda_shapes``): its return value with JSON text
+    (a string, or bytes) decoded, and the invocation's request id. It raises the error named by the
     exception's class with Lambda's error JSON as its Cause."""
     request = lambda_shapes.request_id(_invocation(run, sd))
     try:
@@ -148,7 +148,9 @@ async def call_function(
             raise StatesError(exc.error_type, exc.message) from None
         cause = lambda_shapes.error_cause(exc.error_type, exc.message, exc.traceback, request)
         raise StatesError(exc.error_type, cause) from None
-    return cast(JSON, result), request
+    if isinstance(result, bytes | bytearray):  # a step annotated to return bytes
+        result = bytes(result).decode("utf-8", errors="replace")
+    return lambda_shapes.decode_json_text(cast(JSON, result)), request
 
 
 def _invocation(run: Run, sd: StateData) -> str:
