@@ -208,3 +208,46 @@ async def test_json_text_a_function_returns_is_decoded(
     assert r.status == "COMPLETED", (r.error, r.cause)
     assert (r.output["Payload"] if invoke else r.output) == result
 
+
+# --- item 9: a function that does not exist -------------------------------------------------------
+@BOTH
+async def test_an_unknown_function_fails_with_resource_not_found(invoke: bool) -> None:
+    """Lambda API, "Invoke", Errors: ResourceNotFoundException, HTTP 404, for a function that
+    does not exist; Step Functions reports the service error as
+    ``Lambda.ResourceNotFoundException`` with the Lambda service's message, and a Catcher can
+    catch it (it is a Task error, not States.Runtime)."""
+    machine = chain(
+        ("S", task("Missing", invoke=invoke, Catch=[
+            {"ErrorEquals": ["Lambda.ResourceNotFoundException"], "Next": "Handled"},
+        ])),  # fmt: skip
+        ("Handled", {"Type": "Pass", "End": True}),
+    )
+    r = await run_state_machine(machine, {}, steps={"Other": echo})
+    assert r.status == "COMPLETED", (r.error, r.cause)
+    assert r.output["Error"] == "Lambda.ResourceNotFoundException"
+    cause = r.output["Cause"]
+    prefix = (
+        "Function not found: arn:aws:lambda:us-east-1:123456789012:function:Missing:$LATEST "
+        "(Service: AWSLambda; Status Code: 404; Error Code: ResourceNotFoundException; "
+        "Request ID: "
+    )
+    assert cause.startswith(prefix)
+    assert cause.endswith("; Proxy: null)")
+    assert uuid.UUID(cause[len(prefix) : -len("; Proxy: null)")])
+
+
+async def test_an_unknown_function_is_caught_by_states_all_and_fails_uncaught() -> None:
+    """Step Functions guide, "Handling errors": States.ALL matches every Task error (this
+    one included); uncaught, the execution fails with it."""
+    caught = chain(
+        ("S", task("Missing", invoke=True, Catch=[{"ErrorEquals": ["States.ALL"], "Next": "H"}])),
+        ("H", {"Type": "Pass", "End": True}),
+    )
+    r = await run_state_machine(caught, {}, steps={"Other": echo})
+    assert r.output["Error"] == "Lambda.ResourceNotFoundException"
+    r = await run_state_machine(single(task("Missing", invoke=False)), {}, steps={"Other": echo})
+    assert r.status == "FAILED"
+    assert r.error == "Lambda.ResourceNotFoundException"
+    assert (r.cause or "").startswith(
+        "Function not found: arn:aws:lambda:us-east-1:123456789012:function:Missing:$LATEST "
+    )

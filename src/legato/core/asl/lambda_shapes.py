@@ -11,7 +11,9 @@ and comes out the shapes AWS gives them:
 * ``lambda:invoke``'s result: Lambda's Invoke response with the function's output under
   ``Payload`` (Step Functions developer guide, "Invoke Lambda with Step Functions");
 * a payload or a return value that is JSON text, decoded as the optimised integration decodes
-  it ("The Payload field of the response is parsed from escaped Json to Json", ibid.).
+  it ("The Payload field of the response is parsed from escaped Json to Json", ibid.);
+* an unknown function: ``Lambda.ResourceNotFoundException`` worded as the Lambda service words
+  it.
 """
 
 from __future__ import annotations
@@ -24,6 +26,11 @@ from typing import cast
 
 from legato.core.events import JSON
 
+#: the error a Task gets for a function that does not exist (Lambda API, "Invoke", Errors)
+RESOURCE_NOT_FOUND = "Lambda.ResourceNotFoundException"
+#: where a plain function name is taken to live (a full ARN keeps its own region and account)
+DEFAULT_REGION = "us-east-1"
+DEFAULT_ACCOUNT = "123456789012"
 LATEST = "$LATEST"
 
 _TRACEBACK = "Traceback (most recent call last):\n"
@@ -134,3 +141,27 @@ def invoke_response(payload: JSON, request: str, now_ms: int) -> dict[str, JSON]
         "StatusCode": 200,
     }
 
+
+def function_arn(function: str) -> str:
+    """A ``FunctionName`` (or a function ARN) as the full ARN Lambda names in its errors: a
+    plain name in the default region and account, ``$LATEST`` when no version or alias is
+    given."""
+    parts = function.split(":")
+    if function.startswith("arn:") and len(parts) >= 7:
+        return function if len(parts) > 7 else f"{function}:{LATEST}"
+    if "function" in parts[:-1]:  # ACCOUNT:function:NAME[:QUALIFIER]
+        i = parts.index("function")
+        account, rest = parts[i - 1] if i else DEFAULT_ACCOUNT, parts[i + 1 :]
+    else:  # NAME[:QUALIFIER]
+        account, rest = DEFAULT_ACCOUNT, parts
+    qualifier = rest[1] if len(rest) > 1 else LATEST
+    return f"arn:aws:lambda:{DEFAULT_REGION}:{account}:function:{rest[0]}:{qualifier}"
+
+
+def not_found_cause(function: str, request: str) -> str:
+    """The ``Cause`` of ``Lambda.ResourceNotFoundException``, as Step Functions reports the
+    Lambda service's error (service, status code, error code, request id)."""
+    return (
+        f"Function not found: {function_arn(function)} (Service: AWSLambda; Status Code: 404; "
+        f"Error Code: ResourceNotFoundException; Request ID: {request}; Proxy: null)"
+    )

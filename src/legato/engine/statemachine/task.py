@@ -128,19 +128,23 @@ async def call_function(
 ) -> tuple[JSON, str]:
     """One invocation of the Lambda ``function`` that the registered ``step`` stands for, as
     Lambda answers it (``legato.core.asl.lambda_shapes``): its return value with JSON text
-    (a string, or bytes) decoded, and the invocation's request id. It raises the error named by the
-    exception's class with Lambda's error JSON as its Cause."""
+    (a string, or bytes) decoded, and the invocation's request id. It raises the error named
+    by the exception's class with Lambda's error JSON as its Cause, and a function no step is
+    registered for raises the catchable ``Lambda.ResourceNotFoundException``.
+
+    Whether a step exists is decided here, in the process that decides the execution, by its
+    registry: scheduling a step needs its registration (queue, retry, signature), so no other
+    process could run it. The steps live workers record are not asked: they say who serves a
+    step now (a step nobody serves waits for a worker during a deploy), not whether it exists,
+    and a replay must decide the same way whoever is alive then."""
     request = lambda_shapes.request_id(_invocation(run, sd))
     try:
         fut = run.ctx.call_step(
             step, (payload,), retry=ONE_ATTEMPT, timeout=timeout, heartbeat_timeout=heartbeat
         )
     except RegistrationError:
-        raise StatesError(
-            error_names.RUNTIME,
-            f"{sd.name}: no step named {step!r} is registered (register the function with "
-            f"@app.step(name={step!r}))",
-        ) from None
+        cause = lambda_shapes.not_found_cause(function, request)
+        raise StatesError(lambda_shapes.RESOURCE_NOT_FOUND, cause) from None
     try:
         result = await fut
     except StepFailed as exc:

@@ -8,6 +8,7 @@ import pytest
 
 from legato.core.asl.lambda_shapes import (
     decode_json_text,
+    function_arn,
     invoke_payload,
     request_id,
     stack_trace,
@@ -82,3 +83,27 @@ def test_decode_json_text(value: object, decoded: object) -> None:
 def test_no_payload_is_an_empty_event() -> None:
     assert invoke_payload(None) == {}
 
+
+@pytest.mark.parametrize(
+    ("function", "arn"),
+    [
+        ("Missing", "arn:aws:lambda:us-east-1:123456789012:function:Missing:$LATEST"),
+        ("Missing:prod", "arn:aws:lambda:us-east-1:123456789012:function:Missing:prod"),
+        (
+            "111122223333:function:Missing",
+            "arn:aws:lambda:us-east-1:111122223333:function:Missing:$LATEST",
+        ),
+        (
+            "arn:aws:lambda:eu-west-1:111122223333:function:Missing",
+            "arn:aws:lambda:eu-west-1:111122223333:function:Missing:$LATEST",
+        ),
+        (
+            "arn:aws:lambda:eu-west-1:111122223333:function:Missing:2",
+            "arn:aws:lambda:eu-west-1:111122223333:function:Missing:2",
+        ),
+    ],
+)
+def test_function_arn_names_the_version(function: str, arn: str) -> None:
+    # Lambda API, "Invoke": FunctionName is a name, a partial or a full ARN, with an optional
+    # version or alias; without one, $LATEST runs.
+    assert function_arn(function) == arn
