@@ -258,7 +258,7 @@ async def _choice(run: Run, sd: StateData, scope: Scope) -> Outcome:
         rule = cast(Obj, raw)
         if sd.jsonata:
             matched = jsonata_query.evaluate_condition(
-                cast(str, rule.get("Condition")), {"input": sd.input, "context": sd.context},
+                rule.get("Condition"), {"input": sd.input, "context": sd.context},
                 sd.variables, field=f"{sd.name}.Choices[{i}].Condition",
             )  # fmt: skip
         else:
