@@ -14,7 +14,7 @@ from __future__ import annotations
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Final, Literal, cast
 
 from legato.core import codec, error_names
 from legato.core.asl import choice, policies
@@ -29,6 +29,25 @@ if TYPE_CHECKING:
 
 #: A state's outcome: the next state's name (None: the scope ends) and the state's output.
 Outcome = tuple[str | None, JSON]
+
+#: Step Functions' two workflow types (developer guide, "Choosing workflow type").
+MachineType = Literal["STANDARD", "EXPRESS"]
+MACHINE_TYPES: Final[tuple[MachineType, ...]] = ("STANDARD", "EXPRESS")
+#: ``$$.Execution.RoleArn`` when the machine names no role: a placeholder in AWS's format.
+DEFAULT_ROLE_ARN: Final = "arn:aws:iam::123456789012:role/LegatoStatesExecutionRole"
+
+
+@dataclass(frozen=True, slots=True)
+class MachineOptions:
+    """What AWS sets on a state machine besides its definition (CreateStateMachine's ``type``
+    and ``roleArn``): its workflow type and the role its executions run as."""
+
+    type: MachineType = "STANDARD"
+    role_arn: str = DEFAULT_ROLE_ARN
+
+    def __post_init__(self) -> None:
+        if self.type not in MACHINE_TYPES:
+            raise ValueError(f"a state machine type is STANDARD or EXPRESS, not {self.type!r}")
 
 
 class Cancelled(Exception):
@@ -73,6 +92,7 @@ class Run:
     input: JSON
     start_ms: int
     rng: random.Random
+    options: MachineOptions = field(default_factory=MachineOptions)
     start_time: str = field(init=False)  # $$.Execution.StartTime, the same for every state
     _dumped: tuple[object, str] | None = field(default=None, init=False)
     _children: int = field(default=0, init=False)
@@ -81,9 +101,19 @@ class Run:
         self.start_time = format_timestamp(self.start_ms)
 
     @classmethod
-    def begin(cls, ctx: Context, name: str, definition: Obj, input: JSON) -> Run:
+    def begin(
+        cls,
+        ctx: Context,
+        name: str,
+        definition: Obj,
+        input: JSON,
+        options: MachineOptions | None = None,
+    ) -> Run:
         seed = int(ctx.random() * 2**53)  # drawn from the execution's deterministic source
-        return cls(ctx, name, definition, input, _ms(ctx), random.Random(seed))
+        return cls(
+            ctx, name, definition, input, _ms(ctx), random.Random(seed),
+            options or MachineOptions(),
+        )  # fmt: skip
 
     async def execute(self) -> JSON:
         """The machine's TimeoutSeconds is its execution's timeout (``register_state_machine``
@@ -93,23 +123,29 @@ class Run:
         scope = Scope(self.definition, {}, Cancel(), language=language)
         return await self.run_scope(scope, self.input)
 
-    def context_object(self, state: str, entered_ms: int, retries: int, item: Obj | None) -> Obj:
+    def context_object(
+        self, state: str, entered_ms: int, retries: int | None, item: Obj | None
+    ) -> Obj:
         """ASL spec, "Context Object"; developer guide, "Accessing execution data from the
-        Context object"."""
+        Context object": ``Execution.RoleArn`` is the machine's role; ``RedriveCount`` is
+        there in STANDARD executions only (EXPRESS ones cannot be redriven: developer guide,
+        "Redriving executions"); ``State.RetryCount`` only where it is given (Task states)."""
         ctx = self.ctx
+        execution: Obj = {
+            "Id": ctx.execution_id,
+            "Input": self.input,
+            "Name": ctx.execution_id,
+            "RoleArn": self.options.role_arn,
+            "StartTime": self.start_time,
+        }
+        if self.options.type == "STANDARD":
+            execution["RedriveCount"] = ctx.redrive_count
+        entered: Obj = {"EnteredTime": format_timestamp(entered_ms), "Name": state}
+        if retries is not None:
+            entered["RetryCount"] = retries
         obj: Obj = {
-            "Execution": {
-                "Id": ctx.execution_id,
-                "Input": self.input,
-                "Name": ctx.execution_id,
-                "StartTime": self.start_time,
-                "RedriveCount": ctx.redrive_count,
-            },
-            "State": {
-                "EnteredTime": format_timestamp(entered_ms),
-                "Name": state,
-                "RetryCount": retries,
-            },
+            "Execution": execution,
+            "State": entered,
             "StateMachine": {"Id": self.name, "Name": self.name},
         }
         if item is not None:
@@ -154,7 +190,9 @@ class Run:
         entered = _ms(self.ctx)
 
         def state_data(retries: int) -> StateData:
-            context = self.context_object(name, entered, retries, scope.item)
+            # AWS sets $$.State.RetryCount in Task states only (not in Pass, Map, Parallel...).
+            counted = retries if kind == "Task" else None
+            context = self.context_object(name, entered, counted, scope.item)
             return StateData(
                 name, state, data, context, scope.variables, self.rng, language == JSONATA
             )
