@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final, Literal, cast
 
 from legato.core import codec, error_names
-from legato.core.asl import choice, policies
+from legato.core.asl import choice, limits, policies
 from legato.core.asl.errors import StatesError
 from legato.core.asl.times import format_timestamp, parse_timestamp
 from legato.core.durations import epoch_ms
@@ -121,6 +121,8 @@ class Run:
         Functions, and no more states run."""
         language = cast(str, self.definition.get("QueryLanguage", "JSONPath"))
         scope = Scope(self.definition, {}, Cancel(), language=language)
+        # 256 KiB quota: an input over it fails the execution (its first state named).
+        limits.check_state_data(self.input, cast(str, self.definition["StartAt"]))
         return await self.run_scope(scope, self.input)
 
     def context_object(
@@ -206,7 +208,10 @@ class Run:
             sd = state_data(0)
             next_name, out = await handler(self, sd, scope)
         scope.variables.update(sd.pending)
-        self.ctx.record_state(name, self._json(out, name, "output"), exited=True)
+        text = self._json(out, name, "output")
+        if limits.text_too_large(text):  # 256 KiB quota: terminal, no Catch applies
+            raise limits.DataLimitExceeded(name, catchable=False)
+        self.ctx.record_state(name, text, exited=True)
         return next_name, out
 
     async def with_policies(
@@ -229,6 +234,8 @@ class Run:
                 next_name, out = await handler(self, sd, scope)
                 return next_name, out, sd
             except StatesError as err:
+                if isinstance(err, limits.DataLimitExceeded) and not err.catchable:
+                    raise
                 i = policies.first_match(retriers, err.error)
                 if i is not None:
                     retrier = cast(Obj, retriers[i])
@@ -265,6 +272,7 @@ async def _pass(run: Run, sd: StateData, scope: Scope) -> Outcome:
         return _next(sd.state), sd.output(sd.input, has_result=False)
     effective = sd.effective_input()
     result = sd.state["Result"] if "Result" in sd.state else sd.arguments(effective)
+    limits.check_state_data(result, sd.name)
     return _next(sd.state), sd.output(result)
 
 
