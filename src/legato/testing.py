@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal
 
 from legato.client import App
 from legato.core import codec
@@ -191,15 +191,19 @@ async def run_state_machine(
     name: str = "state_machine",
     app: App | None = None,
     still_time: bool = False,
+    type: Literal["STANDARD", "EXPRESS"] = "STANDARD",
+    role_arn: str | None = None,
 ) -> StateMachineRun:
     """Run ``definition`` on a throw-away SQLite database with a time-skipping clock (a Wait
     of a week takes milliseconds). ``steps`` maps Task resource names (or Lambda function
     names) to plain functions taking the task's input; or pass an ``app`` that has them
-    registered. ``timeout`` bounds the real time the run may take."""
+    registered. ``timeout`` bounds the real time the run may take. ``type`` (STANDARD or
+    EXPRESS) and ``role_arn`` are the machine's, as ``App.register_state_machine`` takes
+    them."""
     app = app or App()
     for step_name, fn in (steps or {}).items():
         app.registry.add_step(fn, step_name, None, None, None, None)
-    app.register_state_machine(name, definition)
+    app.register_state_machine(name, definition, type=type, role_arn=role_arn)
     async with WorkflowEnvironment(app, start=start, still_time=still_time) as env:
         handle = await app.start(name, input)
         try:

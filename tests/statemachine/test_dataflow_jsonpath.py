@@ -179,8 +179,8 @@ def _instant(text: str) -> datetime:
 
 async def test_context_object_fields() -> None:
     # Developer guide, "Accessing execution data from the Context object": Execution.Id,
-    # Execution.Input, Execution.Name, Execution.StartTime, State.Name, State.EnteredTime,
-    # State.RetryCount and StateMachine.Name, read with "$$." in Parameters.
+    # Execution.Input, Execution.Name, Execution.StartTime, State.Name, State.EnteredTime and
+    # StateMachine.Name, read with "$$." in Parameters (State.RetryCount: Task states only).
     parameters = {
         "id.$": "$$.Execution.Id",
         "input.$": "$$.Execution.Input",
@@ -188,7 +188,6 @@ async def test_context_object_fields() -> None:
         "start.$": "$$.Execution.StartTime",
         "state.$": "$$.State.Name",
         "entered.$": "$$.State.EnteredTime",
-        "retries.$": "$$.State.RetryCount",
         "machine.$": "$$.StateMachine.Name",
     }
     definition = chain(
@@ -202,7 +201,6 @@ async def test_context_object_fields() -> None:
     assert out["input"] == {"k": "v"}  # the execution's input, not the state's
     assert isinstance(out["name"], str) and out["name"]
     assert out["state"] == "Second"
-    assert out["retries"] == 0
     assert out["machine"] == "orders"
     # ASL spec, "Timestamps": ISO 8601 / RFC3339 strings; the execution started at START and
     # the second state entered 600 s later (plus the little real time the run took).

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar, overload
+from typing import Any, Literal, TypeVar, overload
 
 from legato.client.event_sources import EventSources
 from legato.client.event_triggers import EventDetail, EventTriggers
@@ -164,15 +164,27 @@ class App(ScheduleMethods):
         return register(fn) if fn is not None else register
 
     def register_state_machine(
-        self, name: str, definition: Mapping[str, Any] | str | Path, version: str = "1"
+        self,
+        name: str,
+        definition: Mapping[str, Any] | str | Path,
+        version: str = "1",
+        *,
+        type: Literal["STANDARD", "EXPRESS"] = "STANDARD",
+        role_arn: str | None = None,
     ) -> WorkflowDef:
         """Register an Amazon States Language state machine as workflow ``name``: a dict, a
         path to a .json/.yaml file, or JSON/YAML text. It is validated first
         (``InvalidDefinitionError`` lists every problem). Start it like any workflow:
-        ``await app.start("name", input)``."""
-        from legato.engine.statemachine import read_definition
+        ``await app.start("name", input)``. ``type`` is Step Functions' workflow type
+        (STANDARD or EXPRESS: the Context object differs), ``role_arn`` the role its
+        executions report as ``$$.Execution.RoleArn`` (a placeholder ARN by default)."""
+        from legato.engine.statemachine import MachineOptions, read_definition
 
-        return self.machines.register(name, str(version), read_definition(definition))
+        try:
+            options = MachineOptions(type) if role_arn is None else MachineOptions(type, role_arn)
+        except ValueError as exc:
+            raise ConfigurationError(str(exc)) from None
+        return self.machines.register(name, str(version), read_definition(definition), options)
 
     def event_source(self, url: str) -> None:
         """Consume events from a broker while this app runs an orchestrating engine (``async

@@ -23,8 +23,9 @@ TERMINATED = "Legato.Terminated"  # ... once terminated
 PREFIX = "States."
 
 #: Errors that ``States.ALL`` does not match (ASL spec: "States.ALL ... matches any known error
-#: name" except States.DataLimitExceeded and States.Runtime, which are terminal).
-NOT_MATCHED_BY_ALL = frozenset({DATA_LIMIT_EXCEEDED, RUNTIME})
+#: name" except States.Runtime, which is terminal). States.DataLimitExceeded is matched where
+#: it can be caught at all, a Task's result, as on AWS (``legato.core.asl.limits``).
+NOT_MATCHED_BY_ALL = frozenset({RUNTIME})
 
 
 def for_status(status: str) -> str:

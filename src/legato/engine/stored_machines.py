@@ -16,7 +16,7 @@ from legato.core import codec
 from legato.core.definitions import canonical_json, content_hash
 from legato.core.events import JSON
 from legato.engine.registry import Registry, WorkflowDef
-from legato.engine.statemachine import state_machine_def
+from legato.engine.statemachine import MachineOptions, state_machine_def
 from legato.errors import ConfigurationError, DefinitionNotFound, DefinitionVersionExists
 from legato.ports.definitions import Definitions, StoredDefinition
 
@@ -31,9 +31,15 @@ class StateMachines:
         self._built: dict[tuple[str, str], WorkflowDef] = {}
         self.recorded = False  # the registered ones are in the store (``record``)
 
-    def register(self, name: str, version: str, definition: dict[str, JSON]) -> WorkflowDef:
+    def register(
+        self,
+        name: str,
+        version: str,
+        definition: dict[str, JSON],
+        options: MachineOptions | None = None,
+    ) -> WorkflowDef:
         """``App.register_state_machine``: into the registry, and noted to be recorded."""
-        wf = state_machine_def(name, version, definition)
+        wf = state_machine_def(name, version, definition, options)
         text = canonical_json(definition)
         self.registry.add_workflow(
             wf.fn, name, wf.version, None if wf.timeout_ms is None else wf.timeout_ms / 1000,

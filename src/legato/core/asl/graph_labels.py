@@ -47,6 +47,8 @@ def catch_label(catcher: dict[str, Any]) -> str:
 
 def _condition(rule: dict[str, Any], top: bool = False) -> str:
     condition = rule.get("Condition")
+    if isinstance(condition, bool):  # JSONata: a literal true/false
+        return "true" if condition else "false"
     if isinstance(condition, str):  # JSONata: the expression between {% and %}
         text = condition.strip()
         if text.startswith("{%") and text.endswith("%}"):

@@ -50,7 +50,7 @@ def fail(function: str, problem: str) -> StatesError:
 
 
 def json_text(value: JSON) -> str:
-    """Compact JSON text, as States.JsonToString and States.Format produce it."""
+    """Compact JSON text, as States.JsonToString produces it (and States.Format for a scalar)."""
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
@@ -118,8 +118,24 @@ def _limited(function: str, text: str) -> str:
     return text
 
 
+def format_text(value: JSON) -> str:
+    """How States.Format renders one argument. A string is inserted as it is and a scalar as its
+    JSON text; an object or array the way AWS renders it (a Java map or list, not JSON): strings
+    unquoted, ``key=value`` pairs and items joined by ``", "``, e.g. ``{Arg1=1, Arg2=[]}``
+    (recorded AWS executions of ``States.Format`` with ``{"Arg1": 1, "Arg2": []}``, and with
+    ``$$.StateMachine``: ``{Id=arn:aws:states:..., Name=...}``)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return "[" + ", ".join(format_text(item) for item in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{key}={format_text(item)}" for key, item in value.items()) + "}"
+    return json_text(value)
+
+
 def format_string(function: str, pieces: Sequence[FormatPiece], args: Sequence[JSON]) -> str:
-    """States.Format: each ``{}`` replaced by the positionally corresponding argument."""
+    """States.Format: each ``{}`` replaced by the positionally corresponding argument, rendered
+    by :func:`format_text`."""
     wanted = sum(1 for piece in pieces if piece is PLACEHOLDER)
     if wanted != len(args):
         raise fail(function, f"the template has {wanted} '{{}}' but {len(args)} values follow")
@@ -128,14 +144,18 @@ def format_string(function: str, pieces: Sequence[FormatPiece], args: Sequence[J
     for piece in pieces:
         if piece is PLACEHOLDER:
             value = next(values)
-            out.append(value if isinstance(value, str) else json_text(value))
+            out.append(format_text(value))
         else:
             out.append(piece)
     return "".join(out)
 
 
 def string_to_json(function: str, args: Sequence[JSON]) -> JSON:
+    """States.StringToJson. An empty or blank string gives ``null``, as AWS's parser does
+    (recorded AWS executions of ``States.StringToJson`` on ``""`` and ``" "``)."""
     text = _string(function, 1, args[0])
+    if not text.strip():
+        return None
 
     def reject(constant: str) -> JSON:
         raise ValueError(f"{constant} is not JSON")

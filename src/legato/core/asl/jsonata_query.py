@@ -99,7 +99,7 @@ def evaluate_template(
 
 
 def evaluate_condition(
-    expression: str,
+    expression: JSON,
     states: JSON,
     variables: Mapping[str, JSON],
     *,
@@ -108,9 +108,13 @@ def evaluate_condition(
 ) -> bool:
     """A Choice rule's ``Condition`` ("Choice Rules (JSONata)": it evaluates to true/false).
 
-    Any other result, undefined included, is ``States.QueryEvaluationError``.
+    A literal ``true`` or ``false`` is its own value: AWS accepts a JSON boolean there as well
+    as a ``{% %}`` expression (and validation allows it). Any other result, undefined
+    included, is ``States.QueryEvaluationError``.
     """
-    if not is_expression(expression):
+    if isinstance(expression, bool):
+        return expression
+    if not isinstance(expression, str) or not is_expression(expression):
         raise StatesError(QUERY_EVALUATION_ERROR, f"'{field}' is not a JSONata expression")
     result = _Scope(states, variables, rng).evaluate(expression, field)
     if not isinstance(result, bool):
@@ -326,8 +330,13 @@ def _partition(array: object = None, size: object = None) -> list[list[object]]:
     return [items[i : i + chunk] for i in range(0, len(items), chunk)]
 
 
-def _range(start: object = None, end: object = None, step: object = None) -> list[int]:
-    """``$range(start, end, step)``, as ``States.ArrayRange``: start to end (inclusive)."""
+def _range(start: object = None, end: object = None, step: object = None) -> list[object]:
+    """``$range(start, end, step)``, as ``States.ArrayRange``: start to end (inclusive).
+
+    The result is a JSONata sequence, not an array: as JSONata's processing model says ("A
+    singleton sequence ... is considered equivalent to that value itself"; "An empty sequence
+    ... is considered to be 'nothing'"), ``$range(1, 9, 9)`` is ``1`` and ``[$range(1, 9, 9)]``
+    is ``[1]``, as on AWS."""
     first = _integer(start, "$range: the start")
     last = _integer(end, "$range: the end")
     delta = _integer(step, "$range: the step")
@@ -336,7 +345,9 @@ def _range(start: object = None, end: object = None, step: object = None) -> lis
     values = range(first, last + (1 if delta > 0 else -1), delta)
     if len(values) > MAX_RANGE_ITEMS:
         raise _QueryFailure(f"$range: more than {MAX_RANGE_ITEMS} items ({len(values)})")
-    return list(values)
+    sequence: list[object] = jsonata.utils.Utils.create_sequence()
+    sequence.extend(values)
+    return sequence
 
 
 def _hash(data: object = None, algorithm: object = None) -> str:

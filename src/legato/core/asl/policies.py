@@ -20,8 +20,9 @@ DEFAULT_BACKOFF_RATE = 2.0  # ... BackoffRate to 2.0
 
 def error_matches(error_equals: Sequence[JSON], error: str) -> bool:
     """ASL spec, "Error names": ``States.ALL`` matches any error except the terminal
-    ``States.Runtime`` (and ``States.DataLimitExceeded``); the developer guide ("Error names")
-    adds that ``States.TaskFailed`` matches any error except ``States.Timeout``."""
+    ``States.Runtime``; the developer guide ("Error names") adds that ``States.TaskFailed``
+    matches any error except ``States.Timeout``. A ``States.DataLimitExceeded`` that no policy
+    may see never gets here (``legato.core.asl.limits``)."""
     for name in error_equals:
         if name == error:
             return True

@@ -40,8 +40,9 @@ _MAX_VARIABLE_NAME: Final = 80
 #: A field name in dot notation: anything but the JSONPath operators, brackets and blanks.
 _DOT_NAME: Final = re.compile(r"[^.\[\]\s@,:?*()'\"$]+")
 _INDEX: Final = re.compile(r"\[\s*(-?\d+)\s*\]")
+#: A bracketed name: a backslash keeps the next character from closing the quotes, but stays
+#: in the name (see ``reference_steps``).
 _QUOTED: Final = re.compile(r"""\[\s*(?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)")\s*\]""")
-_UNESCAPE: Final = re.compile(r"\\(.)")
 
 
 def split_root(path: str) -> tuple[str, str, str | None]:
@@ -79,7 +80,8 @@ def reference_steps(jsonpath: str) -> tuple[Step, ...] | None:
 
     ASL spec / developer guide, "Reference Paths": object fields by dot (``.name``) or bracket
     (``['name']``, also ``.['name']``) notation and array indexes only; the operators
-    ``@ .. , : ? *`` and functions are not allowed.
+    ``@ .. , : ? *`` and functions are not allowed. Inside a bracketed name a backslash is part
+    of the name, as AWS reads it (it only keeps a quote after it from ending the name).
     """
     if not jsonpath.startswith("$"):
         return None
@@ -105,8 +107,8 @@ def reference_steps(jsonpath: str) -> tuple[Step, ...] | None:
             quoted = _QUOTED.match(jsonpath, i)
             if quoted is None:
                 return None
-            raw = quoted.group(1) if quoted.group(1) is not None else quoted.group(2)
-            steps.append(_UNESCAPE.sub(r"\1", raw))
+            # Not unescaped: as on AWS, ``$['Test\""Name"']`` selects the key ``Test\""Name"``.
+            steps.append(quoted.group(1) if quoted.group(1) is not None else quoted.group(2))
             i = quoted.end()
         else:
             return None

@@ -35,7 +35,8 @@ _SCOPE_FIELDS = {
     "machine": ("Comment", "StartAt", "States", "TimeoutSeconds", "Version", "QueryLanguage"),
     "branch": ("Comment", "StartAt", "States"),
     "processor": ("Comment", "StartAt", "States", "ProcessorConfig"),
-    "iterator": ("Comment", "StartAt", "States"),
+    # AWS accepts ProcessorConfig in the legacy Iterator too ("Map state", "Iterator").
+    "iterator": ("Comment", "StartAt", "States", "ProcessorConfig"),
 }
 _SCOPE_LABELS = {
     "machine": "the state machine",
@@ -109,7 +110,7 @@ def _check_scope(ctx: Ctx, scope: object, path: str, kind: str) -> None:
         return
     check_unknown(ctx, scope, path, _SCOPE_FIELDS[kind], _SCOPE_LABELS[kind])
     check_string(ctx, scope, path, "Comment")
-    if kind == "processor":
+    if kind in ("processor", "iterator"):
         _check_processor_config(ctx, scope, path)
     states_path = key(path, "States")
     states = scope.get("States")

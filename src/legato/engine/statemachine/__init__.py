@@ -13,7 +13,7 @@ from legato.core.durations import to_ms
 from legato.core.events import JSON
 from legato.engine.asl_files import load_definition
 from legato.engine.registry import WorkflowDef
-from legato.engine.statemachine.machine import Run
+from legato.engine.statemachine.machine import MachineOptions, Run
 
 Definition = Mapping[str, Any] | str | Path
 
@@ -37,25 +37,27 @@ def read_definition(definition: Definition) -> dict[str, JSON]:
 
 
 def state_machine_workflow(
-    name: str, definition: dict[str, JSON]
+    name: str, definition: dict[str, JSON], options: MachineOptions | None = None
 ) -> Callable[..., Coroutine[Any, Any, Any]]:
     """The workflow function that interprets ``definition``: its one argument is the
     execution's input (any JSON), its result the execution's output."""
 
     async def state_machine(ctx: Any, input: Any = None) -> Any:
-        return await Run.begin(ctx, name, definition, input).execute()
+        return await Run.begin(ctx, name, definition, input, options).execute()
 
     state_machine.__qualname__ = f"state_machine[{name}]"
     return state_machine
 
 
-def state_machine_def(name: str, version: str, definition: dict[str, JSON]) -> WorkflowDef:
+def state_machine_def(
+    name: str, version: str, definition: dict[str, JSON], options: MachineOptions | None = None
+) -> WorkflowDef:
     """The workflow that runs ``definition`` as ``name`` ``version``: its TimeoutSeconds is its
     executions' timeout, its code hash that of its canonical JSON (the same definition from
     Python or from the database is the same code)."""
     limit = definition.get("TimeoutSeconds")  # validated: a positive integer if present
     timeout_ms = to_ms(limit) if isinstance(limit, int) and not isinstance(limit, bool) else None
-    fn = state_machine_workflow(name, definition)
+    fn = state_machine_workflow(name, definition, options)
     code = content_hash(canonical_json(definition))[:16]
     return WorkflowDef(
         name,
@@ -68,4 +70,10 @@ def state_machine_def(name: str, version: str, definition: dict[str, JSON]) -> W
     )
 
 
-__all__ = ["Definition", "read_definition", "state_machine_def", "state_machine_workflow"]
+__all__ = [
+    "Definition",
+    "MachineOptions",
+    "read_definition",
+    "state_machine_def",
+    "state_machine_workflow",
+]

@@ -14,10 +14,10 @@ from __future__ import annotations
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Final, Literal, cast
 
 from legato.core import codec, error_names
-from legato.core.asl import choice, policies
+from legato.core.asl import choice, limits, policies
 from legato.core.asl.errors import StatesError
 from legato.core.asl.times import format_timestamp, parse_timestamp
 from legato.core.durations import epoch_ms
@@ -29,6 +29,25 @@ if TYPE_CHECKING:
 
 #: A state's outcome: the next state's name (None: the scope ends) and the state's output.
 Outcome = tuple[str | None, JSON]
+
+#: Step Functions' two workflow types (developer guide, "Choosing workflow type").
+MachineType = Literal["STANDARD", "EXPRESS"]
+MACHINE_TYPES: Final[tuple[MachineType, ...]] = ("STANDARD", "EXPRESS")
+#: ``$$.Execution.RoleArn`` when the machine names no role: a placeholder in AWS's format.
+DEFAULT_ROLE_ARN: Final = "arn:aws:iam::123456789012:role/LegatoStatesExecutionRole"
+
+
+@dataclass(frozen=True, slots=True)
+class MachineOptions:
+    """What AWS sets on a state machine besides its definition (CreateStateMachine's ``type``
+    and ``roleArn``): its workflow type and the role its executions run as."""
+
+    type: MachineType = "STANDARD"
+    role_arn: str = DEFAULT_ROLE_ARN
+
+    def __post_init__(self) -> None:
+        if self.type not in MACHINE_TYPES:
+            raise ValueError(f"a state machine type is STANDARD or EXPRESS, not {self.type!r}")
 
 
 class Cancelled(Exception):
@@ -73,6 +92,7 @@ class Run:
     input: JSON
     start_ms: int
     rng: random.Random
+    options: MachineOptions = field(default_factory=MachineOptions)
     start_time: str = field(init=False)  # $$.Execution.StartTime, the same for every state
     _dumped: tuple[object, str] | None = field(default=None, init=False)
     _children: int = field(default=0, init=False)
@@ -81,9 +101,19 @@ class Run:
         self.start_time = format_timestamp(self.start_ms)
 
     @classmethod
-    def begin(cls, ctx: Context, name: str, definition: Obj, input: JSON) -> Run:
+    def begin(
+        cls,
+        ctx: Context,
+        name: str,
+        definition: Obj,
+        input: JSON,
+        options: MachineOptions | None = None,
+    ) -> Run:
         seed = int(ctx.random() * 2**53)  # drawn from the execution's deterministic source
-        return cls(ctx, name, definition, input, _ms(ctx), random.Random(seed))
+        return cls(
+            ctx, name, definition, input, _ms(ctx), random.Random(seed),
+            options or MachineOptions(),
+        )  # fmt: skip
 
     async def execute(self) -> JSON:
         """The machine's TimeoutSeconds is its execution's timeout (``register_state_machine``
@@ -91,25 +121,33 @@ class Run:
         Functions, and no more states run."""
         language = cast(str, self.definition.get("QueryLanguage", "JSONPath"))
         scope = Scope(self.definition, {}, Cancel(), language=language)
+        # 256 KiB quota: an input over it fails the execution (its first state named).
+        limits.check_state_data(self.input, cast(str, self.definition["StartAt"]))
         return await self.run_scope(scope, self.input)
 
-    def context_object(self, state: str, entered_ms: int, retries: int, item: Obj | None) -> Obj:
+    def context_object(
+        self, state: str, entered_ms: int, retries: int | None, item: Obj | None
+    ) -> Obj:
         """ASL spec, "Context Object"; developer guide, "Accessing execution data from the
-        Context object"."""
+        Context object": ``Execution.RoleArn`` is the machine's role; ``RedriveCount`` is
+        there in STANDARD executions only (EXPRESS ones cannot be redriven: developer guide,
+        "Redriving executions"); ``State.RetryCount`` only where it is given (Task states)."""
         ctx = self.ctx
+        execution: Obj = {
+            "Id": ctx.execution_id,
+            "Input": self.input,
+            "Name": ctx.execution_id,
+            "RoleArn": self.options.role_arn,
+            "StartTime": self.start_time,
+        }
+        if self.options.type == "STANDARD":
+            execution["RedriveCount"] = ctx.redrive_count
+        entered: Obj = {"EnteredTime": format_timestamp(entered_ms), "Name": state}
+        if retries is not None:
+            entered["RetryCount"] = retries
         obj: Obj = {
-            "Execution": {
-                "Id": ctx.execution_id,
-                "Input": self.input,
-                "Name": ctx.execution_id,
-                "StartTime": self.start_time,
-                "RedriveCount": ctx.redrive_count,
-            },
-            "State": {
-                "EnteredTime": format_timestamp(entered_ms),
-                "Name": state,
-                "RetryCount": retries,
-            },
+            "Execution": execution,
+            "State": entered,
             "StateMachine": {"Id": self.name, "Name": self.name},
         }
         if item is not None:
@@ -154,7 +192,9 @@ class Run:
         entered = _ms(self.ctx)
 
         def state_data(retries: int) -> StateData:
-            context = self.context_object(name, entered, retries, scope.item)
+            # AWS sets $$.State.RetryCount in Task states only (not in Pass, Map, Parallel...).
+            counted = retries if kind == "Task" else None
+            context = self.context_object(name, entered, counted, scope.item)
             return StateData(
                 name, state, data, context, scope.variables, self.rng, language == JSONATA
             )
@@ -168,7 +208,10 @@ class Run:
             sd = state_data(0)
             next_name, out = await handler(self, sd, scope)
         scope.variables.update(sd.pending)
-        self.ctx.record_state(name, self._json(out, name, "output"), exited=True)
+        text = self._json(out, name, "output")
+        if limits.text_too_large(text):  # 256 KiB quota: terminal, no Catch applies
+            raise limits.DataLimitExceeded(name, catchable=False)
+        self.ctx.record_state(name, text, exited=True)
         return next_name, out
 
     async def with_policies(
@@ -191,6 +234,8 @@ class Run:
                 next_name, out = await handler(self, sd, scope)
                 return next_name, out, sd
             except StatesError as err:
+                if isinstance(err, limits.DataLimitExceeded) and not err.catchable:
+                    raise
                 i = policies.first_match(retriers, err.error)
                 if i is not None:
                     retrier = cast(Obj, retriers[i])
@@ -227,6 +272,7 @@ async def _pass(run: Run, sd: StateData, scope: Scope) -> Outcome:
         return _next(sd.state), sd.output(sd.input, has_result=False)
     effective = sd.effective_input()
     result = sd.state["Result"] if "Result" in sd.state else sd.arguments(effective)
+    limits.check_state_data(result, sd.name)
     return _next(sd.state), sd.output(result)
 
 
@@ -258,7 +304,7 @@ async def _choice(run: Run, sd: StateData, scope: Scope) -> Outcome:
         rule = cast(Obj, raw)
         if sd.jsonata:
             matched = jsonata_query.evaluate_condition(
-                cast(str, rule.get("Condition")), {"input": sd.input, "context": sd.context},
+                rule.get("Condition"), {"input": sd.input, "context": sd.context},
                 sd.variables, field=f"{sd.name}.Choices[{i}].Condition",
             )  # fmt: skip
         else:

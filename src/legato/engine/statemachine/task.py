@@ -19,6 +19,7 @@ from typing import cast
 from legato.core import error_names
 from legato.core.asl import lambda_shapes
 from legato.core.asl.errors import StatesError
+from legato.core.asl.limits import check_task_result
 from legato.core.asl.resources import (
     Activity,
     ChildExecution,
@@ -54,6 +55,7 @@ async def run_task(run: Run, sd: StateData, scope: Scope) -> Outcome:
         await hand_to_activity(run, sd, resource.name, sd.arguments(effective), heartbeat)
         result = await await_token(activity)
         scope.cancel.check()
+        check_task_result(result, cast(str, sd.state.get("Resource")))
         return _next(sd.state), sd.output(result)
     token = isinstance(resource, ChildExecution) and resource.mode == "token"
     waiting = open_token(run, sd, timeout, heartbeat) if token or _wants_token(resource) else None
@@ -72,6 +74,7 @@ async def run_task(run: Run, sd: StateData, scope: Scope) -> Outcome:
     if waiting is not None:
         result = await await_token(waiting)
     scope.cancel.check()
+    check_task_result(result, cast(str, sd.state.get("Resource")))  # 256 KiB quota, catchable
     return _next(sd.state), sd.output(result)
 
 

@@ -161,7 +161,7 @@ def test_base64_decode_documented_example() -> None:
         (r"States.Format('a\\b{}', 'x')", "a\\bx"),
         (r"States.Array('\{', '\}', '\'', '\\')", ["{", "}", "'", "\\"]),
         ("States.Format('{} {} {} {}', 1, 2.5, true, null)", "1 2.5 true null"),
-        ("States.Format('{}', $.o)", '{"a":[1]}'),
+        ("States.Format('{}', $.o)", "{a=[1]}"),
         ("States.Format('{}', $v.n)", "41"),
         ("States.Format('{}', $$.Execution.Id)", "arn:exec"),
         ("States.Format('no placeholders')", "no placeholders"),

@@ -338,7 +338,7 @@ def failure_cause(call: object) -> str:
         ("{% $range(1, 9, 2) %}", None, [1, 3, 5, 7, 9]),
         ("{% $range(10, 0, -3) %}", None, [10, 7, 4, 1]),
         ("{% $range(1, 4.7, 1.2) %}", None, [1, 2, 3, 4]),
-        ("{% $range(5, 1, 1) %}", None, []),
+        ("{% [$range(5, 1, 1)] %}", None, []),
         (
             "{% $parse($states.input.json_string) %}",
             {"json_string": '{"a": [1, null]}'},

@@ -612,9 +612,15 @@ INVALID: list[tuple[str, object, str, str]] = [
     ),
     (
         "map-iterator-unknown",
-        map_state(ItemProcessor=None, Iterator={**branch("I"), "ProcessorConfig": {}}),
-        "$.States.A.Iterator.ProcessorConfig",
+        map_state(ItemProcessor=None, Iterator={**branch("I"), "ItemReader": {}}),
+        "$.States.A.Iterator.ItemReader",
         "not allowed in this Map Iterator",
+    ),
+    (
+        "map-iterator-processor-config",
+        map_state(ItemProcessor=None, Iterator={**branch("I"), "ProcessorConfig": {"Mode": "X"}}),
+        "$.States.A.Iterator.ProcessorConfig.Mode",
+        "Mode must be INLINE or DISTRIBUTED",
     ),
     ("map-itemspath", map_state(ItemsPath="$.a[*]"), "$.States.A.ItemsPath", "Reference Path"),
     ("map-items-jsonpath", map_state(Items=[1]), "$.States.A.Items", "only allowed in JSONata"),
