@@ -50,8 +50,11 @@ def split_root(path: str) -> tuple[str, str, str | None]:
     The kind is ``"data"`` for ``$``/``$.``/``$[``, ``"context"`` for ``$$`` (ASL spec, "Paths":
     the first ``$`` is stripped and the rest applies to the Context object) and ``"variable"``
     for ``$name`` (developer guide, "Using variables in JSONPath states"). Raises ``ValueError``
-    when the string is none of these.
+    when the string is none of these. Whitespace around the path is ignored: Step Functions'
+    paths "follow JsonPath syntax" (developer guide, "Paths"), that is Jayway JsonPath, whose
+    compiler trims the path before reading it.
     """
+    path = path.strip()
     if not path.startswith("$"):
         raise ValueError("a path must begin with '$'")
     if path == "$" or path[1] in ".[":
