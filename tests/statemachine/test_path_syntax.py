@@ -48,3 +48,33 @@ async def test_whitespace_around_data_paths_is_ignored() -> None:
     r = await run_state_machine(definition, {"order": {"total": 12, "items": [1, 2]}})
     assert r.status == "COMPLETED", (r.error, r.cause)
     assert r.output == [1, 2]
+
+
+@pytest.mark.parametrize(
+    ("path", "same_as"),
+    [
+        ("$.allFolders.[*]*", "$.allFolders.[*].*"),
+        ("$.allFolders[*]*", "$.allFolders[*].*"),
+        ("$.[?(@.OU > 0)]", "$[?(@.OU > 0)]"),
+        ("$.['ou'].[0]", "$['ou'][0]"),
+    ],
+)
+async def test_jayway_spellings_validate_and_select(path: str, same_as: str) -> None:
+    """``$.allFolders.[*]*`` (in a production definition) and ``$.[?(@.OU > 0)]`` are valid on
+    AWS: Jayway's ``readDotToken`` lets a bracket follow a dot and ``readWildCardToken`` reads
+    a ``*`` after a bracket, so they mean ``$.allFolders[*].*`` and ``$[?(@.OU > 0)]``.
+    Developer guide, "Paths": ``$.jar[?(@.a >= 5)] => [{"a": 5}, {"a": 7}]``, a filter
+    selecting the matching array elements."""
+    data = {"allFolders": [["f1", "f2"], ["f3"]], "ou": [{"OU": 1}, {"OU": 0}, {"OU": 5}]}
+    machine = single({"Type": "Pass", "Parameters": {"a.$": path, "b.$": same_as}})
+    given: object = data["ou"] if "OU" in path else data
+    r = await run_state_machine(machine, given)
+    assert r.status == "COMPLETED", (r.error, r.cause)
+    assert r.output["a"] == r.output["b"]
+    expected = {
+        "$.allFolders.[*]*": ["f1", "f2", "f3"],
+        "$.allFolders[*]*": ["f1", "f2", "f3"],
+        "$.[?(@.OU > 0)]": [{"OU": 1}, {"OU": 5}],
+        "$.['ou'].[0]": {"OU": 1},
+    }
+    assert r.output["a"] == expected[path]

@@ -116,9 +116,47 @@ def reference_steps(jsonpath: str) -> tuple[Step, ...] | None:
     return tuple(steps)
 
 
+def _jsonpath_ng_form(jsonpath: str) -> str:
+    """The same JSONPath in the spelling jsonpath-ng reads.
+
+    Step Functions reads paths as Jayway JsonPath does (developer guide, "Paths": "Paths follow
+    JsonPath syntax"), which also accepts a dot before a bracket (``$.a.[*]``,
+    ``$.[?(@.OU > 0)]``: the same as ``$.a[*]`` and ``$[?(@.OU > 0)]``) and a wildcard right
+    after a bracket (``$.a[*]*``: the same as ``$.a[*].*``). jsonpath-ng rejects both, so they
+    are rewritten here; text inside brackets and quotes is left as it is.
+    """
+    out: list[str] = []
+    quote: str | None = None
+    depth = 0
+    i, end = 0, len(jsonpath)
+    while i < end:
+        char = jsonpath[i]
+        if quote is not None:
+            if char == "\\" and i + 1 < end:
+                out.append(jsonpath[i : i + 2])
+                i += 2
+                continue
+            if char == quote:
+                quote = None
+        elif char in "'\"":
+            quote = char
+        elif char == "[":
+            lone_dot = out[-1:] == ["."] and out[-2:-1] != ["."]
+            if depth == 0 and lone_dot:
+                out.pop()
+            depth += 1
+        elif char == "]":
+            depth -= 1
+        elif char == "*" and depth == 0 and out[-1:] == ["]"]:
+            out.append(".")
+        out.append(char)
+        i += 1
+    return "".join(out)
+
+
 @lru_cache(maxsize=1024)
 def _compile(jsonpath: str) -> JSONPath:
-    return _jsonpath_parse(jsonpath)
+    return _jsonpath_parse(_jsonpath_ng_form(jsonpath))
 
 
 def _jsonpath_problem(jsonpath: str) -> str | None:
