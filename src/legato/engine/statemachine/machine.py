@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, cast
 
 from legato.core import codec, error_names
 from legato.core.asl import choice, policies
+from legato.core.asl.arns import AwsIdentity
 from legato.core.asl.errors import StatesError
 from legato.core.asl.times import format_timestamp, parse_timestamp
 from legato.core.durations import epoch_ms
@@ -73,6 +74,7 @@ class Run:
     input: JSON
     start_ms: int
     rng: random.Random
+    aws: AwsIdentity = field(default_factory=AwsIdentity)  # the region and account of ARNs
     start_time: str = field(init=False)  # $$.Execution.StartTime, the same for every state
     _dumped: tuple[object, str] | None = field(default=None, init=False)
     _children: int = field(default=0, init=False)
@@ -81,9 +83,13 @@ class Run:
         self.start_time = format_timestamp(self.start_ms)
 
     @classmethod
-    def begin(cls, ctx: Context, name: str, definition: Obj, input: JSON) -> Run:
+    def begin(
+        cls, ctx: Context, name: str, definition: Obj, input: JSON, aws: AwsIdentity | None = None
+    ) -> Run:
         seed = int(ctx.random() * 2**53)  # drawn from the execution's deterministic source
-        return cls(ctx, name, definition, input, _ms(ctx), random.Random(seed))
+        return cls(
+            ctx, name, definition, input, _ms(ctx), random.Random(seed), aws or AwsIdentity()
+        )
 
     async def execute(self) -> JSON:
         """The machine's TimeoutSeconds is its execution's timeout (``register_state_machine``
@@ -95,11 +101,12 @@ class Run:
 
     def context_object(self, state: str, entered_ms: int, retries: int, item: Obj | None) -> Obj:
         """ASL spec, "Context Object"; developer guide, "Accessing execution data from the
-        Context object"."""
+        Context object": ``Execution.Id`` and ``StateMachine.Id`` are ARNs, ``Execution.Name``
+        the execution's id."""
         ctx = self.ctx
         obj: Obj = {
             "Execution": {
-                "Id": ctx.execution_id,
+                "Id": self.aws.execution_arn(self.name, ctx.execution_id),
                 "Input": self.input,
                 "Name": ctx.execution_id,
                 "StartTime": self.start_time,
@@ -110,7 +117,7 @@ class Run:
                 "Name": state,
                 "RetryCount": retries,
             },
-            "StateMachine": {"Id": self.name, "Name": self.name},
+            "StateMachine": {"Id": self.aws.state_machine_arn(self.name), "Name": self.name},
         }
         if item is not None:
             obj["Map"] = {"Item": item}
