@@ -2,7 +2,11 @@
 
 ``WorkflowEnvironment(app)`` runs the app's engine on a temporary SQLite file with a
 time-skipping clock: whenever nothing is running, time jumps to the next timer or retry, so a
-workflow that sleeps 30 days finishes in milliseconds.
+workflow that sleeps 30 days finishes in milliseconds. A task token's deadline (a
+``.waitForTaskToken`` state's TimeoutSeconds or HeartbeatSeconds, ``ctx.external_task``'s
+timeouts) is different: its callback comes from outside the engine, from the test, a moment
+after the step that handed the token out returned. Time jumps to it only after
+``callback_grace`` seconds of real idle time, or when the test calls ``env.skip()``.
 
 ``run_state_machine(definition, input, steps={...})`` runs an Amazon States Language definition
 to completion the same way and returns its status, output, error, cause and history.
@@ -28,7 +32,7 @@ from legato.core.asl.execution_status import aws_status
 from legato.core.durations import epoch_ms, instant
 from legato.core.events import Event, StateEntered, Status
 from legato.core.export import import_history
-from legato.engine.clock import SkippingClock
+from legato.engine.clock import DEFAULT_CALLBACK_GRACE, SkippingClock
 from legato.engine.instance import WorkflowInstance
 from legato.errors import ExecutionFailedError, NonDeterminismError
 from legato.ports.clock import Clock
@@ -54,15 +58,19 @@ class WorkflowEnvironment:
         lease_seconds: float = 2.0,
         url: str | None = None,
         still_time: bool = False,
+        callback_grace: float | None = DEFAULT_CALLBACK_GRACE,
     ) -> None:
         """``url``: an empty database to use instead of a temporary SQLite file (for example
         a PostgreSQL database, to run the same tests on it). ``still_time``: time moves only
         when it skips (or ``clock.advance``), never with the wall clock, so a test can assert
-        when things happened to the millisecond."""
+        when things happened to the millisecond. ``callback_grace``: how long (real seconds)
+        the engine must have been idle before time jumps to a task token's timeout or
+        heartbeat deadline, whose callback the test may still send; None: only ``skip()``
+        jumps to one."""
         self.app = app
         self._url = url
         start_ms = epoch_ms(start) if start else None
-        self.clock = SkippingClock(start_ms, still=still_time)
+        self.clock = SkippingClock(start_ms, still=still_time, callback_grace=callback_grace)
         self.lease_seconds = lease_seconds
         self._saved: tuple[str, Clock, float] | None = None
         self._dir: str | None = None
@@ -76,6 +84,14 @@ class WorkflowEnvironment:
 
     def now(self) -> datetime:
         return instant(self.clock.now_ms())
+
+    def skip(self, seconds: float | None = None) -> None:
+        """Move time forward now: by ``seconds``, or to the next timer, a task token's deadline
+        included (a wait whose callback the test will not send times out)."""
+        if seconds is None:
+            self.clock.skip()
+        else:
+            self.clock.advance(seconds)
 
     async def __aenter__(self) -> WorkflowEnvironment:
         if self._url is None:

@@ -14,6 +14,9 @@ import legato
 from legato.testing import WorkflowEnvironment
 
 CHILD_ARN = "arn:aws:states:us-east-1:123456789012:stateMachine:Child"
+# Developer guide, "Accessing execution data from the Context object": an execution's ARN is
+# arn:aws:states:REGION:ACCOUNT:execution:MACHINE:NAME (the app's defaults, AWS's example ones).
+EXECUTION_ARN = "arn:aws:states:us-east-1:123456789012:execution:Child"
 
 
 def _app() -> tuple[legato.App, list[str]]:
@@ -130,7 +133,8 @@ async def test_start_execution_sync2_returns_the_child_description_with_json_out
         child = await app.get_handle("kid-1").result(timeout=10)
     # .sync:2 gives Output as JSON, .sync as a JSON string (developer guide).
     assert out["Output"] == 42 and out["Status"] == "SUCCEEDED" and child == 42
-    assert out["ExecutionArn"] == "kid-1" and out["StateMachineArn"] == CHILD_ARN
+    assert out["ExecutionArn"] == f"{EXECUTION_ARN}:kid-1" and out["Name"] == "kid-1"
+    assert out["StateMachineArn"] == CHILD_ARN
 
 
 async def test_start_execution_sync_gives_output_as_a_string_and_fails_with_task_failed() -> None:
@@ -145,7 +149,7 @@ async def test_start_execution_sync_gives_output_as_a_string_and_fails_with_task
         caught = await (await app.start("parent", {"n": -1})).result(timeout=10)
         # without a Name the child still gets an id, and ExecutionArn names it
         assert await app.get_handle(ok["ExecutionArn"]).result(timeout=10) == 4
-    assert json.loads(ok["Output"]) == 4 and ok["Name"] == ok["ExecutionArn"]
+    assert json.loads(ok["Output"]) == 4 and ok["ExecutionArn"] == f"{EXECUTION_ARN}:{ok['Name']}"
     assert caught["Error"] == "States.TaskFailed"
     assert json.loads(caught["Cause"])["Error"] == "ValueError"
 
@@ -159,7 +163,7 @@ async def test_start_execution_without_sync_returns_once_started() -> None:
     async with WorkflowEnvironment(app):
         out = await (await app.start("parent", {})).result(timeout=10)
         assert await app.get_handle("fire-1").result(timeout=10) == 10
-    assert out["ExecutionArn"] == "fire-1" and out["StartDate"].endswith("Z")
+    assert out["ExecutionArn"] == f"{EXECUTION_ARN}:fire-1" and out["StartDate"].endswith("Z")
 
 
 async def test_legato_workflow_resource_runs_a_code_workflow_and_keeps_its_error() -> None:

@@ -197,7 +197,10 @@ async def test_context_object_fields() -> None:
     r = await run_state_machine(definition, {"k": "v"}, start=START, name="orders")
     assert r.status == "COMPLETED", (r.error, r.cause)
     out = r.output
-    assert out["id"] == r.execution_id
+    # the example's "arn:aws:states:us-east-1:123456789012:execution:stateMachineName:
+    # executionName", with the app's default region and account (AWS's example ones)
+    assert out["id"] == f"arn:aws:states:us-east-1:123456789012:execution:orders:{out['name']}"
+    assert out["name"] == r.execution_id
     assert out["input"] == {"k": "v"}  # the execution's input, not the state's
     assert isinstance(out["name"], str) and out["name"]
     assert out["state"] == "Second"

@@ -317,6 +317,36 @@ async def test_item_batcher(batcher: dict[str, Any], items: list[Any], expected:
     assert r.output == expected
 
 
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"ItemSelector": {"id.$": "$$.Map.Item.Value.id", "pos.$": "$$.Map.Item.Index"}},
+        {
+            "QueryLanguage": "JSONata",
+            "ItemSelector": {
+                "id": "{% $states.context.Map.Item.Value.id %}",
+                "pos": "{% $states.context.Map.Item.Index %}",
+            },
+        },
+    ],
+    ids=["jsonpath", "jsonata"],
+)
+async def test_item_selector_applies_before_the_item_batcher(fields: dict[str, Any]) -> None:
+    """Developer guide, "Map state input and output fields in Step Functions"
+    (https://docs.aws.amazon.com/step-functions/latest/dg/input-output-fields-dist-map.html):
+    Step Functions applies ItemReader, ItemsPath (or Items), ItemSelector, then ItemBatcher,
+    in that order; so each batch's ``Items`` are the ItemSelector's output for each item (with
+    ``$$.Map.Item`` the item and its index in the whole array), not the raw items."""
+    batcher = {"MaxItemsPerBatch": 2, "BatchInput": {"run": 7}}
+    items = [{"id": "a", "noise": 1}, {"id": "b", "noise": 2}, {"id": "c", "noise": 3}]
+    r = await run_state_machine(_map(ItemBatcher=batcher, **fields), items)
+    assert r.status == "COMPLETED", (r.error, r.cause)
+    assert r.output == [
+        {"Items": [{"id": "a", "pos": 0}, {"id": "b", "pos": 1}], "BatchInput": {"run": 7}},
+        {"Items": [{"id": "c", "pos": 2}], "BatchInput": {"run": 7}},
+    ]
+
+
 async def test_iterations_see_outer_variables_but_do_not_leak() -> None:
     # Developer guide, "Passing data between states with variables", "Variable scope":
     # iterations read the outer scope's variables; what they assign stays inside.

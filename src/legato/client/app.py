@@ -26,6 +26,13 @@ from legato.client.labels import encode_labels
 from legato.client.schedules import ScheduleDef, ScheduleMethods
 from legato.client.stores import DEFAULT_URL, open_store
 from legato.core import codec, decide, error_names
+from legato.core.asl.arns import (
+    DEFAULT_ACCOUNT,
+    DEFAULT_REGION,
+    AwsIdentity,
+    execution_name_of,
+    identity_problem,
+)
 from legato.core.definitions import canonical_json, check_name, check_version, content_hash
 from legato.core.durations import optional_seconds, to_ms
 from legato.core.events import Status, SuspendKind
@@ -78,6 +85,8 @@ class App(ScheduleMethods):
         grace_seconds: float = 30.0,
         reconnect_seconds: float = 60.0,
         inline_payload_bytes: int = DEFAULT_INLINE_PAYLOAD_BYTES,
+        aws_region: str = DEFAULT_REGION,
+        aws_account: str = DEFAULT_ACCOUNT,
     ) -> None:
         """``grace_seconds``: how long stopping the engine (``shutdown``, the end of ``async
         with app``, SIGTERM of ``legato worker``) waits for running steps to finish so their
@@ -85,10 +94,15 @@ class App(ScheduleMethods):
         ``reconnect_seconds``: how long a call keeps retrying a database it cannot reach (a
         restart, a failover) before it raises ``DatabaseUnavailableError``; 0 raises at once.
         ``inline_payload_bytes``: an input, signal payload or task output larger than this (as
-        JSON) is refused with ``PayloadTooLarge`` before anything is written."""
+        JSON) is refused with ``PayloadTooLarge`` before anything is written.
+        ``aws_region``, ``aws_account``: the region and 12-digit account that state machines'
+        ARNs name (``$$.Execution.Id``, ``$$.StateMachine.Id``, a started child's
+        ``ExecutionArn``), by default those of AWS's examples, ``us-east-1`` and
+        ``123456789012``."""
         self.url = url
         self.registry = Registry()
         self.machines = StateMachines(self.registry)  # stored definitions; registered ones
+        self._set_aws(aws_region, aws_account)
         self.cache_size = cache_size
         self.lease_seconds = lease_seconds
         self.concurrency = concurrency
@@ -104,6 +118,28 @@ class App(ScheduleMethods):
         self._declared: dict[str, ScheduleDef] = {}  # app.schedule(...)
         self._events = EventTriggers(self)
         self.event_sources = EventSources()
+
+    @property
+    def aws_region(self) -> str:
+        return self.machines.aws.region
+
+    @aws_region.setter
+    def aws_region(self, region: str) -> None:
+        self._set_aws(region, self.aws_account)
+
+    @property
+    def aws_account(self) -> str:
+        return self.machines.aws.account
+
+    @aws_account.setter
+    def aws_account(self, account: str) -> None:
+        self._set_aws(self.aws_region, account)
+
+    def _set_aws(self, region: str, account: str) -> None:
+        problem = identity_problem(region, account)
+        if problem is not None:
+            raise ConfigurationError(problem)
+        self.machines.aws = AwsIdentity(region, account)
 
     # --- registration -------------------------------------------------------------------------
     def workflow(
@@ -760,7 +796,9 @@ class App(ScheduleMethods):
         return Handle(self, execution_id)
 
     def get_handle(self, execution_id: str) -> Handle[Any]:
-        return Handle(self, execution_id)
+        """The execution ``execution_id``, also given as its execution ARN (a state machine's
+        ``$$.Execution.Id`` or a started child's ``ExecutionArn``)."""
+        return Handle(self, execution_name_of(execution_id))
 
     async def list_executions(
         self,

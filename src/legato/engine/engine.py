@@ -145,6 +145,11 @@ class Engine:
         self._listener: asyncio.Task[None] | None = None
         if isinstance(clock, SkippingClock):
             clock.idle = self.idle
+            clock.progress = self.progress
+
+    def progress(self) -> int:
+        """How many transitions this engine has committed: grows while it gets anywhere."""
+        return 0 if self.orchestrator is None else self.orchestrator.transitions
 
     def idle(self) -> bool:
         if self.store.pending_writes():

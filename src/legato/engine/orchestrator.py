@@ -500,6 +500,7 @@ class Orchestrator:
             if tracing.tracer() is not None:
                 self._closed_span(inst, tr)
             self.cache.evict(eid)
+            self.dispatch.closed(eid)
             if tr.purge and self._delivering:  # its remaining task rows are gone: forget them
                 prefix = f"{eid}:"
                 self._delivering = {t for t in self._delivering if not t.startswith(prefix)}

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 
 from legato.core import codec
+from legato.core.asl.arns import AwsIdentity
 from legato.core.definitions import canonical_json, content_hash
 from legato.core.events import JSON
 from legato.engine.registry import Registry, WorkflowDef
@@ -24,8 +25,10 @@ log = logging.getLogger("legato.engine")
 
 
 class StateMachines:
-    def __init__(self, registry: Registry) -> None:
+    def __init__(self, registry: Registry, aws: AwsIdentity | None = None) -> None:
         self.registry = registry
+        #: the region and account of the ARNs its machines' executions see (``App.aws_region``)
+        self.aws = aws or AwsIdentity()
         #: what the app registered: (name, version) -> (canonical JSON, content hash)
         self.registered: dict[tuple[str, str], tuple[str, str]] = {}
         self._built: dict[tuple[str, str], WorkflowDef] = {}
@@ -39,7 +42,7 @@ class StateMachines:
         options: MachineOptions | None = None,
     ) -> WorkflowDef:
         """``App.register_state_machine``: into the registry, and noted to be recorded."""
-        wf = state_machine_def(name, version, definition, options)
+        wf = state_machine_def(name, version, definition, options, self.identity)
         text = canonical_json(definition)
         self.registry.add_workflow(
             wf.fn, name, wf.version, None if wf.timeout_ms is None else wf.timeout_ms / 1000,
@@ -50,6 +53,11 @@ class StateMachines:
         added = self.registry.workflows[(name, wf.version)]
         added.definition = wf.definition
         return added
+
+    def identity(self) -> AwsIdentity:
+        """Read when an execution begins, so a setting changed before the engine starts
+        (``app.configure(aws_region=...)``) applies to machines registered earlier."""
+        return self.aws
 
     def known(self, name: str, version: str) -> WorkflowDef | None:
         """Without reading the store: registered, or built from the store before."""
@@ -81,7 +89,8 @@ class StateMachines:
         wf = self._built.get(key)
         if wf is None:
             definition = codec.loads(stored.definition)
-            wf = self._built[key] = state_machine_def(stored.name, stored.version, definition)
+            wf = state_machine_def(stored.name, stored.version, definition, identity=self.identity)
+            self._built[key] = wf
         return wf
 
     async def record(self, store: Definitions, now: int) -> None:

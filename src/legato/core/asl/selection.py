@@ -51,8 +51,11 @@ def split_root(path: str) -> tuple[str, str, str | None]:
     The kind is ``"data"`` for ``$``/``$.``/``$[``, ``"context"`` for ``$$`` (ASL spec, "Paths":
     the first ``$`` is stripped and the rest applies to the Context object) and ``"variable"``
     for ``$name`` (developer guide, "Using variables in JSONPath states"). Raises ``ValueError``
-    when the string is none of these.
+    when the string is none of these. Whitespace around the path is ignored: Step Functions'
+    paths "follow JsonPath syntax" (developer guide, "Paths"), that is Jayway JsonPath, whose
+    compiler trims the path before reading it.
     """
+    path = path.strip()
     if not path.startswith("$"):
         raise ValueError("a path must begin with '$'")
     if path == "$" or path[1] in ".[":
@@ -115,9 +118,47 @@ def reference_steps(jsonpath: str) -> tuple[Step, ...] | None:
     return tuple(steps)
 
 
+def _jsonpath_ng_form(jsonpath: str) -> str:
+    """The same JSONPath in the spelling jsonpath-ng reads.
+
+    Step Functions reads paths as Jayway JsonPath does (developer guide, "Paths": "Paths follow
+    JsonPath syntax"), which also accepts a dot before a bracket (``$.a.[*]``,
+    ``$.[?(@.OU > 0)]``: the same as ``$.a[*]`` and ``$[?(@.OU > 0)]``) and a wildcard right
+    after a bracket (``$.a[*]*``: the same as ``$.a[*].*``). jsonpath-ng rejects both, so they
+    are rewritten here; text inside brackets and quotes is left as it is.
+    """
+    out: list[str] = []
+    quote: str | None = None
+    depth = 0
+    i, end = 0, len(jsonpath)
+    while i < end:
+        char = jsonpath[i]
+        if quote is not None:
+            if char == "\\" and i + 1 < end:
+                out.append(jsonpath[i : i + 2])
+                i += 2
+                continue
+            if char == quote:
+                quote = None
+        elif char in "'\"":
+            quote = char
+        elif char == "[":
+            lone_dot = out[-1:] == ["."] and out[-2:-1] != ["."]
+            if depth == 0 and lone_dot:
+                out.pop()
+            depth += 1
+        elif char == "]":
+            depth -= 1
+        elif char == "*" and depth == 0 and out[-1:] == ["]"]:
+            out.append(".")
+        out.append(char)
+        i += 1
+    return "".join(out)
+
+
 @lru_cache(maxsize=1024)
 def _compile(jsonpath: str) -> JSONPath:
-    return _jsonpath_parse(jsonpath)
+    return _jsonpath_parse(_jsonpath_ng_form(jsonpath))
 
 
 def _jsonpath_problem(jsonpath: str) -> str | None:

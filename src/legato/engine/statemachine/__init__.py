@@ -6,6 +6,7 @@ from collections.abc import Callable, Coroutine, Mapping
 from pathlib import Path
 from typing import Any, cast
 
+from legato.core.asl.arns import AwsIdentity
 from legato.core.asl.definition import parse_definition
 from legato.core.asl.validate import check
 from legato.core.definitions import canonical_json, content_hash
@@ -16,6 +17,8 @@ from legato.engine.registry import WorkflowDef
 from legato.engine.statemachine.machine import MachineOptions, Run
 
 Definition = Mapping[str, Any] | str | Path
+#: The region and account that execution ARNs name, read when an execution begins.
+Identity = Callable[[], AwsIdentity]
 
 
 def read_definition(definition: Definition) -> dict[str, JSON]:
@@ -37,27 +40,35 @@ def read_definition(definition: Definition) -> dict[str, JSON]:
 
 
 def state_machine_workflow(
-    name: str, definition: dict[str, JSON], options: MachineOptions | None = None
+    name: str,
+    definition: dict[str, JSON],
+    options: MachineOptions | None = None,
+    identity: Identity = AwsIdentity,
 ) -> Callable[..., Coroutine[Any, Any, Any]]:
     """The workflow function that interprets ``definition``: its one argument is the
-    execution's input (any JSON), its result the execution's output."""
+    execution's input (any JSON), its result the execution's output. ``identity`` gives the
+    region and account of its ARNs (``$$.Execution.Id``...)."""
 
     async def state_machine(ctx: Any, input: Any = None) -> Any:
-        return await Run.begin(ctx, name, definition, input, options).execute()
+        return await Run.begin(ctx, name, definition, input, options, identity()).execute()
 
     state_machine.__qualname__ = f"state_machine[{name}]"
     return state_machine
 
 
 def state_machine_def(
-    name: str, version: str, definition: dict[str, JSON], options: MachineOptions | None = None
+    name: str,
+    version: str,
+    definition: dict[str, JSON],
+    options: MachineOptions | None = None,
+    identity: Identity = AwsIdentity,
 ) -> WorkflowDef:
     """The workflow that runs ``definition`` as ``name`` ``version``: its TimeoutSeconds is its
     executions' timeout, its code hash that of its canonical JSON (the same definition from
     Python or from the database is the same code)."""
     limit = definition.get("TimeoutSeconds")  # validated: a positive integer if present
     timeout_ms = to_ms(limit) if isinstance(limit, int) and not isinstance(limit, bool) else None
-    fn = state_machine_workflow(name, definition, options)
+    fn = state_machine_workflow(name, definition, options, identity)
     code = content_hash(canonical_json(definition))[:16]
     return WorkflowDef(
         name,

@@ -10,10 +10,11 @@ error); TimeoutSeconds fails it with States.Timeout and HeartbeatSeconds, withou
 Child executions (developer guide, "Start a new AWS Step Functions state machine execution"):
 ``arn:aws:states:::states:startExecution`` starts the workflow named by StateMachineArn (its
 name: the ARN's last part) with Input and, if given, Name as its execution id, and returns
-``{ExecutionArn, StartDate}``; ``.sync`` waits and returns the description of the finished
-execution with Output as a JSON string (``.sync:2``: as JSON), failing with States.TaskFailed
-if the child failed. ``legato:workflow:NAME`` runs workflow NAME with the state's arguments as
-its input and returns its output as the result; its failure keeps the child's error name.
+``{ExecutionArn, StartDate}`` (the child's execution ARN, ``core.asl.arns``); ``.sync`` waits
+and returns the description of the finished execution with Output as a JSON string
+(``.sync:2``: as JSON), failing with States.TaskFailed if the child failed.
+``legato:workflow:NAME`` runs workflow NAME with the state's arguments as its input and returns
+its output as the result; its failure keeps the child's error name.
 """
 
 from __future__ import annotations
@@ -71,17 +72,21 @@ async def run_child(run: Run, sd: StateData, resource: ChildExecution, args: JSO
     child_id = name if isinstance(name, str) else run.child_id(sd.name)
     started = format_timestamp(epoch_ms(run.ctx.now()))
     wait = resource.mode in ("sync", "sync2")
+    workflow = workflow_name_of(arn)
+    # developer guide, "Start a new AWS Step Functions state machine execution": the child's
+    # ExecutionArn is an execution ARN (``...:execution:MACHINE:NAME``); its Name is the id
+    child_arn = run.aws.execution_arn(workflow, child_id)
     try:
-        output = await _launch(run, sd, workflow_name_of(arn), child_input, child_id, wait=wait)
+        output = await _launch(run, sd, workflow, child_input, child_id, wait=wait)
     except StepFailed as exc:  # developer guide: a failed child fails the task, States.TaskFailed
         status = aws_status_of_failure(exc.error_type)
         cause = json.dumps({"Error": exc.error_type, "Cause": exc.message, "Status": status})
         raise StatesError(error_names.TASK_FAILED, cause) from None
     if not wait:
-        return {"ExecutionArn": child_id, "StartDate": started}
+        return {"ExecutionArn": child_arn, "StartDate": started}
     as_json = resource.mode == "sync2"
     described: Obj = {
-        "ExecutionArn": child_id,
+        "ExecutionArn": child_arn,
         "Input": child_input if as_json else json.dumps(child_input),
         "Name": child_id,
         "Output": cast(JSON, output) if as_json else json.dumps(output),

@@ -115,11 +115,18 @@ def _iteration_inputs(
     run: Run, sd: StateData, scope: Scope, effective: JSON, items: list[JSON]
 ) -> list[tuple[JSON, Obj]]:
     """Each iteration's input and its ``$$.Map.Item``: ItemSelector (or the legacy Parameters)
-    evaluated per item, or the item itself; with an ItemBatcher, batches of items as
-    ``{"Items": [...], "BatchInput": ...}``."""
+    evaluated per item, or the item itself; with an ItemBatcher, batches of those as
+    ``{"Items": [...], "BatchInput": ...}``. The order is AWS's (developer guide, "Map state
+    input and output fields": ItemReader, ItemsPath, ItemSelector, then ItemBatcher), so a
+    batch holds the selected items, not the raw ones."""
+    selected = _selected_items(sd, effective, items)
     batcher = sd.state.get("ItemBatcher")
     if isinstance(batcher, dict):
-        return _batches(sd, effective, items, batcher)
+        return _batches(sd, effective, [value for value, _ in selected], batcher)
+    return selected
+
+
+def _selected_items(sd: StateData, effective: JSON, items: list[JSON]) -> list[tuple[JSON, Obj]]:
     template_key = "ItemSelector" if "ItemSelector" in sd.state else "Parameters"
     out: list[tuple[JSON, Obj]] = []
     for index, value in enumerate(items):

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Final, Literal, cast
 
 from legato.core import codec, error_names
 from legato.core.asl import choice, limits, policies
+from legato.core.asl.arns import AwsIdentity
 from legato.core.asl.errors import StatesError
 from legato.core.asl.times import format_timestamp, parse_timestamp
 from legato.core.durations import epoch_ms
@@ -93,6 +94,7 @@ class Run:
     start_ms: int
     rng: random.Random
     options: MachineOptions = field(default_factory=MachineOptions)
+    aws: AwsIdentity = field(default_factory=AwsIdentity)  # the region and account of ARNs
     start_time: str = field(init=False)  # $$.Execution.StartTime, the same for every state
     _dumped: tuple[object, str] | None = field(default=None, init=False)
     _children: int = field(default=0, init=False)
@@ -108,11 +110,12 @@ class Run:
         definition: Obj,
         input: JSON,
         options: MachineOptions | None = None,
+        aws: AwsIdentity | None = None,
     ) -> Run:
         seed = int(ctx.random() * 2**53)  # drawn from the execution's deterministic source
         return cls(
             ctx, name, definition, input, _ms(ctx), random.Random(seed),
-            options or MachineOptions(),
+            options or MachineOptions(), aws or AwsIdentity(),
         )  # fmt: skip
 
     async def execute(self) -> JSON:
@@ -129,12 +132,13 @@ class Run:
         self, state: str, entered_ms: int, retries: int | None, item: Obj | None
     ) -> Obj:
         """ASL spec, "Context Object"; developer guide, "Accessing execution data from the
-        Context object": ``Execution.RoleArn`` is the machine's role; ``RedriveCount`` is
+        Context object": ``Execution.Id`` and ``StateMachine.Id`` are ARNs, ``Execution.Name``
+        the execution's id; ``Execution.RoleArn`` is the machine's role; ``RedriveCount`` is
         there in STANDARD executions only (EXPRESS ones cannot be redriven: developer guide,
         "Redriving executions"); ``State.RetryCount`` only where it is given (Task states)."""
         ctx = self.ctx
         execution: Obj = {
-            "Id": ctx.execution_id,
+            "Id": self.aws.execution_arn(self.name, ctx.execution_id),
             "Input": self.input,
             "Name": ctx.execution_id,
             "RoleArn": self.options.role_arn,
@@ -148,7 +152,7 @@ class Run:
         obj: Obj = {
             "Execution": execution,
             "State": entered,
-            "StateMachine": {"Id": self.name, "Name": self.name},
+            "StateMachine": {"Id": self.aws.state_machine_arn(self.name), "Name": self.name},
         }
         if item is not None:
             obj["Map"] = {"Item": item}

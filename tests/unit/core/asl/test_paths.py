@@ -105,6 +105,13 @@ def test_select_non_reference_path_without_matches_is_an_empty_list() -> None:
     assert select("$.items[?(@.done == true)]", {"items": [{"done": False}]}, {}, {}) == []
 
 
+def test_jayway_spellings_leave_quoted_names_and_filters_alone() -> None:
+    # A ".[" or "]*" inside a quoted name or a filter is text, not path syntax.
+    data: JSON = {"a.[b": [{"n": "]*"}], "x": [{"n": ".[*]*"}, {"n": "y"}]}
+    assert select("$['a.[b'][*].n", data, {}, {}) == ["]*"]
+    assert select("$.x.[?(@.n == '.[*]*')]", data, {}, {}) == [{"n": ".[*]*"}]
+
+
 # ASL spec, "Reference Paths": only "." and "[]" notation; "@ .. , : ? *" are not allowed.
 @pytest.mark.parametrize(
     ("path", "reference", "valid"),
@@ -123,6 +130,12 @@ def test_select_non_reference_path_without_matches_is_an_empty_list() -> None:
         ("$.a[1:3]", False, True),
         ("$.a[?(@.b > 1)]", False, True),
         ("$.a[0,1]", False, True),
+        # Jayway JsonPath, which Step Functions' paths follow (developer guide, "Paths"):
+        # surrounding whitespace is trimmed, a dot may precede a bracket, "*" may follow one.
+        (" $.a ", True, True),
+        ("$$.Execution.Name ", True, True),
+        ("$.a.[*]*", False, True),
+        ("$.[?(@.OU > 0)]", False, True),
         ("", False, False),
         ("a", False, False),
         ("$.", False, False),
