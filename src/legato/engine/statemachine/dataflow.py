@@ -19,6 +19,7 @@ from typing import cast
 from legato.core import error_names
 from legato.core.asl import jsonata_query, paths
 from legato.core.asl.errors import StatesError
+from legato.core.asl.intrinsics import evaluate, is_intrinsic
 from legato.core.asl.paths import MISSING, MaybeMissing
 from legato.core.events import JSON
 
@@ -101,11 +102,13 @@ class StateData:
                     value, self._states(), self.variables, field=f"{self.name}.{key}"
                 )
         elif key + "Path" in self.state:
-            template = {key + ".$": self.state[key + "Path"]}
-            value = cast(Obj, paths.payload_template(
-                template, effective, self.context, self.variables, field=key + "Path",
-                rng=self.rng,
-            ))[key]  # fmt: skip
+            # A path that selects nothing is States.Runtime here, not ParameterPathFailure
+            # (that one names the fields of a payload template), as Step Functions reports it.
+            path = cast(str, self.state[key + "Path"])
+            if is_intrinsic(path):
+                value = evaluate(path, effective, self.context, self.variables, self.rng)
+            else:
+                value = paths.select(path, effective, self.context, self.variables)
         else:
             return None
         return value if isinstance(value, str) else None if value is None else str(value)

@@ -67,7 +67,8 @@ async def run_map(run: Run, sd: StateData, scope: Scope) -> Outcome:
             try:
                 results[i] = await run.run_scope(inner, item_input)
             except StatesError as err:
-                if threshold is None:
+                # States.Runtime is terminal: no tolerated failure threshold absorbs it
+                if threshold is None or err.error == error_names.RUNTIME:
                     cancel.cancelled = True
                     raise
                 failures[0] += 1

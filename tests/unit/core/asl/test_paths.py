@@ -233,7 +233,8 @@ def test_payload_template(template: JSON, data: JSON, context: JSON, expected: J
 
 # ASL spec, "Parameters" and Appendix A; developer guide, "Error names": "States.
 # ParameterPathFailure: Within a state's Parameters field, the attempt to replace a field whose
-# name ends in .$ using a path failed." Intrinsic failures are States.IntrinsicFailure.
+# name ends in .$ using a path failed." Intrinsic failures are States.IntrinsicFailure, but an
+# intrinsic's Path argument that selects nothing is States.Runtime, as AWS reports it.
 @pytest.mark.parametrize(
     ("template", "field", "error", "cause"),
     [
@@ -246,7 +247,7 @@ def test_payload_template(template: JSON, data: JSON, context: JSON, expected: J
         ),
         ({"v.$": 3}, "ItemSelector", PARAMETER_PATH_FAILURE, "ItemSelector.v.$"),
         ({"v.$": "$undefined"}, "Parameters", PARAMETER_PATH_FAILURE, "$undefined"),
-        ({"v.$": "States.ArrayLength($.x)"}, "Parameters", "States.IntrinsicFailure", "$.x"),
+        ({"v.$": "States.ArrayLength($.x)"}, "Parameters", RUNTIME, "$.x"),
     ],
 )
 def test_payload_template_errors(template: JSON, field: str, error: str, cause: str) -> None:

@@ -1,0 +1,88 @@
+"""Runtime errors named and worded as AWS Step Functions reports them (developer guide,
+"Handling errors in Step Functions workflows", "Error names":
+https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from legato.testing import run_state_machine
+from tests.statemachine.machines import timer_delays
+
+
+def _guarded(state: dict[str, Any], catch: list[str]) -> dict[str, Any]:
+    """``state`` (a Pass or Fail) inside a Parallel whose Retry and Catch name ``catch``: only
+    Task, Parallel and Map states have Catch, so the enclosing Parallel is where it would be
+    caught."""
+    return {
+        "StartAt": "P",
+        "States": {
+            "P": {
+                "Type": "Parallel",
+                "Branches": [{"StartAt": "S", "States": {"S": state}}],
+                "Retry": [{"ErrorEquals": catch}],
+                "Catch": [{"ErrorEquals": catch, "Next": "Caught"}],
+                "End": True,
+            },
+            "Caught": {"Type": "Pass", "End": True},
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    ("state", "given"),
+    [
+        # Developer guide, "Fail workflow state": ErrorPath/CausePath are reference paths; one
+        # that selects nothing fails the execution with States.Runtime (as AWS reports it),
+        # not States.ParameterPathFailure, which names a Parameters field.
+        ({"Type": "Fail", "ErrorPath": "$.missing", "Cause": "c"}, {"present": 1}),
+        ({"Type": "Fail", "Error": "E", "CausePath": "$.missing"}, {"present": 1}),
+        # ... and an intrinsic function whose Path argument selects nothing.
+        ({"Type": "Fail", "Error": "E", "CausePath": "States.Format('{}', $.missing)"}, {}),
+        (
+            {"Type": "Pass", "Parameters": {"v.$": "States.ArrayLength($.missing)"}, "End": True},
+            {"present": 1},
+        ),
+    ],
+)
+@pytest.mark.parametrize("catch", [["States.ALL"], ["States.Runtime"]])
+async def test_runtime_error_is_never_caught(
+    state: dict[str, Any], given: Any, catch: list[str]
+) -> None:
+    """Developer guide, "Error names", States.Runtime: "Errors of this type aren't retriable
+    and will always cause the execution to fail. A retry or catch on States.ALL won't catch
+    States.Runtime errors." Not even a Retry or Catch that names States.Runtime itself."""
+    r = await run_state_machine(_guarded(state, catch), given)
+    assert (r.status, r.error) == ("FAILED", "States.Runtime"), r.cause
+    assert r.states_entered() == ["P", "S"]
+    assert timer_delays(r.history) == []
+
+
+async def test_runtime_error_is_not_tolerated_by_a_map_threshold() -> None:
+    """Developer guide, "Error names", States.Runtime "will always cause the execution to
+    fail": a Map's tolerated failure threshold does not absorb it either."""
+    inner = {"StartAt": "F", "States": {"F": {"Type": "Fail", "ErrorPath": "$.missing"}}}
+    state = {
+        "Type": "Map",
+        "ItemProcessor": inner,
+        "ToleratedFailurePercentage": 100,
+        "End": True,
+    }
+    r = await run_state_machine({"StartAt": "M", "States": {"M": state}}, [1, 2])
+    assert (r.status, r.error) == ("FAILED", "States.Runtime"), r.cause
+
+
+async def test_fail_paths_that_select_something_still_work() -> None:
+    """Developer guide, "Fail workflow state": ErrorPath and CausePath select the error and
+    cause from the state's input (a path or an intrinsic function)."""
+    state = {
+        "Type": "Fail",
+        "ErrorPath": "$.e",
+        "CausePath": "States.Format('because {}', $.why)",
+    }
+    r = await run_state_machine(
+        {"StartAt": "S", "States": {"S": state}}, {"e": "MyError", "why": "reasons"}
+    )
+    assert (r.status, r.error, r.cause) == ("FAILED", "MyError", "because reasons")
