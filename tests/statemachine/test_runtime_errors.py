@@ -10,6 +10,7 @@ import pytest
 
 from legato.testing import run_state_machine
 from tests.statemachine.machines import timer_delays
+from tests.statemachine.test_errors import Timed
 
 
 def _guarded(state: dict[str, Any], catch: list[str]) -> dict[str, Any]:
@@ -86,3 +87,31 @@ async def test_fail_paths_that_select_something_still_work() -> None:
         {"StartAt": "S", "States": {"S": state}}, {"e": "MyError", "why": "reasons"}
     )
     assert (r.status, r.error, r.cause) == ("FAILED", "MyError", "because reasons")
+
+
+async def test_task_timeout_carries_no_cause() -> None:
+    """ASL spec, "Task State": a task that runs past TimeoutSeconds fails with States.Timeout.
+    Step Functions sends no cause with it (API reference, TaskTimedOutEventDetails:
+    https://docs.aws.amazon.com/step-functions/latest/apireference/API_TaskTimedOutEventDetails.html,
+    ``cause`` not required, and left out for a task timeout): a Catch passes on
+    ``{"Error": "States.Timeout"}``, and an uncaught timeout fails the execution with no cause."""
+    t = Timed()
+    task = {"Type": "Task", "Resource": "work", "TimeoutSeconds": 1}
+    caught = {
+        "StartAt": "T",
+        "States": {
+            "T": {**task, "Catch": [{"ErrorEquals": ["States.Timeout"], "Next": "R"}], "End": True},
+            "R": {"Type": "Pass", "End": True},
+        },
+    }
+    r = await run_state_machine(caught, {}, steps={"work": t.sleeper}, app=t.app)
+    assert (r.status, r.output) == ("COMPLETED", {"Error": "States.Timeout"})
+    t = Timed()
+    r = await run_state_machine(
+        {"StartAt": "T", "States": {"T": {**task, "End": True}}},
+        {},
+        steps={"work": t.sleeper},
+        app=t.app,
+    )
+    assert (r.status, r.error) == ("FAILED", "States.Timeout")
+    assert not r.cause

@@ -22,7 +22,7 @@ import json
 from typing import cast
 
 from legato.core import error_names
-from legato.core.asl.errors import StatesError
+from legato.core.asl.errors import StatesError, task_error
 from legato.core.asl.execution_status import aws_status_of_failure
 from legato.core.asl.resources import ChildExecution, workflow_name_of
 from legato.core.asl.times import format_timestamp
@@ -46,7 +46,7 @@ async def await_token(fut: WFuture) -> JSON:
     try:
         return cast(JSON, await fut)
     except StepFailed as exc:
-        raise StatesError(exc.error_type, exc.message) from None
+        raise task_error(exc.error_type, exc.message) from None
 
 
 async def run_child(run: Run, sd: StateData, resource: ChildExecution, args: JSON) -> JSON:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import cast
 
 from legato.core import error_names
-from legato.core.asl.errors import StatesError
+from legato.core.asl.errors import StatesError, task_error
 from legato.core.asl.resources import (
     Activity,
     ChildExecution,
@@ -107,7 +107,7 @@ async def call_step(
     try:
         return cast(JSON, await fut)
     except StepFailed as exc:
-        raise StatesError(exc.error_type, exc.message) from None
+        raise task_error(exc.error_type, exc.message) from None
 
 
 async def _lambda_invoke(
