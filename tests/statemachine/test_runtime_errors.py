@@ -115,3 +115,107 @@ async def test_task_timeout_carries_no_cause() -> None:
     )
     assert (r.status, r.error) == ("FAILED", "States.Timeout")
     assert not r.cause
+
+
+ECHO = {"StartAt": "Echo", "States": {"Echo": {"Type": "Pass", "End": True}}}
+
+
+@pytest.mark.parametrize(
+    ("fields", "given", "expected"),
+    [
+        # Developer guide, "Wait workflow state": SecondsPath selects the seconds from the
+        # input; a numeric string counts as its number, as in Step Functions.
+        ({"Type": "Wait", "SecondsPath": "$.s"}, {"s": "5"}, [5.0]),
+        ({"Type": "Wait", "SecondsPath": "$.s"}, {"s": "0"}, []),  # no wait, no timer
+        # Developer guide, "Map workflow state": MaxConcurrencyPath, and "Tolerated failure
+        # threshold": ToleratedFailureCountPath / ToleratedFailurePercentagePath.
+        (
+            {"Type": "Map", "ItemProcessor": ECHO, "ItemsPath": "$.items",
+             "MaxConcurrencyPath": "$.m", "ToleratedFailureCountPath": "$.c",
+             "ToleratedFailurePercentagePath": "$.p"},
+            {"items": [1, 2], "m": "1", "c": "0", "p": "12.5"},
+            [],
+        ),
+    ],
+)  # fmt: skip
+async def test_numeric_strings_are_numbers(
+    fields: dict[str, Any], given: Any, expected: list[float]
+) -> None:
+    r = await run_state_machine({"StartAt": "S", "States": {"S": {**fields, "End": True}}}, given)
+    assert r.status == "COMPLETED", (r.error, r.cause)
+    assert timer_delays(r.history) == expected
+
+
+@pytest.mark.parametrize(
+    ("fields", "given", "cause"),
+    [
+        # Wait with a SecondsPath that is not a non-negative integer (developer guide, "Wait
+        # workflow state": "You must specify an integer value"): States.Runtime, with the
+        # wording AWS executions report.
+        (
+            {"Type": "Wait", "SecondsPath": "$.s"},
+            {"s": 1.5},
+            'The SecondsPath field refers to value "1.5" which is not a valid integer: $.s',
+        ),
+        (
+            {"Type": "Wait", "SecondsPath": "$.s"},
+            {"s": "soon"},
+            'The SecondsPath field refers to value "soon" which is not a valid integer: $.s',
+        ),
+        (
+            {"Type": "Wait", "SecondsPath": "$.s"},
+            {"s": -1},
+            "The SecondsPath parameter references a negative value: $.s == -1",
+        ),
+        # Map: MaxConcurrencyPath, ToleratedFailureCountPath, ToleratedFailurePercentagePath.
+        (
+            {"Type": "Map", "ItemProcessor": ECHO, "ItemsPath": "$.items",
+             "MaxConcurrencyPath": "$.m"},
+            {"items": [1], "m": "x"},
+            'The MaxConcurrencyPath field refers to value "x" which is not a valid integer: $.m',
+        ),
+        (
+            {"Type": "Map", "ItemProcessor": ECHO, "ItemsPath": "$.items",
+             "MaxConcurrencyPath": "$.m"},
+            {"items": [1], "m": -1},
+            "Expected non-negative integer for MaxConcurrency, got '-1' instead.",
+        ),
+        (
+            {"Type": "Map", "ItemProcessor": ECHO, "ItemsPath": "$.items",
+             "ToleratedFailureCountPath": "$.c"},
+            {"items": [1], "c": {"n": 1}},
+            'The ToleratedFailureCountPath field refers to value "{"n":1}" which is not a '
+            "valid integer: $.c",
+        ),
+        (
+            {"Type": "Map", "ItemProcessor": ECHO, "ItemsPath": "$.items",
+             "ToleratedFailureCountPath": "$.c"},
+            {"items": [1], "c": -2},
+            "ToleratedFailureCount cannot be negative.",
+        ),
+        # Developer guide, "Tolerated failure threshold": a percentage from 0 to 100.
+        (
+            {"Type": "Map", "ItemProcessor": ECHO, "ItemsPath": "$.items",
+             "ToleratedFailurePercentagePath": "$.p"},
+            {"items": [1], "p": 101},
+            "ToleratedFailurePercentage must be between 0 and 100.",
+        ),
+        (
+            {"Type": "Map", "ItemProcessor": ECHO, "ItemsPath": "$.items",
+             "ToleratedFailurePercentagePath": "$.p"},
+            {"items": [1], "p": "most"},
+            'The ToleratedFailurePercentagePath field refers to value "most" which is not a '
+            "valid float: $.p",
+        ),
+    ],
+)  # fmt: skip
+async def test_numbers_out_of_range_are_runtime_errors(
+    fields: dict[str, Any], given: Any, cause: str
+) -> None:
+    """Developer guide, "Error names", States.Runtime; the causes are those Step Functions
+    reports for these fields (as recorded from AWS executions in LocalStack's parity tests,
+    e.g. localstack ``max_concurrency_decl.py``, ``tolerated_failure.py``,
+    ``seconds_path.py``)."""
+    r = await run_state_machine({"StartAt": "S", "States": {"S": {**fields, "End": True}}}, given)
+    assert (r.status, r.error) == ("FAILED", "States.Runtime")
+    assert r.cause is not None and r.cause.endswith(cause), r.cause

@@ -11,15 +11,16 @@ Output), and then applied.
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import cast
 
-from legato.core import error_names
 from legato.core.asl import jsonata_query, paths
 from legato.core.asl.errors import StatesError
 from legato.core.asl.intrinsics import evaluate, is_intrinsic
+from legato.core.asl.numbers import runtime_number
 from legato.core.asl.paths import MISSING, MaybeMissing
 from legato.core.events import JSON
 
@@ -72,25 +73,23 @@ class StateData:
 
     def number(self, key: str, effective: JSON) -> float | None:
         """A numeric field that may come as ``Key`` (a literal, or in JSONata an expression) or
-        ``KeyPath`` (JSONPath: a path into the effective input): TimeoutSeconds, Seconds..."""
-        value: JSON = None
+        ``KeyPath`` (JSONPath: a path into the effective input): TimeoutSeconds, Seconds...
+        A numeric string counts as its number; anything else, or a value out of the field's
+        range, is ``States.Runtime`` (``legato.core.asl.numbers``)."""
         if key in self.state:
             value = self.state[key]
+            source = json.dumps(value)
             if self.jsonata and jsonata_query.is_expression(value):
+                source = cast(str, value)
                 value = jsonata_query.evaluate_template(
                     value, self._states(), self.variables, field=f"{self.name}.{key}"
                 )
         elif key + "Path" in self.state:
-            path = cast(str, self.state[key + "Path"])
-            value = paths.select(path, effective, self.context, self.variables)
+            source = cast(str, self.state[key + "Path"])
+            value = paths.select(source, effective, self.context, self.variables)
         else:
             return None
-        if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
-            raise StatesError(
-                error_names.RUNTIME,
-                f"{self.name}: {key} must be a non-negative number, got {value!r}",
-            )
-        return float(value)
+        return runtime_number(key, value, source)
 
     def text(self, key: str, effective: JSON) -> str | None:
         """Error/Cause of a Fail state: literal, JSONata expression, or ``KeyPath`` (a path or
