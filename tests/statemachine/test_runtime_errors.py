@@ -219,3 +219,88 @@ async def test_numbers_out_of_range_are_runtime_errors(
     r = await run_state_machine({"StartAt": "S", "States": {"S": {**fields, "End": True}}}, given)
     assert (r.status, r.error) == ("FAILED", "States.Runtime")
     assert r.cause is not None and r.cause.endswith(cause), r.cause
+
+
+def _one(state: dict[str, Any]) -> dict[str, Any]:
+    body = dict(state)
+    if body["Type"] not in ("Fail", "Succeed", "Choice"):
+        body["End"] = True
+    return {"StartAt": "S", "States": {"S": body}}
+
+
+@pytest.mark.parametrize(
+    ("state", "given", "error", "cause"),
+    [
+        # Map items that are not an array (developer guide, "Map workflow state": ItemsPath
+        # "must select an array"; the cause as AWS executions word it).
+        (
+            {"Type": "Map", "ItemProcessor": ECHO, "ItemsPath": "$.items"},
+            {"items": {"a": 1}},
+            "States.Runtime",
+            "Map state input must be an array but was: object",
+        ),
+        # JSONata Items (developer guide, "Map workflow state", Items: "must evaluate to a
+        # JSON array").
+        (
+            {"Type": "Map", "QueryLanguage": "JSONata", "ItemProcessor": ECHO,
+             "Items": "{% $states.input.items %}"},
+            {"items": "abc"},
+            "States.QueryEvaluationError",
+            "The JSONata expression '$states.input.items' specified for the field 'Items' "
+            "returned an unexpected result type. Expected 'array', but was 'string' for "
+            'value: "abc"',
+        ),
+        # InputPath / OutputPath that select nothing (developer guide, "InputPath" /
+        # "OutputPath"; AWS's cause names the path in bracket notation).
+        (
+            {"Type": "Pass", "InputPath": "$.missing"},
+            {"present": 1},
+            "States.Runtime",
+            "Invalid path '$.missing' : No results for path: $['missing']",
+        ),
+        (
+            {"Type": "Pass", "OutputPath": "$.a.b"},
+            {"a": {}},
+            "States.Runtime",
+            "Invalid path '$.a.b' : No results for path: $['a']['b']",
+        ),
+        # A payload template path that selects nothing (developer guide, "Parameters"; as in
+        # a recorded AWS execution: "The JSONPath '$.JobName' specified for the field
+        # 'JobName.$' could not be found in the input '{}'").
+        (
+            {"Type": "Pass", "Parameters": {"JobName.$": "$.JobName"}},
+            {},
+            "States.ParameterPathFailure",
+            "The JSONPath '$.JobName' specified for the field 'JobName.$' could not be found "
+            "in the input '{}'",
+        ),
+        # JSONata: an Assign value that is undefined names the field as AWS does.
+        (
+            {"Type": "Pass", "QueryLanguage": "JSONata",
+             "Assign": {"result": "{% $states.input.nothing %}"}},
+            {},
+            "States.QueryEvaluationError",
+            "The JSONata expression '$states.input.nothing' specified for the field "
+            "'Assign/result' returned nothing (undefined).",
+        ),
+        # TimestampPath that is not a timestamp (developer guide, "Wait workflow state").
+        (
+            {"Type": "Wait", "TimestampPath": "$.t"},
+            {"t": "tomorrow"},
+            "States.Runtime",
+            "The TimestampPath parameter does not reference a valid ISO-8601 extended offset "
+            "date-time format string: $.t == tomorrow",
+        ),
+    ],
+)  # fmt: skip
+async def test_causes_are_worded_as_aws(
+    state: dict[str, Any], given: Any, error: str, cause: str
+) -> None:
+    """Developer guide, "Error names" for the names; the causes are those AWS executions
+    report: e.g. the ExecutionFailed event of a real GetExecutionHistory (state 'Glue
+    StartJobRun', in the step_functions README of github.com/ryankarlos/aws_etl), and the
+    causes LocalStack reproduces from its AWS parity snapshots (its Map, Wait and JSONata
+    components)."""
+    r = await run_state_machine(_one(state), given)
+    assert (r.status, r.error) == ("FAILED", error), r.cause
+    assert r.cause is not None and r.cause.endswith(cause), r.cause

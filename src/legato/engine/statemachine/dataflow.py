@@ -62,7 +62,7 @@ class StateData:
                 return effective
             return jsonata_query.evaluate_template(
                 self.state["Arguments"], self._states(), self.variables,
-                field=f"{self.name}.Arguments", rng=self.rng,
+                field="Arguments", rng=self.rng,
             )  # fmt: skip
         if template_field not in self.state:
             return effective
@@ -82,7 +82,7 @@ class StateData:
             if self.jsonata and jsonata_query.is_expression(value):
                 source = cast(str, value)
                 value = jsonata_query.evaluate_template(
-                    value, self._states(), self.variables, field=f"{self.name}.{key}"
+                    value, self._states(), self.variables, field=key
                 )
         elif key + "Path" in self.state:
             source = cast(str, self.state[key + "Path"])
@@ -98,7 +98,7 @@ class StateData:
             value = self.state[key]
             if self.jsonata and jsonata_query.is_expression(value):
                 value = jsonata_query.evaluate_template(
-                    value, self._states(), self.variables, field=f"{self.name}.{key}"
+                    value, self._states(), self.variables, field=key
                 )
         elif key + "Path" in self.state:
             # A path that selects nothing is States.Runtime here, not ParameterPathFailure
@@ -123,7 +123,7 @@ class StateData:
             if "Output" not in self.state:
                 return default
             return jsonata_query.evaluate_template(
-                self.state["Output"], states, self.variables, field=f"{self.name}.Output",
+                self.state["Output"], states, self.variables, field="Output",
                 rng=self.rng,
             )  # fmt: skip
         if has_result:
@@ -150,7 +150,7 @@ class StateData:
         if block is None:
             return {}
         return jsonata_query.evaluate_assign(
-            block, states, self.variables, field=f"{self.name}.Assign", rng=self.rng
+            block, states, self.variables, field="Assign", rng=self.rng
         )
 
     def rule_output(self, rule: Mapping[str, JSON], effective: JSON) -> JSON:
@@ -164,7 +164,7 @@ class StateData:
             if template is MISSING:
                 return self.input
             return jsonata_query.evaluate_template(
-                template, states, self.variables, field=f"{self.name}.Output",
+                template, states, self.variables, field="Output",
                 rng=self.rng,
             )  # fmt: skip
         block = rule.get("Assign", self.state.get("Assign"))
@@ -185,7 +185,7 @@ class StateData:
             if "Output" not in catcher:
                 return error_output
             return jsonata_query.evaluate_template(
-                catcher["Output"], states, self.variables, field=f"{self.name}.Catch.Output"
+                catcher["Output"], states, self.variables, field="Catch/Output"
             )
         if "Assign" in catcher:
             self.pending.update(self._assign_jsonpath(error_output, catcher["Assign"]))

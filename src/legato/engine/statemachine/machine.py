@@ -238,9 +238,12 @@ async def _wait(run: Run, sd: StateData, scope: Scope) -> Outcome:
     if seconds is None:
         stamp = sd.text("Timestamp", effective)
         moment = parse_timestamp(stamp)
-        if moment is None:
+        if moment is None:  # as Step Functions words it
+            source = sd.state.get("TimestampPath", sd.state.get("Timestamp"))
             raise StatesError(
-                error_names.RUNTIME, f"{sd.name}: Timestamp {stamp!r} is not an RFC3339 timestamp"
+                error_names.RUNTIME,
+                "The TimestampPath parameter does not reference a valid ISO-8601 extended "
+                f"offset date-time format string: {source} == {stamp}",
             )
         seconds = max(0.0, (epoch_ms(moment) - _ms(run.ctx)) / 1000)
     await run.ctx.sleep(seconds)
@@ -259,7 +262,7 @@ async def _choice(run: Run, sd: StateData, scope: Scope) -> Outcome:
         if sd.jsonata:
             matched = jsonata_query.evaluate_condition(
                 cast(str, rule.get("Condition")), {"input": sd.input, "context": sd.context},
-                sd.variables, field=f"{sd.name}.Choices[{i}].Condition",
+                sd.variables, field=f"Choices[{i}]/Condition",
             )  # fmt: skip
         else:
             matched = choice.evaluate_rule(rule, effective, sd.context, sd.variables)

@@ -238,12 +238,18 @@ def test_payload_template(template: JSON, data: JSON, context: JSON, expected: J
 @pytest.mark.parametrize(
     ("template", "field", "error", "cause"),
     [
-        ({"user.$": "$.x"}, "Parameters", PARAMETER_PATH_FAILURE, "Parameters.user.$: path '$.x'"),
+        (
+            {"user.$": "$.x"},
+            "Parameters",
+            PARAMETER_PATH_FAILURE,
+            "The JSONPath '$.x' specified for the field 'user.$' could not be found in the "
+            """input '{"z":1}'""",
+        ),
         (
             {"a": {"b": [{"c.$": "$.x.y"}]}},
             "ResultSelector",
             PARAMETER_PATH_FAILURE,
-            "ResultSelector.a.b[0].c.$",
+            "The JSONPath '$.x.y' specified for the field 'c.$'",
         ),
         ({"v.$": 3}, "ItemSelector", PARAMETER_PATH_FAILURE, "ItemSelector.v.$"),
         ({"v.$": "$undefined"}, "Parameters", PARAMETER_PATH_FAILURE, "$undefined"),
@@ -379,7 +385,7 @@ def test_assign_errors() -> None:
     with pytest.raises(StatesError) as info:
         assign_jsonpath({"v.$": "$.nothing"}, {}, {}, {})
     assert info.value.error == PARAMETER_PATH_FAILURE
-    assert "Assign.v.$" in info.value.cause
+    assert "The JSONPath '$.nothing' specified for the field 'v.$'" in info.value.cause
     with pytest.raises(StatesError):
         assign_jsonpath([1], {}, {}, {})
 
