@@ -4,11 +4,16 @@ https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.htm
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
-from legato.testing import run_state_machine
+from legato import App
+from legato.core.asl.aws_history import aws_events, state_types
+from legato.core.events import StateExited
+from legato.errors import ExecutionFailedError
+from legato.testing import WorkflowEnvironment, run_state_machine
 from tests.statemachine.machines import timer_delays
 from tests.statemachine.test_errors import Timed
 
@@ -304,3 +309,130 @@ async def test_causes_are_worded_as_aws(
     r = await run_state_machine(_one(state), given)
     assert (r.status, r.error) == ("FAILED", error), r.cause
     assert r.cause is not None and r.cause.endswith(cause), r.cause
+
+
+def _entered_id(r: Any, definition: dict[str, Any], state: str) -> int:
+    """The id of ``state``'s (last) StateEntered event in the AWS-shaped history view."""
+    view = aws_events(r.history, state_types(definition))
+    return max(
+        int(e["id"])
+        for e in view
+        if e["type"].endswith("StateEntered") and e["stateEnteredEventDetails"]["name"] == state
+    )
+
+
+async def test_runtime_error_cause_names_the_state_and_its_entered_event() -> None:
+    """A recorded AWS execution (GetExecutionHistory in the step_functions README of
+    github.com/ryankarlos/aws_etl): the ExecutionFailed cause reads "An error occurred while
+    executing the state 'Glue StartJobRun' (entered at the event id #8). The JSONPath ...",
+    #8 being the id of that state's TaskStateEntered event (ExecutionStarted is 1, each
+    history event the next id)."""
+    definition = {
+        "StartAt": "First",
+        "States": {
+            "First": {"Type": "Pass", "Next": "Work"},
+            "Work": {"Type": "Task", "Resource": "work", "Next": "Glue StartJobRun"},
+            "Glue StartJobRun": {
+                "Type": "Task",
+                "Resource": "work",
+                "Parameters": {"JobName.$": "$.JobName"},
+                "End": True,
+            },
+        },
+    }
+    r = await run_state_machine(definition, {}, steps={"work": lambda _: {}})
+    # 1 ExecutionStarted, 2-3 First entered/exited, 4 Work entered, 5 TaskScheduled,
+    # 6 TaskSucceeded, 7 Work exited, 8 Glue StartJobRun entered: as in the AWS record
+    assert _entered_id(r, definition, "Glue StartJobRun") == 8
+    assert r.status == "FAILED"
+    assert r.cause == (
+        "An error occurred while executing the state 'Glue StartJobRun' (entered at the event "
+        "id #8). The JSONPath '$.JobName' specified for the field 'JobName.$' could not be "
+        "found in the input '{}'"
+    )
+
+
+async def test_the_prefix_reaches_a_catch_and_names_the_innermost_state() -> None:
+    """Developer guide, "Handling errors", Catch: the error output a Catcher passes on is the
+    error and cause as reported, here a runtime error inside a Parallel branch: its cause
+    names the state it happened in, with that state's entered event id."""
+    branch = {
+        "StartAt": "Step",
+        "States": {
+            "Step": {"Type": "Task", "Resource": "work", "Next": "Broken"},
+            "Broken": {"Type": "Pass", "Parameters": {"v.$": "States.ArrayGetItem($.a, 5)"},
+                       "End": True},
+        },
+    }  # fmt: skip
+    definition = {
+        "StartAt": "P",
+        "States": {
+            "P": {
+                "Type": "Parallel",
+                "Branches": [branch],
+                "Catch": [{"ErrorEquals": ["States.IntrinsicFailure"], "Next": "Caught"}],
+                "Next": "Caught",
+            },
+            "Caught": {"Type": "Pass", "InputPath": "$.nothing", "End": True},
+        },
+    }
+    r = await run_state_machine(definition, {"a": [1]}, steps={"work": lambda x: x})
+    assert (r.status, r.error) == ("FAILED", "States.Runtime"), r.cause
+    broken = _entered_id(r, definition, "Broken")
+    caught = _entered_id(r, definition, "Caught")
+    assert r.cause is not None and r.cause.startswith(
+        f"An error occurred while executing the state 'Caught' (entered at the event id "
+        f"#{caught}). Invalid path '$.nothing'"
+    )
+    outputs = [e for e in r.history if isinstance(e, StateExited) and e.state == "P"]
+    assert outputs
+    error_output = json.loads(outputs[-1].output)
+    assert error_output["Error"] == "States.IntrinsicFailure"
+    assert error_output["Cause"].startswith(
+        f"An error occurred while executing the state 'Broken' (entered at the event id "
+        f"#{broken}). "
+    )
+
+
+class Boom(Exception):
+    pass
+
+
+async def test_after_a_redrive_the_id_counts_the_whole_history() -> None:
+    """API reference, GetExecutionHistory / RedriveExecution: a redriven execution's history
+    keeps its earlier events (ExecutionFailed, ExecutionRedriven...), and ids go on counting
+    through them: the entered event id a runtime error names is that state's in the view."""
+    definition: dict[str, Any] = {
+        "StartAt": "Prepare",
+        "States": {
+            "Prepare": {"Type": "Pass", "Next": "Charge"},
+            "Charge": {"Type": "Task", "Resource": "charge", "Next": "Ship"},
+            "Ship": {"Type": "Pass", "InputPath": "$.nothing", "End": True},
+        },
+    }
+    app = App()
+    broken = [True]
+
+    async def charge(value: Any) -> Any:
+        if broken[0]:
+            raise Boom("down")
+        return value
+
+    app.registry.add_step(charge, "charge", None, None, None, None)
+    app.register_state_machine("redriven", definition)
+    async with WorkflowEnvironment(app):
+        handle = await app.start("redriven", {})
+        with pytest.raises(ExecutionFailedError):
+            await handle.result(timeout=10)
+        broken[0] = False
+        await app.redrive(handle.id)
+        with pytest.raises(ExecutionFailedError) as info:
+            await handle.result(timeout=10)
+        view = aws_events(await handle.history(), state_types(definition))
+    entered = [e["id"] for e in view if e["type"] == "PassStateEntered"]
+    # 1 started, 2-3 Prepare, 4-6 Charge failing, 7 failed, 8 redriven, 9-12 Charge, 13 Ship
+    assert entered == [2, 13]
+    assert (
+        "An error occurred while executing the state 'Ship' (entered at the event id #13). "
+        "Invalid path '$.nothing' : No results for path: $['nothing']"
+    ) in str(info.value)

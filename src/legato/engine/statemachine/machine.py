@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, cast
 
 from legato.core import codec, error_names
 from legato.core.asl import choice, policies
-from legato.core.asl.errors import StatesError
+from legato.core.asl.errors import StatesError, reported
 from legato.core.asl.times import format_timestamp, parse_timestamp
 from legato.core.durations import epoch_ms
 from legato.core.events import JSON
@@ -140,15 +140,18 @@ class Run:
             scope.cancel.check()
             state = cast(Obj, states[name])
             ref = self.ctx.record_state(name, self._json(data, name, "input"), exited=False)
+            entered_id = self.ctx.aws_event_id()
             try:
-                name, data = await self.run_state(scope, name, state, data)
+                name, data = await self.run_state(scope, name, state, data, entered_id)
             except StatesError as err:
                 if err.cause_ref is None:  # the innermost state that failed: redrive enters it
                     err.cause_ref = ref
                 raise
         return data
 
-    async def run_state(self, scope: Scope, name: str, state: Obj, data: JSON) -> Outcome:
+    async def run_state(
+        self, scope: Scope, name: str, state: Obj, data: JSON, entered_id: int
+    ) -> Outcome:
         kind = state["Type"]
         language = cast(str, state.get("QueryLanguage", scope.language))
         entered = _ms(self.ctx)
@@ -162,11 +165,19 @@ class Run:
         handler = _HANDLERS.get(cast(str, kind))
         if handler is None:
             raise StatesError(error_names.RUNTIME, f"state {name!r} has an unknown Type {kind!r}")
+
+        async def located(sd: StateData) -> Outcome:
+            try:
+                return await handler(self, sd, scope)
+            except StatesError as err:  # a runtime error's cause names the state (AWS's form)
+                err.locate(name, entered_id)
+                raise
+
         if kind in ("Task", "Parallel", "Map"):
-            next_name, out, sd = await self.with_policies(state, state_data, handler, scope)
+            next_name, out, sd = await self.with_policies(state, state_data, located, scope)
         else:
             sd = state_data(0)
-            next_name, out = await handler(self, sd, scope)
+            next_name, out = await located(sd)
         scope.variables.update(sd.pending)
         self.ctx.record_state(name, self._json(out, name, "output"), exited=True)
         return next_name, out
@@ -175,7 +186,7 @@ class Run:
         self,
         state: Obj,
         state_data: Callable[[int], StateData],
-        handler: Handler,
+        attempt: Callable[[StateData], Awaitable[Outcome]],
         scope: Scope,
     ) -> tuple[str | None, JSON, StateData]:
         """ASL spec, "Error Handling": a failed attempt is retried by the first Retrier whose
@@ -188,7 +199,7 @@ class Run:
         while True:
             sd = state_data(retries)
             try:
-                next_name, out = await handler(self, sd, scope)
+                next_name, out = await attempt(sd)
                 return next_name, out, sd
             except StatesError as err:
                 i = policies.first_match(retriers, err.error)
@@ -284,7 +295,7 @@ async def _fail(run: Run, sd: StateData, scope: Scope) -> Outcome:
     effective = sd.effective_input()
     error = sd.text("Error", effective)
     cause = sd.text("Cause", effective)
-    raise StatesError(error or "", cause or "")
+    raise reported(error or "", cause or "")
 
 
 async def _task(run: Run, sd: StateData, scope: Scope) -> Outcome:
