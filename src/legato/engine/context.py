@@ -165,6 +165,13 @@ class Context:
         """The time of the event being processed: the same on every replay."""
         return instant(self._instance.now_ms)
 
+    def aws_event_id(self) -> int:
+        """The id the last event recorded so far has in the execution's AWS-shaped history
+        (``legato.core.asl.aws_history``: ExecutionStarted is 1): right after
+        ``record_state``, that of the state's ``StateEntered``. A state machine's runtime
+        errors name it, as Step Functions' do."""
+        return self._instance.aws_events
+
     def random(self) -> float:
         return self._instance.random()
 

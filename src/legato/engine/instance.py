@@ -16,6 +16,7 @@ from random import Random
 from typing import Any
 
 from legato.core import trace_context
+from legato.core.asl.aws_history import SHOWN_COMMAND_EVENTS, SHOWN_EVENTS, SHOWN_INPUT_EVENTS
 from legato.core.asl.errors import StatesError
 from legato.core.commands import (
     CancelExecution,
@@ -105,6 +106,15 @@ class WorkflowInstance:
         self._saga = Saga()
         self.timeout_ms: int | None = None  # the execution timeout, from its start
         self.redrive_count = 0  # $$.Execution.RedriveCount
+        # The AWS-shaped view of the history (``core.asl.aws_history``): the id there of the
+        # last event the code issued or met (``Context.aws_event_id``); how many events the
+        # view will hold once what the code issued is recorded (a transition records the
+        # events it was fed before those of its commands); on replay, the ids of the
+        # recorded commands' events, from the whole history (a redrive's void events too).
+        self.aws_events = 1
+        self._aws_tail = 1
+        self._aws_ids: dict[int, int] = {}
+        self._replaying = False
         self.started_at = 0  # ExecutionStarted's time (its span starts there)
         self.redriven_at: int | None = None  # the last ExecutionRedriven's (its run's span)
         # ExecutionStarted's traceparent: the trace it runs in (``core.trace_context``)
@@ -310,6 +320,12 @@ class WorkflowInstance:
         command_id = self._next_id
         self._next_id += 1
         recorded = self._recorded.pop(command_id, None)
+        if kind in SHOWN_COMMAND_EVENTS:
+            if recorded is not None and command_id in self._aws_ids:
+                self.aws_events = self._aws_ids[command_id]
+            else:  # recorded after everything the history holds
+                self._aws_tail += 1
+                self.aws_events = self._aws_tail
         self._last_recorded = recorded
         if recorded is None:
             return command_id, False
@@ -364,7 +380,10 @@ class WorkflowInstance:
         if consumed_inbox:
             self._waits.consumed(consumed_inbox)
         deliver = self._deliver
-        return self._run(tuple([event for event in events if deliver(event)]))
+        accepted = tuple([event for event in events if deliver(event)])
+        if not self._replaying:  # a replay counted the whole history at once
+            self._aws_tail += sum(isinstance(event, SHOWN_INPUT_EVENTS) for event in accepted)
+        return self._run(accepted)
 
     def _deliver(self, event: InputEvent) -> bool:
         """True if the event changed something (duplicates, for something already resolved,
@@ -449,6 +468,12 @@ class WorkflowInstance:
         redrives = [e for e in history if isinstance(e, ExecutionRedriven)]
         self.redrive_count = len(redrives)
         self.redriven_at = redrives[-1].ts if redrives else None
+        shown = [e for e in history if isinstance(e, SHOWN_EVENTS)]
+        self._aws_tail = len(shown)
+        self._aws_ids = {
+            e.ref: i for i, e in enumerate(shown, start=1) if isinstance(e, COMMAND_EVENTS)
+        }  # a redrive's new event for a command comes after its void one: it wins
+        self._replaying = True
         history = live_history(history)  # without what a redrive voided
         for event in history:
             if isinstance(event, COMMAND_EVENTS):
@@ -464,6 +489,7 @@ class WorkflowInstance:
                 new += self.activate(inputs, first.ts).commands
             elif inputs:
                 new += self.activate(inputs, first.ts).commands
+        self._replaying = False
         self._cancel_steps = ()  # asked by the transitions that recorded the cancellation
         self._cancelled_timers.clear()  # deleted by the transitions that recorded them
         if self._recorded:

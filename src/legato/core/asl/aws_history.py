@@ -39,6 +39,18 @@ from legato.core.events import (
 )
 
 RESOURCE_TYPE = "legato"
+
+#: Events a workflow's own commands record that this view shows (one AWS event each)...
+SHOWN_COMMAND_EVENTS = (StateEntered, StateExited, StepScheduled, ChildScheduled,
+                        ExternalTaskStarted)  # fmt: skip
+#: ... and the results fed to it that it shows: with ExecutionStarted (id 1), what an
+#: execution can count as it runs to know the id its next event will have in this view.
+SHOWN_INPUT_EVENTS = (StepCompleted, StepFailed, ChildCompleted, ChildFailed,
+                      ExternalTaskCompleted, ExternalTaskFailed)  # fmt: skip
+#: Every event this view shows (``_shape`` gives it an AWS event).
+SHOWN_EVENTS = (*SHOWN_COMMAND_EVENTS, *SHOWN_INPUT_EVENTS, ExecutionStarted,
+                StepRetryScheduled, ExecutionCompleted, ExecutionFailed, ExecutionCancelled,
+                ExecutionTerminated, ExecutionTimedOut, ExecutionRedriven)  # fmt: skip
 _NOT_TRUNCATED = {"truncated": False}
 
 

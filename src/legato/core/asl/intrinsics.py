@@ -8,7 +8,8 @@ functions for JSONPath states". The syntax lives in ``intrinsic_syntax``, the fu
 * ``parse(text)`` returns the ``Call`` AST or raises ``IntrinsicSyntaxError``;
 * ``check(text)`` describes what the validator should reject (syntax, unknown function, wrong
   argument count, invalid Path argument), or returns None;
-* ``evaluate(...)`` computes the value; every failure is ``StatesError(States.IntrinsicFailure)``.
+* ``evaluate(...)`` computes the value; a failure is ``StatesError(States.IntrinsicFailure)``,
+  except a Path argument that selects nothing: ``States.Runtime``, as Step Functions reports it.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from legato.core.asl.intrinsic_syntax import (
     parse,
 )
 from legato.core.asl.selection import path_problem, select
-from legato.core.error_names import INTRINSIC_FAILURE
+from legato.core.error_names import INTRINSIC_FAILURE, RUNTIME
 from legato.core.events import JSON
 
 __all__ = [
@@ -135,8 +136,10 @@ def _argument(
     if isinstance(arg, PathArg):
         try:
             return select(arg.path, data, context, variables)
-        except StatesError as exc:
-            raise fail(call.qualified_name, f"argument {index}: {exc.cause}") from None
+        except StatesError as exc:  # a Path that selects nothing: States.Runtime, as in AWS
+            raise StatesError(
+                RUNTIME, f"{call.qualified_name}: argument {index}: {exc.cause}"
+            ) from None
     return _evaluate(arg, data, context, variables, rng)
 
 
@@ -180,7 +183,8 @@ def evaluate(
     Path arguments select from ``data`` (``$``), ``context`` (``$$``) or ``variables``
     (``$name``). ``rng`` is the only source of randomness (States.UUID, unseeded
     States.MathRandom); without it those raise. Any failure, including a syntax error, raises
-    ``StatesError(States.IntrinsicFailure)``.
+    ``StatesError(States.IntrinsicFailure)``, except a Path argument that selects nothing
+    (``States.Runtime``).
     """
     try:
         call = parse(text)

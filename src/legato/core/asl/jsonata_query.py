@@ -195,7 +195,8 @@ class _Scope:
         if isinstance(value, str):
             return self.evaluate(value, field) if is_expression(value) else value
         if isinstance(value, dict):
-            return {key: self.template(item, f"{field}.{key}") for key, item in value.items()}
+            # nested fields as Step Functions names them: 'Assign/result'
+            return {key: self.template(item, f"{field}/{key}") for key, item in value.items()}
         if isinstance(value, list):
             return [self.template(item, f"{field}[{i}]") for i, item in enumerate(value)]
         return value

@@ -15,6 +15,7 @@ Nothing here mutates its arguments.
 from __future__ import annotations
 
 import enum
+import json
 import random
 from collections.abc import Mapping
 from typing import Final, TypeAlias
@@ -70,7 +71,28 @@ def _filter_path(
         return data
     if path is None:
         return {}
-    return select(path, data, context, variables)
+    try:
+        return select(path, data, context, variables)
+    except StatesError as exc:
+        normal = _normalized(path)
+        if normal is None:
+            raise
+        # worded as Step Functions (its JSONPath library) words it
+        raise StatesError(
+            exc.error, f"Invalid path '{path}' : No results for path: {normal}"
+        ) from None
+
+
+def _normalized(path: str) -> str | None:
+    """A reference path into the data in bracket notation (``$['a'][0]``), else None."""
+    try:
+        kind, jsonpath, _ = split_root(path)
+    except ValueError:
+        return None
+    steps = reference_steps(jsonpath) if kind == "data" else None
+    if steps is None:
+        return None
+    return "$" + "".join(f"[{s}]" if isinstance(s, int) else f"['{s}']" for s in steps)
 
 
 def input_path(
@@ -102,6 +124,7 @@ def _child_location(location: str, key: str | int) -> str:
 
 def _extract(
     value: JSON,
+    key: str,
     location: str,
     data: JSON,
     context: JSON,
@@ -119,8 +142,13 @@ def _extract(
         return evaluate(value, data, context, variables, rng)
     try:
         return select(value, data, context, variables)
-    except StatesError as exc:
-        raise StatesError(PARAMETER_PATH_FAILURE, f"{location}: {exc.cause}") from None
+    except StatesError:  # worded as Step Functions words it
+        shown = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+        raise StatesError(
+            PARAMETER_PATH_FAILURE,
+            f"The JSONPath '{value}' specified for the field '{key}' could not be found in "
+            f"the input '{shown}'",
+        ) from None
 
 
 def _template(
@@ -137,7 +165,7 @@ def _template(
             where = _child_location(location, key)
             if key.endswith(_PATH_SUFFIX):
                 out[key[: -len(_PATH_SUFFIX)]] = _extract(
-                    value, where, data, context, variables, rng
+                    value, key, where, data, context, variables, rng
                 )
             else:
                 out[key] = _template(value, where, data, context, variables, rng)
@@ -168,9 +196,9 @@ def payload_template(
     or its intrinsic function's value (developer guide, "Intrinsic functions").
 
     Errors: a Path that cannot be applied raises ``States.ParameterPathFailure`` (ASL spec,
-    "Parameters" and Appendix A; developer guide, "Error names"), with a cause such as
-    ``"Parameters.user.$: path '$.x' selected nothing: ..."``; an intrinsic function that fails
-    raises ``States.IntrinsicFailure``.
+    "Parameters" and Appendix A; developer guide, "Error names"), with Step Functions' cause
+    ``The JSONPath '$.x' specified for the field 'user.$' could not be found in the input
+    '{...}'``; an intrinsic function that fails raises ``States.IntrinsicFailure``.
     """
     return _template(template, field, data, context, variables, rng)
 

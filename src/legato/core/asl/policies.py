@@ -21,8 +21,12 @@ DEFAULT_BACKOFF_RATE = 2.0  # ... BackoffRate to 2.0
 def error_matches(error_equals: Sequence[JSON], error: str) -> bool:
     """ASL spec, "Error names": ``States.ALL`` matches any error except the terminal
     ``States.Runtime``; the developer guide ("Error names") adds that ``States.TaskFailed``
-    matches any error except ``States.Timeout``. A ``States.DataLimitExceeded`` that no policy
-    may see never gets here (``legato.core.asl.limits``)."""
+    matches any error except ``States.Timeout``, and that ``States.Runtime`` errors "aren't
+    retriable and will always cause the execution to fail": no retrier or catcher matches
+    them, not even one that names ``States.Runtime``. A ``States.DataLimitExceeded`` that no
+    policy may see never gets here (``legato.core.asl.limits``)."""
+    if error == error_names.RUNTIME:
+        return False
     for name in error_equals:
         if name == error:
             return True

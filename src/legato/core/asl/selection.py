@@ -196,6 +196,20 @@ def is_reference_path(path: str) -> bool:
     return reference_steps(jsonpath) is not None
 
 
+def json_type(value: JSON) -> str:
+    """A value's JSON type as Step Functions names it in causes: ``object``, ``array``,
+    ``string``, ``number``, ``boolean`` or ``null``."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "array" if isinstance(value, list) else "object"
+
+
 def _describe(value: JSON) -> str:
     if value is None:
         return "null"

@@ -23,7 +23,7 @@ import json
 from typing import cast
 
 from legato.core import error_names
-from legato.core.asl.errors import StatesError
+from legato.core.asl.errors import StatesError, reported, task_error
 from legato.core.asl.execution_status import aws_status_of_failure
 from legato.core.asl.resources import ChildExecution, workflow_name_of
 from legato.core.asl.times import format_timestamp
@@ -47,7 +47,7 @@ async def await_token(fut: WFuture) -> JSON:
     try:
         return cast(JSON, await fut)
     except StepFailed as exc:
-        raise StatesError(exc.error_type, exc.message) from None
+        raise task_error(exc.error_type, exc.message) from None
 
 
 async def run_child(run: Run, sd: StateData, resource: ChildExecution, args: JSON) -> JSON:
@@ -55,7 +55,7 @@ async def run_child(run: Run, sd: StateData, resource: ChildExecution, args: JSO
         try:
             return cast(JSON, await _launch(run, sd, resource.workflow, args, None, wait=True))
         except StepFailed as exc:  # the child's own error name and cause
-            raise StatesError(exc.error_type, exc.message) from None
+            raise reported(exc.error_type, exc.message) from None
     if not isinstance(args, dict) or not isinstance(args.get("StateMachineArn"), str):
         raise StatesError(
             error_names.RUNTIME,

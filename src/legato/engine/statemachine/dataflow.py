@@ -11,14 +11,16 @@ Output), and then applied.
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import cast
 
-from legato.core import error_names
 from legato.core.asl import jsonata_query, paths
 from legato.core.asl.errors import StatesError
+from legato.core.asl.intrinsics import evaluate, is_intrinsic
+from legato.core.asl.numbers import runtime_number
 from legato.core.asl.paths import MISSING, MaybeMissing
 from legato.core.events import JSON
 
@@ -60,7 +62,7 @@ class StateData:
                 return effective
             return jsonata_query.evaluate_template(
                 self.state["Arguments"], self._states(), self.variables,
-                field=f"{self.name}.Arguments", rng=self.rng,
+                field="Arguments", rng=self.rng,
             )  # fmt: skip
         if template_field not in self.state:
             return effective
@@ -71,25 +73,23 @@ class StateData:
 
     def number(self, key: str, effective: JSON) -> float | None:
         """A numeric field that may come as ``Key`` (a literal, or in JSONata an expression) or
-        ``KeyPath`` (JSONPath: a path into the effective input): TimeoutSeconds, Seconds..."""
-        value: JSON = None
+        ``KeyPath`` (JSONPath: a path into the effective input): TimeoutSeconds, Seconds...
+        A numeric string counts as its number; anything else, or a value out of the field's
+        range, is ``States.Runtime`` (``legato.core.asl.numbers``)."""
         if key in self.state:
             value = self.state[key]
+            source = json.dumps(value)
             if self.jsonata and jsonata_query.is_expression(value):
+                source = cast(str, value)
                 value = jsonata_query.evaluate_template(
-                    value, self._states(), self.variables, field=f"{self.name}.{key}"
+                    value, self._states(), self.variables, field=key
                 )
         elif key + "Path" in self.state:
-            path = cast(str, self.state[key + "Path"])
-            value = paths.select(path, effective, self.context, self.variables)
+            source = cast(str, self.state[key + "Path"])
+            value = paths.select(source, effective, self.context, self.variables)
         else:
             return None
-        if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
-            raise StatesError(
-                error_names.RUNTIME,
-                f"{self.name}: {key} must be a non-negative number, got {value!r}",
-            )
-        return float(value)
+        return runtime_number(key, value, source)
 
     def text(self, key: str, effective: JSON) -> str | None:
         """Error/Cause of a Fail state: literal, JSONata expression, or ``KeyPath`` (a path or
@@ -98,14 +98,16 @@ class StateData:
             value = self.state[key]
             if self.jsonata and jsonata_query.is_expression(value):
                 value = jsonata_query.evaluate_template(
-                    value, self._states(), self.variables, field=f"{self.name}.{key}"
+                    value, self._states(), self.variables, field=key
                 )
         elif key + "Path" in self.state:
-            template = {key + ".$": self.state[key + "Path"]}
-            value = cast(Obj, paths.payload_template(
-                template, effective, self.context, self.variables, field=key + "Path",
-                rng=self.rng,
-            ))[key]  # fmt: skip
+            # A path that selects nothing is States.Runtime here, not ParameterPathFailure
+            # (that one names the fields of a payload template), as Step Functions reports it.
+            path = cast(str, self.state[key + "Path"])
+            if is_intrinsic(path):
+                value = evaluate(path, effective, self.context, self.variables, self.rng)
+            else:
+                value = paths.select(path, effective, self.context, self.variables)
         else:
             return None
         return value if isinstance(value, str) else None if value is None else str(value)
@@ -121,7 +123,7 @@ class StateData:
             if "Output" not in self.state:
                 return default
             return jsonata_query.evaluate_template(
-                self.state["Output"], states, self.variables, field=f"{self.name}.Output",
+                self.state["Output"], states, self.variables, field="Output",
                 rng=self.rng,
             )  # fmt: skip
         if has_result:
@@ -148,7 +150,7 @@ class StateData:
         if block is None:
             return {}
         return jsonata_query.evaluate_assign(
-            block, states, self.variables, field=f"{self.name}.Assign", rng=self.rng
+            block, states, self.variables, field="Assign", rng=self.rng
         )
 
     def rule_output(self, rule: Mapping[str, JSON], effective: JSON) -> JSON:
@@ -162,7 +164,7 @@ class StateData:
             if template is MISSING:
                 return self.input
             return jsonata_query.evaluate_template(
-                template, states, self.variables, field=f"{self.name}.Output",
+                template, states, self.variables, field="Output",
                 rng=self.rng,
             )  # fmt: skip
         block = rule.get("Assign", self.state.get("Assign"))
@@ -183,7 +185,7 @@ class StateData:
             if "Output" not in catcher:
                 return error_output
             return jsonata_query.evaluate_template(
-                catcher["Output"], states, self.variables, field=f"{self.name}.Catch.Output"
+                catcher["Output"], states, self.variables, field="Catch/Output"
             )
         if "Assign" in catcher:
             self.pending.update(self._assign_jsonpath(error_output, catcher["Assign"]))

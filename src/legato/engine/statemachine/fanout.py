@@ -19,6 +19,7 @@ from typing import Any, cast
 from legato.core import error_names
 from legato.core.asl import jsonata_query, paths
 from legato.core.asl.errors import StatesError
+from legato.core.asl.selection import json_type
 from legato.core.events import JSON
 from legato.engine.statemachine.dataflow import Obj, StateData
 from legato.engine.statemachine.machine import Cancel, Outcome, Run, Scope, _next
@@ -67,7 +68,8 @@ async def run_map(run: Run, sd: StateData, scope: Scope) -> Outcome:
             try:
                 results[i] = await run.run_scope(inner, item_input)
             except StatesError as err:
-                if threshold is None:
+                # States.Runtime is terminal: no tolerated failure threshold absorbs it
+                if threshold is None or err.error == error_names.RUNTIME:
                     cancel.cancelled = True
                     raise
                 failures[0] += 1
@@ -97,17 +99,22 @@ def _items(sd: StateData, effective: JSON) -> list[JSON]:
         raw = sd.state.get("Items", "{% $states.input %}")
         items = jsonata_query.evaluate_template(
             raw, {"input": sd.input, "context": sd.context}, sd.variables,
-            field=f"{sd.name}.Items", rng=sd.rng,
+            field="Items", rng=sd.rng,
         )  # fmt: skip
     else:
         path = cast(str, sd.state.get("ItemsPath", "$"))
         items = paths.select(path, effective, sd.context, sd.variables)
-    if not isinstance(items, list):
-        field = "Items" if sd.jsonata else "ItemsPath"
-        raise StatesError(
-            error_names.QUERY_EVALUATION_ERROR if sd.jsonata else error_names.RUNTIME,
-            f"{sd.name}: {field} must give an array, got {type(items).__name__}",
-        )
+    if not isinstance(items, list):  # worded as Step Functions words it
+        kind = json_type(items)
+        if sd.jsonata:
+            text = cast(str, sd.state.get("Items", "{% $states.input %}"))[2:-2].strip()
+            raise StatesError(
+                error_names.QUERY_EVALUATION_ERROR,
+                f"The JSONata expression '{text}' specified for the field 'Items' returned an "
+                f"unexpected result type. Expected 'array', but was '{kind}' for value: "
+                f"{json.dumps(items, separators=(',', ':'))}",
+            )
+        raise StatesError(error_names.RUNTIME, f"Map state input must be an array but was: {kind}")
     return items
 
 
@@ -139,7 +146,7 @@ def _selected_items(sd: StateData, effective: JSON, items: list[JSON]) -> list[t
         if sd.jsonata:
             selected = jsonata_query.evaluate_template(
                 template, {"input": sd.input, "context": context}, sd.variables,
-                field=f"{sd.name}.ItemSelector", rng=sd.rng,
+                field="ItemSelector", rng=sd.rng,
             )  # fmt: skip
         else:
             selected = paths.payload_template(
@@ -160,7 +167,7 @@ def _batches(
         if sd.jsonata:
             batch_input = jsonata_query.evaluate_template(
                 batcher["BatchInput"], {"input": sd.input, "context": sd.context},
-                sd.variables, field=f"{sd.name}.ItemBatcher.BatchInput",
+                sd.variables, field="ItemBatcher/BatchInput",
             )  # fmt: skip
         else:
             batch_input = paths.payload_template(

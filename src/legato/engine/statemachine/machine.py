@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Final, Literal, cast
 from legato.core import codec, error_names
 from legato.core.asl import choice, limits, policies
 from legato.core.asl.arns import AwsIdentity
-from legato.core.asl.errors import StatesError
+from legato.core.asl.errors import StatesError, reported
 from legato.core.asl.times import format_timestamp, parse_timestamp
 from legato.core.durations import epoch_ms
 from legato.core.events import JSON
@@ -182,15 +182,18 @@ class Run:
             scope.cancel.check()
             state = cast(Obj, states[name])
             ref = self.ctx.record_state(name, self._json(data, name, "input"), exited=False)
+            entered_id = self.ctx.aws_event_id()
             try:
-                name, data = await self.run_state(scope, name, state, data)
+                name, data = await self.run_state(scope, name, state, data, entered_id)
             except StatesError as err:
                 if err.cause_ref is None:  # the innermost state that failed: redrive enters it
                     err.cause_ref = ref
                 raise
         return data
 
-    async def run_state(self, scope: Scope, name: str, state: Obj, data: JSON) -> Outcome:
+    async def run_state(
+        self, scope: Scope, name: str, state: Obj, data: JSON, entered_id: int
+    ) -> Outcome:
         kind = state["Type"]
         language = cast(str, state.get("QueryLanguage", scope.language))
         entered = _ms(self.ctx)
@@ -206,11 +209,19 @@ class Run:
         handler = _HANDLERS.get(cast(str, kind))
         if handler is None:
             raise StatesError(error_names.RUNTIME, f"state {name!r} has an unknown Type {kind!r}")
+
+        async def located(sd: StateData) -> Outcome:
+            try:
+                return await handler(self, sd, scope)
+            except StatesError as err:  # a runtime error's cause names the state (AWS's form)
+                err.locate(name, entered_id)
+                raise
+
         if kind in ("Task", "Parallel", "Map"):
-            next_name, out, sd = await self.with_policies(state, state_data, handler, scope)
+            next_name, out, sd = await self.with_policies(state, state_data, located, scope)
         else:
             sd = state_data(0)
-            next_name, out = await handler(self, sd, scope)
+            next_name, out = await located(sd)
         scope.variables.update(sd.pending)
         text = self._json(out, name, "output")
         if limits.text_too_large(text):  # 256 KiB quota: terminal, no Catch applies
@@ -222,7 +233,7 @@ class Run:
         self,
         state: Obj,
         state_data: Callable[[int], StateData],
-        handler: Handler,
+        attempt: Callable[[StateData], Awaitable[Outcome]],
         scope: Scope,
     ) -> tuple[str | None, JSON, StateData]:
         """ASL spec, "Error Handling": a failed attempt is retried by the first Retrier whose
@@ -235,7 +246,7 @@ class Run:
         while True:
             sd = state_data(retries)
             try:
-                next_name, out = await handler(self, sd, scope)
+                next_name, out = await attempt(sd)
                 return next_name, out, sd
             except StatesError as err:
                 if isinstance(err, limits.DataLimitExceeded) and not err.catchable:
@@ -288,9 +299,12 @@ async def _wait(run: Run, sd: StateData, scope: Scope) -> Outcome:
     if seconds is None:
         stamp = sd.text("Timestamp", effective)
         moment = parse_timestamp(stamp)
-        if moment is None:
+        if moment is None:  # as Step Functions words it
+            source = sd.state.get("TimestampPath", sd.state.get("Timestamp"))
             raise StatesError(
-                error_names.RUNTIME, f"{sd.name}: Timestamp {stamp!r} is not an RFC3339 timestamp"
+                error_names.RUNTIME,
+                "The TimestampPath parameter does not reference a valid ISO-8601 extended "
+                f"offset date-time format string: {source} == {stamp}",
             )
         seconds = max(0.0, (epoch_ms(moment) - _ms(run.ctx)) / 1000)
     await run.ctx.sleep(seconds)
@@ -309,7 +323,7 @@ async def _choice(run: Run, sd: StateData, scope: Scope) -> Outcome:
         if sd.jsonata:
             matched = jsonata_query.evaluate_condition(
                 rule.get("Condition"), {"input": sd.input, "context": sd.context},
-                sd.variables, field=f"{sd.name}.Choices[{i}].Condition",
+                sd.variables, field=f"Choices[{i}]/Condition",
             )  # fmt: skip
         else:
             matched = choice.evaluate_rule(rule, effective, sd.context, sd.variables)
@@ -331,7 +345,7 @@ async def _fail(run: Run, sd: StateData, scope: Scope) -> Outcome:
     effective = sd.effective_input()
     error = sd.text("Error", effective)
     cause = sd.text("Cause", effective)
-    raise StatesError(error or "", cause or "")
+    raise reported(error or "", cause or "")
 
 
 async def _task(run: Run, sd: StateData, scope: Scope) -> Outcome:

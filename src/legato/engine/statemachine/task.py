@@ -18,7 +18,7 @@ from typing import cast
 
 from legato.core import error_names
 from legato.core.asl import lambda_shapes
-from legato.core.asl.errors import StatesError
+from legato.core.asl.errors import StatesError, task_error
 from legato.core.asl.limits import check_task_result
 from legato.core.asl.resources import (
     Activity,
@@ -117,7 +117,7 @@ async def call_step(
     try:
         return cast(JSON, await fut)
     except StepFailed as exc:
-        raise StatesError(exc.error_type, exc.message) from None
+        raise task_error(exc.error_type, exc.message) from None
 
 
 async def call_function(
@@ -147,14 +147,14 @@ async def call_function(
         )
     except RegistrationError:
         cause = lambda_shapes.not_found_cause(function, request)
-        raise StatesError(lambda_shapes.RESOURCE_NOT_FOUND, cause) from None
+        raise task_error(lambda_shapes.RESOURCE_NOT_FOUND, cause) from None
     try:
         result = await fut
     except StepFailed as exc:
         if exc.error_type.startswith(error_names.PREFIX):  # the engine's (States.Timeout...)
-            raise StatesError(exc.error_type, exc.message) from None
+            raise task_error(exc.error_type, exc.message) from None
         cause = lambda_shapes.error_cause(exc.error_type, exc.message, exc.traceback, request)
-        raise StatesError(exc.error_type, cause) from None
+        raise task_error(exc.error_type, cause) from None
     if isinstance(result, bytes | bytearray):  # a step annotated to return bytes
         result = bytes(result).decode("utf-8", errors="replace")
     return lambda_shapes.decode_json_text(cast(JSON, result)), request

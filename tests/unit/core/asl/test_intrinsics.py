@@ -23,7 +23,7 @@ from legato.core.asl.intrinsics import (
     is_intrinsic,
     parse,
 )
-from legato.core.error_names import INTRINSIC_FAILURE
+from legato.core.error_names import INTRINSIC_FAILURE, RUNTIME
 from legato.core.events import JSON
 
 
@@ -202,7 +202,6 @@ def test_other_cases(text: str, expected: JSON) -> None:
         ("States.Array(States.Format())", "States.Format takes at least 1"),
         ("States.ArrayLength(1, 2)", "States.ArrayLength takes 1 argument(s), got 2"),
         ("States.ArrayLength('a')", "States.ArrayLength: argument 1 must be an array, got string"),
-        ("States.ArrayLength($.missing)", "States.ArrayLength: argument 1: path '$.missing'"),
         ("States.ArrayPartition(States.Array(1), 0)", "chunk size must be a positive integer"),
         ("States.ArrayRange(1, 10, 0)", "must not be zero"),
         ("States.ArrayRange(0, 1000, 1)", "1001 items, more than 1000"),
@@ -234,6 +233,15 @@ def test_failures(text: str, problem: str) -> None:
         run(text, {"o": {"a": [1]}, "list": [1, 2, 3]})
     assert info.value.error == INTRINSIC_FAILURE
     assert problem in info.value.cause
+
+
+# Developer guide, "Error names": a Path argument that selects nothing is States.Runtime (as
+# AWS reports it), not States.IntrinsicFailure.
+def test_path_argument_that_selects_nothing_is_runtime() -> None:
+    with pytest.raises(StatesError) as info:
+        run("States.ArrayLength($.missing)", {"o": {"a": [1]}})
+    assert info.value.error == RUNTIME
+    assert "States.ArrayLength: argument 1: path '$.missing'" in info.value.cause
 
 
 # Developer guide, "Intrinsics for data encoding and decoding" and "hash calculation": inputs of

@@ -246,20 +246,27 @@ def test_payload_template(template: JSON, data: JSON, context: JSON, expected: J
 
 # ASL spec, "Parameters" and Appendix A; developer guide, "Error names": "States.
 # ParameterPathFailure: Within a state's Parameters field, the attempt to replace a field whose
-# name ends in .$ using a path failed." Intrinsic failures are States.IntrinsicFailure.
+# name ends in .$ using a path failed." Intrinsic failures are States.IntrinsicFailure, but an
+# intrinsic's Path argument that selects nothing is States.Runtime, as AWS reports it.
 @pytest.mark.parametrize(
     ("template", "field", "error", "cause"),
     [
-        ({"user.$": "$.x"}, "Parameters", PARAMETER_PATH_FAILURE, "Parameters.user.$: path '$.x'"),
+        (
+            {"user.$": "$.x"},
+            "Parameters",
+            PARAMETER_PATH_FAILURE,
+            "The JSONPath '$.x' specified for the field 'user.$' could not be found in the "
+            """input '{"z":1}'""",
+        ),
         (
             {"a": {"b": [{"c.$": "$.x.y"}]}},
             "ResultSelector",
             PARAMETER_PATH_FAILURE,
-            "ResultSelector.a.b[0].c.$",
+            "The JSONPath '$.x.y' specified for the field 'c.$'",
         ),
         ({"v.$": 3}, "ItemSelector", PARAMETER_PATH_FAILURE, "ItemSelector.v.$"),
         ({"v.$": "$undefined"}, "Parameters", PARAMETER_PATH_FAILURE, "$undefined"),
-        ({"v.$": "States.ArrayLength($.x)"}, "Parameters", "States.IntrinsicFailure", "$.x"),
+        ({"v.$": "States.ArrayLength($.x)"}, "Parameters", RUNTIME, "$.x"),
     ],
 )
 def test_payload_template_errors(template: JSON, field: str, error: str, cause: str) -> None:
@@ -391,7 +398,7 @@ def test_assign_errors() -> None:
     with pytest.raises(StatesError) as info:
         assign_jsonpath({"v.$": "$.nothing"}, {}, {}, {})
     assert info.value.error == PARAMETER_PATH_FAILURE
-    assert "Assign.v.$" in info.value.cause
+    assert "The JSONPath '$.nothing' specified for the field 'v.$'" in info.value.cause
     with pytest.raises(StatesError):
         assign_jsonpath([1], {}, {}, {})
 
