@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+import legato
 from legato.testing import run_state_machine
 from tests.statemachine.machines import chain, single
 
@@ -250,4 +251,17 @@ async def test_an_unknown_function_is_caught_by_states_all_and_fails_uncaught() 
     assert r.error == "Lambda.ResourceNotFoundException"
     assert (r.cause or "").startswith(
         "Function not found: arn:aws:lambda:us-east-1:123456789012:function:Missing:$LATEST "
+    )
+
+
+
+async def test_a_missing_function_is_named_in_the_apps_region_and_account() -> None:
+    """A plain FunctionName is taken to live in the app's region and account
+    (``App(aws_region=, aws_account=)``, as execution ARNs are); Lambda's 404 names that ARN."""
+    app = legato.App(aws_region="eu-west-1", aws_account="111122223333")
+    state = {"Type": "Task", "Resource": INVOKE, "Parameters": {"FunctionName": "Missing"}}
+    r = await run_state_machine(single(state), {}, app=app)
+    assert r.status == "FAILED" and r.error == "Lambda.ResourceNotFoundException"
+    assert (r.cause or "").startswith(
+        "Function not found: arn:aws:lambda:eu-west-1:111122223333:function:Missing:$LATEST "
     )

@@ -24,13 +24,11 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import cast
 
+from legato.core.asl.arns import AwsIdentity
 from legato.core.events import JSON
 
 #: the error a Task gets for a function that does not exist (Lambda API, "Invoke", Errors)
 RESOURCE_NOT_FOUND = "Lambda.ResourceNotFoundException"
-#: where a plain function name is taken to live (a full ARN keeps its own region and account)
-DEFAULT_REGION = "us-east-1"
-DEFAULT_ACCOUNT = "123456789012"
 LATEST = "$LATEST"
 
 _TRACEBACK = "Traceback (most recent call last):\n"
@@ -142,26 +140,27 @@ def invoke_response(payload: JSON, request: str, now_ms: int) -> dict[str, JSON]
     }
 
 
-def function_arn(function: str) -> str:
+def function_arn(function: str, aws: AwsIdentity | None = None) -> str:
     """A ``FunctionName`` (or a function ARN) as the full ARN Lambda names in its errors: a
-    plain name in the default region and account, ``$LATEST`` when no version or alias is
-    given."""
+    plain name in the app's region and account (``aws``: ``App(aws_region=, aws_account=)``),
+    ``$LATEST`` when no version or alias is given."""
+    aws = aws or AwsIdentity()
     parts = function.split(":")
     if function.startswith("arn:") and len(parts) >= 7:
         return function if len(parts) > 7 else f"{function}:{LATEST}"
     if "function" in parts[:-1]:  # ACCOUNT:function:NAME[:QUALIFIER]
         i = parts.index("function")
-        account, rest = parts[i - 1] if i else DEFAULT_ACCOUNT, parts[i + 1 :]
+        account, rest = parts[i - 1] if i else aws.account, parts[i + 1 :]
     else:  # NAME[:QUALIFIER]
-        account, rest = DEFAULT_ACCOUNT, parts
+        account, rest = aws.account, parts
     qualifier = rest[1] if len(rest) > 1 else LATEST
-    return f"arn:aws:lambda:{DEFAULT_REGION}:{account}:function:{rest[0]}:{qualifier}"
+    return f"arn:aws:lambda:{aws.region}:{account}:function:{rest[0]}:{qualifier}"
 
 
-def not_found_cause(function: str, request: str) -> str:
+def not_found_cause(function: str, request: str, aws: AwsIdentity | None = None) -> str:
     """The ``Cause`` of ``Lambda.ResourceNotFoundException``, as Step Functions reports the
     Lambda service's error (service, status code, error code, request id)."""
     return (
-        f"Function not found: {function_arn(function)} (Service: AWSLambda; Status Code: 404; "
+        f"Function not found: {function_arn(function, aws)} (Service: AWSLambda; Status Code: 404; "
         f"Error Code: ResourceNotFoundException; Request ID: {request}; Proxy: null)"
     )

@@ -146,7 +146,7 @@ async def call_function(
             step, (payload,), retry=ONE_ATTEMPT, timeout=timeout, heartbeat_timeout=heartbeat
         )
     except RegistrationError:
-        cause = lambda_shapes.not_found_cause(function, request)
+        cause = lambda_shapes.not_found_cause(function, request, run.aws)
         raise task_error(lambda_shapes.RESOURCE_NOT_FOUND, cause) from None
     try:
         result = await fut
