@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from legato.core.asl.errors import StatesError
+from legato.core.asl.selection import json_type
 from legato.core.error_names import INTRINSIC_FAILURE
 from legato.core.events import JSON
 
@@ -69,21 +70,9 @@ def _canonical(value: JSON) -> str:
     return json.dumps(normal(value), sort_keys=True, separators=(",", ":"))
 
 
-def _kind(value: JSON) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "array" if isinstance(value, list) else "object"
-
-
 def _number(function: str, index: int, value: JSON) -> float | int:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise fail(function, f"argument {index} must be a number, got {_kind(value)} {value!r}")
+        raise fail(function, f"argument {index} must be a number, got {json_type(value)} {value!r}")
     return value
 
 
@@ -96,19 +85,19 @@ def _rounded(function: str, index: int, value: JSON) -> int:
 
 def _string(function: str, index: int, value: JSON) -> str:
     if not isinstance(value, str):
-        raise fail(function, f"argument {index} must be a string, got {_kind(value)}")
+        raise fail(function, f"argument {index} must be a string, got {json_type(value)}")
     return value
 
 
 def _array(function: str, index: int, value: JSON) -> list[JSON]:
     if not isinstance(value, list):
-        raise fail(function, f"argument {index} must be an array, got {_kind(value)}")
+        raise fail(function, f"argument {index} must be an array, got {json_type(value)}")
     return value
 
 
 def _object(function: str, index: int, value: JSON) -> dict[str, JSON]:
     if not isinstance(value, dict):
-        raise fail(function, f"argument {index} must be an object, got {_kind(value)}")
+        raise fail(function, f"argument {index} must be an object, got {json_type(value)}")
     return value
 
 
@@ -259,7 +248,7 @@ def json_merge(function: str, args: Sequence[JSON]) -> JSON:
     second = _object(function, 2, args[1])
     deep = args[2]
     if not isinstance(deep, bool):
-        raise fail(function, f"argument 3 (deep merge) must be a boolean, got {_kind(deep)}")
+        raise fail(function, f"argument 3 (deep merge) must be a boolean, got {json_type(deep)}")
     if deep:
         raise fail(function, "deep merging is not supported; argument 3 must be false")
     return {**first, **second}

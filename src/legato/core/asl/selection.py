@@ -211,17 +211,11 @@ def json_type(value: JSON) -> str:
 
 
 def _describe(value: JSON) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    return "an object"
+    """``json_type`` with its article, for a sentence: "an array", "a string", "null"."""
+    kind = json_type(value)
+    if kind == "null":
+        return kind
+    return f"an {kind}" if kind[0] in "aeiou" else f"a {kind}"
 
 
 def _location(steps: tuple[Step, ...]) -> str:
