@@ -22,13 +22,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import playwright.async_api as playwright_api  # a dev dependency: imported, never skipped
 import pytest
 
 from tests.api_process import LEGATO, serve_api
 from tests.conftest import Waiter
 from tests.processes import Processes
 
-playwright_api = pytest.importorskip("playwright.async_api")
 expect = playwright_api.expect
 
 CHROMIUM = Path("/usr/bin/chromium")
