@@ -10,6 +10,7 @@ async def checkout(ctx: legato.Context, order_id: str) -> str:
     return await ctx.step(charge, order_id)
 """
 
+from legato.adapters.aws.clients import AwsSettings
 from legato.client import App, Client, ExecutionStatus, Handle
 from legato.client.schedules import BackfillReport, ScheduleDef
 from legato.core.events import Status
@@ -45,6 +46,7 @@ from legato.errors import (
     InvalidSubscription,
     InvalidTaskToken,
     LegatoError,
+    NamedStepError,
     NonDeterminismError,
     NonRetryableError,
     PayloadTooLarge,
@@ -65,6 +67,7 @@ from legato.ports.schedules import Schedule, ScheduleFire
 
 __all__ = [
     "App",
+    "AwsSettings",
     "BackfillReport",
     "Cancelled",
     "ChildFailed",
@@ -98,6 +101,7 @@ __all__ = [
     "InvalidSubscription",
     "InvalidTaskToken",
     "LegatoError",
+    "NamedStepError",
     "NonDeterminismError",
     "NonRetryableError",
     "OverlapPolicy",

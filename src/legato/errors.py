@@ -419,3 +419,15 @@ class CompensationFailed(StepFailed):
 
 class NonRetryableError(Exception):
     """Raise (or subclass) in a step to fail it at once, whatever its retry policy says."""
+
+
+class NamedStepError(Exception):
+    """Raise in a step to fail it with an error of this name rather than the exception's class
+    name: a Task state's Retry and Catch match ``error``, and ``cause`` is its Cause. The
+    built-in integrations fail with AWS's names this way
+    (``DynamoDB.ConditionalCheckFailedException``, ``States.Http.StatusCode.404``)."""
+
+    def __init__(self, error: str, cause: str = "") -> None:
+        super().__init__(cause)
+        self.error = error
+        self.cause = cause

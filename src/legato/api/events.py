@@ -206,8 +206,10 @@ async def get_event(app: LegatoApp, source: str, event_id: str) -> EventOut:
     "/v1/subscriptions",
     status_code=201,
     response_model=SubscriptionOut,
-    responses={200: {"model": SubscriptionOut, "description": "the same one exists"},
-               **problem_responses(409)},  # fmt: skip
+    responses={
+        200: {"model": SubscriptionOut, "description": "the same one exists"},
+        **problem_responses(409),
+    },  # fmt: skip
 )
 async def create_subscription(
     body: SubscriptionIn, app: LegatoApp, response: Response

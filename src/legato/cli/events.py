@@ -40,7 +40,8 @@ events_cli = typer.Typer(
 )
 subscriptions_cli = typer.Typer(
     cls=HelpGroup,
-    help="Which events start which workflows: create, list, delete.", no_args_is_help=True
+    help="Which events start which workflows: create, list, delete.",
+    no_args_is_help=True,
 )
 _out = make_console(soft_wrap=True, highlight=False)
 T = TypeVar("T")
@@ -104,6 +105,7 @@ def send(
 ) -> None:
     """Send one event: it starts the workflow of each subscription it matches, once (the same
     --source and --id again starts nothing)."""
+
     async def parse() -> Any:  # a bad --data is one red line, as every error
         return json_value(data, "--data")
 

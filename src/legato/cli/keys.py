@@ -28,7 +28,8 @@ from legato.ports.store import Store
 
 keys_cli = typer.Typer(
     cls=HelpGroup,
-    help="API keys for the HTTP API: create (shown once), list, revoke.", no_args_is_help=True
+    help="API keys for the HTTP API: create (shown once), list, revoke.",
+    no_args_is_help=True,
 )
 
 

@@ -19,6 +19,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, TypeVar, overload
 
+from legato.adapters.aws.clients import AwsClients, AwsSettings
+from legato.client.builtin_steps import register_builtin_steps
 from legato.client.event_sources import EventSources
 from legato.client.event_triggers import EventDetail, EventTriggers
 from legato.client.handle import ExecutionStatus, Handle
@@ -87,6 +89,7 @@ class App(ScheduleMethods):
         inline_payload_bytes: int = DEFAULT_INLINE_PAYLOAD_BYTES,
         aws_region: str = DEFAULT_REGION,
         aws_account: str = DEFAULT_ACCOUNT,
+        aws: AwsSettings | None = None,
     ) -> None:
         """``grace_seconds``: how long stopping the engine (``shutdown``, the end of ``async
         with app``, SIGTERM of ``legato worker``) waits for running steps to finish so their
@@ -98,7 +101,10 @@ class App(ScheduleMethods):
         ``aws_region``, ``aws_account``: the region and 12-digit account that state machines'
         ARNs name (``$$.Execution.Id``, ``$$.StateMachine.Id``, a started child's
         ``ExecutionArn``), by default those of AWS's examples, ``us-east-1`` and
-        ``123456789012``."""
+        ``123456789012``.
+        ``aws``: where state machines' AWS service integrations send their calls (an endpoint
+        for a local emulator, per service or for all); credentials and region come from the
+        standard AWS chain."""
         self.url = url
         self.registry = Registry()
         self.machines = StateMachines(self.registry)  # stored definitions; registered ones
@@ -118,6 +124,8 @@ class App(ScheduleMethods):
         self._declared: dict[str, ScheduleDef] = {}  # app.schedule(...)
         self._events = EventTriggers(self)
         self.event_sources = EventSources()
+        self.aws_clients = AwsClients(aws, aws_region)  # the integrations' SDK clients
+        register_builtin_steps(self)
 
     @property
     def aws_region(self) -> str:

@@ -476,7 +476,6 @@ class Client(ScheduleCalls):
             "POST", "/v1/definitions/validate", content=content, headers={"Content-Type": media}
         )
 
-
     # --- events and subscriptions ---------------------------------------------------------------
     async def send_events(self, events: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
         """``POST /v1/events``: CloudEvents, one request (one transaction); one result per event
@@ -550,6 +549,7 @@ class Client(ScheduleCalls):
         path = f"/v1/dead-letters/{quote(letter_id, safe='')}/redrive"
         answer: dict[str, Any] = await self.transport.call("POST", path)
         return answer
+
 
 def _json(value: Any, what: str) -> Any:
     """A value as plain JSON (models, dataclasses, datetimes encoded as ``App`` would)."""

@@ -31,7 +31,7 @@ from legato.core.transition import Task
 from legato.engine import log_events, tracing
 from legato.engine.registry import StepDef
 from legato.engine.step_context import StepContext, bind
-from legato.errors import Cancelled, NonRetryableError, SerializationError
+from legato.errors import Cancelled, NamedStepError, NonRetryableError, SerializationError
 from legato.ports.clock import Clock
 from legato.ports.task_queue import TaskQueue
 
@@ -239,12 +239,13 @@ class Attempts:
 
 
 def _failure(exc: BaseException, non_retryable: bool) -> Outcome:
+    named = (exc.error,) if isinstance(exc, NamedStepError) else ()
     return Outcome(
         ok=False,
-        error_type=type(exc).__name__,
+        error_type=named[0] if named else type(exc).__name__,
         message=_message(exc),
         traceback="".join(traceback.format_exception(exc)),
-        error_types=tuple(c.__name__ for c in type(exc).__mro__),
+        error_types=named + tuple(c.__name__ for c in type(exc).__mro__),
         non_retryable=non_retryable,
     )
 

@@ -114,9 +114,7 @@ def fields(
 
 def task_fields(event: str, task: Task) -> dict[str, object]:
     """``fields`` of a line about a step attempt, from its task."""
-    return fields(
-        event, task.execution_id, task.traceparent, step=task.name, attempt=task.attempt
-    )
+    return fields(event, task.execution_id, task.traceparent, step=task.name, attempt=task.attempt)
 
 
 def committed(

@@ -488,6 +488,7 @@ class PostgresStore:
     async def schedule_fires(self, name: str, limit: int) -> list[ScheduleFire]:
         rows = await self._read("select_fires", {"name": name, "limit": limit})
         return [schedule_rows.fire_from_row(r) for r in rows]
+
     # --- events (legato.ports.events) ---------------------------------------------------------
     async def ingest(self, events: list[EventIngest], dead: list[DeadLetter]) -> Ingested:
         script = event_store_rows.ingest(events, dead)

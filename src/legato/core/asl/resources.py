@@ -15,8 +15,13 @@ Legato runs three kinds of resource:
 * a Step Functions activity, ``arn:aws:states:REGION:ACCOUNT:activity:NAME``: the state waits
   for a worker that polls activity NAME through the HTTP API (``POST
   /v1/activities/NAME/poll``) and answers with the task token it got.
+* an AWS service integration, ``arn:aws:states:::SERVICE:ACTION[.sync|.sync:2|.waitForTaskToken]``
+  (optimized) or ``arn:aws:states:::aws-sdk:SERVICE:ACTION[.waitForTaskToken]`` (any action of
+  the AWS SDK): :class:`Integration`, a call through the AWS SDK run as a durable step;
+* the HTTP Task, ``arn:aws:states:::http:invoke[.waitForTaskToken]``: :class:`HttpInvoke`.
 
-Every other service integration raises :class:`UnsupportedResource`.
+Which services and actions exist is not checked here (the core reads no SDK model): the
+interpreter's integration layer names an unknown one.
 """
 
 from __future__ import annotations
@@ -64,7 +69,37 @@ class Activity:
     name: str
 
 
-Resource: TypeAlias = StepResource | LambdaInvoke | ChildExecution | Activity
+#: how a service integration's state ends (developer guide, "Discover service integration
+#: patterns"): when the call answers, when the job it started ends, or when a task token comes
+IntegrationPattern: TypeAlias = Literal["request", "sync", "sync2", "token"]
+
+
+@dataclass(frozen=True)
+class Integration:
+    """An AWS service call: ``service`` and ``action`` as the Resource spells them
+    (``dynamodb``, ``putItem``; for ``aws-sdk``, ``sdk`` is true and the action is the SDK's,
+    ``getObject``), and how the state waits for it."""
+
+    service: str
+    action: str
+    sdk: bool = False
+    pattern: IntegrationPattern = "request"
+
+    @property
+    def wait_for_token(self) -> bool:
+        return self.pattern == "token"
+
+
+@dataclass(frozen=True)
+class HttpInvoke:
+    """``arn:aws:states:::http:invoke``: an HTTP request to a third-party API."""
+
+    wait_for_token: bool = False
+
+
+Resource: TypeAlias = (
+    StepResource | LambdaInvoke | ChildExecution | Activity | Integration | HttpInvoke
+)
 
 #: an activity's work is a task of this step name and queue (``activity_step``), which no
 #: registered step can have: only an activity poll claims it
@@ -150,8 +185,39 @@ def parse_resource(resource: str) -> Resource:
             return LambdaInvoke(wait_for_token=True)
         if action in _CHILD_MODES:
             return ChildExecution(_CHILD_MODES[action])
+        if action in ("http:invoke", "http:invoke" + WAIT_FOR_TASK_TOKEN):
+            return HttpInvoke(wait_for_token=action.endswith(WAIT_FOR_TASK_TOKEN))
+        integration = _integration(action)
+        if integration is not None:
+            return integration
         raise UnsupportedResource(_integration_message(resource, action))
     raise UnsupportedResource(f"{resource!r} is not a resource Legato can run; {_SUPPORTED}")
+
+
+_PATTERNS: tuple[tuple[str, IntegrationPattern], ...] = (
+    (WAIT_FOR_TASK_TOKEN, "token"),
+    (".sync:2", "sync2"),
+    (".sync", "sync"),
+)
+_NAME = re.compile(r"^[A-Za-z0-9-]+$")
+_ACTION = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
+
+
+def _integration(action: str) -> Integration | None:
+    """``SERVICE:ACTION[suffix]`` or ``aws-sdk:SERVICE:ACTION[suffix]``, or None when it is not
+    shaped as one."""
+    pattern: IntegrationPattern = "request"
+    for suffix, named in _PATTERNS:
+        if action.endswith(suffix):
+            action, pattern = action[: -len(suffix)], named
+            break
+    parts = action.split(":")
+    sdk = parts[0] == "aws-sdk"
+    if sdk:
+        parts = parts[1:]
+    if len(parts) != 2 or not _NAME.match(parts[0]) or not _ACTION.match(parts[1]):
+        return None
+    return Integration(parts[0], parts[1], sdk, pattern)
 
 
 def _integration_message(resource: str, action: str) -> str:

@@ -23,6 +23,8 @@ from legato.core.asl.limits import check_task_result
 from legato.core.asl.resources import (
     Activity,
     ChildExecution,
+    HttpInvoke,
+    Integration,
     LambdaInvoke,
     StepResource,
     UnsupportedResource,
@@ -35,6 +37,8 @@ from legato.core.events import JSON
 from legato.core.retry import Retry
 from legato.engine.statemachine.callbacks import await_token, open_token, run_child
 from legato.engine.statemachine.dataflow import StateData
+from legato.engine.statemachine.http_task import run_http
+from legato.engine.statemachine.integrations import run_integration
 from legato.engine.statemachine.machine import Outcome, Run, Scope, _next
 from legato.errors import RegistrationError, StepFailed
 
@@ -66,6 +70,10 @@ async def run_task(run: Run, sd: StateData, scope: Scope) -> Outcome:
         result = await run_child(run, sd, resource, args)
     elif isinstance(resource, LambdaInvoke):
         result = await _lambda_invoke(run, sd, args, timeout, heartbeat)
+    elif isinstance(resource, Integration):
+        result = await run_integration(run, sd, resource, args, timeout, heartbeat)
+    elif isinstance(resource, HttpInvoke):
+        result = await run_http(run, sd, resource, args, timeout, heartbeat)
     elif resource.function is not None:
         step = resource.name
         result, _ = await call_function(run, sd, step, resource.function, args, timeout, heartbeat)
@@ -78,7 +86,9 @@ async def run_task(run: Run, sd: StateData, scope: Scope) -> Outcome:
     return _next(sd.state), sd.output(result)
 
 
-def _wants_token(resource: StepResource | LambdaInvoke | ChildExecution) -> bool:
+def _wants_token(
+    resource: StepResource | LambdaInvoke | ChildExecution | Integration | HttpInvoke,
+) -> bool:
     return not isinstance(resource, ChildExecution) and resource.wait_for_token
 
 
@@ -184,7 +194,5 @@ async def _lambda_invoke(
     function = cast(str, args["FunctionName"])
     payload = lambda_shapes.invoke_payload(args.get("Payload"))
     step = function_name_of(function)
-    result, request = await call_function(
-        run, sd, step, function, payload, timeout, heartbeat
-    )
+    result, request = await call_function(run, sd, step, function, payload, timeout, heartbeat)
     return lambda_shapes.invoke_response(result, request, epoch_ms(run.ctx.now()))

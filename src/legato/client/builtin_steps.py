@@ -1,0 +1,15 @@
+"""The steps every app has: the built-in integrations a state machine's Task calls (AWS
+services, HTTP, Distributed Map item readers and result writers). They are registered in every
+app's registry, so any worker of the app runs them and any process that decides a state
+machine can schedule them."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from legato.client.app import App
+
+
+def register_builtin_steps(app: App) -> None:
+    """Add the built-in integration steps to ``app``'s registry."""
