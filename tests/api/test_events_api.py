@@ -58,8 +58,17 @@ async def test_an_event_posted_twice_starts_its_workflow_once(
     first = await client.post("/v1/events", content=json.dumps(body), headers=CE_TYPE)
     assert first.status_code == 202, first.text
     eid = event_execution_id("orders", body["source"], "e-1")
-    assert first.json() == {"results": [{"status": "started", "source": body["source"],
-                                         "id": "e-1", "execution_ids": [eid], "reason": None}]}
+    assert first.json() == {
+        "results": [
+            {
+                "status": "started",
+                "source": body["source"],
+                "id": "e-1",
+                "execution_ids": [eid],
+                "reason": None,
+            }
+        ]
+    }
     again = await client.post("/v1/events", json=body)
     assert again.json()["results"][0]["status"] == "duplicate"
     assert await app.get_handle(eid).result() == {"total": 10}

@@ -124,9 +124,7 @@ async def test_errors_of_the_start_are_the_applications_problems(any_db_url: str
         assert "nope" in missing.json()["detail"]
         bad = await client.post("/v1/executions", json={"workflow": "order", "args": [1, 2]})
         assert bad.status_code == 422 and bad.json()["type"].endswith("/invalid-input")
-        malformed = await client.post(
-            "/v1/executions", content=b'{"workflow": ', headers=JSON
-        )
+        malformed = await client.post("/v1/executions", content=b'{"workflow": ', headers=JSON)
         assert malformed.status_code == 422
         assert malformed.json()["type"].endswith("/invalid-request")
         long_key = await client.post(

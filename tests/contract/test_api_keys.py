@@ -44,4 +44,3 @@ async def test_last_use_only_moves_forward(store: Store) -> None:
     used = {k.id: k.last_used_at for k in await store.list_api_keys()}
     assert used == {"k1": 500, "k2": 400}
     await store.touch_api_keys([], 600)  # nothing to record: no error
-

@@ -96,8 +96,8 @@ async def test_a_dead_letter_redriven_from_the_command_line(db_url: str) -> None
                                              db_url)))["items"]  # fmt: skip
     assert letter["id"] in _ok(await _legato("events", "dead-letters", "--db", db_url))
     again = await _legato("events", "dead-letters", "redrive", letter["id"], "--db", db_url)
-    assert again.exit_code == 1 and "fails again" in again.stderr and "filter failed" in (
-        again.stderr
+    assert (
+        again.exit_code == 1 and "fails again" in again.stderr and "filter failed" in (again.stderr)
     )
     _ok(await _legato("subscriptions", "delete", "broken", "--db", db_url))
     _ok(await _legato("subscriptions", "create", "broken", "--type", "order.placed",

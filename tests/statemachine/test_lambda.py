@@ -101,9 +101,16 @@ async def test_a_catcher_gets_the_error_json_as_cause() -> None:
     """Step Functions guide, "Handling errors": a Catcher whose ErrorEquals names the
     function's error type catches it; the error output's Cause is Lambda's error JSON."""
     machine = chain(
-        ("S", task("CheckOrder", invoke=False, Catch=[
-            {"ErrorEquals": ["CustomError"], "Next": "Handled"},
-        ])),  # fmt: skip
+        (
+            "S",
+            task(
+                "CheckOrder",
+                invoke=False,
+                Catch=[
+                    {"ErrorEquals": ["CustomError"], "Next": "Handled"},
+                ],
+            ),
+        ),  # fmt: skip
         ("Handled", {"Type": "Pass", "End": True}),
     )
     r = await run_state_machine(machine, {}, steps={"CheckOrder": check_order})
@@ -218,9 +225,16 @@ async def test_an_unknown_function_fails_with_resource_not_found(invoke: bool) -
     ``Lambda.ResourceNotFoundException`` with the Lambda service's message, and a Catcher can
     catch it (it is a Task error, not States.Runtime)."""
     machine = chain(
-        ("S", task("Missing", invoke=invoke, Catch=[
-            {"ErrorEquals": ["Lambda.ResourceNotFoundException"], "Next": "Handled"},
-        ])),  # fmt: skip
+        (
+            "S",
+            task(
+                "Missing",
+                invoke=invoke,
+                Catch=[
+                    {"ErrorEquals": ["Lambda.ResourceNotFoundException"], "Next": "Handled"},
+                ],
+            ),
+        ),  # fmt: skip
         ("Handled", {"Type": "Pass", "End": True}),
     )
     r = await run_state_machine(machine, {}, steps={"Other": echo})
@@ -252,7 +266,6 @@ async def test_an_unknown_function_is_caught_by_states_all_and_fails_uncaught() 
     assert (r.cause or "").startswith(
         "Function not found: arn:aws:lambda:us-east-1:123456789012:function:Missing:$LATEST "
     )
-
 
 
 async def test_a_missing_function_is_named_in_the_apps_region_and_account() -> None:

@@ -7,9 +7,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from legato.client.aws_steps import register_aws_step
+
 if TYPE_CHECKING:
     from legato.client.app import App
 
 
 def register_builtin_steps(app: App) -> None:
     """Add the built-in integration steps to ``app``'s registry."""
+    register_aws_step(app)

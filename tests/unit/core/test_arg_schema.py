@@ -66,4 +66,3 @@ def test_unannotated_and_variadic_parameters_take_anything() -> None:
     assert schema.check([], {}) == [
         ArgProblem("$.kwargs.anything", "missing required argument 'anything'")
     ]
-

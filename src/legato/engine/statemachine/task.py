@@ -34,16 +34,13 @@ from legato.core.asl.resources import (
 )
 from legato.core.durations import epoch_ms
 from legato.core.events import JSON
-from legato.core.retry import Retry
 from legato.engine.statemachine.callbacks import await_token, open_token, run_child
 from legato.engine.statemachine.dataflow import StateData
 from legato.engine.statemachine.http_task import run_http
 from legato.engine.statemachine.integrations import run_integration
 from legato.engine.statemachine.machine import Outcome, Run, Scope, _next
+from legato.engine.statemachine.step_calls import ONE_ATTEMPT, call_step
 from legato.errors import RegistrationError, StepFailed
-
-#: ASL spec: TimeoutSeconds defaults to 99999999 (no practical limit); we set none.
-ONE_ATTEMPT = Retry(max_attempts=1)
 
 
 async def run_task(run: Run, sd: StateData, scope: Scope) -> Outcome:
@@ -103,31 +100,6 @@ async def hand_to_activity(
     token = cast(dict[str, str], sd.context["Task"])["Token"]
     work: JSON = {"token": token, "input": args, "heartbeat": heartbeat}
     await call_step(run, sd, activity_step(name), work, None, None)
-
-
-async def call_step(
-    run: Run,
-    sd: StateData,
-    step: str,
-    payload: JSON,
-    timeout: float | None,
-    heartbeat: float | None,
-) -> JSON:
-    """One attempt of the step registered as ``step``, with the payload as its argument."""
-    try:
-        fut = run.ctx.call_step(
-            step, (payload,), retry=ONE_ATTEMPT, timeout=timeout, heartbeat_timeout=heartbeat
-        )
-    except RegistrationError:
-        raise StatesError(
-            error_names.RUNTIME,
-            f"{sd.name}: no step named {step!r} is registered (register the function with "
-            f"@app.step(name={step!r}))",
-        ) from None
-    try:
-        return cast(JSON, await fut)
-    except StepFailed as exc:
-        raise task_error(exc.error_type, exc.message) from None
 
 
 async def call_function(

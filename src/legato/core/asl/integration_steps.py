@@ -1,0 +1,7 @@
+"""The names of the built-in steps a state machine's integrations run as (registered in every
+app by ``legato.client.builtin_steps``). A user's step cannot be named so by accident: plain
+step names in a Resource never start with ``legato.``."""
+
+from __future__ import annotations
+
+AWS_STEP = "legato.aws"
