@@ -38,7 +38,7 @@ def of_type(history: Sequence[Event], kind: type[E]) -> list[E]:
     return [e for e in history if isinstance(e, kind)]
 
 
-pytest_plugins = ["tests.postgres"]
+pytest_plugins = ["tests.postgres", "tests.aws_emulator"]
 
 # Property tests: no deadline per example and no "too slow" health check (on a busy machine any
 # example can be slow, and that says nothing about the property); a failure prints the blob

@@ -1,19 +1,16 @@
 """AWS service integrations in Task states (developer guide, "Integrating services with Step
-Functions"): the optimized ones (``arn:aws:states:::dynamodb:putItem``...) and every AWS SDK
-action (``arn:aws:states:::aws-sdk:SERVICE:ACTION``). Each call is one attempt of the built-in
-durable step ``legato.aws``, so the state's Retry, Catch, TimeoutSeconds and HeartbeatSeconds
-apply and its result is recorded once."""
+Functions"): every AWS SDK action (``arn:aws:states:::aws-sdk:SERVICE:ACTION``) and the
+optimized integrations (``arn:aws:states:::dynamodb:putItem``..., ``optimized.py``). Each call
+is one attempt of a built-in durable step (``aws_calls.py``)."""
 
 from __future__ import annotations
 
-from legato.core import error_names
-from legato.core.asl.errors import StatesError
-from legato.core.asl.integration_steps import AWS_STEP
 from legato.core.asl.resources import Integration
 from legato.core.events import JSON
+from legato.engine.statemachine.aws_calls import call_aws
 from legato.engine.statemachine.dataflow import StateData
 from legato.engine.statemachine.machine import Run
-from legato.engine.statemachine.step_calls import call_step
+from legato.engine.statemachine.optimized import run_optimized
 
 #: Step Functions' ``aws-sdk`` service names that are not botocore's
 _BOTOCORE_NAMES = {
@@ -38,25 +35,4 @@ async def run_integration(
         operation = resource.action[:1].upper() + resource.action[1:]
         prefix = resource.service[:1].upper() + resource.service[1:]
         return await call_aws(run, sd, service, operation, args, timeout, heartbeat, prefix)
-    raise StatesError(error_names.RUNTIME, f"{sd.name}: {resource} is not built yet")
-
-
-async def call_aws(
-    run: Run,
-    sd: StateData,
-    service: str,
-    operation: str,
-    params: JSON,
-    timeout: float | None,
-    heartbeat: float | None,
-    error_prefix: str,
-) -> JSON:
-    """One attempt of botocore ``service``'s ``operation`` with ``params``: the response as
-    JSON, or the error ``<error_prefix>.<ExceptionName>``."""
-    request: JSON = {
-        "service": service,
-        "operation": operation,
-        "params": params if params is not None else {},
-        "error_prefix": error_prefix,
-    }
-    return await call_step(run, sd, AWS_STEP, request, timeout, heartbeat)
+    return await run_optimized(run, sd, resource, args, timeout, heartbeat)

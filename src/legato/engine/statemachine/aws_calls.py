@@ -1,0 +1,32 @@
+"""One AWS SDK call from a Task state: an attempt of the built-in durable step ``legato.aws``,
+so the state's Retry, Catch, TimeoutSeconds and HeartbeatSeconds apply and its result is
+recorded once."""
+
+from __future__ import annotations
+
+from legato.core.asl.integration_steps import AWS_STEP
+from legato.core.events import JSON
+from legato.engine.statemachine.dataflow import StateData
+from legato.engine.statemachine.machine import Run
+from legato.engine.statemachine.step_calls import call_step
+
+
+async def call_aws(
+    run: Run,
+    sd: StateData,
+    service: str,
+    operation: str,
+    params: JSON,
+    timeout: float | None,
+    heartbeat: float | None,
+    error_prefix: str,
+) -> JSON:
+    """One attempt of botocore ``service``'s ``operation`` with ``params``: the response as
+    JSON, or the error ``<error_prefix>.<ExceptionName>``."""
+    request: JSON = {
+        "service": service,
+        "operation": operation,
+        "params": params if params is not None else {},
+        "error_prefix": error_prefix,
+    }
+    return await call_step(run, sd, AWS_STEP, request, timeout, heartbeat)
