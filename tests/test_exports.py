@@ -6,8 +6,10 @@ from __future__ import annotations
 import legato
 
 PUBLIC = [
+    "ApiKeyAuth",
     "App",
     "BackfillReport",
+    "BasicAuth",
     "Cancelled",
     "ChildFailed",
     "ChildRef",
@@ -35,6 +37,7 @@ PUBLIC = [
     "ExecutionTimedOut",
     "ExternalTaskFailed",
     "Handle",
+    "HttpConnection",
     "IngestResult",
     "InvalidEvent",
     "InvalidSubscription",
@@ -42,6 +45,7 @@ PUBLIC = [
     "LegatoError",
     "NonDeterminismError",
     "NonRetryableError",
+    "OAuthClientCredentials",
     "OverlapPolicy",
     "PayloadTooLarge",
     "RegistrationError",

@@ -11,6 +11,12 @@ async def checkout(ctx: legato.Context, order_id: str) -> str:
 """
 
 from legato.adapters.aws.clients import AwsSettings
+from legato.adapters.http_task.connections import (
+    ApiKeyAuth,
+    BasicAuth,
+    HttpConnection,
+    OAuthClientCredentials,
+)
 from legato.client import App, Client, ExecutionStatus, Handle
 from legato.client.schedules import BackfillReport, ScheduleDef
 from legato.core.events import Status
@@ -66,9 +72,11 @@ from legato.ports.events import DeadLetter, IngestResult
 from legato.ports.schedules import Schedule, ScheduleFire
 
 __all__ = [
+    "ApiKeyAuth",
     "App",
     "AwsSettings",
     "BackfillReport",
+    "BasicAuth",
     "Cancelled",
     "ChildFailed",
     "ChildRef",
@@ -96,6 +104,7 @@ __all__ = [
     "ExecutionTimedOut",
     "ExternalTaskFailed",
     "Handle",
+    "HttpConnection",
     "IngestResult",
     "InvalidEvent",
     "InvalidSubscription",
@@ -104,6 +113,7 @@ __all__ = [
     "NamedStepError",
     "NonDeterminismError",
     "NonRetryableError",
+    "OAuthClientCredentials",
     "OverlapPolicy",
     "PayloadTooLarge",
     "RegistrationError",

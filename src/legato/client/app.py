@@ -20,6 +20,8 @@ from types import TracebackType
 from typing import Any, Literal, TypeVar, overload
 
 from legato.adapters.aws.clients import AwsClients, AwsSettings
+from legato.adapters.http_task.connections import Auth, HttpConnection
+from legato.adapters.http_task.invoke import HttpTasks
 from legato.client.builtin_steps import register_builtin_steps
 from legato.client.event_sources import EventSources
 from legato.client.event_triggers import EventDetail, EventTriggers
@@ -90,6 +92,8 @@ class App(ScheduleMethods):
         aws_region: str = DEFAULT_REGION,
         aws_account: str = DEFAULT_ACCOUNT,
         aws: AwsSettings | None = None,
+        http_connections: Mapping[str, HttpConnection | Auth] | None = None,
+        http_allow: Sequence[str] = (),
     ) -> None:
         """``grace_seconds``: how long stopping the engine (``shutdown``, the end of ``async
         with app``, SIGTERM of ``legato worker``) waits for running steps to finish so their
@@ -104,7 +108,12 @@ class App(ScheduleMethods):
         ``123456789012``.
         ``aws``: where state machines' AWS service integrations send their calls (an endpoint
         for a local emulator, per service or for all); credentials and region come from the
-        standard AWS chain."""
+        standard AWS chain.
+        ``http_connections``: the connections HTTP Tasks name in ``Authentication.ConnectionArn``
+        (by the ARN's connection name, or a plain name): API key, Basic or OAuth client
+        credentials, and headers, query and body fields added to each request.
+        ``http_allow``: addresses, networks (``"10.0.0.0/8"``) and host names HTTP Tasks may
+        call although they are not public (loopback, private, link-local, metadata...)."""
         self.url = url
         self.registry = Registry()
         self.machines = StateMachines(self.registry)  # stored definitions; registered ones
@@ -125,6 +134,7 @@ class App(ScheduleMethods):
         self._events = EventTriggers(self)
         self.event_sources = EventSources()
         self.aws_clients = AwsClients(aws, aws_region)  # the integrations' SDK clients
+        self.http_tasks = HttpTasks(http_connections, http_allow)  # the HTTP Tasks' client
         register_builtin_steps(self)
 
     @property

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from legato.core.asl import validate_syntax as syntax
 from legato.core.asl.resources import (
     ChildExecution,
+    HttpInvoke,
     LambdaInvoke,
     UnsupportedResource,
     parse_resource,
@@ -38,6 +39,7 @@ from legato.core.asl.validate_fields import (
     jsonata_expression,
     key,
 )
+from legato.core.asl.validate_http import check_http_task
 from legato.core.asl.validate_retry_catch import check_catch, check_retry
 
 STATE_TYPES = ("Pass", "Task", "Choice", "Wait", "Succeed", "Fail", "Parallel", "Map")
@@ -226,6 +228,8 @@ def _check_task(ctx: Ctx, fields: Mapping[str, object], path: str, language: str
                 _require_argument(ctx, fields, path, language, "FunctionName", resource)
             elif isinstance(parsed, ChildExecution) and parsed.workflow is None:
                 _require_argument(ctx, fields, path, language, "StateMachineArn", resource)
+            elif isinstance(parsed, HttpInvoke):
+                check_http_task(ctx, fields, path, language)
     if language == JSONATA and "Arguments" in fields:
         arguments = fields["Arguments"]
         if not isinstance(arguments, dict) and jsonata_expression(arguments) is None:
