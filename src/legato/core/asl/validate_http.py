@@ -84,9 +84,10 @@ def check_http_task(ctx: Ctx, fields: Mapping[str, object], path: str, language:
     value = fields.get(holder)
     if jsonata_expression(value) is not None:
         return  # the whole of it is computed at run time
-    if not isinstance(value, Mapping):
+    if holder not in fields:
         ctx.add(at, f"arn:aws:states:::http:invoke needs ApiEndpoint and Method in {holder}")
-        return
+    if not isinstance(value, Mapping):
+        return  # not an object: the Task's own checks say so
     for where, rule in _problems(value, at, static=True):
         ctx.add(where, rule)
 
