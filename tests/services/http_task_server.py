@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -82,7 +82,7 @@ class _Handler(BaseHTTPRequestHandler):
             payload = json.dumps({"error": f"status {code}"}).encode()
             self._send(code, "application/json", payload)
         elif route[0] == "text":
-            self._send(200, "text/plain; charset=utf-8", "plain words".encode())
+            self._send(200, "text/plain; charset=utf-8", b"plain words")
         elif route[0] == "binary":
             self._send(200, "image/png", b"\x89PNG\r\n\x1a\n\x00\x00")
         elif route[0] == "redirect":
@@ -132,11 +132,11 @@ class _Server(ThreadingHTTPServer):
     state: LocalServer
 
 
-def serve(host: str = "127.0.0.1") -> Iterator[LocalServer]:
+def serve(host: str = "127.0.0.1") -> Generator[LocalServer, None, None]:
     """A server on ``host`` and a free port, for the length of a fixture."""
     server = _Server((host, 0), _Handler)
     server.state = LocalServer(host, server.server_address[1])
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield server.state

@@ -81,8 +81,8 @@ def category(ip: IPAddress) -> str | None:
         (ip.is_multicast, "multicast"),
         (isinstance(ip, ipaddress.IPv4Address) and ip in CGNAT, "carrier-grade NAT"),
         (isinstance(ip, ipaddress.IPv6Address) and ip in UNIQUE_LOCAL, "unique-local"),
-        (ip.is_private, "private"),
         (ip.is_reserved, "reserved"),
+        (ip.is_private, "private"),
         (not ip.is_global, "non-global"),
     )
     return next((name for hit, name in checks if hit), None)
