@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+import ssl
 import threading
 from collections.abc import Generator
 from dataclasses import dataclass, field
@@ -132,9 +133,13 @@ class _Server(ThreadingHTTPServer):
     state: LocalServer
 
 
-def serve(host: str = "127.0.0.1") -> Generator[LocalServer, None, None]:
-    """A server on ``host`` and a free port, for the length of a fixture."""
+def serve(
+    host: str = "127.0.0.1", tls: ssl.SSLContext | None = None
+) -> Generator[LocalServer, None, None]:
+    """A server on ``host`` and a free port, for the length of a fixture; HTTPS with ``tls``."""
     server = _Server((host, 0), _Handler)
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     server.state = LocalServer(host, server.server_address[1])
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()

@@ -14,6 +14,7 @@ Step Functions names it (``NamedStepError``, so the state's Retry and Catch matc
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -56,10 +57,11 @@ class HttpTasks:
         connections: Mapping[str, HttpConnection | Auth] | None = None,
         allow: Iterable[str] = (),
         resolver: Resolver = system_resolver,
+        verify: ssl.SSLContext | None = None,
     ) -> None:
         self.connections = connections_of(connections)
         allowed = [allow] if isinstance(allow, str) else list(allow)  # one entry given bare
-        self.outbound = Outbound(AddressPolicy(allowed), resolver)
+        self.outbound = Outbound(AddressPolicy(allowed), resolver, verify=verify)
         self.tokens = Tokens(self._checked_send)
 
     async def invoke(self, params: Mapping[str, Any]) -> dict[str, Any]:

@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
+import certifi
 import httpx
 
 from legato.adapters.http_task.addresses import AddressPolicy
@@ -82,10 +84,19 @@ class Outbound:
         policy: AddressPolicy,
         resolver: Resolver = system_resolver,
         timeout: float = TIMEOUT_SECONDS,
+        verify: ssl.SSLContext | None = None,
     ) -> None:
+        """``verify``: the TLS context that checks servers' certificates (default: the
+        public CAs httpx trusts, ``certifi``), made once since loading CAs is slow."""
         self.policy = policy
         self.resolver = resolver
         self.timeout = timeout
+        self._verify = verify
+
+    def tls(self) -> ssl.SSLContext:
+        if self._verify is None:
+            self._verify = ssl.create_default_context(cafile=certifi.where())
+        return self._verify
 
     async def send(self, request: Outgoing) -> Received:
         """Send ``request``, following redirects; raises ``RefusedAddress``, ``BadTarget``,
@@ -124,7 +135,7 @@ class Outbound:
             content=request.content,
             extensions=extensions,
         )
-        async with httpx.AsyncHTTPTransport(retries=0) as transport:
+        async with httpx.AsyncHTTPTransport(verify=self.tls(), retries=0) as transport:
             response = await transport.handle_async_request(outgoing)
             try:
                 body = await _read(response)
