@@ -4,7 +4,8 @@ refused request never reached it).
 
 Routes: ``/echo`` (the request as JSON), ``/status/<code>`` (that status with a JSON body),
 ``/text`` (plain text), ``/binary`` (a PNG's bytes), ``/redirect?to=URL&code=302``, ``/token``
-(an OAuth client-credentials token endpoint), ``/protected`` (needs the current bearer token).
+(an OAuth client-credentials token endpoint), ``/protected`` (needs the current bearer token),
+``/hang`` (answers once the test sets ``release``).
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ class LocalServer:
     port: int
     seen: list[Seen] = field(default_factory=list)
     tokens: TokenIssuer = field(default_factory=TokenIssuer)
+    release: threading.Event = field(default_factory=threading.Event)  # ends /hang
 
     def url(self, path: str) -> str:
         literal = f"[{self.host}]" if ":" in self.host else self.host
@@ -89,6 +91,9 @@ class _Handler(BaseHTTPRequestHandler):
         elif route[0] == "redirect":
             query = parse_qs(parts.query)
             self._send(int(query.get("code", ["302"])[0]), "text/plain", b"", query["to"][0])
+        elif route[0] == "hang":
+            self.server.state.release.wait(timeout=60)
+            self._send(200, "application/json", b"{}")
         elif route[0] == "token":
             self._token(seen)
         elif route[0] == "protected":
@@ -146,6 +151,7 @@ def serve(
     try:
         yield server.state
     finally:
+        server.state.release.set()
         server.shutdown()
         server.server_close()
         thread.join()

@@ -10,6 +10,7 @@ The server listens on 127.0.0.1, which each app allows (``http_allow``).
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -19,7 +20,7 @@ import pytest
 
 import legato
 from legato.core.asl.validate import validate
-from legato.testing import StateMachineRun, run_state_machine
+from legato.testing import StateMachineRun, WorkflowEnvironment, run_state_machine
 from tests.services.http_task_server import LocalServer, serve
 
 HTTP = "arn:aws:states:::http:invoke"
@@ -262,3 +263,41 @@ def test_validation_accepts_dynamic_values_and_requires_endpoint_and_method() ->
             "arn:aws:states:::http:invoke needs ApiEndpoint and Method in Parameters",
         )
     ]
+
+
+async def test_wait_for_task_token_hands_the_token_to_the_api(server: LocalServer) -> None:
+    """``http:invoke.waitForTaskToken``: the call carries $$.Task.Token; the state's result is
+    what the API later sends back with the token, not the HTTP response."""
+    definition = machine(
+        {
+            "ApiEndpoint": server.url("/echo"),
+            "Method": "POST",
+            "RequestBody": {"token.$": "$$.Task.Token"},
+        },
+        Resource=HTTP + ".waitForTaskToken",
+    )
+    app = legato.App(http_allow=["127.0.0.1"])
+    app.register_state_machine("approve", definition)
+    async with WorkflowEnvironment(app):
+        handle = await app.start("approve", {})
+        for _ in range(2000):  # until the API has been called: a condition, not a duration
+            if server.seen:
+                break
+            await asyncio.sleep(0.005)
+        token = json.loads(server.seen[0].body)["token"]
+        await app.send_task_success(token, {"approved": True})
+        assert await handle.result(timeout=10) == {"approved": True}
+
+
+async def test_timeout_seconds_bounds_the_call(server: LocalServer) -> None:
+    """The state's TimeoutSeconds is the step's: an API that does not answer times the Task
+    out with States.Timeout, which Catch handles like any Task's."""
+    definition = machine(
+        {"ApiEndpoint": server.url("/hang"), "Method": "GET"},
+        TimeoutSeconds=1,
+        Catch=[{"ErrorEquals": ["States.Timeout"], "Next": "Late"}],
+    )
+    definition["States"]["Late"] = {"Type": "Pass", "Result": "late", "End": True}
+    r = await run(definition)
+    assert r.status == "COMPLETED", r.cause
+    assert r.output == "late"
