@@ -301,3 +301,11 @@ async def test_timeout_seconds_bounds_the_call(server: LocalServer) -> None:
     r = await run(definition)
     assert r.status == "COMPLETED", r.cause
     assert r.output == "late"
+
+
+async def test_a_header_that_cannot_be_sent_is_states_runtime(server: LocalServer) -> None:
+    params = {"ApiEndpoint": server.url("/echo"), "Method": "GET", "Headers": {"X-Name": "Zoë"}}
+    r = await run(machine(params))
+    assert r.error == "States.Runtime"
+    assert "cannot be sent" in (r.cause or "")
+    assert server.seen == []

@@ -7,6 +7,7 @@ server (on 127.0.0.1, where most of the corpus points) shows that nothing reache
 
 from __future__ import annotations
 
+import socket
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -190,3 +191,14 @@ async def test_a_host_name_on_the_allow_list_is_allowed(server: LocalServer) -> 
         await tasks.invoke({"ApiEndpoint": f"http://other.test:{server.port}/", "Method": "GET"})
     assert caught.value.error == "States.Permissions"
     assert server.paths() == ["/echo"]
+
+
+async def test_a_name_that_does_not_resolve_is_states_http_socket() -> None:
+    async def resolver(host: str, port: int) -> list[str]:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    tasks = HttpTasks(resolver=resolver)
+    with pytest.raises(NamedStepError) as caught:
+        await tasks.invoke({"ApiEndpoint": "https://nowhere.invalid/", "Method": "GET"})
+    assert caught.value.error == "States.Http.Socket"
+    assert "Name or service not known" in caught.value.cause

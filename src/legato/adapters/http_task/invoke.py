@@ -126,6 +126,8 @@ async def send(outbound: Outbound, request: Outgoing) -> Received:
         raise NamedStepError(PERMISSIONS, f"{request.url}: {exc}") from None
     except BadTarget as exc:
         raise NamedStepError(TASK_FAILED, str(exc)) from None
+    except (httpx.InvalidURL, UnicodeEncodeError) as exc:  # a header or URL httpx cannot send
+        raise NamedStepError(RUNTIME, f"{request.url}: the request cannot be sent: {exc}") from None
     except BodyTooLarge as exc:
         raise NamedStepError(DATA_LIMIT, f"{request.url}: {exc}") from None
     except httpx.TimeoutException:
