@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import legato
 from legato.adapters.http_task.addresses import AddressPolicy, embedded
 from legato.adapters.http_task.form import url_encode
 from legato.adapters.http_task.outbound import Received
@@ -143,3 +144,9 @@ def test_an_error_status_carries_the_response_as_its_cause() -> None:
     cause = json.loads(caught.value.cause)
     assert cause["StatusText"] == "I'm a Teapot"
     assert cause["ResponseBody"] == {"tea": True}
+
+
+@pytest.mark.parametrize("entry", ["10.0.0.0/33", "300.1.2.3", "::g", "", "a b"])
+def test_an_allow_list_entry_that_is_nothing_is_refused_when_the_app_is_made(entry: str) -> None:
+    with pytest.raises(legato.ConfigurationError, match="http_allow"):
+        legato.App(http_allow=[entry])

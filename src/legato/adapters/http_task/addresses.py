@@ -13,8 +13,11 @@ address (IPv4-mapped, 6to4, NAT64, Teredo) are judged by the address they embed.
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Iterable
 from typing import TypeAlias
+
+from legato.errors import ConfigurationError
 
 IPAddress: TypeAlias = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network: TypeAlias = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -28,6 +31,7 @@ METADATA = frozenset(
 CGNAT = ipaddress.ip_network("100.64.0.0/10")
 UNIQUE_LOCAL = ipaddress.ip_network("fc00::/7")
 NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_HOST = re.compile(r"^(?=.*[a-z])[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$")
 
 
 class AddressPolicy:
@@ -41,6 +45,11 @@ class AddressPolicy:
             try:
                 self.networks.append(ipaddress.ip_network(entry.strip(), strict=False))
             except ValueError:
+                if not _HOST.match(_host_key(entry)):  # a typo'd network must not pass silently
+                    raise ConfigurationError(
+                        f"http_allow: {entry!r} is neither an address, a network (10.0.0.0/8) "
+                        "nor a host name"
+                    ) from None
                 self.hosts.add(_host_key(entry))
 
     def allows_host(self, host: str) -> bool:

@@ -95,16 +95,15 @@ class HttpTasks:
         self, request: Outgoing, name: str, connection: HttpConnection | None
     ) -> Received:
         oauth = connection.auth if connection is not None else None
-        for attempt in (1, 2):
-            if isinstance(oauth, OAuthClientCredentials):
-                request.headers["Authorization"] = f"Bearer {await self._token(name, oauth)}"
+        if not isinstance(oauth, OAuthClientCredentials):
+            return await self._checked_send(request)
+        request.headers["Authorization"] = f"Bearer {await self._token(name, oauth)}"
+        received = await self._checked_send(request)
+        if received.status == 401:  # revoked before its expiry? once more with a new token
+            self.tokens.forget(name)
+            request.headers["Authorization"] = f"Bearer {await self._token(name, oauth)}"
             received = await self._checked_send(request)
-            if received.status == 401 and isinstance(oauth, OAuthClientCredentials):
-                self.tokens.forget(name)  # revoked early? one more try with a new token
-                if attempt == 1:
-                    continue
-            return received
-        raise AssertionError("unreachable")
+        return received
 
     async def _token(self, name: str, oauth: OAuthClientCredentials) -> str:
         try:
