@@ -202,3 +202,18 @@ async def test_a_name_that_does_not_resolve_is_states_http_socket() -> None:
         await tasks.invoke({"ApiEndpoint": "https://nowhere.invalid/", "Method": "GET"})
     assert caught.value.error == "States.Http.Socket"
     assert "Name or service not known" in caught.value.cause
+
+
+async def test_an_international_name_is_resolved_and_sent_as_idna(server: LocalServer) -> None:
+    asked: list[str] = []
+
+    async def resolver(host: str, port: int) -> list[str]:
+        asked.append(host)
+        return ["127.0.0.1"]
+
+    tasks = HttpTasks(allow=["127.0.0.1"], resolver=resolver)
+    url = f"http://bücher.example:{server.port}/echo"
+    result: Any = await tasks.invoke({"ApiEndpoint": url, "Method": "GET"})
+    assert result["StatusCode"] == 200
+    assert asked == ["xn--bcher-kva.example"]
+    assert server.seen[-1].headers["host"] == f"xn--bcher-kva.example:{server.port}"

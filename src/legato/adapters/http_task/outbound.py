@@ -121,10 +121,16 @@ class Outbound:
             raise BadTarget(
                 f"only http:// and https:// URLs with a host can be called: {request.url!r}"
             )
+        try:  # an international name as DNS, Host and TLS spell it (IDNA)
+            host = host.encode("idna").decode("ascii") if not host.isascii() else host
+        except UnicodeError as exc:
+            raise BadTarget(f"{request.url}: the host is not a valid name: {exc}") from None
         address = await self._checked(host, port)
         literal = f"[{address}]" if ":" in address else address
         target = urlunsplit((parts.scheme, f"{literal}:{port}", parts.path or "/", parts.query, ""))
-        headers = {**request.headers, "Host": parts.netloc.rsplit("@", 1)[-1]}
+        named = f"[{host}]" if ":" in host else host
+        authority = named if parts.port is None else f"{named}:{parts.port}"
+        headers = {**request.headers, "Host": authority}
         extensions: dict[str, object] = {"timeout": httpx.Timeout(self.timeout).as_dict()}
         if parts.scheme == "https":
             extensions["sni_hostname"] = host
