@@ -38,12 +38,13 @@ class Tokens:
     def __init__(self, send: Callable[[Outgoing], Awaitable[Received]]) -> None:
         self.send = send
         self._tokens: dict[str, _Token] = {}
-        self._locks: dict[str, asyncio.Lock] = {}
+        self._locks: dict[tuple[int, str], asyncio.Lock] = {}
         self.fetches = 0  # how many token requests were sent (for tests and metrics)
 
     async def token(self, name: str, oauth: OAuthClientCredentials) -> str:
         # one fetch at a time per connection: concurrent calls share the answer
-        lock = self._locks.setdefault(name, asyncio.Lock())
+        # (a lock per event loop: an app may be used from more than one, one after another)
+        lock = self._locks.setdefault((id(asyncio.get_running_loop()), name), asyncio.Lock())
         async with lock:
             held = self._tokens.get(name)
             if held is not None and time.monotonic() < held.expires:
