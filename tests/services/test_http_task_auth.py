@@ -196,3 +196,22 @@ def test_secrets_stay_out_of_reprs() -> None:
         + repr(legato.ApiKeyAuth("h", "hidden-key"))
     )
     assert "hidden" not in shown
+
+
+async def test_concurrent_calls_share_one_token_fetch(server: LocalServer) -> None:
+    """A Map of calls on one connection: however they interleave, one token request."""
+    app = oauth_app(server)
+    fan_out = {
+        "Type": "Map",
+        "ItemsPath": "$.items",
+        "ItemProcessor": {
+            "StartAt": "Call",
+            "States": {"Call": dict(call(server.url("/protected"), "crm"), End=True)},
+        },
+    }
+    definition = {"StartAt": "Fan", "States": {"Fan": dict(fan_out, End=True)}}
+    r = await run_state_machine(definition, {"items": list(range(6))}, app=app)
+    assert r.status == "COMPLETED", r.cause
+    assert [o["StatusCode"] for o in r.output] == [200] * 6
+    assert server.paths().count("/token") == 1
+    assert app.http_tasks.tokens.fetches == 1
