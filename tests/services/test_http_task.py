@@ -309,3 +309,26 @@ async def test_a_header_that_cannot_be_sent_is_states_runtime(server: LocalServe
     assert r.error == "States.Runtime"
     assert "cannot be sent" in (r.cause or "")
     assert server.seen == []
+
+
+def test_validation_skips_nested_dynamic_values() -> None:
+    assert (
+        problems(
+            {
+                "ApiEndpoint": "https://api.example.com/",
+                "Method": "POST",
+                "Authentication": {"ConnectionArn.$": "$.connection"},
+                "Transform": {
+                    "RequestBodyEncoding.$": "$.encoding",
+                    "RequestEncodingOptions": {"ArrayFormat.$": "$.format"},
+                },
+            }
+        )
+        == []
+    )
+    arguments = {
+        "ApiEndpoint": "https://api.example.com/",
+        "Method": "POST",
+        "Transform": {"RequestBodyEncoding": "{% $states.input.encoding %}"},
+    }
+    assert problems(arguments, "JSONata") == []

@@ -114,21 +114,28 @@ def forbidden_header(name: str) -> bool:
     return lower in FORBIDDEN_HEADERS or lower.startswith(FORBIDDEN_HEADER_PREFIXES)
 
 
+def _plain(obj: Mapping[str, object], static: bool) -> dict[str, object]:
+    """``obj``'s fields by plain name; a value only the running Task knows (a ``Name.$`` key, a
+    JSONata string) as ``_DYNAMIC``. At run time (``static`` false) every value is known."""
+    plain: dict[str, object] = {}
+    for name, value in obj.items():
+        if static and name.endswith(".$"):
+            plain[name[:-2]] = _DYNAMIC
+        elif static and jsonata_expression(value) is not None:
+            plain[name] = _DYNAMIC
+        else:
+            plain[name] = value
+    return plain
+
+
 def _problems(params: Mapping[str, object], at: str, *, static: bool) -> Found:
     found: Found = []
-    values: dict[str, object] = {}
-    for name, value in params.items():
-        plain = name[:-2] if static and name.endswith(".$") else name
-        if plain not in FIELDS:
-            found.append(
-                (
-                    key(at, name),
-                    f"{name} is not a field of the HTTP Task; the fields are {', '.join(FIELDS)}",
-                )
-            )
-            continue
-        dynamic = plain != name or (static and jsonata_expression(value) is not None)
-        values[plain] = _DYNAMIC if dynamic else value
+    values = _plain(params, static)
+    for name in list(values):
+        if name not in FIELDS:
+            rule = f"{name} is not a field of the HTTP Task; the fields are {', '.join(FIELDS)}"
+            found.append((key(at, name), rule))
+            del values[name]
     for name in ("ApiEndpoint", "Method"):
         if name not in values:
             found.append((at, f"the HTTP Task needs {name}"))
@@ -136,21 +143,19 @@ def _problems(params: Mapping[str, object], at: str, *, static: bool) -> Found:
     method = values.get("Method", _DYNAMIC)
     if method is not _DYNAMIC and method not in METHODS:
         found.append((key(at, "Method"), f"Method must be one of {', '.join(METHODS)}"))
-    _authentication(values.get("Authentication", _DYNAMIC), key(at, "Authentication"), found)
+    _authentication(
+        values.get("Authentication", _DYNAMIC), key(at, "Authentication"), found, static
+    )
     _headers(values.get("Headers", _DYNAMIC), key(at, "Headers"), found, static)
     query = values.get("QueryParameters", _DYNAMIC)
     if query is not _DYNAMIC and not isinstance(query, Mapping):
         found.append((key(at, "QueryParameters"), "QueryParameters must be a JSON object"))
     transform = values.get("Transform", _DYNAMIC)
-    encoded = _transform(transform, key(at, "Transform"), found)
+    encoded = _transform(transform, key(at, "Transform"), found, static)
     body = values.get("RequestBody", _DYNAMIC)
     if encoded and body is not _DYNAMIC and not isinstance(body, Mapping | str):
-        found.append(
-            (
-                key(at, "RequestBody"),
-                "a URL_ENCODED RequestBody must be a JSON object (or text already encoded)",
-            )
-        )
+        rule = "a URL_ENCODED RequestBody must be a JSON object (or text already encoded)"
+        found.append((key(at, "RequestBody"), rule))
     return found
 
 
@@ -170,16 +175,17 @@ def _endpoint(value: object, at: str, found: Found) -> None:
         found.append((at, f"ApiEndpoint must be an https:// or http:// URL with a host: {value!r}"))
 
 
-def _authentication(value: object, at: str, found: Found) -> None:
+def _authentication(value: object, at: str, found: Found, static: bool) -> None:
     if value is _DYNAMIC:
         return
     if not isinstance(value, Mapping):
         found.append((at, "Authentication must be a JSON object with a ConnectionArn"))
         return
-    for name in value:
-        if name.removesuffix(".$") != "ConnectionArn":
+    fields = _plain(value, static)
+    for name in fields:
+        if name != "ConnectionArn":
             found.append((key(at, name), "Authentication has one field, ConnectionArn"))
-    arn = value.get("ConnectionArn", _DYNAMIC if "ConnectionArn.$" in value else None)
+    arn = fields.get("ConnectionArn")
     if arn is None:
         found.append((at, "Authentication needs ConnectionArn"))
     elif arn is not _DYNAMIC and not (isinstance(arn, str) and connection_name(arn)):
@@ -204,39 +210,29 @@ def _headers(value: object, at: str, found: Found, static: bool) -> None:
             )
 
 
-def _transform(value: object, at: str, found: Found) -> bool:
+def _transform(value: object, at: str, found: Found, static: bool) -> bool:
     """Whether the body is URL-encoded, as far as the definition says."""
     if value is _DYNAMIC:
         return False
     if not isinstance(value, Mapping):
         found.append((at, "Transform must be a JSON object"))
         return False
-    for name in value:
+    fields = _plain(value, static)
+    for name in fields:
         if name not in ("RequestBodyEncoding", "RequestEncodingOptions"):
-            found.append(
-                (
-                    key(at, name),
-                    "Transform has the fields RequestBodyEncoding and RequestEncodingOptions",
-                )
-            )
-    encoding = value.get("RequestBodyEncoding", "NONE")
-    if encoding not in BODY_ENCODINGS:
-        found.append(
-            (
-                key(at, "RequestBodyEncoding"),
-                f"RequestBodyEncoding must be one of {', '.join(BODY_ENCODINGS)}",
-            )
-        )
-    options = value.get("RequestEncodingOptions")
-    if options is not None:
+            rule = "Transform has the fields RequestBodyEncoding and RequestEncodingOptions"
+            found.append((key(at, name), rule))
+    encoding = fields.get("RequestBodyEncoding", "NONE")
+    if encoding is not _DYNAMIC and encoding not in BODY_ENCODINGS:
+        rule = f"RequestBodyEncoding must be one of {', '.join(BODY_ENCODINGS)}"
+        found.append((key(at, "RequestBodyEncoding"), rule))
+    options = fields.get("RequestEncodingOptions", _DYNAMIC)
+    if options is not _DYNAMIC:
         options_at = key(at, "RequestEncodingOptions")
-        if not isinstance(options, Mapping) or set(options) - {"ArrayFormat"}:
+        chosen = _plain(options, static) if isinstance(options, Mapping) else None
+        if chosen is None or set(chosen) - {"ArrayFormat"}:
             found.append((options_at, "RequestEncodingOptions has one field, ArrayFormat"))
-        elif options.get("ArrayFormat", "INDICES") not in ARRAY_FORMATS:
-            found.append(
-                (
-                    key(options_at, "ArrayFormat"),
-                    f"ArrayFormat must be one of {', '.join(ARRAY_FORMATS)}",
-                )
-            )
-    return bool(encoding == "URL_ENCODED")
+        elif chosen.get("ArrayFormat", "INDICES") not in (*ARRAY_FORMATS, _DYNAMIC):
+            rule = f"ArrayFormat must be one of {', '.join(ARRAY_FORMATS)}"
+            found.append((key(options_at, "ArrayFormat"), rule))
+    return encoding == "URL_ENCODED"
