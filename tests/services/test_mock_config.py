@@ -291,21 +291,7 @@ async def test_parameters_are_evaluated_as_for_a_real_call() -> None:
     assert run.cause is not None and "$.missing" in run.cause
 
 
-# --- the app's mocks, and replay ---------------------------------------------------------------
-async def test_app_use_mocks_applies_to_its_executions_and_survives_replay() -> None:
-    """``App.use_mocks`` is what run_state_machine and ``legato run`` use. With no sticky
-    cache every decision replays the history: the invocation counts are rebuilt the same way,
-    so the retries still walk "0", "1-2", "3"."""
-    app = legato.App(cache_size=0)
-    app.register_state_machine("LambdaSQSIntegration", DEFINITION)
-    app.use_mocks(CONFIG, "RetryPath")
-    async with WorkflowEnvironment(app):
-        handle = await app.start("LambdaSQSIntegration", {"id": "r"})
-        output = await handle.result(timeout=30)
-    assert output["checked"] == {"body": "Hello from Lambda!"}
-    assert output["sent"] == {"id": "3bcb6e8e-8b51"}
-
-
+# --- the app's mocks ----------------------------------------------------------------------------
 async def test_a_machine_without_the_test_case_runs_unmocked() -> None:
     app = legato.App()
     echo = "arn:aws:lambda:us-east-1:123456789012:function:echo"
