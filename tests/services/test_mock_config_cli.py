@@ -74,10 +74,13 @@ def project(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def _legato(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def _legato(
+    project: Path, *args: str, extra_env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """``legato`` in a subprocess whose AWS endpoint is a closed local port: a call that was
     not mocked would fail, not reach anything."""
     env = {**os.environ, "AWS_ENDPOINT_URL": "http://127.0.0.1:9", "AWS_MAX_ATTEMPTS": "1"}
+    env.update(extra_env or {})
     db = f"sqlite:///{project / 'run.db'}"
     return subprocess.run(
         [sys.executable, "-m", "legato.cli", "run", "lead.asl.yaml", "--db", db, *args],
@@ -135,3 +138,24 @@ def test_bad_options_are_clear_errors(project: Path, args: list[str], words: str
     assert done.returncode != 0
     assert words in done.stderr, done.stderr
     assert "Traceback" not in done.stderr
+
+
+MOCKED_APP = """
+import legato
+
+app = legato.App()
+app.use_mocks("MockConfigFile.json", "HappyPath")
+"""
+
+
+def test_an_apps_mocks_apply_to_legato_run(project: Path) -> None:
+    """``App.use_mocks`` in the app module: ``legato run --app`` needs no mock options, and
+    a test importing the same app gets the same mocks."""
+    (project / "mocked_app.py").write_text(MOCKED_APP)
+    env_path = {"PYTHONPATH": str(project)}
+    done = _legato(
+        project, "--input", '{"id": "l-9"}', "--app", "mocked_app", "--name", "LeadFlow",
+        "--wait", extra_env=env_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["sent"] == {"MessageId": "m-1"}
