@@ -248,22 +248,26 @@ async def run_state_machine(
     for step_name, fn in (steps or {}).items():
         app.registry.add_step(fn, step_name, None, None, None, None)
     checked = read_definition(definition)
+    saved = app.machines.mocks  # an app's own mocks apply unless ``mocks`` replaces them
     if mocks is not None:
         setting = mock_setting(mocks, test_case)
         assert setting is not None
         name = mocked_machine(setting, checked, name, "state_machine")
         app.use_mocks(setting.config, setting.test_case)
     name = name or "state_machine"
-    app.register_state_machine(name, checked, type=type, role_arn=role_arn)
-    async with WorkflowEnvironment(app, start=start, still_time=still_time) as env:
-        handle = await app.start(name, input)
-        try:
-            await handle.result(timeout=timeout)
-        except ExecutionFailedError:
-            pass
-        row = await handle.status_row()
-        history = await handle.history()
-        del env
+    try:
+        app.register_state_machine(name, checked, type=type, role_arn=role_arn)
+        async with WorkflowEnvironment(app, start=start, still_time=still_time) as env:
+            handle = await app.start(name, input)
+            try:
+                await handle.result(timeout=timeout)
+            except ExecutionFailedError:
+                pass
+            row = await handle.status_row()
+            history = await handle.history()
+            del env
+    finally:
+        app.machines.mocks = saved  # this run's mocks do not outlive it
     output = codec.loads(row.output) if row.output is not None else None
     return StateMachineRun(
         row.id, row.status.value, output, row.error_type, row.error_message, history

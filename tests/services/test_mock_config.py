@@ -303,3 +303,14 @@ async def test_a_machine_without_the_test_case_runs_unmocked() -> None:
     async with WorkflowEnvironment(app):
         handle = await app.start("Other", {"a": 1})
         assert await handle.result(timeout=30) == {"echoed": {"a": 1}}
+
+
+async def test_a_runs_mocks_do_not_outlive_it() -> None:
+    """``run_state_machine(app=..., mocks=...)`` leaves the app's own setting as it was."""
+    app = legato.App()
+    app.step(name="HelloFunction")(lambda event: {"body": "real"})
+    run = await run_state_machine(
+        DEFINITION, {"id": "1"}, app=app, mocks=CONFIG, test_case="HappyPath"
+    )
+    assert run.output["checked"] == {"body": "Hello from Lambda!"}
+    assert app.machines.mocks is None

@@ -129,6 +129,8 @@ def test_retries_walk_the_ranges_and_a_last_throw_fails_the_run(project: Path) -
          "'LambdaStat' (did you mean 'LambdaState'?)"),
         (["--mock-config", "MockConfigFile.json", "--test-case", "Nope"],
          "no state machine has a test case 'Nope'"),
+        (["--mock-config", "MockConfigFile.json", "--test-case", "HappyPath", "--server",
+          "http://127.0.0.1:9"], "--mock-config runs the execution here"),
         (["--mock-config", "missing.json", "--test-case", "HappyPath"],
          "mock configuration missing.json: cannot read it"),
     ],
