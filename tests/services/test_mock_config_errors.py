@@ -57,6 +57,7 @@ def problems_of(data: object) -> list[tuple[str, str]]:
          'invocations are a number or a range, "0" or "1-2"'),
         (config({"R": {"3-1": OK["0"]}}), "$.MockedResponses.R['3-1']", "first <= last"),
         (config({"R": {"first": OK["0"]}}), "$.MockedResponses.R.first", "invocations are"),
+        (config({"R": {0: OK["0"]}}), "$.MockedResponses.R['0']", "invocations are"),
         (config({"R": {"0-2": OK["0"], "2": OK["0"]}}), "$.MockedResponses.R",
          'invocations "0-2" and "2" overlap'),
         (config({"R": {"0": {"Return": 1, "Throw": {"Error": "E"}}}}),

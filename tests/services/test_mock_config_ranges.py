@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from legato.core.asl.mock_config import MockReturn, parse_mock_config
+from legato.errors import InvalidMockConfigError
 
 
 @st.composite
@@ -44,3 +45,43 @@ def test_each_invocation_gets_the_response_of_its_range(
         expected = MockReturn(owner[0]) if owner else None
         assert mocked.at(invocation) == expected
     assert mocked.invocations == spans[-1][1] + 1
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-3, 5) | st.text(max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "StateMachines",
+                    "MockedResponses",
+                    "TestCases",
+                    "M",
+                    "T",
+                    "S",
+                    "R",
+                    "0",
+                    "1-2",
+                    "Return",
+                    "Throw",
+                    "Error",
+                    "Cause",
+                    "x",
+                ]
+            ),
+            inner,
+            max_size=4,
+        )
+    ),  # fmt: skip
+    max_leaves=20,
+)
+
+
+@given(JSON_VALUES)
+def test_any_json_is_read_or_refused_with_problems_never_a_crash(data: Any) -> None:
+    try:
+        parse_mock_config(data)
+    except InvalidMockConfigError as exc:
+        assert exc.problems
+        assert all(p.path.startswith("$") and p.rule for p in exc.problems)

@@ -288,12 +288,14 @@ def run_cmd(
         Path | None,
         typer.Option(
             "--mock-config",
+            metavar="FILE",
             help="Step Functions Local's mock configuration (MockConfigFile.json): the test "
             "case's Task states answer from it and call nothing; runs it here, as --wait",
         ),
     ] = None,
     test_case: Annotated[
-        str | None, typer.Option("--test-case", help="the test case of --mock-config to run")
+        str | None,
+        typer.Option("--test-case", metavar="NAME", help="the test case of --mock-config to run"),
     ] = None,
 ) -> None:
     """Run a state machine: always the file's content, stored as a definition version (the

@@ -258,7 +258,9 @@ def _responses(raw: object, problems: list[Problem]) -> dict[str, MockedResponse
     return responses
 
 
-def _span(text: str) -> tuple[int, int] | None:
+def _span(text: object) -> tuple[int, int] | None:
+    if not isinstance(text, str):  # a caller's dict may have other keys than JSON's strings
+        return None
     match = _RANGE.match(text)
     if match is None:
         return None
