@@ -314,3 +314,28 @@ async def test_a_runs_mocks_do_not_outlive_it() -> None:
     )
     assert run.output["checked"] == {"body": "Hello from Lambda!"}
     assert app.machines.mocks is None
+
+
+async def test_a_jsonata_task_takes_its_mock_through_output_and_assign() -> None:
+    definition = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "Ask",
+        "States": {
+            "Ask": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke",
+                "Arguments": {"FunctionName": "Ask", "Payload": "{% $states.input %}"},
+                "Assign": {"answer": "{% $states.result.Payload.answer %}"},
+                "Output": "{% {'said': $states.result.Payload.answer} %}",
+                "Next": "Echo",
+            },
+            "Echo": {"Type": "Pass", "Output": "{% {'echo': $answer} %}", "End": True},
+        },
+    }
+    config = {
+        "StateMachines": {"M": {"TestCases": {"T": {"Ask": "R"}}}},
+        "MockedResponses": {"R": {"0": {"Return": {"Payload": {"answer": 42}}}}},
+    }
+    run = await run_state_machine(definition, {"q": 1}, mocks=config, test_case="T")
+    assert run.status == "COMPLETED", (run.error, run.cause)
+    assert run.output == {"echo": 42}
