@@ -5,12 +5,14 @@ same way. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
 import legato
 from legato.core.events import StateExited
 from legato.testing import WorkflowEnvironment
+from tests.conftest import poll
 from tests.services.test_mock_config import CONFIG, DEFINITION
 
 RETRYING_MAP: dict[str, Any] = {
@@ -91,3 +93,59 @@ async def test_a_map_of_retried_mocks_replays_as_it_ran(tmp_path: Path) -> None:
     assert cached[0] == ["b", "a", "b"]
     assert cached[2] == 0 and replayed[2] > 0
     assert replayed[:2] == cached[:2]
+
+
+TWICE: dict[str, Any] = {
+    "StartAt": "First",
+    "States": {
+        "First": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                  "Parameters": {"FunctionName": "One"}, "ResultPath": "$.first",
+                  "Next": "Hold"},
+        "Hold": {"Type": "Task", "Resource": "hold", "ResultPath": None, "Next": "Second"},
+        "Second": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                   "Parameters": {"FunctionName": "Two"}, "ResultPath": "$.second",
+                   "End": True},
+    },
+}  # fmt: skip
+TWO_CASES = {
+    "StateMachines": {"Twice": {"TestCases": {
+        "A": {"First": "A1", "Second": "A2"}, "B": {"First": "B1", "Second": "B2"}}}},
+    "MockedResponses": {n: {"0": {"Return": n}} for n in ("A1", "A2", "B1", "B2")},
+}  # fmt: skip
+
+
+async def test_an_execution_keeps_the_test_case_it_began_with(tmp_path: Path) -> None:
+    """``use_mocks`` changed while an execution waits in a real step: replayed at each
+    decision (no sticky cache), it still answers from the test case it began with, and the
+    next execution from the new one."""
+    app = legato.App(cache_size=0)
+    app.register_state_machine("Twice", TWICE)
+    held: list[Any] = []
+    release = asyncio.Event()
+
+    @app.step(name="hold")
+    async def hold(event: Any) -> None:
+        held.append(event)
+        await release.wait()
+
+    async with WorkflowEnvironment(app, url=f"sqlite:///{tmp_path / 'c.db'}"):
+        app.use_mocks(TWO_CASES, "A")
+        first = await app.start("Twice", {"n": 1})
+
+        async def holding() -> bool:
+            return len(held) == 1
+
+        await poll(holding)
+        app.use_mocks(TWO_CASES, "B")
+        second = await app.start("Twice", {"n": 2})
+
+        async def both_holding() -> bool:
+            return len(held) == 2
+
+        await poll(both_holding)
+        release.set()
+        one, two = await first.result(timeout=30), await second.result(timeout=30)
+        replays = app.stats["replays"]
+    assert one == {"n": 1, "first": "A1", "second": "A2"}
+    assert two == {"n": 2, "first": "B1", "second": "B2"}
+    assert replays > 0

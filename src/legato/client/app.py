@@ -236,8 +236,9 @@ class App(ScheduleMethods):
         (``MockConfigFile.json``: a path, JSON text, a dict, or a ``MockConfig``): each
         execution of a machine that has ``test_case`` in the configuration gets its mocked
         Task states' responses instead of calling anything; other Task states and machines run
-        for real. ``None`` turns mocks off. Read when an execution begins; an engine resuming
-        an execution must use the same mocks (see ``legato.testing``). Raises
+        for real. ``None`` turns mocks off. Read when an execution begins: a running execution
+        keeps the test case it began with, and an engine resuming it after a restart must use
+        the same mocks (see ``legato.testing``). Raises
         ``InvalidMockConfigError`` naming each problem's JSON path."""
         self.machines.mocks = mock_setting(mocks, test_case)
 

@@ -36,6 +36,7 @@ class StateMachines:
         self.recorded = False  # the registered ones are in the store (``record``)
         #: the mock configuration and test case its executions run (``App.use_mocks``)
         self.mocks: MockSetting | None = None
+        self._mocked: dict[str, MockSetting | None] = {}  # execution id -> what it began with
 
     def register(
         self,
@@ -62,8 +63,14 @@ class StateMachines:
         (``app.configure(aws_region=...)``) applies to machines registered earlier."""
         return self.aws
 
-    def mock_setting(self) -> MockSetting | None:
-        """Read when an execution begins, like ``identity``."""
+    def mock_setting(self, execution_id: str) -> MockSetting | None:
+        """The mocks of an execution: those it began with in this process, so that a replay
+        (after an eviction from the sticky cache) uses them even if ``App.use_mocks`` changed
+        the app's since; else the app's now. An app that never used mocks remembers nothing."""
+        if execution_id in self._mocked:
+            return self._mocked[execution_id]
+        if self.mocks is not None or self._mocked:
+            self._mocked[execution_id] = self.mocks
         return self.mocks
 
     def known(self, name: str, version: str) -> WorkflowDef | None:

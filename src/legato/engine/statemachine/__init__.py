@@ -55,7 +55,7 @@ def state_machine_workflow(
     async def state_machine(ctx: Any, input: Any = None) -> Any:
         run = Run.begin(ctx, name, definition, input, options, identity())
         if mocks is not None:
-            run.mocks = session_for(mocks(), name)
+            run.mocks = session_for(mocks(ctx.execution_id), name)
         return await run.execute()
 
     state_machine.__qualname__ = f"state_machine[{name}]"

@@ -14,8 +14,9 @@ Local (where it calls the service's endpoint).
 Invocations are counted per state per execution, retries and Map iterations included, as Step
 Functions Local counts them: the interpreter is replayed workflow code, so the counts are
 rebuilt the same way on every replay, and nothing about a mocked call is written to the
-history. The mocks are part of the code an execution runs: an engine that resumes it must use
-the same ones, as it must use the same definition.
+history. The mocks are part of the code an execution runs: an execution keeps the setting it
+began with in this process (``App.use_mocks`` again changes the next executions' only), and an
+engine that resumes it elsewhere must use the same mocks, as it must use the same definition.
 """
 
 from __future__ import annotations
@@ -54,8 +55,9 @@ class MockSetting:
     test_case: str
 
 
-#: Read when an execution begins (``state_machine_workflow``), like the app's AWS identity.
-MockSource = Callable[[], MockSetting | None]
+#: The setting of the execution whose id it is given, asked when the execution begins (and
+#: again when it is replayed): ``StateMachines.mock_setting``.
+MockSource = Callable[[str], MockSetting | None]
 
 
 @dataclass
