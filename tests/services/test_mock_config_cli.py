@@ -123,7 +123,8 @@ def test_retries_walk_the_ranges_and_a_last_throw_fails_the_run(project: Path) -
 @pytest.mark.parametrize(
     ("args", "words"),
     [
-        (["--mock-config", "MockConfigFile.json"], "--mock-config and --test-case go together"),
+        (["--mock-config", "MockConfigFile.json"], "--mock-config needs --test-case"),
+        (["--test-case", "HappyPath"], "--test-case needs a mock configuration: --mock-config"),
         (["--mock-config", "MockConfigFile.json", "--test-case", "Typo"],
          "$.StateMachines.LeadFlow.TestCases.Typo.LambdaStat: the state machine has no state "
          "'LambdaStat' (did you mean 'LambdaState'?)"),
@@ -161,3 +162,13 @@ def test_an_apps_mocks_apply_to_legato_run(project: Path) -> None:
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["sent"] == {"MessageId": "m-1"}
+
+
+def test_test_case_alone_picks_another_case_of_the_apps_mocks(project: Path) -> None:
+    (project / "mocked_app.py").write_text(MOCKED_APP)
+    done = _legato(
+        project, "--input", '{"id": "l-10"}', "--app", "mocked_app", "--name", "LeadFlow",
+        "--test-case", "RetryPath", extra_env={"PYTHONPATH": str(project)},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["checked"] == {"approved": "late"}

@@ -295,7 +295,11 @@ def run_cmd(
     ] = None,
     test_case: Annotated[
         str | None,
-        typer.Option("--test-case", metavar="NAME", help="the test case of --mock-config to run"),
+        typer.Option(
+            "--test-case",
+            metavar="NAME",
+            help="the test case of --mock-config to run (alone: of the --app's App.use_mocks)",
+        ),
     ] = None,
 ) -> None:
     """Run a state machine: always the file's content, stored as a definition version (the
@@ -327,7 +331,7 @@ def run_cmd(
         app = load_app(app_module) if app_module else App()
         app.configure(url=database_url(db, app.url))
         if mocked:
-            assert mock_config is not None and test_case is not None
+            assert test_case is not None
             machine = use_mocks(app, definition, name, name_of(file), mock_config, test_case)
             wait = True  # the mocks are this process's: it runs the execution
         try:

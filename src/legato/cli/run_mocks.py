@@ -1,4 +1,5 @@
-"""``legato run FILE --mock-config PATH --test-case NAME``: the run's mocked Task states.
+"""``legato run FILE --mock-config PATH --test-case NAME``: the run's mocked Task states
+(``--test-case`` alone: another test case of the configuration the ``--app`` uses).
 
 Mocks are applied by the engine that runs the execution, so a mocked run always runs in this
 process (as ``--wait`` does) and never on ``--server`` (a server's executions use its own app's
@@ -12,8 +13,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from legato.client import App
+from legato.core.asl.mock_config import MockConfig
 from legato.core.events import JSON
-from legato.engine.statemachine.mocking import mock_setting, mocked_machine
+from legato.engine.statemachine.mocking import load_mock_config, mock_setting, mocked_machine
 from legato.errors import LegatoError
 
 
@@ -21,10 +23,9 @@ def check_mock_options(mock_config: Path | None, test_case: str | None, server: 
     """Whether the run is mocked; an error for options that do not go together."""
     if mock_config is None and test_case is None:
         return False
-    if mock_config is None or test_case is None:
+    if test_case is None:
         raise LegatoError(
-            "--mock-config and --test-case go together: the mock configuration file and the "
-            "test case of it to run"
+            "--mock-config needs --test-case: the test case of the mock configuration to run"
         )
     if server:
         raise LegatoError(
@@ -39,11 +40,22 @@ def use_mocks(
     definition: dict[str, JSON],
     name: str | None,
     file_name: str,
-    mock_config: Path,
+    mock_config: Path | None,
     test_case: str,
 ) -> str:
-    """Set ``app``'s mocks; the name the file runs under."""
-    setting = mock_setting(mock_config, test_case)
+    """Set ``app``'s mocks: ``--mock-config``'s file, or without it the configuration the
+    app uses already (``App.use_mocks`` in ``--app``) with another test case. The name the
+    file runs under."""
+    if mock_config is not None:
+        mocks: MockConfig = load_mock_config(mock_config)
+    elif app.machines.mocks is not None:
+        mocks = app.machines.mocks.config
+    else:
+        raise LegatoError(
+            "--test-case needs a mock configuration: --mock-config FILE, or an --app that "
+            "calls app.use_mocks(...)"
+        )
+    setting = mock_setting(mocks, test_case)
     assert setting is not None
     machine = mocked_machine(setting, definition, name, file_name)
     app.use_mocks(setting.config, test_case)
