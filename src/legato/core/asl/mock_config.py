@@ -181,32 +181,30 @@ def _machines(
                 )
             )
             continue
-        machines[machine] = {}
-        for case, states in cases.items():
-            case_at = key(key(at, "TestCases"), case)
-            if not isinstance(states, dict):
-                problems.append(
-                    Problem(case_at, "must be an object: state name -> mocked response name")
-                )
-                continue
-            mapped: dict[str, str] = {}
-            for state, name in states.items():
-                if not isinstance(name, str):
-                    problems.append(
-                        Problem(key(case_at, state), "must be the name of a mocked response")
-                    )
-                elif name not in responses:
-                    problems.append(
-                        Problem(
-                            key(case_at, state),
-                            f"no mocked response {name!r} in MockedResponses"
-                            f"{_near(name, responses)}",
-                        )
-                    )
-                else:
-                    mapped[state] = name
-            machines[machine][case] = mapped
+        machines[machine] = {
+            case: _test_case(states, key(key(at, "TestCases"), case), responses, problems)
+            for case, states in cases.items()
+        }
     return machines
+
+
+def _test_case(
+    states: object, at: str, responses: set[str], problems: list[Problem]
+) -> dict[str, str]:
+    """One test case: state name -> the name of a mocked response that exists."""
+    if not isinstance(states, dict):
+        problems.append(Problem(at, "must be an object: state name -> mocked response name"))
+        return {}
+    mapped: dict[str, str] = {}
+    for state, name in states.items():
+        if not isinstance(name, str):
+            problems.append(Problem(key(at, state), "must be the name of a mocked response"))
+        elif name not in responses:
+            rule = f"no mocked response {name!r} in MockedResponses{_near(name, responses)}"
+            problems.append(Problem(key(at, state), rule))
+        else:
+            mapped[state] = name
+    return mapped
 
 
 def _responses(raw: object, problems: list[Problem]) -> dict[str, MockedResponse]:
