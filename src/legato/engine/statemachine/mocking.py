@@ -12,7 +12,12 @@ caught like any Task error. A Task the case does not name runs for real, as in S
 Local (where it calls the service's endpoint).
 
 Invocations are counted per state per execution, retries and Map iterations included, as Step
-Functions Local counts them: the interpreter is replayed workflow code, so the counts are
+Functions Local counts them. A Map's iterations take their numbers in the order they reach the
+state: by index when nothing waits (iteration i gets invocation i), and a retry takes the next
+number when its timer fires, while the other iterations go on (Legato runs them concurrently;
+with retries inside a Map the numbers may go to other iterations than in Step Functions
+Local, which is reported to finish an iteration's retries first). The interpreter is replayed
+workflow code, so the counts are
 rebuilt the same way on every replay, and nothing about a mocked call is written to the
 history. The mocks are part of the code an execution runs: an execution keeps the setting it
 began with in this process (``App.use_mocks`` again changes the next executions' only), and an
