@@ -2,6 +2,7 @@
 
     LegatoError
     ├── ConfigurationError          bad URL, unknown module, option that makes no sense
+    │   └── InvalidMockConfigError  a Step Functions Local mock configuration that cannot be used
     ├── InvalidDefinitionError      a state machine definition is unreadable or breaks ASL rules
     ├── StoreError                  the database cannot be used
     │   ├── DatabaseUnavailableError  cannot reach it now (restarting, network): clients retry
@@ -60,6 +61,18 @@ class LegatoError(Exception):
 
 class ConfigurationError(LegatoError):
     pass
+
+
+class InvalidMockConfigError(ConfigurationError):
+    """A mock configuration (Step Functions Local's ``MockConfigFile.json``) that cannot be used:
+    ``problems`` lists each, with the JSON path of the field and what is wrong."""
+
+    def __init__(self, problems: list[Problem], source: str | None = None) -> None:
+        where = f" {source}" if source else ""
+        lines = "".join(f"\n  {p.path}: {p.rule}" for p in problems)
+        super().__init__(f"invalid mock configuration{where}:{lines}")
+        self.problems = problems
+        self.source = source
 
 
 class InvalidDefinitionError(LegatoError):

@@ -11,6 +11,27 @@ after the step that handed the token out returned. Time jumps to it only after
 ``run_state_machine(definition, input, steps={...})`` runs an Amazon States Language definition
 to completion the same way and returns its status, output, error, cause and history.
 
+**Testing without AWS.** ``run_state_machine(definition, input, mocks="MockConfigFile.json",
+test_case="HappyPath")`` reads the mock configuration of AWS Step Functions Local
+(``StateMachines`` -> ``TestCases`` -> state -> mocked response; ``MockedResponses`` -> response
+-> ``"0"``, ``"1-2"`` -> ``Return`` or ``Throw {Error, Cause}``): each Task state the test case
+names returns its response for that invocation (counted per state per execution from 0,
+retries and Map iterations included), or fails with its error (Retry and Catch apply), and
+calls nothing: no step, no AWS endpoint, no network. A Task state the test case does not name
+runs for real (a registered step, or the service), as in Step Functions Local. The test case
+is that of the machine named ``name`` (default: the one machine of the file that has the test
+case); a state it names that is not a Task state of the definition is an error.
+``app.use_mocks(path, test_case)`` sets the same for every execution of an app's state machines
+(``legato run FILE --mock-config PATH --test-case NAME --wait`` does it from the command line).
+
+**A local AWS emulator** (moto's server, LocalStack): the integrations' calls go where the app's
+AWS settings say, ``App(aws=legato.AwsSettings(endpoint_url="http://127.0.0.1:5000"))`` for every
+service (``endpoints={"sqs": URL}`` for one), or where the environment says: botocore reads
+``AWS_ENDPOINT_URL`` (all services) and ``AWS_ENDPOINT_URL_<SERVICE>`` (one, e.g.
+``AWS_ENDPOINT_URL_DYNAMODB``) itself. Credentials and region come from the standard chain
+(an emulator takes any: ``AWS_ACCESS_KEY_ID=test``, ``AWS_SECRET_ACCESS_KEY=test``,
+``AWS_DEFAULT_REGION=us-east-1``).
+
 ``replay(app, histories)`` runs recorded histories (``legato executions history ID --json``)
 against the current code and reports every non-determinism, so breaking changes fail in CI.
 """
@@ -34,6 +55,8 @@ from legato.core.events import Event, StateEntered, Status
 from legato.core.export import import_history
 from legato.engine.clock import DEFAULT_CALLBACK_GRACE, SkippingClock
 from legato.engine.instance import WorkflowInstance
+from legato.engine.statemachine import read_definition
+from legato.engine.statemachine.mocking import Mocks, mock_setting, mocked_machine
 from legato.errors import ExecutionFailedError, NonDeterminismError
 from legato.ports.clock import Clock
 
@@ -204,31 +227,47 @@ async def run_state_machine(
     steps: Mapping[str, Callable[..., Any]] | None = None,
     timeout: float = 30.0,
     start: datetime | None = None,
-    name: str = "state_machine",
+    name: str | None = None,
     app: App | None = None,
     still_time: bool = False,
     type: Literal["STANDARD", "EXPRESS"] = "STANDARD",
     role_arn: str | None = None,
+    mocks: Mocks | None = None,
+    test_case: str | None = None,
 ) -> StateMachineRun:
     """Run ``definition`` on a throw-away SQLite database with a time-skipping clock (a Wait
     of a week takes milliseconds). ``steps`` maps Task resource names (or Lambda function
     names) to plain functions taking the task's input; or pass an ``app`` that has them
     registered. ``timeout`` bounds the real time the run may take. ``type`` (STANDARD or
     EXPRESS) and ``role_arn`` are the machine's, as ``App.register_state_machine`` takes
-    them."""
+    them. ``mocks`` (a path to a mock configuration file, its JSON text or dict) and
+    ``test_case``: Step Functions Local's mocked Task states (module docstring); ``name``, the
+    machine's, is then by default the one the file has the test case for (else
+    ``"state_machine"``)."""
     app = app or App()
     for step_name, fn in (steps or {}).items():
         app.registry.add_step(fn, step_name, None, None, None, None)
-    app.register_state_machine(name, definition, type=type, role_arn=role_arn)
-    async with WorkflowEnvironment(app, start=start, still_time=still_time) as env:
-        handle = await app.start(name, input)
-        try:
-            await handle.result(timeout=timeout)
-        except ExecutionFailedError:
-            pass
-        row = await handle.status_row()
-        history = await handle.history()
-        del env
+    checked = read_definition(definition)
+    saved = app.machines.mocks  # an app's own mocks apply unless ``mocks`` replaces them
+    if mocks is not None:
+        setting = mock_setting(mocks, test_case)
+        assert setting is not None
+        name = mocked_machine(setting, checked, name, "state_machine")
+        app.use_mocks(setting.config, setting.test_case)
+    name = name or "state_machine"
+    try:
+        app.register_state_machine(name, checked, type=type, role_arn=role_arn)
+        async with WorkflowEnvironment(app, start=start, still_time=still_time) as env:
+            handle = await app.start(name, input)
+            try:
+                await handle.result(timeout=timeout)
+            except ExecutionFailedError:
+                pass
+            row = await handle.status_row()
+            history = await handle.history()
+            del env
+    finally:
+        app.machines.mocks = saved  # this run's mocks do not outlive it
     output = codec.loads(row.output) if row.output is not None else None
     return StateMachineRun(
         row.id, row.status.value, output, row.error_type, row.error_message, history

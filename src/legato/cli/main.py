@@ -41,6 +41,7 @@ from legato.cli.logs import LogFormatOption, VerboseOption
 from legato.cli.output import span, use_utc
 from legato.cli.render import execution_table
 from legato.cli.run_file import version_to_run
+from legato.cli.run_mocks import check_mock_options, use_mocks
 from legato.cli.run_remote import run_on_server
 from legato.cli.schedules import schedules_cli
 from legato.cli.serving import serve_remote_until_stopped, serve_until_stopped
@@ -283,17 +284,37 @@ def run_cmd(
     log_format: LogFormatOption = None,
     server: ServerOption = None,
     api_key: ApiKeyOption = None,
+    mock_config: Annotated[
+        Path | None,
+        typer.Option(
+            "--mock-config",
+            metavar="FILE",
+            help="Step Functions Local's mock configuration (MockConfigFile.json): the test "
+            "case's Task states answer from it and call nothing; runs it here, as --wait",
+        ),
+    ] = None,
+    test_case: Annotated[
+        str | None,
+        typer.Option(
+            "--test-case",
+            metavar="NAME",
+            help="the test case of --mock-config to run (alone: of the --app's App.use_mocks)",
+        ),
+    ] = None,
 ) -> None:
     """Run a state machine: always the file's content, stored as a definition version (the
     version that has this content, or the first of a new name; a name stored with other
     content is refused unless --name or --new-version). With --wait, this process runs it to
     the end and prints its output (or its error and cause, exit code 1); without, it records
     the execution for the engine that serves the database and prints its id. With --server,
-    the file is pushed to that server and run there (--wait awaits it)."""
+    the file is pushed to that server and run there (--wait awaits it). With --mock-config
+    and --test-case, the test case's mocked Task states call nothing (no AWS needed)."""
     setup_logging(verbose, log_format)
     machine = name or name_of(file)
 
     async def main() -> None:
+        nonlocal machine, wait
+        mocked = check_mock_options(mock_config, test_case, server)
         if server:
             if db or app_module:
                 raise LegatoError("with --server the server runs it: --db and --app do not apply")
@@ -309,6 +330,10 @@ def run_cmd(
         value = json_value(input, "--input")
         app = load_app(app_module) if app_module else App()
         app.configure(url=database_url(db, app.url))
+        if mocked:
+            assert test_case is not None
+            machine = use_mocks(app, definition, name, name_of(file), mock_config, test_case)
+            wait = True  # the mocks are this process's: it runs the execution
         try:
             version = await version_to_run(app, machine, definition, file, new_version)
             if not wait:

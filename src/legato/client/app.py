@@ -50,6 +50,7 @@ from legato.engine.closed_watch import ClosedWatcher
 from legato.engine.engine import Engine
 from legato.engine.reconnect import reconnecting
 from legato.engine.registry import Registry, WorkflowDef
+from legato.engine.statemachine.mocking import Mocks, mock_setting
 from legato.engine.stored_machines import StateMachines
 from legato.errors import (
     ConfigurationError,
@@ -239,6 +240,17 @@ class App(ScheduleMethods):
         except ValueError as exc:
             raise ConfigurationError(str(exc)) from None
         return self.machines.register(name, str(version), read_definition(definition), options)
+
+    def use_mocks(self, mocks: Mocks | None, test_case: str | None = None) -> None:
+        """Run this app's state machines on Step Functions Local's mock configuration
+        (``MockConfigFile.json``: a path, JSON text, a dict, or a ``MockConfig``): each
+        execution of a machine that has ``test_case`` in the configuration gets its mocked
+        Task states' responses instead of calling anything; other Task states and machines run
+        for real. ``None`` turns mocks off. Read when an execution begins: a running execution
+        keeps the test case it began with, and an engine resuming it after a restart must use
+        the same mocks (see ``legato.testing``). Raises
+        ``InvalidMockConfigError`` naming each problem's JSON path."""
+        self.machines.mocks = mock_setting(mocks, test_case)
 
     def event_source(self, url: str) -> None:
         """Consume events from a broker while this app runs an orchestrating engine (``async

@@ -18,6 +18,7 @@ from legato.core.definitions import canonical_json, content_hash
 from legato.core.events import JSON
 from legato.engine.registry import Registry, WorkflowDef
 from legato.engine.statemachine import MachineOptions, state_machine_def
+from legato.engine.statemachine.mocking import MockSetting
 from legato.errors import ConfigurationError, DefinitionNotFound, DefinitionVersionExists
 from legato.ports.definitions import Definitions, StoredDefinition
 
@@ -33,6 +34,9 @@ class StateMachines:
         self.registered: dict[tuple[str, str], tuple[str, str]] = {}
         self._built: dict[tuple[str, str], WorkflowDef] = {}
         self.recorded = False  # the registered ones are in the store (``record``)
+        #: the mock configuration and test case its executions run (``App.use_mocks``)
+        self.mocks: MockSetting | None = None
+        self._mocked: dict[str, MockSetting | None] = {}  # execution id -> what it began with
 
     def register(
         self,
@@ -42,7 +46,7 @@ class StateMachines:
         options: MachineOptions | None = None,
     ) -> WorkflowDef:
         """``App.register_state_machine``: into the registry, and noted to be recorded."""
-        wf = state_machine_def(name, version, definition, options, self.identity)
+        wf = state_machine_def(name, version, definition, options, self.identity, self.mock_setting)
         text = canonical_json(definition)
         self.registry.add_workflow(
             wf.fn, name, wf.version, None if wf.timeout_ms is None else wf.timeout_ms / 1000,
@@ -58,6 +62,16 @@ class StateMachines:
         """Read when an execution begins, so a setting changed before the engine starts
         (``app.configure(aws_region=...)``) applies to machines registered earlier."""
         return self.aws
+
+    def mock_setting(self, execution_id: str) -> MockSetting | None:
+        """The mocks of an execution: those it began with in this process, so that a replay
+        (after an eviction from the sticky cache) uses them even if ``App.use_mocks`` changed
+        the app's since; else the app's now. An app that never used mocks remembers nothing."""
+        if execution_id in self._mocked:
+            return self._mocked[execution_id]
+        if self.mocks is not None or self._mocked:
+            self._mocked[execution_id] = self.mocks
+        return self.mocks
 
     def known(self, name: str, version: str) -> WorkflowDef | None:
         """Without reading the store: registered, or built from the store before."""
@@ -89,7 +103,10 @@ class StateMachines:
         wf = self._built.get(key)
         if wf is None:
             definition = codec.loads(stored.definition)
-            wf = state_machine_def(stored.name, stored.version, definition, identity=self.identity)
+            wf = state_machine_def(
+                stored.name, stored.version, definition, identity=self.identity,
+                mocks=self.mock_setting,
+            )  # fmt: skip
             self._built[key] = wf
         return wf
 

@@ -15,6 +15,7 @@ from legato.core.events import JSON
 from legato.engine.asl_files import load_definition
 from legato.engine.registry import WorkflowDef
 from legato.engine.statemachine.machine import MachineOptions, Run
+from legato.engine.statemachine.mocking import MockSource, session_for
 
 Definition = Mapping[str, Any] | str | Path
 #: The region and account that execution ARNs name, read when an execution begins.
@@ -44,13 +45,18 @@ def state_machine_workflow(
     definition: dict[str, JSON],
     options: MachineOptions | None = None,
     identity: Identity = AwsIdentity,
+    mocks: MockSource | None = None,
 ) -> Callable[..., Coroutine[Any, Any, Any]]:
     """The workflow function that interprets ``definition``: its one argument is the
     execution's input (any JSON), its result the execution's output. ``identity`` gives the
-    region and account of its ARNs (``$$.Execution.Id``...)."""
+    region and account of its ARNs (``$$.Execution.Id``...), ``mocks`` the mocked Task
+    states' test case (``mocking.py``); both are read when an execution begins."""
 
     async def state_machine(ctx: Any, input: Any = None) -> Any:
-        return await Run.begin(ctx, name, definition, input, options, identity()).execute()
+        run = Run.begin(ctx, name, definition, input, options, identity())
+        if mocks is not None:
+            run.mocks = session_for(mocks(ctx.execution_id), name)
+        return await run.execute()
 
     state_machine.__qualname__ = f"state_machine[{name}]"
     return state_machine
@@ -62,13 +68,14 @@ def state_machine_def(
     definition: dict[str, JSON],
     options: MachineOptions | None = None,
     identity: Identity = AwsIdentity,
+    mocks: MockSource | None = None,
 ) -> WorkflowDef:
     """The workflow that runs ``definition`` as ``name`` ``version``: its TimeoutSeconds is its
     executions' timeout, its code hash that of its canonical JSON (the same definition from
     Python or from the database is the same code)."""
     limit = definition.get("TimeoutSeconds")  # validated: a positive integer if present
     timeout_ms = to_ms(limit) if isinstance(limit, int) and not isinstance(limit, bool) else None
-    fn = state_machine_workflow(name, definition, options, identity)
+    fn = state_machine_workflow(name, definition, options, identity, mocks)
     code = content_hash(canonical_json(definition))[:16]
     return WorkflowDef(
         name,

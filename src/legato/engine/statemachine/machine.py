@@ -27,6 +27,7 @@ from legato.engine.statemachine.dataflow import JSONATA, Obj, StateData
 
 if TYPE_CHECKING:
     from legato.engine.context import Context
+    from legato.engine.statemachine.mocking import MockSession
 
 #: A state's outcome: the next state's name (None: the scope ends) and the state's output.
 Outcome = tuple[str | None, JSON]
@@ -98,6 +99,8 @@ class Run:
     start_time: str = field(init=False)  # $$.Execution.StartTime, the same for every state
     _dumped: tuple[object, str] | None = field(default=None, init=False)
     _children: int = field(default=0, init=False)
+    #: the test case its mocked Task states answer from (``mocking.py``), set at its start
+    mocks: MockSession | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.start_time = format_timestamp(self.start_ms)

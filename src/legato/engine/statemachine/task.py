@@ -39,11 +39,14 @@ from legato.engine.statemachine.dataflow import StateData
 from legato.engine.statemachine.http_task import run_http
 from legato.engine.statemachine.integrations import run_integration
 from legato.engine.statemachine.machine import Outcome, Run, Scope, _next
+from legato.engine.statemachine.mocking import run_mocked
 from legato.engine.statemachine.step_calls import ONE_ATTEMPT, call_step
 from legato.errors import RegistrationError, StepFailed
 
 
 async def run_task(run: Run, sd: StateData, scope: Scope) -> Outcome:
+    if run.mocks is not None and run.mocks.covers(sd.name):  # a mocked Task calls nothing
+        return await run_mocked(run, sd, scope, run.mocks)
     effective = sd.effective_input()
     timeout = sd.number("TimeoutSeconds", effective)
     heartbeat = sd.number("HeartbeatSeconds", effective)
