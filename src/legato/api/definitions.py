@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
 
+from legato.adapters.aws.catalog import sdk_catalog
 from legato.api.deps import LegatoApp
 from legato.api.problems import Problem, problem_responses
 from legato.core.asl.definition import parse_definition
@@ -162,7 +163,7 @@ async def validate_definition(request: Request) -> Validation:
     except InvalidDefinitionError as exc:
         found, states = exc.problems, 0
     else:
-        found, states = validate(definition), count_states(definition)
+        found, states = validate(definition, sdk_catalog()), count_states(definition)
     problems = [PathProblem(path=p.path, message=p.rule) for p in found]
     return Validation(valid=not problems, states=states, problems=problems)
 
