@@ -32,9 +32,8 @@ def register_aws_step(app: App) -> None:
             except UnknownSdkName as exc:  # a definition stored before validation knew it
                 raise NamedStepError(TASK_FAILED, str(exc)) from None
             generic = f"{service.error_prefix}Exception"
-            return await call(
-                clients, service.botocore, operation, params, service.error_prefix, generic
-            )
+            prefix = service.error_prefix
+            return await call(clients, service.botocore, operation, params, prefix, generic, True)
         return await call(
             clients, request["service"], request["operation"], params, request["error_prefix"]
         )

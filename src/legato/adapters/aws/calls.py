@@ -21,6 +21,7 @@ from botocore import xform_name
 from botocore.exceptions import BotoCoreError, ClientError
 
 from legato.adapters.aws.clients import AwsClients
+from legato.adapters.aws.shapes import from_model, to_model
 from legato.errors import NamedStepError
 
 TASK_FAILED = "States.TaskFailed"
@@ -33,10 +34,16 @@ async def call(
     params: Mapping[str, Any],
     error_prefix: str,
     generic_error: str | None = None,
+    pascal_case: bool = False,
 ) -> Any:
-    """Call ``operation`` (``PutItem``) of botocore's ``service`` (``dynamodb``)."""
+    """Call ``operation`` (``PutItem``) of botocore's ``service`` (``dynamodb``). With
+    ``pascal_case`` (the ``aws-sdk`` integration), parameters may name every member in
+    PascalCase and the response names them so, whatever the model's spelling."""
     client = await clients.client(service)
     method = getattr(client, xform_name(operation))
+    model = client.meta.service_model.operation_model(operation) if pascal_case else None
+    if model is not None:
+        params = to_model(model.input_shape, params)
     try:
         response = await method(**params)
     except ClientError as exc:
@@ -44,6 +51,8 @@ async def call(
     except BotoCoreError as exc:  # parameters, credentials, endpoint: the call was not made
         raise NamedStepError(TASK_FAILED, f"{error_prefix} {operation}: {exc}") from None
     response.pop("ResponseMetadata", None)
+    if model is not None:
+        response = from_model(model.output_shape, response)
     return await to_json(response)
 
 

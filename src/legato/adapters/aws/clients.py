@@ -65,6 +65,10 @@ class AwsClients:
         self._open[key] = (client, stack)
         return client
 
+    def open_count(self) -> int:
+        """How many clients are open, on any loop."""
+        return len(self._open)
+
     async def close(self) -> None:
         """Close the clients opened on the running loop."""
         loop = id(asyncio.get_running_loop())
