@@ -255,7 +255,8 @@ class App(ScheduleMethods):
         ``DefinitionVersionExists``. Any engine on the database can then run it by name."""
         from legato.engine.statemachine import read_definition
 
-        data = read_definition(definition, sdk_catalog())
+        # a thread: an unknown aws-sdk name may read every botocore model (seconds)
+        data = await asyncio.to_thread(read_definition, definition, sdk_catalog())
         wanted = None if version is None else str(version)
         for problem in (check_name(name), None if wanted is None else check_version(wanted)):
             if problem is not None:
