@@ -20,6 +20,7 @@ import botocore.session
 import pytest
 
 import legato
+from legato.core.events import StateExited, StepFailed
 from legato.testing import StateMachineRun, run_state_machine
 from tests.aws_emulator import Emulator
 from tests.statemachine.machines import chain, single
@@ -312,7 +313,7 @@ async def test_retry_applies_to_sdk_errors(aws_emulator: Emulator, aws: Client) 
     r = await run(aws_emulator, with_catch(task), {})
     assert r.status == "COMPLETED", (r.error, r.cause)
     assert r.output["error"]["Error"] == "S3.NoSuchBucketException"
-    attempts = [e for e in r.history if type(e).__name__ == "StepFailed"]
+    attempts = [e for e in r.history if isinstance(e, StepFailed)]
     assert len(attempts) == 3
 
 
@@ -336,3 +337,23 @@ async def test_the_apps_clients_are_closed_when_it_stops(aws_emulator: Emulator)
     r = await run_state_machine(single(sdk_task("sqs:listQueues", {})), None, app=app)
     assert r.status == "COMPLETED", (r.error, r.cause)
     assert app.aws_clients.open_count() == 0
+
+
+async def test_per_service_endpoints_and_unreachable_ones(aws_emulator: Emulator) -> None:
+    """``AwsSettings.endpoints`` (botocore's service names) wins over ``endpoint_url``; a call
+    that cannot connect never reached the service: ``States.TaskFailed`` (after the SDK's own
+    attempts, ``max_attempts``)."""
+    nowhere = "http://127.0.0.1:9"  # the discard port: nothing listens
+    settings = legato.AwsSettings(
+        endpoint_url=nowhere, endpoints={"sqs": aws_emulator.url}, max_attempts=1
+    )
+    definition = chain(
+        ("Queues", sdk_task("sqs:listQueues", {}, ResultPath="$.queues")),
+        ("Tables", sdk_task("dynamodb:listTables", {})),
+    )
+    r = await run_state_machine(definition, {}, app=legato.App(aws=settings))
+    assert r.status == "FAILED"
+    assert r.error == "States.TaskFailed"
+    assert r.cause is not None and "DynamoDb ListTables: Could not connect" in r.cause
+    exited = [e.state for e in r.history if isinstance(e, StateExited)]
+    assert exited == ["Queues"]
