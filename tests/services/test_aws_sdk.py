@@ -357,3 +357,21 @@ async def test_per_service_endpoints_and_unreachable_ones(aws_emulator: Emulator
     assert r.cause is not None and "DynamoDb ListTables: Could not connect" in r.cause
     exited = [e.state for e in r.history if isinstance(e, StateExited)]
     assert exited == ["Queues"]
+
+
+async def test_on_sqlite_and_postgresql(
+    aws_emulator: Emulator, aws: Client, any_db_url: str
+) -> None:
+    """The call and its recorded result on either store: a put, then a get of what was put."""
+    table = make_table(aws)
+    key = {"customer": {"S": "cy"}, "order": {"N": "9"}}
+    definition = chain(
+        ("Put", sdk_task("dynamodb:putItem", {"TableName": table, "Item": key}, ResultPath=None)),
+        ("Get", sdk_task("dynamodb:getItem", {"TableName": table, "Key": key})),
+    )
+    app = legato.App(any_db_url, aws=legato.AwsSettings(endpoint_url=aws_emulator.url))
+    app.register_state_machine("put_get", definition)
+    async with app:
+        handle = await app.start("put_get", {})
+        assert await handle.result(timeout=60) == {"Item": key}
+    assert app.aws_clients.open_count() == 0
