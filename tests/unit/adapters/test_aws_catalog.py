@@ -1,9 +1,13 @@
-"""Step Functions' ``aws-sdk`` names read from botocore's models (legato.adapters.aws.catalog)."""
+"""Step Functions' ``aws-sdk`` names read from botocore's models (legato.adapters.aws.catalog),
+and how a response's timestamps are written (legato.adapters.aws.calls)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta, timezone
+
 import pytest
 
+from legato.adapters.aws.calls import timestamp
 from legato.adapters.aws.catalog import (
     BotocoreCatalog,
     UnknownSdkName,
@@ -65,3 +69,16 @@ def test_a_fresh_catalog_answers_like_the_shared_one() -> None:
     with pytest.raises(UnknownSdkName, match="did you mean 'getObject'"):
         catalog.resolve("s3", "GetObject")
     assert sdk_catalog() is sdk_catalog()
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (datetime(2024, 5, 1, 12, 0, tzinfo=UTC), "2024-05-01T12:00:00Z"),
+        (datetime(2024, 5, 1, 12, 0, 0, 305000, tzinfo=UTC), "2024-05-01T12:00:00.305Z"),
+        (datetime(2024, 5, 1, 12, 0, 0, 305001, tzinfo=UTC), "2024-05-01T12:00:00.305001Z"),
+        (datetime(2024, 5, 1, 14, 0, tzinfo=timezone(timedelta(hours=2))), "2024-05-01T12:00:00Z"),
+    ],
+)
+def test_timestamps_as_java_instants(value: datetime, text: str) -> None:
+    assert timestamp(value) == text

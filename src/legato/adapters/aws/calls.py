@@ -83,6 +83,18 @@ def exception_name(code: str) -> str:
     return code if code.endswith("Exception") else f"{code}Exception"
 
 
+def timestamp(value: datetime.datetime) -> str:
+    """ISO-8601 in UTC as Java's ``Instant`` prints it (the SDK Step Functions runs on):
+    ``2024-05-01T12:00:00Z``, a fraction only when there is one, in milliseconds unless finer."""
+    if value.tzinfo is not None:
+        value = value.astimezone(datetime.UTC)
+    text = value.strftime("%Y-%m-%dT%H:%M:%S")
+    micros = value.microsecond
+    if micros:
+        text += f".{micros // 1000:03d}" if micros % 1000 == 0 else f".{micros:06d}"
+    return text + "Z"
+
+
 async def to_json(value: Any) -> Any:
     """A botocore response as JSON: timestamps as ISO-8601 text (UTC as ``Z``), a streamed
     body read as text (base64 when it is not UTF-8), blobs as base64 (as the SDK serialises
@@ -92,8 +104,7 @@ async def to_json(value: Any) -> Any:
     if isinstance(value, list):
         return [await to_json(item) for item in value]
     if isinstance(value, datetime.datetime):
-        text = value.isoformat()
-        return text[:-6] + "Z" if text.endswith("+00:00") else text
+        return timestamp(value)
     if hasattr(value, "read"):
         data = await value.read()
         try:
