@@ -11,6 +11,8 @@ the DynamoDB Query, S3 GetObject and SQS ReceiveMessage API references for the r
 
 from __future__ import annotations
 
+import asyncio
+import json
 import re
 import uuid
 from collections.abc import Callable, Iterator
@@ -375,3 +377,44 @@ async def test_on_sqlite_and_postgresql(
         handle = await app.start("put_get", {})
         assert await handle.result(timeout=60) == {"Item": key}
     assert app.aws_clients.open_count() == 0
+
+
+async def test_wait_for_task_token_through_an_aws_sdk_call(
+    aws_emulator: Emulator, aws: Client, db_url: str
+) -> None:
+    """``aws-sdk:sqs:sendMessage.waitForTaskToken``: the call sends the token (a message
+    attribute here: the SDK's MessageBody is text); the state waits until a consumer that read
+    the message answers with it (the app's ``send_task_success``); the state's output is that
+    answer, not the SendMessage response."""
+    sqs = aws("sqs")
+    url = sqs.create_queue(QueueName=unique("approvals"))["QueueUrl"]
+    ask = sdk_task(
+        "sqs:sendMessage.waitForTaskToken",
+        {
+            "QueueUrl": url,
+            "MessageBody.$": "States.JsonToString($)",
+            "MessageAttributes": {
+                "token": {"DataType": "String", "StringValue.$": "$$.Task.Token"}
+            },
+        },
+    )
+    app = legato.App(db_url, aws=legato.AwsSettings(endpoint_url=aws_emulator.url))
+    app.register_state_machine("approve", single(ask))
+    async with app:
+        handle = await app.start("approve", {"order": 42})
+        messages: list[dict[str, Any]] = []
+        for _ in range(30):  # long polls: the emulator answers as soon as the message is there
+            answer = await asyncio.to_thread(
+                sqs.receive_message,
+                QueueUrl=url,
+                WaitTimeSeconds=2,
+                MessageAttributeNames=["All"],
+            )
+            messages = answer.get("Messages", [])
+            if messages:
+                break
+        assert messages, await handle.status()
+        assert json.loads(messages[0]["Body"]) == {"order": 42}
+        token = messages[0]["MessageAttributes"]["token"]["StringValue"]
+        await app.send_task_success(token, {"approved": True})
+        assert await handle.result(timeout=60) == {"approved": True}
