@@ -164,6 +164,20 @@ async def test_dynamodb_errors_are_named_dynamodb_with_the_sdk_spelling(
     assert r.error == "DynamoDb.ResourceNotFoundException"
 
 
+async def test_an_error_the_model_does_not_declare_is_the_services_base_exception(
+    aws_emulator: Emulator, aws: Client
+) -> None:
+    """DynamoDB's ``ValidationException`` is in no operation's model: the AWS SDK for Java
+    raises the service's base exception, so Step Functions' error is
+    ``DynamoDb.DynamoDbException``; the wire code is in the cause."""
+    table = make_table(aws)
+    put = sdk_task("dynamodb:putItem", {"TableName": table, "Item": {"customer": {"S": "x"}}})
+    r = await run(aws_emulator, single(put))
+    assert r.status == "FAILED"
+    assert r.error == "DynamoDb.DynamoDbException"
+    assert r.cause is not None and "Error Code: ValidationException" in r.cause
+
+
 # --- S3 getObject ---------------------------------------------------------------------------------
 async def test_s3_get_object_returns_the_body_as_text(aws_emulator: Emulator, aws: Client) -> None:
     """GetObject: ``Body`` is the object's content as text, beside the object's headers
