@@ -55,7 +55,8 @@ def test_action_names_are_camel_case() -> None:
         ("sfn", "startExecution", "stepfunctions", "StartExecution", "Sfn"),
         ("eventbridge", "putEvents", "events", "PutEvents", "EventBridge"),
         ("cloudwatchlogs", "putLogEvents", "logs", "PutLogEvents", "CloudWatchLogs"),
-        ("acmpca", "listTags", "acm-pca", "ListTags", "AcmPca"),  # found by reading every model
+        ("acmpca", "listTags", "acm-pca", "ListTags", "AcmPca"),  # botocore without hyphens
+        ("iotdataplane", "publish", "iot-data", "Publish", "IoTDataPlane"),  # every model read
     ],
 )
 def test_resolve(name: str, action: str, botocore: str, operation: str, prefix: str) -> None:

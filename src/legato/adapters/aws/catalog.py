@@ -9,8 +9,8 @@ model's folder (``logs``, ``stepfunctions``). An action is the operation's name 
 SDK's client class spells it (``DynamoDb``, ``AcmPca``, ``CloudWatchLogs``): :func:`error_service`.
 
 Reading every model takes seconds (400-odd files), so a name is first tried directly (most
-Step Functions names are botocore's, and a few known ones are hinted), and every model is read
-only when that fails: to find a renamed service, or to name the nearest one in an error. What
+Step Functions names are botocore's or botocore's without its hyphens, and a few known renames
+are hinted), and every model is read only when that fails: to find a renamed service, or to name the nearest one in an error. What
 was read is kept for the life of the process (:func:`sdk_catalog`)."""
 
 from __future__ import annotations
@@ -128,7 +128,9 @@ class BotocoreCatalog:
     def _find(self, name: str) -> SdkService | None:
         if not _FOLDER.match(name):
             return None
-        for candidate in dict.fromkeys((_HINTS.get(name, name), name)):
+        folders = self._loader.list_available_services(_MODEL)  # a directory listing: cheap
+        unhyphenated = [f for f in folders if f.replace("-", "") == name]
+        for candidate in dict.fromkeys((_HINTS.get(name, name), name, *unhyphenated)):
             found = self._load(candidate)
             if found is not None and found.name == name:
                 return found
