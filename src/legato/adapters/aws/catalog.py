@@ -10,8 +10,9 @@ SDK's client class spells it (``DynamoDb``, ``AcmPca``, ``CloudWatchLogs``): :fu
 
 Reading every model takes seconds (400-odd files), so a name is first tried directly (most
 Step Functions names are botocore's or botocore's without its hyphens, and a few known renames
-are hinted), and every model is read only when that fails: to find a renamed service, or to name the nearest one in an error. What
-was read is kept for the life of the process (:func:`sdk_catalog`)."""
+are hinted), and every model is read only when that fails: to find a renamed service, or to
+name the nearest one in an error. What was read is kept for the life of the process
+(:func:`sdk_catalog`)."""
 
 from __future__ import annotations
 
