@@ -35,7 +35,7 @@ INVALID_JSON = {
     "States": {
         "Charge": {
             "Type": "Task",
-            "Resource": "arn:aws:states:::sqs:sendMessage",
+            "Resource": "arn:aws:states:::aws-sdk:dynamo:query",
             "Retry": [{"ErrorEquals": ["States.ALL"], "BackoffRate": 0.5}],
             "Next": "Nowhere",
         },
@@ -45,9 +45,9 @@ INVALID_JSON = {
 
 EXPECTED_LINES = [
     "$.States.Charge.Next: 'Nowhere' is not a state of the state machine",
-    "$.States.Charge.Resource: 'arn:aws:states:::sqs:sendMessage' is the Amazon SQS service "
-    "integration (sqs:sendMessage), which Legato does not run; Legato runs Lambda functions "
-    "registered as steps, child executions, activities and registered steps only",
+    "$.States.Charge.Resource: 'dynamo' is not an AWS SDK service known to botocore (Step "
+    "Functions names a service by its SDK id in lowercase, without spaces or hyphens); did you "
+    "mean 'dynamodb'?",
     "$.States.Charge.Retry[0].BackoffRate: BackoffRate must be a number >= 1.0",
     "$.States.Orphan: state 'Orphan' is unreachable from StartAt",
 ]
@@ -85,7 +85,67 @@ def test_json_output(tmp_path: Path) -> None:
     good = _write(tmp_path, "order.yaml", VALID_YAML)
     result = runner.invoke(app_cli, ["definitions", "validate", str(good), "--json"])
     assert result.exit_code == 0
-    assert json.loads(result.stdout) == {"valid": True, "problems": []}
+    assert json.loads(result.stdout) == {"valid": True, "problems": [], "integrations": []}
+
+
+INTEGRATIONS_YAML = """\
+StartAt: Both
+States:
+  Both:
+    Type: Parallel
+    End: true
+    Branches:
+      - StartAt: Query
+        States:
+          Query:
+            Type: Task
+            Resource: arn:aws:states:::aws-sdk:dynamodb:query
+            Parameters: {TableName: t}
+            Next: Again
+          Again:
+            Type: Task
+            Resource: arn:aws:states:::aws-sdk:dynamodb:query
+            Parameters: {TableName: t}
+            End: true
+      - StartAt: Send
+        States:
+          Send:
+            Type: Task
+            Resource: arn:aws:states:::aws-sdk:sqs:sendMessage.waitForTaskToken
+            Parameters: {QueueUrl: q, MessageBody.$: $$.Task.Token}
+            Next: Charge
+          Charge:
+            Type: Task
+            Resource: charge
+            End: true
+"""
+
+
+def test_json_output_lists_the_integrations_used(tmp_path: Path) -> None:
+    """Issue 13, item 7: ``--json`` says which integrations a definition uses (the service
+    and action as the Resource names them, how the state waits, and the states using it);
+    a registered step is not one."""
+    path = _write(tmp_path, "both.yaml", INTEGRATIONS_YAML)
+    result = runner.invoke(app_cli, ["definitions", "validate", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["integrations"] == [
+        {
+            "resource": "arn:aws:states:::aws-sdk:dynamodb:query",
+            "kind": "aws-sdk",
+            "service": "dynamodb",
+            "action": "query",
+            "pattern": "request",
+            "states": ["Query", "Again"],
+        },
+        {
+            "resource": "arn:aws:states:::aws-sdk:sqs:sendMessage.waitForTaskToken",
+            "kind": "aws-sdk",
+            "service": "sqs",
+            "action": "sendMessage",
+            "pattern": "token",
+            "states": ["Send"],
+        },
+    ]
 
 
 def test_unreadable_files(tmp_path: Path) -> None:

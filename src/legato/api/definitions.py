@@ -10,11 +10,13 @@ other content is 409 ``definition-version-exists``; an invalid definition is 422
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
 
+from legato.adapters.aws.catalog import sdk_catalog
 from legato.api.deps import LegatoApp
 from legato.api.problems import Problem, problem_responses
 from legato.core.asl.definition import parse_definition
@@ -162,7 +164,9 @@ async def validate_definition(request: Request) -> Validation:
     except InvalidDefinitionError as exc:
         found, states = exc.problems, 0
     else:
-        found, states = validate(definition), count_states(definition)
+        # a thread: an unknown aws-sdk name may read every botocore model (seconds)
+        found = await asyncio.to_thread(validate, definition, sdk_catalog())
+        states = count_states(definition)
     problems = [PathProblem(path=p.path, message=p.rule) for p in found]
     return Validation(valid=not problems, states=states, problems=problems)
 

@@ -4,6 +4,7 @@ Pushing the same content again changes nothing; a version never changes once sto
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from datetime import datetime
 from enum import StrEnum
@@ -14,6 +15,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from legato.adapters.aws.catalog import sdk_catalog
 from legato.cli.backend import ApiKeyOption, ServerOption, open_backend
 from legato.cli.common import DbOption, JsonOption, console, fail, run_command
 from legato.cli.help import HelpGroup
@@ -24,6 +26,7 @@ from legato.core.asl.graph import graph
 from legato.core.asl.graph_layout import layout
 from legato.core.asl.graph_svg import to_svg
 from legato.core.asl.graph_text import to_dot, to_mermaid
+from legato.core.asl.integrations_used import integrations_used
 from legato.core.asl.validate import Problem, count_states, validate
 from legato.engine.asl_files import load_definition
 from legato.errors import InvalidDefinitionError
@@ -54,20 +57,29 @@ def validate_cmd(
     server: ServerOption = None,
     api_key: ApiKeyOption = None,
 ) -> None:
-    """Check a definition against the Amazon States Language rules; one line per problem."""
+    """Check a definition against the Amazon States Language rules; one line per problem.
+    ``--json`` also lists the service integrations it uses (AWS SDK, optimized, HTTP, item
+    readers and writers), so you know what to configure or mock."""
     states = 0
+    definition: object = None
     if server:  # the server's validator (its Legato version's rules)
         problems, states = run_command(lambda: validate_on_server(file, server, api_key))
+        with contextlib.suppress(InvalidDefinitionError):
+            definition = load_definition(file)
     else:
         try:
             definition = load_definition(file)
         except InvalidDefinitionError as exc:
             problems = exc.problems
         else:
-            problems = validate(definition)
+            problems = validate(definition, sdk_catalog())
             states = count_states(definition)
     if as_json:
-        report = {"valid": not problems, "problems": [_problem_json(p) for p in problems]}
+        report = {
+            "valid": not problems,
+            "problems": [_problem_json(p) for p in problems],
+            "integrations": integrations_used(definition),
+        }
         print(codec.dumps(report, "report", indent=2))
     elif problems:
         for problem in problems:

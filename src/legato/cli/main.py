@@ -324,9 +324,10 @@ def run_cmd(
                                 new_version=new_version)  # fmt: skip
             return
 
+        from legato.adapters.aws.catalog import sdk_catalog
         from legato.engine.statemachine import read_definition
 
-        definition = read_definition(file)  # checked before anything is written
+        definition = read_definition(file, sdk_catalog())  # checked before anything is written
         value = json_value(input, "--input")
         app = load_app(app_module) if app_module else App()
         app.configure(url=database_url(db, app.url))

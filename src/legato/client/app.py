@@ -19,6 +19,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, TypeVar, overload
 
+from legato.adapters.aws.catalog import sdk_catalog
 from legato.adapters.aws.clients import AwsClients, AwsSettings
 from legato.adapters.http_task.connections import Auth, HttpConnection
 from legato.adapters.http_task.invoke import HttpTasks
@@ -239,7 +240,8 @@ class App(ScheduleMethods):
             options = MachineOptions(type) if role_arn is None else MachineOptions(type, role_arn)
         except ValueError as exc:
             raise ConfigurationError(str(exc)) from None
-        return self.machines.register(name, str(version), read_definition(definition), options)
+        data = read_definition(definition, sdk_catalog())
+        return self.machines.register(name, str(version), data, options)
 
     def use_mocks(self, mocks: Mocks | None, test_case: str | None = None) -> None:
         """Run this app's state machines on Step Functions Local's mock configuration
@@ -275,7 +277,8 @@ class App(ScheduleMethods):
         ``DefinitionVersionExists``. Any engine on the database can then run it by name."""
         from legato.engine.statemachine import read_definition
 
-        data = read_definition(definition)
+        # a thread: an unknown aws-sdk name may read every botocore model (seconds)
+        data = await asyncio.to_thread(read_definition, definition, sdk_catalog())
         wanted = None if version is None else str(version)
         for problem in (check_name(name), None if wanted is None else check_version(wanted)):
             if problem is not None:
@@ -436,6 +439,7 @@ class App(ScheduleMethods):
         self._engine = None
         self._store = None
         self._store_open = False
+        await self.aws_clients.close()  # after the workers: no call is in flight any more
 
     def _closed_watcher(self, store: Store) -> ClosedWatcher:
         watcher = self._watcher

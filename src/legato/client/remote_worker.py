@@ -99,4 +99,5 @@ class RemoteWorker:
         await worker.leave()
         self.threads_left = worker.attempts.threads_running()
         await self.transport.close()
+        await self.app.aws_clients.close()  # the integrations' SDK clients its steps opened
         log.info("stopped", extra={"event": "worker.stopped", "owner": worker.owner})

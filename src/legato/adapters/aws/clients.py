@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from aiobotocore.config import AioConfig
 from aiobotocore.session import AioSession, get_session
 
 
@@ -22,11 +23,17 @@ from aiobotocore.session import AioSession, get_session
 class AwsSettings:
     """Where the AWS integrations send their calls. ``endpoint_url`` for every service (a local
     emulator), ``endpoints`` per service (botocore's service name: ``dynamodb``, ``s3``...),
-    ``region`` when the standard chain names none (default: the app's ``aws_region``)."""
+    ``region`` when the standard chain names none (default: the app's ``aws_region``),
+    ``max_attempts`` the SDK's attempts per call."""
 
     endpoint_url: str | None = None
     endpoints: Mapping[str, str] = field(default_factory=dict)
     region: str | None = None
+    max_attempts: int | None = None
+    """the SDK's own attempts per call (its ``standard`` retry mode: throttling, transient
+    errors, connections), inside one attempt of the state; default: botocore's configuration
+    (``AWS_MAX_ATTEMPTS``, ``AWS_RETRY_MODE``, the shared config file). The state's Retry is
+    what retries a failed call durably."""
 
 
 class AwsClients:
@@ -58,12 +65,22 @@ class AwsClients:
             return found[0]
         stack = contextlib.AsyncExitStack()
         endpoint = self.settings.endpoints.get(service) or self.settings.endpoint_url
+        attempts = self.settings.max_attempts
+        config = (
+            None
+            if attempts is None
+            else AioConfig(retries={"mode": "standard", "total_max_attempts": attempts})
+        )
         made = self.session().create_client(
-            service, region_name=self.region(), endpoint_url=endpoint
+            service, region_name=self.region(), endpoint_url=endpoint, config=config
         )
         client = await stack.enter_async_context(made)
         self._open[key] = (client, stack)
         return client
+
+    def open_count(self) -> int:
+        """How many clients are open, on any loop."""
+        return len(self._open)
 
     async def close(self) -> None:
         """Close the clients opened on the running loop."""

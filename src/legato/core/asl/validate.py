@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from legato.core.asl.sdk_catalog import SdkCatalog
 from legato.core.asl.validate_fields import (
     JSONATA,
     JSONPATH,
@@ -47,9 +48,11 @@ _SCOPE_LABELS = {
 _PROCESSOR_CONFIG = {"Mode": ("INLINE", "DISTRIBUTED"), "ExecutionType": ("STANDARD", "EXPRESS")}
 
 
-def validate(definition: object) -> list[Problem]:
-    """Every problem of ``definition`` (a parsed JSON value), sorted by path; empty if valid."""
-    ctx = Ctx()
+def validate(definition: object, sdk: SdkCatalog | None = None) -> list[Problem]:
+    """Every problem of ``definition`` (a parsed JSON value), sorted by path; empty if valid.
+    ``sdk`` checks the services and actions of ``aws-sdk`` Resources (their shape only
+    without it)."""
+    ctx = Ctx(sdk=sdk)
     try:
         _check_machine(ctx, definition)
     except RecursionError:
@@ -58,9 +61,9 @@ def validate(definition: object) -> list[Problem]:
     return sorted(unique, key=lambda p: (_natural(p.path), p.rule))
 
 
-def check(definition: object, source: str | None = None) -> None:
+def check(definition: object, source: str | None = None, sdk: SdkCatalog | None = None) -> None:
     """Raise :class:`InvalidDefinitionError` listing every problem, if there is any."""
-    problems = validate(definition)
+    problems = validate(definition, sdk)
     if problems:
         raise InvalidDefinitionError(problems, source)
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from legato.core.asl import validate_syntax as syntax
+from legato.core.asl.sdk_catalog import SdkCatalog
 
 JSONPATH = "JSONPath"
 JSONATA = "JSONata"
@@ -41,6 +42,8 @@ class Ctx:
     top_language: str = JSONPATH
     problems: list[Problem] = field(default_factory=list)
     names: dict[str, str] = field(default_factory=dict)
+    #: checks aws-sdk services and actions when the caller has a catalog (core reads no SDK)
+    sdk: SdkCatalog | None = None
 
     def add(self, path: str, rule: str) -> None:
         self.problems.append(Problem(path, rule))

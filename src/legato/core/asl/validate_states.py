@@ -15,6 +15,7 @@ from legato.core.asl import validate_syntax as syntax
 from legato.core.asl.resources import (
     ChildExecution,
     HttpInvoke,
+    Integration,
     LambdaInvoke,
     UnsupportedResource,
     parse_resource,
@@ -230,6 +231,8 @@ def _check_task(ctx: Ctx, fields: Mapping[str, object], path: str, language: str
                 _require_argument(ctx, fields, path, language, "StateMachineArn", resource)
             elif isinstance(parsed, HttpInvoke):
                 check_http_task(ctx, fields, path, language)
+            elif isinstance(parsed, Integration) and parsed.sdk:
+                _check_sdk(ctx, parsed, at)
     if language == JSONATA and "Arguments" in fields:
         arguments = fields["Arguments"]
         if not isinstance(arguments, dict) and jsonata_expression(arguments) is None:
@@ -244,6 +247,16 @@ def _check_task(ctx: Ctx, fields: Mapping[str, object], path: str, language: str
     if is_int(timeout) and is_int(heartbeat) and heartbeat >= timeout:  # type: ignore[operator]
         ctx.add(key(path, "HeartbeatSeconds"), "HeartbeatSeconds must be less than TimeoutSeconds")
     check_object(ctx, fields, path, "Credentials")
+
+
+def _check_sdk(ctx: Ctx, resource: Integration, at: str) -> None:
+    """An ``aws-sdk`` call waits for its answer or a task token; its service and action exist
+    (developer guide, "Learning to use AWS service SDK integrations")."""
+    if resource.pattern in ("sync", "sync2"):
+        ctx.add(at, "aws-sdk integrations support request-response and .waitForTaskToken only")
+    problem = ctx.sdk.problem(resource.service, resource.action) if ctx.sdk else None
+    if problem is not None:
+        ctx.add(at, problem)
 
 
 def _require_argument(

@@ -8,6 +8,7 @@ from typing import Any, cast
 
 from legato.core.asl.arns import AwsIdentity
 from legato.core.asl.definition import parse_definition
+from legato.core.asl.sdk_catalog import SdkCatalog
 from legato.core.asl.validate import check
 from legato.core.definitions import canonical_json, content_hash
 from legato.core.durations import to_ms
@@ -22,9 +23,10 @@ Definition = Mapping[str, Any] | str | Path
 Identity = Callable[[], AwsIdentity]
 
 
-def read_definition(definition: Definition) -> dict[str, JSON]:
+def read_definition(definition: Definition, sdk: SdkCatalog | None = None) -> dict[str, JSON]:
     """A definition given as a dict, a path to a .json/.yaml file, or JSON/YAML text; checked
-    against the ASL rules (``InvalidDefinitionError`` lists every problem)."""
+    against the ASL rules (``InvalidDefinitionError`` lists every problem), ``aws-sdk``
+    Resources against ``sdk`` when given."""
     if isinstance(definition, Path):
         data = load_definition(definition)
         source = str(definition)
@@ -36,7 +38,7 @@ def read_definition(definition: Definition) -> dict[str, JSON]:
             data, source = load_definition(Path(definition)), definition
     else:
         data, source = cast(dict[str, JSON], dict(definition)), "<definition>"
-    check(data, source)
+    check(data, source, sdk)
     return data
 
 

@@ -30,3 +30,24 @@ async def call_aws(
         "error_prefix": error_prefix,
     }
     return await call_step(run, sd, AWS_STEP, request, timeout, heartbeat)
+
+
+async def call_sdk(
+    run: Run,
+    sd: StateData,
+    service: str,
+    action: str,
+    params: JSON,
+    timeout: float | None,
+    heartbeat: float | None,
+) -> JSON:
+    """One attempt of ``arn:aws:states:::aws-sdk:SERVICE:ACTION`` with Step Functions' names
+    (``sfn``, ``startExecution``): the step maps them to botocore's (``stepfunctions``,
+    ``StartExecution``) and names errors ``<Service>.<ExceptionName>`` (``Sfn.``...), since
+    only the step's side reads botocore's models."""
+    request: JSON = {
+        "sdk_service": service,
+        "action": action,
+        "params": params if params is not None else {},
+    }
+    return await call_step(run, sd, AWS_STEP, request, timeout, heartbeat)

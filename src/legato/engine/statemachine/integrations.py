@@ -7,18 +7,10 @@ from __future__ import annotations
 
 from legato.core.asl.resources import Integration
 from legato.core.events import JSON
-from legato.engine.statemachine.aws_calls import call_aws
+from legato.engine.statemachine.aws_calls import call_sdk
 from legato.engine.statemachine.dataflow import StateData
 from legato.engine.statemachine.machine import Run
 from legato.engine.statemachine.optimized import run_optimized
-
-#: Step Functions' ``aws-sdk`` service names that are not botocore's
-_BOTOCORE_NAMES = {
-    "eventbridge": "events",
-    "cloudwatchlogs": "logs",
-    "bedrockruntime": "bedrock-runtime",
-    "sfn": "stepfunctions",
-}
 
 
 async def run_integration(
@@ -31,8 +23,5 @@ async def run_integration(
 ) -> JSON:
     """The integration's result, in Step Functions' shape."""
     if resource.sdk:
-        service = _BOTOCORE_NAMES.get(resource.service, resource.service)
-        operation = resource.action[:1].upper() + resource.action[1:]
-        prefix = resource.service[:1].upper() + resource.service[1:]
-        return await call_aws(run, sd, service, operation, args, timeout, heartbeat, prefix)
+        return await call_sdk(run, sd, resource.service, resource.action, args, timeout, heartbeat)
     return await run_optimized(run, sd, resource, args, timeout, heartbeat)

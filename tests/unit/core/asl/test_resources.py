@@ -7,6 +7,8 @@ import pytest
 from legato.core.asl.resources import (
     Activity,
     ChildExecution,
+    HttpInvoke,
+    Integration,
     LambdaInvoke,
     Resource,
     StepResource,
@@ -58,6 +60,28 @@ from legato.core.asl.resources import (
         # Guide "Learn about Activities in Step Functions": a worker polls for the activity.
         ("arn:aws:states:us-east-1:123456789012:activity:approve", Activity("approve")),
         ("arn:aws-us-gov:states:us-gov-west-1:123456789012:activity:a.b-c_d", Activity("a.b-c_d")),
+        # Guide "Integrating optimized services" and "Discover service integration patterns".
+        ("arn:aws:states:::sqs:sendMessage", Integration("sqs", "sendMessage")),
+        ("arn:aws:states:::dynamodb:putItem", Integration("dynamodb", "putItem")),
+        (
+            "arn:aws:states:::sns:publish.waitForTaskToken",
+            Integration("sns", "publish", pattern="token"),
+        ),
+        ("arn:aws:states:::ecs:runTask.sync", Integration("ecs", "runTask", pattern="sync")),
+        (
+            "arn:aws:states:::batch:submitJob.sync:2",
+            Integration("batch", "submitJob", pattern="sync2"),
+        ),
+        # Guide "Learning to use AWS service SDK integrations": any SDK action.
+        ("arn:aws:states:::aws-sdk:s3:getObject", Integration("s3", "getObject", sdk=True)),
+        (
+            "arn:aws:states:::aws-sdk:sfn:startExecution.waitForTaskToken",
+            Integration("sfn", "startExecution", sdk=True, pattern="token"),
+        ),
+        ("arn:aws-cn:states:::aws-sdk:acm-pca:listTags", Integration("acm-pca", "listTags", True)),
+        # Guide "Call third-party APIs in Step Functions workflows".
+        ("arn:aws:states:::http:invoke", HttpInvoke()),
+        ("arn:aws:states:::http:invoke.waitForTaskToken", HttpInvoke(wait_for_token=True)),
     ],
 )
 def test_supported_resources(resource: str, expected: Resource) -> None:
@@ -67,11 +91,12 @@ def test_supported_resources(resource: str, expected: Resource) -> None:
 @pytest.mark.parametrize(
     ("resource", "message"),
     [
-        ("arn:aws:states:::sqs:sendMessage", "Amazon SQS service integration (sqs:sendMessage)"),
-        ("arn:aws:states:::dynamodb:putItem", "Amazon DynamoDB service integration"),
-        ("arn:aws:states:::sns:publish.waitForTaskToken", "Amazon SNS"),
-        ("arn:aws:states:::aws-sdk:s3:getObject", "AWS SDK service integration (aws-sdk:s3"),
-        ("arn:aws:states:::lambda:invoke.sync", "lambda:invoke.sync"),
+        # Not shaped as SERVICE:ACTION[.pattern]: named by the service they seem to be.
+        ("arn:aws:states:::sqs", "Amazon SQS service integration (sqs)"),
+        ("arn:aws:states:::dynamodb:putItem.sync:3", "Amazon DynamoDB service integration"),
+        ("arn:aws:states:::sns:publish:now", "Amazon SNS"),
+        ("arn:aws:states:::aws-sdk:s3", "AWS SDK service integration (aws-sdk:s3)"),
+        ("arn:aws:states:::aws-sdk:s3:get-object", "AWS SDK service integration"),
         ("arn:aws:lambda:us-east-1:123456789012:layer:x", "not a resource Legato can run"),
         ("arn:aws:states:us-east-1:123456789012:activity:", "not a resource Legato can run"),
         ("legato:workflow:", "names no workflow"),
@@ -87,7 +112,7 @@ def test_unsupported_resources(resource: str, message: str) -> None:
 
 def test_unsupported_message_says_what_legato_runs() -> None:
     with pytest.raises(UnsupportedResource, match="child executions, activities"):
-        parse_resource("arn:aws:states:::sqs:sendMessage")
+        parse_resource("arn:aws:states:::sqs")
 
 
 @pytest.mark.parametrize(

@@ -221,16 +221,23 @@ INVALID: list[tuple[str, object, str, str]] = [
     ("no-resource", one({"Type": "Task", "End": True}), "$.States.A.Resource", "is required"),
     ("resource-type", one(task(Resource=5)), "$.States.A.Resource", "must be a string"),
     (
-        "sqs",
-        one(task(Resource="arn:aws:states:::sqs:sendMessage")),
+        "sqs-no-action",
+        one(task(Resource="arn:aws:states:::sqs")),
         "$.States.A.Resource",
         "Amazon SQS service integration",
     ),
     (
-        "dynamodb",
-        one(task(Resource="arn:aws:states:::dynamodb:putItem")),
+        "dynamodb-bad-pattern",
+        one(task(Resource="arn:aws:states:::dynamodb:putItem.sync:9")),
         "$.States.A.Resource",
-        "registered steps only",
+        "Amazon DynamoDB service integration",
+    ),
+    # Guide "Learning to use AWS service SDK integrations": request-response or a task token.
+    (
+        "aws-sdk-sync",
+        one(task(Resource="arn:aws:states:::aws-sdk:ecs:runTask.sync")),
+        "$.States.A.Resource",
+        "aws-sdk integrations support request-response and .waitForTaskToken only",
     ),
     (
         "lambda-invoke-no-function",
