@@ -5,3 +5,4 @@ step names in a Resource never start with ``legato.``."""
 from __future__ import annotations
 
 AWS_STEP = "legato.aws"
+SFN_STEP = "legato.sfn"

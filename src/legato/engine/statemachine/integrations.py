@@ -11,6 +11,7 @@ from legato.engine.statemachine.aws_calls import call_aws
 from legato.engine.statemachine.dataflow import StateData
 from legato.engine.statemachine.machine import Run
 from legato.engine.statemachine.optimized import run_optimized
+from legato.engine.statemachine.task_token_calls import answers_token, run_token_call
 
 #: Step Functions' ``aws-sdk`` service names that are not botocore's
 _BOTOCORE_NAMES = {
@@ -30,6 +31,8 @@ async def run_integration(
     heartbeat: float | None,
 ) -> JSON:
     """The integration's result, in Step Functions' shape."""
+    if answers_token(resource):  # Legato's own task tokens, not AWS's
+        return await run_token_call(run, sd, resource, args, timeout, heartbeat)
     if resource.sdk:
         service = _BOTOCORE_NAMES.get(resource.service, resource.service)
         operation = resource.action[:1].upper() + resource.action[1:]

@@ -1,0 +1,71 @@
+"""The ``.sync`` pattern of the optimized integrations (developer guide, "Run a Job
+(.sync)"): start the job, then poll its describe call with durable timers in between until
+it ends (``core.asl.sync_jobs`` says how for each service).
+
+Every call is a durable step and every wait a durable timer, so a crash while the job runs
+loses nothing: the execution replays to the poll it was at and carries on. TimeoutSeconds
+bounds the whole wait, from the start call to the last poll, as in Step Functions; when it
+passes, the job is asked to stop (once; a failure to stop is ignored, the state fails with
+States.Timeout either way)."""
+
+from __future__ import annotations
+
+from legato.core import error_names
+from legato.core.asl import sync_jobs
+from legato.core.asl.errors import StatesError, task_error
+from legato.core.asl.optimized_shapes import Optimized, json_text, response
+from legato.core.asl.resources import Integration
+from legato.core.durations import epoch_ms
+from legato.core.events import JSON
+from legato.engine.statemachine.aws_calls import call_aws
+from legato.engine.statemachine.dataflow import StateData
+from legato.engine.statemachine.machine import Run
+
+
+async def run_job(
+    run: Run,
+    sd: StateData,
+    resource: Integration,
+    spec: Optimized,
+    params: JSON,
+    args: JSON,
+    timeout: float | None,
+    heartbeat: float | None,
+) -> JSON:
+    """The finished job's description; ``States.TaskFailed`` (the description as its cause)
+    when the job ended unsuccessfully, ``States.Timeout`` past TimeoutSeconds."""
+    deadline = None if timeout is None else epoch_ms(run.ctx.now()) + timeout * 1000
+
+    def left() -> float | None:
+        return None if deadline is None else (deadline - epoch_ms(run.ctx.now())) / 1000
+
+    async def call(operation: str, call_params: JSON, *, bounded: bool = True) -> JSON:
+        remaining = left() if bounded else None
+        budget = None if remaining is None else max(remaining, 0.001)
+        return await call_aws(
+            run, sd, spec.service, operation, call_params, budget, heartbeat, spec.prefix
+        )
+
+    started = response(resource, args, await call(spec.operation, params))
+    try:
+        watch = sync_jobs.watch(resource, args, started)
+    except ValueError as exc:
+        raise task_error(error_names.TASK_FAILED, str(exc)) from None
+    polls = 0
+    while True:
+        described = await call(watch.describe, watch.describe_params)
+        state, job = sync_jobs.progress(resource, described)
+        if state == "succeeded":
+            return job
+        if state == "failed":
+            raise task_error(error_names.TASK_FAILED, json_text(job))
+        remaining = left()
+        if remaining is not None and remaining <= 0:
+            try:  # best effort: the state fails with States.Timeout either way
+                await call(watch.stop, watch.stop_params, bounded=False)
+            except StatesError:
+                pass
+            raise task_error(error_names.TIMEOUT, "")
+        delay = sync_jobs.poll_delay(polls)
+        await run.ctx.sleep(delay if remaining is None else min(delay, remaining))
+        polls += 1
