@@ -33,7 +33,8 @@ async def call(
         response = await method(**params)
     except ClientError as exc:
         error = exc.response.get("Error", {})
-        code = str(error.get("Code") or "UnknownError")
+        # awsQueryCompatible services (SQS) give the legacy code the SDKs name exceptions by
+        code = str(error.get("QueryErrorCode") or error.get("Code") or "UnknownError")
         raise NamedStepError(
             f"{error_prefix}.{exception_name(code)}", str(error.get("Message") or exc)
         ) from None

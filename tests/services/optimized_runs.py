@@ -1,0 +1,66 @@
+"""What the optimized-integration tests share: an app pointed at the session's moto server,
+boto3 clients to arrange and inspect the emulator's resources, and names unique per test
+(the emulator lives for the whole session)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import boto3
+
+import legato
+from legato.testing import StateMachineRun, run_state_machine
+from tests.aws_emulator import Emulator
+
+REGION = "us-east-1"
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+def client(emulator: Emulator, service: str) -> Any:
+    """A boto3 client of the emulator (credentials come from the fixture's environment)."""
+    return boto3.client(service, endpoint_url=emulator.url, region_name=REGION)
+
+
+def app_for(emulator: Emulator, **endpoints: str) -> legato.App:
+    """An app whose AWS calls go to the emulator (``endpoints``: per botocore service)."""
+    aws = legato.AwsSettings(endpoint_url=emulator.url, endpoints=endpoints, region=REGION)
+    return legato.App(aws=aws)
+
+
+def task(resource: str, parameters: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    """A definition of one Task state."""
+    state = {"Type": "Task", "Resource": resource, "Parameters": parameters, "End": True}
+    return {"StartAt": "Call", "States": {"Call": {**state, **extra}}}
+
+
+async def run_task(
+    emulator: Emulator,
+    resource: str,
+    parameters: dict[str, Any],
+    input: Any = None,
+    *,
+    app: legato.App | None = None,
+    **extra: Any,
+) -> StateMachineRun:
+    """Run a one-Task machine to its end against the emulator."""
+    return await run_machine(emulator, task(resource, parameters, **extra), input, app=app)
+
+
+async def run_machine(
+    emulator: Emulator,
+    definition: dict[str, Any],
+    input: Any = None,
+    *,
+    app: legato.App | None = None,
+) -> StateMachineRun:
+    """Run ``definition`` to its end against the emulator, then close the app's AWS clients
+    (their connection pools belong to this test's event loop)."""
+    app = app or app_for(emulator)
+    try:
+        return await run_state_machine(definition, input or {}, app=app)
+    finally:
+        await app.aws_clients.close()
