@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import boto3
+import botocore.session
 
 import legato
 from legato.testing import StateMachineRun, run_state_machine
@@ -21,8 +21,10 @@ def unique(prefix: str) -> str:
 
 
 def client(emulator: Emulator, service: str) -> Any:
-    """A boto3 client of the emulator (credentials come from the fixture's environment)."""
-    return boto3.client(service, endpoint_url=emulator.url, region_name=REGION)
+    """A (blocking) botocore client of the emulator, to arrange and inspect its resources;
+    credentials come from the fixture's environment."""
+    session = botocore.session.get_session()
+    return session.create_client(service, endpoint_url=emulator.url, region_name=REGION)
 
 
 def app_for(emulator: Emulator, **endpoints: str) -> legato.App:

@@ -31,9 +31,7 @@ async def _next_message(emulator: Emulator, queue_url: str) -> Any:
     """The next message's body, as JSON, read from the emulator (long polls, no sleeps)."""
     sqs = client(emulator, "sqs")
     for _ in range(POLLS):
-        answer = await asyncio.to_thread(
-            sqs.receive_message, QueueUrl=queue_url, WaitTimeSeconds=1
-        )
+        answer = await asyncio.to_thread(sqs.receive_message, QueueUrl=queue_url, WaitTimeSeconds=1)
         for message in answer.get("Messages", []):
             sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
             return json.loads(message["Body"])
@@ -104,7 +102,9 @@ async def test_eventbridge_wait_for_task_token(aws_emulator: Emulator) -> None:
         "DetailType": "Approve",
         "Detail": {"TaskToken.$": "$$.Task.Token"},
     }
-    definition = _waiting("arn:aws:states:::events:putEvents.waitForTaskToken", {"Entries": [entry]})
+    definition = _waiting(
+        "arn:aws:states:::events:putEvents.waitForTaskToken", {"Entries": [entry]}
+    )
     result = await _answered_by_the_app(
         aws_emulator, definition, url, lambda event: event["detail"]["TaskToken"]
     )
@@ -116,9 +116,7 @@ def _answering_machine(action: str, **parameters: Any) -> dict[str, Any]:
     return task(f"arn:aws:states:::aws-sdk:sfn:{action}", {"TaskToken.$": "$.token", **parameters})
 
 
-async def _answered_by_a_machine(
-    emulator: Emulator, answer: dict[str, Any]
-) -> tuple[Any, Any]:
+async def _answered_by_a_machine(emulator: Emulator, answer: dict[str, Any]) -> tuple[Any, Any]:
     """A waiting machine and a machine that answers it: (the answerer's result, the
     waiter's result or the error it failed with)."""
     url, _ = _queue(emulator)

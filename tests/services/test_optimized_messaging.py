@@ -69,7 +69,10 @@ async def test_sns_publish_serializes_a_json_message(aws_emulator: Emulator) -> 
         QueueUrl=queue, AttributeNames=["QueueArn"]
     )["Attributes"]["QueueArn"]
     sns.subscribe(
-        TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"}
+        TopicArn=topic,
+        Protocol="sqs",
+        Endpoint=queue_arn,
+        Attributes={"RawMessageDelivery": "true"},
     )
     run = await run_task(
         aws_emulator,

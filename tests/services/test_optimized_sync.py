@@ -39,7 +39,9 @@ def slow_jobs(aws_emulator: Emulator) -> Iterator[Any]:
     def slow(model: str, describes: int) -> None:
         models.append(model)
         transition = {"progression": "manual", "times": describes}
-        _state_manager(aws_emulator, "set-transition", {"model_name": model, "transition": transition})
+        _state_manager(
+            aws_emulator, "set-transition", {"model_name": model, "transition": transition}
+        )
 
     yield slow
     for model in models:
