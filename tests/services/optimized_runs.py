@@ -5,12 +5,14 @@ boto3 clients to arrange and inspect the emulator's resources, and names unique 
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import botocore.session
 
 import legato
-from legato.testing import StateMachineRun, run_state_machine
+from legato.testing import StateMachineRun, WorkflowEnvironment, run_state_machine
 from tests.aws_emulator import Emulator
 
 REGION = "us-east-1"
@@ -64,5 +66,16 @@ async def run_machine(
     app = app or app_for(emulator)
     try:
         return await run_state_machine(definition, input or {}, app=app)
+    finally:
+        await app.aws_clients.close()
+
+
+@asynccontextmanager
+async def environment(app: legato.App, **options: Any) -> AsyncIterator[WorkflowEnvironment]:
+    """``WorkflowEnvironment(app)``, and the app's AWS clients closed once its engine stopped
+    (no call is in flight then)."""
+    try:
+        async with WorkflowEnvironment(app, **options) as env:
+            yield env
     finally:
         await app.aws_clients.close()

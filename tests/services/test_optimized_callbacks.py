@@ -10,9 +10,8 @@ import json
 from typing import Any
 
 import legato
-from legato.testing import WorkflowEnvironment
 from tests.aws_emulator import Emulator
-from tests.services.optimized_runs import app_for, client, run_machine, task, unique
+from tests.services.optimized_runs import app_for, client, environment, run_machine, task, unique
 
 #: a consumer gives up after this many empty long polls (1 s each) rather than hang the test
 POLLS = 30
@@ -48,12 +47,11 @@ async def _answered_by_the_app(
     """Run ``definition``; the consumer answers the token it reads from ``queue_url``."""
     app = app_for(emulator)
     app.register_state_machine("waits", definition)
-    async with WorkflowEnvironment(app):
+    async with environment(app):
         handle = await app.start("waits", {"order": "o-1"})
         token = token_of(await _next_message(emulator, queue_url))
         await app.send_task_success(token, {"approved": True})
         result = await handle.result(timeout=30)
-        await app.aws_clients.close()
     return result
 
 
@@ -129,7 +127,7 @@ async def _answered_by_a_machine(emulator: Emulator, answer: dict[str, Any]) -> 
         ),
     )
     app.register_state_machine("answers", answer)
-    async with WorkflowEnvironment(app):
+    async with environment(app):
         waiting = await app.start("waits", {"order": "o-2"})
         token = (await _next_message(emulator, url))["TaskToken"]
         answering = await app.start("answers", {"token": token})
@@ -138,7 +136,6 @@ async def _answered_by_a_machine(emulator: Emulator, answer: dict[str, Any]) -> 
             outcome: Any = await waiting.result(timeout=30)
         except legato.ExecutionFailedError as exc:
             outcome = exc
-        await app.aws_clients.close()
     return answered, outcome
 
 
@@ -179,7 +176,7 @@ async def test_send_task_heartbeat_on_a_closed_token(aws_emulator: Emulator) -> 
         ),
     )
     app.register_state_machine("beats", _answering_machine("sendTaskHeartbeat"))
-    async with WorkflowEnvironment(app):
+    async with environment(app):
         waiting = await app.start("waits", {})
         token = (await _next_message(aws_emulator, url))["TaskToken"]
         await app.send_task_success(token, "done")
@@ -189,5 +186,4 @@ async def test_send_task_heartbeat_on_a_closed_token(aws_emulator: Emulator) -> 
             await beating.result(timeout=30)
         except legato.ExecutionFailedError as exc:
             error = exc.error_type
-        await app.aws_clients.close()
     assert error == "Sfn.TaskTimedOutException"

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from legato.errors import InvalidDefinitionError
 from tests.aws_emulator import Emulator
 from tests.services.optimized_runs import client, run_machine, run_task, task, unique
 
@@ -114,11 +115,9 @@ async def test_the_error_is_caught_by_its_name(aws_emulator: Emulator) -> None:
 async def test_wait_for_task_token_is_not_an_optimized_dynamodb_pattern(
     aws_emulator: Emulator, table: str
 ) -> None:
-    run = await run_task(
-        aws_emulator,
-        ARN + "getItem.waitForTaskToken",
-        {"TableName": table, "Key": {"id": {"S": "x"}}},
-    )
-    assert run.status == "FAILED"
-    assert run.error == "States.Runtime"
-    assert "does not support the .waitForTaskToken integration pattern" in (run.cause or "")
+    with pytest.raises(InvalidDefinitionError, match="does not support the .waitForTask"):
+        await run_task(
+            aws_emulator,
+            ARN + "getItem.waitForTaskToken",
+            {"TableName": table, "Key": {"id": {"S": "x"}}},
+        )

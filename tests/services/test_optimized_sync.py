@@ -12,12 +12,16 @@ from __future__ import annotations
 import json
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from legato.core.events import TimerStarted
+from legato.errors import InvalidDefinitionError
 from tests.aws_emulator import Emulator
-from tests.services.optimized_runs import client, run_task, unique
+from tests.conftest import of_type, poll
+from tests.services.optimized_runs import app_for, client, environment, run_task, task, unique
 
 
 def _state_manager(emulator: Emulator, action: str, body: dict[str, Any]) -> None:
@@ -66,8 +70,7 @@ async def test_glue_start_job_run_sync_polls_until_it_succeeds(
     assert run.output["JobRunState"] == "SUCCEEDED"
     assert run.output["JobName"] == job
     assert run.output["Id"].startswith("jr_")
-    timers = [e for e in run.history if type(e).__name__ == "TimerStarted"]
-    assert len(timers) >= 2  # polled with durable timers in between
+    assert len(of_type(run.history, TimerStarted)) >= 2  # polled with durable timers in between
 
 
 async def test_glue_start_job_run_request_response_adds_the_job_name(
@@ -113,11 +116,38 @@ async def test_athena_start_query_execution_sync(aws_emulator: Emulator, slow_jo
 
 
 async def test_a_pattern_the_service_lacks_is_named(aws_emulator: Emulator) -> None:
-    run = await run_task(
-        aws_emulator,
-        "arn:aws:states:::athena:startQueryExecution.waitForTaskToken",
-        {"QueryString": "SELECT 1"},
-    )
-    assert run.status == "FAILED"
-    assert run.error == "States.Runtime"
-    assert "does not support the .waitForTaskToken integration pattern" in (run.cause or "")
+    with pytest.raises(InvalidDefinitionError, match="does not support the .waitForTask"):
+        await run_task(
+            aws_emulator,
+            "arn:aws:states:::athena:startQueryExecution.waitForTaskToken",
+            {"QueryString": "SELECT 1"},
+        )
+
+
+async def test_sync_polling_survives_a_restart(
+    aws_emulator: Emulator, slow_jobs: Any, tmp_path: Path
+) -> None:
+    """The app stops while the job runs; another app on the same database carries on from
+    the recorded polls and timers and sees the job end."""
+    slow_jobs("glue::job_run", 1_000_000)  # runs until the test lets it end
+    job = _glue_job(aws_emulator)
+    url = f"sqlite:///{tmp_path}/legato.db"
+    definition = task("arn:aws:states:::glue:startJobRun.sync", {"JobName": job})
+
+    first = app_for(aws_emulator)
+    first.register_state_machine("etl", definition)
+    async with environment(first, url=url):
+        handle = await first.start("etl", {})
+
+        async def polled_twice() -> bool:
+            return len(of_type(await handle.history(), TimerStarted)) >= 2
+
+        await poll(polled_twice)
+
+    _state_manager(aws_emulator, "unset-transition", {"model_name": "glue::job_run"})
+    second = app_for(aws_emulator)
+    second.register_state_machine("etl", definition)
+    async with environment(second, url=url):
+        result = await second.get_handle(handle.id).result(timeout=30)
+    assert result["JobRunState"] == "SUCCEEDED"
+    assert result["JobName"] == job

@@ -30,7 +30,7 @@ from typing import Final, TypeAlias, cast
 
 from legato.core import error_names
 from legato.core.asl.errors import StatesError, task_error
-from legato.core.asl.resources import Integration, IntegrationPattern
+from legato.core.asl.resources import Integration, IntegrationPattern, Resource
 from legato.core.events import JSON
 
 _Patterns: TypeAlias = frozenset[IntegrationPattern]
@@ -102,9 +102,9 @@ def problem(integration: Integration) -> str | None:
                 f"as arn:aws:states:::aws-sdk:{integration.service}:{integration.action}"
             )
         return (
-            f"{integration.service}:{integration.action} is not an optimized integration Legato "
-            f"runs; call it as arn:aws:states:::aws-sdk:{integration.service}:"
-            f"{integration.action}"
+            f"Legato runs no optimized {integration.service} integration; the AWS SDK "
+            f"integration (arn:aws:states:::aws-sdk:{integration.service}:ACTION) calls any "
+            "action of the service"
         )
     if integration.pattern not in spec.patterns:
         allowed = ", ".join(_PATTERN_NAMES[p] for p in sorted(spec.patterns))
@@ -112,6 +112,14 @@ def problem(integration: Integration) -> str | None:
             f"{integration.service}:{integration.action} does not support the "
             f"{_PATTERN_NAMES[integration.pattern]} integration pattern (it supports {allowed})"
         )
+    return None
+
+
+def resource_problem(resource: Resource) -> str | None:
+    """For validation: why Legato cannot run this Resource if it is an optimized integration
+    (``problem``), None for every other kind of Resource."""
+    if isinstance(resource, Integration) and not resource.sdk:
+        return problem(resource)
     return None
 
 

@@ -48,7 +48,7 @@ def test_supported(resource: str) -> None:
         ("batch:submitJob.sync:2", "does not support the .sync:2"),
         ("dynamodb:query", "the optimized dynamodb actions are deleteItem, getItem, putItem"),
         ("dynamodb:query", "arn:aws:states:::aws-sdk:dynamodb:query"),
-        ("kinesis:putRecord", "not an optimized integration Legato runs"),
+        ("kinesis:putRecord", "Legato runs no optimized kinesis integration"),
     ],
 )
 def test_problems_are_named(resource: str, words: str) -> None:

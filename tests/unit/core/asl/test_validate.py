@@ -220,17 +220,17 @@ INVALID: list[tuple[str, object, str, str]] = [
     # Guide "Task workflow state"; Legato resources (legato.core.asl.resources).
     ("no-resource", one({"Type": "Task", "End": True}), "$.States.A.Resource", "is required"),
     ("resource-type", one(task(Resource=5)), "$.States.A.Resource", "must be a string"),
-    (
-        "sqs",
-        one(task(Resource="arn:aws:states:::sqs:sendMessage")),
+    (  # developer guide, "Integrating optimized services": SQS has no .sync
+        "sqs-sync",
+        one(task(Resource="arn:aws:states:::sqs:sendMessage.sync")),
         "$.States.A.Resource",
-        "Amazon SQS service integration",
+        "does not support the .sync integration pattern",
     ),
-    (
-        "dynamodb",
-        one(task(Resource="arn:aws:states:::dynamodb:putItem")),
+    (  # ... and DynamoDB's optimized actions are getItem, putItem, updateItem, deleteItem
+        "dynamodb-query",
+        one(task(Resource="arn:aws:states:::dynamodb:query")),
         "$.States.A.Resource",
-        "registered steps only",
+        "arn:aws:states:::aws-sdk:dynamodb:query",
     ),
     (
         "lambda-invoke-no-function",
