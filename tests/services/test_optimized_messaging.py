@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from tests.aws_emulator import Emulator
-from tests.services.optimized_runs import client, run_task, unique
+from tests.services.optimized_runs import client, run_machine, run_task, unique
 
 EXECUTION_ARN = "arn:aws:states:us-east-1:123456789012:execution:state_machine:"
 MACHINE_ARN = "arn:aws:states:us-east-1:123456789012:stateMachine:state_machine"
@@ -49,6 +49,27 @@ async def test_sqs_text_body_is_sent_as_it_is(aws_emulator: Emulator) -> None:
     )
     assert run.status == "COMPLETED", run.cause
     assert [m["Body"] for m in _received(aws_emulator, queue)] == ["hi"]
+
+
+async def test_sqs_send_message_with_jsonata_arguments(aws_emulator: Emulator) -> None:
+    queue = _queue(aws_emulator)
+    definition = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "Send",
+        "States": {
+            "Send": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::sqs:sendMessage",
+                "Arguments": {"QueueUrl": queue, "MessageBody": "{% {'n': $states.input.n + 1} %}"},
+                "Output": "{% $states.result.MessageId %}",
+                "End": True,
+            }
+        },
+    }
+    run = await run_machine(aws_emulator, definition, {"n": 1})
+    assert run.status == "COMPLETED", run.cause
+    [message] = _received(aws_emulator, queue)
+    assert (message["Body"], message["MessageId"]) == ('{"n":2}', run.output)
 
 
 async def test_sqs_missing_queue_error_name(aws_emulator: Emulator) -> None:

@@ -115,6 +115,24 @@ async def test_athena_start_query_execution_sync(aws_emulator: Emulator, slow_jo
     assert execution["Query"] == "SELECT 1"
 
 
+async def test_athena_sync_timeout_stops_the_query(aws_emulator: Emulator, slow_jobs: Any) -> None:
+    slow_jobs("athena::execution", 1_000_000)  # never leaves QUEUED
+    query = f"SELECT '{unique('q')}'"
+    run = await run_task(
+        aws_emulator,
+        "arn:aws:states:::athena:startQueryExecution.sync",
+        {"QueryString": query, "WorkGroup": "primary"},
+        TimeoutSeconds=60,
+    )
+    assert run.status == "FAILED"
+    assert run.error == "States.Timeout"
+    athena = client(aws_emulator, "athena")
+    ids = athena.list_query_executions(WorkGroup="primary")["QueryExecutionIds"]
+    executions = [athena.get_query_execution(QueryExecutionId=i)["QueryExecution"] for i in ids]
+    [ours] = [e for e in executions if e["Query"] == query]
+    assert ours["Status"]["State"] == "CANCELLED"  # StopQueryExecution was called
+
+
 async def test_a_pattern_the_service_lacks_is_named(aws_emulator: Emulator) -> None:
     with pytest.raises(InvalidDefinitionError, match="does not support the .waitForTask"):
         await run_task(

@@ -59,13 +59,17 @@ async def run_job(
             return job
         if state == "failed":
             raise task_error(error_names.TASK_FAILED, json_text(job))
-        remaining = left()
-        if remaining is not None and remaining <= 0:
-            try:  # best effort: the state fails with States.Timeout either way
-                await call(watch.stop, watch.stop_params, bounded=False)
-            except StatesError:
-                pass
-            raise task_error(error_names.TIMEOUT, "")
-        delay = sync_jobs.poll_delay(polls)
-        await run.ctx.sleep(delay if remaining is None else min(delay, remaining))
+        delay, remaining = sync_jobs.poll_delay(polls), left()
+        if remaining is None:
+            await run.ctx.sleep(delay)
+        else:
+            if remaining > 0:
+                await run.ctx.sleep(min(delay, remaining))
+                remaining = left() or 0.0
+            if remaining <= 0:  # no describe call past the deadline: stop the job, time out
+                try:  # best effort: the state fails with States.Timeout either way
+                    await call(watch.stop, watch.stop_params, bounded=False)
+                except StatesError:
+                    pass
+                raise task_error(error_names.TIMEOUT, "")
         polls += 1
