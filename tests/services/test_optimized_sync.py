@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -143,13 +142,13 @@ async def test_a_pattern_the_service_lacks_is_named(aws_emulator: Emulator) -> N
 
 
 async def test_sync_polling_survives_a_restart(
-    aws_emulator: Emulator, slow_jobs: Any, tmp_path: Path
+    aws_emulator: Emulator, slow_jobs: Any, any_db_url: str
 ) -> None:
-    """The app stops while the job runs; another app on the same database carries on from
-    the recorded polls and timers and sees the job end."""
+    """The app stops while the job runs; another app on the same database (SQLite, and
+    PostgreSQL) carries on from the recorded polls and timers and sees the job end."""
     slow_jobs("glue::job_run", 1_000_000)  # runs until the test lets it end
     job = _glue_job(aws_emulator)
-    url = f"sqlite:///{tmp_path}/legato.db"
+    url = any_db_url
     definition = task("arn:aws:states:::glue:startJobRun.sync", {"JobName": job})
 
     first = app_for(aws_emulator)
