@@ -47,7 +47,7 @@ async def _answered_by_the_app(
     """Run ``definition``; the consumer answers the token it reads from ``queue_url``."""
     app = app_for(emulator)
     app.register_state_machine("waits", definition)
-    async with environment(app):
+    async with environment(app, callback_grace=None):  # only the consumer answers
         handle = await app.start("waits", {"order": "o-1"})
         token = token_of(await _next_message(emulator, queue_url))
         await app.send_task_success(token, {"approved": True})
@@ -127,7 +127,7 @@ async def _answered_by_a_machine(emulator: Emulator, answer: dict[str, Any]) -> 
         ),
     )
     app.register_state_machine("answers", answer)
-    async with environment(app):
+    async with environment(app, callback_grace=None):  # only the consumer answers
         waiting = await app.start("waits", {"order": "o-2"})
         token = (await _next_message(emulator, url))["TaskToken"]
         answering = await app.start("answers", {"token": token})
@@ -176,7 +176,7 @@ async def test_send_task_heartbeat_on_a_closed_token(aws_emulator: Emulator) -> 
         ),
     )
     app.register_state_machine("beats", _answering_machine("sendTaskHeartbeat"))
-    async with environment(app):
+    async with environment(app, callback_grace=None):  # only the consumer answers
         waiting = await app.start("waits", {})
         token = (await _next_message(aws_emulator, url))["TaskToken"]
         await app.send_task_success(token, "done")
