@@ -4,8 +4,11 @@
 
 Parameters as Step Functions' API takes them: ``TaskToken``; ``Output`` for success (JSON
 text, as the API requires; a JSON value that is not text is taken as it is, a Legato
-leniency); ``Error`` and ``Cause`` for failure. Errors as the AWS SDK integration names them,
-so a definition's Catch written for AWS matches."""
+leniency); ``Error`` (default ``States.TaskFailed``) and ``Cause`` for failure. Errors as the
+AWS SDK integration names them, so a definition's Catch written for AWS matches.
+
+The step answers through the app's database, so it runs on a worker that has one (an engine's
+worker); a remote worker (``legato worker --server``) has none to answer through."""
 
 from __future__ import annotations
 
