@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from legato.core.events import TimerStarted
-from legato.errors import InvalidDefinitionError
+from legato.errors import ExecutionCancelled, InvalidDefinitionError
 from tests.aws_emulator import Emulator
 from tests.conftest import of_type, poll
 from tests.services.optimized_runs import app_for, client, environment, run_task, task, unique
@@ -125,11 +125,41 @@ async def test_athena_sync_timeout_stops_the_query(aws_emulator: Emulator, slow_
     )
     assert run.status == "FAILED"
     assert run.error == "States.Timeout"
-    athena = client(aws_emulator, "athena")
+    assert _our_query(aws_emulator, query)["Status"]["State"] == "CANCELLED"  # it was stopped
+
+
+def _our_query(emulator: Emulator, query: str) -> dict[str, Any]:
+    athena = client(emulator, "athena")
     ids = athena.list_query_executions(WorkGroup="primary")["QueryExecutionIds"]
     executions = [athena.get_query_execution(QueryExecutionId=i)["QueryExecution"] for i in ids]
     [ours] = [e for e in executions if e["Query"] == query]
-    assert ours["Status"]["State"] == "CANCELLED"  # StopQueryExecution was called
+    return dict(ours)
+
+
+async def test_cancelling_the_execution_stops_the_query(
+    aws_emulator: Emulator, slow_jobs: Any
+) -> None:
+    slow_jobs("athena::execution", 1_000_000)  # never leaves QUEUED
+    query = f"SELECT '{unique('q')}'"
+    app = app_for(aws_emulator)
+    app.register_state_machine(
+        "report",
+        task(
+            "arn:aws:states:::athena:startQueryExecution.sync",
+            {"QueryString": query, "WorkGroup": "primary"},
+        ),
+    )
+    async with environment(app):
+        handle = await app.start("report", {})
+
+        async def polling() -> bool:
+            return len(of_type(await handle.history(), TimerStarted)) >= 1
+
+        await poll(polling)
+        await handle.cancel("not needed")
+        with pytest.raises(ExecutionCancelled):
+            await handle.result(timeout=30)
+    assert _our_query(aws_emulator, query)["Status"]["State"] == "CANCELLED"
 
 
 async def test_a_pattern_the_service_lacks_is_named(aws_emulator: Emulator) -> None:

@@ -6,9 +6,13 @@ Every call is a durable step and every wait a durable timer, so a crash while th
 loses nothing: the execution replays to the poll it was at and carries on. TimeoutSeconds
 bounds the whole wait, from the start call to the last poll, as in Step Functions; when it
 passes, the job is asked to stop (once; a failure to stop is ignored, the state fails with
-States.Timeout either way)."""
+States.Timeout either way). An execution cancelled while it waits stops the job the same way.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 from legato.core import error_names
 from legato.core.asl import sync_jobs
@@ -20,6 +24,16 @@ from legato.core.events import JSON
 from legato.engine.statemachine.aws_calls import call_aws
 from legato.engine.statemachine.dataflow import StateData
 from legato.engine.statemachine.machine import Run
+from legato.errors import Cancelled
+
+
+class Call(Protocol):
+    """One AWS call of the job's service, as a durable step; ``bounded``: within the time
+    TimeoutSeconds leaves."""
+
+    def __call__(
+        self, operation: str, call_params: JSON, *, bounded: bool = True
+    ) -> Awaitable[JSON]: ...
 
 
 async def run_job(
@@ -51,6 +65,21 @@ async def run_job(
         watch = sync_jobs.watch(resource, args, started)
     except ValueError as exc:
         raise task_error(error_names.TASK_FAILED, str(exc)) from None
+    try:
+        return await _follow(run, resource, watch, call, left)
+    except Cancelled:  # the execution is cancelled: the job it waits for is stopped too
+        await _stop(watch, call)
+        raise
+
+
+async def _follow(
+    run: Run,
+    resource: Integration,
+    watch: sync_jobs.Watch,
+    call: Call,
+    left: Callable[[], float | None],
+) -> JSON:
+    """Poll until the job ends or the deadline passes."""
     polls = 0
     while True:
         described = await call(watch.describe, watch.describe_params)
@@ -67,9 +96,15 @@ async def run_job(
                 await run.ctx.sleep(min(delay, remaining))
                 remaining = left() or 0.0
             if remaining <= 0:  # no describe call past the deadline: stop the job, time out
-                try:  # best effort: the state fails with States.Timeout either way
-                    await call(watch.stop, watch.stop_params, bounded=False)
-                except StatesError:
-                    pass
+                await _stop(watch, call)
                 raise task_error(error_names.TIMEOUT, "")
         polls += 1
+
+
+async def _stop(watch: sync_jobs.Watch, call: Call) -> None:
+    """Ask the service to stop the job no one waits for any more: best effort, a failure to
+    stop it changes nothing about how the state ends."""
+    try:
+        await call(watch.stop, watch.stop_params, bounded=False)
+    except StatesError:
+        pass
