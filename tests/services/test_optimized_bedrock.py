@@ -19,7 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from tests.aws_emulator import Emulator
-from tests.services.optimized_runs import app_for, run_task
+from tests.services.optimized_runs import app_for, client, run_task, unique
 
 ARN = "arn:aws:states:::bedrock:invokeModel"
 
@@ -109,10 +109,30 @@ async def test_invoke_model_against_moto(aws_emulator: Emulator) -> None:
     assert run.output == {"Body": {}, "ContentType": "application/json"}
 
 
-async def test_input_from_s3_is_refused_by_name(aws_emulator: Emulator) -> None:
+async def test_invoke_model_reads_its_input_from_s3(
+    aws_emulator: Emulator, model_server: str
+) -> None:
+    bucket = unique("prompts")
+    s3 = client(aws_emulator, "s3")
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="in/q.json", Body=b'{"prompt": "from s3"}')
+    app = app_for(aws_emulator, **{"bedrock-runtime": model_server})
     run = await run_task(
-        aws_emulator, ARN, {"ModelId": "amazon.titan", "Input": {"S3Uri": "s3://b/k"}}
+        aws_emulator,
+        ARN,
+        {"ModelId": "m", "Input": {"S3Uri": f"s3://{bucket}/in/q.json"}},
+        app=app,
+    )
+    assert run.status == "COMPLETED", run.cause
+    assert run.output["Body"]["completion"] == "echo: from s3"
+
+
+async def test_output_to_s3_is_refused_by_name(aws_emulator: Emulator) -> None:
+    run = await run_task(
+        aws_emulator,
+        ARN,
+        {"ModelId": "amazon.titan", "Body": {}, "Output": {"S3Uri": "s3://b/k"}},
     )
     assert run.status == "FAILED"
     assert run.error == "States.Runtime"
-    assert "Input (an S3 location) is not supported" in (run.cause or "")
+    assert "Output (an S3 location for the answer) is not supported" in (run.cause or "")

@@ -189,23 +189,44 @@ _BEDROCK_FIELDS: Final = {
 
 def _bedrock_request(params: dict[str, JSON]) -> dict[str, JSON]:
     """InvokeModel's request (developer guide, "Invoke and customize Amazon Bedrock models"):
-    ``Body`` (a JSON object is sent as JSON text), ``ContentType`` and ``Accept`` defaulting
-    to application/json. ``Input``/``Output`` (the body from or to S3) are not run yet."""
-    for unsupported in ("Input", "Output"):
-        if unsupported in params:
-            raise ValueError(
-                f"bedrock:invokeModel's {unsupported} (an S3 location) is not supported by "
-                "Legato; pass the model's input in Body"
-            )
-    unknown = sorted(set(params) - set(_BEDROCK_FIELDS) - {"Body"})
+    ``Body`` (a JSON object is sent as JSON text), or ``Input.S3Uri`` (the body is read from
+    that object first: ``bedrock_input``), ``ContentType`` and ``Accept`` defaulting to
+    application/json. ``Output`` (the answer written to S3) is not run yet."""
+    if "Output" in params:
+        raise ValueError(
+            "bedrock:invokeModel's Output (an S3 location for the answer) is not supported by "
+            "Legato; the answer is the state's result"
+        )
+    if "Body" in params and "Input" in params:
+        raise ValueError("bedrock:invokeModel takes Body or Input, not both")
+    unknown = sorted(set(params) - set(_BEDROCK_FIELDS) - {"Body", "Input"})
     if unknown:
         raise ValueError(f"bedrock:invokeModel does not take {', '.join(unknown)}")
-    out: dict[str, JSON] = {_BEDROCK_FIELDS[k]: v for k, v in params.items() if k != "Body"}
+    out: dict[str, JSON] = {
+        _BEDROCK_FIELDS[k]: v for k, v in params.items() if k not in ("Body", "Input")
+    }
     out.setdefault("contentType", JSON_TYPE)
     out.setdefault("accept", JSON_TYPE)
     if "Body" in params:
         out["body"] = _text(params["Body"])
     return out
+
+
+def bedrock_input(integration: Integration, args: JSON) -> tuple[str, str] | None:
+    """The S3 object (bucket, key) a Bedrock ``invokeModel`` reads its body from
+    (``Input.S3Uri``), None when the body is given inline or for any other integration;
+    ``ValueError`` for a location that is not ``s3://BUCKET/KEY``."""
+    if (integration.service, integration.action) != ("bedrock", "invokeModel"):
+        return None
+    if not isinstance(args, dict) or "Input" not in args:
+        return None
+    uri = field(args["Input"], "S3Uri")
+    if not isinstance(uri, str) or not uri.startswith("s3://") or "/" not in uri[5:]:
+        raise ValueError(f"bedrock:invokeModel's Input.S3Uri must be s3://BUCKET/KEY, not {uri!r}")
+    bucket, key = uri[5:].split("/", 1)
+    if not bucket or not key:
+        raise ValueError(f"bedrock:invokeModel's Input.S3Uri must be s3://BUCKET/KEY, not {uri!r}")
+    return bucket, key
 
 
 #: what the AWS SDK for Java adds to the DynamoDB, SNS and SQS answers Step Functions returns

@@ -37,8 +37,15 @@ async def run_optimized(
     machine_arn = run.aws.state_machine_arn(run.name)
     try:
         params = optimized_shapes.request(resource, args, execution_arn, machine_arn)
+        location = optimized_shapes.bedrock_input(resource, args)
     except ValueError as exc:
         raise optimized_shapes.runtime_error(sd.name, resource, str(exc)) from None
+    if location is not None:  # the model's input is an S3 object: read it first, durably
+        bucket, key = location
+        read = await call_aws(
+            run, sd, "s3", "GetObject", {"Bucket": bucket, "Key": key}, timeout, heartbeat, "S3"
+        )
+        params["body"] = optimized_shapes.field(read, "Body")
     if resource.pattern == "sync":
         return await run_job(run, sd, resource, spec, params, args, timeout, heartbeat)
     answer = await call_aws(

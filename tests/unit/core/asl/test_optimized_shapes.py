@@ -117,3 +117,22 @@ def test_a_refused_event_entry_fails_the_task() -> None:
     assert caught.value.error == "EventBridge.FailedEntry"
     assert "MalformedDetail" in caught.value.cause
     assert shapes.response(events, {}, {"FailedEntryCount": 0}) == {"FailedEntryCount": 0}
+
+
+def test_bedrock_input_location() -> None:
+    bedrock = _integration("arn:aws:states:::bedrock:invokeModel")
+    assert shapes.bedrock_input(bedrock, {"Input": {"S3Uri": "s3://b/k/x.json"}}) == (
+        "b",
+        "k/x.json",
+    )
+    assert shapes.bedrock_input(bedrock, {"Body": {}}) is None
+    assert _request("bedrock:invokeModel", {"ModelId": "m", "Input": {"S3Uri": "s3://b/k"}}) == {
+        "modelId": "m",
+        "contentType": "application/json",
+        "accept": "application/json",
+    }
+    for bad in ("s3://bucket", "https://b/k", "s3:///k"):
+        with pytest.raises(ValueError, match="s3://BUCKET/KEY"):
+            shapes.bedrock_input(bedrock, {"Input": {"S3Uri": bad}})
+    with pytest.raises(ValueError, match="Body or Input, not both"):
+        _request("bedrock:invokeModel", {"Body": {}, "Input": {"S3Uri": "s3://b/k"}})
