@@ -34,8 +34,9 @@ def register_aws_step(app: App) -> None:
             generic = f"{service.error_prefix}Exception"
             prefix = service.error_prefix
             return await call(clients, service.botocore, operation, params, prefix, generic, True)
-        return await call(
-            clients, request["service"], request["operation"], params, request["error_prefix"]
-        )
+        return await call(  # optimized: PascalCase in and out, as Step Functions documents
+            clients, request["service"], request["operation"], params, request["error_prefix"],
+            pascal_case=True,
+        )  # fmt: skip
 
     app.registry.add_step(aws_call, AWS_STEP, None, None, None, None)

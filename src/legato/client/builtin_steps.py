@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from legato.client.aws_steps import register_aws_step
 from legato.client.http_steps import register_http_step
+from legato.client.sfn_steps import register_sfn_step
 
 if TYPE_CHECKING:
     from legato.client.app import App
@@ -18,3 +19,4 @@ def register_builtin_steps(app: App) -> None:
     """Add the built-in integration steps to ``app``'s registry."""
     register_aws_step(app)
     register_http_step(app)
+    register_sfn_step(app)

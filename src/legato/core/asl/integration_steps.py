@@ -6,3 +6,4 @@ from __future__ import annotations
 
 AWS_STEP = "legato.aws"
 HTTP_STEP = "legato.http"
+SFN_STEP = "legato.sfn"

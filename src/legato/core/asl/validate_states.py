@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from legato.core.asl import validate_syntax as syntax
+from legato.core.asl.optimized_shapes import resource_problem
 from legato.core.asl.resources import (
     ChildExecution,
     HttpInvoke,
@@ -225,6 +226,9 @@ def _check_task(ctx: Ctx, fields: Mapping[str, object], path: str, language: str
         except UnsupportedResource as exc:
             ctx.add(at, str(exc))
         else:
+            optimized = resource_problem(parsed)  # an optimized action or pattern Legato lacks
+            if optimized is not None:
+                ctx.add(at, optimized)
             if isinstance(parsed, LambdaInvoke):
                 _require_argument(ctx, fields, path, language, "FunctionName", resource)
             elif isinstance(parsed, ChildExecution) and parsed.workflow is None:

@@ -11,6 +11,7 @@ from legato.engine.statemachine.aws_calls import call_sdk
 from legato.engine.statemachine.dataflow import StateData
 from legato.engine.statemachine.machine import Run
 from legato.engine.statemachine.optimized import run_optimized
+from legato.engine.statemachine.task_token_calls import answers_token, run_token_call
 
 
 async def run_integration(
@@ -22,6 +23,8 @@ async def run_integration(
     heartbeat: float | None,
 ) -> JSON:
     """The integration's result, in Step Functions' shape."""
+    if answers_token(resource):  # Legato's own task tokens, not AWS's
+        return await run_token_call(run, sd, resource, args, timeout, heartbeat)
     if resource.sdk:
         return await call_sdk(run, sd, resource.service, resource.action, args, timeout, heartbeat)
     return await run_optimized(run, sd, resource, args, timeout, heartbeat)

@@ -18,9 +18,10 @@ number when its timer fires, while the other iterations go on (Legato runs them 
 with retries inside a Map the numbers may go to other iterations than in Step Functions
 Local, which is reported to finish an iteration's retries first). The interpreter is replayed
 workflow code, so the counts are rebuilt the same way on every replay, and nothing about a
-mocked call is written to the history. The mocks are part of the code an execution runs: an execution keeps the setting it
-began with in this process (``App.use_mocks`` again changes the next executions' only), and an
-engine that resumes it elsewhere must use the same mocks, as it must use the same definition.
+mocked call is written to the history. The mocks are part of the code an execution runs: an
+execution keeps the setting it began with in this process (``App.use_mocks`` again changes the
+next executions' only), and an engine that resumes it elsewhere must use the same mocks, as it
+must use the same definition.
 """
 
 from __future__ import annotations

@@ -226,6 +226,12 @@ INVALID: list[tuple[str, object, str, str]] = [
         "$.States.A.Resource",
         "Amazon SQS service integration",
     ),
+    (  # developer guide, "Integrating optimized services": SQS has no .sync
+        "sqs-sync",
+        one(task(Resource="arn:aws:states:::sqs:sendMessage.sync")),
+        "$.States.A.Resource",
+        "does not support the .sync integration pattern",
+    ),
     (
         "dynamodb-bad-pattern",
         one(task(Resource="arn:aws:states:::dynamodb:putItem.sync:9")),
@@ -238,6 +244,12 @@ INVALID: list[tuple[str, object, str, str]] = [
         one(task(Resource="arn:aws:states:::aws-sdk:ecs:runTask.sync")),
         "$.States.A.Resource",
         "aws-sdk integrations support request-response and .waitForTaskToken only",
+    ),
+    (  # ... and DynamoDB's optimized actions are getItem, putItem, updateItem, deleteItem
+        "dynamodb-query",
+        one(task(Resource="arn:aws:states:::dynamodb:query")),
+        "$.States.A.Resource",
+        "arn:aws:states:::aws-sdk:dynamodb:query",
     ),
     (
         "lambda-invoke-no-function",
