@@ -90,6 +90,7 @@ class App(ScheduleMethods):
         aws_region: str = DEFAULT_REGION,
         aws_account: str = DEFAULT_ACCOUNT,
         aws: AwsSettings | None = None,
+        item_buckets: Mapping[str, str] | None = None,
     ) -> None:
         """``grace_seconds``: how long stopping the engine (``shutdown``, the end of ``async
         with app``, SIGTERM of ``legato worker``) waits for running steps to finish so their
@@ -104,8 +105,11 @@ class App(ScheduleMethods):
         ``123456789012``.
         ``aws``: where state machines' AWS service integrations send their calls (an endpoint
         for a local emulator, per service or for all); credentials and region come from the
-        standard AWS chain."""
+        standard AWS chain.
+        ``item_buckets``: bucket names a Distributed Map's ItemReader and ResultWriter read and
+        write in a folder or fsspec URL instead of S3 (``{"my-bucket": "file:///srv/data"}``)."""
         self.url = url
+        self.item_buckets: dict[str, str] = dict(item_buckets or {})
         self.registry = Registry()
         self.machines = StateMachines(self.registry)  # stored definitions; registered ones
         self._set_aws(aws_region, aws_account)

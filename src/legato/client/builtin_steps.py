@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from legato.client.aws_steps import register_aws_step
+from legato.client.item_steps import register_item_steps
 
 if TYPE_CHECKING:
     from legato.client.app import App
@@ -16,3 +17,4 @@ if TYPE_CHECKING:
 def register_builtin_steps(app: App) -> None:
     """Add the built-in integration steps to ``app``'s registry."""
     register_aws_step(app)
+    register_item_steps(app)

@@ -5,3 +5,8 @@ step names in a Resource never start with ``legato.``."""
 from __future__ import annotations
 
 AWS_STEP = "legato.aws"
+#: a Distributed Map's ItemReader and ResultWriter (``legato.client.item_steps``)
+ITEMS_READ_STEP = "legato.items.read"
+ITEMS_WRITE_STEP = "legato.items.write"
+#: the workflow each Distributed Map child execution runs: its processor, given in its input
+MAP_CHILD_WORKFLOW = "legato.map.child"

@@ -1,0 +1,133 @@
+"""A Distributed Map with no AWS at all: items read from, and results written to, a local
+folder named by the app (``App(item_buckets=...)``) or by a URL in the definition (developer
+guide, "ItemReader (Map)", "ResultWriter (Map)", "Map state in Distributed mode")."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import legato
+from legato.testing import WorkflowEnvironment
+
+
+def _machine(reader: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {
+        "StartAt": "Each",
+        "States": {
+            "Each": {
+                "Type": "Map",
+                "ItemReader": reader,
+                "ItemProcessor": {
+                    "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                    "StartAt": "Double",
+                    "States": {"Double": {"Type": "Task", "Resource": "double", "End": True}},
+                },
+                "End": True,
+                **extra,
+            }
+        },
+    }
+
+
+def _app(folder: Path) -> legato.App:
+    app = legato.App(f"sqlite:///{folder / 'db.sqlite'}", item_buckets={"data": folder.as_uri()})
+
+    @app.step(name="double")
+    def double(item: dict[str, Any]) -> dict[str, Any]:
+        n = int(item["n"])
+        if n < 0:
+            raise ValueError(f"negative: {n}")
+        return {"id": item["id"], "double": 2 * n}
+
+    return app
+
+
+async def _run(app: legato.App, machine: dict[str, Any], input: Any = None) -> Any:
+    app.register_state_machine("dmap", machine)
+    async with WorkflowEnvironment(app):
+        handle = await app.start("dmap", input or {})
+        return await handle.result(timeout=60)
+
+
+async def test_a_csv_file_in_a_mapped_bucket_runs_one_child_per_row(tmp_path: Path) -> None:
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "rows.csv").write_text("id,n\na,1\nb,2\nc,3\n")
+    reader = {
+        "Resource": "arn:aws:states:::s3:getObject",
+        "ReaderConfig": {"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW"},
+        "Parameters": {"Bucket": "data", "Key": "in/rows.csv"},
+    }
+    output = await _run(_app(tmp_path), _machine(reader))
+    assert output == [
+        {"id": "a", "double": 2},
+        {"id": "b", "double": 4},
+        {"id": "c", "double": 6},
+    ]
+
+
+async def test_results_are_written_to_a_folder_url_in_aws_layout(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    (tmp_path / "rows.jsonl").write_text('{"id": "a", "n": 1}\n\n{"id": "b", "n": -1}\n')
+    reader = {
+        "Resource": "arn:aws:states:::s3:getObject",
+        "ReaderConfig": {"InputType": "JSONL"},
+        "Parameters": {"Bucket": "data", "Key.$": "$.key"},
+    }
+    writer = {
+        "Resource": "arn:aws:states:::s3:putObject",
+        "Parameters": {"Bucket": out.as_uri(), "Prefix": "runs"},
+    }
+    machine = _machine(reader, ResultWriter=writer, ToleratedFailureCount=1)
+    output = await _run(_app(tmp_path), machine, {"key": "rows.jsonl"})
+    run_id = output["MapRunArn"].rsplit(":", 1)[-1]
+    assert output["MapRunArn"].startswith("arn:aws:states:us-east-1:123456789012:mapRun:dmap/Each:")
+    assert output["ResultWriterDetails"] == {
+        "Bucket": out.as_uri(),
+        "Key": f"runs/{run_id}/manifest.json",
+    }
+    manifest = json.loads((out / "runs" / run_id / "manifest.json").read_text())
+    succeeded = json.loads((out / "runs" / run_id / "SUCCEEDED_0.json").read_text())
+    failed = json.loads((out / "runs" / run_id / "FAILED_0.json").read_text())
+    assert manifest["ResultFiles"]["PENDING"] == []
+    assert [f["Key"] for f in manifest["ResultFiles"]["SUCCEEDED"]] == [
+        f"runs/{run_id}/SUCCEEDED_0.json"
+    ]
+    assert [json.loads(e["Output"]) for e in succeeded] == [{"id": "a", "double": 2}]
+    assert succeeded[0]["Status"] == "SUCCEEDED"
+    assert succeeded[0]["StateMachineArn"].endswith(":stateMachine:dmap/Each")
+    assert [(e["Error"], json.loads(e["Input"])) for e in failed] == [
+        ("ValueError", {"id": "b", "n": -1})
+    ]
+
+
+async def test_list_objects_in_a_folder(tmp_path: Path) -> None:
+    for name in ("b.txt", "a.txt", "skip.bin"):
+        (tmp_path / "files" / name).parent.mkdir(exist_ok=True)
+        (tmp_path / "files" / name).write_bytes(b"12345")
+    machine = {
+        "StartAt": "Each",
+        "States": {
+            "Each": {
+                "Type": "Map",
+                "ItemReader": {
+                    "Resource": "arn:aws:states:::s3:listObjectsV2",
+                    "Parameters": {"Bucket": "data", "Prefix": "files/"},
+                    "ReaderConfig": {"MaxItems": 2},
+                },
+                "ItemSelector": {
+                    "key.$": "$$.Map.Item.Value.Key",
+                    "size.$": "$$.Map.Item.Value.Size",
+                },
+                "ItemProcessor": {
+                    "ProcessorConfig": {"Mode": "DISTRIBUTED"},
+                    "StartAt": "P",
+                    "States": {"P": {"Type": "Pass", "End": True}},
+                },
+                "End": True,
+            }
+        },
+    }
+    output = await _run(_app(tmp_path), machine)
+    assert output == [{"key": "files/a.txt", "size": 5}, {"key": "files/b.txt", "size": 5}]
