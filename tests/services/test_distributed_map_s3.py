@@ -11,7 +11,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import boto3
+import boto3  # type: ignore[import-untyped]
 import pytest
 
 import legato
