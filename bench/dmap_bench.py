@@ -7,8 +7,9 @@ of a Distributed Map over a 100,000-line CSV object). Prints one JSON line per s
 
 One execution: a Map state in DISTRIBUTED mode whose ItemReader reads the CSV object
 (``s3:getObject``, InputType CSV, header in the first row) and whose processor is one Task
-calling a trivial step; each row is a child execution, at most --concurrency at once. With
---write the results are also exported (ResultWriter, SUCCEEDED_0.json + manifest.json).
+calling a trivial step; each row is a child execution, at most --concurrency at once. The
+results are exported (ResultWriter: SUCCEEDED_0.json + manifest.json) as AWS needs them to be
+past 256 KiB of output; --no-write returns them as the state's output instead (small N only).
 items/s = N / wall, wall from the start of the execution to its result (the object is
 written before). "local": the bucket is a folder (``App(item_buckets=...)``); "moto": an S3
 bucket on moto's server, started here on a free loopback port (``moto[server]``, a dev
@@ -140,7 +141,7 @@ def run(args: argparse.Namespace, source: str, endpoint: str | None) -> dict[str
     with tempfile.TemporaryDirectory() as tmp:
         wall = asyncio.run(once(args, source, Path(tmp), endpoint))
     return {
-        "workload": "dmap-csv" + ("-write" if args.write else ""),
+        "workload": "dmap-csv" + ("" if args.write else "-no-write"),
         "backend": "legato-sqlite",
         "source": source,
         "N": args.items,
@@ -155,7 +156,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--items", type=int, default=None, help="CSV lines (100000)")
     p.add_argument("--concurrency", type=int, default=1000, help="MaxConcurrency (1000)")
     p.add_argument("--source", choices=("local", "moto", "both"), default="both")
-    p.add_argument("--write", action="store_true", help="export results (ResultWriter)")
+    p.add_argument(
+        "--no-write", dest="write", action="store_false", help="no ResultWriter (small N)"
+    )
     p.add_argument("--timeout", type=float, default=3600.0)
     p.add_argument("--smoke", action="store_true", help="200 lines (CI)")
     args = p.parse_args(argv)
