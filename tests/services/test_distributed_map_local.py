@@ -131,3 +131,73 @@ async def test_list_objects_in_a_folder(tmp_path: Path) -> None:
     }
     output = await _run(_app(tmp_path), machine)
     assert output == [{"key": "files/a.txt", "size": 5}, {"key": "files/b.txt", "size": 5}]
+
+
+async def test_jsonata_batches_each_run_as_one_child(tmp_path: Path) -> None:
+    """JSONata Arguments name the object; with an ItemBatcher each batch is one child's
+    input, ``{"Items": [...], "BatchInput": ...}``."""
+    (tmp_path / "n.json").write_text(json.dumps([{"n": i} for i in range(5)]))
+    machine = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "Each",
+        "States": {
+            "Each": {
+                "Type": "Map",
+                "ItemReader": {
+                    "Resource": "arn:aws:states:::s3:getObject",
+                    "ReaderConfig": {"InputType": "JSON", "MaxItems": "{% $states.input.max %}"},
+                    "Arguments": {"Bucket": "data", "Key": "{% $states.input.key %}"},
+                },
+                "ItemBatcher": {"MaxItemsPerBatch": 2, "BatchInput": {"tag": "t"}},
+                "ItemProcessor": {
+                    "ProcessorConfig": {"Mode": "DISTRIBUTED"},
+                    "StartAt": "Sum",
+                    "States": {
+                        "Sum": {
+                            "Type": "Pass",
+                            "Output": "{% $states.input.BatchInput.tag"
+                            " & $string($sum($states.input.Items.n)) %}",
+                            "End": True,
+                        }
+                    },
+                },
+                "End": True,
+            }
+        },
+    }
+    output = await _run(_app(tmp_path), machine, {"key": "n.json", "max": 5})
+    assert output == ["t1", "t5", "t4"]
+
+
+async def test_a_replayed_parent_reads_once_and_starts_each_child_once(tmp_path: Path) -> None:
+    """With a sticky cache of one execution, the parent is evicted and replayed while its
+    children run: the read is recorded once and each child id is the same on every replay."""
+    from legato.core.events import ChildScheduled, StepScheduled
+
+    (tmp_path / "rows.csv").write_text("id,n\n" + "".join(f"r{i},{i}\n" for i in range(6)))
+    reader = {
+        "Resource": "arn:aws:states:::s3:getObject",
+        "ReaderConfig": {"InputType": "CSV"},
+        "Parameters": {"Bucket": "data", "Key": "rows.csv"},
+    }
+    app = legato.App(
+        f"sqlite:///{tmp_path / 'db.sqlite'}",
+        item_buckets={"data": tmp_path.as_uri()},
+        cache_size=1,
+    )
+
+    @app.step(name="double")
+    def double(item: dict[str, Any]) -> int:
+        return 2 * int(item["n"])
+
+    app.register_state_machine("dmap", _machine(reader, MaxConcurrency=2))
+    async with WorkflowEnvironment(app):
+        handle = await app.start("dmap", {})
+        assert await handle.result(timeout=60) == [0, 2, 4, 6, 8, 10]
+        history = await handle.history()
+        children = await app.list_executions(workflow="legato.map.child")
+    reads = [e for e in history if isinstance(e, StepScheduled) and e.name == "legato.items.read"]
+    assert len(reads) == 1
+    started = [e.child_id for e in history if isinstance(e, ChildScheduled)]
+    assert started == [f"{handle.id}/Each/1/{i}" for i in range(6)]
+    assert sorted(c.id for c in children) == sorted(started)
