@@ -18,6 +18,7 @@ from legato.core.asl.item_formats import (
     listed_item,
     parse_items,
 )
+from legato.core.events import JSON
 
 
 def test_csv_with_a_header_row_gives_objects_of_strings() -> None:
@@ -64,7 +65,7 @@ def test_an_inventory_manifest_names_its_files_and_columns() -> None:
 
 
 def test_a_listed_object_is_shaped_as_aws_gives_it() -> None:
-    entry = {"ETag": '"e"', "Key": "k", "LastModified": 1700000000, "Size": 3}
+    entry: dict[str, JSON] = {"ETag": '"e"', "Key": "k", "LastModified": 1700000000, "Size": 3}
     assert listed_item(entry) == {
         "Etag": '"e"', "Key": "k", "LastModified": 1700000000, "Size": 3,
         "StorageClass": "STANDARD",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 from legato.core.asl.result_files import MapRun, folder, manifest, result_files, writer_output
+from legato.core.events import JSON
 
 RUN = MapRun(
     arn="arn:aws:states:us-east-1:123456789012:mapRun:m/Map:r1",
@@ -23,7 +24,7 @@ def test_the_folder_is_prefix_then_map_run_id() -> None:
 
 
 def test_files_per_status_and_the_manifest() -> None:
-    records = [
+    records: list[list[JSON]] = [
         [0, "SUCCEEDED", {"a": 1}, {"b": 2}, None, None, 0, 1000],
         [1, "FAILED", {"a": 2}, None, "E", "why", 0, 2000],
         [2, "PENDING", {"a": 3}, None, None, None, 0, 0],
