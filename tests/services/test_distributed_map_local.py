@@ -8,6 +8,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 import legato
 from legato.testing import WorkflowEnvironment
 
@@ -31,8 +33,9 @@ def _machine(reader: dict[str, Any], **extra: Any) -> dict[str, Any]:
     }
 
 
-def _app(folder: Path) -> legato.App:
-    app = legato.App(f"sqlite:///{folder / 'db.sqlite'}", item_buckets={"data": folder.as_uri()})
+def _app(folder: Path, url: str | None = None) -> legato.App:
+    url = url or f"sqlite:///{folder / 'db.sqlite'}"
+    app = legato.App(url, item_buckets={"data": folder.as_uri()})
 
     @app.step(name="double")
     def double(item: dict[str, Any]) -> dict[str, Any]:
@@ -51,7 +54,18 @@ async def _run(app: legato.App, machine: dict[str, Any], input: Any = None) -> A
         return await handle.result(timeout=60)
 
 
-async def test_a_csv_file_in_a_mapped_bucket_runs_one_child_per_row(tmp_path: Path) -> None:
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The store the test runs on: a SQLite file, or a fresh PostgreSQL database."""
+    if request.param == "postgres":
+        return str(request.getfixturevalue("pg_url"))
+    return f"sqlite:///{tmp_path / 'db.sqlite'}"
+
+
+async def test_a_csv_file_in_a_mapped_bucket_runs_one_child_per_row(
+    tmp_path: Path, db_url: str
+) -> None:
+    url = db_url
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "rows.csv").write_text("id,n\na,1\nb,2\nc,3\n")
     reader = {
@@ -59,7 +73,7 @@ async def test_a_csv_file_in_a_mapped_bucket_runs_one_child_per_row(tmp_path: Pa
         "ReaderConfig": {"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW"},
         "Parameters": {"Bucket": "data", "Key": "in/rows.csv"},
     }
-    output = await _run(_app(tmp_path), _machine(reader))
+    output = await _run(_app(tmp_path, url), _machine(reader))
     assert output == [
         {"id": "a", "double": 2},
         {"id": "b", "double": 4},
