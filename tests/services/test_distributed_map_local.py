@@ -215,3 +215,13 @@ async def test_a_replayed_parent_reads_once_and_starts_each_child_once(tmp_path:
     started = [e.child_id for e in history if isinstance(e, ChildScheduled)]
     assert started == [f"{handle.id}/Each/1/{i}" for i in range(6)]
     assert sorted(c.id for c in children) == sorted(started)
+
+
+def test_the_child_workflow_is_found_by_name_but_not_listed_as_the_apps() -> None:
+    """Every app runs ``legato.map.child`` (children decided by any engine), yet it is not
+    one of the app's workflows in listings (``/v1/workflows``, ``legato dev``)."""
+    app = legato.App()
+    wf = app.registry.workflow_named("legato.map.child")
+    assert wf.kind == "state_machine"
+    assert app.registry.lookup_workflow("legato.map.child", wf.version) is wf
+    assert all(not name.startswith("legato.") for name, _ in app.registry.workflows)

@@ -62,7 +62,7 @@ def register_item_steps(app: App) -> None:
     app.registry.add_step(read_items, ITEMS_READ_STEP, None, None, None, None)
     app.registry.add_step(write_results, ITEMS_WRITE_STEP, None, None, None, None)
     child = map_child_workflow(app.machines.identity)
-    app.registry.add_workflow(child, MAP_CHILD_WORKFLOW, "1", kind="state_machine")
+    app.registry.add_builtin_workflow(child, MAP_CHILD_WORKFLOW, kind="state_machine")
 
 
 async def _inventory(store: Any, data: bytes, config: Any, where: str) -> list[Any]:
