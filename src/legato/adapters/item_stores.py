@@ -37,8 +37,9 @@ class ItemStore(Protocol):
 
     async def get(self, key: str, params: Mapping[str, Any]) -> bytes: ...
 
-    async def listing(self, params: Mapping[str, Any]) -> list[JsonObj]:
-        """Entries ``{ETag, Key, LastModified (epoch seconds), Size, StorageClass}``."""
+    async def listing(self, params: Mapping[str, Any], limit: int | None) -> list[JsonObj]:
+        """Entries ``{ETag, Key, LastModified (epoch seconds), Size, StorageClass}`` in key
+        order, at most ``limit`` of them (the pages past it are not fetched)."""
         ...
 
     async def put(self, key: str, data: bytes) -> None: ...
@@ -68,7 +69,7 @@ class S3Store:
             raise StoreError(f"s3://{self.name}/{key}: {_reason(exc)}") from None
         return data
 
-    async def listing(self, params: Mapping[str, Any]) -> list[JsonObj]:
+    async def listing(self, params: Mapping[str, Any], limit: int | None) -> list[JsonObj]:
         client = await self._clients.client("s3")
         out: list[JsonObj] = []
         try:
@@ -76,6 +77,8 @@ class S3Store:
                 **{**params, "Bucket": self.name}
             )
             async for page in pages:
+                if limit is not None and len(out) >= limit:
+                    break
                 for obj in page.get("Contents", []):
                     out.append(
                         {
@@ -88,7 +91,7 @@ class S3Store:
                     )
         except (ClientError, BotoCoreError) as exc:
             raise StoreError(f"s3://{self.name}: {_reason(exc)}") from None
-        return out
+        return out[:limit]
 
     async def put(self, key: str, data: bytes) -> None:
         client = await self._clients.client("s3")
@@ -116,8 +119,9 @@ class FsspecStore:
         except (OSError, ValueError) as exc:
             raise StoreError(f"{self.name}/{key}: {exc!r}") from None
 
-    async def listing(self, params: Mapping[str, Any]) -> list[JsonObj]:
-        return await asyncio.to_thread(self._list, str(params.get("Prefix", "")))
+    async def listing(self, params: Mapping[str, Any], limit: int | None) -> list[JsonObj]:
+        found = await asyncio.to_thread(self._list, str(params.get("Prefix", "")))
+        return found[:limit]
 
     def _list(self, prefix: str) -> list[JsonObj]:
         try:

@@ -33,9 +33,8 @@ def register_item_steps(app: App) -> None:
         try:
             bucket = store(params.pop("Bucket"))
             if request.get("resource") == "listObjectsV2":
-                listed = await bucket.listing(params)
-                items = [item_formats.listed_item(e) for e in listed]
-                return item_formats.take(items, item_formats.max_items(config))
+                listed = await bucket.listing(params, item_formats.max_items(config))
+                return [item_formats.listed_item(e) for e in listed]
             key = str(params.pop("Key", ""))
             where = f"{bucket.name}/{key}"
             data = await bucket.get(key, params)
