@@ -225,3 +225,22 @@ def test_the_child_workflow_is_found_by_name_but_not_listed_as_the_apps() -> Non
     assert wf.kind == "state_machine"
     assert app.registry.lookup_workflow("legato.map.child", wf.version) is wf
     assert all(not name.startswith("legato.") for name, _ in app.registry.workflows)
+
+
+async def test_a_missing_file_or_a_ragged_csv_is_item_reader_failed(tmp_path: Path) -> None:
+    (tmp_path / "ragged.csv").write_text("id,n\na,1\nb,2,3\n")
+    for key, words in (("absent.csv", "absent.csv"), ("ragged.csv", "line 3 has 3 fields")):
+        reader = {
+            "Resource": "arn:aws:states:::s3:getObject",
+            "ReaderConfig": {"InputType": "CSV"},
+            "Parameters": {"Bucket": "data", "Key": key},
+        }
+        app = _app(tmp_path, f"sqlite:///{tmp_path / (key + '.db')}")
+        app.register_state_machine("dmap", _machine(reader))
+        async with WorkflowEnvironment(app):
+            handle = await app.start("dmap", {})
+            with pytest.raises(legato.ExecutionFailedError):
+                await handle.result(timeout=60)
+            row = await handle.status_row()
+        assert row.error_type == "States.ItemReaderFailed"
+        assert row.error_message is not None and words in row.error_message
