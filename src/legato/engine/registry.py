@@ -75,7 +75,7 @@ def code_hash_of(fn: Callable[..., Any]) -> str:
 
 
 STEP_ATTR = "__legato_step__"
-BUILTIN_PREFIX = "legato."  # built-in steps and workflows; no user's name starts so
+BUILTIN_PREFIX = "legato."  # of the built-in steps and workflows (core.asl.integration_steps)
 WORKFLOW_ATTR = "__legato_workflow__"
 
 
@@ -187,12 +187,12 @@ class Registry:
         machine)."""
         if version is not None:
             return self.lookup_workflow(name, version)
+        if name.startswith(BUILTIN_PREFIX) and (name, "1") in self.builtin_workflows:
+            return self.builtin_workflows[(name, "1")]  # O(1): a Map Run starts many
         found = None
         for (n, _), wf in self.workflows.items():
             if n == name:
                 found = wf
-        if found is None and name.startswith(BUILTIN_PREFIX):
-            found = self.builtin_workflows.get((name, "1"))
         return found
 
     def lookup_workflow(self, name: str, version: str) -> WorkflowDef | None:
