@@ -38,6 +38,7 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python bench/api_bench.py
 	$(BIN)/python bench/trigger_bench.py
 	$(BIN)/python bench/ui_bench.py
+	$(BIN)/python bench/dmap_bench.py
 
 bench-smoke: $(BENCH_STAMP)
 	$(BIN)/python bench/run.py --smoke
@@ -46,6 +47,7 @@ bench-smoke: $(BENCH_STAMP)
 	$(BIN)/python bench/api_bench.py --smoke
 	$(BIN)/python bench/trigger_bench.py --smoke
 	$(BIN)/python bench/ui_bench.py --smoke
+	$(BIN)/python bench/dmap_bench.py --smoke
 
 clean:
 	rm -rf $(VENV) .legato .pytest_cache .mypy_cache

@@ -7,6 +7,7 @@ import legato
 
 PUBLIC = [
     "ApiKeyAuth",
+    "AwsSettings",
     "App",
     "BackfillReport",
     "BasicAuth",
@@ -43,6 +44,7 @@ PUBLIC = [
     "InvalidSubscription",
     "InvalidTaskToken",
     "LegatoError",
+    "NamedStepError",
     "NonDeterminismError",
     "NonRetryableError",
     "OAuthClientCredentials",

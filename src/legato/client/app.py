@@ -96,6 +96,7 @@ class App(ScheduleMethods):
         aws: AwsSettings | None = None,
         http_connections: Mapping[str, HttpConnection | Auth] | None = None,
         http_allow: Sequence[str] = (),
+        item_buckets: Mapping[str, str] | None = None,
     ) -> None:
         """``grace_seconds``: how long stopping the engine (``shutdown``, the end of ``async
         with app``, SIGTERM of ``legato worker``) waits for running steps to finish so their
@@ -115,8 +116,11 @@ class App(ScheduleMethods):
         (by the ARN's connection name, or a plain name): API key, Basic or OAuth client
         credentials, and headers, query and body fields added to each request.
         ``http_allow``: addresses, networks (``"10.0.0.0/8"``) and host names HTTP Tasks may
-        call although they are not public (loopback, private, link-local, metadata...)."""
+        call although they are not public (loopback, private, link-local, metadata...).
+        ``item_buckets``: bucket names a Distributed Map's ItemReader and ResultWriter read and
+        write in a folder or fsspec URL instead of S3 (``{"my-bucket": "file:///srv/data"}``)."""
         self.url = url
+        self.item_buckets: dict[str, str] = dict(item_buckets or {})
         self.registry = Registry()
         self.machines = StateMachines(self.registry)  # stored definitions; registered ones
         self._set_aws(aws_region, aws_account)

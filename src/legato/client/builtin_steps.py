@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from legato.client.aws_steps import register_aws_step
 from legato.client.http_steps import register_http_step
+from legato.client.item_steps import register_item_steps
 from legato.client.sfn_steps import register_sfn_step
 
 if TYPE_CHECKING:
@@ -20,3 +21,4 @@ def register_builtin_steps(app: App) -> None:
     register_aws_step(app)
     register_http_step(app)
     register_sfn_step(app)
+    register_item_steps(app)

@@ -75,6 +75,7 @@ def code_hash_of(fn: Callable[..., Any]) -> str:
 
 
 STEP_ATTR = "__legato_step__"
+BUILTIN_PREFIX = "legato."  # of the built-in steps and workflows (core.asl.integration_steps)
 WORKFLOW_ATTR = "__legato_workflow__"
 
 
@@ -82,6 +83,16 @@ class Registry:
     def __init__(self) -> None:
         self.workflows: dict[tuple[str, str], WorkflowDef] = {}
         self.steps: dict[str, StepDef] = {}
+        #: workflows every app has (a Distributed Map's children, ``legato.map.child``): found
+        #: by name and version like the app's own, but not listed with them (``workflows``)
+        self.builtin_workflows: dict[tuple[str, str], WorkflowDef] = {}
+
+    def add_builtin_workflow(self, fn: Callable[..., Any], name: str, kind: str) -> WorkflowDef:
+        """A workflow of every app, version "1" (its code hash tells versions of it apart)."""
+        wf = WorkflowDef(name=name, version="1", fn=fn, kind=kind)
+        self.builtin_workflows[(name, wf.version)] = wf
+        setattr(fn, WORKFLOW_ATTR, wf)
+        return wf
 
     def add_step(
         self,
@@ -175,7 +186,9 @@ class Registry:
         registered one; None if it is not registered (a start then looks for a stored state
         machine)."""
         if version is not None:
-            return self.workflows.get((name, version))
+            return self.lookup_workflow(name, version)
+        if name.startswith(BUILTIN_PREFIX) and (name, "1") in self.builtin_workflows:
+            return self.builtin_workflows[(name, "1")]  # O(1): a Map Run starts many
         found = None
         for (n, _), wf in self.workflows.items():
             if n == name:
@@ -183,7 +196,10 @@ class Registry:
         return found
 
     def lookup_workflow(self, name: str, version: str) -> WorkflowDef | None:
-        return self.workflows.get((name, version))
+        found = self.workflows.get((name, version))
+        if found is None and name.startswith(BUILTIN_PREFIX):
+            return self.builtin_workflows.get((name, version))
+        return found
 
     def queues(self) -> frozenset[str]:
         return frozenset(s.queue for s in self.steps.values())

@@ -7,3 +7,8 @@ from __future__ import annotations
 AWS_STEP = "legato.aws"
 HTTP_STEP = "legato.http"
 SFN_STEP = "legato.sfn"
+#: a Distributed Map's ItemReader and ResultWriter (``legato.client.item_steps``)
+ITEMS_READ_STEP = "legato.items.read"
+ITEMS_WRITE_STEP = "legato.items.write"
+#: the workflow each Distributed Map child execution runs: its processor, given in its input
+MAP_CHILD_WORKFLOW = "legato.map.child"

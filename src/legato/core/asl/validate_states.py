@@ -42,6 +42,7 @@ from legato.core.asl.validate_fields import (
     key,
 )
 from legato.core.asl.validate_http import check_http_task
+from legato.core.asl.validate_items import check_items
 from legato.core.asl.validate_retry_catch import check_catch, check_retry
 
 STATE_TYPES = ("Pass", "Task", "Choice", "Wait", "Succeed", "Fail", "Parallel", "Map")
@@ -368,13 +369,7 @@ def _check_map(
     check_string(ctx, fields, path, "Label")
     if "ItemBatcher" in fields:
         _check_batcher(ctx, fields["ItemBatcher"], key(path, "ItemBatcher"), language)
-    for name, what in (("ItemReader", "reads items from"), ("ResultWriter", "writes results to")):
-        if name in fields:
-            ctx.add(
-                key(path, name),
-                f"Legato does not support {name} (it {what} Amazon S3 in a Distributed Map); "
-                "pass the items in the state input and return the results",
-            )
+    check_items(ctx, fields, path, language)
 
 
 def _check_batcher(ctx: Ctx, batcher: object, path: str, language: str) -> None:

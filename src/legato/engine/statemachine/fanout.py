@@ -20,6 +20,7 @@ from legato.core import error_names
 from legato.core.asl import jsonata_query, paths
 from legato.core.asl.errors import StatesError
 from legato.core.asl.selection import json_type
+from legato.core.asl.validate_items import is_distributed
 from legato.core.events import JSON
 from legato.engine.statemachine.dataflow import Obj, StateData
 from legato.engine.statemachine.machine import Cancel, Outcome, Run, Scope, _next
@@ -46,6 +47,10 @@ async def run_parallel(run: Run, sd: StateData, scope: Scope) -> Outcome:
 
 
 async def run_map(run: Run, sd: StateData, scope: Scope) -> Outcome:
+    if is_distributed(sd.state):  # each iteration a child execution
+        from legato.engine.statemachine.distributed_map import run_distributed_map
+
+        return await run_distributed_map(run, sd, scope)
     effective = sd.effective_input()
     items = _items(sd, effective)
     processor = cast(Obj, sd.state.get("ItemProcessor") or sd.state.get("Iterator"))

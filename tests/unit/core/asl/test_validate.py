@@ -702,7 +702,7 @@ INVALID: list[tuple[str, object, str, str]] = [
         "map-item-reader",
         map_state(ItemReader={"Resource": "arn:aws:states:::s3:getObject"}),
         "$.States.A.ItemReader",
-        "does not support ItemReader",
+        "needs a Distributed Map",
     ),
     (
         "map-arguments",
