@@ -7,8 +7,8 @@ import legato
 
 PUBLIC = [
     "ApiKeyAuth",
-    "AwsSettings",
     "App",
+    "AwsSettings",
     "BackfillReport",
     "BasicAuth",
     "Cancelled",
