@@ -149,7 +149,7 @@ async def test_unknown_names_and_versions_are_404(client: httpx.AsyncClient) -> 
 async def test_validate_without_registering(client: httpx.AsyncClient) -> None:
     ok = await client.post("/v1/definitions/validate", content=YAML_2, headers=YAML_TYPE)
     assert ok.status_code == 200
-    assert ok.json() == {"valid": True, "states": 5, "problems": []}
+    assert ok.json() == {"valid": True, "states": 5, "problems": [], "integrations": []}
     bad = await client.post(
         "/v1/definitions/validate", content=json.dumps(INVALID), headers=JSON_TYPE
     )
@@ -158,6 +158,38 @@ async def test_validate_without_registering(client: httpx.AsyncClient) -> None:
     broken = await client.post("/v1/definitions/validate", content="{", headers=JSON_TYPE)
     assert broken.json()["valid"] is False and broken.json()["problems"][0]["path"] == "$"
     assert (await client.get("/v1/definitions")).json() == {"items": []}
+
+
+async def test_validate_lists_the_integrations_a_definition_uses(
+    client: httpx.AsyncClient,
+) -> None:
+    definition = {
+        "StartAt": "Put",
+        "States": {
+            "Put": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::dynamodb:putItem",
+                "Parameters": {"TableName": "t", "Item": {}},
+                "Next": "Get",
+            },
+            "Get": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::aws-sdk:s3:getObject",
+                "Parameters": {"Bucket": "b", "Key": "k"},
+                "End": True,
+            },
+        },
+    }
+    answer = await client.post(
+        "/v1/definitions/validate", content=json.dumps(definition), headers=JSON_TYPE
+    )
+    assert answer.status_code == 200 and answer.json()["valid"] is True
+    used = {
+        (i["kind"], i["service"], i["action"], tuple(i["states"]))
+        for i in answer.json()["integrations"]
+    }
+    assert used == {("optimized", "dynamodb", "putItem", ("Put",)),
+                    ("aws-sdk", "s3", "getObject", ("Get",))}  # fmt: skip
 
 
 async def test_graph_with_nested_branches_and_iterators(client: httpx.AsyncClient) -> None:

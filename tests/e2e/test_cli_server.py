@@ -133,7 +133,7 @@ async def test_run_pushes_the_file_and_never_runs_another_definition_of_its_name
     for where in (["--server", server], []):
         report = await _legato("definitions", "validate", hello, "--json", *where)
         checked.append(json.loads(_ok(report)))
-    assert checked[0] == checked[1] == {"valid": True, "problems": []}
+    assert checked[0] == checked[1] == {"valid": True, "problems": [], "integrations": []}
 
 
 async def test_api_keys_from_the_option_or_the_environment(

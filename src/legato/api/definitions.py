@@ -20,6 +20,7 @@ from legato.adapters.aws.catalog import sdk_catalog
 from legato.api.deps import LegatoApp
 from legato.api.problems import Problem, problem_responses
 from legato.core.asl.definition import parse_definition
+from legato.core.asl.integrations_used import integrations_used
 from legato.core.asl.validate import count_states, validate
 from legato.core.definitions import check_name, check_version
 from legato.core.events import JSON
@@ -89,6 +90,8 @@ class Validation(BaseModel):
     valid: bool
     states: int
     problems: list[PathProblem]
+    #: the service integrations the definition uses (``legato definitions validate --json``)
+    integrations: list[dict[str, Any]] = []
 
 
 async def _definition(request: Request) -> dict[str, JSON]:
@@ -159,6 +162,7 @@ async def list_definitions(app: LegatoApp) -> Summaries:
 )
 async def validate_definition(request: Request) -> Validation:
     """Check a definition against the Amazon States Language rules, storing nothing."""
+    definition: object = None
     try:
         definition = await _definition(request)
     except InvalidDefinitionError as exc:
@@ -168,7 +172,8 @@ async def validate_definition(request: Request) -> Validation:
         found = await asyncio.to_thread(validate, definition, sdk_catalog())
         states = count_states(definition)
     problems = [PathProblem(path=p.path, message=p.rule) for p in found]
-    return Validation(valid=not problems, states=states, problems=problems)
+    used = integrations_used(definition)
+    return Validation(valid=not problems, states=states, problems=problems, integrations=used)
 
 
 @router.get("/{name}", response_model=Definition, responses=problem_responses(404))

@@ -58,8 +58,8 @@ def validate_cmd(
     api_key: ApiKeyOption = None,
 ) -> None:
     """Check a definition against the Amazon States Language rules; one line per problem.
-    ``--json`` also lists the service integrations it uses (AWS SDK, optimized, HTTP, item
-    readers and writers), so you know what to configure or mock."""
+    With --json it also lists the service integrations it uses (AWS SDK, optimized, HTTP,
+    item readers and writers), so you know what to configure or mock."""
     states = 0
     definition: object = None
     if server:  # the server's validator (its Legato version's rules)

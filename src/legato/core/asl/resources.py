@@ -152,8 +152,9 @@ _SERVICES = {
 }
 
 _SUPPORTED = (
-    "Legato runs Lambda functions registered as steps, child executions, activities and "
-    "registered steps only"
+    "Legato runs registered steps (by name or Lambda function ARN), lambda:invoke, child "
+    "executions, activities, AWS service integrations (arn:aws:states:::SERVICE:ACTION or "
+    "arn:aws:states:::aws-sdk:SERVICE:ACTION) and http:invoke"
 )
 
 
@@ -224,8 +225,8 @@ def _integration_message(resource: str, action: str) -> str:
     service = action.split(":", 1)[0]
     label = _SERVICES.get(service, service)
     return (
-        f"{resource!r} is the {label} service integration ({action}), "
-        f"which Legato does not run; {_SUPPORTED}"
+        f"{resource!r} is not a well-formed {label} service integration Resource ({action}): "
+        "expected SERVICE:ACTION with an optional .sync, .sync:2 or .waitForTaskToken"
     )
 
 

@@ -92,10 +92,10 @@ def test_supported_resources(resource: str, expected: Resource) -> None:
     ("resource", "message"),
     [
         # Not shaped as SERVICE:ACTION[.pattern]: named by the service they seem to be.
-        ("arn:aws:states:::sqs", "Amazon SQS service integration (sqs)"),
+        ("arn:aws:states:::sqs", "Amazon SQS service integration Resource (sqs)"),
         ("arn:aws:states:::dynamodb:putItem.sync:3", "Amazon DynamoDB service integration"),
         ("arn:aws:states:::sns:publish:now", "Amazon SNS"),
-        ("arn:aws:states:::aws-sdk:s3", "AWS SDK service integration (aws-sdk:s3)"),
+        ("arn:aws:states:::aws-sdk:s3", "AWS SDK service integration Resource (aws-sdk:s3)"),
         ("arn:aws:states:::aws-sdk:s3:get-object", "AWS SDK service integration"),
         ("arn:aws:lambda:us-east-1:123456789012:layer:x", "not a resource Legato can run"),
         ("arn:aws:states:us-east-1:123456789012:activity:", "not a resource Legato can run"),
@@ -111,7 +111,9 @@ def test_unsupported_resources(resource: str, message: str) -> None:
 
 
 def test_unsupported_message_says_what_legato_runs() -> None:
-    with pytest.raises(UnsupportedResource, match="child executions, activities"):
+    with pytest.raises(UnsupportedResource, match="child executions, activities, AWS service"):
+        parse_resource("arn:aws:iam::123456789012:role/x")
+    with pytest.raises(UnsupportedResource, match="expected SERVICE:ACTION"):
         parse_resource("arn:aws:states:::sqs")
 
 
