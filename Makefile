@@ -39,6 +39,7 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python bench/trigger_bench.py
 	$(BIN)/python bench/ui_bench.py
 	$(BIN)/python bench/dmap_bench.py
+	$(BIN)/python bench/aws_bench.py
 
 bench-smoke: $(BENCH_STAMP)
 	$(BIN)/python bench/run.py --smoke
@@ -48,6 +49,7 @@ bench-smoke: $(BENCH_STAMP)
 	$(BIN)/python bench/trigger_bench.py --smoke
 	$(BIN)/python bench/ui_bench.py --smoke
 	$(BIN)/python bench/dmap_bench.py --smoke
+	$(BIN)/python bench/aws_bench.py --smoke
 
 clean:
 	rm -rf $(VENV) .legato .pytest_cache .mypy_cache
