@@ -374,7 +374,10 @@ async def test_a_server_that_requires_keys_asks_for_one(
     await shot(page, "api-key")
     await page.fill("input[name=key]", "lgk_00000000_wrong")
     await page.click("text=Use this key")
-    await expect(page.locator("input[name=key]")).to_be_visible()  # refused: asked again
+    # refused: asked again, saying why (waiting for the refusal, not for the prompt that was
+    # already there, so the right key is not typed into a page the refusal then redraws)
+    await expect(page.get_by_text("the API key is not valid")).to_be_visible(timeout=WAIT_MS)
+    await expect(page.locator("input[name=key]")).to_be_visible()
     await page.fill("input[name=key]", key)
     await page.click("text=Use this key")
     await expect(page.locator('#executions tr[data-id="g-1"]')).to_be_visible(timeout=WAIT_MS)
