@@ -258,3 +258,20 @@ async def test_the_failure_is_caught_like_any_task_error(
     assert run.status == "COMPLETED", run.cause
     assert run.output["error"]["Error"] == "States.TaskFailed"
     assert json.loads(run.output["error"]["Cause"])["Containers"][0]["ExitCode"] == 1
+
+
+async def test_timeout_stops_every_task_the_state_started(
+    aws_emulator: Emulator, fargate: Fargate, slow_tasks: Any
+) -> None:
+    """``Count`` 2: both tasks are stopped, not only the first."""
+    slow_tasks(1_000_000)
+    group = unique("group")
+    parameters = fargate.parameters(Group=group, Count=2)
+    run = await run_task(aws_emulator, SYNC, parameters, TimeoutSeconds=90)
+    assert run.error == "States.Timeout"
+    ecs = client(aws_emulator, "ecs")
+    arns = ecs.list_tasks(cluster=fargate.cluster)["taskArns"]
+    described = ecs.describe_tasks(cluster=fargate.cluster, tasks=arns)["tasks"]
+    ours = [t for t in described if t["group"] == group]
+    assert len(ours) == 2
+    assert [t["lastStatus"] for t in ours] == ["STOPPED", "STOPPED"]
