@@ -2,7 +2,7 @@
 against the emulator: ``.sync`` starts the task and polls ``DescribeTasks``, with durable
 timers between polls, until the task is STOPPED; the result is the task's description in Step
 Functions' PascalCase; TimeoutSeconds stops the task (``StopTask``); Request Response returns
-RunTask's answer at once.
+RunTask's answer at once; cancelling the execution stops the task.
 
 The tasks run on FARGATE in a subnet made in moto's EC2 (no container instance needed).
 moto's state manager (model ``ecs::task``) decides how many ``DescribeTasks`` calls a task
@@ -26,9 +26,18 @@ from typing import Any
 import pytest
 
 from legato.core.events import StepScheduled, TimerStarted
+from legato.errors import ExecutionCancelled
 from tests.aws_emulator import Emulator
-from tests.conftest import of_type
-from tests.services.optimized_runs import app_for, client, run_machine, run_task, unique
+from tests.conftest import of_type, poll
+from tests.services.optimized_runs import (
+    app_for,
+    client,
+    environment,
+    run_machine,
+    run_task,
+    task,
+    unique,
+)
 
 SYNC = "arn:aws:states:::ecs:runTask.sync"
 REQUEST = "arn:aws:states:::ecs:runTask"
@@ -116,6 +125,14 @@ def _describes(history: Any) -> int:
     return sum("DescribeTasks" in e.args for e in of_type(history, StepScheduled))
 
 
+def _group(emulator: Emulator, cluster: str, group: str) -> list[dict[str, Any]]:
+    """moto's descriptions of the cluster's tasks of ``group``."""
+    ecs = client(emulator, "ecs")
+    arns = ecs.list_tasks(cluster=cluster)["taskArns"]
+    described = ecs.describe_tasks(cluster=cluster, tasks=arns)["tasks"]
+    return [dict(t) for t in described if t["group"] == group]
+
+
 def _task(emulator: Emulator, cluster: str, arn: str) -> dict[str, Any]:
     [described] = client(emulator, "ecs").describe_tasks(cluster=cluster, tasks=[arn])["tasks"]
     return dict(described)
@@ -150,14 +167,21 @@ async def test_run_task_request_response_returns_at_once(
     aws_emulator: Emulator, fargate: Fargate, slow_tasks: Any
 ) -> None:
     slow_tasks(1_000_000)  # the task would never stop: the state does not wait for it
-    run = await run_task(aws_emulator, REQUEST, fargate.parameters())
+    variables = [{"Name": "RELEASE", "Value.$": "$.release"}]
+    overrides = {"ContainerOverrides": [{"Name": "app", "Environment": variables}]}
+    parameters = fargate.parameters(Overrides=overrides)
+    run = await run_task(aws_emulator, REQUEST, parameters, {"release": "v2"})
     assert run.status == "COMPLETED", run.cause
     assert _describes(run.history) == 0
     assert of_type(run.history, TimerStarted) == []
     [started] = run.output["Tasks"]  # RunTask's answer, PascalCase
     assert started["LastStatus"] == "RUNNING"
     assert run.output["Failures"] == []
-    assert _task(aws_emulator, fargate.cluster, started["TaskArn"])["lastStatus"] == "RUNNING"
+    described = _task(aws_emulator, fargate.cluster, started["TaskArn"])
+    assert described["lastStatus"] == "RUNNING"
+    # nested PascalCase parameters reached ECS as its camelCase members
+    [container] = described["overrides"]["containerOverrides"]
+    assert container == {"name": "app", "environment": [{"name": "RELEASE", "value": "v2"}]}
 
 
 async def test_run_task_sync_timeout_stops_the_task(
@@ -170,10 +194,7 @@ async def test_run_task_sync_timeout_stops_the_task(
     assert run.error == "States.Timeout"
     assert _describes(run.history) >= 3  # it polled before giving up
     assert any("StopTask" in e.args for e in of_type(run.history, StepScheduled))
-    ecs = client(aws_emulator, "ecs")
-    arns = ecs.list_tasks(cluster=fargate.cluster)["taskArns"]
-    [ours] = [t for t in ecs.describe_tasks(cluster=fargate.cluster, tasks=arns)["tasks"]
-              if t["group"] == group]  # fmt: skip
+    [ours] = _group(aws_emulator, fargate.cluster, group)
     assert ours["lastStatus"] == "STOPPED"  # StopTask reached moto
     assert ours["desiredStatus"] == "STOPPED"
 
@@ -269,9 +290,30 @@ async def test_timeout_stops_every_task_the_state_started(
     parameters = fargate.parameters(Group=group, Count=2)
     run = await run_task(aws_emulator, SYNC, parameters, TimeoutSeconds=90)
     assert run.error == "States.Timeout"
-    ecs = client(aws_emulator, "ecs")
-    arns = ecs.list_tasks(cluster=fargate.cluster)["taskArns"]
-    described = ecs.describe_tasks(cluster=fargate.cluster, tasks=arns)["tasks"]
-    ours = [t for t in described if t["group"] == group]
+    ours = _group(aws_emulator, fargate.cluster, group)
     assert len(ours) == 2
     assert [t["lastStatus"] for t in ours] == ["STOPPED", "STOPPED"]
+
+
+async def test_cancelling_the_execution_stops_the_task(
+    aws_emulator: Emulator, fargate: Fargate, slow_tasks: Any
+) -> None:
+    slow_tasks(1_000_000)  # stays RUNNING until someone stops it
+    group = unique("group")
+    app = app_for(aws_emulator)
+    app.register_state_machine("deploy", task(SYNC, fargate.parameters(Group=group)))
+    async with environment(app):
+        handle = await app.start("deploy", {})
+
+        async def polling() -> bool:
+            return len(of_type(await handle.history(), TimerStarted)) >= 1
+
+        await poll(polling)
+        assert [t["lastStatus"] for t in _group(aws_emulator, fargate.cluster, group)] == [
+            "RUNNING"
+        ]
+        await handle.cancel("not needed")
+        with pytest.raises(ExecutionCancelled):
+            await handle.result(timeout=30)
+    [ours] = _group(aws_emulator, fargate.cluster, group)
+    assert ours["lastStatus"] == "STOPPED"
