@@ -4,8 +4,8 @@ call, with durable timers between polls, until the job ends; TimeoutSeconds boun
 
 moto's state manager decides how many describe calls a job takes to move on (its
 ``/moto-api/state-manager`` API); the tests make the job take several, so the polling is
-exercised. Batch and ECS ``.sync`` are not tested here: moto's server runs Batch jobs in
-Docker and never stops ECS tasks on its own."""
+exercised. ECS and Batch ``.sync`` have their own files (``test_optimized_ecs.py``,
+``test_optimized_batch.py``)."""
 
 from __future__ import annotations
 

@@ -10,7 +10,8 @@ call's answer), where the job's status is in the answer, which statuses end it, 
 state's result is, and the call that stops it:
 
 * ECS ``runTask``: ``DescribeTasks`` until every task is ``STOPPED``; it failed when a
-  container exited with a non-zero code; the result is the task's description; ``StopTask``.
+  container exited with a non-zero code; the result is the task's description; ``StopTask``
+  for each task it started.
 * Batch ``submitJob``: ``DescribeJobs`` until ``SUCCEEDED`` or ``FAILED``; the result is the
   job's description; ``TerminateJob``.
 * Glue ``startJobRun``: ``GetJobRun`` until ``SUCCEEDED`` (or FAILED, STOPPED, TIMEOUT, ERROR,
@@ -41,12 +42,13 @@ MAX_POLL: Final = 30.0
 
 @dataclass(frozen=True)
 class Watch:
-    """The calls that describe and stop one started job."""
+    """The calls that describe and stop one started job; ``stop`` is called once with each
+    of ``stop_params`` (ECS stops one task per call, and ``runTask`` may start several)."""
 
     describe: str
     describe_params: dict[str, JSON]
     stop: str
-    stop_params: dict[str, JSON]
+    stop_params: tuple[dict[str, JSON], ...]
 
 
 def poll_delay(polls: int) -> float:
@@ -72,17 +74,17 @@ def watch(integration: Integration, args: JSON, started: JSON) -> Watch:
         job = request.get("JobName")
         return Watch(
             "GetJobRun", {"JobName": job, "RunId": run_id},
-            "BatchStopJobRun", {"JobName": job, "JobRunIds": [run_id]},
+            "BatchStopJobRun", ({"JobName": job, "JobRunIds": [run_id]},),
         )  # fmt: skip
     if service == "athena":
         query = field(started, "QueryExecutionId")
         params: dict[str, JSON] = {"QueryExecutionId": query}
-        return Watch("GetQueryExecution", params, "StopQueryExecution", params)
+        return Watch("GetQueryExecution", params, "StopQueryExecution", (params,))
     if service == "batch":
         job_id = field(started, "JobId")
         return Watch(
             "DescribeJobs", {"Jobs": [job_id]},
-            "TerminateJob", {"JobId": job_id, "Reason": "Stopped by the state machine"},
+            "TerminateJob", ({"JobId": job_id, "Reason": "Stopped by the state machine"},),
         )  # fmt: skip
     if service == "ecs":
         arns = [field(t, "TaskArn") for t in _list(field(started, "Tasks"))]
@@ -90,10 +92,9 @@ def watch(integration: Integration, args: JSON, started: JSON) -> Watch:
             raise ValueError(f"ecs:runTask started no task: {started}")
         cluster = request.get("Cluster")
         describe: dict[str, JSON] = {"Tasks": cast(JSON, arns)}
-        stop: dict[str, JSON] = {"Task": arns[0]}
-        if cluster is not None:
-            describe["Cluster"] = stop["Cluster"] = cluster
-        return Watch("DescribeTasks", describe, "StopTask", stop)
+        where: dict[str, JSON] = {} if cluster is None else {"Cluster": cluster}
+        stops = tuple({**where, "Task": arn} for arn in arns)  # every task it started
+        return Watch("DescribeTasks", {**where, **describe}, "StopTask", stops)
     raise ValueError(f"{service}:{integration.action} has no .sync pattern")
 
 

@@ -102,9 +102,10 @@ async def _follow(
 
 
 async def _stop(watch: sync_jobs.Watch, call: Call) -> None:
-    """Ask the service to stop the job no one waits for any more: best effort, a failure to
-    stop it changes nothing about how the state ends."""
-    try:
-        await call(watch.stop, watch.stop_params, bounded=False)
-    except StatesError:
-        pass
+    """Ask the service to stop the job no one waits for any more (each of its ECS tasks):
+    best effort, a failure to stop it changes nothing about how the state ends."""
+    for params in watch.stop_params:
+        try:
+            await call(watch.stop, params, bounded=False)
+        except StatesError:
+            pass

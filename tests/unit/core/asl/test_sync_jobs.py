@@ -23,14 +23,19 @@ def test_poll_delays_grow_and_are_capped() -> None:
 def test_watches() -> None:
     glue = sync_jobs.watch(_sync("glue", "startJobRun"), {"JobName": "j"}, {"JobRunId": "r"})
     assert (glue.describe, glue.describe_params) == ("GetJobRun", {"JobName": "j", "RunId": "r"})
-    assert glue.stop_params == {"JobName": "j", "JobRunIds": ["r"]}
+    assert glue.stop_params == ({"JobName": "j", "JobRunIds": ["r"]},)
     athena = sync_jobs.watch(_sync("athena", "startQueryExecution"), {}, {"QueryExecutionId": "q"})
     assert (athena.describe, athena.stop) == ("GetQueryExecution", "StopQueryExecution")
     batch = sync_jobs.watch(_sync("batch", "submitJob"), {}, {"jobId": "b"})  # camelCase answer
     assert batch.describe_params == {"Jobs": ["b"]}
     ecs = sync_jobs.watch(_sync("ecs", "runTask"), {"Cluster": "c"}, {"Tasks": [{"TaskArn": "t"}]})
     assert ecs.describe_params == {"Cluster": "c", "Tasks": ["t"]}
-    assert ecs.stop_params == {"Cluster": "c", "Task": "t"}
+    assert ecs.stop_params == ({"Cluster": "c", "Task": "t"},)
+    two = sync_jobs.watch(
+        _sync("ecs", "runTask"), {}, {"Tasks": [{"TaskArn": "t"}, {"TaskArn": "u"}]}
+    )
+    assert two.describe_params == {"Tasks": ["t", "u"]}
+    assert two.stop_params == ({"Task": "t"}, {"Task": "u"})  # every task is stopped
     with pytest.raises(ValueError, match="started no task"):
         sync_jobs.watch(_sync("ecs", "runTask"), {}, {"Tasks": [], "Failures": [{"Reason": "x"}]})
 
