@@ -32,9 +32,7 @@ import legato
 
 
 def pass_chain(n: int) -> dict[str, Any]:
-    states: dict[str, Any] = {
-        f"S{i}": {"Type": "Pass", "Next": f"S{i + 1}"} for i in range(n - 1)
-    }
+    states: dict[str, Any] = {f"S{i}": {"Type": "Pass", "Next": f"S{i + 1}"} for i in range(n - 1)}
     states[f"S{n - 1}"] = {"Type": "Pass", "Result": "done", "End": True}
     return {"StartAt": "S0", "States": states}
 
