@@ -24,30 +24,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
-import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from aiobotocore.session import get_session
+from moto_emulator import moto_server
 
 import legato
-
-CREDENTIALS = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
-}
 
 
 def chain(n: int, task: dict[str, Any]) -> dict[str, Any]:
@@ -125,38 +114,6 @@ def median_run(kind: str, endpoint: str, table: str, args: argparse.Namespace) -
     return walls
 
 
-@contextlib.contextmanager
-def emulator(endpoint: str | None) -> Iterator[str]:
-    """``endpoint``, or moto's server started on a free loopback port for the run."""
-    os.environ.update({k: os.environ.get(k, v) for k, v in CREDENTIALS.items()})
-    if endpoint:
-        yield endpoint
-        return
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    url = f"http://127.0.0.1:{port}"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/moto-api/", timeout=2):
-                    break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("moto server did not start") from None
-                time.sleep(0.1)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-
-
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     p.add_argument("--states", type=int, default=None, help="Task states per chain (200)")
@@ -167,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     args.states = args.states or (20 if args.smoke else 200)
     args.repeat = args.repeat or (1 if args.smoke else 3)
-    with emulator(args.endpoint) as endpoint:
+    with moto_server(args.endpoint) as endpoint:
         table = asyncio.run(make_table(endpoint))
         runs = {
             kind: median_run(kind, endpoint, table, args) for kind in ("plain", "aws", "direct")

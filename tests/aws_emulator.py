@@ -7,6 +7,7 @@ fixture sets fake credentials and a region, and each test points its app at the 
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -16,6 +17,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -37,7 +39,17 @@ class Emulator:
 
     def reset(self) -> None:
         """Forget every resource (moto's reset API)."""
-        request = urllib.request.Request(f"{self.url}/moto-api/reset", method="POST")
+        self.moto_api("reset")
+
+    def state_manager(self, action: str, body: dict[str, Any]) -> None:
+        """moto's state manager (``set-transition``, ``unset-transition``): how many describe
+        calls a job or task of a model takes to move to its next status."""
+        self.moto_api(f"state-manager/{action}", body)
+
+    def moto_api(self, path: str, body: dict[str, Any] | None = None) -> None:
+        """POST to moto's own API (``/moto-api/PATH``)."""
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(f"{self.url}/moto-api/{path}", data=data, method="POST")
         with urllib.request.urlopen(request, timeout=30):
             pass
 

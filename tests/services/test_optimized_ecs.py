@@ -45,16 +45,6 @@ REQUEST = "arn:aws:states:::ecs:runTask"
 STEPS_TO_STOPPED = 4
 
 
-def _state_manager(emulator: Emulator, action: str, body: dict[str, Any]) -> None:
-    request = urllib.request.Request(
-        f"{emulator.url}/moto-api/state-manager/{action}",
-        data=json.dumps(body).encode(),
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=30):
-        pass
-
-
 @pytest.fixture
 def slow_tasks(aws_emulator: Emulator) -> Iterator[Any]:
     """``slow(describes)``: an ECS task moves to its next status only after that many
@@ -62,12 +52,12 @@ def slow_tasks(aws_emulator: Emulator) -> Iterator[Any]:
 
     def slow(describes: int) -> None:
         transition = {"progression": "manual", "times": describes}
-        _state_manager(
-            aws_emulator, "set-transition", {"model_name": "ecs::task", "transition": transition}
+        aws_emulator.state_manager(
+            "set-transition", {"model_name": "ecs::task", "transition": transition}
         )
 
     yield slow
-    _state_manager(aws_emulator, "unset-transition", {"model_name": "ecs::task"})
+    aws_emulator.state_manager("unset-transition", {"model_name": "ecs::task"})
 
 
 @dataclass(frozen=True)

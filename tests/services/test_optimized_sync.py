@@ -9,8 +9,6 @@ exercised. ECS and Batch ``.sync`` have their own files (``test_optimized_ecs.py
 
 from __future__ import annotations
 
-import json
-import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
@@ -23,16 +21,6 @@ from tests.conftest import of_type, poll
 from tests.services.optimized_runs import app_for, client, environment, run_task, task, unique
 
 
-def _state_manager(emulator: Emulator, action: str, body: dict[str, Any]) -> None:
-    request = urllib.request.Request(
-        f"{emulator.url}/moto-api/state-manager/{action}",
-        data=json.dumps(body).encode(),
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=30):
-        pass
-
-
 @pytest.fixture
 def slow_jobs(aws_emulator: Emulator) -> Iterator[Any]:
     """``slow(model, describes)``: a job of moto's ``model`` moves to its next status only
@@ -42,13 +30,13 @@ def slow_jobs(aws_emulator: Emulator) -> Iterator[Any]:
     def slow(model: str, describes: int) -> None:
         models.append(model)
         transition = {"progression": "manual", "times": describes}
-        _state_manager(
-            aws_emulator, "set-transition", {"model_name": model, "transition": transition}
+        aws_emulator.state_manager(
+            "set-transition", {"model_name": model, "transition": transition}
         )
 
     yield slow
     for model in models:
-        _state_manager(aws_emulator, "unset-transition", {"model_name": model})
+        aws_emulator.state_manager("unset-transition", {"model_name": model})
 
 
 def _glue_job(emulator: Emulator) -> str:
@@ -191,7 +179,7 @@ async def test_sync_polling_survives_a_restart(
 
         await poll(polled_twice)
 
-    _state_manager(aws_emulator, "unset-transition", {"model_name": "glue::job_run"})
+    aws_emulator.state_manager("unset-transition", {"model_name": "glue::job_run"})
     second = app_for(aws_emulator)
     second.register_state_machine("etl", definition)
     async with environment(second, url=url):
