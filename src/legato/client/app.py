@@ -38,6 +38,7 @@ from legato.core.asl.arns import (
     execution_name_of,
     identity_problem,
 )
+from legato.core.asl.express import express_problems
 from legato.core.definitions import canonical_json, check_name, check_version, content_hash
 from legato.core.durations import optional_seconds, to_ms
 from legato.core.events import Status, SuspendKind
@@ -58,6 +59,7 @@ from legato.errors import (
     DefinitionNotFound,
     ExecutionAlreadyExists,
     ExecutionStateError,
+    InvalidDefinitionError,
     PayloadTooLarge,
 )
 from legato.ports.clock import Clock
@@ -237,7 +239,9 @@ class App(ScheduleMethods):
         (``InvalidDefinitionError`` lists every problem). Start it like any workflow:
         ``await app.start("name", input)``. ``type`` is Step Functions' workflow type
         (STANDARD or EXPRESS: the Context object differs), ``role_arn`` the role its
-        executions report as ``$$.Execution.RoleArn`` (a placeholder ARN by default)."""
+        executions report as ``$$.Execution.RoleArn`` (a placeholder ARN by default). An
+        EXPRESS machine runs the Request Response pattern only, as in Step Functions: a Task
+        with ``.sync`` or ``.waitForTaskToken``, or an activity, is refused."""
         from legato.engine.statemachine import MachineOptions, read_definition
 
         try:
@@ -245,6 +249,8 @@ class App(ScheduleMethods):
         except ValueError as exc:
             raise ConfigurationError(str(exc)) from None
         data = read_definition(definition, sdk_catalog())
+        if options.type == "EXPRESS" and (problems := express_problems(data)):
+            raise InvalidDefinitionError(problems, f"(EXPRESS state machine {name!r})")
         return self.machines.register(name, str(version), data, options)
 
     def use_mocks(self, mocks: Mocks | None, test_case: str | None = None) -> None:

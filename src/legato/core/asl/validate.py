@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from legato.core.asl.express import express_problems
 from legato.core.asl.sdk_catalog import SdkCatalog
 from legato.core.asl.validate_fields import (
     JSONATA,
@@ -180,6 +181,9 @@ def _check_processor_config(ctx: Ctx, scope: Mapping[str, object], path: str) ->
     for name, values in _PROCESSOR_CONFIG.items():
         if name in config and config[name] not in values:
             ctx.add(key(at, name), f"{name} must be {' or '.join(values)}")
+    if config.get("ExecutionType") == "EXPRESS":  # its child executions are Express workflows
+        for problem in express_problems(scope, path, "an EXPRESS child execution"):
+            ctx.add(problem.path, problem.rule)
 
 
 def _reachable(start: str, edges: Mapping[str, list[str]]) -> set[str]:
