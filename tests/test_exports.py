@@ -91,3 +91,15 @@ def test_nothing_public_is_left_out_of_all() -> None:
         if not name.startswith("_") and not isinstance(getattr(legato, name), type(legato))
     }
     assert public == set(legato.__all__)
+
+
+def test_importing_legato_leaves_the_aws_sdk_and_fsspec_for_first_use() -> None:
+    """Every CLI command and app imports ``legato``; the AWS SDK (aiobotocore, botocore,
+    aiohttp) and fsspec cost about 0.4 s to import and only integrations need them."""
+    import subprocess
+    import sys
+
+    heavy = ("aiobotocore", "botocore", "aiohttp", "fsspec")
+    code = f"import sys, legato, legato.testing; print([m for m in {heavy!r} if m in sys.modules])"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr

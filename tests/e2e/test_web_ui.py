@@ -46,7 +46,7 @@ async def browser() -> AsyncIterator[Any]:
         message = f"{CHROMIUM} is missing: apt-get install chromium (as .ci/run does)"
         if REQUIRED:
             pytest.fail(message)
-        pytest.skip(message)
+        pytest.skip(reason=f"{message} (LEGATO_REQUIRE_SERVICES=1 makes this a failure)")
     async with playwright_api.async_playwright() as pw:
         found = await pw.chromium.launch(executable_path=str(CHROMIUM), headless=True)
         try:

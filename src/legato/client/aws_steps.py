@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from legato.adapters.aws.calls import TASK_FAILED, call
-from legato.adapters.aws.catalog import UnknownSdkName, sdk_catalog
 from legato.core.asl.integration_steps import AWS_STEP
 from legato.errors import NamedStepError
 
@@ -23,6 +21,10 @@ def register_aws_step(app: App) -> None:
     clients = app.aws_clients
 
     async def aws_call(request: dict[str, Any]) -> Any:
+        # botocore is imported by the first call, not by every process that imports legato
+        from legato.adapters.aws.calls import TASK_FAILED, call
+        from legato.adapters.aws.catalog import UnknownSdkName, sdk_catalog
+
         params = request.get("params") or {}
         if "sdk_service" in request:
             try:

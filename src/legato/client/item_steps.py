@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from legato.adapters.item_stores import ItemStore, StoreError, store_for
 from legato.core.asl import item_formats, result_files
 from legato.core.asl.integration_steps import ITEMS_READ_STEP, ITEMS_WRITE_STEP, MAP_CHILD_WORKFLOW
 from legato.core.asl.item_formats import ITEM_READER_FAILED, RESULT_WRITER_FAILED, ItemReadError
@@ -20,14 +19,20 @@ from legato.engine.statemachine.distributed_map import map_child_workflow
 from legato.errors import NamedStepError
 
 if TYPE_CHECKING:
+    from legato.adapters.item_stores import ItemStore
     from legato.client.app import App
 
 
 def register_item_steps(app: App) -> None:
     def store(bucket: Any) -> ItemStore:
+        from legato.adapters.item_stores import store_for
+
         return store_for(str(bucket), app.aws_clients, app.item_buckets)
 
+    # fsspec and botocore are imported by the first Map Run, not by every `import legato`
     async def read_items(request: dict[str, Any]) -> list[Any]:
+        from legato.adapters.item_stores import StoreError
+
         params = dict(request.get("params") or {})
         config = request.get("config") or {}
         try:
@@ -45,6 +50,8 @@ def register_item_steps(app: App) -> None:
             raise NamedStepError(ITEM_READER_FAILED, str(exc)) from None
 
     async def write_results(request: dict[str, Any]) -> Any:
+        from legato.adapters.item_stores import StoreError
+
         run = result_files.MapRun.from_json(request["run"])
         bucket_name, prefix = str(request["bucket"]), str(request.get("prefix") or "")
         files = result_files.result_files(run, request["records"], prefix)

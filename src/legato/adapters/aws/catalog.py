@@ -21,9 +21,10 @@ import functools
 import re
 import threading
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from botocore.exceptions import DataNotFoundError
-from botocore.loaders import Loader, create_loader
+if TYPE_CHECKING:  # botocore is imported on first use: `import legato` stays light
+    from botocore.loaders import Loader
 
 #: Step Functions names whose botocore name differs, tried before reading every model
 _HINTS = {
@@ -94,10 +95,17 @@ class BotocoreCatalog:
     """Services and actions of the ``aws-sdk`` integration, from botocore's data files."""
 
     def __init__(self, loader: Loader | None = None) -> None:
-        self._loader = loader or create_loader()
+        self._given = loader  # else botocore's, made when a name is first looked up
         self._lock = threading.Lock()
         self._services: dict[str, SdkService | None] = {}
         self._index: dict[str, str] | None = None  # Step Functions name -> botocore name
+
+    def _loader(self) -> Loader:
+        if self._given is None:
+            from botocore.loaders import create_loader
+
+            self._given = create_loader()
+        return self._given
 
     def service(self, name: str) -> SdkService:
         """The service Step Functions calls ``name``, or :class:`UnknownSdkName`."""
@@ -129,7 +137,7 @@ class BotocoreCatalog:
     def _find(self, name: str) -> SdkService | None:
         if not _FOLDER.match(name):
             return None
-        folders = self._loader.list_available_services(_MODEL)  # a directory listing: cheap
+        folders = self._loader().list_available_services(_MODEL)  # a directory listing: cheap
         unhyphenated = [f for f in folders if f.replace("-", "") == name]
         for candidate in dict.fromkeys((_HINTS.get(name, name), name, *unhyphenated)):
             found = self._load(candidate)
@@ -139,8 +147,10 @@ class BotocoreCatalog:
         return self._load(botocore_name) if botocore_name else None
 
     def _load(self, botocore_name: str) -> SdkService | None:
+        from botocore.exceptions import DataNotFoundError
+
         try:
-            model = self._loader.load_service_model(botocore_name, _MODEL)
+            model = self._loader().load_service_model(botocore_name, _MODEL)
         except DataNotFoundError:
             return None
         service_id = str(model["metadata"].get("serviceId") or botocore_name)
@@ -155,6 +165,8 @@ class BotocoreCatalog:
         """Every service's Step Functions name → botocore name. A fresh loader reads the
         models, so the 400-odd parsed models are not kept (botocore's loader caches each)."""
         if self._index is None:
+            from botocore.loaders import create_loader
+
             loader = create_loader()
             index: dict[str, str] = {}
             for botocore_name in loader.list_available_services(_MODEL):

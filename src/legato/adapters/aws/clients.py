@@ -13,10 +13,10 @@ import asyncio
 import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aiobotocore.config import AioConfig
-from aiobotocore.session import AioSession, get_session
+if TYPE_CHECKING:  # aiobotocore is imported on first use: `import legato` stays light
+    from aiobotocore.session import AioSession
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,8 @@ class AwsClients:
 
     def session(self) -> AioSession:
         if self._session is None:
+            from aiobotocore.session import get_session
+
             self._session = get_session()
         return self._session
 
@@ -66,6 +68,8 @@ class AwsClients:
         stack = contextlib.AsyncExitStack()
         endpoint = self.settings.endpoints.get(service) or self.settings.endpoint_url
         attempts = self.settings.max_attempts
+        from aiobotocore.config import AioConfig
+
         config = (
             None
             if attempts is None

@@ -23,13 +23,12 @@ async def call_aws(
 ) -> JSON:
     """One attempt of botocore ``service``'s ``operation`` with ``params``: the response as
     JSON, or the error ``<error_prefix>.<ExceptionName>``."""
-    request: JSON = {
+    names: dict[str, JSON] = {
         "service": service,
         "operation": operation,
-        "params": params if params is not None else {},
         "error_prefix": error_prefix,
     }
-    return await call_step(run, sd, AWS_STEP, request, timeout, heartbeat)
+    return await _attempt(run, sd, names, params, timeout, heartbeat)
 
 
 async def call_sdk(
@@ -45,9 +44,18 @@ async def call_sdk(
     (``sfn``, ``startExecution``): the step maps them to botocore's (``stepfunctions``,
     ``StartExecution``) and names errors ``<Service>.<ExceptionName>`` (``Sfn.``...), since
     only the step's side reads botocore's models."""
-    request: JSON = {
-        "sdk_service": service,
-        "action": action,
-        "params": params if params is not None else {},
-    }
+    names: dict[str, JSON] = {"sdk_service": service, "action": action}
+    return await _attempt(run, sd, names, params, timeout, heartbeat)
+
+
+async def _attempt(
+    run: Run,
+    sd: StateData,
+    names: dict[str, JSON],
+    params: JSON,
+    timeout: float | None,
+    heartbeat: float | None,
+) -> JSON:
+    """One attempt of ``legato.aws``: the call's names and its parameters."""
+    request: JSON = {**names, "params": params if params is not None else {}}
     return await call_step(run, sd, AWS_STEP, request, timeout, heartbeat)
